@@ -1,0 +1,216 @@
+// The ovjax FrontEnd and the plugin entry points that FrontEndManager looks up.
+#include "frontend/frontend.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "frontend/input_model.hpp"
+#include "frontend/translate_session.hpp"
+#include "openvino/core/except.hpp"
+#include "openvino/frontend/extension/conversion.hpp"
+#include "openvino/frontend/manager.hpp"
+#include "openvino/op/convert.hpp"
+#include "openvino/op/parameter.hpp"
+#include "openvino/op/util/framework_node.hpp"
+#include "openvino/runtime/tensor.hpp"
+
+#ifndef OVJAX_VERSION
+#    define OVJAX_VERSION "0.0.0"
+#endif
+
+namespace ovjax {
+
+namespace {
+
+constexpr const char* kGraphKey = "ovjax_graph";
+constexpr const char* kBuffersKey = "ovjax_buffers";
+
+std::optional<std::string> as_path(const ov::Any& a) {
+    if (a.is<std::string>())
+        return a.as<std::string>();
+    if (a.is<std::filesystem::path>())
+        return a.as<std::filesystem::path>().string();
+#if defined(OPENVINO_ENABLE_UNICODE_PATH_SUPPORT) || defined(_WIN32)
+    if (a.is<std::wstring>())
+        return std::filesystem::path(a.as<std::wstring>()).string();
+#endif
+    return std::nullopt;
+}
+
+format::Memory tensor_memory(const ov::Tensor& t) {
+    // The shared_ptr copies the Tensor handle, which keeps the host memory alive.
+    auto holder = std::make_shared<ov::Tensor>(t);
+    return {static_cast<const uint8_t*>(t.data()), t.get_byte_size(), holder};
+}
+
+bool map_has_graph(const ov::Any& a) {
+    if (!a.is<ov::AnyMap>())
+        return false;
+    const auto& m = a.as<ov::AnyMap>();
+    auto it = m.find(kGraphKey);
+    return it != m.end() && it->second.is<ov::Tensor>();
+}
+
+std::shared_ptr<format::File> open_variant(const ov::Any& a) {
+    if (auto p = as_path(a))
+        return format::File::open(*p);
+    if (a.is<ov::Tensor>())
+        return format::File::from_memory(tensor_memory(a.as<ov::Tensor>()));
+    if (map_has_graph(a)) {
+        const auto& m = a.as<ov::AnyMap>();
+        format::Memory graph = tensor_memory(m.at(kGraphKey).as<ov::Tensor>());
+        std::vector<format::Memory> externals;
+        auto it = m.find(kBuffersKey);
+        if (it != m.end()) {
+            OPENVINO_ASSERT(it->second.is<ov::AnyMap>(), "ovjax: '", kBuffersKey, "' must be a map of tensors");
+            const auto& bm = it->second.as<ov::AnyMap>();
+            externals.resize(bm.size());
+            for (size_t i = 0; i < bm.size(); ++i) {
+                auto bi = bm.find(std::to_string(i));
+                OPENVINO_ASSERT(bi != bm.end() && bi->second.is<ov::Tensor>(), "ovjax: external buffer ", i,
+                                " is missing or not a tensor");
+                externals[i] = tensor_memory(bi->second.as<ov::Tensor>());
+            }
+        }
+        return format::File::from_memory(std::move(graph), std::move(externals));
+    }
+    OPENVINO_THROW("ovjax: cannot load a model from this object (expected a path, an ov::Tensor holding .ovjax bytes, "
+                   "or a map with '",
+                   kGraphKey,
+                   "')");
+}
+
+}  // namespace
+
+FrontEnd::FrontEnd() : m_translators(builtin_translators()) {}
+
+std::string FrontEnd::get_name() const {
+    return "ovjax";
+}
+
+bool FrontEnd::supported_impl(const std::vector<ov::Any>& variants) const {
+    try {
+        if (variants.empty())
+            return false;
+        const ov::Any& a = variants[0];
+        if (auto p = as_path(a)) {
+            std::ifstream in(*p, std::ios::binary);
+            char magic[8] = {};
+            if (!in.read(magic, sizeof(magic)))
+                return false;
+            return format::File::has_magic(magic, sizeof(magic));
+        }
+        if (a.is<ov::Tensor>()) {
+            const auto& t = a.as<ov::Tensor>();
+            return format::File::has_magic(t.data(), t.get_byte_size());
+        }
+        if (map_has_graph(a)) {
+            const auto& t = a.as<ov::AnyMap>().at(kGraphKey).as<ov::Tensor>();
+            return format::File::has_magic(t.data(), t.get_byte_size());
+        }
+    } catch (...) {
+    }
+    return false;
+}
+
+ov::frontend::InputModel::Ptr FrontEnd::load_impl(const std::vector<ov::Any>& variants) const {
+    OPENVINO_ASSERT(!variants.empty(), "ovjax: load() needs a model");
+    try {
+        return std::make_shared<InputModel>(open_variant(variants[0]));
+    } catch (const format::FormatError& e) {
+        OPENVINO_THROW(e.what());
+    }
+}
+
+std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel::Ptr& model, bool partial) const {
+    auto im = std::dynamic_pointer_cast<InputModel>(model);
+    OPENVINO_ASSERT(im, "ovjax: convert() got an InputModel of another frontend");
+    const auto& file = im->file();
+    const auto& g = file->graph(0);
+
+    ov::ParameterVector params;
+    ov::OutputVector param_outputs(g.invars.size());
+    for (size_t k = 0; k < im->input_order().size(); ++k) {
+        size_t i = im->input_order()[k];
+        const auto& v = g.vars[static_cast<size_t>(g.invars[i])];
+        ov::element::Type traced;
+        try {
+            traced = to_ov_type(v.dtype);
+        } catch (const std::exception& e) {
+            OPENVINO_THROW("ovjax: input '", im->input_name(i), "': ", e.what());
+        }
+        ov::element::Type t = im->input_type(i) == ov::element::dynamic ? traced : im->input_type(i);
+        auto p = std::make_shared<ov::op::v0::Parameter>(t, ov::PartialShape(to_shape(v)));
+        p->set_friendly_name(im->input_name(i));
+        p->output(0).get_tensor().set_names({im->input_name(i)});
+        params.push_back(p);
+        ov::Output<ov::Node> o = p;
+        if (t != traced)
+            o = std::make_shared<ov::op::v0::Convert>(o, traced);
+        param_outputs[i] = o;
+    }
+    std::vector<std::string> out_names;
+    for (size_t i : im->output_order())
+        out_names.push_back(im->output_name(i));
+
+    TranslateSession session(file, m_translators, partial);
+    auto m = session.build(params, param_outputs, im->output_order(), out_names);
+    m->set_rt_info(std::string(OVJAX_VERSION), "ovjax", "version");
+    if (auto jv = file->meta("jax_version"))
+        m->set_rt_info(*jv, "ovjax", "jax_version");
+    return m;
+}
+
+std::shared_ptr<ov::Model> FrontEnd::convert(const ov::frontend::InputModel::Ptr& model) const {
+    auto m = convert_impl(model, false);
+    normalize(m);
+    return m;
+}
+
+void FrontEnd::convert(const std::shared_ptr<ov::Model>& partially_converted) const {
+    for (const auto& op : partially_converted->get_ordered_ops()) {
+        if (auto fw = ov::as_type_ptr<ov::op::util::FrameworkNode>(op)) {
+            OPENVINO_THROW("ovjax: the model still holds an unconverted primitive '", fw->get_attrs().get_type_name(),
+                           "'; it cannot be converted later: add a ConversionExtension for it and convert again");
+        }
+    }
+    normalize(partially_converted);
+}
+
+std::shared_ptr<ov::Model> FrontEnd::convert_partially(const ov::frontend::InputModel::Ptr& model) const {
+    return convert_impl(model, true);
+}
+
+std::shared_ptr<ov::Model> FrontEnd::decode(const ov::frontend::InputModel::Ptr& model) const {
+    // The jaxpr is already a graph of primitives; decoding is the partial conversion.
+    return convert_impl(model, true);
+}
+
+void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model) const {
+    model->validate_nodes_and_infer_types();
+}
+
+void FrontEnd::add_extension(const std::shared_ptr<ov::Extension>& extension) {
+    if (auto conv = std::dynamic_pointer_cast<ov::frontend::ConversionExtension>(extension)) {
+        OPENVINO_ASSERT(conv->get_converter(), "ovjax: ConversionExtension for '", conv->get_op_type(),
+                        "' must use the NodeContext -> OutputVector form");
+        m_translators[conv->get_op_type()].extension = conv->get_converter();
+        m_extensions.push_back(extension);
+        return;
+    }
+    // Telemetry, progress and other generic extensions are accepted and unused.
+    m_extensions.push_back(extension);
+}
+
+}  // namespace ovjax
+
+extern "C" OPENVINO_CORE_EXPORTS ov::frontend::FrontEndVersion get_api_version() {
+    return OV_FRONTEND_API_VERSION;
+}
+
+extern "C" OPENVINO_CORE_EXPORTS void* get_front_end_data() {
+    auto* res = new ov::frontend::FrontEndPluginInfo();
+    res->m_name = "ovjax";
+    res->m_creator = []() { return std::make_shared<ovjax::FrontEnd>(); };
+    return res;
+}

@@ -1,0 +1,232 @@
+#include "frontend/node_context.hpp"
+
+#include "frontend/translate_session.hpp"
+#include "openvino/op/constant.hpp"
+
+namespace ovjax {
+
+using format::DType;
+
+ov::element::Type to_ov_type(DType t) {
+    switch (t) {
+    case DType::boolean:
+        return ov::element::boolean;
+    case DType::i8:
+        return ov::element::i8;
+    case DType::i16:
+        return ov::element::i16;
+    case DType::i32:
+        return ov::element::i32;
+    case DType::i64:
+        return ov::element::i64;
+    case DType::u8:
+        return ov::element::u8;
+    case DType::u16:
+        return ov::element::u16;
+    case DType::u32:
+        return ov::element::u32;
+    case DType::u64:
+        return ov::element::u64;
+    case DType::f16:
+        return ov::element::f16;
+    case DType::bf16:
+        return ov::element::bf16;
+    case DType::f32:
+        return ov::element::f32;
+    case DType::f64:
+        return ov::element::f64;
+    case DType::f8e4m3:
+        return ov::element::f8e4m3;
+    case DType::f8e5m2:
+        return ov::element::f8e5m2;
+    case DType::i4:
+        return ov::element::i4;
+    case DType::u4:
+        return ov::element::u4;
+    default:
+        throw TranslateError(std::string("dtype ") + format::dtype_name(t) + " has no OpenVINO element type");
+    }
+}
+
+ov::Shape to_shape(const format::VarInfo& v) {
+    return ov::Shape(v.dims, v.dims + v.rank);
+}
+
+namespace {
+template <typename T>
+std::shared_ptr<ov::Node> filled(const ov::element::Type& type, const ov::Shape& shape, T v) {
+    std::vector<T> data(ov::shape_size(shape), v);
+    return std::make_shared<ov::op::v0::Constant>(type, shape, data.data());
+}
+}  // namespace
+
+std::shared_ptr<ov::Node> float_constant(const ov::element::Type& type, const ov::Shape& shape, double value) {
+    switch (type) {
+    case ov::element::Type_t::f64:
+        return filled<double>(type, shape, value);
+    case ov::element::Type_t::f32:
+        return filled<float>(type, shape, static_cast<float>(value));
+    case ov::element::Type_t::f16:
+        return filled<ov::float16>(type, shape, ov::float16(static_cast<float>(value)));
+    case ov::element::Type_t::bf16:
+        return filled<ov::bfloat16>(type, shape, ov::bfloat16(static_cast<float>(value)));
+    case ov::element::Type_t::f8e4m3:
+        return filled<ov::float8_e4m3>(type, shape, ov::float8_e4m3(static_cast<float>(value)));
+    case ov::element::Type_t::f8e5m2:
+        return filled<ov::float8_e5m2>(type, shape, ov::float8_e5m2(static_cast<float>(value)));
+    default:
+        throw TranslateError("float_constant: " + type.get_type_name() + " is not a floating-point type");
+    }
+}
+
+NodeContext::NodeContext(TranslateSession& session,
+                         const format::File& file,
+                         const format::Graph& graph,
+                         size_t eqn_index,
+                         const std::vector<ov::Output<ov::Node>>& env)
+    : ov::frontend::NodeContext(std::string(file.string(graph.eqns[eqn_index].primitive))),
+      m_session(session),
+      m_file(file),
+      m_graph(graph),
+      m_eqn(eqn_index),
+      m_env(env),
+      m_prim(file.string(graph.eqns[eqn_index].primitive)),
+      m_name(file.eqn_name(graph, eqn_index)) {}
+
+void NodeContext::fail(const std::string& msg) const {
+    throw TranslateError(msg);
+}
+
+const format::Atom& NodeContext::atom(size_t i) const {
+    OVJAX_CHECK(*this, i < eqn().n_in, "input ", i, " requested but the equation has ", eqn().n_in, " inputs");
+    return m_file.input(m_graph, m_eqn, i);
+}
+
+size_t NodeContext::get_input_size() const {
+    return eqn().n_in;
+}
+
+ov::Output<ov::Node> NodeContext::get_input(int idx) const {
+    const auto& a = atom(static_cast<size_t>(idx));
+    if (a.is_literal)
+        return m_session.literal(a);
+    return m_env[static_cast<size_t>(a.var)];
+}
+
+ov::OutputVector NodeContext::inputs() const {
+    ov::OutputVector r;
+    r.reserve(eqn().n_in);
+    for (size_t i = 0; i < eqn().n_in; ++i)
+        r.push_back(get_input(static_cast<int>(i)));
+    return r;
+}
+
+bool NodeContext::in_is_literal(size_t i) const {
+    return atom(i).is_literal;
+}
+
+ov::element::Type NodeContext::in_type(size_t i) const {
+    const auto& a = atom(i);
+    return to_ov_type(a.is_literal ? a.dtype : m_graph.vars[static_cast<size_t>(a.var)].dtype);
+}
+
+ov::Shape NodeContext::in_shape(size_t i) const {
+    const auto& a = atom(i);
+    return a.is_literal ? ov::Shape{} : to_shape(m_graph.vars[static_cast<size_t>(a.var)]);
+}
+
+ov::element::Type NodeContext::out_type(size_t i) const {
+    OVJAX_CHECK(*this, i < eqn().n_out, "output ", i, " requested but the equation has ", eqn().n_out);
+    int64_t v = eqn().out[i];
+    OVJAX_CHECK(*this, v != format::kNone, "output ", i, " is dropped and has no type");
+    return to_ov_type(m_graph.vars[static_cast<size_t>(v)].dtype);
+}
+
+ov::Shape NodeContext::out_shape(size_t i) const {
+    OVJAX_CHECK(*this, i < eqn().n_out, "output ", i, " requested but the equation has ", eqn().n_out);
+    int64_t v = eqn().out[i];
+    OVJAX_CHECK(*this, v != format::kNone, "output ", i, " is dropped and has no shape");
+    return to_shape(m_graph.vars[static_cast<size_t>(v)]);
+}
+
+std::optional<format::Value> NodeContext::opt_param(const std::string& name) const {
+    return m_file.param(eqn(), name);
+}
+
+bool NodeContext::has_param(const std::string& name) const {
+    return opt_param(name).has_value();
+}
+
+format::Value NodeContext::param(const std::string& name) const {
+    auto v = opt_param(name);
+    OVJAX_CHECK(*this, v.has_value(), "parameter '", name, "' is missing");
+    return *v;
+}
+
+ov::element::Type NodeContext::type_param(const std::string& name, ov::element::Type fallback) const {
+    auto v = opt_param(name);
+    if (!v || v->is_none())
+        return fallback;
+    return to_ov_type(v->as_dtype());
+}
+
+namespace {
+ov::Any value_to_any(const format::Value& v) {
+    using format::ValueTag;
+    switch (v.tag()) {
+    case ValueTag::none:
+        return {};
+    case ValueTag::boolean:
+        return v.as_bool();
+    case ValueTag::integer:
+        return v.as_int();
+    case ValueTag::floating:
+        return v.as_float();
+    case ValueTag::string:
+        return std::string(v.as_string());
+    case ValueTag::dtype:
+        return to_ov_type(v.as_dtype());
+    case ValueTag::enumeration:
+        return std::string(v.enum_member());
+    case ValueTag::graph:
+        return static_cast<int64_t>(v.as_graph());
+    case ValueTag::tuple: {
+        bool all_int = true;
+        for (size_t i = 0; i < v.size(); ++i)
+            all_int = all_int && v.item(i).tag() == ValueTag::integer;
+        if (all_int)
+            return v.as_ints();
+        std::vector<std::string> items;
+        for (size_t i = 0; i < v.size(); ++i)
+            items.push_back(v.item(i).describe());
+        return items;
+    }
+    default:
+        return v.describe();
+    }
+}
+}  // namespace
+
+ov::Any NodeContext::get_attribute_as_any(const std::string& name) const {
+    auto v = opt_param(name);
+    if (!v)
+        return {};
+    return value_to_any(*v);
+}
+
+size_t NodeContext::get_subgraph_size() const {
+    size_t n = 0;
+    const int64_t* p = eqn().params;
+    for (uint32_t i = 0; i < eqn().n_params; ++i) {
+        format::Value v(&m_file, p + 1);
+        n += v.tag() == format::ValueTag::graph;
+        p = v.end();
+    }
+    return n;
+}
+
+ov::OutputVector NodeContext::inline_graph(uint64_t graph, const ov::OutputVector& inputs) const {
+    return m_session.translate_graph(graph, inputs);
+}
+
+}  // namespace ovjax

@@ -1,0 +1,103 @@
+// The view a translator has of one jaxpr equation.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "format/format.hpp"
+#include "openvino/core/node.hpp"
+#include "openvino/frontend/node_context.hpp"
+
+namespace ovjax {
+
+class TranslateSession;
+
+// Thrown by translators (through OVJAX_CHECK); the session adds the equation's name.
+class TranslateError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+ov::element::Type to_ov_type(format::DType t);
+ov::Shape to_shape(const format::VarInfo& v);
+// A floating-point constant filled with `value`, infinities and NaN included.
+std::shared_ptr<ov::Node> float_constant(const ov::element::Type& type, const ov::Shape& shape, double value);
+
+class NodeContext : public ov::frontend::NodeContext {
+public:
+    NodeContext(TranslateSession& session,
+                const format::File& file,
+                const format::Graph& graph,
+                size_t eqn_index,
+                const std::vector<ov::Output<ov::Node>>& env);
+
+    // ov::frontend::NodeContext (what ConversionExtension translators see)
+    size_t get_input_size() const override;
+    ov::Output<ov::Node> get_input(int idx) const override;
+    ov::Any get_attribute_as_any(const std::string& name) const override;
+    const std::string& get_op_type() const override { return m_prim; }
+    const std::string& get_name() const override { return m_name; }
+    size_t get_subgraph_size() const override;
+
+    // ovjax translators
+    ov::OutputVector inputs() const;
+    const std::string& primitive() const { return m_prim; }
+    const format::File& file() const { return m_file; }
+    const format::Eqn& eqn() const { return m_graph.eqns[m_eqn]; }
+
+    bool has_param(const std::string& name) const;
+    format::Value param(const std::string& name) const;  // throws when absent
+    std::optional<format::Value> opt_param(const std::string& name) const;
+    int64_t int_param(const std::string& name) const { return param(name).as_int(); }
+    bool bool_param(const std::string& name) const { return param(name).as_bool(); }
+    std::vector<int64_t> ints_param(const std::string& name) const { return param(name).as_ints(); }
+    // dtype param; a missing or None param yields `fallback`
+    ov::element::Type type_param(const std::string& name, ov::element::Type fallback) const;
+
+    size_t num_outputs() const { return eqn().n_out; }
+    ov::element::Type out_type(size_t i = 0) const;
+    ov::Shape out_shape(size_t i = 0) const;
+    ov::element::Type in_type(size_t i) const;
+    ov::Shape in_shape(size_t i) const;
+    bool in_is_literal(size_t i) const;
+
+    // Translate a sub-graph (call-like primitives, control flow bodies) inline.
+    ov::OutputVector inline_graph(uint64_t graph, const ov::OutputVector& inputs) const;
+    TranslateSession& session() const { return m_session; }
+
+    [[noreturn]] void fail(const std::string& msg) const;
+
+private:
+    const format::Atom& atom(size_t i) const;
+    TranslateSession& m_session;
+    const format::File& m_file;
+    const format::Graph& m_graph;
+    size_t m_eqn;
+    const std::vector<ov::Output<ov::Node>>& m_env;
+    std::string m_prim;
+    std::string m_name;
+};
+
+}  // namespace ovjax
+
+// Fail the current translation with a message naming the equation.
+#define OVJAX_CHECK(ctx, cond, ...)                                             \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            std::ostringstream ovjax_check_ss_;                                 \
+            ::ovjax::detail::write_all(ovjax_check_ss_, __VA_ARGS__);           \
+            (ctx).fail(ovjax_check_ss_.str());                                  \
+        }                                                                       \
+    } while (0)
+
+#include <sstream>
+namespace ovjax {
+namespace detail {
+inline void write_all(std::ostream&) {}
+template <typename T, typename... R>
+void write_all(std::ostream& s, const T& t, const R&... r) {
+    s << t;
+    write_all(s, r...);
+}
+}  // namespace detail
+}  // namespace ovjax

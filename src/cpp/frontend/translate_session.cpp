@@ -1,0 +1,259 @@
+#include "frontend/translate_session.hpp"
+
+#include <cstring>
+#include <sstream>
+
+#include "openvino/core/except.hpp"
+#include "openvino/frontend/exception.hpp"
+#include "openvino/op/constant.hpp"
+#include "openvino/op/convert.hpp"
+#include "openvino/op/parameter.hpp"
+#include "openvino/op/result.hpp"
+#include "openvino/op/util/framework_node.hpp"
+
+namespace ovjax {
+
+using format::Atom;
+using format::DType;
+
+TranslateSession::TranslateSession(std::shared_ptr<format::File> file, const TranslatorMap& translators, bool partial)
+    : m_file(std::move(file)),
+      m_translators(translators),
+      m_partial(partial),
+      m_buffer_cache(m_file->num_buffers()) {}
+
+ov::Output<ov::Node> TranslateSession::literal(const Atom& a) const {
+    auto t = to_ov_type(a.dtype);
+    std::shared_ptr<ov::Node> c;
+    switch (a.dtype) {
+    case DType::f16:
+    case DType::bf16:
+    case DType::f32:
+    case DType::f64:
+    case DType::f8e4m3:
+    case DType::f8e5m2: {
+        double d;
+        std::memcpy(&d, &a.bits, 8);
+        return float_constant(t, ov::Shape{}, d);
+    }
+    case DType::u64:
+        c = ov::op::v0::Constant::create(t, ov::Shape{}, std::vector<uint64_t>{static_cast<uint64_t>(a.bits)});
+        break;
+    default:
+        c = ov::op::v0::Constant::create(t, ov::Shape{}, std::vector<int64_t>{a.bits});
+        break;
+    }
+    return c;
+}
+
+ov::Output<ov::Node> TranslateSession::buffer_constant(uint64_t buffer, DType dtype, const ov::Shape& shape) {
+    auto& cached = m_buffer_cache.at(buffer);
+    if (cached.get_node() && cached.get_element_type() == to_ov_type(dtype) && cached.get_shape() == shape)
+        return cached;
+    const auto& b = m_file->buffer(buffer);
+    // The constant shares the file's (or the host's) memory: no copy of the weights.
+    auto c = std::make_shared<ov::op::v0::Constant>(to_ov_type(dtype), shape, b.data, m_file->buffer_owner(buffer));
+    cached = c;
+    return cached;
+}
+
+namespace {
+std::string shape_str(const ov::PartialShape& s) {
+    std::ostringstream o;
+    o << s;
+    return o.str();
+}
+}  // namespace
+
+ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::OutputVector& inputs) {
+    const format::File& f = *m_file;
+    if (gi >= f.num_graphs())
+        throw TranslateError("sub-graph index " + std::to_string(gi) + " out of range");
+    for (auto a : m_active)
+        if (a == gi)
+            throw TranslateError("sub-graph " + std::to_string(gi) + " calls itself (recursive graphs are invalid)");
+    m_active.push_back(gi);
+    const format::Graph& g = f.graph(gi);
+    if (inputs.size() != g.invars.size())
+        throw TranslateError("sub-graph " + std::to_string(gi) + " takes " + std::to_string(g.invars.size()) +
+                             " inputs but " + std::to_string(inputs.size()) + " were given");
+
+    std::vector<ov::Output<ov::Node>> env(g.vars.size());
+    for (size_t i = 0; i < g.invars.size(); ++i)
+        env[static_cast<size_t>(g.invars[i])] = inputs[i];
+    for (auto& cv : g.constvars) {
+        const auto& v = g.vars[static_cast<size_t>(cv.first)];
+        env[static_cast<size_t>(cv.first)] = buffer_constant(cv.second, v.dtype, to_shape(v));
+    }
+
+    for (size_t ei = 0; ei < g.eqns.size(); ++ei) {
+        const format::Eqn& e = g.eqns[ei];
+        std::string prim(f.string(e.primitive));
+        // Every input must be defined before use.
+        bool inputs_ok = true;
+        for (uint32_t k = 0; k < e.n_in; ++k) {
+            const Atom& a = f.input(g, ei, k);
+            if (!a.is_literal && !env[static_cast<size_t>(a.var)].get_node()) {
+                inputs_ok = false;
+                m_failures.push_back(f.eqn_name(g, ei) + ": input " + std::to_string(k) + " uses variable " +
+                                     std::to_string(a.var) + " before it is defined");
+                ++m_failure_count;
+                break;
+            }
+        }
+        ov::OutputVector outs;
+        std::string error;
+        bool unsupported = false;
+        auto it = m_translators.find(prim);
+        if (!inputs_ok) {
+            error = "undefined input";
+        } else if (it == m_translators.end() || (!it->second.builtin && !it->second.extension)) {
+            unsupported = true;
+            auto& u = m_unsupported[prim];
+            if (u.count++ == 0) {
+                u.first_where = f.eqn_name(g, ei);
+                if (it != m_translators.end() && it->second.unsupported_reason)
+                    u.reason = it->second.unsupported_reason;
+            }
+        } else {
+            try {
+                NodeContext ctx(*this, f, g, ei, env);
+                outs = it->second.extension ? it->second.extension(ctx) : it->second.builtin(ctx);
+                // Never silently wrong: outputs must match the equation's avals.
+                if (outs.size() != e.n_out) {
+                    error = "translator produced " + std::to_string(outs.size()) + " outputs, the equation has " +
+                            std::to_string(e.n_out);
+                } else {
+                    for (uint32_t k = 0; k < e.n_out && error.empty(); ++k) {
+                        if (e.out[k] == format::kNone)
+                            continue;
+                        const auto& v = g.vars[static_cast<size_t>(e.out[k])];
+                        auto want_t = to_ov_type(v.dtype);
+                        auto want_s = to_shape(v);
+                        if (outs[k].get_element_type() != want_t)
+                            error = "output " + std::to_string(k) + " has element type " +
+                                    outs[k].get_element_type().get_type_name() + " but JAX says " +
+                                    want_t.get_type_name();
+                        else if (outs[k].get_partial_shape() != ov::PartialShape(want_s))
+                            error = "output " + std::to_string(k) + " has shape " +
+                                    shape_str(outs[k].get_partial_shape()) + " but JAX says " + shape_str(want_s);
+                    }
+                }
+            } catch (const std::exception& ex) {
+                error = ex.what();
+            }
+        }
+        if (!error.empty() && inputs_ok) {
+            ++m_failure_count;
+            if (m_failures.size() < 20)
+                m_failures.push_back(f.eqn_name(g, ei) + ": " + error);
+        }
+        if (unsupported || !error.empty()) {
+            // A placeholder with the avals' types, so conversion can go on and report everything.
+            ov::OutputVector ins;
+            for (uint32_t k = 0; k < e.n_in; ++k) {
+                const Atom& a = f.input(g, ei, k);
+                if (a.is_literal)
+                    ins.push_back(literal(a));
+                else if (env[static_cast<size_t>(a.var)].get_node())
+                    ins.push_back(env[static_cast<size_t>(a.var)]);
+            }
+            auto fw = std::make_shared<ov::op::util::FrameworkNode>(ins, e.n_out);
+            ov::op::util::FrameworkNodeAttrs attrs;
+            attrs.set_type_name(prim);
+            attrs["ovjax_equation"] = f.eqn_name(g, ei);
+            fw->set_attrs(attrs);
+            fw->set_friendly_name(prim + "_" + std::to_string(ei));
+            for (uint32_t k = 0; k < e.n_out; ++k) {
+                if (e.out[k] == format::kNone) {
+                    fw->set_output_type(k, ov::element::dynamic, ov::PartialShape::dynamic());
+                    continue;
+                }
+                const auto& v = g.vars[static_cast<size_t>(e.out[k])];
+                ov::element::Type t = ov::element::dynamic;
+                try {
+                    t = to_ov_type(v.dtype);
+                } catch (...) {
+                }
+                fw->set_output_type(k, t, ov::PartialShape(to_shape(v)));
+            }
+            outs = fw->outputs();
+        }
+        for (uint32_t k = 0; k < e.n_out; ++k)
+            if (e.out[k] != format::kNone)
+                env[static_cast<size_t>(e.out[k])] = outs[k];
+    }
+
+    ov::OutputVector results;
+    results.reserve(g.outvars.size());
+    for (const Atom& a : g.outvars) {
+        if (a.is_literal) {
+            results.push_back(literal(a));
+        } else {
+            auto& o = env[static_cast<size_t>(a.var)];
+            if (!o.get_node())
+                throw TranslateError("graph " + std::to_string(gi) + " output uses variable " + std::to_string(a.var) +
+                                     " that is never defined");
+            results.push_back(o);
+        }
+    }
+    m_active.pop_back();
+    return results;
+}
+
+std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& params,
+                                                   const ov::OutputVector& param_outputs,
+                                                   const std::vector<size_t>& output_order,
+                                                   const std::vector<std::string>& output_names) {
+    ov::OutputVector outs = translate_graph(0, param_outputs);
+
+    if (!m_unsupported.empty() || m_failure_count) {
+        std::ostringstream msg;
+        if (!m_unsupported.empty()) {
+            size_t total = 0;
+            for (auto& u : m_unsupported)
+                total += u.second.count;
+            msg << "ovjax: the model uses " << m_unsupported.size() << " unsupported JAX primitive"
+                << (m_unsupported.size() == 1 ? "" : "s") << " (" << total << " equation" << (total == 1 ? "" : "s")
+                << "):";
+            for (auto& u : m_unsupported) {
+                msg << "\n  " << u.first << " x" << u.second.count << " (first: " << u.second.first_where << ")";
+                if (!u.second.reason.empty())
+                    msg << ": " << u.second.reason;
+            }
+        }
+        if (m_failure_count) {
+            if (!m_unsupported.empty())
+                msg << "\n";
+            msg << "ovjax: " << m_failure_count << " equation" << (m_failure_count == 1 ? "" : "s")
+                << " failed to convert:";
+            for (auto& s : m_failures)
+                msg << "\n  " << s;
+            if (m_failure_count > m_failures.size())
+                msg << "\n  ... and " << (m_failure_count - m_failures.size()) << " more";
+        }
+        if (!m_partial)
+            OPENVINO_THROW(msg.str());
+    }
+
+    ov::ResultVector results;
+    for (size_t k = 0; k < output_order.size(); ++k) {
+        size_t i = output_order[k];
+        ov::Output<ov::Node> o = outs.at(i);
+        // A tensor that is already named (an input, or an earlier output) gets its own node.
+        if (!o.get_names().empty() || ov::as_type_ptr<ov::op::v0::Parameter>(o.get_node_shared_ptr()) ||
+            ov::as_type_ptr<ov::op::v0::Constant>(o.get_node_shared_ptr())) {
+            auto c = std::make_shared<ov::op::v0::Convert>(o, o.get_element_type());
+            o = c->output(0);
+        }
+        const std::string& name = output_names.at(k);
+        o.get_tensor().set_names({name});
+        auto r = std::make_shared<ov::op::v0::Result>(o);
+        r->set_friendly_name(name);
+        results.push_back(r);
+    }
+    auto model = std::make_shared<ov::Model>(results, params, "ovjax");
+    return model;
+}
+
+}  // namespace ovjax

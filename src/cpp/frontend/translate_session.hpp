@@ -1,0 +1,66 @@
+// Walks the jaxpr graphs of one File and builds OpenVINO nodes.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "format/format.hpp"
+#include "frontend/node_context.hpp"
+#include "openvino/core/model.hpp"
+#include "openvino/frontend/node_context.hpp"
+
+namespace ovjax {
+
+using BuiltinTranslator = ov::OutputVector (*)(const NodeContext&);
+
+struct Translator {
+    BuiltinTranslator builtin = nullptr;
+    ov::frontend::CreatorFunction extension;  // set when a ConversionExtension overrides
+    const char* unsupported_reason = nullptr;  // set for primitives listed as unsupported
+};
+
+using TranslatorMap = std::unordered_map<std::string, Translator>;
+
+// The built-in table (generated from ops/primitives.def).
+const TranslatorMap& builtin_translators();
+
+struct InputOverride {
+    ov::element::Type type;  // dynamic = keep the aval's
+};
+
+class TranslateSession {
+public:
+    TranslateSession(std::shared_ptr<format::File> file, const TranslatorMap& translators, bool partial);
+
+    // Build the model of graph 0 with the given parameters (one per graph input, in order).
+    std::shared_ptr<ov::Model> build(const ov::ParameterVector& params,
+                                     const ov::OutputVector& param_outputs,
+                                     const std::vector<size_t>& output_order,
+                                     const std::vector<std::string>& output_names);
+
+    ov::OutputVector translate_graph(uint64_t graph, const ov::OutputVector& inputs);
+    ov::Output<ov::Node> literal(const format::Atom& a) const;
+    ov::Output<ov::Node> buffer_constant(uint64_t buffer, format::DType dtype, const ov::Shape& shape);
+
+private:
+    std::shared_ptr<format::File> m_file;
+    const TranslatorMap& m_translators;
+    bool m_partial;
+    std::vector<ov::Output<ov::Node>> m_buffer_cache;
+    std::vector<uint64_t> m_active;  // graphs being translated (recursion guard)
+
+    struct Unsupported {
+        size_t count = 0;
+        std::string first_where;
+        std::string reason;
+    };
+    std::map<std::string, Unsupported> m_unsupported;
+    std::vector<std::string> m_failures;
+    size_t m_failure_count = 0;
+};
+
+}  // namespace ovjax

@@ -1,0 +1,14 @@
+// Declarations of every built-in translator, generated from primitives.def.
+#pragma once
+
+#include "frontend/node_context.hpp"
+
+namespace ovjax {
+namespace op {
+#define OVJAX_OP(prim, fn) ov::OutputVector fn(const NodeContext& ctx);
+#define OVJAX_UNSUPPORTED(prim, reason)
+#include "ops/primitives.def"
+#undef OVJAX_OP
+#undef OVJAX_UNSUPPORTED
+}  // namespace op
+}  // namespace ovjax

@@ -1,0 +1,147 @@
+#include "ops/utils.hpp"
+
+#include <limits>
+#include <numeric>
+
+#include "openvino/op/concat.hpp"
+#include "openvino/op/convert.hpp"
+#include "openvino/op/pad.hpp"
+#include "openvino/op/reshape.hpp"
+#include "openvino/op/slice.hpp"
+#include "openvino/op/transpose.hpp"
+#include "openvino/op/unsqueeze.hpp"
+
+namespace ovjax {
+namespace op {
+
+ov::Output<ov::Node> const_i64(const std::vector<int64_t>& v) {
+    return ov::op::v0::Constant::create(ov::element::i64, ov::Shape{v.size()}, v);
+}
+
+ov::Output<ov::Node> const_scalar(const ov::element::Type& type, double value) {
+    return const_fill(type, ov::Shape{}, value);
+}
+
+ov::Output<ov::Node> const_fill(const ov::element::Type& type, const ov::Shape& shape, double value) {
+    if (type.is_real())
+        return float_constant(type, shape, value);
+    if (type == ov::element::u64)
+        return ov::op::v0::Constant::create(type, shape, {static_cast<uint64_t>(value)});
+    return ov::op::v0::Constant::create(type, shape, {static_cast<int64_t>(value)});
+}
+
+namespace {
+template <typename T>
+ov::Output<ov::Node> make(const ov::element::Type& t, T v) {
+    return ov::op::v0::Constant::create(t, ov::Shape{}, std::vector<T>{v});
+}
+ov::Output<ov::Node> limit(const ov::element::Type& t, bool lowest) {
+    using ov::element::Type_t;
+    if (t.is_real())
+        return make<double>(t, lowest ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity());
+    switch (t) {
+    case Type_t::boolean:
+        return make<int64_t>(t, lowest ? 0 : 1);
+    case Type_t::i8:
+        return make<int64_t>(t, lowest ? INT8_MIN : INT8_MAX);
+    case Type_t::i16:
+        return make<int64_t>(t, lowest ? INT16_MIN : INT16_MAX);
+    case Type_t::i32:
+        return make<int64_t>(t, lowest ? INT32_MIN : INT32_MAX);
+    case Type_t::i64:
+        return make<int64_t>(t, lowest ? INT64_MIN : INT64_MAX);
+    case Type_t::u8:
+        return make<uint64_t>(t, lowest ? 0 : UINT8_MAX);
+    case Type_t::u16:
+        return make<uint64_t>(t, lowest ? 0 : UINT16_MAX);
+    case Type_t::u32:
+        return make<uint64_t>(t, lowest ? 0 : UINT32_MAX);
+    case Type_t::u64:
+        return make<uint64_t>(t, lowest ? 0 : UINT64_MAX);
+    default:
+        throw TranslateError("no limits for element type " + t.get_type_name());
+    }
+}
+}  // namespace
+
+ov::Output<ov::Node> const_lowest(const ov::element::Type& type) {
+    return limit(type, true);
+}
+ov::Output<ov::Node> const_highest(const ov::element::Type& type) {
+    return limit(type, false);
+}
+
+ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
+    if (x.get_partial_shape().is_static() && x.get_shape() == shape)
+        return x;
+    std::vector<int64_t> s(shape.begin(), shape.end());
+    return std::make_shared<ov::op::v1::Reshape>(x, const_i64(s), false);
+}
+
+ov::Output<ov::Node> transpose(const ov::Output<ov::Node>& x, const std::vector<int64_t>& perm) {
+    std::vector<int64_t> id(perm.size());
+    std::iota(id.begin(), id.end(), 0);
+    if (perm == id)
+        return x;
+    return std::make_shared<ov::op::v1::Transpose>(x, const_i64(perm));
+}
+
+ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::Type& t) {
+    if (x.get_element_type() == t)
+        return x;
+    return std::make_shared<ov::op::v0::Convert>(x, t);
+}
+
+ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
+                           const std::vector<int64_t>& start,
+                           const std::vector<int64_t>& stop,
+                           const std::vector<int64_t>& step,
+                           const std::vector<int64_t>& axes) {
+    return std::make_shared<ov::op::v8::Slice>(x, const_i64(start), const_i64(stop), const_i64(step), const_i64(axes));
+}
+
+std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank) {
+    std::vector<int64_t> r;
+    for (auto a : axes)
+        r.push_back(a < 0 ? a + static_cast<int64_t>(rank) : a);
+    return r;
+}
+
+ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x_in,
+                         const ov::Output<ov::Node>& value,
+                         const std::vector<int64_t>& lo,
+                         const std::vector<int64_t>& hi,
+                         const std::vector<int64_t>& interior) {
+    ov::Output<ov::Node> x = x_in;
+    ov::Shape shape = x.get_shape();
+    const size_t rank = shape.size();
+    // Interior padding: interleave `interior` pad values between elements, one axis at a time.
+    for (size_t ax = 0; ax < rank; ++ax) {
+        int64_t in = interior[ax];
+        int64_t n = static_cast<int64_t>(shape[ax]);
+        if (in <= 0 || n == 0)
+            continue;
+        // [.., n, ..] -> [.., n, 1, ..] -> pad the new axis with `in` values -> [.., n*(in+1), ..] -> drop the tail
+        ov::Shape s1 = shape;
+        s1.insert(s1.begin() + ax + 1, 1);
+        auto y = reshape(x, s1);
+        std::vector<int64_t> pb(rank + 1, 0), pe(rank + 1, 0);
+        pe[ax + 1] = in;
+        y = std::make_shared<ov::op::v12::Pad>(y, const_i64(pb), const_i64(pe), value, ov::op::PadMode::CONSTANT);
+        ov::Shape s2 = shape;
+        s2[ax] = static_cast<size_t>(n * (in + 1));
+        y = reshape(y, s2);
+        int64_t keep = n + (n - 1) * in;
+        x = slice(y, {0}, {keep}, {1}, {static_cast<int64_t>(ax)});
+        shape[ax] = static_cast<size_t>(keep);
+    }
+    bool any = false;
+    for (size_t ax = 0; ax < rank; ++ax)
+        any = any || lo[ax] != 0 || hi[ax] != 0;
+    if (!any)
+        return x;
+    return std::make_shared<ov::op::v12::Pad>(x, const_i64(lo), const_i64(hi), value, ov::op::PadMode::CONSTANT);
+}
+
+}  // namespace op
+}  // namespace ovjax

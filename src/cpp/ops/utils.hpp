@@ -1,0 +1,62 @@
+// Shared helpers for translators: constants from static shapes, and templates for
+// the one-to-one elementwise primitives.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "frontend/node_context.hpp"
+#include "openvino/op/constant.hpp"
+
+namespace ovjax {
+namespace op {
+
+// 1-D i64 constant (shapes, axes, indices known at conversion time).
+ov::Output<ov::Node> const_i64(const std::vector<int64_t>& v);
+// Scalar constant of `type` holding `value`.
+ov::Output<ov::Node> const_scalar(const ov::element::Type& type, double value);
+// Constant of `type` and `shape` filled with `value`.
+ov::Output<ov::Node> const_fill(const ov::element::Type& type, const ov::Shape& shape, double value);
+// The lowest / highest value of a type (-inf/+inf for floats); identities for max/min.
+ov::Output<ov::Node> const_lowest(const ov::element::Type& type);
+ov::Output<ov::Node> const_highest(const ov::element::Type& type);
+
+ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape);
+ov::Output<ov::Node> transpose(const ov::Output<ov::Node>& x, const std::vector<int64_t>& perm);  // no-op for identity
+ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::Type& t);         // no-op for same type
+ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
+                           const std::vector<int64_t>& start,
+                           const std::vector<int64_t>& stop,
+                           const std::vector<int64_t>& step,
+                           const std::vector<int64_t>& axes);
+// Pad with per-axis (lo, hi, interior) like lax.pad; negative lo/hi crop.
+ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x,
+                         const ov::Output<ov::Node>& value,
+                         const std::vector<int64_t>& lo,
+                         const std::vector<int64_t>& hi,
+                         const std::vector<int64_t>& interior);
+
+inline bool is_float(const ov::element::Type& t) {
+    return t.is_real();
+}
+inline int64_t numel(const ov::Shape& s) {
+    int64_t n = 1;
+    for (auto d : s)
+        n *= static_cast<int64_t>(d);
+    return n;
+}
+// Normalise possibly negative axes.
+std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank);
+
+template <typename T>
+ov::OutputVector translate_unary(const NodeContext& ctx) {
+    return {std::make_shared<T>(ctx.get_input(0))->output(0)};
+}
+
+template <typename T>
+ov::OutputVector translate_binary(const NodeContext& ctx) {
+    return {std::make_shared<T>(ctx.get_input(0), ctx.get_input(1))->output(0)};
+}
+
+}  // namespace op
+}  // namespace ovjax

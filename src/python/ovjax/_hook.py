@@ -1,0 +1,64 @@
+"""Route ``openvino.convert_model`` through ovjax for JAX objects and .ovjax files.
+
+OpenVINO's ``convert_impl`` looks up ``check_model_object`` and ``FrontEndManager``
+as module globals at call time. ovjax wraps both: every manager it creates knows the
+ovjax frontend, and JAX objects (jaxprs, Flax modules) are claimed as framework
+``ovjax`` and replaced by their serialized in-memory form before OpenVINO's pipeline
+sees them. ``example_input`` (which OpenVINO hands only to its PyTorch frontend) is
+taken from the call's own arguments. If OpenVINO's internals change, the hook warns
+once and stays off; ``ovjax.convert_model`` keeps working. OVJAX_DISABLE_HOOK=1 turns
+it off.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+_installed = False
+
+
+def install() -> bool:
+    global _installed
+    if _installed:
+        return True
+    if os.environ.get("OVJAX_DISABLE_HOOK", "") not in ("", "0"):
+        return False
+    try:
+        from openvino.tools.ovc import convert_impl as ci
+
+        orig_check = ci.check_model_object
+        orig_fem = ci.FrontEndManager
+        if getattr(orig_check, "_ovjax", False):
+            _installed = True
+            return True
+    except Exception as e:  # pragma: no cover - depends on OpenVINO internals
+        warnings.warn(f"ovjax: cannot hook openvino.convert_model ({e}); use ovjax.convert_model instead")
+        return False
+
+    from . import _library
+    from .convert import is_jax_model, to_frontend_input, trace
+
+    def check_model_object(argv):
+        model = argv["input_model"]
+        if is_jax_model(model):
+            traced = trace(model, argv.get("example_input"), input=None)
+            argv["input_model"] = to_frontend_input(traced, bool(argv.get("share_weights", True)))
+            argv["example_input"] = None
+            return "ovjax"
+        return orig_check(argv)
+
+    check_model_object._ovjax = True  # type: ignore[attr-defined]
+
+    def FrontEndManager():  # noqa: N802 - stands in for the class
+        m = orig_fem()
+        try:
+            _library.register(m)
+        except Exception as e:  # pragma: no cover
+            warnings.warn(f"ovjax: cannot register the ovjax frontend: {e}")
+        return m
+
+    ci.check_model_object = check_model_object
+    ci.FrontEndManager = FrontEndManager
+    _installed = True
+    return True

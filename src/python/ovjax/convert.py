@@ -1,0 +1,450 @@
+"""Trace JAX models, serialize them and convert them through the ovjax frontend."""
+
+from __future__ import annotations
+
+import ctypes
+import inspect
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import _library
+from ._jax_compat import ClosedJaxpr, Jaxpr
+from .serialize import GraphWriter
+
+__all__ = ["trace", "serialize", "save", "convert_model", "is_jax_model", "Traced"]
+
+
+@dataclass
+class Traced:
+    """A ClosedJaxpr with the names of its flat inputs and outputs."""
+
+    jaxpr: Any
+    input_names: list[str]
+    output_names: list[str]
+    keepalive: list[Any] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- model kinds
+
+
+def _is_linen(obj) -> bool:
+    try:
+        import flax.linen as nn
+    except Exception:
+        return False
+    return isinstance(obj, nn.Module)
+
+
+def _is_nnx(obj) -> bool:
+    try:
+        from flax import nnx
+    except Exception:
+        return False
+    return isinstance(obj, nnx.Module)
+
+
+def is_jax_model(obj) -> bool:
+    """True for the objects ovjax converts: jaxprs, Flax modules and JAX callables."""
+    if isinstance(obj, (ClosedJaxpr, Jaxpr)):
+        return True
+    if _is_linen(obj) or _is_nnx(obj):
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- tracing
+
+_STATIC_TYPES = (bool, str, type(None))
+
+
+def _split_example(example_input):
+    """(positional args, traced kwargs, static kwargs) from an example_input."""
+    if example_input is None:
+        return (), {}, {}
+    if isinstance(example_input, dict):
+        traced = {k: v for k, v in example_input.items() if not isinstance(v, _STATIC_TYPES)}
+        static = {k: v for k, v in example_input.items() if isinstance(v, _STATIC_TYPES)}
+        return (), traced, static
+    if isinstance(example_input, (tuple, list)):
+        return tuple(example_input), {}, {}
+    return (example_input,), {}, {}
+
+
+def _arg_names(fn, n_pos: int) -> list[str]:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return [f"input_{i}" for i in range(n_pos)]
+    names = []
+    for p in sig.parameters.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            names.extend(f"{p.name}_{i}" for i in range(n_pos - len(names)))
+            break
+    if len(names) < n_pos:
+        names.extend(f"input_{i}" for i in range(len(names), n_pos))
+    return names[:n_pos]
+
+
+def _leaf_names(prefix: str, tree) -> list[str]:
+    import jax
+
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    if len(leaves) == 1 and not leaves[0][0]:
+        return [prefix]
+    return [prefix + jax.tree_util.keystr(path) for path, _ in leaves]
+
+
+def _output_names(out_tree_value) -> list[str]:
+    import jax
+
+    leaves = jax.tree_util.tree_flatten_with_path(out_tree_value)[0]
+    names = []
+    for i, (path, _) in enumerate(leaves):
+        if any(isinstance(k, (jax.tree_util.DictKey, jax.tree_util.GetAttrKey)) for k in path):
+            names.append("output" + jax.tree_util.keystr(path))
+        else:
+            names.append(f"output_{i}")
+    return _dedupe(names)
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            n = f"{n}_{seen[n]}"
+        else:
+            seen[n] = 0
+        out.append(n)
+    return out
+
+
+def _apply_input_spec(args, kwargs, input_spec):
+    """Replace example leaves by ShapeDtypeStructs of the requested shapes/types."""
+    import jax
+
+    if input_spec is None:
+        return args, kwargs
+    leaves, tree = jax.tree_util.tree_flatten((args, kwargs))
+    specs = _normalize_input_spec(input_spec, len(leaves))
+    new = []
+    for leaf, (shape, dtype) in zip(leaves, specs):
+        arr_shape = tuple(np.shape(leaf))
+        arr_dtype = getattr(leaf, "dtype", np.asarray(leaf).dtype)
+        new.append(jax.ShapeDtypeStruct(tuple(shape) if shape is not None else arr_shape, dtype or arr_dtype))
+    return jax.tree_util.tree_unflatten(tree, new)
+
+
+def _normalize_input_spec(spec, n: int):
+    """OpenVINO-style `input=` into a list of (shape or None, numpy dtype or None)."""
+    if isinstance(spec, dict):
+        raise TypeError("ovjax: input= as a dict is only supported for ClosedJaxpr inputs; pass a list in argument order")
+    if not isinstance(spec, (list, tuple)) or (spec and all(isinstance(d, int) for d in spec)):
+        spec = [spec]
+    out = []
+    for item in spec:
+        shape = dtype = None
+        parts = item if isinstance(item, tuple) and item and not all(isinstance(d, int) for d in item) else (item,)
+        for p in parts:
+            if isinstance(p, str):
+                continue  # a name
+            t = _as_np_dtype(p)
+            if t is not None:
+                dtype = t
+            else:
+                shape = _as_static_shape(p)
+        out.append((shape, dtype))
+    if len(out) != n:
+        raise ValueError(f"ovjax: input= describes {len(out)} inputs but the model takes {n}")
+    return out
+
+
+def _as_np_dtype(p):
+    import openvino as ov
+
+    if isinstance(p, ov.Type):
+        return np.dtype(p.to_dtype())
+    if isinstance(p, (np.dtype, type)):
+        try:
+            return np.dtype(p)
+        except TypeError:
+            return None
+    return None
+
+
+def _as_static_shape(p):
+    import openvino as ov
+
+    if isinstance(p, ov.PartialShape):
+        if p.is_dynamic:
+            raise ValueError(
+                f"ovjax: dynamic input shape {p}: ovjax converts jaxprs with static shapes; give a static shape"
+            )
+        return tuple(int(d.get_length()) for d in p)
+    if isinstance(p, ov.Shape):
+        return tuple(int(d) for d in p)
+    if isinstance(p, (list, tuple)):
+        if any((not isinstance(d, int)) or d < 0 for d in p):
+            raise ValueError(f"ovjax: dynamic input shape {p}: give a static shape")
+        return tuple(p)
+    raise TypeError(f"ovjax: cannot read an input shape or type from {p!r}")
+
+
+def trace(model, example_input=None, *, params=None, call_kwargs=None, input=None) -> Traced:
+    """Trace `model` into a ClosedJaxpr with input and output names."""
+    import jax
+
+    if isinstance(model, ClosedJaxpr):
+        n_in = len(model.jaxpr.invars)
+        n_out = len(model.jaxpr.outvars)
+        return Traced(model, [f"input_{i}" for i in range(n_in)], [f"output_{i}" for i in range(n_out)])
+    if isinstance(model, Jaxpr):
+        if model.constvars:
+            raise ValueError("ovjax: an open Jaxpr with constvars needs its consts: pass a ClosedJaxpr")
+        return trace(ClosedJaxpr(model, []), None)
+
+    if example_input is None:
+        raise ValueError(
+            f"ovjax: converting a {type(model).__name__} needs example_input (the arrays to trace it with)"
+        )
+    args, kwargs, static = _split_example(example_input)
+    static = {**static, **(call_kwargs or {})}
+    keepalive: list[Any] = []
+
+    if _is_linen(model):
+        fn, sig_fn = _linen_fn(model, params, static), type(model).__call__
+        names_fn = lambda: _arg_names(sig_fn, len(args) + 1)[1:]  # noqa: E731 - drop `self`
+    elif _is_nnx(model):
+        fn, sig_fn = _nnx_fn(model, static), type(model).__call__
+        names_fn = lambda: _arg_names(sig_fn, len(args) + 1)[1:]  # noqa: E731
+    elif callable(model):
+        if static:
+            base = model
+            fn = lambda *a, **k: base(*a, **k, **static)  # noqa: E731
+        else:
+            fn = model
+        names_fn = lambda: _arg_names(model, len(args))  # noqa: E731
+    else:
+        raise TypeError(f"ovjax: cannot convert an object of type {type(model).__name__}")
+
+    args, kwargs = _apply_input_spec(args, kwargs, input)
+    out_shape_box: list[Any] = []
+
+    def flat_fn(*a, **k):
+        out = fn(*a, **k)
+        out_shape_box.append(out)
+        return out
+
+    closed = jax.make_jaxpr(flat_fn)(*args, **kwargs)
+    arg_names = names_fn()
+    in_names: list[str] = []
+    for name, a in zip(arg_names, args):
+        in_names.extend(_leaf_names(name, a))
+    for k in kwargs:
+        in_names.extend(_leaf_names(k, kwargs[k]))
+    if len(in_names) != len(closed.jaxpr.invars):
+        in_names = [f"input_{i}" for i in range(len(closed.jaxpr.invars))]
+    out_names = _output_names(out_shape_box[-1]) if out_shape_box else []
+    if len(out_names) != len(closed.jaxpr.outvars):
+        out_names = [f"output_{i}" for i in range(len(closed.jaxpr.outvars))]
+    keepalive.append(model)
+    return Traced(closed, _dedupe(in_names), out_names, keepalive)
+
+
+def _linen_fn(module, params, static):
+    if params is None:
+        if module.scope is None:
+            raise ValueError(
+                "ovjax: an unbound flax.linen.Module needs its variables: pass params=... "
+                "(what module.init returned) or convert module.bind(variables)"
+            )
+        unbound, variables = module.unbind()
+    else:
+        unbound = module.clone(parent=None) if module.scope is not None else module
+        variables = params
+    if not (isinstance(variables, dict) or hasattr(variables, "keys")):
+        raise TypeError("ovjax: params must be the variables dict returned by module.init")
+    if "params" not in variables and not any(k in variables for k in ("batch_stats", "cache")):
+        variables = {"params": variables}
+    mutable = False
+
+    def fn(*a, **k):
+        return unbound.apply(variables, *a, **k, **static, mutable=mutable)
+
+    return fn
+
+
+def _nnx_fn(module, static):
+    from flax import nnx
+
+    graphdef, state = nnx.split(module)
+
+    def fn(*a, **k):
+        m = nnx.merge(graphdef, state)
+        return m(*a, **k, **static)
+
+    return fn
+
+
+# ---------------------------------------------------------------- serialize
+
+
+def _writer(traced: Traced) -> GraphWriter:
+    import jax
+
+    w = GraphWriter()
+    w.meta["producer"] = "ovjax"
+    w.meta["ovjax_version"] = _library.__version__
+    w.meta["jax_version"] = jax.__version__
+    try:
+        import jaxlib
+
+        w.meta["jaxlib_version"] = jaxlib.__version__
+    except Exception:
+        pass
+    cj = traced.jaxpr
+    w.graph(cj.jaxpr, cj.consts)
+    w.input_names = list(traced.input_names)
+    w.output_names = list(traced.output_names)
+    return w
+
+
+def serialize(model, example_input=None, **kwargs) -> bytes:
+    """The .ovjax file bytes for `model` (see trace() for the arguments)."""
+    return _writer(trace(model, example_input, **kwargs)).graph_bytes(external=False)
+
+
+def save(model, path, example_input=None, **kwargs) -> None:
+    """Write `model` to an .ovjax file."""
+    w = _writer(trace(model, example_input, **kwargs))
+    with open(os.fspath(path), "wb") as f:
+        w.write(f, external=False)
+
+
+def to_frontend_input(traced: Traced, share_weights: bool = True) -> dict:
+    """The in-memory form the ovjax frontend loads: a dict (ov::AnyMap) of ov.Tensors.
+
+    With share_weights the weights stay where JAX keeps them: each is handed over as
+    its own tensor that views the same memory; without, they are copied into the
+    graph bytes.
+    """
+    import openvino as ov
+
+    w = _writer(traced)
+    blob = np.frombuffer(bytearray(w.graph_bytes(external=share_weights)), dtype=np.uint8)
+    d: dict[str, Any] = {"ovjax_graph": ov.Tensor(blob, shared_memory=True)}
+    if share_weights and w.buffers:
+        d["ovjax_buffers"] = {
+            str(i): ov.Tensor(_byte_view(a), shared_memory=True) for i, a in enumerate(w.buffers)
+        }
+    return d
+
+
+def _byte_view(a: np.ndarray) -> np.ndarray:
+    """A writable uint8 view of `a`'s memory (no copy) that keeps `a` alive.
+
+    ov.Tensor only shares writable arrays, and numpy views of JAX arrays are read-only;
+    OpenVINO only reads constants, so a writable alias of the same bytes is safe.
+    """
+    if a.nbytes == 0:
+        return np.zeros((0,), dtype=np.uint8)
+    if a.flags.writeable:
+        return a.reshape(-1).view(np.uint8)
+    raw = (ctypes.c_uint8 * a.nbytes).from_address(a.ctypes.data)
+    raw._ovjax_keep = a  # the alias holds the owner
+    return np.frombuffer(raw, dtype=np.uint8)
+
+
+def convert_model(
+    model,
+    example_input=None,
+    input=None,
+    share_weights: bool = True,
+    *,
+    params=None,
+    call_kwargs=None,
+    extension=None,
+):
+    """Convert a JAX model to an openvino.Model through the ovjax frontend.
+
+    model: a ClosedJaxpr (jax.make_jaxpr), a bound flax.linen.Module (or an unbound
+        one with params=), a flax.nnx.Module, or any JAX callable.
+    example_input: the arguments to trace with: one array, a tuple of positional
+        arguments, or a dict of keyword arguments (bool/str/None values in a dict are
+        passed as static flags, e.g. {"x": x, "training": False}).
+    input: OpenVINO-style input shapes/types, in argument order. For callables and
+        modules the model is retraced with them; for a ClosedJaxpr only the element
+        types can change (a jaxpr's shapes are fixed when it is traced).
+    call_kwargs: static keyword arguments for the call (e.g. {"training": False}).
+    extension: a ConversionExtension (or list) adding or overriding translators.
+    """
+    traced = trace(
+        model,
+        example_input,
+        params=params,
+        call_kwargs=call_kwargs,
+        input=input if not isinstance(model, (ClosedJaxpr, Jaxpr)) else None,
+    )
+    fe = _library.frontend()
+    if extension is not None:
+        for ext in extension if isinstance(extension, (list, tuple)) else [extension]:
+            fe.add_extension(ext)
+    data = to_frontend_input(traced, share_weights)
+    im = fe.load(data, True)
+    if input is not None and isinstance(model, (ClosedJaxpr, Jaxpr)):
+        _apply_input_to_places(im, input)
+    ov_model = fe.convert(im)
+    return ov_model
+
+
+def _apply_input_to_places(im, spec) -> None:
+    import openvino as ov
+
+    places = im.get_inputs()
+    items = spec if isinstance(spec, dict) else None
+    if items is None:
+        specs = _normalize_input_spec_loose(spec, len(places))
+        pairs = list(zip(places, specs))
+    else:
+        pairs = []
+        for name, s in items.items():
+            p = im.get_place_by_tensor_name(name)
+            if p is None:
+                raise ValueError(f"ovjax: the model has no input named {name!r}")
+            pairs.append((p, _normalize_input_spec_loose([s], 1)[0]))
+    for place, (shape, dtype) in pairs:
+        if shape is not None:
+            im.set_partial_shape(place, ov.PartialShape(list(shape)) if not isinstance(shape, ov.PartialShape) else shape)
+        if dtype is not None:
+            im.set_element_type(place, ov.Type(dtype))
+
+
+def _normalize_input_spec_loose(spec, n):
+    import openvino as ov
+
+    if not isinstance(spec, (list, tuple)) or (spec and all(isinstance(d, int) for d in spec)):
+        spec = [spec]
+    out = []
+    for item in spec:
+        shape = dtype = None
+        parts = item if isinstance(item, tuple) and item and not all(isinstance(d, int) for d in item) else (item,)
+        for p in parts:
+            if isinstance(p, str):
+                continue
+            t = _as_np_dtype(p)
+            if t is not None:
+                dtype = t
+            elif isinstance(p, ov.PartialShape):
+                shape = p
+            else:
+                shape = tuple(p)
+        out.append((shape, dtype))
+    if len(out) != n:
+        raise ValueError(f"ovjax: input= describes {len(out)} inputs but the model takes {n}")
+    return out

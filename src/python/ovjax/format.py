@@ -1,0 +1,69 @@
+"""Constants of the .ovjax binary format (see docs/format.md).
+
+Kept in one place so the writer, the tests that craft malformed files and the
+documentation agree. The C++ reader has the same numbers in src/cpp/format/format.hpp.
+"""
+
+MAGIC = b"OVJAX\x00\x1a\n"
+MAJOR = 1
+MINOR = 0
+HEADER_SIZE = 64
+SECTION_ENTRY_SIZE = 32
+DATA_ALIGN = 64
+NONE = -1  # "no value" in a word slot (string index, output var of a dropped result)
+
+# section kinds
+SEC_STRINGS = 1
+SEC_META = 2
+SEC_BUFFERS = 3
+SEC_GRAPHS = 4
+SEC_DATA = 5
+SEC_IONAMES = 6
+
+# buffer flags
+BUF_EXTERNAL = 1
+
+# atom tags
+ATOM_VAR = 0
+ATOM_LITERAL = 1
+
+# param value tags
+V_NONE = 0
+V_BOOL = 1
+V_INT = 2
+V_FLOAT = 3
+V_STR = 4
+V_DTYPE = 5
+V_TUPLE = 6
+V_GRAPH = 7
+V_ENUM = 8
+V_RECORD = 9
+V_ARRAY = 10
+V_UNKNOWN = 11
+
+# dtype codes: name -> code. Names are numpy/ml_dtypes names.
+DTYPES = {
+    "bool": 0,
+    "int8": 1,
+    "int16": 2,
+    "int32": 3,
+    "int64": 4,
+    "uint8": 5,
+    "uint16": 6,
+    "uint32": 7,
+    "uint64": 8,
+    "float16": 9,
+    "bfloat16": 10,
+    "float32": 11,
+    "float64": 12,
+    "complex64": 13,
+    "complex128": 14,
+    "float0": 15,
+    "token": 16,
+    "key": 17,
+    "float8_e4m3fn": 18,
+    "float8_e5m2": 19,
+    "int4": 20,
+    "uint4": 21,
+}
+DTYPE_NAMES = {v: k for k, v in DTYPES.items()}

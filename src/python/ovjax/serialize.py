@@ -1,0 +1,425 @@
+"""Serialize a ClosedJaxpr into the .ovjax binary graph format (docs/format.md).
+
+The writer walks the jaxpr once. Every JAX parameter object is normalised into the
+format's typed values here, so the C++ side never sees a Python object. Weights (the
+ClosedJaxpr's consts) are either written into the file's data section (``to_bytes``)
+or handed over as separate host buffers (``to_memory``, used for in-memory
+conversion so that no second copy of the weights is made).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import struct
+from array import array
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import format as F
+from ._jax_compat import ClosedJaxpr, Jaxpr, Literal, Var, DropVar
+
+_pack_d = struct.Struct("<d").pack
+_unpack_q = struct.Struct("<q").unpack
+
+# Parameters that describe placement or compilation, never the computation.
+_SKIP_PARAMS = frozenset(
+    {
+        "in_shardings",
+        "out_shardings",
+        "in_layouts",
+        "out_layouts",
+        "donated_invars",
+        "ctx_mesh",
+        "compiler_options_kvs",
+        "sharding",
+        "out_sharding",
+        "jvp_jaxpr_fun",
+        "jvp_jaxpr_thunk",
+        "fwd_jaxpr_thunk",
+        "bwd",
+        "out_trees",
+        "jvp",
+        "fwd",
+    }
+)
+
+
+def _float_bits(x: float) -> int:
+    return _unpack_q(_pack_d(float(x)))[0]
+
+
+def dtype_name(dt) -> str:
+    """Normalised dtype name of a numpy/JAX dtype (extended dtypes included)."""
+    try:
+        name = np.dtype(dt).name
+    except TypeError:
+        name = str(dt)
+    if name.startswith("key<"):
+        return "key"
+    return name
+
+
+def dtype_code(dt) -> int:
+    name = dtype_name(dt)
+    try:
+        return F.DTYPES[name]
+    except KeyError:
+        raise TypeError(f"ovjax: dtype {name!r} has no .ovjax encoding") from None
+
+
+class GraphWriter:
+    """Accumulates strings, buffers and graphs; produces the file layout."""
+
+    def __init__(self) -> None:
+        self.strings: list[bytes] = []
+        self._string_ids: dict[str, int] = {}
+        self.buffers: list[np.ndarray] = []  # contiguous arrays, one per buffer
+        self._buffer_ids: dict[int, int] = {}
+        self._keepalive: list[Any] = []
+        self.graphs: list[array | None] = []
+        self._graph_ids: dict[int, int] = {}
+        self.meta: dict[str, str] = {}
+        self.input_names: list[str] = []
+        self.output_names: list[str] = []
+
+    # ---- interning -------------------------------------------------
+    def string(self, s: str) -> int:
+        i = self._string_ids.get(s)
+        if i is None:
+            i = len(self.strings)
+            self._string_ids[s] = i
+            self.strings.append(s.encode("utf-8"))
+        return i
+
+    def buffer(self, value) -> tuple[int, np.ndarray]:
+        key = id(value)
+        i = self._buffer_ids.get(key)
+        if i is not None:
+            return i, self.buffers[i]
+        arr = _host_array(value)
+        i = len(self.buffers)
+        self._buffer_ids[key] = i
+        self._keepalive.append(value)
+        self.buffers.append(arr)
+        return i, arr
+
+    # ---- graphs ----------------------------------------------------
+    def graph(self, jaxpr, consts: Sequence[Any] = ()) -> int:
+        """Index of the graph for (jaxpr, consts); serialized once per object."""
+        key = id(jaxpr)
+        i = self._graph_ids.get(key)
+        if i is not None:
+            return i
+        i = len(self.graphs)
+        self._graph_ids[key] = i
+        self.graphs.append(None)  # reserve: sub-graphs get later indices
+        self._keepalive.append(jaxpr)
+        self.graphs[i] = self._encode_graph(jaxpr, consts)
+        return i
+
+    def _encode_graph(self, jaxpr, consts) -> array:
+        w = array("q")
+        ids: dict[Any, int] = {}
+        var_words = array("q")
+
+        def var(v) -> int:
+            j = ids.get(v)
+            if j is None:
+                j = len(ids)
+                ids[v] = j
+                aval = v.aval
+                shape = getattr(aval, "shape", ())
+                dt = getattr(aval, "dtype", None)
+                code = F.DTYPES["token"] if dt is None else dtype_code(dt)
+                var_words.append(code)
+                var_words.append(len(shape))
+                var_words.extend(int(d) for d in shape)
+            return j
+
+        def atom(a, out: array) -> None:
+            if isinstance(a, Literal):
+                out.append(F.ATOM_LITERAL)
+                val = a.val
+                dt = a.aval.dtype
+                out.append(dtype_code(dt))
+                out.append(_scalar_bits(val, dt))
+            else:
+                out.append(F.ATOM_VAR)
+                out.append(var(a))
+
+        invars = [var(v) for v in jaxpr.invars]
+        constvars = jaxpr.constvars
+        if len(consts) != len(constvars):
+            if consts:
+                raise ValueError("ovjax: ClosedJaxpr consts do not match its constvars")
+        const_pairs = []
+        for v, c in zip(constvars, consts):
+            b, arr = self.buffer(c)
+            vid = var(v)
+            if tuple(arr.shape) != tuple(v.aval.shape):
+                raise ValueError(f"ovjax: const for {v} has shape {arr.shape}, expected {v.aval.shape}")
+            const_pairs.append((vid, b))
+        if len(consts) == 0 and constvars:
+            # An open Jaxpr whose constvars are bound by the caller: treat them as inputs.
+            invars = [var(v) for v in constvars] + invars
+
+        eqn_words = array("q")
+        string = self.string
+        for eqn in jaxpr.eqns:
+            rec = array("q")
+            rec.append(string(eqn.primitive.name))
+            rec.append(_source(eqn, string))
+            rec.append(len(eqn.invars))
+            for a in eqn.invars:
+                atom(a, rec)
+            rec.append(len(eqn.outvars))
+            for v in eqn.outvars:
+                rec.append(F.NONE if isinstance(v, DropVar) else var(v))
+            params = [(k, p) for k, p in eqn.params.items() if k not in _SKIP_PARAMS]
+            rec.append(len(params))
+            for k, p in params:
+                rec.append(string(k))
+                self._value(p, rec)
+            eqn_words.append(len(rec))
+            eqn_words.extend(rec)
+
+        outs = array("q")
+        for a in jaxpr.outvars:
+            atom(a, outs)
+
+        w.append(len(ids))
+        w.extend(var_words)
+        w.append(len(invars))
+        w.extend(invars)
+        w.append(len(const_pairs))
+        for vid, b in const_pairs:
+            w.append(vid)
+            w.append(b)
+        w.append(len(jaxpr.outvars))
+        w.extend(outs)
+        w.append(len(jaxpr.eqns))
+        w.extend(eqn_words)
+        return w
+
+    # ---- param values ----------------------------------------------
+    def _value(self, p, out: array) -> None:
+        if p is None:
+            out.append(F.V_NONE)
+        elif isinstance(p, (bool, np.bool_)):
+            out.append(F.V_BOOL)
+            out.append(int(bool(p)))
+        elif isinstance(p, enum.Enum):
+            out.append(F.V_ENUM)
+            out.append(self.string(type(p).__name__))
+            out.append(self.string(p.name))
+        elif isinstance(p, (int, np.integer)):
+            out.append(F.V_INT)
+            out.append(int(p))
+        elif isinstance(p, (float, np.floating)):
+            out.append(F.V_FLOAT)
+            out.append(_float_bits(p))
+        elif isinstance(p, str):
+            out.append(F.V_STR)
+            out.append(self.string(p))
+        elif isinstance(p, ClosedJaxpr):
+            out.append(F.V_GRAPH)
+            out.append(self.graph(p.jaxpr, p.consts))
+        elif isinstance(p, Jaxpr):
+            out.append(F.V_GRAPH)
+            out.append(self.graph(p, ()))
+        elif isinstance(p, tuple) and hasattr(p, "_fields"):  # NamedTuple records
+            self._record(type(p).__name__, [(f, getattr(p, f)) for f in p._fields], out)
+        elif isinstance(p, (tuple, list)):
+            out.append(F.V_TUPLE)
+            out.append(len(p))
+            for x in p:
+                self._value(x, out)
+        elif isinstance(p, np.dtype) or (isinstance(p, type) and issubclass(p, np.generic)):
+            out.append(F.V_DTYPE)
+            out.append(dtype_code(p))
+        elif dataclasses.is_dataclass(p) and not isinstance(p, type):
+            self._record(type(p).__name__, [(f.name, getattr(p, f.name)) for f in dataclasses.fields(p)], out)
+        elif isinstance(p, np.ndarray) or hasattr(p, "__array__") and hasattr(p, "dtype") and hasattr(p, "shape"):
+            b, arr = self.buffer(p)
+            out.append(F.V_ARRAY)
+            out.append(dtype_code(arr.dtype))
+            out.append(arr.ndim)
+            out.extend(int(d) for d in arr.shape)
+            out.append(b)
+        else:
+            try:
+                code = dtype_code(p)  # extended dtypes, jnp scalar types
+            except Exception:
+                out.append(F.V_UNKNOWN)
+                out.append(self.string(type(p).__name__))
+                out.append(self.string(""))
+            else:
+                out.append(F.V_DTYPE)
+                out.append(code)
+
+    def _record(self, name: str, fields, out: array) -> None:
+        out.append(F.V_RECORD)
+        out.append(self.string(name))
+        out.append(len(fields))
+        for k, v in fields:
+            out.append(self.string(k))
+            self._value(v, out)
+
+    # ---- layout ----------------------------------------------------
+    def _sections(self, external: bool) -> tuple[list[tuple[int, bytes]], list[np.ndarray], list[int]]:
+        strings_blob = bytearray()
+        offs = array("q", [len(self.strings)])
+        pos = 0
+        for s in self.strings:
+            offs.append(pos)
+            pos += len(s)
+        offs.append(pos)
+        strings_blob = offs.tobytes() + b"".join(self.strings)
+
+        meta = array("q", [len(self.meta)])
+        for k, v in self.meta.items():
+            meta.append(self.string(k))
+            meta.append(self.string(v))
+        io = array("q", [len(self.input_names)])
+        io.extend(self.string(n) for n in self.input_names)
+        io.append(len(self.output_names))
+        io.extend(self.string(n) for n in self.output_names)
+        # re-make strings (meta/io may have interned new ones)
+        offs = array("q", [len(self.strings)])
+        pos = 0
+        for s in self.strings:
+            offs.append(pos)
+            pos += len(s)
+        offs.append(pos)
+        strings_blob = offs.tobytes() + b"".join(self.strings)
+
+        bufs = array("q", [len(self.buffers)])
+        data_offsets = []
+        pos = 0
+        for arr in self.buffers:
+            if external:
+                bufs.extend((0, arr.nbytes, F.BUF_EXTERNAL))
+                data_offsets.append(0)
+            else:
+                pos = _align(pos, F.DATA_ALIGN)
+                bufs.extend((pos, arr.nbytes, 0))
+                data_offsets.append(pos)
+                pos += arr.nbytes
+        data_size = 0 if external else pos
+
+        gtab = array("q", [len(self.graphs)])
+        goff = 8 + 8 * len(self.graphs)
+        blobs = []
+        for g in self.graphs:
+            gtab.append(goff)
+            b = g.tobytes()
+            blobs.append(b)
+            goff += len(b)
+        graphs_blob = gtab.tobytes() + b"".join(blobs)
+
+        sections = [
+            (F.SEC_STRINGS, strings_blob),
+            (F.SEC_META, meta.tobytes()),
+            (F.SEC_BUFFERS, bufs.tobytes()),
+            (F.SEC_GRAPHS, graphs_blob),
+            (F.SEC_IONAMES, io.tobytes()),
+        ]
+        return sections, data_size, data_offsets
+
+    def _layout(self, external: bool):
+        sections, data_size, data_offsets = self._sections(external)
+        n = len(sections) + 1
+        table_off = F.HEADER_SIZE
+        pos = table_off + n * F.SECTION_ENTRY_SIZE
+        entries = []
+        for kind, blob in sections:
+            pos = _align(pos, 8)
+            entries.append((kind, pos, len(blob)))
+            pos += len(blob)
+        data_off = _align(pos, F.DATA_ALIGN)
+        entries.append((F.SEC_DATA, data_off, data_size))
+        file_size = data_off + data_size
+        head = bytearray(F.HEADER_SIZE)
+        struct.pack_into("<8sHHIQQQQ", head, 0, F.MAGIC, F.MAJOR, F.MINOR, F.HEADER_SIZE, n, table_off, file_size, 0)
+        table = b"".join(struct.pack("<IIQQQ", k, 0, o, s, 0) for k, o, s in entries)
+        return head, table, sections, entries, data_off, data_offsets, file_size
+
+    def write(self, fileobj, *, external: bool = False) -> int:
+        head, table, sections, entries, data_off, data_offsets, file_size = self._layout(external)
+        fileobj.write(head)
+        fileobj.write(table)
+        pos = F.HEADER_SIZE + len(table)
+        for (kind, blob), (_, off, _) in zip(sections, entries):
+            fileobj.write(b"\0" * (off - pos))
+            fileobj.write(blob)
+            pos = off + len(blob)
+        fileobj.write(b"\0" * (data_off - pos))
+        pos = data_off
+        if not external:
+            for arr, off in zip(self.buffers, data_offsets):
+                fileobj.write(b"\0" * (data_off + off - pos))
+                fileobj.write(memoryview(arr).cast("B") if arr.nbytes else b"")
+                pos = data_off + off + arr.nbytes
+        return file_size
+
+    def graph_bytes(self, *, external: bool) -> bytes:
+        import io
+
+        bio = io.BytesIO()
+        self.write(bio, external=external)
+        return bio.getvalue()
+
+
+def _align(x: int, a: int) -> int:
+    return (x + a - 1) // a * a
+
+
+def _host_array(value) -> np.ndarray:
+    """A C-contiguous numpy view of a JAX/numpy constant (zero-copy where possible)."""
+    dt = getattr(value, "dtype", None)
+    if dt is not None and dtype_name(dt) == "key":
+        import jax
+
+        value = jax.random.key_data(value)
+    arr = np.asarray(value)
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    if arr.dtype == object:
+        raise TypeError(f"ovjax: cannot serialize a constant of type {type(value).__name__}")
+    return arr
+
+
+def _scalar_bits(val, dt) -> int:
+    name = dtype_name(dt)
+    v = np.asarray(val)
+    if name == "bool":
+        return int(bool(v))
+    if name.startswith(("int", "uint")):
+        x = int(v)
+        return x - (1 << 64) if x >= (1 << 63) else x
+    if name.startswith("complex"):
+        raise TypeError("ovjax: complex literals are not supported")
+    return _float_bits(float(v))
+
+
+def _source(eqn, string) -> int:
+    """String index of "file:line (function)" for the equation's innermost user frame."""
+    tb = getattr(getattr(eqn, "source_info", None), "traceback", None)
+    if tb is None:
+        return F.NONE
+    try:
+        fr = _user_frame(tb)
+    except Exception:
+        return F.NONE
+    if fr is None:
+        return F.NONE
+    return string(f"{fr.file_name}:{fr.start_line} ({fr.function_name})")
+
+
+try:
+    from jax._src.source_info_util import user_frame as _user_frame
+except Exception:  # pragma: no cover - private API moved
+    def _user_frame(tb):
+        return None

@@ -1,0 +1,128 @@
+"""The test pattern for translators: trace with JAX, convert with ovjax, compile on
+OpenVINO's CPU plugin at f32 precision, run on the same inputs, compare with JAX.
+
+    check(lambda x: lax.cumsum(x, axis=1), rand((3, 4), "float32"), prims={"cumsum"})
+
+`prims` are primitive names that must appear in the traced jaxpr (sub-jaxprs
+included), so a test cannot silently stop exercising the translator it is named for.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import ml_dtypes
+import numpy as np
+import openvino as ov
+
+import ovjax
+
+FLOAT_TOL = {
+    "float64": (1e-6, 1e-6),
+    "float32": (2e-5, 2e-5),
+    "float16": (2e-3, 2e-3),
+    "bfloat16": (1.6e-2, 1.6e-2),
+}
+
+FLOATS = ["float32", "float16", "bfloat16"]
+INTS = ["int8", "int16", "int32", "int64", "uint8", "uint32"]
+ALL_DTYPES = FLOATS + INTS + ["bool"]
+
+
+@functools.lru_cache(maxsize=None)
+def core() -> ov.Core:
+    return ov.Core()
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def rand(shape, dtype="float32", seed: int = 0, low=None, high=None) -> np.ndarray:
+    """Random test data of a JAX dtype (int64 only where x64 is enabled is the caller's business)."""
+    r = rng(seed + hash((tuple(shape), str(dtype))) % 1000)
+    dt = np.dtype(getattr(ml_dtypes, dtype, None) or dtype) if dtype == "bfloat16" else np.dtype(dtype)
+    if dt == np.bool_:
+        return r.random(shape) > 0.5
+    if np.issubdtype(dt, np.integer):
+        info = np.iinfo(dt)
+        lo = max(info.min, -100 if low is None else low)
+        hi = min(info.max, 100 if high is None else high)
+        return r.integers(lo, hi + 1, size=shape).astype(dt)
+    lo = -3.0 if low is None else low
+    hi = 3.0 if high is None else high
+    return (r.random(shape) * (hi - lo) + lo).astype(np.float32).astype(dt)
+
+
+def primitives_of(jaxpr) -> set[str]:
+    """Names of every primitive in a (Closed)Jaxpr, sub-jaxprs included."""
+    inner = getattr(jaxpr, "jaxpr", jaxpr)
+    names = set()
+    for eqn in inner.eqns:
+        names.add(eqn.primitive.name)
+        for p in eqn.params.values():
+            for sub in p if isinstance(p, (tuple, list)) else (p,):
+                if hasattr(sub, "eqns") or hasattr(getattr(sub, "jaxpr", None), "eqns"):
+                    names |= primitives_of(sub)
+    return names
+
+
+def compile_cpu(model: ov.Model) -> ov.CompiledModel:
+    return core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+
+
+def run_ov(model: ov.Model, args) -> list[np.ndarray]:
+    compiled = compile_cpu(model)
+    flat = [np.asarray(a) for a in jax.tree_util.tree_leaves(args)]
+    req = compiled.create_infer_request()
+    for i, a in enumerate(flat):
+        req.set_input_tensor(i, to_tensor(a))
+    req.infer()
+    return [from_tensor(req.get_output_tensor(i)) for i in range(len(compiled.outputs))]
+
+
+def to_tensor(a: np.ndarray) -> ov.Tensor:
+    a = np.ascontiguousarray(a)
+    if a.dtype == ml_dtypes.bfloat16:
+        t = ov.Tensor(ov.Type.bf16, ov.Shape(list(a.shape)))
+        t.data.view(np.uint16)[...] = a.view(np.uint16)
+        return t
+    return ov.Tensor(a)
+
+
+def from_tensor(t: ov.Tensor) -> np.ndarray:
+    if t.element_type == ov.Type.bf16:
+        return t.data.view(np.uint16).copy().view(ml_dtypes.bfloat16)
+    return t.data.copy()
+
+
+def assert_close(got: np.ndarray, want, where: str = "", tol=None) -> None:
+    want = np.asarray(want)
+    name = np.dtype(want.dtype).name
+    assert got.shape == want.shape, f"{where}: shape {got.shape} != JAX {want.shape}"
+    if name in FLOAT_TOL:
+        rtol, atol = tol or FLOAT_TOL[name]
+        g = np.asarray(got, dtype=np.float64)
+        w = np.asarray(want, dtype=np.float64)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=where)
+    else:
+        got_c = got.astype(want.dtype) if got.dtype != want.dtype else got
+        assert got.dtype.itemsize == want.dtype.itemsize or name == "bool", f"{where}: dtype {got.dtype} vs {want.dtype}"
+        np.testing.assert_array_equal(got_c, want, err_msg=where)
+
+
+def check(fn, *args, prims=(), tol=None, static=None):
+    """Convert `fn` traced on `args` and compare OpenVINO CPU results with JAX's."""
+    closed = jax.make_jaxpr(fn)(*args)
+    found = primitives_of(closed)
+    missing = set(prims) - found
+    assert not missing, f"primitives {missing} not in the traced jaxpr (found {sorted(found)})"
+    model = ovjax.convert_model(closed)
+    want = jax.tree_util.tree_leaves(fn(*args))
+    got = run_ov(model, args)
+    assert len(got) == len(want), f"{len(got)} outputs, JAX has {len(want)}"
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert_close(g, w, where=f"output {i}", tol=tol)
+    return model
