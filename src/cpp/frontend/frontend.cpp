@@ -14,6 +14,14 @@
 #include "openvino/op/util/framework_node.hpp"
 #include "openvino/runtime/tensor.hpp"
 
+// The Python bindings of OpenVINO hand any other Python object to C++ as an ov::Any
+// holding std::shared_ptr<pybind11::object> (released under the GIL by OpenVINO's own
+// deleter). ovjax's Python side passes the objects that own the weights that way, so
+// the constants keep them alive; only the type's name is needed here.
+namespace pybind11 {
+class object;
+}
+
 #ifndef OVJAX_VERSION
 #    define OVJAX_VERSION "0.0.0"
 #endif
@@ -24,6 +32,7 @@ namespace {
 
 constexpr const char* kGraphKey = "ovjax_graph";
 constexpr const char* kBuffersKey = "ovjax_buffers";
+constexpr const char* kKeepAliveKey = "ovjax_keepalive";
 
 std::optional<std::string> as_path(const ov::Any& a) {
     if (a.is<std::string>())
@@ -37,9 +46,10 @@ std::optional<std::string> as_path(const ov::Any& a) {
     return std::nullopt;
 }
 
-format::Memory tensor_memory(const ov::Tensor& t) {
-    // The shared_ptr copies the Tensor handle, which keeps the host memory alive.
-    auto holder = std::make_shared<ov::Tensor>(t);
+format::Memory tensor_memory(const ov::Tensor& t, std::shared_ptr<void> keepalive = nullptr) {
+    // The owner holds the Tensor handle and, for tensors that view Python memory, the
+    // Python objects owning that memory.
+    auto holder = std::make_shared<std::pair<ov::Tensor, std::shared_ptr<void>>>(t, std::move(keepalive));
     return {static_cast<const uint8_t*>(t.data()), t.get_byte_size(), holder};
 }
 
@@ -58,7 +68,11 @@ std::shared_ptr<format::File> open_variant(const ov::Any& a) {
         return format::File::from_memory(tensor_memory(a.as<ov::Tensor>()));
     if (map_has_graph(a)) {
         const auto& m = a.as<ov::AnyMap>();
-        format::Memory graph = tensor_memory(m.at(kGraphKey).as<ov::Tensor>());
+        std::shared_ptr<void> keepalive;
+        auto ka = m.find(kKeepAliveKey);
+        if (ka != m.end() && ka->second.is<std::shared_ptr<pybind11::object>>())
+            keepalive = ka->second.as<std::shared_ptr<pybind11::object>>();
+        format::Memory graph = tensor_memory(m.at(kGraphKey).as<ov::Tensor>(), keepalive);
         std::vector<format::Memory> externals;
         auto it = m.find(kBuffersKey);
         if (it != m.end()) {
@@ -69,7 +83,7 @@ std::shared_ptr<format::File> open_variant(const ov::Any& a) {
                 auto bi = bm.find(std::to_string(i));
                 OPENVINO_ASSERT(bi != bm.end() && bi->second.is<ov::Tensor>(), "ovjax: external buffer ", i,
                                 " is missing or not a tensor");
-                externals[i] = tensor_memory(bi->second.as<ov::Tensor>());
+                externals[i] = tensor_memory(bi->second.as<ov::Tensor>(), keepalive);
             }
         }
         return format::File::from_memory(std::move(graph), std::move(externals));

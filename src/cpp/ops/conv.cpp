@@ -1,4 +1,185 @@
+// conv_general_dilated -> OpenVINO v1::Convolution / v1::GroupConvolution.
+//
+// The operands are transposed to OpenVINO's N C spatial... / O I spatial... layouts
+// per the ConvDimensionNumbers, and the result back per out_spec (Transposes are
+// skipped when a layout already matches). lhs_dilation (JAX's transposed
+// convolution) dilates the input with interior zero padding first; negative padding
+// crops the (dilated) input before the convolution, positive padding goes to the
+// convolution's own pads. feature_group_count > 1 is a GroupConvolution;
+// batch_group_count > 1 is rewritten as a GroupConvolution too, by moving the batch
+// groups into the channel axis.
+#include <numeric>
+
+#include "openvino/op/convolution.hpp"
+#include "openvino/op/group_conv.hpp"
 #include "ops/ops.hpp"
-namespace ovjax { namespace op {
-ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) { ctx.fail("TODO"); }
-}}
+#include "ops/utils.hpp"
+
+namespace ovjax {
+namespace op {
+
+namespace {
+
+// An optional tuple-of-ints parameter; None or absent gives `n` copies of `fill`.
+std::vector<int64_t> ints_or(const NodeContext& ctx, const std::string& name, size_t n, int64_t fill) {
+    auto v = ctx.opt_param(name);
+    if (!v || v->is_none())
+        return std::vector<int64_t>(n, fill);
+    auto r = v->as_ints();
+    OVJAX_CHECK(ctx, r.size() == n, name, " has ", r.size(), " entries for ", n, " spatial dimensions");
+    return r;
+}
+
+std::vector<int64_t> spec(const NodeContext& ctx, const format::Value& dn, const char* name, size_t rank) {
+    std::vector<int64_t> r(rank);
+    std::iota(r.begin(), r.end(), 0);
+    if (dn.is_none())
+        return r;
+    auto f = dn.field(name);
+    OVJAX_CHECK(ctx, f.has_value(), "dimension_numbers has no field ", name);
+    r = f->as_ints();
+    OVJAX_CHECK(ctx, r.size() == rank, name, " has ", r.size(), " entries for rank ", rank);
+    std::vector<bool> seen(rank, false);
+    for (auto a : r) {
+        OVJAX_CHECK(ctx, a >= 0 && static_cast<size_t>(a) < rank && !seen[static_cast<size_t>(a)], name,
+                    " is not a permutation of the axes");
+        seen[static_cast<size_t>(a)] = true;
+    }
+    return r;
+}
+
+std::vector<int64_t> inverse(const std::vector<int64_t>& perm) {
+    std::vector<int64_t> r(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i)
+        r[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
+    return r;
+}
+
+ov::Shape permuted(const ov::Shape& s, const std::vector<int64_t>& perm) {
+    ov::Shape r;
+    for (auto a : perm)
+        r.push_back(s[static_cast<size_t>(a)]);
+    return r;
+}
+
+}  // namespace
+
+ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
+    const ov::Shape xs0 = ctx.in_shape(0), ws0 = ctx.in_shape(1), os = ctx.out_shape(0);
+    const size_t rank = xs0.size();
+    OVJAX_CHECK(ctx, rank >= 3 && ws0.size() == rank && os.size() == rank,
+                "convolution operands need equal ranks >= 3, got ", rank, " and ", ws0.size());
+    const size_t nsp = rank - 2;
+
+    auto dn = ctx.param("dimension_numbers");
+    const auto lhs_spec = spec(ctx, dn, "lhs_spec", rank);
+    const auto rhs_spec = spec(ctx, dn, "rhs_spec", rank);
+    const auto out_spec = spec(ctx, dn, "out_spec", rank);
+
+    const auto strides = ints_or(ctx, "window_strides", nsp, 1);
+    const auto lhs_dil = ints_or(ctx, "lhs_dilation", nsp, 1);
+    const auto rhs_dil = ints_or(ctx, "rhs_dilation", nsp, 1);
+    std::vector<int64_t> lo(nsp, 0), hi(nsp, 0);
+    {
+        auto p = ctx.param("padding");
+        OVJAX_CHECK(ctx, p.tag() == format::ValueTag::tuple && p.size() == nsp,
+                    "padding must be one (lo, hi) pair per spatial dimension, got ", p.describe());
+        for (size_t i = 0; i < nsp; ++i) {
+            auto pr = p.item(i).as_ints();
+            OVJAX_CHECK(ctx, pr.size() == 2, "padding entries are (lo, hi) pairs, got ", p.item(i).describe());
+            lo[i] = pr[0];
+            hi[i] = pr[1];
+        }
+    }
+    for (size_t i = 0; i < nsp; ++i) {
+        OVJAX_CHECK(ctx, strides[i] >= 1, "window stride must be positive, got ", strides[i]);
+        OVJAX_CHECK(ctx, lhs_dil[i] >= 1 && rhs_dil[i] >= 1, "dilations must be positive");
+    }
+    const int64_t fg = ctx.int_param("feature_group_count");
+    const int64_t bg = ctx.has_param("batch_group_count") ? ctx.int_param("batch_group_count") : 1;
+    OVJAX_CHECK(ctx, fg >= 1 && bg >= 1, "group counts must be positive");
+    OVJAX_CHECK(ctx, fg == 1 || bg == 1, "feature_group_count and batch_group_count cannot both exceed 1");
+
+    const ov::element::Type t = ctx.out_type(0);
+    OVJAX_CHECK(ctx, t.is_real() || t.is_integral_number(), "convolution of ", t, " is not supported");
+    if (numel(os) == 0)
+        return {const_fill(t, os, 0)};
+
+    // To N C spatial... and O I spatial..., in the result type (preferred_element_type).
+    auto x = transpose(convert(ctx.get_input(0), t), lhs_spec);
+    auto w = transpose(convert(ctx.get_input(1), t), rhs_spec);
+    ov::Shape xs = permuted(xs0, lhs_spec), ws = permuted(ws0, rhs_spec);
+    const int64_t n = static_cast<int64_t>(xs[0]), c = static_cast<int64_t>(xs[1]);
+    const int64_t o = static_cast<int64_t>(ws[0]), i_per_group = static_cast<int64_t>(ws[1]);
+    OVJAX_CHECK(ctx, c == i_per_group * fg, "input features ", c, " != kernel input features ", i_per_group,
+                " x feature_group_count ", fg);
+    OVJAX_CHECK(ctx, o % fg == 0 && o % bg == 0, "output features ", o, " not divisible by the group count");
+    OVJAX_CHECK(ctx, n % bg == 0, "batch ", n, " not divisible by batch_group_count ", bg);
+
+    // Input dilation (interior zeros) and negative padding (crop), on the dilated input.
+    bool dilate = false, crop = false;
+    for (size_t i = 0; i < nsp; ++i) {
+        dilate = dilate || lhs_dil[i] > 1;
+        crop = crop || lo[i] < 0 || hi[i] < 0;
+    }
+    if (dilate || crop) {
+        std::vector<int64_t> plo(rank, 0), phi(rank, 0), pin(rank, 0);
+        for (size_t i = 0; i < nsp; ++i) {
+            plo[2 + i] = std::min<int64_t>(lo[i], 0);
+            phi[2 + i] = std::min<int64_t>(hi[i], 0);
+            pin[2 + i] = lhs_dil[i] - 1;
+        }
+        for (size_t i = 0; i < nsp; ++i) {
+            int64_t d = static_cast<int64_t>(xs[2 + i]);
+            int64_t dilated = d == 0 ? 0 : d + (d - 1) * pin[2 + i];
+            OVJAX_CHECK(ctx, dilated + plo[2 + i] + phi[2 + i] >= 0, "negative padding crops more than the input");
+        }
+        x = pad(x, const_scalar(t, 0), plo, phi, pin);
+    }
+    ov::CoordinateDiff pads_begin, pads_end;
+    ov::Strides ov_strides, ov_dil;
+    for (size_t i = 0; i < nsp; ++i) {
+        pads_begin.push_back(std::max<int64_t>(lo[i], 0));
+        pads_end.push_back(std::max<int64_t>(hi[i], 0));
+        ov_strides.push_back(static_cast<size_t>(strides[i]));
+        ov_dil.push_back(static_cast<size_t>(rhs_dil[i]));
+    }
+    const ov::Shape kernel(ws.begin() + 2, ws.end());
+
+    ov::Output<ov::Node> y;
+    if (fg == 1 && bg == 1) {
+        y = std::make_shared<ov::op::v1::Convolution>(x, w, ov_strides, pads_begin, pads_end, ov_dil,
+                                                      ov::op::PadType::EXPLICIT);
+    } else {
+        const int64_t g = fg > 1 ? fg : bg;
+        if (bg > 1) {
+            // Batch group k is batch elements [k*n/bg, (k+1)*n/bg) and output features
+            // [k*o/bg, (k+1)*o/bg): move the groups into the channel axis,
+            // [bg, n/bg, c, sp] -> [n/bg, bg, c, sp] -> [n/bg, bg*c, sp], and convolve
+            // channel group k with output-feature group k.
+            ov::Shape sp = x.get_shape();
+            sp.erase(sp.begin(), sp.begin() + 2);
+            ov::Shape s5 = {static_cast<size_t>(bg), static_cast<size_t>(n / bg), static_cast<size_t>(c)};
+            s5.insert(s5.end(), sp.begin(), sp.end());
+            std::vector<int64_t> perm(s5.size());
+            std::iota(perm.begin(), perm.end(), 0);
+            std::swap(perm[0], perm[1]);
+            ov::Shape s3 = {static_cast<size_t>(n / bg), static_cast<size_t>(bg * c)};
+            s3.insert(s3.end(), sp.begin(), sp.end());
+            x = reshape(transpose(reshape(x, s5), perm), s3);
+        }
+        ov::Shape gw = {static_cast<size_t>(g), static_cast<size_t>(o / g), static_cast<size_t>(i_per_group)};
+        gw.insert(gw.end(), kernel.begin(), kernel.end());
+        w = reshape(w, gw);
+        y = std::make_shared<ov::op::v1::GroupConvolution>(x, w, ov_strides, pads_begin, pads_end, ov_dil,
+                                                           ov::op::PadType::EXPLICIT);
+    }
+    // N C spatial... -> the result layout: result axis out_spec[j] is y's axis j.
+    y = transpose(y, inverse(out_spec));
+    OVJAX_CHECK(ctx, y.get_partial_shape().is_static() && y.get_shape() == os, "convolution result shape ",
+                y.get_partial_shape(), " differs from JAX's ", os);
+    return {y};
+}
+
+}  // namespace op
+}  // namespace ovjax

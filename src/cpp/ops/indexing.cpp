@@ -1,5 +1,155 @@
+// Indexing primitives with run-time start indices: dynamic_slice and
+// dynamic_update_slice. Shapes (operand, slice sizes, update) are static in the
+// jaxpr; only the start indices are data. JAX clamps every start into
+// [0, dim - size], so the result never reads or writes out of bounds.
+#include "openvino/op/abs.hpp"
+#include "openvino/op/add.hpp"
+#include "openvino/op/broadcast.hpp"
+#include "openvino/op/concat.hpp"
+#include "openvino/op/greater.hpp"
+#include "openvino/op/maximum.hpp"
+#include "openvino/op/minimum.hpp"
+#include "openvino/op/scatter_nd_update.hpp"
+#include "openvino/op/select.hpp"
+#include "openvino/op/slice.hpp"
 #include "ops/ops.hpp"
-namespace ovjax { namespace op {
-ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) { ctx.fail("TODO"); }
-ov::OutputVector translate_dynamic_update_slice(const NodeContext& ctx) { ctx.fail("TODO"); }
-}}
+#include "ops/utils.hpp"
+
+namespace ovjax {
+namespace op {
+
+using ov::Node;
+using ov::Output;
+
+namespace {
+
+Output<Node> scalar_i64(int64_t v) {
+    return ov::op::v0::Constant::create(ov::element::i64, ov::Shape{}, std::vector<int64_t>{v});
+}
+
+// One start index (a scalar of any integer type) clamped into [0, hi], as a scalar i64.
+//
+// OpenVINO's CPU plugin runs i64 (and u32/u64) arithmetic in i32, truncating values
+// outside the i32 range, while Convert to f32 still sees the full value. For those
+// index types a value of magnitude >= 2^30 is therefore decided from its f32 copy
+// (sign only: it saturates to 0 or hi), and only smaller values take the integer
+// path, where the plugin's i32 arithmetic is exact.
+Output<Node> clamped_start(const NodeContext& ctx, size_t input, int64_t hi) {
+    auto t = ctx.in_type(input);
+    OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, ctx.primitive(),
+                " start index ", input, " has non-integer type ", t);
+    OVJAX_CHECK(ctx, ctx.in_shape(input).empty(), ctx.primitive(), " start index ", input, " is not a scalar");
+    auto idx = ctx.get_input(static_cast<int>(input));
+    Output<Node> v = convert(idx, ov::element::i64);
+    v = std::make_shared<ov::op::v1::Minimum>(v, scalar_i64(hi));
+    v = std::make_shared<ov::op::v1::Maximum>(v, scalar_i64(0));
+    constexpr double kBig = 1073741824.0;  // 2^30
+    const bool wide = t == ov::element::i64 || t == ov::element::u64 || t == ov::element::u32;
+    if (wide && hi < static_cast<int64_t>(kBig)) {  // (saturating to hi needs hi below the threshold)
+        auto f = convert(idx, ov::element::f32);
+        auto big = std::make_shared<ov::op::v1::Greater>(std::make_shared<ov::op::v0::Abs>(f),
+                                                         const_scalar(ov::element::f32, kBig));
+        auto positive = std::make_shared<ov::op::v1::Greater>(f, const_scalar(ov::element::f32, 0));
+        auto saturated = std::make_shared<ov::op::v1::Select>(positive, scalar_i64(hi), scalar_i64(0));
+        v = std::make_shared<ov::op::v1::Select>(big, saturated, v);
+    }
+    return v;
+}
+
+// Clamped starts of the axes in `axes` (inputs first_index + axis) as a 1-D i64 vector.
+Output<Node> clamped_starts(const NodeContext& ctx,
+                            size_t first_index,
+                            const std::vector<int64_t>& axes,
+                            const std::vector<int64_t>& hi) {
+    ov::OutputVector parts;
+    for (auto ax : axes)
+        parts.push_back(reshape(clamped_start(ctx, first_index + static_cast<size_t>(ax), hi[static_cast<size_t>(ax)]),
+                                ov::Shape{1}));
+    if (parts.size() == 1)
+        return parts[0];
+    return std::make_shared<ov::op::v0::Concat>(parts, 0);
+}
+
+}  // namespace
+
+ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) {
+    ov::Shape in = ctx.in_shape(0), out = ctx.out_shape(0);
+    const size_t rank = in.size();
+    auto sizes = ctx.ints_param("slice_sizes");
+    OVJAX_CHECK(ctx, sizes.size() == rank, "slice_sizes has ", sizes.size(), " entries for rank ", rank);
+    OVJAX_CHECK(ctx, ctx.get_input_size() == 1 + rank, "dynamic_slice expects 1 + ", rank, " inputs, got ",
+                ctx.get_input_size());
+    std::vector<int64_t> hi(rank), axes, stops;
+    for (size_t d = 0; d < rank; ++d) {
+        hi[d] = static_cast<int64_t>(in[d]) - sizes[d];
+        OVJAX_CHECK(ctx, sizes[d] >= 0 && hi[d] >= 0, "slice size ", sizes[d], " does not fit dimension ", in[d]);
+        if (hi[d] > 0 && sizes[d] > 0)  // axes taken whole have start 0 whatever the index says
+            axes.push_back(static_cast<int64_t>(d));
+    }
+    if (numel(out) == 0)
+        return {const_fill(ctx.out_type(0), out, 0)};
+    if (axes.empty())
+        return {reshape(ctx.get_input(0), out)};
+    for (auto ax : axes)
+        stops.push_back(sizes[static_cast<size_t>(ax)]);
+    auto start = clamped_starts(ctx, 1, axes, hi);
+    auto stop = std::make_shared<ov::op::v1::Add>(start, const_i64(stops));
+    std::vector<int64_t> steps(axes.size(), 1);
+    Output<Node> y =
+        std::make_shared<ov::op::v8::Slice>(ctx.get_input(0), start, stop, const_i64(steps), const_i64(axes));
+    // The slice's extent is data-dependent to OpenVINO's shape inference; the jaxpr knows it.
+    return {reshape(y, out)};
+}
+
+ov::OutputVector translate_dynamic_update_slice(const NodeContext& ctx) {
+    ov::Shape in = ctx.in_shape(0), upd = ctx.in_shape(1);
+    const size_t rank = in.size();
+    OVJAX_CHECK(ctx, upd.size() == rank, "update rank ", upd.size(), " differs from operand rank ", rank);
+    OVJAX_CHECK(ctx, ctx.get_input_size() == 2 + rank, "dynamic_update_slice expects 2 + ", rank, " inputs, got ",
+                ctx.get_input_size());
+    OVJAX_CHECK(ctx, ctx.in_type(0) == ctx.in_type(1), "update type ", ctx.in_type(1), " differs from operand type ",
+                ctx.in_type(0));
+    std::vector<int64_t> hi(rank);
+    int64_t k = 0;  // leading axes that need indices: up to the last one the update does not cover whole
+    for (size_t d = 0; d < rank; ++d) {
+        hi[d] = static_cast<int64_t>(in[d]) - static_cast<int64_t>(upd[d]);
+        OVJAX_CHECK(ctx, hi[d] >= 0, "update dimension ", upd[d], " exceeds operand dimension ", in[d]);
+        if (hi[d] > 0)
+            k = static_cast<int64_t>(d) + 1;
+    }
+    auto operand = ctx.get_input(0);
+    if (numel(upd) == 0)
+        return {operand};
+    if (k == 0)  // the update covers the whole operand
+        return {ctx.get_input(1)};
+
+    // ScatterNDUpdate: indices [u0, .., u(k-1), k] address the leading k axes; each
+    // addressed element is a slab of the trailing (whole) axes. indices[..., j] is
+    // start_j + the coordinate along axis j, built per axis from a small iota and
+    // broadcast, so no constant grid of the update's size is stored.
+    ov::Shape grid(upd.begin(), upd.begin() + k);
+    grid.push_back(1);
+    std::vector<int64_t> grid_target(grid.begin(), grid.end());
+    ov::OutputVector columns;
+    for (int64_t j = 0; j < k; ++j) {
+        const size_t ju = static_cast<size_t>(j);
+        std::vector<int64_t> coords(upd[ju]);
+        for (size_t c = 0; c < coords.size(); ++c)
+            coords[c] = static_cast<int64_t>(c);
+        Output<Node> col = const_i64(coords);
+        if (hi[ju] > 0)
+            col = std::make_shared<ov::op::v1::Add>(col, clamped_start(ctx, 2 + ju, hi[ju]));
+        ov::Shape placed(static_cast<size_t>(k) + 1, 1);
+        placed[ju] = upd[ju];
+        col = reshape(col, placed);
+        if (placed != grid)
+            col = std::make_shared<ov::op::v3::Broadcast>(col, const_i64(grid_target));
+        columns.push_back(col);
+    }
+    Output<Node> indices =
+        columns.size() == 1 ? columns[0] : std::make_shared<ov::op::v0::Concat>(columns, k)->output(0);
+    return {std::make_shared<ov::op::v3::ScatterNDUpdate>(operand, indices, ctx.get_input(1))->output(0)};
+}
+
+}  // namespace op
+}  // namespace ovjax

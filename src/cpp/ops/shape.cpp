@@ -1,14 +1,90 @@
 // Shape primitives. Every target shape is static in the jaxpr, so they become
 // constants here rather than ShapeOf subgraphs.
+#include <cmath>
+#include <cstring>
+
 #include "openvino/op/broadcast.hpp"
 #include "openvino/op/concat.hpp"
-#include "openvino/op/range.hpp"
 #include "openvino/op/reverse.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 
 namespace ovjax {
 namespace op {
+
+namespace {
+
+template <typename T, typename F>
+ov::Output<ov::Node> iota_constant(const ov::element::Type& t, size_t n, F value_of) {
+    std::vector<T> data(n);
+    for (size_t i = 0; i < n; ++i)
+        data[i] = value_of(static_cast<int64_t>(i));
+    return std::make_shared<ov::op::v0::Constant>(t, ov::Shape{n}, data.data());
+}
+
+// float -> IEEE half bits, round to nearest even (values here are non-negative integers).
+uint16_t half_bits(double v) {
+    if (v == 0)
+        return 0;
+    int e2 = 0;
+    std::frexp(v, &e2);  // v = m * 2^e2, m in [0.5, 1)
+    int e = e2 - 1;      // v = 1.f * 2^e
+    if (e < -14)         // subnormal (not reached by iota, kept for completeness)
+        return static_cast<uint16_t>(std::nearbyint(std::ldexp(v, 24)));
+    double m = std::nearbyint(std::ldexp(v, 10 - e));  // in [1024, 2048]
+    if (m == 2048) {
+        m = 1024;
+        ++e;
+    }
+    if (e > 15)
+        return 0x7C00;  // +inf
+    return static_cast<uint16_t>(((e + 15) << 10) | (static_cast<int>(m) - 1024));
+}
+
+// float -> bfloat16 bits, round to nearest even. (ov::bfloat16(float) does not round
+// correctly when the dropped bits exceed one half and the kept mantissa is even.)
+uint16_t bf16_bits(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    u += 0x7FFFu + ((u >> 16) & 1u);
+    return static_cast<uint16_t>(u >> 16);
+}
+
+// 0, 1, .., n-1 as a 1-D constant of type t with JAX's values: integers wrap around
+// in narrow types, floats are the integers rounded to nearest even.
+ov::Output<ov::Node> iota_values(const NodeContext& ctx, const ov::element::Type& t, size_t n) {
+    using ov::element::Type_t;
+    switch (t) {
+    case Type_t::i8:
+        return iota_constant<int8_t>(t, n, [](int64_t i) { return static_cast<int8_t>(i); });
+    case Type_t::i16:
+        return iota_constant<int16_t>(t, n, [](int64_t i) { return static_cast<int16_t>(i); });
+    case Type_t::i32:
+        return iota_constant<int32_t>(t, n, [](int64_t i) { return static_cast<int32_t>(i); });
+    case Type_t::i64:
+        return iota_constant<int64_t>(t, n, [](int64_t i) { return i; });
+    case Type_t::u8:
+        return iota_constant<uint8_t>(t, n, [](int64_t i) { return static_cast<uint8_t>(i); });
+    case Type_t::u16:
+        return iota_constant<uint16_t>(t, n, [](int64_t i) { return static_cast<uint16_t>(i); });
+    case Type_t::u32:
+        return iota_constant<uint32_t>(t, n, [](int64_t i) { return static_cast<uint32_t>(i); });
+    case Type_t::u64:
+        return iota_constant<uint64_t>(t, n, [](int64_t i) { return static_cast<uint64_t>(i); });
+    case Type_t::f64:
+        return iota_constant<double>(t, n, [](int64_t i) { return static_cast<double>(i); });
+    case Type_t::f32:
+        return iota_constant<float>(t, n, [](int64_t i) { return static_cast<float>(i); });
+    case Type_t::f16:
+        return iota_constant<uint16_t>(t, n, [](int64_t i) { return half_bits(static_cast<double>(i)); });
+    case Type_t::bf16:
+        return iota_constant<uint16_t>(t, n, [](int64_t i) { return bf16_bits(static_cast<float>(i)); });
+    default:
+        ctx.fail("iota of element type " + t.get_type_name() + " is not supported");
+    }
+}
+
+}  // namespace
 
 ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
@@ -21,6 +97,8 @@ ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
         OVJAX_CHECK(ctx, dims[i] >= 0 && static_cast<size_t>(dims[i]) < out.size(), "bad broadcast dimension ", dims[i]);
         expanded[static_cast<size_t>(dims[i])] = in[i];
     }
+    if (numel(out) == 0)
+        return {const_fill(ctx.out_type(0), out, 0)};
     auto y = reshape(x, expanded);
     if (expanded == out)
         return {y};
@@ -58,12 +136,12 @@ ov::OutputVector translate_rev(const NodeContext& ctx) {
 
 ov::OutputVector translate_concatenate(const NodeContext& ctx) {
     int64_t dim = ctx.int_param("dimension");
+    if (numel(ctx.out_shape(0)) == 0)  // e.g. pieces empty along another axis
+        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
     ov::OutputVector ins;
     for (size_t i = 0; i < ctx.get_input_size(); ++i)
         if (ctx.in_shape(i).at(static_cast<size_t>(dim)) != 0)  // empty pieces add nothing
             ins.push_back(ctx.get_input(static_cast<int>(i)));
-    if (ins.empty())
-        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
     if (ins.size() == 1)
         return {ins[0]};
     return {std::make_shared<ov::op::v0::Concat>(ins, dim)->output(0)};
@@ -97,7 +175,10 @@ ov::OutputVector translate_pad(const NodeContext& ctx) {
     }
     if (numel(ctx.out_shape(0)) == 0)
         return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
-    OVJAX_CHECK(ctx, numel(ctx.in_shape(0)) > 0, "padding an empty operand is not supported");
+    if (numel(ctx.in_shape(0)) == 0) {  // no output element comes from the operand: all padding
+        std::vector<int64_t> target(ctx.out_shape(0).begin(), ctx.out_shape(0).end());
+        return {std::make_shared<ov::op::v3::Broadcast>(ctx.get_input(1), const_i64(target))->output(0)};
+    }
     return {pad(ctx.get_input(0), ctx.get_input(1), lo, hi, in)};
 }
 
@@ -106,11 +187,12 @@ ov::OutputVector translate_iota(const NodeContext& ctx) {
     ov::Shape shape = ctx.out_shape(0);
     int64_t dim = ctx.int_param("dimension");
     OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < shape.size(), "bad iota dimension ", dim);
-    int64_t n = static_cast<int64_t>(shape[static_cast<size_t>(dim)]);
-    ov::Output<ov::Node> r = std::make_shared<ov::op::v4::Range>(const_scalar(t, 0), const_scalar(t, static_cast<double>(n)),
-                                                                const_scalar(t, 1), t);
+    if (numel(shape) == 0)
+        return {const_fill(t, shape, 0)};
+    const size_t n = shape[static_cast<size_t>(dim)];
+    ov::Output<ov::Node> r = iota_values(ctx, t, n);
     ov::Shape expanded(shape.size(), 1);
-    expanded[static_cast<size_t>(dim)] = static_cast<size_t>(n);
+    expanded[static_cast<size_t>(dim)] = n;
     r = reshape(r, expanded);
     if (expanded == shape)
         return {r};

@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 import warnings
 
+import contextlib
+
 _installed = False
+_originals: dict = {}
 
 
 def install() -> bool:
@@ -58,7 +61,34 @@ def install() -> bool:
             warnings.warn(f"ovjax: cannot register the ovjax frontend: {e}")
         return m
 
+    _originals["check_model_object"] = orig_check
+    _originals["FrontEndManager"] = orig_fem
     ci.check_model_object = check_model_object
     ci.FrontEndManager = FrontEndManager
     _installed = True
     return True
+
+
+def uninstall() -> None:
+    """Restore OpenVINO's own convert_model behaviour."""
+    global _installed
+    if not _installed or not _originals:
+        _installed = False
+        return
+    from openvino.tools.ovc import convert_impl as ci
+
+    ci.check_model_object = _originals["check_model_object"]
+    ci.FrontEndManager = _originals["FrontEndManager"]
+    _installed = False
+
+
+@contextlib.contextmanager
+def disabled():
+    """Within this block, ov.convert_model uses OpenVINO's built-in JAX frontend."""
+    was = _installed
+    uninstall()
+    try:
+        yield
+    finally:
+        if was:
+            install()

@@ -339,11 +339,23 @@ def to_frontend_input(traced: Traced, share_weights: bool = True) -> dict:
     w = _writer(traced)
     blob = np.frombuffer(bytearray(w.graph_bytes(external=share_weights)), dtype=np.uint8)
     d: dict[str, Any] = {"ovjax_graph": ov.Tensor(blob, shared_memory=True)}
+    views = [blob]
     if share_weights and w.buffers:
-        d["ovjax_buffers"] = {
-            str(i): ov.Tensor(_byte_view(a), shared_memory=True) for i, a in enumerate(w.buffers)
-        }
+        views += [_byte_view(a) for a in w.buffers]
+        d["ovjax_buffers"] = {str(i): ov.Tensor(v, shared_memory=True) for i, v in enumerate(views[1:])}
+    # ov.Tensor keeps its array alive only while the Python Tensor lives; the frontend
+    # holds this object (as a C++ reference) in every constant that views the memory.
+    d["ovjax_keepalive"] = _KeepAlive(views, traced)
     return d
+
+
+class _KeepAlive:
+    """Owns the memory the converted model's constants view (see to_frontend_input)."""
+
+    __slots__ = ("objects",)
+
+    def __init__(self, *objects):
+        self.objects = objects
 
 
 def _byte_view(a: np.ndarray) -> np.ndarray:

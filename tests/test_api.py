@@ -1,0 +1,281 @@
+"""ovjax's Python API: model kinds, names, files, input overrides, extensions, errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import openvino as ov
+import pytest
+
+import ovjax
+
+from harness import assert_close, run_ov
+
+R = np.random.default_rng(0)
+
+
+def f32(*shape):
+    return R.standard_normal(shape).astype(np.float32)
+
+
+def elementwise(x, y):
+    return jnp.tanh(x) * y + jnp.exp(-jnp.abs(x))
+
+
+def test_callable_positional_and_names():
+    x, y = f32(2, 3), f32(2, 3)
+    m = ovjax.convert_model(elementwise, (x, y))
+    assert [i.get_any_name() for i in m.inputs] == ["x", "y"]
+    assert [o.get_any_name() for o in m.outputs] == ["output_0"]
+    (got,) = run_ov(m, (x, y))
+    assert_close(got, elementwise(x, y))
+
+
+def test_pytree_inputs_and_outputs_are_named():
+    def fn(inputs, scale):
+        return {"sum": inputs["a"] + inputs["b"] * scale, "prod": inputs["a"] * scale}
+
+    inputs = {"a": f32(3), "b": f32(3)}
+    scale = f32(3)
+    m = ovjax.convert_model(fn, (inputs, scale))
+    assert [i.get_any_name() for i in m.inputs] == ["inputs['a']", "inputs['b']", "scale"]
+    assert sorted(o.get_any_name() for o in m.outputs) == ["output['prod']", "output['sum']"]
+    got = run_ov(m, (inputs["a"], inputs["b"], scale))
+    want = jax.tree_util.tree_leaves(fn(inputs, scale))
+    for g, w in zip(got, want):
+        assert_close(g, w)
+
+
+def test_keyword_example_input():
+    m = ovjax.convert_model(elementwise, {"x": f32(4), "y": f32(4)})
+    assert [i.get_any_name() for i in m.inputs] == ["x", "y"]
+
+
+def test_closed_jaxpr_and_consts_are_shared_constants():
+    w = jnp.asarray(f32(4, 4))
+    cj = jax.make_jaxpr(lambda x: jnp.tanh(x * w) + w)(f32(4, 4))
+    m = ovjax.convert_model(cj)
+    consts = [op for op in m.get_ordered_ops() if op.get_type_name() == "Constant" and op.get_output_size() and
+              list(op.get_output_shape(0)) == [4, 4]]
+    assert consts, "the weight should be a Constant"
+    x = f32(4, 4)
+    (got,) = run_ov(m, (x,))
+    assert_close(got, jnp.tanh(x * w) + w)
+
+
+def test_weights_outlive_the_jax_arrays():
+    import gc
+
+    def make():
+        w = jnp.asarray(f32(64, 64))
+        return ovjax.convert_model(lambda x: x * w + 1.0, f32(64, 64)), np.asarray(w).copy()
+
+    m, w = make()
+    gc.collect()
+    x = f32(64, 64)
+    (got,) = run_ov(m, (x,))
+    assert_close(got, x * w + 1.0)
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_share_weights_flag(share):
+    w = jnp.asarray(f32(8))
+    m = ovjax.convert_model(lambda x: x + w, f32(8), share_weights=share)
+    x = f32(8)
+    (got,) = run_ov(m, (x,))
+    assert_close(got, x + w)
+
+
+def test_save_and_load_file(tmp_path):
+    x, y = f32(2, 3), f32(2, 3)
+    path = tmp_path / "model.ovjax"
+    ovjax.save(elementwise, path, (x, y))
+    assert path.read_bytes()[:8] == b"OVJAX\x00\x1a\n"
+    m = ov.convert_model(str(path))
+    (got,) = run_ov(m, (x, y))
+    assert_close(got, elementwise(x, y))
+    assert [i.get_any_name() for i in m.inputs] == ["x", "y"]
+    # serialize() gives the same bytes save() wrote
+    assert ovjax.serialize(elementwise, (x, y))[:64] == path.read_bytes()[:64]
+
+
+def test_flax_linen_unbound_with_params():
+    import flax.linen as nn
+
+    class MLP(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.Dense(3)(nn.relu(nn.Dense(8)(x)))
+
+    x = f32(2, 5)
+    mod = MLP()
+    variables = mod.init(jax.random.PRNGKey(1), x)
+    m = ovjax.convert_model(mod, x, params=variables)
+    (got,) = run_ov(m, (x,))
+    assert_close(got, mod.apply(variables, x))
+    with pytest.raises(ValueError, match="params="):
+        ovjax.convert_model(mod, x)
+
+
+def test_flax_nnx_module():
+    from flax import nnx
+
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            self.l1 = nnx.Linear(5, 8, rngs=rngs)
+            self.l2 = nnx.Linear(8, 2, rngs=rngs)
+
+        def __call__(self, x):
+            return self.l2(jax.nn.gelu(self.l1(x)))
+
+    net = Net(nnx.Rngs(0))
+    x = f32(3, 5)
+    m = ovjax.convert_model(net, x)
+    (got,) = run_ov(m, (x,))
+    assert_close(got, net(x))
+    m2 = ov.convert_model(net, example_input=x)
+    (got2,) = run_ov(m2, (x,))
+    assert_close(got2, net(x))
+
+
+def test_input_type_override_for_jaxpr():
+    cj = jax.make_jaxpr(elementwise)(f32(3), f32(3))
+    m = ovjax.convert_model(cj, input=[ov.Type.f16, ov.Type.f16])
+    assert [i.get_element_type() for i in m.inputs] == [ov.Type.f16, ov.Type.f16]
+    x, y = f32(3).astype(np.float16), f32(3).astype(np.float16)
+    (got,) = run_ov(m, (x, y))
+    assert_close(got, elementwise(x.astype(np.float32), y.astype(np.float32)), tol=(2e-3, 2e-3))
+
+
+def test_input_shape_change_on_jaxpr_is_a_clear_error():
+    cj = jax.make_jaxpr(elementwise)(f32(3), f32(3))
+    with pytest.raises(Exception, match="traced with shape"):
+        ovjax.convert_model(cj, input=[[5], [5]])
+    with pytest.raises(Exception, match="traced with shape"):
+        ov.convert_model(cj, input=[[5], [5]])
+
+
+def test_input_shape_retraces_callables():
+    m = ovjax.convert_model(elementwise, (f32(3), f32(3)), input=[[2, 7], [2, 7]])
+    assert [list(i.get_shape()) for i in m.inputs] == [[2, 7], [2, 7]]
+    x, y = f32(2, 7), f32(2, 7)
+    (got,) = run_ov(m, (x, y))
+    assert_close(got, elementwise(x, y))
+
+
+def test_ov_convert_model_input_names_and_shapes_for_jaxpr():
+    cj = jax.make_jaxpr(elementwise)(f32(2, 3), f32(2, 3))
+    m = ov.convert_model(cj, input=[("input_0", [2, 3]), ("input_1", [2, 3])])
+    assert [i.get_any_name() for i in m.inputs] == ["input_0", "input_1"]
+
+
+def test_conversion_extension_overrides_a_primitive():
+    from openvino.frontend import ConversionExtension
+    import openvino.opset13 as ops
+
+    def tanh_as_sigmoid(ctx):
+        return [ops.sigmoid(ctx.get_input(0)).output(0)]
+
+    cj = jax.make_jaxpr(lambda x: jnp.tanh(x))(f32(4))
+    m = ovjax.convert_model(cj, extension=ConversionExtension("tanh", tanh_as_sigmoid))
+    x = f32(4)
+    (got,) = run_ov(m, (x,))
+    assert_close(got, jax.nn.sigmoid(x))
+
+
+def test_extension_adds_an_unsupported_primitive_and_reads_params():
+    from openvino.frontend import ConversionExtension
+    import openvino.opset13 as ops
+
+    seen = {}
+
+    def triangular_solve(ctx):
+        seen["lower"] = ctx.get_attribute("lower")
+        seen["left_side"] = ctx.get_attribute("left_side")
+        # not a solve: just proves the extension is called, reads params, and its output is used
+        return [ops.relu(ctx.get_input(1)).output(0)]
+
+    a, b = f32(3, 3), f32(3, 2)
+    cj = jax.make_jaxpr(lambda x, y: jax.lax.linalg.triangular_solve(x, y, left_side=True, lower=True))(a, b)
+    m = ovjax.convert_model(cj, extension=ConversionExtension("triangular_solve", triangular_solve))
+    assert seen == {"lower": True, "left_side": True}
+    (got,) = run_ov(m, (a, b))
+    np.testing.assert_allclose(got, np.maximum(b, 0))
+
+
+def test_all_unsupported_primitives_in_one_error():
+    def fn(x):
+        y = jax.lax.linalg.cholesky(x @ x.T + 3 * jnp.eye(3))
+        z = jax.pure_callback(lambda v: np.asarray(v) * 2, jax.ShapeDtypeStruct((3, 3), jnp.float32), y)
+        w = jax.lax.linalg.cholesky(z)
+        return jnp.linalg.qr(w)[0]
+
+    with pytest.raises(Exception) as ei:
+        ovjax.convert_model(fn, f32(3, 3))
+    msg = str(ei.value)
+    assert "cholesky x2" in msg
+    assert "pure_callback x1" in msg and "Python" in msg
+    assert "test_api.py" in msg  # the source location of the first occurrence
+
+
+def test_convert_partially_keeps_framework_nodes():
+    cj = jax.make_jaxpr(lambda x: jax.lax.linalg.cholesky(x) + 1.0)(f32(3, 3))
+    fe = ovjax._library.frontend()
+    from ovjax.convert import to_frontend_input, trace
+
+    im = fe.load(to_frontend_input(trace(cj)), True)
+    m = fe.convert_partially(im)
+    types = [op.get_type_name() for op in m.get_ordered_ops()]
+    assert "FrameworkNode" in types and "Add" in types
+    with pytest.raises(Exception, match="cholesky"):
+        fe.convert(m)
+
+
+def test_rt_info_records_versions():
+    m = ovjax.convert_model(elementwise, (f32(2), f32(2)))
+    assert m.get_rt_info(["ovjax", "version"]).astype(str) == ovjax.__version__
+    assert m.get_rt_info(["ovjax", "jax_version"]).astype(str) == jax.__version__
+
+
+def _run(code: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=300)
+
+
+def test_disable_hook_env():
+    code = (
+        "import ovjax\n"
+        "from openvino.tools.ovc import convert_impl as ci\n"
+        "print(getattr(ci.check_model_object, '_ovjax', False))\n"
+    )
+    assert _run(code).stdout.strip() == "True"
+    assert _run(code, OVJAX_DISABLE_HOOK="1").stdout.strip() == "False"
+
+
+def test_openvino_version_mismatch_is_a_clear_error(monkeypatch):
+    import openvino
+
+    monkeypatch.setattr(openvino, "__version__", "2099.1.0-0000-deadbeef")
+    with pytest.raises(ImportError, match="built against OpenVINO .* but OpenVINO 2099.1.0 is installed"):
+        ovjax._library.check_openvino_version()
+
+
+def test_hook_failure_warns_and_api_keeps_working(monkeypatch):
+    code = (
+        "import warnings, openvino.tools.ovc.convert_impl as ci\n"
+        "del ci.check_model_object\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import ovjax\n"
+        "print(any('cannot hook' in str(x.message) for x in w))\n"
+        "import jax.numpy as jnp\n"
+        "m = ovjax.convert_model(lambda x: x + 1.0, jnp.ones(3))\n"
+        "print(len(m.inputs))\n"
+    )
+    out = _run(code)
+    assert out.stdout.split() == ["True", "1"], out.stderr[-2000:]

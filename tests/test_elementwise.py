@@ -1,0 +1,474 @@
+"""Elementwise primitives (src/cpp/ops/elementwise.cpp) against JAX on OpenVINO CPU.
+
+Each test converts one model holding several cases (one output per case) and
+reports every mismatching case by name. Every case is traced on its own first to
+assert that the primitive it is named for really is in its jaxpr.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import ml_dtypes
+import numpy as np
+import pytest
+from jax import lax
+
+import ovjax
+from harness import FLOATS, assert_close, primitives_of, rand, run_ov
+
+INTS = ["int8", "int16", "int32", "uint8", "uint32"]
+SIGNED = ["int8", "int16", "int32"]
+INF, NAN = np.inf, np.nan
+AWAY, EVEN = lax.RoundingMethod.AWAY_FROM_ZERO, lax.RoundingMethod.TO_NEAREST_EVEN
+
+
+def np_dtype(name: str) -> np.dtype:
+    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
+
+
+def arr(values, dtype) -> np.ndarray:
+    """An array of `dtype` from Python values (floats go through float32 so -0.0, inf and nan survive)."""
+    dt = np_dtype(dtype)
+    if np.issubdtype(dt, np.integer) or dt == np.bool_:
+        return np.array(values).astype(dt)
+    return np.asarray(values, dtype=np.float32).astype(dt)
+
+
+def full_range(shape, dtype, seed=0) -> np.ndarray:
+    """Integers over the whole range of `dtype` (so add/mul/neg overflow and wrap)."""
+    info = np.iinfo(np_dtype(dtype))
+    return rand(shape, dtype, seed=seed, low=int(info.min), high=int(info.max))
+
+
+def check_cases(cases: dict, *args, signed_zeros: bool = False, tol=None):
+    """Convert all `cases` (name -> fn(*args)) as one model and compare every output.
+
+    A case named "prim" or "prim:detail" must contain primitive `prim`. With
+    signed_zeros, float zeros must also carry JAX's sign.
+    """
+    names = list(cases)
+    for name in names:
+        prim = name.split(":")[0]
+        found = primitives_of(jax.make_jaxpr(cases[name])(*args))
+        assert prim in found, f"{name}: primitive {prim!r} not in its jaxpr (found {sorted(found)})"
+
+    def fn(*a):
+        return tuple(cases[n](*a) for n in names)
+
+    model = ovjax.convert_model(jax.make_jaxpr(fn)(*args))
+    want = [np.asarray(w) for w in fn(*args)]
+    got = run_ov(model, args)
+    assert len(got) == len(want)
+    errors = []
+    for name, g, w in zip(names, got, want):
+        try:
+            assert_close(g, w, where=name, tol=tol)
+            if signed_zeros and (np.issubdtype(w.dtype, np.floating) or w.dtype == ml_dtypes.bfloat16):
+                wz = np.asarray(w, np.float32) == 0
+                gs = np.signbit(np.asarray(g, np.float32))[wz]
+                ws = np.signbit(np.asarray(w, np.float32))[wz]
+                assert np.array_equal(gs, ws), f"{name}: signs of zeros {gs} != JAX {ws}"
+        except AssertionError as e:
+            errors.append(f"{name} (inputs {[np.asarray(a).tolist() for a in args]}):\n{e}")
+    assert not errors, "\n\n".join(errors)
+
+
+# ---------------------------------------------------------------- arithmetic
+
+
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+def test_binary_arithmetic(dtype):
+    x = rand((4, 8), dtype, seed=1)
+    y = rand((4, 8), dtype, seed=2)
+    if dtype in INTS:
+        # mix small operands (exact quotients/remainders) with full-range ones (wrap-around)
+        x[2:] = full_range((2, 8), dtype, seed=3)
+        y[3:] = full_range((1, 8), dtype, seed=4)
+        y[y == 0] = 7
+    else:
+        y = np.where(np.abs(y.astype(np.float32)) < 0.25, 0.5, y).astype(y.dtype)
+    cases = {
+        "add": lax.add,
+        "sub": lax.sub,
+        "mul": lax.mul,
+        "div": lax.div,
+        "rem": lax.rem,
+        "max": lax.max,
+        "min": lax.min,
+        "add:literal": lambda a, b: lax.add(a, np.array(3, a.dtype)),
+        "mul:literal": lambda a, b: lax.mul(np.array(2, a.dtype), b),
+    }
+    check_cases(cases, x, y)
+
+
+@pytest.mark.parametrize("dtype", SIGNED)
+def test_integer_division_truncates_toward_zero(dtype):
+    x = arr([7, -7, 7, -7, 1, -1, 0, 6, -6, 100, -100, -99], dtype)
+    y = arr([2, 2, -2, -2, 3, 3, -5, 3, -3, 7, 7, -7], dtype)
+    check_cases({"div": lax.div, "rem": lax.rem}, x, y)
+
+
+def test_integer_overflow_wraps_int8():
+    x = arr([127, -128, 100, -100, 64, -128, 127, 1], "int8")
+    y = arr([1, -1, 100, -100, 2, 1, 127, -128], "int8")
+    cases = {
+        "add": lax.add,
+        "sub": lax.sub,
+        "mul": lax.mul,
+        "neg": lambda a, b: lax.neg(a),
+        "abs": lambda a, b: lax.abs(a),
+        "square": lambda a, b: lax.square(a),
+        "integer_pow": lambda a, b: lax.integer_pow(a, 3),
+        "div:min_by_minus_one": lambda a, b: lax.div(a, arr(-1, "int8")),
+        "rem:min_by_minus_one": lambda a, b: lax.rem(a, arr(-1, "int8")),
+    }
+    check_cases(cases, x, y)
+
+
+@pytest.mark.parametrize("dtype", INTS)
+def test_integer_unary(dtype):
+    x = full_range((3, 8), dtype, seed=5)
+    x[0, :4] = arr([0, 1, 2, 3], dtype)
+    x[1] = rand((8,), dtype, seed=6)
+    cases = {
+        "neg": lax.neg,
+        "sign": lax.sign,
+        "square": lax.square,
+        "integer_pow:1": lambda a: lax.integer_pow(a, 1),
+        "integer_pow:2": lambda a: lax.integer_pow(a, 2),
+        "integer_pow:3": lambda a: lax.integer_pow(a, 3),
+        "integer_pow:0": lambda a: lax.integer_pow(a, 0),
+        "integer_pow:7": lambda a: lax.integer_pow(a, 7),
+        "not": lax.bitwise_not,
+    }
+    if dtype in SIGNED:
+        cases["abs"] = lax.abs
+    check_cases(cases, x)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_float_unary(dtype):
+    x = rand((4, 8), dtype, seed=7)  # (-3, 3)
+    cases = {
+        "neg": lax.neg,
+        "abs": lax.abs,
+        "sign": lax.sign,
+        "floor": lax.floor,
+        "ceil": lax.ceil,
+        "round:away": lambda a: lax.round(a, AWAY),
+        "round:even": lambda a: lax.round(a, EVEN),
+        "square": lax.square,
+        "integer_pow:0": lambda a: lax.integer_pow(a, 0),
+        "integer_pow:2": lambda a: lax.integer_pow(a, 2),
+        "integer_pow:3": lambda a: lax.integer_pow(a, 3),
+        "integer_pow:5": lambda a: lax.integer_pow(a, 5),
+        "integer_pow:-1": lambda a: lax.integer_pow(a, -1),
+        "integer_pow:-2": lambda a: lax.integer_pow(a, -2),
+        "integer_pow:-3": lambda a: lax.integer_pow(a, -3),
+        "cbrt": lax.cbrt,
+        "exp": lax.exp,
+        "exp2": lax.exp2,
+        "expm1": lax.expm1,
+        "tanh": lax.tanh,
+        "logistic": lax.logistic,
+        "sin": lax.sin,
+        "cos": lax.cos,
+        "tan": lambda a: lax.tan(a * 0.45),  # stay inside (-pi/2, pi/2)
+        "erf": lax.erf,
+        "erfc": lax.erfc,
+        "is_finite": lax.is_finite,
+    }
+    check_cases(cases, x)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_float_unary_restricted_domains(dtype):
+    pos = rand((4, 8), dtype, seed=8, low=0.01, high=20.0)
+    unit = rand((4, 8), dtype, seed=9, low=-0.99, high=0.99)
+    cases = {
+        "sqrt": lambda p, u: lax.sqrt(p),
+        "rsqrt": lambda p, u: lax.rsqrt(p),
+        "log": lambda p, u: lax.log(p),
+        "log1p": lambda p, u: lax.log1p(u),
+        "erf_inv": lambda p, u: lax.erf_inv(u),
+        "pow": lambda p, u: lax.pow(p, u * 3),
+    }
+    check_cases(cases, pos, unit)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_float_special_values(dtype):
+    v = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, -2.5, 2.5, INF, -INF, NAN, 1e-3, -7.25, 30.0]
+    x = arr(v, dtype)
+    cases = {
+        "neg": lax.neg,
+        "abs": lax.abs,
+        "sign": lax.sign,
+        "floor": lax.floor,
+        "ceil": lax.ceil,
+        "round:away": lambda a: lax.round(a, AWAY),
+        "round:even": lambda a: lax.round(a, EVEN),
+        "is_finite": lax.is_finite,
+        "sqrt": lax.sqrt,
+        "rsqrt": lax.rsqrt,
+        "cbrt": lax.cbrt,
+        "exp": lax.exp,
+        "exp2": lax.exp2,
+        "expm1": lax.expm1,
+        "log": lax.log,
+        "log1p": lax.log1p,
+        "tanh": lax.tanh,
+        "logistic": lax.logistic,
+        "erf": lax.erf,
+        "erfc": lax.erfc,
+        "square": lax.square,
+        "integer_pow:3": lambda a: lax.integer_pow(a, 3),
+        "integer_pow:-1": lambda a: lax.integer_pow(a, -1),
+    }
+    check_cases(cases, x, signed_zeros=True)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_float_special_values_binary(dtype):
+    x = arr([0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 2.0, NAN, 3.0, -4.0, 5.0, INF, 0.0], dtype)
+    y = arr([0.0, 1.0, 0.0, -0.0, 2.0, INF, 1.0, NAN, NAN, INF, 2.0, -3.0, INF, -2.0], dtype)
+    cases = {
+        "add": lax.add,
+        "sub": lax.sub,
+        "mul": lax.mul,
+        "div": lax.div,
+        "rem": lax.rem,
+        "max": lax.max,
+        "min": lax.min,
+    }
+    check_cases(cases, x, y, signed_zeros=True)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_transcendental_small_and_large_arguments(dtype):
+    x = arr([1e-7, -1e-7, 1e-5, -1e-5, 1e-3, -1e-3, 0.3, -0.3, 0.6, -0.6, 5.0, -5.0, 20.0, -20.0], dtype)
+    cases = {
+        "expm1": lax.expm1,
+        "log1p": lambda a: lax.log1p(lax.abs(a)),
+        "tanh": lax.tanh,
+        "logistic": lax.logistic,
+        "erf": lax.erf,
+        "erfc": lax.erfc,
+    }
+    check_cases(cases, x)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_erf_inv_edges(dtype):
+    x = arr([-1.0, 1.0, -0.0, 0.0, 0.5, -0.9, 0.99, -0.999, 0.9999, 1e-4, 1.5, NAN], dtype)
+    check_cases({"erf_inv": lax.erf_inv}, x)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_pow(dtype):
+    base = arr([1.0, 2.0, 0.5, 3.0, 10.0, 0.0, 0.0, 4.0, INF, 1.0, 7.0, 2.0], dtype)
+    expo = arr([5.0, -2.0, 3.5, 0.0, 0.5, 2.0, 0.0, -0.5, -1.0, NAN, 1.0, 10.0], dtype)
+    iexp = arr([0, 1, 2, 3, -1, -2, 5, 4, 2, 3, 0, -3], "int32")
+    cases = {
+        "pow": lambda b, e, i: lax.pow(b, e),
+        "pow:int_exponent": lambda b, e, i: lax.pow(b, i),
+        "pow:literal": lambda b, e, i: lax.pow(b, np.array(2.0, b.dtype)),
+    }
+    check_cases(cases, base, expo, iexp)
+
+
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+def test_clamp(dtype):
+    x = rand((3, 6), dtype, seed=10)
+    lo = rand((3, 6), dtype, seed=11, low=-50 if dtype in INTS else -1.0, high=0 if dtype in INTS else 0.0)
+    hi = rand((3, 6), dtype, seed=12, low=1 if dtype in INTS else 0.5, high=60 if dtype in INTS else 2.0)
+    cases = {
+        "clamp": lambda a, l, h: lax.clamp(l, a, h),
+        "clamp:scalar_bounds": lambda a, l, h: lax.clamp(np.array(1, a.dtype), a, np.array(50, a.dtype)),
+    }
+    check_cases(cases, x, lo, hi)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_clamp_nan(dtype):
+    x = arr([NAN, 5.0, -5.0, 0.0, INF, -INF], dtype)
+    cases = {"clamp": lambda a: lax.clamp(np.array(-1, a.dtype), a, np.array(1, a.dtype))}
+    check_cases(cases, x)
+
+
+# ---------------------------------------------------------------- select_n
+
+
+@pytest.mark.parametrize("dtype", FLOATS + INTS + ["bool"])
+def test_select_n(dtype):
+    a, b, c, d = (rand((3, 5), dtype, seed=20 + i) for i in range(4))
+    pb = rand((3, 5), "bool", seed=30)
+    pi = rand((3, 5), "int32", seed=31, low=0, high=3)
+    cases = {
+        "select_n:bool": lambda pb, pi, a, b, c, d: lax.select_n(pb, a, b),
+        "select_n:bool_scalar": lambda pb, pi, a, b, c, d: lax.select_n(np.bool_(True), a, b),
+        "select_n:int3": lambda pb, pi, a, b, c, d: lax.select_n(lax.min(pi, np.int32(2)), a, b, c),
+        "select_n:int4": lambda pb, pi, a, b, c, d: lax.select_n(pi, a, b, c, d),
+        "select_n:one": lambda pb, pi, a, b, c, d: lax.select_n(pi * 0, a),
+    }
+    check_cases(cases, pb, pi, a, b, c, d)
+
+
+def test_select_n_int_scalar_predicate():
+    a, b, c = (rand((2, 3), "float32", seed=40 + i) for i in range(3))
+    cases = {f"select_n:{k}": (lambda k: lambda a, b, c: lax.select_n(np.int32(k), a, b, c))(k) for k in range(3)}
+    check_cases(cases, a, b, c)
+
+
+# ---------------------------------------------------------------- logic and comparison
+
+
+def test_logic_bool():
+    x, y = rand((4, 4), "bool", seed=50), rand((4, 4), "bool", seed=51)
+    cases = {
+        "not": lambda a, b: lax.bitwise_not(a),
+        "and": lax.bitwise_and,
+        "or": lax.bitwise_or,
+        "xor": lax.bitwise_xor,
+        "eq": lax.eq,
+        "ne": lax.ne,
+        "lt": lax.lt,
+        "le": lax.le,
+        "gt": lax.gt,
+        "ge": lax.ge,
+        "and:literal": lambda a, b: lax.bitwise_and(a, np.bool_(True)),
+    }
+    check_cases(cases, x, y)
+
+
+@pytest.mark.parametrize("dtype", INTS)
+def test_logic_integers(dtype):
+    x, y = full_range((4, 8), dtype, seed=52), full_range((4, 8), dtype, seed=53)
+    cases = {
+        "not": lambda a, b: lax.bitwise_not(a),
+        "and": lax.bitwise_and,
+        "or": lax.bitwise_or,
+        "xor": lax.bitwise_xor,
+    }
+    check_cases(cases, x, y)
+
+
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+def test_comparisons(dtype):
+    x = rand((4, 8), dtype, seed=54, low=-3 if dtype in INTS else None, high=3 if dtype in INTS else None)
+    y = rand((4, 8), dtype, seed=55, low=-3 if dtype in INTS else None, high=3 if dtype in INTS else None)
+    x[0], y[0] = x[1], x[1]  # equal operands
+    if dtype in INTS:
+        x[3], y[3] = full_range((8,), dtype, seed=56), full_range((8,), dtype, seed=57)
+    else:
+        x[3] = arr([NAN, 1.0, NAN, -0.0, 0.0, INF, -INF, INF], dtype)
+        y[3] = arr([1.0, NAN, NAN, 0.0, -0.0, INF, INF, 1e4], dtype)
+    cases = {"eq": lax.eq, "ne": lax.ne, "lt": lax.lt, "le": lax.le, "gt": lax.gt, "ge": lax.ge}
+    check_cases(cases, x, y)
+
+
+# ---------------------------------------------------------------- convert_element_type
+
+CONVERT_TYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8", "uint32", "bool"]
+
+
+def convert_inputs(src: str, dst: str) -> np.ndarray:
+    """Values of `src` whose conversion to `dst` JAX defines (no out-of-range float->int)."""
+    s, d = np_dtype(src), np_dtype(dst)
+    if src == "bool":
+        return arr([True, False, True, True, False], src)
+    if np.issubdtype(s, np.integer):
+        info = np.iinfo(s)
+        edges = [info.min, info.max, 0, 1, info.max // 2 + 1, info.min // 2 - 1 if info.min else 200]
+        edges += [100, 127, 128, 255, 256, 16777217, 65519, 65520, 70000, 2**31 + 5, 3_000_000_000, -1, -129, -300]
+        edges = [e for e in edges if info.min <= e <= info.max]
+        return arr(edges, src)
+    # floats: fractional values for truncation, the target's range edges, signed zeros and NaN
+    v = [0.0, -0.0, 0.4, 0.5, 0.9, 1.0, 1.5, 2.5, 99.9, 127.9, 200.7, 255.9]
+    if dst in ("int8", "int32", "float32", "float16", "bfloat16", "bool"):
+        v += [-0.4, -0.9, -1.5, -99.9, -128.9]
+    if dst in ("int32", "uint32", "float32", "float16", "bfloat16", "bool"):
+        v += [1000.5, 65504.0]
+    if dst in ("int32", "uint32", "float32", "bfloat16", "float16", "bool") and src != "float16":
+        v += [1e5, 3.0e6 + 0.5, 16777217.0, 2.0e9]
+    if dst == "uint32" and src != "float16":
+        v += [4.0e9]
+    if dst in ("int32",) and src != "float16":
+        v += [-2.0e9]
+    if not np.issubdtype(d, np.integer):
+        v += [INF, -INF]
+    v += [NAN]
+    return arr(v, src)
+
+
+@pytest.mark.parametrize("src", CONVERT_TYPES)
+def test_convert_element_type(src):
+    dsts = [d for d in CONVERT_TYPES if d != src]
+    xs = [convert_inputs(src, d) for d in dsts]
+    cases = {
+        f"convert_element_type:{src}->{d}": (lambda i, d: lambda *a: lax.convert_element_type(a[i], np_dtype(d)))(i, d)
+        for i, d in enumerate(dsts)
+    }
+    check_cases(cases, *xs, signed_zeros=True)
+
+
+# ---------------------------------------------------------------- identities
+
+
+def test_identities():
+    x = rand((2, 3), "float32", seed=60)
+    i = rand((4,), "int32", seed=61)
+    b = rand((4,), "bool", seed=62)
+    cases = {
+        "copy": lambda x, i, b: jnp.array(x, copy=True),
+        "copy:lax": lambda x, i, b: lax.copy_p.bind(i),
+        "optimization_barrier": lambda x, i, b: lax.optimization_barrier((x * 2.0, i, b)),
+        "optimization_barrier:single": lambda x, i, b: lax.optimization_barrier(b),
+        "stop_gradient": lambda x, i, b: lax.stop_gradient(x),
+        "device_put": lambda x, i, b: jax.device_put(i),
+    }
+    check_cases(cases, x, i, b)
+
+
+def test_add_any():
+    from jax._src.ad_util import add_jaxvals_p
+
+    x, y = rand((3,), "float32", seed=63), rand((3,), "float32", seed=64)
+    check_cases({"add_any": lambda a, b: add_jaxvals_p.bind(a, b)}, x, y)
+
+
+# ---------------------------------------------------------------- 64-bit types
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64", "float64"])
+def test_x64(dtype):
+    with jax.enable_x64(True):
+        if dtype == "float64":
+            x = rand((3, 5), dtype, seed=70)
+            y = rand((3, 5), dtype, seed=71, low=0.5, high=4.0)
+            x[0, :4] = [1e300, -1e-300, 2.0**60 + 1.0, NAN]
+        else:
+            x = full_range((3, 5), dtype, seed=70)
+            y = rand((3, 5), dtype, seed=71, low=1, high=100)
+            x[0, :3] = arr([2**40 + 3, 2**33, 7], dtype)
+        cases = {
+            "add": lax.add,
+            "sub": lax.sub,
+            "mul": lax.mul,
+            "div": lax.div,
+            "rem": lax.rem,
+            "max": lax.max,
+            "lt": lax.lt,
+            "eq": lax.eq,
+            "convert_element_type:->int32": lambda a, b: lax.convert_element_type(
+                a if dtype != "float64" else lax.clamp(-1e9, a, 1e9), np.int32
+            ),
+            "convert_element_type:->float32": lambda a, b: lax.convert_element_type(a, np.float32),
+        }
+        if dtype != "uint64":
+            cases["neg"] = lambda a, b: lax.neg(a)
+        if dtype == "float64":
+            cases["exp"] = lambda a, b: lax.exp(b)
+            cases["log"] = lambda a, b: lax.log(b)
+        check_cases(cases, x, y)
