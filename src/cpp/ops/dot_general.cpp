@@ -202,6 +202,13 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
             }
         }
     }
+    if (lb.empty() && lf.empty() && rf.empty()) {
+        // Full contraction to a scalar: a 1-D x 1-D MatMul. ([1, K] x [K, 1] reshaped to
+        // rank 0 crashes the CPU plugin's compile_model, OpenVINO 2026.4.)
+        auto l = reshape(transpose(lhs, best.lperm), ov::Shape{static_cast<size_t>(K)});
+        auto r = reshape(transpose(rhs, best.rperm), ov::Shape{static_cast<size_t>(K)});
+        return finish(mm(l, r, false, false, 0, 0));
+    }
     ov::Shape batch;
     for (auto a : lb)
         batch.push_back(ls[static_cast<size_t>(a)]);

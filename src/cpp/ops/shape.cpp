@@ -1,7 +1,9 @@
 // Shape primitives. Every target shape is static in the jaxpr, so they become
 // constants here rather than ShapeOf subgraphs.
 #include <cmath>
+#include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "openvino/op/broadcast.hpp"
 #include "openvino/op/concat.hpp"
@@ -91,14 +93,22 @@ ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
     ov::Shape in = ctx.in_shape(0), out = ctx.out_shape(0);
     auto dims = ctx.ints_param("broadcast_dimensions");
     OVJAX_CHECK(ctx, dims.size() == in.size(), "broadcast_dimensions has ", dims.size(), " entries for rank ", in.size());
-    // Place the operand's axes at their output positions (size-1 elsewhere), then broadcast.
-    ov::Shape expanded(out.size(), 1);
-    for (size_t i = 0; i < dims.size(); ++i) {
-        OVJAX_CHECK(ctx, dims[i] >= 0 && static_cast<size_t>(dims[i]) < out.size(), "bad broadcast dimension ", dims[i]);
-        expanded[static_cast<size_t>(dims[i])] = in[i];
-    }
+    for (auto d : dims)
+        OVJAX_CHECK(ctx, d >= 0 && static_cast<size_t>(d) < out.size(), "bad broadcast dimension ", d);
     if (numel(out) == 0)
         return {const_fill(ctx.out_type(0), out, 0)};
+    // broadcast_dimensions need not increase (JAX accepts e.g. (1, 0), a transpose):
+    // first order the operand's axes by their output positions.
+    std::vector<int64_t> perm(dims.size());
+    std::iota(perm.begin(), perm.end(), 0);
+    std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) {
+        return dims[static_cast<size_t>(a)] < dims[static_cast<size_t>(b)];
+    });
+    x = transpose(x, perm);
+    // Place the operand's axes at their output positions (size-1 elsewhere), then broadcast.
+    ov::Shape expanded(out.size(), 1);
+    for (auto p : perm)
+        expanded[static_cast<size_t>(dims[static_cast<size_t>(p)])] = in[static_cast<size_t>(p)];
     auto y = reshape(x, expanded);
     if (expanded == out)
         return {y};

@@ -53,13 +53,21 @@ def install() -> bool:
 
     check_model_object._ovjax = True  # type: ignore[attr-defined]
 
-    def FrontEndManager():  # noqa: N802 - stands in for the class
-        m = orig_fem()
-        try:
-            _library.register(m)
-        except Exception as e:  # pragma: no cover
-            warnings.warn(f"ovjax: cannot register the ovjax frontend: {e}")
-        return m
+    class FrontEndManager(orig_fem):  # type: ignore[misc, valid-type]
+        """OpenVINO's manager with the ovjax frontend registered; .ovjax files
+        (recognised by their magic bytes) go straight to it."""
+
+        def __init__(self, *a, **k):
+            super().__init__(*a, **k)
+            try:
+                _library.register(self)
+            except Exception as e:  # pragma: no cover
+                warnings.warn(f"ovjax: cannot register the ovjax frontend: {e}")
+
+        def load_by_model(self, model, *a, **k):
+            if _is_ovjax_file(model):
+                return self.load_by_framework("ovjax")
+            return super().load_by_model(model, *a, **k)
 
     _originals["check_model_object"] = orig_check
     _originals["FrontEndManager"] = orig_fem
@@ -67,6 +75,18 @@ def install() -> bool:
     ci.FrontEndManager = FrontEndManager
     _installed = True
     return True
+
+
+def _is_ovjax_file(model) -> bool:
+    from .format import MAGIC
+
+    if not isinstance(model, (str, os.PathLike)):
+        return False
+    try:
+        with open(model, "rb") as f:
+            return f.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
 
 
 def uninstall() -> None:

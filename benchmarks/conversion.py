@@ -1,0 +1,390 @@
+"""Conversion speed: ovjax against OpenVINO's built-in JAX frontend, on the same ClosedJaxprs.
+
+    python benchmarks/conversion.py            # quick (well under a minute)
+    python benchmarks/conversion.py --full     # every size through both frontends, bigger transformer
+
+Models:
+  dense N     a chain of N layers tanh(x @ W + b) (N = 10, 100, 300, 1000), weights as jaxpr consts
+  transformer a stack of Flax linen pre-LayerNorm blocks (MultiHeadDotProductAttention + MLP),
+              random weights, traced with jax.make_jaxpr(lambda x: module.apply(params, x))
+
+Methods, all starting from the same ClosedJaxpr:
+  builtin     `with ovjax._hook.disabled(): ov.convert_model(jaxpr)` (OpenVINO's JAX frontend)
+  ov+ovjax    `ov.convert_model(jaxpr)` with ovjax's hook (ovjax frontend + OpenVINO's MOC passes)
+  ovjax       `ovjax.convert_model(jaxpr)` (ovjax frontend only, no MOC passes)
+
+Where the time goes is reported from the same steps run one by one:
+  ovjax:   serialize (GraphWriter: jaxpr -> .ovjax bytes + shared weight buffers),
+           load (FrontEnd.load: parse the format), translate (FrontEnd.convert_partially:
+           primitives -> OpenVINO ops), normalize (FrontEnd.convert on the result:
+           validate_nodes_and_infer_types), MOC passes (what ov.convert_model runs after
+           any frontend: apply_moc_transformations, compress_quantize_weights,
+           fused-names cleanup), and ov.convert_model's own overhead (argument handling,
+           telemetry) = ov+ovjax - serialize - load - translate - normalize - MOC.
+  builtin: decoder (JaxprPythonDecoder), load, convert (FrontEnd.convert), MOC passes.
+Each time is the best of up to --repeats runs (fewer when one run exceeds --repeat-budget).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+# ---------------------------------------------------------------- models
+
+
+def dense_chain(n: int, width: int, batch: int = 1, seed: int = 0):
+    import jax.numpy as jnp
+
+    r = np.random.default_rng(seed)
+    ws = [jnp.asarray((r.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32)) for _ in range(n)]
+    bs = [jnp.asarray(r.standard_normal((width,)).astype(np.float32) * 0.1) for _ in range(n)]
+
+    def fn(x):
+        for w, b in zip(ws, bs):
+            x = jnp.tanh(x @ w + b)
+        return x
+
+    return fn, (r.standard_normal((batch, width)).astype(np.float32),)
+
+
+def transformer(blocks: int, d_model: int, heads: int, mlp: int, seq: int, batch: int = 1, seed: int = 0):
+    import jax
+    import flax.linen as nn
+
+    class Block(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            y = nn.LayerNorm()(x)
+            y = nn.MultiHeadDotProductAttention(num_heads=heads, qkv_features=d_model, deterministic=True)(y)
+            x = x + y
+            y = nn.LayerNorm()(x)
+            y = nn.Dense(mlp)(y)
+            y = nn.gelu(y)
+            y = nn.Dense(d_model)(y)
+            return x + y
+
+    class Stack(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            for _ in range(blocks):
+                x = Block()(x)
+            return nn.LayerNorm()(x)
+
+    x = np.random.default_rng(seed).standard_normal((batch, seq, d_model)).astype(np.float32)
+    module = Stack()
+    params = module.init(jax.random.PRNGKey(seed), x)
+
+    def fn(x):
+        return module.apply(params, x)
+
+    return fn, (x,)
+
+
+# ---------------------------------------------------------------- timing
+
+
+def best_of(fn, repeats: int, budget: float):
+    """(best seconds, result of the last run); stops early once `budget` seconds are spent."""
+    best = float("inf")
+    spent = 0.0
+    result = None
+    for i in range(max(1, repeats)):
+        result = None
+        gc.collect()
+        t = time.perf_counter()
+        result = fn()
+        dt = time.perf_counter() - t
+        best = min(best, dt)
+        spent += dt
+        if spent > budget:
+            break
+    return best, result
+
+
+def count_eqns(jaxpr) -> int:
+    """Equations of a (Closed)Jaxpr, those of sub-jaxprs (pjit, custom_jvp, ...) included."""
+    inner = getattr(jaxpr, "jaxpr", jaxpr)
+    n = 0
+    for eqn in inner.eqns:
+        n += 1
+        for p in eqn.params.values():
+            for sub in p if isinstance(p, (tuple, list)) else (p,):
+                if hasattr(sub, "eqns") or hasattr(getattr(sub, "jaxpr", None), "eqns"):
+                    n += count_eqns(sub)
+    return n
+
+
+def moc_passes(model) -> None:
+    """The transformations ov.convert_model applies after any frontend (openvino.tools.ovc moc_emit_ir)."""
+    from openvino._offline_transformations import apply_moc_transformations, compress_quantize_weights_transformation
+    from openvino.tools.ovc.moc_frontend.offline_transformations import apply_fused_names_cleanup
+
+    apply_moc_transformations(model, cf=False, smart_reshape=True)
+    compress_quantize_weights_transformation(model)
+    apply_fused_names_cleanup(model)
+
+
+@dataclass
+class Row:
+    name: str
+    eqns: int = 0
+    consts_mb: float = 0.0
+    t: dict = field(default_factory=dict)  # step -> seconds
+    ops: dict = field(default_factory=dict)  # method -> op count of the converted model
+    errors: dict = field(default_factory=dict)  # method -> message
+    skipped: dict = field(default_factory=dict)  # method -> reason
+
+
+def _err(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()
+    text = " ".join(m.strip() for m in msg if m.strip())
+    return f"{type(e).__name__}: {text[:400]}"
+
+
+def bench(name: str, make, args, builtin_reason: str | None) -> Row:
+    import jax
+    import openvino as ov
+    from openvino.frontend import FrontEndManager
+
+    import ovjax
+    from ovjax import _hook, _library
+    from ovjax.convert import to_frontend_input, trace
+
+    row = Row(name)
+    fn, example = make()
+    row.t["make_jaxpr"], closed = best_of(lambda: jax.make_jaxpr(fn)(*example), args.repeats, args.repeat_budget)
+    row.eqns = count_eqns(closed)
+    row.consts_mb = sum(np.asarray(c).nbytes for c in closed.consts) / 2**20
+    reps, budget = args.repeats, args.repeat_budget
+
+    # ---- end to end
+    def run(method, f):
+        try:
+            row.t[method], m = best_of(f, reps, budget)
+            row.ops[method] = len(m.get_ops())
+        except Exception as e:  # a primitive not supported yet, ...
+            row.errors[method] = _err(e)
+            if args.verbose:
+                traceback.print_exc()
+
+    run("ovjax", lambda: ovjax.convert_model(closed))
+    run("ov+ovjax", lambda: ov.convert_model(closed))
+    if builtin_reason:
+        row.skipped["builtin"] = builtin_reason
+    else:
+        def builtin():
+            with _hook.disabled():
+                return ov.convert_model(closed)
+
+        run("builtin", builtin)
+
+    # ---- ovjax, step by step
+    if "ovjax" not in row.errors:
+        traced = trace(closed)
+        fe = _library.frontend()
+        row.t["ovjax.serialize"], data = best_of(lambda: to_frontend_input(traced, True), reps, budget)
+        row.t["ovjax.load"], im = best_of(lambda: fe.load(data, True), reps, budget)
+        row.t["ovjax.translate"], _ = best_of(lambda: fe.convert_partially(im), reps, budget)
+
+        def normalize():
+            m = fe.convert_partially(im)
+            t = time.perf_counter()
+            fe.convert(m)
+            return time.perf_counter() - t, m
+
+        row.t["ovjax.normalize"] = min(normalize()[0] for _ in range(max(1, min(reps, 3))))
+
+        def passes():
+            m = ovjax.convert_model(closed)
+            t = time.perf_counter()
+            moc_passes(m)
+            return time.perf_counter() - t
+
+        row.t["ovjax.moc"] = min(passes() for _ in range(max(1, min(reps, 3))))
+        del data, im
+
+    # ---- builtin, step by step
+    if not builtin_reason and "builtin" not in row.errors:
+        try:
+            from openvino.frontend.jax.jaxpr_decoder import JaxprPythonDecoder
+
+            fe = FrontEndManager().load_by_framework("jax")
+            row.t["builtin.decoder"], dec = best_of(lambda: JaxprPythonDecoder(closed), 1, budget)
+            row.t["builtin.load"], im = best_of(lambda: fe.load(dec), 1, budget)
+            row.t["builtin.convert"], m = best_of(lambda: fe.convert(im), 1, budget)
+            t = time.perf_counter()
+            moc_passes(m)
+            row.t["builtin.moc"] = time.perf_counter() - t
+            del dec, im, m
+        except Exception as e:
+            row.errors["builtin steps"] = _err(e)
+    gc.collect()
+    return row
+
+
+# ---------------------------------------------------------------- report
+
+
+def fmt_s(x) -> str:
+    if x is None:
+        return "-"
+    if x < 1e-3:
+        return f"{x * 1e6:.0f}us"
+    if x < 1:
+        return f"{x * 1e3:.1f}ms"
+    return f"{x:.2f}s"
+
+
+def fmt_ratio(a, b) -> str:
+    if a is None or b is None or b <= 0:
+        return "-"
+    return f"{a / b:.1f}x"
+
+
+def table(headers, rows) -> str:
+    cols = list(zip(headers, *rows)) if rows else [(h,) for h in headers]
+    widths = [max(len(str(c)) for c in col) for col in cols]
+    lines = ["  ".join(str(h).rjust(w) if i else str(h).ljust(w) for i, (h, w) in enumerate(zip(headers, widths)))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append("  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    return "\n".join(lines)
+
+
+def report(rows: list[Row]) -> None:
+    def cell(r: Row, method: str) -> str:
+        if method in r.errors:
+            return "error"
+        if method in r.skipped:
+            return "skipped"
+        return fmt_s(r.t.get(method))
+
+    print("\n== end to end, from the ClosedJaxpr (ratio = builtin time / ovjax time)")
+    print(table(
+        ["model", "eqns", "consts", "make_jaxpr", "builtin", "ov+ovjax", "ovjax", "builtin/ov+ovjax", "builtin/ovjax",
+         "ops b/o"],
+        [[r.name, r.eqns, f"{r.consts_mb:.1f}MB", fmt_s(r.t.get("make_jaxpr")), cell(r, "builtin"),
+          cell(r, "ov+ovjax"), cell(r, "ovjax"),
+          fmt_ratio(r.t.get("builtin"), r.t.get("ov+ovjax")), fmt_ratio(r.t.get("builtin"), r.t.get("ovjax")),
+          f"{r.ops.get('builtin', '-')}/{r.ops.get('ov+ovjax', '-')}"] for r in rows],
+    ))
+
+    print("\n== where ovjax's time goes (ov.convert_model = serialize + load + translate + normalize + MOC + overhead)")
+    out = []
+    for r in rows:
+        if "ovjax.serialize" not in r.t:
+            continue
+        steps = [r.t[k] for k in ("ovjax.serialize", "ovjax.load", "ovjax.translate", "ovjax.normalize")]
+        fe_sum = sum(steps)
+        hook = r.t.get("ov+ovjax")
+        overhead = hook - fe_sum - r.t["ovjax.moc"] if hook is not None else None
+        per_eqn = fe_sum / max(r.eqns, 1)
+        out.append([r.name, fmt_s(r.t["make_jaxpr"]), *map(fmt_s, steps), fmt_s(fe_sum), fmt_s(per_eqn),
+                    fmt_s(r.t["ovjax.moc"]), fmt_s(overhead) if overhead is not None else "-"])
+    print(table(["model", "(trace)", "serialize", "load", "translate", "normalize", "ovjax sum", "per eqn",
+                 "MOC passes", "ov overhead"], out))
+
+    out = []
+    for r in rows:
+        if "builtin.convert" not in r.t:
+            continue
+        steps = [r.t[k] for k in ("builtin.decoder", "builtin.load", "builtin.convert", "builtin.moc")]
+        out.append([r.name, *map(fmt_s, steps), fmt_s(sum(steps[:3]) / max(r.eqns, 1)),
+                    fmt_ratio(sum(steps[:3]), sum(r.t[k] for k in ("ovjax.serialize", "ovjax.load", "ovjax.translate",
+                                                                   "ovjax.normalize")) if "ovjax.serialize" in r.t else None)])
+    if out:
+        print("\n== where the built-in frontend's time goes (single runs)")
+        print(table(["model", "decoder", "load", "convert", "MOC passes", "per eqn", "frontend vs ovjax"], out))
+
+    notes = [(r.name, m, e) for r in rows for m, e in r.errors.items()]
+    notes += [(r.name, m, "skipped: " + e) for r in rows for m, e in r.skipped.items()]
+    if notes:
+        print("\nnotes:")
+        for name, m, e in notes:
+            print(f"  {name} [{m}]: {e}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--full", action="store_true",
+                   help="run the built-in frontend at every size and a bigger transformer stack")
+    p.add_argument("--sizes", default="10,100,300,1000", help="dense chain lengths N (default 10,100,300,1000)")
+    p.add_argument("--width", type=int, default=128, help="dense layer width (default 128)")
+    p.add_argument("--builtin-max-n", type=int, default=300,
+                   help="largest N run through the built-in frontend without --full (default 300)")
+    p.add_argument("--builtin-budget", type=float, default=30.0,
+                   help="without --full, skip the built-in frontend at larger sizes once one conversion "
+                        "took longer than this many seconds (default 30)")
+    p.add_argument("--blocks", type=int, default=None, help="transformer blocks (default 4, --full 12)")
+    p.add_argument("--d-model", type=int, default=256)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--seq", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=3, help="best of this many runs per measurement (default 3)")
+    p.add_argument("--repeat-budget", type=float, default=2.0,
+                   help="stop repeating a measurement once it has taken this many seconds (default 2)")
+    p.add_argument("--no-transformer", action="store_true")
+    p.add_argument("--no-dense", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failed conversions")
+    args = p.parse_args(argv)
+    blocks = args.blocks or (12 if args.full else 4)
+
+    t_start = time.perf_counter()
+    import jax
+    import openvino as ov
+
+    import ovjax
+    from ovjax import _hook
+
+    print(f"python {platform.python_version()}, jax {jax.__version__}, openvino {ov.__version__}, "
+          f"ovjax {ovjax.__version__} ({ovjax.library_path()}), {os.cpu_count()} CPUs")
+
+    # Warm up every path (imports, library loading, first-call caches) on a tiny model.
+    small, ex = dense_chain(2, 8)
+    c = jax.make_jaxpr(small)(*ex)
+    ovjax.convert_model(c)
+    ov.convert_model(c)
+    with _hook.disabled():
+        ov.convert_model(c)
+
+    rows: list[Row] = []
+    slow_builtin = None
+    if not args.no_dense:
+        for n in [int(s) for s in args.sizes.split(",") if s]:
+            reason = None
+            if not args.full:
+                if n > args.builtin_max_n:
+                    reason = f"N > {args.builtin_max_n} (use --full or --builtin-max-n)"
+                elif slow_builtin is not None:
+                    reason = f"a smaller model took {slow_builtin:.1f}s > --builtin-budget {args.builtin_budget:.0f}s"
+            name = f"dense N={n}"
+            print(f"... {name}", file=sys.stderr, flush=True)
+            row = bench(name, lambda: dense_chain(n, args.width), args, reason)
+            rows.append(row)
+            bt = row.t.get("builtin")
+            if bt is not None and bt > args.builtin_budget:
+                slow_builtin = bt
+    if not args.no_transformer:
+        name = f"transformer x{blocks}"
+        print(f"... {name}", file=sys.stderr, flush=True)
+        rows.append(bench(name, lambda: transformer(blocks, args.d_model, args.heads, 4 * args.d_model, args.seq),
+                          args, None))
+
+    print(f"\ndense: width {args.width}, batch 1; transformer: d_model {args.d_model}, {args.heads} heads, "
+          f"mlp {4 * args.d_model}, seq {args.seq}, batch 1; times are best of up to {args.repeats}")
+    report(rows)
+    print(f"\ntotal {time.perf_counter() - t_start:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
