@@ -22,8 +22,12 @@ DTYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8", "bool"]
 
 def tensor(a) -> ov.Tensor:
     a = np.asarray(a)
+    if a.ndim:
+        return to_tensor(a)
     # harness.to_tensor goes through np.ascontiguousarray, which turns 0-d arrays into 1-d
-    return to_tensor(a) if a.ndim else ov.Tensor(np.array(a))
+    t = to_tensor(a.reshape(1))
+    t.shape = []
+    return t
 
 
 def check_many(fn, arg_sets, prims=()):
@@ -33,7 +37,9 @@ def check_many(fn, arg_sets, prims=()):
     missing = set(prims) - found
     assert not missing, f"primitives {missing} not in the traced jaxpr (found {sorted(found)})"
     compiled = compile_cpu(ovjax.convert_model(closed))
-    ref = jax.jit(fn)  # traced indices: JAX's own run-time clamping, no trace-time bounds checks
+    # jit: traced indices get JAX's run-time clamping (no trace-time bounds checks); XLA
+    # without LLVM optimisation, since compile time dominates for these data-movement ops
+    ref = jax.jit(fn).lower(*arg_sets[0]).compile({"xla_backend_optimization_level": 0})
     for args in arg_sets:
         want = jax.tree_util.tree_leaves(ref(*args))
         req = compiled.create_infer_request()
@@ -119,20 +125,42 @@ def test_negative_index_wrapping(negative):
                [(x, u, *s) for s in sets], prims={"dynamic_update_slice"})
 
 
+def index_sets(index_dtype, values):
+    return [tuple(as_index(v, index_dtype) for v in s) for s in values]
+
+
+def check_both(x, u, sizes, sets, wrap):
+    check_many(lambda x, *i: lax.dynamic_slice(x, i, sizes, allow_negative_indices=wrap),
+               [(x, *s) for s in sets], prims={"dynamic_slice"})
+    check_many(lambda x, u, *i: lax.dynamic_update_slice(x, u, i, allow_negative_indices=wrap),
+               [(x, u, *s) for s in sets], prims={"dynamic_update_slice"})
+
+
 @pytest.mark.parametrize("index_dtype", ["int8", "int16", "int32", "uint8", "uint32"])
 def test_index_dtypes(index_dtype):
     shape, sizes = (5, 6, 4), (2, 3, 4)
     x = rand(shape, "float32")
     u = rand(sizes, "float32", seed=1)
     info = np.iinfo(index_dtype)
-    values = [(0, 0, 0), (1, 2, 3), (3, 3, 0), (4, 7, 1), (info.max, info.max, info.max),
-              (info.min, info.min, info.min), (info.max, 1, info.min)]
-    sets = [tuple(as_index(v, index_dtype) for v in s) for s in values]
-    for wrap in (False, True) if info.min < 0 else (False,):  # (unsigned starts are never wrapped)
-        check_many(lambda x, *i: lax.dynamic_slice(x, i, sizes, allow_negative_indices=wrap),
-                   [(x, *s) for s in sets], prims={"dynamic_slice"})
-        check_many(lambda x, u, *i: lax.dynamic_update_slice(x, u, i, allow_negative_indices=wrap),
-                   [(x, u, *s) for s in sets], prims={"dynamic_update_slice"})
+    values = [(0, 0, 0), (1, 2, 3), (3, 3, 0), (4, 7, 1), (-1, -3, 2), (-100, 50, -7)]
+    limits = [(info.max, info.max, info.max), (info.min, info.min, info.min), (info.max, 1, info.min)]
+    # the primitive alone: every value, the type's limits included
+    check_both(x, u, sizes, index_sets(index_dtype, values + limits), wrap=False)
+    if info.min < 0:  # (unsigned starts are never wrapped)
+        check_both(x, u, sizes, index_sets(index_dtype, values), wrap=True)
+
+
+@pytest.mark.parametrize("index_dtype", ["int8", "int16", "int32"])
+def test_wrapped_index_at_type_limits(index_dtype):
+    # lax.dynamic_slice's negative-index wrapping computes `i + dim` in the index type
+    # (overflowing at the type's maximum) and selects `i` back when i >= 0: the
+    # elementwise lt/add/select_n translators have to keep that exact.
+    shape, sizes = (5, 6, 4), (2, 3, 4)
+    x = rand(shape, "float32")
+    u = rand(sizes, "float32", seed=1)
+    info = np.iinfo(index_dtype)
+    limits = [(info.max, info.max, info.max), (info.min, info.min, info.min), (info.max, 1, info.min)]
+    check_both(x, u, sizes, index_sets(index_dtype, limits), wrap=True)
 
 
 @pytest.mark.parametrize("index_dtype", ["int64", "uint64"])

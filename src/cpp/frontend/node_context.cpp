@@ -1,5 +1,7 @@
 #include "frontend/node_context.hpp"
 
+#include <cstring>
+
 #include "frontend/translate_session.hpp"
 #include "openvino/op/constant.hpp"
 
@@ -60,6 +62,16 @@ std::shared_ptr<ov::Node> filled(const ov::element::Type& type, const ov::Shape&
 }
 }  // namespace
 
+// float -> bfloat16 with round-to-nearest-even (as JAX/ml_dtypes), NaN kept NaN.
+ov::bfloat16 bf16_round(float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x007fffffu))
+        return ov::bfloat16::from_bits(static_cast<uint16_t>((bits >> 16) | 0x40));
+    bits += 0x7fffu + ((bits >> 16) & 1u);
+    return ov::bfloat16::from_bits(static_cast<uint16_t>(bits >> 16));
+}
+
 std::shared_ptr<ov::Node> float_constant(const ov::element::Type& type, const ov::Shape& shape, double value) {
     switch (type) {
     case ov::element::Type_t::f64:
@@ -69,7 +81,7 @@ std::shared_ptr<ov::Node> float_constant(const ov::element::Type& type, const ov
     case ov::element::Type_t::f16:
         return filled<ov::float16>(type, shape, ov::float16(static_cast<float>(value)));
     case ov::element::Type_t::bf16:
-        return filled<ov::bfloat16>(type, shape, ov::bfloat16(static_cast<float>(value)));
+        return filled<ov::bfloat16>(type, shape, bf16_round(static_cast<float>(value)));
     case ov::element::Type_t::f8e4m3:
         return filled<ov::float8_e4m3>(type, shape, ov::float8_e4m3(static_cast<float>(value)));
     case ov::element::Type_t::f8e5m2:
@@ -90,8 +102,13 @@ NodeContext::NodeContext(TranslateSession& session,
       m_graph(graph),
       m_eqn(eqn_index),
       m_env(env),
-      m_prim(file.string(graph.eqns[eqn_index].primitive)),
-      m_name(file.eqn_name(graph, eqn_index)) {}
+      m_prim(file.string(graph.eqns[eqn_index].primitive)) {}
+
+const std::string& NodeContext::get_name() const {
+    if (m_name.empty())
+        m_name = m_file.eqn_name(m_graph, m_eqn);
+    return m_name;
+}
 
 void NodeContext::fail(const std::string& msg) const {
     throw TranslateError(msg);

@@ -20,6 +20,7 @@ public:
 
 ov::element::Type to_ov_type(format::DType t);
 ov::Shape to_shape(const format::VarInfo& v);
+ov::bfloat16 bf16_round(float f);
 // A floating-point constant filled with `value`, infinities and NaN included.
 std::shared_ptr<ov::Node> float_constant(const ov::element::Type& type, const ov::Shape& shape, double value);
 
@@ -36,7 +37,7 @@ public:
     ov::Output<ov::Node> get_input(int idx) const override;
     ov::Any get_attribute_as_any(const std::string& name) const override;
     const std::string& get_op_type() const override { return m_prim; }
-    const std::string& get_name() const override { return m_name; }
+    const std::string& get_name() const override;
     size_t get_subgraph_size() const override;
 
     // ovjax translators
@@ -75,7 +76,7 @@ private:
     size_t m_eqn;
     const std::vector<ov::Output<ov::Node>>& m_env;
     std::string m_prim;
-    std::string m_name;
+    mutable std::string m_name;  // built on first use: the equation's description
 };
 
 }  // namespace ovjax

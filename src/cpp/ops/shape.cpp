@@ -1,13 +1,16 @@
 // Shape primitives. Every target shape is static in the jaxpr, so they become
 // constants here rather than ShapeOf subgraphs.
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "openvino/op/broadcast.hpp"
 #include "openvino/op/concat.hpp"
+#include "openvino/op/logical_and.hpp"
 #include "openvino/op/reverse.hpp"
+#include "openvino/op/select.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 
@@ -84,6 +87,33 @@ ov::Output<ov::Node> iota_values(const NodeContext& ctx, const ov::element::Type
     default:
         ctx.fail("iota of element type " + t.get_type_name() + " is not supported");
     }
+}
+
+// For lax.pad: a boolean mask, broadcastable to `out`, that is true where the output
+// element comes from the operand (after interior padding, shifted by lo, cropped).
+// Built from one small constant per padded axis; nullopt when it is true everywhere.
+std::optional<ov::Output<ov::Node>> operand_mask(const ov::Shape& in,
+                                                 const ov::Shape& out,
+                                                 const std::vector<int64_t>& lo,
+                                                 const std::vector<int64_t>& interior) {
+    std::optional<ov::Output<ov::Node>> mask;
+    for (size_t ax = 0; ax < out.size(); ++ax) {
+        const int64_t n = static_cast<int64_t>(in[ax]), step = interior[ax] + 1;
+        std::vector<char> m(out[ax]);
+        bool all = true;
+        for (size_t o = 0; o < m.size(); ++o) {
+            const int64_t p = static_cast<int64_t>(o) - lo[ax];  // position in the interior-padded operand
+            m[o] = p >= 0 && p % step == 0 && p / step < n;
+            all = all && m[o];
+        }
+        if (all)
+            continue;
+        ov::Shape placed(out.size(), 1);
+        placed[ax] = out[ax];
+        ov::Output<ov::Node> c = std::make_shared<ov::op::v0::Constant>(ov::element::boolean, placed, m.data());
+        mask = mask ? std::make_shared<ov::op::v1::LogicalAnd>(*mask, c)->output(0) : c;
+    }
+    return mask;
 }
 
 }  // namespace
@@ -186,10 +216,22 @@ ov::OutputVector translate_pad(const NodeContext& ctx) {
     if (numel(ctx.out_shape(0)) == 0)
         return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
     if (numel(ctx.in_shape(0)) == 0) {  // no output element comes from the operand: all padding
-        std::vector<int64_t> target(ctx.out_shape(0).begin(), ctx.out_shape(0).end());
+        const ov::Shape out = ctx.out_shape(0);
+        std::vector<int64_t> target(out.begin(), out.end());
         return {std::make_shared<ov::op::v3::Broadcast>(ctx.get_input(1), const_i64(target))->output(0)};
     }
-    return {pad(ctx.get_input(0), ctx.get_input(1), lo, hi, in)};
+    auto value = ctx.get_input(1);
+    if (ov::as_type_ptr<ov::op::v0::Constant>(value.get_node_shared_ptr()))
+        return {pad(ctx.get_input(0), value, lo, hi, in)};
+    // OpenVINO's CPU plugin pads with 0 when the pad value is not a Constant (seen on
+    // 2026.4), so pad with a constant 0 and select the run-time value where no
+    // operand element landed.
+    const ov::Shape in_shape = ctx.in_shape(0), out = ctx.out_shape(0);
+    auto padded = pad(ctx.get_input(0), const_scalar(ctx.out_type(0), 0), lo, hi, in);
+    auto mask = operand_mask(in_shape, out, lo, in);
+    if (!mask)  // every output element comes from the operand
+        return {padded};
+    return {std::make_shared<ov::op::v1::Select>(*mask, padded, value)->output(0)};
 }
 
 ov::OutputVector translate_iota(const NodeContext& ctx) {
