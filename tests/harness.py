@@ -121,7 +121,7 @@ def check(fn, *args, prims=(), tol=None, static=None):
     missing = set(prims) - found
     assert not missing, f"primitives {missing} not in the traced jaxpr (found {sorted(found)})"
     model = ovjax.convert_model(closed)
-    want = jax.tree_util.tree_leaves(fn(*args))
+    want = jax.tree_util.tree_leaves(fn(*jax.tree_util.tree_map(jnp.asarray, args)))
     got = run_ov(model, args)
     assert len(got) == len(want), f"{len(got)} outputs, JAX has {len(want)}"
     for i, (g, w) in enumerate(zip(got, want)):

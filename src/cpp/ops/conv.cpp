@@ -8,10 +8,14 @@
 // convolution's own pads. feature_group_count > 1 is a GroupConvolution;
 // batch_group_count > 1 is rewritten as a GroupConvolution too, by moving the batch
 // groups into the channel axis.
+#include <algorithm>
+#include <cmath>
 #include <numeric>
 
+#include "openvino/op/add.hpp"
 #include "openvino/op/convolution.hpp"
 #include "openvino/op/group_conv.hpp"
+#include "openvino/op/split.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 
@@ -46,6 +50,18 @@ std::vector<int64_t> spec(const NodeContext& ctx, const format::Value& dn, const
         seen[static_cast<size_t>(a)] = true;
     }
     return r;
+}
+
+constexpr int64_t kMaxChunks = 64;
+
+// The largest |value| of an integer element type, as a double.
+double max_abs(const ov::element::Type& t) {
+    if (t == ov::element::boolean)
+        return 1;
+    if (!t.is_integral_number())
+        return std::ldexp(1.0, 64);
+    const int bits = static_cast<int>(t.bitwidth());
+    return t.is_signed() ? std::ldexp(1.0, bits - 1) : std::ldexp(1.0, bits) - 1;
 }
 
 std::vector<int64_t> inverse(const std::vector<int64_t>& perm) {
@@ -100,12 +116,15 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, fg >= 1 && bg >= 1, "group counts must be positive");
     OVJAX_CHECK(ctx, fg == 1 || bg == 1, "feature_group_count and batch_group_count cannot both exceed 1");
 
-    const ov::element::Type t = ctx.out_type(0);
-    OVJAX_CHECK(ctx, t.is_real() || t.is_integral_number(), "convolution of ", t, " is not supported");
-    if (numel(os) == 0)
-        return {const_fill(t, os, 0)};
+    const ov::element::Type out_t = ctx.out_type(0);
+    OVJAX_CHECK(ctx, out_t.is_real() || out_t.is_integral_number(), "convolution of ", out_t, " is not supported");
+    if (numel(os) == 0 || numel(ws0) == 0)  // empty result, or sums over nothing
+        return {const_fill(out_t, os, 0)};
+    // Computed in the result type (preferred_element_type); narrow integer results
+    // (int8 x int8 -> int8 wraps like XLA) in i32, wrapped by the final Convert.
+    const ov::element::Type t = out_t.is_integral_number() && out_t.bitwidth() < 32 ? ov::element::i32 : out_t;
 
-    // To N C spatial... and O I spatial..., in the result type (preferred_element_type).
+    // To N C spatial... and O I spatial...
     auto x = transpose(convert(ctx.get_input(0), t), lhs_spec);
     auto w = transpose(convert(ctx.get_input(1), t), rhs_spec);
     ov::Shape xs = permuted(xs0, lhs_spec), ws = permuted(ws0, rhs_spec);
@@ -146,34 +165,92 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     }
     const ov::Shape kernel(ws.begin() + 2, ws.end());
 
-    ov::Output<ov::Node> y;
-    if (fg == 1 && bg == 1) {
-        y = std::make_shared<ov::op::v1::Convolution>(x, w, ov_strides, pads_begin, pads_end, ov_dil,
-                                                      ov::op::PadType::EXPLICIT);
-    } else {
-        const int64_t g = fg > 1 ? fg : bg;
-        if (bg > 1) {
-            // Batch group k is batch elements [k*n/bg, (k+1)*n/bg) and output features
-            // [k*o/bg, (k+1)*o/bg): move the groups into the channel axis,
-            // [bg, n/bg, c, sp] -> [n/bg, bg, c, sp] -> [n/bg, bg*c, sp], and convolve
-            // channel group k with output-feature group k.
-            ov::Shape sp = x.get_shape();
-            sp.erase(sp.begin(), sp.begin() + 2);
-            ov::Shape s5 = {static_cast<size_t>(bg), static_cast<size_t>(n / bg), static_cast<size_t>(c)};
-            s5.insert(s5.end(), sp.begin(), sp.end());
-            std::vector<int64_t> perm(s5.size());
-            std::iota(perm.begin(), perm.end(), 0);
-            std::swap(perm[0], perm[1]);
-            ov::Shape s3 = {static_cast<size_t>(n / bg), static_cast<size_t>(bg * c)};
-            s3.insert(s3.end(), sp.begin(), sp.end());
-            x = reshape(transpose(reshape(x, s5), perm), s3);
-        }
+    // Plain convolution: x [n, c, sp], w [o, i, k]. Grouped: x [n', g*i, sp], w [g, o/g, i, k].
+    const int64_t g = fg > 1 ? fg : bg;
+    if (bg > 1) {
+        // Batch group k is batch elements [k*n/bg, (k+1)*n/bg) and output features
+        // [k*o/bg, (k+1)*o/bg): move the groups into the channel axis,
+        // [bg, n/bg, c, sp] -> [n/bg, bg, c, sp] -> [n/bg, bg*c, sp], and convolve
+        // channel group k with output-feature group k (a GroupConvolution).
+        ov::Shape sp = x.get_shape();
+        sp.erase(sp.begin(), sp.begin() + 2);
+        ov::Shape s5 = {static_cast<size_t>(bg), static_cast<size_t>(n / bg), static_cast<size_t>(c)};
+        s5.insert(s5.end(), sp.begin(), sp.end());
+        std::vector<int64_t> perm(s5.size());
+        std::iota(perm.begin(), perm.end(), 0);
+        std::swap(perm[0], perm[1]);
+        ov::Shape s3 = {static_cast<size_t>(n / bg), static_cast<size_t>(bg * c)};
+        s3.insert(s3.end(), sp.begin(), sp.end());
+        x = reshape(transpose(reshape(x, s5), perm), s3);
+    }
+    if (g > 1) {
         ov::Shape gw = {static_cast<size_t>(g), static_cast<size_t>(o / g), static_cast<size_t>(i_per_group)};
         gw.insert(gw.end(), kernel.begin(), kernel.end());
         w = reshape(w, gw);
-        y = std::make_shared<ov::op::v1::GroupConvolution>(x, w, ov_strides, pads_begin, pads_end, ov_dil,
-                                                           ov::op::PadType::EXPLICIT);
     }
+    auto conv = [&](const ov::Output<ov::Node>& xi, const ov::Output<ov::Node>& wi) -> ov::Output<ov::Node> {
+        if (g == 1)
+            return std::make_shared<ov::op::v1::Convolution>(xi, wi, ov_strides, pads_begin, pads_end, ov_dil,
+                                                             ov::op::PadType::EXPLICIT);
+        return std::make_shared<ov::op::v1::GroupConvolution>(xi, wi, ov_strides, pads_begin, pads_end, ov_dil,
+                                                              ov::op::PadType::EXPLICIT);
+    };
+
+    // OpenVINO's CPU plugin runs integer convolutions in f32 arithmetic, exact only
+    // while every partial sum stays within 2^24. When the operand dtypes bound the
+    // products (8-bit operands), split the i input features of each group into `nch`
+    // chunks whose sums (chunk x kernel-size terms) are provably exact, convolve all
+    // chunks at once as a GroupConvolution with g*nch groups, and add the chunk
+    // results in integer arithmetic. (Adding separate convolutions' outputs does not
+    // work: the plugin fuses the Add into the convolution, in f32.)
+    int64_t nch = 1;
+    if (t.is_integral_number()) {
+        const double bound = max_abs(ctx.in_type(0)) * max_abs(ctx.in_type(1)) * static_cast<double>(numel(kernel));
+        const auto ci_max = static_cast<int64_t>(std::floor(16777216.0 / bound));
+        if (ci_max >= 1 && ci_max < i_per_group && (i_per_group + ci_max - 1) / ci_max <= kMaxChunks)
+            nch = (i_per_group + ci_max - 1) / ci_max;
+    }
+    ov::Output<ov::Node> y;
+    if (nch == 1) {
+        y = conv(x, w);
+    } else {
+        const int64_t ci = (i_per_group + nch - 1) / nch, ip = ci * nch;
+        const auto zero = const_scalar(t, 0);
+        const ov::Shape xg = x.get_shape();
+        const ov::Shape sp(xg.begin() + 2, xg.end());
+        auto sz = [](int64_t v) { return static_cast<size_t>(v); };
+        auto cat = [](ov::Shape a, const ov::Shape& b) {
+            a.insert(a.end(), b.begin(), b.end());
+            return a;
+        };
+        // x [n', g*i, sp] -> [n', g, i, sp] -> zero-pad i to nch*ci -> [n', g*nch*ci, sp]
+        auto xc = reshape(x, cat({xg[0], sz(g), sz(i_per_group)}, sp));
+        std::vector<int64_t> zx(xg.size() + 1, 0), hx(xg.size() + 1, 0);
+        hx[2] = ip - i_per_group;
+        xc = reshape(pad(xc, zero, zx, hx, zx), cat({xg[0], sz(g * ip)}, sp));
+        // w -> [g, o/g, i, k] -> zero-pad i -> [g, o/g, nch, ci, k] -> [g, nch, o/g, ci, k] -> [g*nch, o/g, ci, k]
+        auto wc = reshape(w, cat({sz(g), sz(o / g), sz(i_per_group)}, kernel));
+        std::vector<int64_t> zw(kernel.size() + 3, 0), hw(kernel.size() + 3, 0);
+        hw[2] = ip - i_per_group;
+        wc = reshape(pad(wc, zero, zw, hw, zw), cat({sz(g), sz(o / g), sz(nch), sz(ci)}, kernel));
+        std::vector<int64_t> wperm(kernel.size() + 4);
+        std::iota(wperm.begin(), wperm.end(), 0);
+        std::swap(wperm[1], wperm[2]);
+        wc = reshape(transpose(wc, wperm), cat({sz(g * nch), sz(o / g), sz(ci)}, kernel));
+        auto yc = std::make_shared<ov::op::v1::GroupConvolution>(xc, wc, ov_strides, pads_begin, pads_end, ov_dil,
+                                                                 ov::op::PadType::EXPLICIT)
+                      ->output(0);
+        // [n', g*nch*(o/g), osp] -> [n', g, nch, o/g, osp] -> sum over the chunks -> [n', o, osp]
+        const ov::Shape yg = yc.get_shape();
+        const ov::Shape osp(yg.begin() + 2, yg.end());
+        yc = reshape(yc, cat({yg[0], sz(g), sz(nch), sz(o / g)}, osp));
+        auto parts = std::make_shared<ov::op::v1::Split>(yc, const_scalar(ov::element::i64, 2), static_cast<size_t>(nch));
+        y = parts->output(0);
+        for (size_t k = 1; k < static_cast<size_t>(nch); ++k)
+            y = std::make_shared<ov::op::v1::Add>(y, parts->output(k));
+        y = reshape(y, cat({yg[0], sz(o)}, osp));
+    }
+    y = convert(y, out_t);
     // N C spatial... -> the result layout: result axis out_spec[j] is y's axis j.
     y = transpose(y, inverse(out_spec));
     OVJAX_CHECK(ctx, y.get_partial_shape().is_static() && y.get_shape() == os, "convolution result shape ",
