@@ -28,6 +28,7 @@ Each time is the best of up to --repeats runs (fewer when one run exceeds --repe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import platform
@@ -80,9 +81,16 @@ def transformer(blocks: int, d_model: int, heads: int, mlp: int, seq: int, batch
                 x = Block()(x)
             return nn.LayerNorm()(x)
 
-    x = np.random.default_rng(seed).standard_normal((batch, seq, d_model)).astype(np.float32)
+    r = np.random.default_rng(seed)
+    x = r.standard_normal((batch, seq, d_model)).astype(np.float32)
     module = Stack()
-    params = module.init(jax.random.PRNGKey(seed), x)
+    # Random weights of the right shapes without running (and compiling) module.init.
+    shapes = jax.eval_shape(module.init, jax.random.PRNGKey(seed), x)
+    params = jax.tree_util.tree_map(
+        lambda s: jax.numpy.asarray((r.standard_normal(s.shape) / np.sqrt(s.shape[0] if s.ndim > 1 else 1) * 0.1
+                                     + (1.0 if s.ndim == 1 else 0.0)).astype(s.dtype)),
+        shapes,
+    )
 
     def fn(x):
         return module.apply(params, x)
@@ -93,6 +101,21 @@ def transformer(blocks: int, d_model: int, heads: int, mlp: int, seq: int, batch
 # ---------------------------------------------------------------- timing
 
 
+CLOCK = time.perf_counter  # --clock cpu: time.process_time (robust on a loaded machine)
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """The cyclic GC off while timing (as timeit does); collected between models instead."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def best_of(fn, repeats: int, budget: float):
     """(best seconds, result of the last run); stops early once `budget` seconds are spent."""
     best = float("inf")
@@ -100,10 +123,10 @@ def best_of(fn, repeats: int, budget: float):
     result = None
     for i in range(max(1, repeats)):
         result = None
-        gc.collect()
-        t = time.perf_counter()
-        result = fn()
-        dt = time.perf_counter() - t
+        with _no_gc():
+            t = CLOCK()
+            result = fn()
+            dt = CLOCK() - t
         best = min(best, dt)
         spent += dt
         if spent > budget:
@@ -134,6 +157,24 @@ def moc_passes(model) -> None:
     apply_fused_names_cleanup(model)
 
 
+def timed_after(setup, fn, repeats: int, budget: float) -> float:
+    """Best time of fn(setup()) over up to `repeats` runs, not counting setup()."""
+    best = float("inf")
+    spent = 0.0
+    for _ in range(max(1, repeats)):
+        x = setup()
+        with _no_gc():
+            t = CLOCK()
+            fn(x)
+            dt = CLOCK() - t
+        del x
+        best = min(best, dt)
+        spent += dt
+        if spent > budget:
+            break
+    return best
+
+
 @dataclass
 class Row:
     name: str
@@ -143,6 +184,7 @@ class Row:
     ops: dict = field(default_factory=dict)  # method -> op count of the converted model
     errors: dict = field(default_factory=dict)  # method -> message
     skipped: dict = field(default_factory=dict)  # method -> reason
+    check: dict = field(default_factory=dict)  # method -> max |OpenVINO CPU - JAX|
 
 
 def _err(e: BaseException) -> str:
@@ -162,7 +204,9 @@ def bench(name: str, make, args, builtin_reason: str | None) -> Row:
 
     row = Row(name)
     fn, example = make()
-    row.t["make_jaxpr"], closed = best_of(lambda: jax.make_jaxpr(fn)(*example), args.repeats, args.repeat_budget)
+    # A fresh function object each time, so that JAX's tracing cache does not answer.
+    row.t["make_jaxpr"], closed = best_of(lambda: jax.make_jaxpr(lambda *a: fn(*a))(*example), args.repeats,
+                                          args.repeat_budget)
     row.eqns = count_eqns(closed)
     row.consts_mb = sum(np.asarray(c).nbytes for c in closed.consts) / 2**20
     reps, budget = args.repeats, args.repeat_budget
@@ -179,14 +223,14 @@ def bench(name: str, make, args, builtin_reason: str | None) -> Row:
 
     run("ovjax", lambda: ovjax.convert_model(closed))
     run("ov+ovjax", lambda: ov.convert_model(closed))
+    def builtin_convert():
+        with _hook.disabled():
+            return ov.convert_model(closed)
+
     if builtin_reason:
         row.skipped["builtin"] = builtin_reason
     else:
-        def builtin():
-            with _hook.disabled():
-                return ov.convert_model(closed)
-
-        run("builtin", builtin)
+        run("builtin", builtin_convert)
 
     # ---- ovjax, step by step
     if "ovjax" not in row.errors:
@@ -196,25 +240,28 @@ def bench(name: str, make, args, builtin_reason: str | None) -> Row:
         row.t["ovjax.load"], im = best_of(lambda: fe.load(data, True), reps, budget)
         row.t["ovjax.translate"], _ = best_of(lambda: fe.convert_partially(im), reps, budget)
 
-        def normalize():
-            m = fe.convert_partially(im)
-            t = time.perf_counter()
-            fe.convert(m)
-            return time.perf_counter() - t, m
-
-        row.t["ovjax.normalize"] = min(normalize()[0] for _ in range(max(1, min(reps, 3))))
-
-        def passes():
-            m = ovjax.convert_model(closed)
-            t = time.perf_counter()
-            moc_passes(m)
-            return time.perf_counter() - t
-
-        row.t["ovjax.moc"] = min(passes() for _ in range(max(1, min(reps, 3))))
+        row.t["ovjax.normalize"] = timed_after(lambda: fe.convert_partially(im), fe.convert, reps, budget)
+        row.t["ovjax.moc"] = timed_after(lambda: ovjax.convert_model(closed), moc_passes, reps, budget)
         del data, im
 
-    # ---- builtin, step by step
-    if not builtin_reason and "builtin" not in row.errors:
+    # ---- correctness of what was timed
+    if args.check:
+        want = np.asarray(fn(*example), dtype=np.float64)
+        for method, convert in (("ovjax", lambda: ovjax.convert_model(closed)), ("builtin", builtin_convert)):
+            if method in row.t:
+                try:
+                    compiled = ov.Core().compile_model(convert(), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+                    got = np.asarray(compiled(list(example))[0], dtype=np.float64)
+                    row.check[method] = float(np.max(np.abs(got - want))) if got.shape == want.shape else float("inf")
+                except Exception as e:
+                    row.errors[f"{method} check"] = _err(e)
+
+    # ---- builtin, step by step (costs as much again as the end-to-end run)
+    bt = row.t.get("builtin")
+    if bt is not None and not args.full and bt > args.breakdown_budget:
+        row.skipped["builtin steps"] = (f"ov.convert_model took {bt:.1f}s > --breakdown-budget "
+                                        f"{args.breakdown_budget:.0f}s (use --full)")
+    elif bt is not None:
         try:
             from openvino.frontend.jax.jaxpr_decoder import JaxprPythonDecoder
 
@@ -222,9 +269,10 @@ def bench(name: str, make, args, builtin_reason: str | None) -> Row:
             row.t["builtin.decoder"], dec = best_of(lambda: JaxprPythonDecoder(closed), 1, budget)
             row.t["builtin.load"], im = best_of(lambda: fe.load(dec), 1, budget)
             row.t["builtin.convert"], m = best_of(lambda: fe.convert(im), 1, budget)
-            t = time.perf_counter()
-            moc_passes(m)
-            row.t["builtin.moc"] = time.perf_counter() - t
+            with _no_gc():
+                t = CLOCK()
+                moc_passes(m)
+                row.t["builtin.moc"] = CLOCK() - t
             del dec, im, m
         except Exception as e:
             row.errors["builtin steps"] = _err(e)
@@ -261,6 +309,9 @@ def table(headers, rows) -> str:
     return "\n".join(lines)
 
 
+OVJAX_STEPS = ("ovjax.serialize", "ovjax.load", "ovjax.translate", "ovjax.normalize")
+
+
 def report(rows: list[Row]) -> None:
     def cell(r: Row, method: str) -> str:
         if method in r.errors:
@@ -272,7 +323,7 @@ def report(rows: list[Row]) -> None:
     print("\n== end to end, from the ClosedJaxpr (ratio = builtin time / ovjax time)")
     print(table(
         ["model", "eqns", "consts", "make_jaxpr", "builtin", "ov+ovjax", "ovjax", "builtin/ov+ovjax", "builtin/ovjax",
-         "ops b/o"],
+         "ops builtin/ov+ovjax"],
         [[r.name, r.eqns, f"{r.consts_mb:.1f}MB", fmt_s(r.t.get("make_jaxpr")), cell(r, "builtin"),
           cell(r, "ov+ovjax"), cell(r, "ovjax"),
           fmt_ratio(r.t.get("builtin"), r.t.get("ov+ovjax")), fmt_ratio(r.t.get("builtin"), r.t.get("ovjax")),
@@ -284,13 +335,13 @@ def report(rows: list[Row]) -> None:
     for r in rows:
         if "ovjax.serialize" not in r.t:
             continue
-        steps = [r.t[k] for k in ("ovjax.serialize", "ovjax.load", "ovjax.translate", "ovjax.normalize")]
+        steps = [r.t[k] for k in OVJAX_STEPS]
         fe_sum = sum(steps)
         hook = r.t.get("ov+ovjax")
         overhead = hook - fe_sum - r.t["ovjax.moc"] if hook is not None else None
         per_eqn = fe_sum / max(r.eqns, 1)
         out.append([r.name, fmt_s(r.t["make_jaxpr"]), *map(fmt_s, steps), fmt_s(fe_sum), fmt_s(per_eqn),
-                    fmt_s(r.t["ovjax.moc"]), fmt_s(overhead) if overhead is not None else "-"])
+                    fmt_s(r.t["ovjax.moc"]), "-" if overhead is None else ("~0" if overhead <= 0 else fmt_s(overhead))])
     print(table(["model", "(trace)", "serialize", "load", "translate", "normalize", "ovjax sum", "per eqn",
                  "MOC passes", "ov overhead"], out))
 
@@ -299,12 +350,18 @@ def report(rows: list[Row]) -> None:
         if "builtin.convert" not in r.t:
             continue
         steps = [r.t[k] for k in ("builtin.decoder", "builtin.load", "builtin.convert", "builtin.moc")]
+        ovjax_fe = OVJAX_STEPS[0] in r.t and sum(r.t[k] for k in OVJAX_STEPS) or None
         out.append([r.name, *map(fmt_s, steps), fmt_s(sum(steps[:3]) / max(r.eqns, 1)),
-                    fmt_ratio(sum(steps[:3]), sum(r.t[k] for k in ("ovjax.serialize", "ovjax.load", "ovjax.translate",
-                                                                   "ovjax.normalize")) if "ovjax.serialize" in r.t else None)])
+                    fmt_ratio(sum(steps[:3]), ovjax_fe)])
     if out:
         print("\n== where the built-in frontend's time goes (single runs)")
         print(table(["model", "decoder", "load", "convert", "MOC passes", "per eqn", "frontend vs ovjax"], out))
+
+    if any(r.check for r in rows):
+        print("\n== --check: max |OpenVINO CPU result - JAX result|")
+        print(table(["model", "builtin", "ovjax"],
+                    [[r.name, *(f"{r.check[m]:.2e}" if m in r.check else "-" for m in ("builtin", "ovjax"))]
+                     for r in rows]))
 
     notes = [(r.name, m, e) for r in rows for m, e in r.errors.items()]
     notes += [(r.name, m, "skipped: " + e) for r in rows for m, e in r.skipped.items()]
@@ -332,13 +389,28 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3, help="best of this many runs per measurement (default 3)")
     p.add_argument("--repeat-budget", type=float, default=2.0,
                    help="stop repeating a measurement once it has taken this many seconds (default 2)")
+    p.add_argument("--breakdown-budget", type=float, default=5.0,
+                   help="without --full, time the built-in frontend step by step only when its ov.convert_model "
+                        "took at most this many seconds (default 5)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="wall: time.perf_counter (default); cpu: this process's CPU time (time.process_time), "
+                        "steadier when other jobs load the machine")
+    p.add_argument("--with-telemetry", action="store_true",
+                   help="leave OpenVINO's telemetry on; by default this process sets CI=true, which turns it off "
+                        "(ov.convert_model otherwise forks a process per event to send it, for either frontend)")
+    p.add_argument("--check", action="store_true",
+                   help="also run the converted models on CPU and print their largest difference from JAX")
     p.add_argument("--no-transformer", action="store_true")
     p.add_argument("--no-dense", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failed conversions")
     args = p.parse_args(argv)
     blocks = args.blocks or (12 if args.full else 4)
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
 
     t_start = time.perf_counter()
+    if not args.with_telemetry:
+        os.environ["CI"] = "true"  # openvino_telemetry sends nothing in CI (ovc uses disable_in_ci=True)
     import jax
     import openvino as ov
 
@@ -346,8 +418,14 @@ def main(argv=None) -> int:
     from ovjax import _hook
 
     print(f"python {platform.python_version()}, jax {jax.__version__}, openvino {ov.__version__}, "
-          f"ovjax {ovjax.__version__} ({ovjax.library_path()}), {os.cpu_count()} CPUs")
+          f"ovjax {ovjax.__version__} ({ovjax.library_path()}), {os.cpu_count()} CPUs, {args.clock} clock, "
+          f"OpenVINO telemetry {'on' if args.with_telemetry else 'off'}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if load > 0.75 * (os.cpu_count() or 1) and args.clock == "wall":
+        print(f"warning: load average {load:.1f} on {os.cpu_count()} CPUs: wall times are inflated; "
+              "--clock cpu is steadier")
 
+    print(f"... imports ({time.perf_counter() - t_start:.1f}s)", file=sys.stderr, flush=True)
     # Warm up every path (imports, library loading, first-call caches) on a tiny model.
     small, ex = dense_chain(2, 8)
     c = jax.make_jaxpr(small)(*ex)
@@ -355,6 +433,8 @@ def main(argv=None) -> int:
     ov.convert_model(c)
     with _hook.disabled():
         ov.convert_model(c)
+    gc.collect()
+    gc.freeze()  # the libraries' objects: later collections only walk what the benchmark makes
 
     rows: list[Row] = []
     slow_builtin = None
@@ -367,20 +447,22 @@ def main(argv=None) -> int:
                 elif slow_builtin is not None:
                     reason = f"a smaller model took {slow_builtin:.1f}s > --builtin-budget {args.builtin_budget:.0f}s"
             name = f"dense N={n}"
-            print(f"... {name}", file=sys.stderr, flush=True)
+            t0 = time.perf_counter()
             row = bench(name, lambda: dense_chain(n, args.width), args, reason)
+            print(f"... {name} ({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
             rows.append(row)
             bt = row.t.get("builtin")
             if bt is not None and bt > args.builtin_budget:
                 slow_builtin = bt
     if not args.no_transformer:
         name = f"transformer x{blocks}"
-        print(f"... {name}", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
         rows.append(bench(name, lambda: transformer(blocks, args.d_model, args.heads, 4 * args.d_model, args.seq),
                           args, None))
+        print(f"... {name} ({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
 
     print(f"\ndense: width {args.width}, batch 1; transformer: d_model {args.d_model}, {args.heads} heads, "
-          f"mlp {4 * args.d_model}, seq {args.seq}, batch 1; times are best of up to {args.repeats}")
+          f"mlp {4 * args.d_model}, seq {args.seq}, batch 1; {args.clock} clock, best of up to {args.repeats}")
     report(rows)
     print(f"\ntotal {time.perf_counter() - t_start:.1f}s")
     return 0

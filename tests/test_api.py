@@ -168,6 +168,18 @@ def test_input_shape_retraces_callables():
     assert_close(got, elementwise(x, y))
 
 
+def test_ov_convert_model_input_retraces_modules():
+    import flax.linen as nn
+
+    mod = nn.Dense(3)
+    variables = mod.init(jax.random.PRNGKey(0), f32(2, 4))
+    m = ov.convert_model(mod.bind(variables), example_input=f32(2, 4), input=[[5, 4]])
+    assert list(m.inputs[0].get_shape()) == [5, 4]
+    x = f32(5, 4)
+    (got,) = run_ov(m, (x,))
+    assert_close(got, mod.apply(variables, x))
+
+
 def test_ov_convert_model_input_names_and_shapes_for_jaxpr():
     cj = jax.make_jaxpr(elementwise)(f32(2, 3), f32(2, 3))
     m = ov.convert_model(cj, input=[("input_0", [2, 3]), ("input_1", [2, 3])])

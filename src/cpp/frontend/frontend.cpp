@@ -200,8 +200,9 @@ std::shared_ptr<ov::Model> FrontEnd::decode(const ov::frontend::InputModel::Ptr&
     return convert_impl(model, true);
 }
 
-void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model) const {
-    model->validate_nodes_and_infer_types();
+void FrontEnd::normalize(const std::shared_ptr<ov::Model>&) const {
+    // Nothing to do: translators build final opset operations with static shapes, and
+    // every node was validated when it was created.
 }
 
 void FrontEnd::add_extension(const std::shared_ptr<ov::Extension>& extension) {

@@ -32,6 +32,7 @@ def install() -> bool:
 
         orig_check = ci.check_model_object
         orig_fem = ci.FrontEndManager
+        orig_emit = ci.moc_emit_ir
         if getattr(orig_check, "_ovjax", False):
             _installed = True
             return True
@@ -40,12 +41,15 @@ def install() -> bool:
         return False
 
     from . import _library
+    from ._jax_compat import ClosedJaxpr, Jaxpr
     from .convert import is_jax_model, to_frontend_input, trace
 
     def check_model_object(argv):
         model = argv["input_model"]
         if is_jax_model(model):
-            traced = trace(model, argv.get("example_input"), input=None)
+            spec = argv.get("input")
+            retrace = spec is not None and not isinstance(model, (ClosedJaxpr, Jaxpr))
+            traced = trace(model, argv.get("example_input"), input=spec if retrace else None)
             argv["input_model"] = to_frontend_input(traced, bool(argv.get("share_weights", True)))
             argv["example_input"] = None
             return "ovjax"
@@ -69,10 +73,32 @@ def install() -> bool:
                 return self.load_by_framework("ovjax")
             return super().load_by_model(model, *a, **k)
 
+    def moc_emit_ir(model, argv):
+        """OpenVINO's post-conversion step. For ovjax models its generic MOC cleanup
+        pass (apply_moc_transformations) is skipped unless OVJAX_MOC_PASSES=1: ovjax
+        emits static graphs whose shapes and constants are already resolved, the pass
+        costs about 0.2 ms per node (90% of ov.convert_model's time on large jaxprs),
+        and compile_model runs the plugin's own pipeline either way. Preprocessing
+        options and the remaining steps run as usual."""
+        if getattr(argv, "framework", None) != "ovjax" or os.environ.get("OVJAX_MOC_PASSES", "") not in ("", "0"):
+            return orig_emit(model, argv)
+        from openvino._offline_transformations import compress_quantize_weights_transformation
+        from openvino.tools.ovc.moc_frontend.offline_transformations import apply_fused_names_cleanup
+        from openvino.tools.ovc.moc_frontend.preprocessing import apply_preprocessing
+
+        apply_preprocessing(ov_function=model, argv=argv)
+        compress_quantize_weights_transformation(model)
+        apply_fused_names_cleanup(model)
+        if hasattr(argv, "feManager"):
+            del argv.feManager
+        return model
+
     _originals["check_model_object"] = orig_check
     _originals["FrontEndManager"] = orig_fem
+    _originals["moc_emit_ir"] = orig_emit
     ci.check_model_object = check_model_object
     ci.FrontEndManager = FrontEndManager
+    ci.moc_emit_ir = moc_emit_ir
     _installed = True
     return True
 
@@ -99,6 +125,7 @@ def uninstall() -> None:
 
     ci.check_model_object = _originals["check_model_object"]
     ci.FrontEndManager = _originals["FrontEndManager"]
+    ci.moc_emit_ir = _originals["moc_emit_ir"]
     _installed = False
 
 

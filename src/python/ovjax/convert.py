@@ -337,7 +337,7 @@ def to_frontend_input(traced: Traced, share_weights: bool = True) -> dict:
     import openvino as ov
 
     w = _writer(traced)
-    blob = np.frombuffer(bytearray(w.graph_bytes(external=share_weights)), dtype=np.uint8)
+    blob = np.frombuffer(w.to_buffer(external=share_weights), dtype=np.uint8)
     d: dict[str, Any] = {"ovjax_graph": ov.Tensor(blob, shared_memory=True)}
     views = [blob]
     if share_weights and w.buffers:

@@ -61,7 +61,23 @@ def dtype_name(dt) -> str:
     return name
 
 
+_DTYPE_CODES: dict = {}
+
+
 def dtype_code(dt) -> int:
+    try:
+        return _DTYPE_CODES[dt]
+    except (KeyError, TypeError):
+        pass
+    code = _dtype_code(dt)
+    try:
+        _DTYPE_CODES[dt] = code
+    except TypeError:
+        pass
+    return code
+
+
+def _dtype_code(dt) -> int:
     name = dtype_name(dt)
     try:
         return F.DTYPES[name]
@@ -205,6 +221,32 @@ class GraphWriter:
 
     # ---- param values ----------------------------------------------
     def _value(self, p, out: array) -> None:
+        # fast paths for the exact types most parameters have
+        t = type(p)
+        if t is tuple:
+            out.append(F.V_TUPLE)
+            out.append(len(p))
+            for x in p:
+                self._value(x, out)
+            return
+        if t is int:
+            out.append(F.V_INT)
+            out.append(p)
+            return
+        if t is bool:
+            out.append(F.V_BOOL)
+            out.append(1 if p else 0)
+            return
+        if p is None:
+            out.append(F.V_NONE)
+            return
+        if t is str:
+            out.append(F.V_STR)
+            out.append(self.string(p))
+            return
+        self._value_slow(p, out)
+
+    def _value_slow(self, p, out: array) -> None:
         if p is None:
             out.append(F.V_NONE)
         elif isinstance(p, (bool, np.bool_)):
@@ -346,30 +388,42 @@ class GraphWriter:
         table = b"".join(struct.pack("<IIQQQ", k, 0, o, s, 0) for k, o, s in entries)
         return head, table, sections, entries, data_off, data_offsets, file_size
 
-    def write(self, fileobj, *, external: bool = False) -> int:
+    def _chunks(self, external: bool):
+        """(file size, [(offset, bytes-like)]) of the whole file; gaps are zero bytes."""
         head, table, sections, entries, data_off, data_offsets, file_size = self._layout(external)
-        fileobj.write(head)
-        fileobj.write(table)
-        pos = F.HEADER_SIZE + len(table)
-        for (kind, blob), (_, off, _) in zip(sections, entries):
-            fileobj.write(b"\0" * (off - pos))
-            fileobj.write(blob)
-            pos = off + len(blob)
-        fileobj.write(b"\0" * (data_off - pos))
-        pos = data_off
+        chunks = [(0, head), (F.HEADER_SIZE, table)]
+        for (_, blob), (_, off, _) in zip(sections, entries):
+            chunks.append((off, blob))
         if not external:
             for arr, off in zip(self.buffers, data_offsets):
-                fileobj.write(b"\0" * (data_off + off - pos))
-                fileobj.write(memoryview(arr).cast("B") if arr.nbytes else b"")
-                pos = data_off + off + arr.nbytes
+                if arr.nbytes:
+                    chunks.append((data_off + off, memoryview(arr).cast("B")))
+        return file_size, chunks
+
+    def write(self, fileobj, *, external: bool = False) -> int:
+        """Write the file to a binary file object; returns its size."""
+        file_size, chunks = self._chunks(external)
+        pos = 0
+        for off, blob in chunks:
+            if off > pos:
+                fileobj.write(bytes(off - pos))
+            fileobj.write(blob)
+            pos = off + len(blob)
+        if file_size > pos:
+            fileobj.write(bytes(file_size - pos))
         return file_size
 
-    def graph_bytes(self, *, external: bool) -> bytes:
-        import io
+    def to_buffer(self, *, external: bool) -> bytearray:
+        """The file in one writable buffer (each weight copied once, straight into place)."""
+        file_size, chunks = self._chunks(external)
+        buf = bytearray(file_size)
+        view = memoryview(buf)
+        for off, blob in chunks:
+            view[off : off + len(blob)] = blob
+        return buf
 
-        bio = io.BytesIO()
-        self.write(bio, external=external)
-        return bio.getvalue()
+    def graph_bytes(self, *, external: bool) -> bytes:
+        return bytes(self.to_buffer(external=external))
 
 
 def _align(x: int, a: int) -> int:
