@@ -8,8 +8,12 @@
 //    Add / Multiply / CumSum wrap), and Convert between integer types wraps.
 // So integer reductions are built from the exact ops: sums from CumSum, max/min from TopK,
 // products from ReduceProd, all computed in i32 for 8/16-bit types and converted back.
-//  * Float max/min (ReduceMax, MaxPool, Maximum, TopK) drop NaN depending on its position;
-//    JAX propagates it, so NaN is put back explicitly from a NaN mask.
+//  * Pad with an i32 pad value beyond 2^24 stores a rounded value (INT32_MAX pads as INT32_MIN),
+//    so padding here is Concat with constants.
+//  * Float max/min (ReduceMax, MaxPool, Maximum, TopK) drop NaN depending on its position, and
+//    ReduceMax / MaxPool of all -inf give -FLT_MAX (ReduceMin: +FLT_MAX). JAX propagates NaN and
+//    returns the infinity, so both are put back from a reduced "class" tensor (see fix_float_extreme).
+//  * TopK with stable=true keeps the first index on ties only with SORT_VALUES (not SORT_INDICES).
 #include <cmath>
 #include <numeric>
 
@@ -18,7 +22,9 @@
 #include "openvino/op/bitwise_and.hpp"
 #include "openvino/op/bitwise_or.hpp"
 #include "openvino/op/broadcast.hpp"
+#include "openvino/op/concat.hpp"
 #include "openvino/op/cum_sum.hpp"
+#include "openvino/op/equal.hpp"
 #include "openvino/op/greater.hpp"
 #include "openvino/op/logical_and.hpp"
 #include "openvino/op/logical_or.hpp"
@@ -51,18 +57,6 @@ namespace {
 
 enum class Kind { Sum, Prod, Max, Min, And, Or };
 
-const char* kind_name(Kind k) {
-    switch (k) {
-    case Kind::Sum: return "sum";
-    case Kind::Prod: return "prod";
-    case Kind::Max: return "max";
-    case Kind::Min: return "min";
-    case Kind::And: return "and";
-    case Kind::Or: return "or";
-    }
-    return "?";
-}
-
 bool is_int(const ov::element::Type& t) {
     return t.is_integral_number();
 }
@@ -75,6 +69,14 @@ ov::element::Type arith_type(const ov::element::Type& t) {
     return t;
 }
 
+// Lowest / highest value of `t` (-inf / +inf for floats) as a scalar constant.
+Output<Node> lowest(const ov::element::Type& t) {
+    return t.is_real() ? float_constant(t, ov::Shape{}, -INFINITY) : const_lowest(t);
+}
+Output<Node> highest(const ov::element::Type& t) {
+    return t.is_real() ? float_constant(t, ov::Shape{}, INFINITY) : const_highest(t);
+}
+
 // The identity of `kind` as a scalar constant of type `t`.
 Output<Node> identity(Kind kind, const ov::element::Type& t) {
     switch (kind) {
@@ -83,14 +85,14 @@ Output<Node> identity(Kind kind, const ov::element::Type& t) {
     case Kind::Prod:
         return const_scalar(t, 1);
     case Kind::Max:
-        return const_lowest(t);
+        return lowest(t);
     case Kind::Min:
-        return const_highest(t);
+        return highest(t);
     case Kind::Or:
         return const_scalar(t, 0);
     case Kind::And:
         if (t == ov::element::boolean || !t.is_signed())
-            return const_highest(t);  // true / all ones
+            return highest(t);  // true / all ones
         return const_scalar(t, -1);
     }
     throw TranslateError("bad reduction kind");
@@ -134,6 +136,71 @@ Output<Node> where_nan(const Output<Node>& mask, const Output<Node>& y) {
     return std::make_shared<v1::Select>(mask, const_scalar(y.get_element_type(), NAN), y);
 }
 
+// Pad `x` (shape `shape`, updated) along `axis` with `lo` / `hi` copies of the scalar
+// constant `value` (negative: crop) and `interior` copies between elements, using Concat.
+Output<Node> concat_pad(Output<Node> x,
+                        ov::Shape& shape,
+                        const Output<Node>& value,
+                        size_t axis,
+                        int64_t lo,
+                        int64_t hi,
+                        int64_t interior = 0) {
+    const int64_t ax = static_cast<int64_t>(axis);
+    int64_t n = static_cast<int64_t>(shape[axis]);
+    if (interior > 0 && n > 1) {
+        // [.., n, ..] -> [.., n, 1, ..] ++ [.., n, interior, ..] -> [.., n * (interior + 1), ..] -> drop the tail
+        ov::Shape s1 = shape, sf = shape, s2 = shape;
+        s1.insert(s1.begin() + ax + 1, 1);
+        sf.insert(sf.begin() + ax + 1, static_cast<size_t>(interior));
+        s2[axis] = static_cast<size_t>(n * (interior + 1));
+        Output<Node> y = std::make_shared<v0::Concat>(ov::OutputVector{reshape(x, s1), fill(value, sf)}, ax + 1);
+        int64_t keep = n + (n - 1) * interior;
+        x = slice(reshape(y, s2), {0}, {keep}, {1}, {ax});
+        n = keep;
+        shape[axis] = static_cast<size_t>(n);
+    }
+    if (lo < 0 || hi < 0) {
+        int64_t b = lo < 0 ? -lo : 0, e = n - (hi < 0 ? -hi : 0);
+        x = slice(x, {b}, {e}, {1}, {ax});
+        n = e - b;
+        lo = lo < 0 ? 0 : lo;
+        hi = hi < 0 ? 0 : hi;
+    }
+    if (lo == 0 && hi == 0) {
+        shape[axis] = static_cast<size_t>(n);
+        return x;
+    }
+    ov::OutputVector parts;
+    ov::Shape ps = shape;
+    if (lo > 0) {
+        ps[axis] = static_cast<size_t>(lo);
+        parts.push_back(fill(value, ps));
+    }
+    if (n > 0)
+        parts.push_back(x);
+    if (hi > 0) {
+        ps[axis] = static_cast<size_t>(hi);
+        parts.push_back(fill(value, ps));
+    }
+    shape[axis] = static_cast<size_t>(n + lo + hi);
+    return std::make_shared<v0::Concat>(parts, ax);
+}
+
+// For a float max (min) reduction `r` of `x` computed by an op that drops NaN and returns
+// -FLT_MAX (+FLT_MAX) when every element is -inf (+inf): classify elements as 0 = the
+// infinity, 1 = ordinary, 2 = NaN; reduce the classes with `reduce_max` (the same reduction
+// as r, exact on these small values), then put NaN and the infinity back.
+template <typename F>
+Output<Node> fix_float_extreme(const Output<Node>& x, const Output<Node>& r, bool max, F reduce_max) {
+    auto t = x.get_element_type();
+    auto inf = float_constant(t, ov::Shape{}, max ? -INFINITY : INFINITY);
+    auto ordinary = convert(std::make_shared<v1::NotEqual>(x, inf), t);
+    auto cls = std::make_shared<v1::Select>(is_nan(x), const_scalar(t, 2), ordinary);
+    Output<Node> c = reduce_max(Output<Node>(cls));
+    Output<Node> y = std::make_shared<v1::Select>(std::make_shared<v1::Equal>(c, const_scalar(t, 0)), inf, r);
+    return where_nan(std::make_shared<v1::Greater>(c, const_scalar(t, 1)), y);
+}
+
 // Move `axes` of `x` (shape `shape`) to the end and flatten: [prod(kept), prod(axes)].
 Output<Node> flatten_axes(const Output<Node>& x, const ov::Shape& shape, const std::vector<int64_t>& axes) {
     std::vector<bool> reduced(shape.size(), false);
@@ -159,7 +226,8 @@ Output<Node> tree_reduce(Output<Node> x, Kind kind, size_t rows, size_t k) {
     auto id = identity(kind, x.get_element_type());
     while (k > 1) {
         if (k % 2) {
-            x = pad(x, id, {0, 0}, {0, 1}, {0, 0});
+            ov::Shape s{rows, k};
+            x = concat_pad(x, s, id, 1, 0, 1);
             ++k;
         }
         int64_t h = static_cast<int64_t>(k / 2);
@@ -175,7 +243,7 @@ std::shared_ptr<Node> top1(const Output<Node>& x, int64_t axis, bool max) {
                                                v0::Constant::create(ov::element::i64, ov::Shape{}, {1}),
                                                axis,
                                                max ? ov::op::TopKMode::MAX : ov::op::TopKMode::MIN,
-                                               ov::op::TopKSortType::SORT_INDICES,
+                                               ov::op::TopKSortType::SORT_VALUES,
                                                ov::element::i32,
                                                /*stable=*/true);
 }
@@ -195,7 +263,7 @@ ov::OutputVector reduce(const NodeContext& ctx, Kind kind) {
     auto ax = const_i64(axes);
 
     if (t == ov::element::boolean) {
-        // max / and / prod are "all", min ... min is "all", max and or are "any"
+        // max / or (and sum) are "any"; min / and (and prod) are "all"
         bool any = kind == Kind::Max || kind == Kind::Or || kind == Kind::Sum;
         if (any)
             return {std::make_shared<v1::ReduceLogicalOr>(x, ax, false)->output(0)};
@@ -222,8 +290,9 @@ ov::OutputVector reduce(const NodeContext& ctx, Kind kind) {
                 r = std::make_shared<v1::ReduceMax>(x, ax, false);
             else
                 r = std::make_shared<v1::ReduceMin>(x, ax, false);
-            auto any_nan = std::make_shared<v1::ReduceLogicalOr>(is_nan(x), ax, false);
-            return {where_nan(any_nan, r)};
+            return {fix_float_extreme(x, r, kind == Kind::Max, [&](const Output<Node>& c) -> Output<Node> {
+                return std::make_shared<v1::ReduceMax>(c, ax, false);
+            })};
         }
         }
     }
@@ -309,8 +378,9 @@ struct Window {
     std::vector<int64_t> dims, strides, dilation;
 };
 
-// Reduce windows of a padded tensor. Floats go to MaxPool / AvgPool when at most three axes
-// are windowed (and sums have no window dilation); everything else is separable exact 1-D passes.
+// Reduce windows of a padded tensor (kind Sum or Max, or Min for integers). Floats go to
+// MaxPool / AvgPool when at most three axes are windowed (and sums have no window dilation);
+// everything else is separable exact 1-D passes.
 Output<Node> window_reduce(Output<Node> x, ov::Shape shape, const Window& w, Kind kind) {
     const size_t rank = shape.size();
     const auto t = x.get_element_type();
@@ -332,7 +402,7 @@ Output<Node> window_reduce(Output<Node> x, ov::Shape shape, const Window& w, Kin
     if (win.empty())
         return x;
 
-    bool pool = t.is_real() && win.size() <= 3 && (kind != Kind::Sum || !dilated);
+    bool pool = t.is_real() && win.size() <= 3 && (kind == Kind::Max || (kind == Kind::Sum && !dilated));
     if (!pool) {
         for (auto a : win) {
             size_t i = static_cast<size_t>(a);
@@ -377,14 +447,9 @@ Output<Node> window_reduce(Output<Node> x, ov::Shape shape, const Window& w, Kin
                                                    ov::op::RoundingType::FLOOR);
         y = std::make_shared<v1::Multiply>(y, const_scalar(t, static_cast<double>(window_size)));
     } else {
-        bool neg = kind == Kind::Min;  // min(x) = -max(-x), exact for floats
-        if (neg)
-            y = std::make_shared<v0::Negative>(y);
         y = std::make_shared<ov::op::v14::MaxPool>(y, strides, dilations, zeros, zeros, kernel,
                                                    ov::op::RoundingType::FLOOR)
                 ->output(0);
-        if (neg)
-            y = std::make_shared<v0::Negative>(y);
     }
     y = reshape(y, out_t_shape);
     std::vector<int64_t> inv(rank);
@@ -429,24 +494,26 @@ ov::OutputVector reduce_window(const NodeContext& ctx, Kind kind) {
     else if (kind == Kind::Sum)
         wt = arith_type(t);
     OVJAX_CHECK(ctx, wt.is_real() || is_int(wt), ctx.primitive(), " does not support element type ", t);
-    auto id = identity(kind, wt);
     if (numel(shape) == 0)
-        return {convert(fill(id, out_shape), out_t)};
+        return {convert(fill(identity(kind, wt), out_shape), out_t)};
     x = convert(x, wt);
+    // Float min(x) = -max(-x) (exact), so floats only need MaxPool.
+    bool negate = wt.is_real() && kind == Kind::Min;
+    if (negate) {
+        x = std::make_shared<v0::Negative>(x);
+        kind = Kind::Max;
+    }
 
     // Base dilation and padding with the identity, then windows over the padded tensor.
-    x = pad(x, id, lo, hi, interior);
-    ov::Shape padded(rank);
-    for (size_t i = 0; i < rank; ++i) {
-        int64_t n = static_cast<int64_t>(shape[i]);
-        padded[i] = static_cast<size_t>((n - 1) * base[i] + 1 + lo[i] + hi[i]);
-    }
+    auto id = identity(kind, wt);
+    ov::Shape padded = shape;
+    for (size_t i = 0; i < rank; ++i)
+        x = concat_pad(x, padded, id, i, lo[i], hi[i], interior[i]);
     Output<Node> y = window_reduce(x, padded, w, kind);
-    if (wt.is_real() && (kind == Kind::Max || kind == Kind::Min)) {
-        auto nan_mask = convert(is_nan(x), wt);
-        auto any_nan = window_reduce(nan_mask, padded, w, Kind::Max);
-        y = where_nan(std::make_shared<v1::Greater>(any_nan, const_scalar(wt, 0)), y);
-    }
+    if (wt.is_real() && kind == Kind::Max)
+        y = fix_float_extreme(x, y, true, [&](const Output<Node>& c) { return window_reduce(c, padded, w, Kind::Max); });
+    if (negate)
+        y = std::make_shared<v0::Negative>(y);
     y = reshape(y, out_shape);
     if (t == ov::element::boolean)
         return {std::make_shared<v1::NotEqual>(y, const_scalar(wt, 0))->output(0)};
@@ -458,20 +525,11 @@ ov::OutputVector reduce_window(const NodeContext& ctx, Kind kind) {
 // Inclusive scan with a log-step (Hillis-Steele) scheme: y = op(y, y shifted by s along the
 // axis, identity shifted in), s = 1, 2, 4, ...
 Output<Node> scan(Output<Node> y, const ov::Shape& shape, size_t axis, bool reverse, Kind kind) {
-    const size_t rank = shape.size();
     const int64_t n = static_cast<int64_t>(shape[axis]);
     auto id = identity(kind, y.get_element_type());
-    std::vector<int64_t> zeros(rank, 0);
     for (int64_t s = 1; s < n; s *= 2) {
-        std::vector<int64_t> lo(rank, 0), hi(rank, 0);
-        if (reverse) {
-            lo[axis] = -s;
-            hi[axis] = s;
-        } else {
-            lo[axis] = s;
-            hi[axis] = -s;
-        }
-        y = combine(kind, y, pad(y, id, lo, hi, zeros));
+        ov::Shape sh = shape;
+        y = combine(kind, y, reverse ? concat_pad(y, sh, id, axis, -s, s) : concat_pad(y, sh, id, axis, s, -s));
     }
     return y;
 }

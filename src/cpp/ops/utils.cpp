@@ -38,7 +38,8 @@ ov::Output<ov::Node> make(const ov::element::Type& t, T v) {
 ov::Output<ov::Node> limit(const ov::element::Type& t, bool lowest) {
     using ov::element::Type_t;
     if (t.is_real())
-        return make<double>(t, lowest ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity());
+        return float_constant(t, ov::Shape{}, lowest ? -std::numeric_limits<double>::infinity()
+                                                     : std::numeric_limits<double>::infinity());
     switch (t) {
     case Type_t::boolean:
         return make<int64_t>(t, lowest ? 0 : 1);
