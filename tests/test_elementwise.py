@@ -7,6 +7,8 @@ assert that the primitive it is named for really is in its jaxpr.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import ml_dtypes
@@ -32,7 +34,8 @@ def arr(values, dtype) -> np.ndarray:
     dt = np_dtype(dtype)
     if np.issubdtype(dt, np.integer) or dt == np.bool_:
         return np.array(values).astype(dt)
-    return np.asarray(values, dtype=np.float32).astype(dt)
+    with np.errstate(over="ignore"):  # beyond float16's range is inf, on purpose
+        return np.asarray(values, dtype=np.float32).astype(dt)
 
 
 def full_range(shape, dtype, seed=0) -> np.ndarray:
@@ -57,11 +60,16 @@ def check_cases(cases: dict, *args, signed_zeros: bool = False, tol=None):
         return tuple(cases[n](*a) for n in names)
 
     model = ovjax.convert_model(jax.make_jaxpr(fn)(*args))
-    want = [np.asarray(w) for w in fn(*args)]
+    want, labels = [], []
+    # one XLA program for all cases (op-by-op dispatch would compile each primitive alone)
+    for name, out in zip(names, jax.jit(fn)(*args)):
+        leaves = jax.tree_util.tree_leaves(out)
+        want += [np.asarray(w) for w in leaves]
+        labels += [name] if len(leaves) == 1 else [f"{name}[{i}]" for i in range(len(leaves))]
     got = run_ov(model, args)
     assert len(got) == len(want)
     errors = []
-    for name, g, w in zip(names, got, want):
+    for name, g, w in zip(labels, got, want):
         try:
             assert_close(g, w, where=name, tol=tol)
             if signed_zeros and (np.issubdtype(w.dtype, np.floating) or w.dtype == ml_dtypes.bfloat16):
@@ -174,7 +182,6 @@ def test_float_unary(dtype):
         "logistic": lax.logistic,
         "sin": lax.sin,
         "cos": lax.cos,
-        "tan": lambda a: lax.tan(a * 0.45),  # stay inside (-pi/2, pi/2)
         "erf": lax.erf,
         "erfc": lax.erfc,
         "is_finite": lax.is_finite,
@@ -184,17 +191,22 @@ def test_float_unary(dtype):
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_float_unary_restricted_domains(dtype):
+    # each function gets its own input: in f16/bf16, an op between input and function
+    # would be rounded by JAX but not by OpenVINO (f32 inside), which some functions amplify
     pos = rand((4, 8), dtype, seed=8, low=0.01, high=20.0)
     unit = rand((4, 8), dtype, seed=9, low=-0.99, high=0.99)
+    half_pi = rand((4, 8), dtype, seed=10, low=-1.3, high=1.3)
+    expo = rand((4, 8), dtype, seed=11, low=-3.0, high=3.0)
     cases = {
-        "sqrt": lambda p, u: lax.sqrt(p),
-        "rsqrt": lambda p, u: lax.rsqrt(p),
-        "log": lambda p, u: lax.log(p),
-        "log1p": lambda p, u: lax.log1p(u),
-        "erf_inv": lambda p, u: lax.erf_inv(u),
-        "pow": lambda p, u: lax.pow(p, u * 3),
+        "sqrt": lambda p, u, h, e: lax.sqrt(p),
+        "rsqrt": lambda p, u, h, e: lax.rsqrt(p),
+        "log": lambda p, u, h, e: lax.log(p),
+        "log1p": lambda p, u, h, e: lax.log1p(u),
+        "erf_inv": lambda p, u, h, e: lax.erf_inv(u),
+        "tan": lambda p, u, h, e: lax.tan(h),
+        "pow": lambda p, u, h, e: lax.pow(p, e),
     }
-    check_cases(cases, pos, unit)
+    check_cases(cases, pos, unit, half_pi, expo)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -222,6 +234,10 @@ def test_float_special_values(dtype):
         "logistic": lax.logistic,
         "erf": lax.erf,
         "erfc": lax.erfc,
+        "sin": lax.sin,
+        "cos": lax.cos,
+        "tan": lax.tan,
+        "erf_inv": lax.erf_inv,
         "square": lax.square,
         "integer_pow:3": lambda a: lax.integer_pow(a, 3),
         "integer_pow:-1": lambda a: lax.integer_pow(a, -1),
@@ -273,6 +289,8 @@ def test_pow(dtype):
     cases = {
         "pow": lambda b, e, i: lax.pow(b, e),
         "pow:int_exponent": lambda b, e, i: lax.pow(b, i),
+        "pow:negative_base_int_exponent": lambda b, e, i: lax.pow(-b, i),
+        "pow:negative_base_integral_exponent": lambda b, e, i: lax.pow(-b, lax.convert_element_type(i, b.dtype)),
         "pow:literal": lambda b, e, i: lax.pow(b, np.array(2.0, b.dtype)),
     }
     check_cases(cases, base, expo, iexp)
@@ -370,36 +388,39 @@ def test_comparisons(dtype):
 
 # ---------------------------------------------------------------- convert_element_type
 
+CONVERT = "convert_element_type"
 CONVERT_TYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8", "uint32", "bool"]
 
 
+FLOAT_CONVERT_VALUES = [
+    0.0, -0.0, 0.4, 0.5, 0.9, 1.0, 1.5, 2.5, -0.4, -0.9, -1.5, -2.5, 99.9, -99.9, 127.9, -128.9,
+    128.5, -129.5, 200.7, 255.9, 256.5, 1000.5, -1000.5, 65504.0, 1e5, -1e5, 3.0e6 + 0.5,
+    16777217.0, 2.0e9, -2.0e9, 2147483648.0, 3.0e9, -3.0e9, 4.0e9, 4294967296.0, 5.0e9, 1e20, -1e20,
+    INF, -INF, NAN,
+]  # fmt: skip
+
+
 def convert_inputs(src: str, dst: str) -> np.ndarray:
-    """Values of `src` whose conversion to `dst` JAX defines (no out-of-range float->int)."""
-    s, d = np_dtype(src), np_dtype(dst)
+    """Values of `src` to convert to `dst`: range edges, fractions, signed zeros, NaN.
+
+    float->int truncates toward zero and saturates out-of-range values (XLA's
+    semantics; NaN -> 0); negative floats to unsigned types are left out.
+    """
     if src == "bool":
         return arr([True, False, True, True, False], src)
+    s = np_dtype(src)
+    if src == "float16":  # values beyond float16's range are inf in it
+        with np.errstate(over="ignore"):
+            return convert_inputs("float32", dst).astype(np.float16)
     if np.issubdtype(s, np.integer):
         info = np.iinfo(s)
-        edges = [info.min, info.max, 0, 1, info.max // 2 + 1, info.min // 2 - 1 if info.min else 200]
-        edges += [100, 127, 128, 255, 256, 16777217, 65519, 65520, 70000, 2**31 + 5, 3_000_000_000, -1, -129, -300]
-        edges = [e for e in edges if info.min <= e <= info.max]
-        return arr(edges, src)
-    # floats: fractional values for truncation, the target's range edges, signed zeros and NaN
-    v = [0.0, -0.0, 0.4, 0.5, 0.9, 1.0, 1.5, 2.5, 99.9, 127.9, 200.7, 255.9]
-    if dst in ("int8", "int32", "float32", "float16", "bfloat16", "bool"):
-        v += [-0.4, -0.9, -1.5, -99.9, -128.9]
-    if dst in ("int32", "uint32", "float32", "float16", "bfloat16", "bool"):
-        v += [1000.5, 65504.0]
-    if dst in ("int32", "uint32", "float32", "bfloat16", "float16", "bool") and src != "float16":
-        v += [1e5, 3.0e6 + 0.5, 16777217.0, 2.0e9]
-    if dst == "uint32" and src != "float16":
-        v += [4.0e9]
-    if dst in ("int32",) and src != "float16":
-        v += [-2.0e9]
-    if not np.issubdtype(d, np.integer):
-        v += [INF, -INF]
-    v += [NAN]
-    return arr(v, src)
+        edges = [info.min, info.max, 0, 1, -1, 100, 127, 128, 255, 256, -129, -300, 65519, 65520, 70000, 16777217,
+                 2**31 - 1, 2**31 + 5, 3_000_000_000, info.max // 2 + 1, info.min // 2 - 1]  # fmt: skip
+        return arr([e for e in edges if info.min <= e <= info.max], src)
+    v = arr(FLOAT_CONVERT_VALUES, src)
+    if np.issubdtype(np_dtype(dst), np.unsignedinteger):
+        v = v[~(v.astype(np.float32) <= -1)]
+    return v
 
 
 @pytest.mark.parametrize("src", CONVERT_TYPES)
@@ -407,13 +428,95 @@ def test_convert_element_type(src):
     dsts = [d for d in CONVERT_TYPES if d != src]
     xs = [convert_inputs(src, d) for d in dsts]
     cases = {
-        f"convert_element_type:{src}->{d}": (lambda i, d: lambda *a: lax.convert_element_type(a[i], np_dtype(d)))(i, d)
+        f"{CONVERT}:{src}->{d}": (lambda i, d: lambda *a: lax.convert_element_type(a[i], np_dtype(d)))(i, d)
         for i, d in enumerate(dsts)
     }
     check_cases(cases, *xs, signed_zeros=True)
 
 
 # ---------------------------------------------------------------- identities
+
+
+def test_convert_u32_bits_and_literals():
+    # u32 values >= 2^31 and literals of them (the CPU plugin handles u32 as i32)
+    x = arr([0, 1, 2**31 - 1, 2**31, 3_000_000_000, 4294967295, 123456789, 2**31 + 1], "uint32")
+    y = arr([5, 2**31, 2**31, 7, 2**31 + 1, 4294967294, 3_000_000_001, 2**31], "uint32")
+    big = np.uint32(3_000_000_000)
+    cases = {
+        "add:literal": lambda a, b: lax.add(a, big),
+        "and:literal": lambda a, b: lax.bitwise_and(a, np.uint32(0xF0F0F0F0)),
+        "lt:literal": lambda a, b: lax.lt(a, big),
+        "max:literal": lambda a, b: lax.max(a, big),
+        "clamp:literal": lambda a, b: lax.clamp(np.uint32(2**31 + 7), a, big),
+        "div": lax.div,
+        "rem": lax.rem,
+        "div:literal": lambda a, b: lax.div(a, np.uint32(2**31 + 3)),
+        "lt": lax.lt,
+        "ge": lax.ge,
+        "eq": lax.eq,
+        "max": lax.max,
+        "min": lax.min,
+        "convert_element_type:->f32": lambda a, b: lax.convert_element_type(a, np.float32),
+        "convert_element_type:->i32": lambda a, b: lax.convert_element_type(a, np.int32),
+        "convert_element_type:->u8": lambda a, b: lax.convert_element_type(a, np.uint8),
+        "convert_element_type:->bool": lambda a, b: lax.convert_element_type(a, np.bool_),
+    }
+    check_cases(cases, x, y)
+
+
+def test_int32_close_values_compare_and_divide_exactly():
+    # values above 2^24 that differ in the last bits: f32 cannot tell them apart
+    x = arr([2**30 + 1, 2**30, -(2**31), 2**31 - 1, 16777217, -16777217, 2**31 - 1, -(2**31), 1999999999, 7], "int32")
+    y = arr([2**30, 2**30 + 1, 2**31 - 1, -(2**31), 16777216, -16777216, 1, -1, 3, -(2**31)], "int32")
+    cases = {
+        "eq": lax.eq,
+        "ne": lax.ne,
+        "lt": lax.lt,
+        "le": lax.le,
+        "gt": lax.gt,
+        "ge": lax.ge,
+        "max": lax.max,
+        "min": lax.min,
+        "clamp": lambda a, b: lax.clamp(np.int32(-16777217), a, np.int32(2**30)),
+        "min:after_max": lambda a, b: lax.min(lax.max(a, np.int32(-16777219)), np.int32(16777219)),
+        "max:after_min": lambda a, b: lax.max(lax.min(a, np.int32(2**31 - 1)), np.int32(-(2**31) + 5)),
+        "div": lax.div,
+        "rem": lax.rem,
+        "div:by_literal": lambda a, b: lax.div(a, np.int32(-7)),
+        "lt:small_literal": lambda a, b: lax.lt(a, np.int32(16777215)),
+        "ge:literal_2^24": lambda a, b: lax.ge(a, np.int32(16777216)),
+        "eq:literal": lambda a, b: lax.eq(np.int32(7), a),
+        "gt:big_literal": lambda a, b: lax.gt(a, np.int32(2**30)),
+        "rem:by_literal": lambda a, b: lax.rem(a, np.int32(1000003)),
+    }
+    check_cases(cases, x, y)
+
+
+@pytest.mark.parametrize("dtype", INTS)
+def test_integer_division_by_zero(dtype):
+    # XLA defines x / 0 = -1 (all bits set) and x % 0 = x
+    x = arr([5, 0, 100, 1, 127], dtype)
+    y = arr([0, 0, 0, 1, 0], dtype)
+    check_cases({"div": lax.div, "rem": lax.rem}, x, y)
+
+
+def test_bool_max_min_select():
+    x, y = rand((4, 4), "bool", seed=58), rand((4, 4), "bool", seed=59)
+    cases = {"max": lax.max, "min": lax.min, "select_n": lambda a, b: lax.select_n(a, b, lax.bitwise_not(b))}
+    check_cases(cases, x, y)
+
+
+@functools.lru_cache(maxsize=None)
+def copy_p_primitive():
+    """`copy_p`: the name of lax's copy primitive in older JAX releases (now `copy`)."""
+    from jax.extend.core import Primitive
+    from jax.interpreters import mlir
+
+    p = Primitive("copy_p")
+    p.def_impl(lambda x: x)
+    p.def_abstract_eval(lambda aval: aval)
+    mlir.register_lowering(p, lambda ctx, x: [x])
+    return p
 
 
 def test_identities():
@@ -423,6 +526,7 @@ def test_identities():
     cases = {
         "copy": lambda x, i, b: jnp.array(x, copy=True),
         "copy:lax": lambda x, i, b: lax.copy_p.bind(i),
+        "copy_p": lambda x, i, b: copy_p_primitive().bind(x),
         "optimization_barrier": lambda x, i, b: lax.optimization_barrier((x * 2.0, i, b)),
         "optimization_barrier:single": lambda x, i, b: lax.optimization_barrier(b),
         "stop_gradient": lambda x, i, b: lax.stop_gradient(x),
@@ -439,36 +543,71 @@ def test_add_any():
 
 
 # ---------------------------------------------------------------- 64-bit types
+# OpenVINO's CPU plugin executes i64/u64 as i32 and f64 as f32 (the translators emit
+# 64-bit ops; the plugin demotes them, and clamps f64 infinities to the f32 maximum),
+# so the values and results here stay within 32-bit types.
 
 
-@pytest.mark.parametrize("dtype", ["int64", "uint64", "float64"])
-def test_x64(dtype):
+@pytest.mark.parametrize("dtype", ["int64", "uint64"])
+def test_x64_integers(dtype):
     with jax.enable_x64(True):
-        if dtype == "float64":
-            x = rand((3, 5), dtype, seed=70)
-            y = rand((3, 5), dtype, seed=71, low=0.5, high=4.0)
-            x[0, :4] = [1e300, -1e-300, 2.0**60 + 1.0, NAN]
-        else:
-            x = full_range((3, 5), dtype, seed=70)
-            y = rand((3, 5), dtype, seed=71, low=1, high=100)
-            x[0, :3] = arr([2**40 + 3, 2**33, 7], dtype)
+        x = rand((3, 6), dtype, seed=70, low=0, high=1000)
+        y = rand((3, 6), dtype, seed=71, low=1, high=100)
+        # above 2^24, differing in the last bits (f32 cannot tell them apart)
+        x[0, :4] = arr([2**29 + 1, 2**29, 2**30 - 1, 16777217], dtype)
+        y[0, :4] = arr([2**29, 2**29 + 1, 2**30 - 2, 16777216], dtype)
+        if dtype == "int64":
+            x[1] = -x[1]
+        k = lambda v: np.array(v, np_dtype(dtype))  # noqa: E731
         cases = {
             "add": lax.add,
-            "sub": lax.sub,
-            "mul": lax.mul,
+            "sub": lambda a, b: lax.sub(lax.max(a, b), lax.min(a, b)),
+            "mul": lambda a, b: lax.mul(lax.rem(a, k(1000)), lax.rem(b, k(1000))),
             "div": lax.div,
             "rem": lax.rem,
+            "div:literal": lambda a, b: lax.div(a, k(7)),
+            "max": lax.max,
+            "min": lax.min,
+            "lt": lax.lt,
+            "ge": lax.ge,
+            "eq": lax.eq,
+            "ne": lax.ne,
+            "clamp": lambda a, b: lax.clamp(k(50), a, k(2**29)),
+            "select_n": lambda a, b: lax.select_n(lax.lt(a, b), a, b),
+            "and": lax.bitwise_and,
+            "xor": lax.bitwise_xor,
+            "convert_element_type:->int32": lambda a, b: lax.convert_element_type(a, np.int32),
+            "convert_element_type:->float32": lambda a, b: lax.convert_element_type(a, np.float32),
+            "convert_element_type:->float64": lambda a, b: lax.convert_element_type(b, np.float64),
+        }
+        if dtype == "int64":
+            cases["neg"] = lambda a, b: lax.neg(a)
+            cases["abs"] = lambda a, b: lax.abs(a)
+            cases["sign"] = lambda a, b: lax.sign(a)
+        check_cases(cases, x, y)
+
+
+def test_x64_float64():
+    with jax.enable_x64(True):
+        x = rand((3, 6), "float64", seed=72)
+        y = rand((3, 6), "float64", seed=73, low=0.5, high=4.0)
+        x[0, :3] = [1e30, -1e-30, NAN]
+        cases = {
+            "add": lax.add,
+            "mul": lax.mul,
+            "div": lax.div,
+            "rem": lambda a, b: lax.rem(lax.clamp(-3.0, a, 3.0), b),
             "max": lax.max,
             "lt": lax.lt,
-            "eq": lax.eq,
-            "convert_element_type:->int32": lambda a, b: lax.convert_element_type(
-                a if dtype != "float64" else lax.clamp(-1e9, a, 1e9), np.int32
-            ),
+            "neg": lambda a, b: lax.neg(a),
+            "exp": lambda a, b: lax.exp(b),
+            "log": lambda a, b: lax.log(b),
+            "tanh": lambda a, b: lax.tanh(a),
+            "round": lambda a, b: lax.round(a, EVEN),
+            "select_n": lambda a, b: lax.select_n(lax.lt(a, b), a, b),
+            "convert_element_type:->int32": lambda a, b: lax.convert_element_type(a * 100.0, np.int32),
+            "convert_element_type:->int64": lambda a, b: lax.convert_element_type(b * 1000.0, np.int64),
             "convert_element_type:->float32": lambda a, b: lax.convert_element_type(a, np.float32),
+            "convert_element_type:->bool": lambda a, b: lax.convert_element_type(a, np.bool_),
         }
-        if dtype != "uint64":
-            cases["neg"] = lambda a, b: lax.neg(a)
-        if dtype == "float64":
-            cases["exp"] = lambda a, b: lax.exp(b)
-            cases["log"] = lambda a, b: lax.log(b)
         check_cases(cases, x, y)

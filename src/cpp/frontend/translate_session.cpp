@@ -73,6 +73,10 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
         if (a == gi)
             throw TranslateError("sub-graph " + std::to_string(gi) + " calls itself (recursive graphs are invalid)");
     m_active.push_back(gi);
+    struct PopActive {
+        std::vector<uint64_t>& active;
+        ~PopActive() { active.pop_back(); }
+    } pop_active{m_active};
     const format::Graph& g = f.graph(gi);
     if (inputs.size() != g.invars.size())
         throw TranslateError("sub-graph " + std::to_string(gi) + " takes " + std::to_string(g.invars.size()) +
@@ -197,7 +201,6 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
             results.push_back(o);
         }
     }
-    m_active.pop_back();
     return results;
 }
 

@@ -6,13 +6,15 @@
 namespace ovjax {
 namespace op {
 
+// The sub-jaxpr takes the equation's operands in order (custom_jvp/vjp calls: their
+// num_consts closed-over values first, which are operands too).
 ov::OutputVector translate_call(const NodeContext& ctx) {
     for (const char* key : {"jaxpr", "call_jaxpr", "fun_jaxpr"}) {
         auto g = ctx.opt_param(key);
         if (g && g->tag() == format::ValueTag::graph)
             return ctx.inline_graph(g->as_graph(), ctx.inputs());
     }
-    ctx.fail("no sub-jaxpr parameter ('jaxpr' or 'call_jaxpr') to inline");
+    ctx.fail("no sub-jaxpr parameter ('jaxpr', 'call_jaxpr' or 'fun_jaxpr') to inline");
 }
 
 }  // namespace op

@@ -1,6 +1,23 @@
 // Elementwise primitives. JAX has already made operand dtypes equal and inserted
 // explicit broadcasts, except for scalar literals, which NumPy broadcasting covers.
+//
+// The graphs built here must give JAX's results on OpenVINO's CPU plugin, whose
+// integer support is narrower than the opset suggests (measured with OpenVINO 2026.x):
+//   * i8/u8 arithmetic saturates instead of wrapping;
+//   * i32 Divide, Mod and the comparisons are evaluated in f32 (wrong above 2^24);
+//   * Select fused after a comparison passes i32 data through f32;
+//   * u32 is computed as i32 (signed order for Less/Maximum), and u32 constants
+//     >= 2^31 saturate to 2^31-1; f32 -> u32 Convert saturates at 2^31;
+//   * 64-bit types are executed as i32 / f32;
+//   * Exp(NaN) is +inf, Maximum/Minimum drop a NaN first operand.
+// So integers of 32 bits and less are computed as i32 (the bits of u32), 64-bit ones
+// as i64, where Add/Subtract/Multiply/Maximum/Minimum/Abs/Negative/bitwise ops are
+// exact (wrapping) and Convert back keeps the low bits; comparisons, selection and
+// division are built from those, with f32 left only to decide signs.
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <utility>
 
 #include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
@@ -19,6 +36,8 @@
 #include "openvino/op/greater.hpp"
 #include "openvino/op/greater_eq.hpp"
 #include "openvino/op/is_finite.hpp"
+#include "openvino/op/is_inf.hpp"
+#include "openvino/op/is_nan.hpp"
 #include "openvino/op/less.hpp"
 #include "openvino/op/less_eq.hpp"
 #include "openvino/op/log.hpp"
@@ -48,59 +67,405 @@
 namespace ovjax {
 namespace op {
 
-using ov::Output;
 using ov::Node;
+using ov::Output;
+namespace et = ov::element;
 namespace v0 = ov::op::v0;
 namespace v1 = ov::op::v1;
 
 namespace {
+
+// ---------------------------------------------------------------- builders
+
+template <typename T>
+Output<Node> make(const Output<Node>& a) {
+    return std::make_shared<T>(a);
+}
+template <typename T>
+Output<Node> make(const Output<Node>& a, const Output<Node>& b) {
+    return std::make_shared<T>(a, b);
+}
 Output<Node> mul(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v1::Multiply>(a, b);
+    return make<v1::Multiply>(a, b);
 }
 Output<Node> add(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v1::Add>(a, b);
+    return make<v1::Add>(a, b);
 }
 Output<Node> sub(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v1::Subtract>(a, b);
+    return make<v1::Subtract>(a, b);
 }
 Output<Node> div(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v1::Divide>(a, b);
+    return make<v1::Divide>(a, b);
 }
+Output<Node> select(const Output<Node>& cond, const Output<Node>& a, const Output<Node>& b) {
+    return std::make_shared<v1::Select>(cond, a, b);
+}
+Output<Node> land(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::LogicalAnd>(a, b);
+}
+Output<Node> lor(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::LogicalOr>(a, b);
+}
+Output<Node> lnot(const Output<Node>& a) {
+    return make<v1::LogicalNot>(a);
+}
+// A scalar constant of `like`'s element type.
 Output<Node> c(const Output<Node>& like, double v) {
     return const_scalar(like.get_element_type(), v);
+}
+Output<Node> f32c(double v) {
+    return const_scalar(et::f32, v);
+}
+// `make<T>` as a callable, for the int_wrapped helpers below.
+template <typename T>
+auto op1() {
+    return [](const Output<Node>& a) { return make<T>(a); };
+}
+template <typename T>
+auto op2() {
+    return [](const Output<Node>& a, const Output<Node>& b) { return make<T>(a, b); };
 }
 void require_float(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, ctx.in_type(0).is_real(), ctx.primitive(), " needs a floating-point operand, got ",
                 ctx.in_type(0));
 }
+
+// ---------------------------------------------------------------- floats
+
+// Composite float functions are evaluated in f32 for f16/bf16 operands (their
+// constants and intermediate results would lose precision in the narrow type).
+template <typename F>
+Output<Node> in_f32(const Output<Node>& x, F&& fn) {
+    auto t = x.get_element_type();
+    if (t == et::f16 || t == et::bf16)
+        return convert(fn(convert(x, et::f32)), t);
+    return fn(x);
+}
+Output<Node> is_nan(const Output<Node>& x) {
+    return make<ov::op::v10::IsNaN>(x);
+}
+// A constant whose values satisfy `pred` (false for anything that is not a constant).
+template <typename P>
+bool constant_all(const Output<Node>& v, P&& pred) {
+    auto k = ov::as_type_ptr<v0::Constant>(v.get_node_shared_ptr());
+    if (!k)
+        return false;
+    for (auto e : k->cast_vector<double>())
+        if (!pred(e))
+            return false;
+    return true;
+}
+bool nan_free_constant(const Output<Node>& v) {
+    return constant_all(v, [](double e) { return !std::isnan(e); });
+}
+// exp that keeps NaN (the CPU plugin's Exp maps NaN to +inf).
+Output<Node> exp_(const Output<Node>& x) {
+    return select(is_nan(x), x, make<v0::Exp>(x));
+}
+// sign that keeps signed zeros (Sign(-0) is +0 in OpenVINO).
+Output<Node> float_sign(const Output<Node>& x) {
+    return select(make<v1::Equal>(x, c(x, 0)), x, make<v0::Sign>(x));
+}
+// trunc(x): round toward zero.
+Output<Node> float_trunc(const Output<Node>& x) {
+    return mul(make<v0::Sign>(x), make<v0::Floor>(make<v0::Abs>(x)));
+}
+Output<Node> horner(const Output<Node>& z, const std::vector<double>& coeffs) {
+    Output<Node> p = c(z, coeffs[0]);
+    for (size_t i = 1; i < coeffs.size(); ++i)
+        p = add(mul(p, z), c(z, coeffs[i]));
+    return p;
+}
+
+// ---------------------------------------------------------------- integers
+
+// Integer arithmetic is carried out in a signed "bits" type: i32 for integers of 32
+// bits and less (u32 as its bits), i64 for 64-bit ones (u64 as its bits).
+et::Type bits_type(const et::Type& t) {
+    return t.bitwidth() <= 32 ? et::i32 : et::i64;
+}
+// A scalar of the bits type `like` has.
+Output<Node> bits_c(const Output<Node>& like, int64_t v) {
+    if (like.get_element_type() == et::i32)
+        return v0::Constant::create(et::i32, ov::Shape{}, std::vector<int32_t>{static_cast<int32_t>(v)});
+    return v0::Constant::create(et::i64, ov::Shape{}, std::vector<int64_t>{v});
+}
+// x as its bits type: its value (narrow types) or bits (u32, u64). Constants are
+// converted here: a u32 constant >= 2^31 would saturate in the CPU plugin.
+Output<Node> as_bits(const Output<Node>& x) {
+    auto t = x.get_element_type();
+    auto bt = bits_type(t);
+    if (t == bt)
+        return x;
+    if (auto k = ov::as_type_ptr<v0::Constant>(x.get_node_shared_ptr())) {
+        if (bt == et::i64)
+            return v0::Constant::create(bt, k->get_shape(), k->cast_vector<int64_t>());  // u64: same bits
+        auto v = k->cast_vector<int64_t>();
+        std::vector<int32_t> w(v.size());
+        for (size_t i = 0; i < v.size(); ++i)
+            w[i] = static_cast<int32_t>(static_cast<uint32_t>(v[i]));
+        return v0::Constant::create(bt, k->get_shape(), w);
+    }
+    return std::make_shared<v0::Convert>(x, bt);
+}
+// Back to `t`: Convert keeps the low bits, which is JAX's wrap-around.
+Output<Node> from_bits(const Output<Node>& v, const et::Type& t) {
+    return convert(v, t);
+}
+// cond ? a : b. Integer data of 32 and 64 bits is selected as b + (a - b) * cond,
+// which stays in integer arithmetic; other data with Select.
+Output<Node> select_data(const Output<Node>& cond, const Output<Node>& a, const Output<Node>& b) {
+    auto t = a.get_element_type();
+    if (!t.is_integral_number() || t.bitwidth() < 32)
+        return select(cond, a, b);
+    if (t != bits_type(t))
+        return from_bits(select_data(cond, as_bits(a), as_bits(b)), t);
+    return add(b, mul(sub(a, b), convert(cond, t)));
+}
+// Apply `fn` to integer operands as their bits type, other types natively.
+template <typename F>
+Output<Node> int_wrapped(const Output<Node>& a, const Output<Node>& b, F&& fn) {
+    auto t = a.get_element_type();
+    if (!t.is_integral_number())
+        return fn(a, b);
+    return from_bits(fn(as_bits(a), as_bits(b)), t);
+}
+template <typename F>
+Output<Node> int_wrapped(const Output<Node>& a, F&& fn) {
+    auto t = a.get_element_type();
+    if (!t.is_integral_number())
+        return fn(a);
+    return from_bits(fn(as_bits(a)), t);
+}
+
+// v ^ (top bit) for bits-type v when `flip`: maps the unsigned order of the bits to
+// the signed order. i32 constants are folded (the result may be a large constant the
+// exact paths look for); i64 ones are not, so that both operands see the same constant
+// when the CPU plugin demotes i64 to i32.
+Output<Node> flip_top_bit(const Output<Node>& v, bool flip) {
+    if (!flip)
+        return v;
+    const bool wide = v.get_element_type() == et::i64;
+    auto k = ov::as_type_ptr<v0::Constant>(v.get_node_shared_ptr());
+    if (k && !wide) {
+        auto w = k->cast_vector<int32_t>();
+        for (auto& e : w)
+            e = static_cast<int32_t>(static_cast<uint32_t>(e) ^ 0x80000000u);
+        return v0::Constant::create(et::i32, k->get_shape(), w);
+    }
+    return make<ov::op::v13::BitwiseXor>(v, bits_c(v, wide ? INT64_MIN : INT32_MIN));
+}
+// A constant holding integers that f32 cannot represent.
+bool inexact_in_f32(const Output<Node>& v) {
+    return ov::as_type_ptr<v0::Constant>(v.get_node_shared_ptr()) &&
+           !constant_all(v, [](double e) { return std::abs(e) <= 16777216.0; });
+}
+
+// Integer types that the CPU plugin compares wrongly (in f32).
+bool wide_int(const et::Type& t) {
+    return t.is_integral_number() && t.bitwidth() >= 32;
+}
+// a < b for bits-type operands holding signed (or, with is_unsigned, unsigned) values,
+// exactly: the sign of a - b corrected for overflow (Hacker's Delight 2-12); only a
+// sign is compared with 0 in the end, which f32 gets right.
+Output<Node> less_bits(Output<Node> a, Output<Node> b, bool is_unsigned) {
+    a = flip_top_bit(a, is_unsigned);
+    b = flip_top_bit(b, is_unsigned);
+    auto d = sub(a, b);
+    auto overflow = make<ov::op::v13::BitwiseAnd>(make<ov::op::v13::BitwiseXor>(a, b),
+                                                  make<ov::op::v13::BitwiseXor>(d, a));
+    return make<v1::Less>(make<ov::op::v13::BitwiseXor>(d, overflow), c(d, 0));
+}
+Output<Node> int_less(const Output<Node>& a, const Output<Node>& b) {
+    return less_bits(as_bits(a), as_bits(b), !a.get_element_type().is_signed());
+}
+Output<Node> int_equal(const Output<Node>& a, const Output<Node>& b) {
+    auto x = make<ov::op::v13::BitwiseXor>(as_bits(a), as_bits(b));
+    return make<v1::Equal>(x, c(x, 0));
+}
+
+enum class Cmp { eq, ne, lt, le, gt, ge };
+
+Output<Node> compare(Cmp k, const Output<Node>& a, const Output<Node>& b) {
+    // f32 compares signed integers exactly with a constant below 2^24 in magnitude
+    // (no other integer rounds to it, and rounding keeps the order)
+    auto small = [](double e) { return std::abs(e) < 16777216.0; };
+    const auto t = a.get_element_type();
+    const bool native_ok = t.is_signed() && (constant_all(a, small) || constant_all(b, small));
+    if (!wide_int(t) || native_ok) {
+        switch (k) {
+        case Cmp::eq:
+            return make<v1::Equal>(a, b);
+        case Cmp::ne:
+            return make<v1::NotEqual>(a, b);
+        case Cmp::lt:
+            return make<v1::Less>(a, b);
+        case Cmp::le:
+            return make<v1::LessEqual>(a, b);
+        case Cmp::gt:
+            return make<v1::Greater>(a, b);
+        case Cmp::ge:
+            return make<v1::GreaterEqual>(a, b);
+        }
+    }
+    switch (k) {
+    case Cmp::eq:
+        return int_equal(a, b);
+    case Cmp::ne:
+        return lnot(int_equal(a, b));
+    case Cmp::lt:
+        return int_less(a, b);
+    case Cmp::le:
+        return lnot(int_less(b, a));
+    case Cmp::gt:
+        return int_less(b, a);
+    case Cmp::ge:
+        return lnot(int_less(a, b));
+    }
+    throw TranslateError("bad comparison");
+}
+
+// max/min with JAX's semantics: NaN from either operand propagates; integers exact.
+Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max) {
+    auto t = a.get_element_type();
+    if (t.is_real()) {
+        Output<Node> r = is_max ? make<v1::Maximum>(a, b) : make<v1::Minimum>(a, b);
+        if (nan_free_constant(b))  // e.g. relu's max(x, 0)
+            return select(is_nan(a), a, r);
+        if (nan_free_constant(a))
+            return select(is_nan(b), b, r);
+        return select(lor(is_nan(a), is_nan(b)), add(a, b), r);
+    }
+    if (t == et::boolean)
+        return is_max ? lor(a, b) : land(a, b);
+    if (!wide_int(t))
+        return is_max ? make<v1::Maximum>(a, b) : make<v1::Minimum>(a, b);
+    // in the bits type, unsigned values with the top bit flipped (signed order = unsigned order)
+    const bool flip = !t.is_signed();
+    auto A = flip_top_bit(as_bits(a), flip), B = flip_top_bit(as_bits(b), flip);
+    Output<Node> r;
+    if (inexact_in_f32(A) || inexact_in_f32(B)) {
+        // the CPU plugin turns Minimum(Maximum(x, c1), c2) into a Clamp with f32 bounds
+        auto lt = less_bits(A, B, false);
+        r = is_max ? select_data(lt, B, A) : select_data(lt, A, B);
+    } else {
+        r = is_max ? make<v1::Maximum>(A, B) : make<v1::Minimum>(A, B);
+    }
+    return from_bits(flip_top_bit(r, flip), t);
+}
+
+// The f32 value of bits-type v holding a signed or unsigned integer.
+Output<Node> bits_as_f32(const Output<Node>& v, bool is_unsigned) {
+    auto f = convert(v, et::f32);
+    if (!is_unsigned)
+        return f;
+    const double wrap = std::ldexp(1.0, static_cast<int>(v.get_element_type().bitwidth()));
+    return select(make<v1::Less>(v, c(v, 0)), add(f, f32c(wrap)), f);
+}
+// The bits (type bt) of the integer truncating float f, which is in bt's signed range
+// or, with is_unsigned, non-negative and in its unsigned range.
+Output<Node> float_as_bits(const Output<Node>& f, const et::Type& bt, bool is_unsigned) {
+    if (!is_unsigned)
+        return convert(f, bt);
+    // floats >= 2^(n-1) are integers; shifting them by -2^n keeps their low n bits
+    const int n = static_cast<int>(bt.bitwidth());
+    auto shifted = select(make<v1::GreaterEqual>(f, c(f, std::ldexp(1.0, n - 1))), sub(f, c(f, std::ldexp(1.0, n))), f);
+    return convert(shifted, bt);
+}
+
+// Truncating division and remainder of bits-type operands (C semantics, like XLA:
+// x / 0 = -1, x % 0 = x, MIN / -1 = MIN) from operations the CPU plugin does exactly.
+// An f32 quotient estimate scaled toward zero never overshoots, so the remainder keeps
+// x's sign and fits; each estimate shrinks the unknown part of the quotient by ~2^-19
+// (|q - q_k| <= |r_{k-1} / y| * 20 * 2^-24 + 1): two steps for 32-bit, four for 64-bit
+// operands leave q - sum(q_k) in {0, 1}, which one exact comparison settles.
+std::pair<Output<Node>, Output<Node>> int_divmod(const Output<Node>& x, const Output<Node>& y, bool is_unsigned) {
+    const auto bt = x.get_element_type();
+    auto k = [&](int64_t v) { return bits_c(x, v); };
+    auto zero = make<v1::Equal>(y, k(0));
+    auto y1 = add(y, convert(zero, bt));  // divide by 1 instead of 0
+    auto fy = bits_as_f32(y1, is_unsigned);
+    auto shrink = f32c(1.0 - std::ldexp(1.0, -20));
+    Output<Node> q = k(0), r = x;
+    for (int step = 0, steps = bt == et::i32 ? 2 : 4; step < steps; ++step) {
+        auto qk = float_as_bits(mul(div(bits_as_f32(r, is_unsigned), fy), shrink), bt, is_unsigned);
+        q = add(q, qk);
+        r = sub(r, mul(qk, y1));
+    }
+    if (is_unsigned) {
+        auto fix = lnot(less_bits(r, y1, true));  // r >= y
+        q = add(q, convert(fix, bt));
+        r = select_data(fix, sub(r, y1), r);
+    } else {
+        auto x_neg = make<v1::Less>(x, k(0));
+        auto s = select(make<v1::NotEqual>(x_neg, make<v1::Less>(y1, k(0))), k(-1), k(1));
+        auto t = sub(r, mul(s, y1));  // |r| - |y| with x's sign
+        auto fix = select(x_neg, make<v1::LessEqual>(t, k(0)), make<v1::GreaterEqual>(t, k(0)));
+        q = add(q, mul(s, convert(fix, bt)));
+        r = select_data(fix, t, r);
+    }
+    return {select_data(zero, k(-1), q), select_data(zero, x, r)};
+}
+
+std::pair<Output<Node>, Output<Node>> divmod(const NodeContext& ctx) {
+    auto x = ctx.get_input(0), y = ctx.get_input(1);
+    auto t = x.get_element_type();
+    OVJAX_CHECK(ctx, t.is_integral_number(), ctx.primitive(), ": integer operands expected");
+    auto qr = int_divmod(as_bits(x), as_bits(y), !t.is_signed() && t.bitwidth() >= 32);
+    return {from_bits(qr.first, t), from_bits(qr.second, t)};
+}
+
 }  // namespace
 
-ov::OutputVector translate_add(const NodeContext& ctx) { return translate_binary<v1::Add>(ctx); }
-ov::OutputVector translate_sub(const NodeContext& ctx) { return translate_binary<v1::Subtract>(ctx); }
-ov::OutputVector translate_mul(const NodeContext& ctx) { return translate_binary<v1::Multiply>(ctx); }
-ov::OutputVector translate_max(const NodeContext& ctx) { return translate_binary<v1::Maximum>(ctx); }
-ov::OutputVector translate_min(const NodeContext& ctx) { return translate_binary<v1::Minimum>(ctx); }
+// ---------------------------------------------------------------- arithmetic
+
+ov::OutputVector translate_add(const NodeContext& ctx) {
+    return {int_wrapped(ctx.get_input(0), ctx.get_input(1), add)};
+}
+ov::OutputVector translate_sub(const NodeContext& ctx) {
+    return {int_wrapped(ctx.get_input(0), ctx.get_input(1), sub)};
+}
+ov::OutputVector translate_mul(const NodeContext& ctx) {
+    return {int_wrapped(ctx.get_input(0), ctx.get_input(1), mul)};
+}
+ov::OutputVector translate_max(const NodeContext& ctx) {
+    return {extremum(ctx.get_input(0), ctx.get_input(1), true)};
+}
+ov::OutputVector translate_min(const NodeContext& ctx) {
+    return {extremum(ctx.get_input(0), ctx.get_input(1), false)};
+}
 
 ov::OutputVector translate_div(const NodeContext& ctx) {
-    // Integer division in JAX rounds toward zero (C semantics), not toward -inf.
-    return {std::make_shared<v1::Divide>(ctx.get_input(0), ctx.get_input(1), /*pythondiv=*/false)->output(0)};
+    if (ctx.in_type(0).is_real())
+        return translate_binary<v1::Divide>(ctx);
+    return {divmod(ctx).first};
 }
 
 ov::OutputVector translate_rem(const NodeContext& ctx) {
-    auto x = ctx.get_input(0), y = ctx.get_input(1);
     if (!ctx.in_type(0).is_real())
-        return {std::make_shared<v1::Mod>(x, y)->output(0)};  // sign of the dividend, like C %
-    // fmod: x - trunc(x / y) * y, with trunc = sign * floor(|.|)
-    auto q = div(x, y);
-    auto t = mul(std::make_shared<v0::Sign>(q), std::make_shared<v0::Floor>(std::make_shared<v0::Abs>(q)));
-    return {sub(x, mul(t, y))};
+        return {divmod(ctx).second};  // sign of the dividend, like C %
+    // fmod: x - trunc(x / y) * y, evaluated in f32 for narrow types. XLA's fmod is exact;
+    // this is within half an ulp of x (the rounding of trunc(x / y) * y) while |x / y| < 2^24
+    // and inexact beyond (an exact fmod needs integer access to the float bits).
+    auto y_in = ctx.get_input(1);
+    return {in_f32(ctx.get_input(0), [&](const Output<Node>& x) {
+        auto y = convert(y_in, x.get_element_type());
+        auto r = sub(x, mul(float_trunc(div(x, y)), y));
+        // x / y rounded up to an integer: the remainder must have x's sign
+        auto ay = make<v0::Abs>(y);
+        auto zero = c(x, 0);
+        r = add(r, select(land(make<v1::Greater>(x, zero), make<v1::Less>(r, zero)), ay,
+                          select(land(make<v1::Less>(x, zero), make<v1::Greater>(r, zero)), make<v0::Negative>(ay),
+                                 zero)));
+        // a zero remainder has the sign of x; fmod(finite x, +-inf) = x
+        r = select(make<v1::Equal>(r, zero), mul(x, zero), r);
+        auto keep_x = land(make<ov::op::v10::IsInf>(y), make<ov::op::v10::IsFinite>(x));
+        return select(keep_x, x, r);
+    })};
 }
 
 ov::OutputVector translate_neg(const NodeContext& ctx) {
-    auto x = ctx.get_input(0);
-    if (ctx.in_type(0).is_real() || ctx.in_type(0).is_signed())
-        return {std::make_shared<v0::Negative>(x)->output(0)};
-    return {sub(c(x, 0), x)};  // unsigned: wraps around
+    return {int_wrapped(ctx.get_input(0), op1<v0::Negative>())};  // unsigned: in the signed bits type
 }
 
 ov::OutputVector translate_pow(const NodeContext& ctx) {
@@ -109,53 +474,65 @@ ov::OutputVector translate_pow(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_integer_pow(const NodeContext& ctx) {
-    auto x = ctx.get_input(0);
     int64_t y = ctx.int_param("y");
     if (y == 0)
         return {const_fill(ctx.out_type(0), ctx.out_shape(0), 1.0)};
     // Exponentiation by squaring, as JAX lowers it.
-    int64_t n = y < 0 ? -y : y;
-    Output<Node> acc, base = x;
-    while (n > 0) {
-        if (n & 1)
-            acc = acc.get_node() ? mul(acc, base) : base;
-        n >>= 1;
-        if (n)
-            base = mul(base, base);
-    }
-    if (y < 0)
-        acc = div(c(x, 1), acc);
-    return {acc};
+    auto power = [y](const Output<Node>& x) {
+        int64_t n = y < 0 ? -y : y;
+        Output<Node> acc, base = x;
+        while (n > 0) {
+            if (n & 1)
+                acc = acc.get_node() ? mul(acc, base) : base;
+            n >>= 1;
+            if (n)
+                base = mul(base, base);
+        }
+        if (y < 0)
+            acc = div(c(x, 1), acc);
+        return acc;
+    };
+    return {int_wrapped(ctx.get_input(0), power)};
 }
 
 ov::OutputVector translate_square(const NodeContext& ctx) {
-    auto x = ctx.get_input(0);
-    return {mul(x, x)};
+    return {int_wrapped(ctx.get_input(0), [](const Output<Node>& x) { return mul(x, x); })};
 }
-ov::OutputVector translate_sqrt(const NodeContext& ctx) { return translate_unary<v0::Sqrt>(ctx); }
+ov::OutputVector translate_sqrt(const NodeContext& ctx) {
+    return translate_unary<v0::Sqrt>(ctx);
+}
 ov::OutputVector translate_rsqrt(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    return {div(c(x, 1), std::make_shared<v0::Sqrt>(x))};
+    return {div(c(x, 1), make<v0::Sqrt>(x))};
 }
 ov::OutputVector translate_cbrt(const NodeContext& ctx) {
     require_float(ctx);
-    auto x = ctx.get_input(0);
-    auto r = std::make_shared<v1::Power>(std::make_shared<v0::Abs>(x), c(x, 1.0 / 3.0));
-    return {mul(std::make_shared<v0::Sign>(x), r)};
+    return {in_f32(ctx.get_input(0), [](const Output<Node>& x) {
+        auto r = make<v1::Power>(make<v0::Abs>(x), c(x, 1.0 / 3.0));
+        return mul(float_sign(x), r);
+    })};
 }
 ov::OutputVector translate_abs(const NodeContext& ctx) {
-    if (!ctx.in_type(0).is_signed() && !ctx.in_type(0).is_real())
+    auto t = ctx.in_type(0);
+    if (!t.is_signed() && !t.is_real())
         return {ctx.get_input(0)};
-    return translate_unary<v0::Abs>(ctx);
+    return {int_wrapped(ctx.get_input(0), op1<v0::Abs>())};
 }
 ov::OutputVector translate_sign(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    if (!ctx.in_type(0).is_signed() && !ctx.in_type(0).is_real())
-        return {convert(std::make_shared<v1::NotEqual>(x, c(x, 0)), x.get_element_type())};
-    return translate_unary<v0::Sign>(ctx);
+    auto t = ctx.in_type(0);
+    if (t.is_real())
+        return {float_sign(x)};
+    if (!t.is_signed())
+        return {convert(make<v1::NotEqual>(x, c(x, 0)), t)};
+    return {int_wrapped(x, op1<v0::Sign>())};
 }
-ov::OutputVector translate_floor(const NodeContext& ctx) { return translate_unary<v0::Floor>(ctx); }
-ov::OutputVector translate_ceil(const NodeContext& ctx) { return translate_unary<v0::Ceiling>(ctx); }
+ov::OutputVector translate_floor(const NodeContext& ctx) {
+    return translate_unary<v0::Floor>(ctx);
+}
+ov::OutputVector translate_ceil(const NodeContext& ctx) {
+    return translate_unary<v0::Ceiling>(ctx);
+}
 
 ov::OutputVector translate_round(const NodeContext& ctx) {
     // lax.RoundingMethod: AWAY_FROM_ZERO (0) or TO_NEAREST_EVEN (1)
@@ -167,16 +544,21 @@ ov::OutputVector translate_round(const NodeContext& ctx) {
         else
             even = m->as_int() == 1;
     }
+    auto x = ctx.get_input(0);
     auto mode = even ? ov::op::v5::Round::RoundMode::HALF_TO_EVEN : ov::op::v5::Round::RoundMode::HALF_AWAY_FROM_ZERO;
-    return {std::make_shared<ov::op::v5::Round>(ctx.get_input(0), mode)->output(0)};
+    Output<Node> r = std::make_shared<ov::op::v5::Round>(x, mode);
+    // a zero result keeps x's sign (round(-0.4) is -0)
+    return {select(make<v1::Equal>(r, c(x, 0)), mul(x, c(x, 0)), r)};
 }
 
-ov::OutputVector translate_is_finite(const NodeContext& ctx) { return translate_unary<ov::op::v10::IsFinite>(ctx); }
+ov::OutputVector translate_is_finite(const NodeContext& ctx) {
+    return translate_unary<ov::op::v10::IsFinite>(ctx);
+}
 
 ov::OutputVector translate_clamp(const NodeContext& ctx) {
-    // lax.clamp(min, x, max)
+    // lax.clamp(min, x, max); the bounds may be scalars
     auto lo = ctx.get_input(0), x = ctx.get_input(1), hi = ctx.get_input(2);
-    return {std::make_shared<v1::Minimum>(std::make_shared<v1::Maximum>(x, lo), hi)->output(0)};
+    return {extremum(extremum(x, lo, true), hi, false)};
 }
 
 ov::OutputVector translate_select_n(const NodeContext& ctx) {
@@ -185,64 +567,100 @@ ov::OutputVector translate_select_n(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, n >= 1, "select_n needs at least one case");
     if (n == 1)
         return {ctx.get_input(1)};
-    if (ctx.in_type(0) == ov::element::boolean) {
+    if (ctx.in_type(0) == et::boolean) {
         OVJAX_CHECK(ctx, n == 2, "select_n with a boolean predicate takes two cases, got ", n);
-        return {std::make_shared<v1::Select>(pred, ctx.get_input(2), ctx.get_input(1))->output(0)};
+        return {select_data(pred, ctx.get_input(2), ctx.get_input(1))};
     }
+    // the predicate is in [0, n): small integers compare exactly
     Output<Node> r = ctx.get_input(1);
     for (size_t i = 1; i < n; ++i) {
-        auto is_i = std::make_shared<v1::Equal>(pred, c(pred, static_cast<double>(i)));
-        r = std::make_shared<v1::Select>(is_i, ctx.get_input(static_cast<int>(i + 1)), r);
+        auto is_i = make<v1::Equal>(pred, c(pred, static_cast<double>(i)));
+        r = select_data(is_i, ctx.get_input(static_cast<int>(i + 1)), r);
     }
     return {r};
 }
 
-ov::OutputVector translate_exp(const NodeContext& ctx) { return translate_unary<v0::Exp>(ctx); }
-ov::OutputVector translate_exp2(const NodeContext& ctx) {
-    auto x = ctx.get_input(0);
-    return {std::make_shared<v1::Power>(c(x, 2.0), x)->output(0)};
+// ---------------------------------------------------------------- transcendental
+
+ov::OutputVector translate_exp(const NodeContext& ctx) {
+    return {exp_(ctx.get_input(0))};
 }
-ov::OutputVector translate_log(const NodeContext& ctx) { return translate_unary<v0::Log>(ctx); }
+ov::OutputVector translate_exp2(const NodeContext& ctx) {
+    // exp(log(2) * x) with log(2) in x's type, as JAX lowers it (in bf16 that is not 2^x)
+    auto x = ctx.get_input(0);
+    return {exp_(mul(c(x, std::log(2.0)), x))};
+}
+ov::OutputVector translate_log(const NodeContext& ctx) {
+    return translate_unary<v0::Log>(ctx);
+}
 
 ov::OutputVector translate_expm1(const NodeContext& ctx) {
     // Accurate for small x: u = exp(x); u == 1 ? x : (u - 1) * x / log(u)  (Kahan)
     require_float(ctx);
-    auto x = ctx.get_input(0);
-    auto u = std::make_shared<v0::Exp>(x);
-    auto um1 = sub(u, c(x, 1));
-    auto refined = div(mul(um1, x), std::make_shared<v0::Log>(u));
-    auto is_one = std::make_shared<v1::Equal>(u, c(x, 1));
-    auto is_inf = std::make_shared<v1::Equal>(u, c(x, INFINITY));
-    auto r = std::make_shared<v1::Select>(is_inf, u, refined);
-    auto small = std::make_shared<v1::Less>(std::make_shared<v0::Abs>(x), c(x, 0.5));
-    // Large |x| does not lose precision in exp(x) - 1; refine only small arguments.
-    auto pick = std::make_shared<v1::Select>(small, r, um1);
-    return {std::make_shared<v1::Select>(is_one, x, pick)->output(0)};
+    return {in_f32(ctx.get_input(0), [](const Output<Node>& x) {
+        auto u = exp_(x);
+        auto one = c(x, 1);
+        auto um1 = sub(u, one);
+        auto refined = div(mul(um1, x), make<v0::Log>(u));
+        auto r = select(make<v1::Equal>(u, c(x, INFINITY)), u, refined);
+        // Large |x| does not lose precision in exp(x) - 1; refine only small arguments.
+        auto pick = select(make<v1::Less>(make<v0::Abs>(x), c(x, 0.5)), r, um1);
+        return select(make<v1::Equal>(u, one), x, pick);
+    })};
 }
 
 ov::OutputVector translate_log1p(const NodeContext& ctx) {
     // Accurate for small x: u = 1 + x; u == 1 ? x : log(u) * x / (u - 1)
     require_float(ctx);
-    auto x = ctx.get_input(0);
-    auto u = add(c(x, 1), x);
-    auto lu = std::make_shared<v0::Log>(u);
-    auto refined = div(mul(lu, x), sub(u, c(x, 1)));
-    auto small = std::make_shared<v1::Less>(std::make_shared<v0::Abs>(x), c(x, 0.5));
-    auto pick = std::make_shared<v1::Select>(small, refined, lu);
-    auto is_one = std::make_shared<v1::Equal>(u, c(x, 1));
-    return {std::make_shared<v1::Select>(is_one, x, pick)->output(0)};
+    return {in_f32(ctx.get_input(0), [](const Output<Node>& x) {
+        auto one = c(x, 1);
+        auto u = add(one, x);
+        auto lu = make<v0::Log>(u);
+        auto refined = div(mul(lu, x), sub(u, one));
+        auto pick = select(make<v1::Less>(make<v0::Abs>(x), c(x, 0.5)), refined, lu);
+        return select(make<v1::Equal>(u, one), x, pick);
+    })};
 }
 
-ov::OutputVector translate_tanh(const NodeContext& ctx) { return translate_unary<v0::Tanh>(ctx); }
-ov::OutputVector translate_logistic(const NodeContext& ctx) { return translate_unary<v0::Sigmoid>(ctx); }
-ov::OutputVector translate_sin(const NodeContext& ctx) { return translate_unary<v0::Sin>(ctx); }
-ov::OutputVector translate_cos(const NodeContext& ctx) { return translate_unary<v0::Cos>(ctx); }
-ov::OutputVector translate_tan(const NodeContext& ctx) { return translate_unary<v0::Tan>(ctx); }
-ov::OutputVector translate_erf(const NodeContext& ctx) { return translate_unary<v0::Erf>(ctx); }
+ov::OutputVector translate_tanh(const NodeContext& ctx) {
+    return translate_unary<v0::Tanh>(ctx);
+}
+ov::OutputVector translate_logistic(const NodeContext& ctx) {
+    return translate_unary<v0::Sigmoid>(ctx);
+}
+ov::OutputVector translate_sin(const NodeContext& ctx) {
+    return translate_unary<v0::Sin>(ctx);
+}
+ov::OutputVector translate_cos(const NodeContext& ctx) {
+    return translate_unary<v0::Cos>(ctx);
+}
+ov::OutputVector translate_tan(const NodeContext& ctx) {
+    return translate_unary<v0::Tan>(ctx);
+}
+ov::OutputVector translate_erf(const NodeContext& ctx) {
+    return translate_unary<v0::Erf>(ctx);
+}
 
 ov::OutputVector translate_erfc(const NodeContext& ctx) {
-    auto x = ctx.get_input(0);
-    return {sub(c(x, 1), std::make_shared<v0::Erf>(x))};
+    // 1 - erf(x) for |x| < 1; beyond, Cephes' erfcf (as XLA): exp(-x^2) / |x| * P(1 / x^2),
+    // which keeps the relative accuracy of the tails that 1 - erf(x) cancels away.
+    require_float(ctx);
+    return {in_f32(ctx.get_input(0), [](const Output<Node>& x) {
+        auto ax = make<v0::Abs>(x);
+        auto q = div(c(x, 1), ax);
+        auto y = mul(q, q);
+        auto p_small = horner(y, {2.326819970068386e-2, -1.387039388740657e-1, 3.687424674597105e-1,
+                                  -5.824733027278666e-1, 6.210004621745983e-1, -4.944515323274145e-1,
+                                  3.404879937665872e-1, -2.741127028184656e-1, 5.638259427386472e-1});
+        auto p_big = horner(y, {-1.047766399936249e+1, 1.297719955372516e+1, -7.495518717768503e+0,
+                                2.921019019210786e+0, -1.015265279202700e+0, 4.218463358204948e-1,
+                                -2.820767439740514e-1, 5.641895067754075e-1});
+        auto p = select(make<v1::Less>(ax, c(x, 2.0)), p_small, p_big);
+        Output<Node> tail = mul(mul(exp_(make<v0::Negative>(mul(x, x))), q), p);
+        tail = select(make<v1::Less>(x, c(x, 0)), sub(c(x, 2.0), tail), tail);
+        auto near = sub(c(x, 1), make<v0::Erf>(x));
+        return select(make<v1::Less>(ax, c(x, 1.0)), near, tail);
+    })};
 }
 
 ov::OutputVector translate_erf_inv(const NodeContext& ctx) {
@@ -250,67 +668,108 @@ ov::OutputVector translate_erf_inv(const NodeContext& ctx) {
     require_float(ctx);
     auto x0 = ctx.get_input(0);
     auto t = x0.get_element_type();
-    auto x = convert(x0, ov::element::f32);
-    auto f = [](double v) { return const_scalar(ov::element::f32, v); };
-    auto w = std::make_shared<v0::Negative>(
-        std::make_shared<v0::Log>(mul(sub(f(1), x), add(f(1), x))));
-    auto horner = [&](const Output<Node>& z, const std::vector<double>& coeffs) {
-        Output<Node> p = f(coeffs[0]);
-        for (size_t i = 1; i < coeffs.size(); ++i)
-            p = add(mul(p, z), f(coeffs[i]));
-        return p;
-    };
-    auto w_small = sub(w, f(2.5));
-    auto p_small = horner(w_small, {2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
-                                    -0.00125372503, -0.00417768164, 0.246640727, 1.50140941});
-    auto w_big = sub(std::make_shared<v0::Sqrt>(w), f(3.0));
-    auto p_big = horner(w_big, {-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
-                                -0.0076224613, 0.00943887047, 1.00167406, 2.83297682});
-    auto p = std::make_shared<v1::Select>(std::make_shared<v1::Less>(w, f(5.0)), p_small, p_big);
+    auto x = convert(x0, et::f32);
+    auto w = make<v0::Negative>(make<v0::Log>(mul(sub(f32c(1), x), add(f32c(1), x))));
+    auto p_small = horner(sub(w, f32c(2.5)), {2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                                              0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
+                                              1.50140941});
+    auto p_big = horner(sub(make<v0::Sqrt>(w), f32c(3.0)),
+                        {-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+                         -0.0076224613, 0.00943887047, 1.00167406, 2.83297682});
+    auto p = select(make<v1::Less>(w, f32c(5.0)), p_small, p_big);
     Output<Node> r = mul(p, x);
     // |x| == 1 gives +-inf
-    auto inf = mul(x, f(INFINITY));
-    r = std::make_shared<v1::Select>(std::make_shared<v1::Equal>(std::make_shared<v0::Abs>(x), f(1)), inf, r);
+    r = select(make<v1::Equal>(make<v0::Abs>(x), f32c(1)), mul(x, f32c(INFINITY)), r);
     return {convert(r, t)};
 }
+
+// ---------------------------------------------------------------- logic and comparison
 
 namespace {
 template <typename Logical, typename Bitwise>
 ov::OutputVector logic(const NodeContext& ctx) {
-    if (ctx.in_type(0) == ov::element::boolean)
+    if (ctx.in_type(0) == et::boolean)
         return translate_binary<Logical>(ctx);
-    return translate_binary<Bitwise>(ctx);
+    return {int_wrapped(ctx.get_input(0), ctx.get_input(1), op2<Bitwise>())};
 }
 }  // namespace
 
 ov::OutputVector translate_not(const NodeContext& ctx) {
-    if (ctx.in_type(0) == ov::element::boolean)
+    if (ctx.in_type(0) == et::boolean)
         return translate_unary<v1::LogicalNot>(ctx);
-    return translate_unary<ov::op::v13::BitwiseNot>(ctx);
+    return {int_wrapped(ctx.get_input(0), op1<ov::op::v13::BitwiseNot>())};
 }
-ov::OutputVector translate_and(const NodeContext& ctx) { return logic<v1::LogicalAnd, ov::op::v13::BitwiseAnd>(ctx); }
-ov::OutputVector translate_or(const NodeContext& ctx) { return logic<v1::LogicalOr, ov::op::v13::BitwiseOr>(ctx); }
-ov::OutputVector translate_xor(const NodeContext& ctx) { return logic<v1::LogicalXor, ov::op::v13::BitwiseXor>(ctx); }
+ov::OutputVector translate_and(const NodeContext& ctx) {
+    return logic<v1::LogicalAnd, ov::op::v13::BitwiseAnd>(ctx);
+}
+ov::OutputVector translate_or(const NodeContext& ctx) {
+    return logic<v1::LogicalOr, ov::op::v13::BitwiseOr>(ctx);
+}
+ov::OutputVector translate_xor(const NodeContext& ctx) {
+    return logic<v1::LogicalXor, ov::op::v13::BitwiseXor>(ctx);
+}
 
-ov::OutputVector translate_eq(const NodeContext& ctx) { return translate_binary<v1::Equal>(ctx); }
-ov::OutputVector translate_ne(const NodeContext& ctx) { return translate_binary<v1::NotEqual>(ctx); }
-ov::OutputVector translate_lt(const NodeContext& ctx) { return translate_binary<v1::Less>(ctx); }
-ov::OutputVector translate_le(const NodeContext& ctx) { return translate_binary<v1::LessEqual>(ctx); }
-ov::OutputVector translate_gt(const NodeContext& ctx) { return translate_binary<v1::Greater>(ctx); }
-ov::OutputVector translate_ge(const NodeContext& ctx) { return translate_binary<v1::GreaterEqual>(ctx); }
+ov::OutputVector translate_eq(const NodeContext& ctx) {
+    return {compare(Cmp::eq, ctx.get_input(0), ctx.get_input(1))};
+}
+ov::OutputVector translate_ne(const NodeContext& ctx) {
+    return {compare(Cmp::ne, ctx.get_input(0), ctx.get_input(1))};
+}
+ov::OutputVector translate_lt(const NodeContext& ctx) {
+    return {compare(Cmp::lt, ctx.get_input(0), ctx.get_input(1))};
+}
+ov::OutputVector translate_le(const NodeContext& ctx) {
+    return {compare(Cmp::le, ctx.get_input(0), ctx.get_input(1))};
+}
+ov::OutputVector translate_gt(const NodeContext& ctx) {
+    return {compare(Cmp::gt, ctx.get_input(0), ctx.get_input(1))};
+}
+ov::OutputVector translate_ge(const NodeContext& ctx) {
+    return {compare(Cmp::ge, ctx.get_input(0), ctx.get_input(1))};
+}
+
+// ---------------------------------------------------------------- types and identities
+
+namespace {
+// float -> integer as XLA converts: truncate toward zero, saturate out-of-range values
+// (infinities included) to the type's limits, NaN -> 0.
+Output<Node> float_to_int(const Output<Node>& x0, const et::Type& to) {
+    auto f = x0.get_element_type() == et::f64 ? et::f64 : et::f32;
+    auto x = convert(x0, f);
+    x = select(is_nan(x), c(x, 0), x);
+    // the first value above the range (a power of 2), the lowest value, and the largest float
+    // below `above` (the clamp bound; Convert truncates it to the type's maximum or, for
+    // wide types whose maximum has no float, below it)
+    const int value_bits = static_cast<int>(to.bitwidth()) - (to.is_signed() ? 1 : 0);
+    const double above = std::ldexp(1.0, value_bits);
+    const double lo = to.is_signed() ? -above : 0.0;
+    const double hi_f = f == et::f32 ? static_cast<double>(std::nextafter(static_cast<float>(above), 0.0f))
+                                     : std::nextafter(above, 0.0);
+    auto too_big = make<v1::GreaterEqual>(x, c(x, above));
+    auto v = make<v1::Minimum>(make<v1::Maximum>(x, c(x, lo)), c(x, hi_f));
+    if (wide_int(to) && !to.is_signed()) {
+        // the CPU plugin converts f32 >= 2^31 to u32 wrongly: go through the signed bits
+        auto bits = float_as_bits(v, bits_type(to), true);
+        return from_bits(select_data(too_big, bits_c(bits, -1), bits), to);
+    }
+    Output<Node> r = convert(v, to);
+    // (f64 too: the CPU plugin computes it in f32, where hi_f rounds up to `above`)
+    if (std::floor(hi_f) < above - 1 || f == et::f64)
+        r = select_data(too_big, const_highest(to), r);
+    return r;
+}
+}  // namespace
 
 ov::OutputVector translate_convert_element_type(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
     auto to = ctx.out_type(0);
     auto from = x.get_element_type();
-    if (from.is_real() && !to.is_real() && to != ov::element::boolean) {
-        // JAX truncates toward zero; NaN becomes 0.
-        auto isnan = std::make_shared<v1::NotEqual>(x, x);
-        Output<Node> t = std::make_shared<v1::Select>(isnan, c(x, 0), x);
-        return {convert(t, to)};
-    }
-    if (to == ov::element::boolean && from != ov::element::boolean)
-        return {std::make_shared<v1::NotEqual>(x, c(x, 0))->output(0)};
+    if (from == to)
+        return {x};
+    if (to == et::boolean)
+        return {compare(Cmp::ne, x, c(x, 0))};
+    if (from.is_real() && to.is_integral_number())
+        return {float_to_int(x, to)};
     return {convert(x, to)};
 }
 
