@@ -86,8 +86,11 @@ def install() -> bool:
         from openvino.tools.ovc.moc_frontend.offline_transformations import apply_fused_names_cleanup
         from openvino.tools.ovc.moc_frontend.preprocessing import apply_preprocessing
 
-        apply_preprocessing(ov_function=model, argv=argv)
-        compress_quantize_weights_transformation(model)
+        if getattr(argv, "layout_values", None):  # the only option it acts on; a no-op build otherwise
+            apply_preprocessing(ov_function=model, argv=argv)
+        # ovjax emits no FakeQuantize; a ConversionExtension might.
+        if any(op.get_type_name() == "FakeQuantize" for op in model.get_ops()):
+            compress_quantize_weights_transformation(model)
         apply_fused_names_cleanup(model)
         if hasattr(argv, "feManager"):
             del argv.feManager

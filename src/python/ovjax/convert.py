@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import inspect
 import os
 from dataclasses import dataclass, field
@@ -368,9 +367,23 @@ def _byte_view(a: np.ndarray) -> np.ndarray:
         return np.zeros((0,), dtype=np.uint8)
     if a.flags.writeable:
         return a.reshape(-1).view(np.uint8)
-    raw = (ctypes.c_uint8 * a.nbytes).from_address(a.ctypes.data)
-    raw._ovjax_keep = a  # the alias holds the owner
-    return np.frombuffer(raw, dtype=np.uint8)
+    return np.asarray(_Alias(a))
+
+
+class _Alias:
+    """Exposes an array's memory as writable bytes; the resulting array's base is this
+    object, which holds the owner."""
+
+    __slots__ = ("__array_interface__", "owner")
+
+    def __init__(self, a: np.ndarray):
+        self.owner = a
+        self.__array_interface__ = {
+            "data": (a.__array_interface__["data"][0], False),
+            "shape": (a.nbytes,),
+            "typestr": "|u1",
+            "version": 3,
+        }
 
 
 def convert_model(

@@ -138,7 +138,8 @@ class GraphWriter:
     def _encode_graph(self, jaxpr, consts) -> array:
         w = array("q")
         ids: dict[Any, int] = {}
-        var_words = array("q")
+        var_words: list[int] = []
+        token = F.DTYPES["token"]
 
         def var(v) -> int:
             j = ids.get(v)
@@ -146,12 +147,13 @@ class GraphWriter:
                 j = len(ids)
                 ids[v] = j
                 aval = v.aval
-                shape = getattr(aval, "shape", ())
-                dt = getattr(aval, "dtype", None)
-                code = F.DTYPES["token"] if dt is None else dtype_code(dt)
-                var_words.append(code)
+                try:
+                    shape, dt = aval.shape, aval.dtype
+                except AttributeError:  # tokens and other non-array avals
+                    shape, dt = (), None
+                var_words.append(token if dt is None else dtype_code(dt))
                 var_words.append(len(shape))
-                var_words.extend(int(d) for d in shape)
+                var_words.extend(shape)
             return j
 
         def atom(a, out: array) -> None:
@@ -181,32 +183,43 @@ class GraphWriter:
             # An open Jaxpr whose constvars are bound by the caller: treat them as inputs.
             invars = [var(v) for v in constvars] + invars
 
-        eqn_words = array("q")
+        # The hot loop: plain lists and local names (this runs once per equation).
+        eqn_words: list[int] = []
         string = self.string
+        value = self._value
+        skip = _SKIP_PARAMS
+        ids_get = ids.get
+        lit_t = Literal
+        drop_t = DropVar
         for eqn in jaxpr.eqns:
-            rec = array("q")
-            rec.append(string(eqn.primitive.name))
-            rec.append(_source(eqn, string))
-            rec.append(len(eqn.invars))
-            for a in eqn.invars:
-                atom(a, rec)
-            rec.append(len(eqn.outvars))
-            for v in eqn.outvars:
-                rec.append(F.NONE if isinstance(v, DropVar) else var(v))
-            params = [(k, p) for k, p in eqn.params.items() if k not in _SKIP_PARAMS]
+            rec = [string(eqn.primitive.name), _source(eqn, string)]
+            ins = eqn.invars
+            rec.append(len(ins))
+            for a in ins:
+                if type(a) is lit_t or isinstance(a, lit_t):
+                    dt = a.aval.dtype
+                    rec += (F.ATOM_LITERAL, dtype_code(dt), _scalar_bits(a.val, dt))
+                else:
+                    j = ids_get(a)
+                    rec += (F.ATOM_VAR, var(a) if j is None else j)
+            outs_ = eqn.outvars
+            rec.append(len(outs_))
+            for v in outs_:
+                rec.append(F.NONE if isinstance(v, drop_t) else var(v))
+            params = [(k, p) for k, p in eqn.params.items() if k not in skip]
             rec.append(len(params))
             for k, p in params:
                 rec.append(string(k))
-                self._value(p, rec)
+                value(p, rec)
             eqn_words.append(len(rec))
-            eqn_words.extend(rec)
+            eqn_words += rec
 
         outs = array("q")
         for a in jaxpr.outvars:
             atom(a, outs)
 
         w.append(len(ids))
-        w.extend(var_words)
+        w.extend(array("q", var_words))
         w.append(len(invars))
         w.extend(invars)
         w.append(len(const_pairs))
@@ -216,11 +229,11 @@ class GraphWriter:
         w.append(len(jaxpr.outvars))
         w.extend(outs)
         w.append(len(jaxpr.eqns))
-        w.extend(eqn_words)
+        w.extend(array("q", eqn_words))
         return w
 
     # ---- param values ----------------------------------------------
-    def _value(self, p, out: array) -> None:
+    def _value(self, p, out) -> None:
         # fast paths for the exact types most parameters have
         t = type(p)
         if t is tuple:
@@ -433,7 +446,7 @@ def _align(x: int, a: int) -> int:
 def _host_array(value) -> np.ndarray:
     """A C-contiguous numpy view of a JAX/numpy constant (zero-copy where possible)."""
     dt = getattr(value, "dtype", None)
-    if dt is not None and dtype_name(dt) == "key":
+    if dt is not None and dtype_code(dt) == F.DTYPES["key"]:
         import jax
 
         value = jax.random.key_data(value)
@@ -445,17 +458,19 @@ def _host_array(value) -> np.ndarray:
     return arr
 
 
+_INT_CODES = frozenset(F.DTYPES[n] for n in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
+
+
 def _scalar_bits(val, dt) -> int:
-    name = dtype_name(dt)
-    v = np.asarray(val)
-    if name == "bool":
-        return int(bool(v))
-    if name.startswith(("int", "uint")):
-        x = int(v)
+    code = dtype_code(dt)
+    if code == F.DTYPES["bool"]:
+        return 1 if val else 0
+    if code in _INT_CODES:
+        x = int(val)
         return x - (1 << 64) if x >= (1 << 63) else x
-    if name.startswith("complex"):
+    if code in (F.DTYPES["complex64"], F.DTYPES["complex128"]):
         raise TypeError("ovjax: complex literals are not supported")
-    return _float_bits(float(v))
+    return _float_bits(float(val))
 
 
 def _source(eqn, string) -> int:
