@@ -20,16 +20,6 @@ from harness import assert_close, compile_cpu, from_tensor, primitives_of, rand,
 DTYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8", "bool"]
 
 
-def tensor(a) -> ov.Tensor:
-    a = np.asarray(a)
-    if a.ndim:
-        return to_tensor(a)
-    # harness.to_tensor goes through np.ascontiguousarray, which turns 0-d arrays into 1-d
-    t = to_tensor(a.reshape(1))
-    t.shape = []
-    return t
-
-
 def check_many(fn, arg_sets, prims=()):
     """Convert `fn` traced on arg_sets[0] once; compare OpenVINO with JAX on every arg set."""
     closed = jax.make_jaxpr(fn)(*arg_sets[0])
@@ -44,7 +34,7 @@ def check_many(fn, arg_sets, prims=()):
         want = jax.tree_util.tree_leaves(ref(*args))
         req = compiled.create_infer_request()
         for i, a in enumerate(jax.tree_util.tree_leaves(args)):
-            req.set_input_tensor(i, tensor(a))
+            req.set_input_tensor(i, to_tensor(a))
         req.infer()
         got = [from_tensor(req.get_output_tensor(i)) for i in range(len(compiled.outputs))]
         assert len(got) == len(want)

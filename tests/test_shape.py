@@ -22,16 +22,6 @@ from harness import assert_close, compile_cpu, from_tensor, primitives_of, rand,
 DTYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8", "bool"]
 
 
-def tensor(a) -> ov.Tensor:
-    a = np.asarray(a)
-    if a.ndim:
-        return to_tensor(a)
-    # harness.to_tensor goes through np.ascontiguousarray, which turns 0-d arrays into 1-d
-    t = to_tensor(a.reshape(1))
-    t.shape = []
-    return t
-
-
 def assert_exact(got, want, where):
     assert_close(got, want, where=where)  # shapes and dtypes
     want = np.asarray(want)
@@ -68,7 +58,7 @@ def check_cases(cases, prims):
     want = reference(combined, flat)(*flat)
     req = compiled.create_infer_request()
     for i, a in enumerate(flat):
-        req.set_input_tensor(i, tensor(a))
+        req.set_input_tensor(i, to_tensor(a))
     req.infer()
     assert len(compiled.outputs) == len(cases)
     for i, (name, _, _) in enumerate(cases):

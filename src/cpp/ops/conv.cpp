@@ -52,18 +52,6 @@ std::vector<int64_t> spec(const NodeContext& ctx, const format::Value& dn, const
     return r;
 }
 
-constexpr int64_t kMaxChunks = 64;
-
-// The largest |value| of an integer element type, as a double.
-double max_abs(const ov::element::Type& t) {
-    if (t == ov::element::boolean)
-        return 1;
-    if (!t.is_integral_number())
-        return std::ldexp(1.0, 64);
-    const int bits = static_cast<int>(t.bitwidth());
-    return t.is_signed() ? std::ldexp(1.0, bits - 1) : std::ldexp(1.0, bits) - 1;
-}
-
 std::vector<int64_t> inverse(const std::vector<int64_t>& perm) {
     std::vector<int64_t> r(perm.size());
     for (size_t i = 0; i < perm.size(); ++i)
@@ -205,10 +193,8 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     // work: the plugin fuses the Add into the convolution, in f32.)
     int64_t nch = 1;
     if (t.is_integral_number()) {
-        const double bound = max_abs(ctx.in_type(0)) * max_abs(ctx.in_type(1)) * static_cast<double>(numel(kernel));
-        const auto ci_max = static_cast<int64_t>(std::floor(16777216.0 / bound));
-        if (ci_max >= 1 && ci_max < i_per_group && (i_per_group + ci_max - 1) / ci_max <= kMaxChunks)
-            nch = (i_per_group + ci_max - 1) / ci_max;
+        const int64_t ci = exact_f32_chunk(ctx.in_type(0), ctx.in_type(1), static_cast<double>(numel(kernel)), i_per_group);
+        nch = (i_per_group + ci - 1) / ci;
     }
     ov::Output<ov::Node> y;
     if (nch == 1) {

@@ -22,17 +22,6 @@ namespace op {
 
 namespace {
 
-constexpr int64_t kMaxChunks = 64;
-
-// The largest |value| of an integer (or boolean) element type, as a double.
-double max_abs(const ov::element::Type& t) {
-    if (t == ov::element::boolean)
-        return 1;
-    if (!t.is_integral_number())
-        return std::ldexp(1.0, 64);
-    return t.is_signed() ? std::ldexp(1.0, static_cast<int>(t.bitwidth()) - 1) : std::ldexp(1.0, static_cast<int>(t.bitwidth())) - 1;
-}
-
 bool is_identity(const std::vector<int64_t>& perm) {
     for (size_t i = 0; i < perm.size(); ++i)
         if (perm[i] != static_cast<int64_t>(i))
@@ -126,13 +115,7 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     // every partial sum stays within 2^24. When the operand dtypes bound the products
     // (8-bit operands: |a*b| <= 2^14 or 255^2), split K into chunks whose sums are
     // provably exact and add the chunk results in integer arithmetic.
-    int64_t chunk = K;
-    if (t.is_integral_number()) {
-        const double bound = max_abs(ctx.in_type(0)) * max_abs(ctx.in_type(1));
-        const auto c = static_cast<int64_t>(std::floor(16777216.0 / bound));
-        if (c >= 1 && c < K && (K + c - 1) / c <= kMaxChunks)
-            chunk = c;
-    }
+    const int64_t chunk = t.is_integral_number() ? exact_f32_chunk(ctx.in_type(0), ctx.in_type(1), 1, K) : K;
     // MatMul, K-chunked as above; `la`/`ra` are the contracting axes of a/b.
     auto mm = [&](const ov::Output<ov::Node>& a, const ov::Output<ov::Node>& b, bool ta, bool tb, int64_t la,
                   int64_t ra) -> ov::Output<ov::Node> {

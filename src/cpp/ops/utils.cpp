@@ -1,5 +1,6 @@
 #include "ops/utils.hpp"
 
+#include <cmath>
 #include <limits>
 #include <numeric>
 
@@ -99,6 +100,27 @@ ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
                            const std::vector<int64_t>& step,
                            const std::vector<int64_t>& axes) {
     return std::make_shared<ov::op::v8::Slice>(x, const_i64(start), const_i64(stop), const_i64(step), const_i64(axes));
+}
+
+namespace {
+// The largest |value| of an integer (or boolean) element type, as a double.
+double max_abs(const ov::element::Type& t) {
+    if (t == ov::element::boolean)
+        return 1;
+    if (!t.is_integral_number())
+        return std::ldexp(1.0, 64);
+    const int bits = static_cast<int>(t.bitwidth());
+    return t.is_signed() ? std::ldexp(1.0, bits - 1) : std::ldexp(1.0, bits) - 1;
+}
+}  // namespace
+
+int64_t exact_f32_chunk(const ov::element::Type& a, const ov::element::Type& b, double terms, int64_t n) {
+    constexpr int64_t kMaxChunks = 64;
+    const double bound = max_abs(a) * max_abs(b) * terms;
+    const auto c = static_cast<int64_t>(std::floor(16777216.0 / bound));
+    if (c >= 1 && c < n && (n + c - 1) / c <= kMaxChunks)
+        return c;
+    return n;
 }
 
 std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank) {

@@ -45,6 +45,12 @@ inline int64_t numel(const ov::Shape& s) {
         n *= static_cast<int64_t>(d);
     return n;
 }
+// OpenVINO's CPU plugin accumulates integer MatMul/Convolution in f32, exact only while
+// every partial sum stays within 2^24. For a sum of `n` products of values of types `a`
+// and `b`, each output element adding `terms` such sums, the number of products per chunk
+// whose sum is provably exact; `n` when the sum needs no chunking or would need more than
+// 64 chunks.
+int64_t exact_f32_chunk(const ov::element::Type& a, const ov::element::Type& b, double terms, int64_t n);
 // Normalise possibly negative axes.
 std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank);
 

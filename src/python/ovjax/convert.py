@@ -130,8 +130,10 @@ def _apply_input_spec(args, kwargs, input_spec):
 
     if input_spec is None:
         return args, kwargs
+    if isinstance(input_spec, dict):
+        raise TypeError("ovjax: input= as a dict is only supported for ClosedJaxpr inputs; pass a list in argument order")
     leaves, tree = jax.tree_util.tree_flatten((args, kwargs))
-    specs = _normalize_input_spec(input_spec, len(leaves))
+    specs = [(None if sh is None else _as_static_shape(sh), dt) for sh, dt in _parse_input_spec(input_spec, len(leaves))]
     new = []
     for leaf, (shape, dtype) in zip(leaves, specs):
         arr_shape = tuple(np.shape(leaf))
@@ -140,10 +142,13 @@ def _apply_input_spec(args, kwargs, input_spec):
     return jax.tree_util.tree_unflatten(tree, new)
 
 
-def _normalize_input_spec(spec, n: int):
-    """OpenVINO-style `input=` into a list of (shape or None, numpy dtype or None)."""
-    if isinstance(spec, dict):
-        raise TypeError("ovjax: input= as a dict is only supported for ClosedJaxpr inputs; pass a list in argument order")
+def _parse_input_spec(spec, n: int):
+    """OpenVINO-style `input=` into a list of (shape object or None, numpy dtype or None).
+
+    Accepts one shape, or a list with an entry per input: a shape (list/tuple of ints,
+    ov.Shape, ov.PartialShape), a type (ov.Type, numpy dtype), or a tuple mixing a name,
+    a shape and a type.
+    """
     if not isinstance(spec, (list, tuple)) or (spec and all(isinstance(d, int) for d in spec)):
         spec = [spec]
     out = []
@@ -157,7 +162,7 @@ def _normalize_input_spec(spec, n: int):
             if t is not None:
                 dtype = t
             else:
-                shape = _as_static_shape(p)
+                shape = p
         out.append((shape, dtype))
     if len(out) != n:
         raise ValueError(f"ovjax: input= describes {len(out)} inputs but the model takes {n}")
@@ -434,7 +439,7 @@ def _apply_input_to_places(im, spec) -> None:
     places = im.get_inputs()
     items = spec if isinstance(spec, dict) else None
     if items is None:
-        specs = _normalize_input_spec_loose(spec, len(places))
+        specs = _parse_input_spec(spec, len(places))
         pairs = list(zip(places, specs))
     else:
         pairs = []
@@ -442,34 +447,9 @@ def _apply_input_to_places(im, spec) -> None:
             p = im.get_place_by_tensor_name(name)
             if p is None:
                 raise ValueError(f"ovjax: the model has no input named {name!r}")
-            pairs.append((p, _normalize_input_spec_loose([s], 1)[0]))
+            pairs.append((p, _parse_input_spec([s], 1)[0]))
     for place, (shape, dtype) in pairs:
         if shape is not None:
-            im.set_partial_shape(place, ov.PartialShape(list(shape)) if not isinstance(shape, ov.PartialShape) else shape)
+            im.set_partial_shape(place, shape if isinstance(shape, ov.PartialShape) else ov.PartialShape(list(shape)))
         if dtype is not None:
             im.set_element_type(place, ov.Type(dtype))
-
-
-def _normalize_input_spec_loose(spec, n):
-    import openvino as ov
-
-    if not isinstance(spec, (list, tuple)) or (spec and all(isinstance(d, int) for d in spec)):
-        spec = [spec]
-    out = []
-    for item in spec:
-        shape = dtype = None
-        parts = item if isinstance(item, tuple) and item and not all(isinstance(d, int) for d in item) else (item,)
-        for p in parts:
-            if isinstance(p, str):
-                continue
-            t = _as_np_dtype(p)
-            if t is not None:
-                dtype = t
-            elif isinstance(p, ov.PartialShape):
-                shape = p
-            else:
-                shape = tuple(p)
-        out.append((shape, dtype))
-    if len(out) != n:
-        raise ValueError(f"ovjax: input= describes {len(out)} inputs but the model takes {n}")
-    return out
