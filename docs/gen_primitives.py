@@ -15,8 +15,8 @@ TABLE = ROOT / "src/cpp/ops/primitives.def"
 DOC = ROOT / "docs/primitives.md"
 TESTS = ROOT / "tests"
 
-OP = re.compile(r"^OVJAX_OP\((\w+),\s*(\w+)\)")
-UNSUP = re.compile(r'^OVJAX_UNSUPPORTED\((\w+),\s*"((?:[^"\\]|\\.)*)"\)')
+OP = re.compile(r"^OVJAX_OP\(([\w-]+),\s*(\w+)\)")
+UNSUP = re.compile(r'^OVJAX_UNSUPPORTED\(([\w-]+),\s*"((?:[^"\\]|\\.)*)"\)')
 SECTION = re.compile(r"^// ---- (.*)$")
 
 

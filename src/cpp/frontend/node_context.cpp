@@ -45,6 +45,10 @@ ov::element::Type to_ov_type(DType t) {
         return ov::element::i4;
     case DType::u4:
         return ov::element::u4;
+    case DType::key:
+        // PRNG key arrays are their key data: u32 words, the key's shape plus the
+        // trailing data dimension (2 for threefry); see docs/format.md.
+        return ov::element::u32;
     default:
         throw TranslateError(std::string("dtype ") + format::dtype_name(t) + " has no OpenVINO element type");
     }

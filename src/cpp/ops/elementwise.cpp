@@ -567,6 +567,12 @@ ov::OutputVector translate_select_n(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, n >= 1, "select_n needs at least one case");
     if (n == 1)
         return {ctx.get_input(1)};
+    // PRNG key cases carry trailing key data dimensions that the predicate lacks
+    auto ps = ctx.in_shape(0), cs = ctx.in_shape(1);
+    if (!ps.empty() && ps.size() < cs.size()) {
+        ps.resize(cs.size(), 1);
+        pred = reshape(pred, ps);
+    }
     if (ctx.in_type(0) == et::boolean) {
         OVJAX_CHECK(ctx, n == 2, "select_n with a boolean predicate takes two cases, got ", n);
         return {select_data(pred, ctx.get_input(2), ctx.get_input(1))};

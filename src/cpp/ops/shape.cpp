@@ -122,6 +122,11 @@ ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
     ov::Shape in = ctx.in_shape(0), out = ctx.out_shape(0);
     auto dims = ctx.ints_param("broadcast_dimensions");
+    // PRNG key arrays carry trailing key data dimensions (the same in and out) that the
+    // parameter does not list
+    for (size_t extra = in.size() > dims.size() ? in.size() - dims.size() : 0, j = 0; j < extra; ++j)
+        if (out.size() >= extra)
+            dims.push_back(static_cast<int64_t>(out.size() - extra + j));
     OVJAX_CHECK(ctx, dims.size() == in.size(), "broadcast_dimensions has ", dims.size(), " entries for rank ", in.size());
     for (auto d : dims)
         OVJAX_CHECK(ctx, d >= 0 && static_cast<size_t>(d) < out.size(), "bad broadcast dimension ", d);
@@ -163,7 +168,11 @@ ov::OutputVector translate_expand_dims(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_transpose(const NodeContext& ctx) {
-    return {transpose(ctx.get_input(0), ctx.ints_param("permutation"))};
+    auto perm = ctx.ints_param("permutation");
+    // PRNG key arrays: their trailing key data dimensions stay in place
+    for (auto r = static_cast<int64_t>(ctx.in_shape(0).size()), i = static_cast<int64_t>(perm.size()); i < r; ++i)
+        perm.push_back(i);
+    return {transpose(ctx.get_input(0), perm)};
 }
 
 ov::OutputVector translate_rev(const NodeContext& ctx) {

@@ -148,7 +148,7 @@ class GraphWriter:
                 ids[v] = j
                 aval = v.aval
                 try:
-                    shape, dt = aval.shape, aval.dtype
+                    shape, dt = _physical_shape(aval), aval.dtype
                 except AttributeError:  # tokens and other non-array avals
                     shape, dt = (), None
                 var_words.append(token if dt is None else dtype_code(dt))
@@ -176,8 +176,8 @@ class GraphWriter:
         for v, c in zip(constvars, consts):
             b, arr = self.buffer(c)
             vid = var(v)
-            if tuple(arr.shape) != tuple(v.aval.shape):
-                raise ValueError(f"ovjax: const for {v} has shape {arr.shape}, expected {v.aval.shape}")
+            if tuple(arr.shape) != _physical_shape(v.aval):
+                raise ValueError(f"ovjax: const for {v} has shape {arr.shape}, expected {_physical_shape(v.aval)}")
             const_pairs.append((vid, b))
         if len(consts) == 0 and constvars:
             # An open Jaxpr whose constvars are bound by the caller: treat them as inputs.
@@ -441,6 +441,17 @@ class GraphWriter:
 
 def _align(x: int, a: int) -> int:
     return (x + a - 1) // a * a
+
+
+def _physical_shape(aval) -> tuple:
+    """The shape a variable's record stores: the aval's shape, followed for PRNG key
+    arrays (dtype code "key") by the key's data shape (threefry: (2,)), i.e. the shape
+    of jax.random.key_data(keys), the tensor the key array is in OpenVINO."""
+    shape = tuple(aval.shape)
+    dt = aval.dtype
+    if dtype_code(dt) == F.DTYPES["key"]:
+        shape += tuple(dt._impl.key_shape)
+    return shape
 
 
 def _host_array(value) -> np.ndarray:

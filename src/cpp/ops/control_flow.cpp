@@ -1,0 +1,413 @@
+// Control flow: cond (If, or Select for small side-effect-free branches), while and
+// scan (Loop). Sub-jaxprs become standalone bodies: a fresh Parameter per input, the
+// graph translated by the session, the results wrapped in an ov::Model.
+#include <algorithm>
+#include <string>
+#include <unordered_set>
+
+#include "format/format.hpp"
+#include "frontend/translate_session.hpp"
+#include "openvino/core/model.hpp"
+#include "openvino/op/constant.hpp"
+#include "openvino/op/equal.hpp"
+#include "openvino/op/identity.hpp"
+#include "openvino/op/if.hpp"
+#include "openvino/op/loop.hpp"
+#include "openvino/op/parameter.hpp"
+#include "openvino/op/result.hpp"
+#include "openvino/op/reverse.hpp"
+#include "openvino/op/select.hpp"
+#include "openvino/op/squeeze.hpp"
+#include "openvino/op/unsqueeze.hpp"
+#include "ops/ops.hpp"
+#include "ops/utils.hpp"
+
+namespace ovjax {
+namespace op {
+
+namespace {
+
+using ov::Output;
+using ov::op::v0::Constant;
+using ov::op::v0::Parameter;
+using ov::op::v0::Result;
+
+// ---------------------------------------------------------------- bodies
+
+std::shared_ptr<Parameter> param_like(const format::VarInfo& v) {
+    return std::make_shared<Parameter>(to_ov_type(v.dtype), ov::PartialShape(to_shape(v)));
+}
+
+// One Parameter per input of sub-graph `g`, with the input's aval.
+ov::ParameterVector graph_params(const NodeContext& ctx, uint64_t g) {
+    OVJAX_CHECK(ctx, g < ctx.file().num_graphs(), "sub-graph index ", g, " out of range");
+    const auto& graph = ctx.file().graph(g);
+    ov::ParameterVector ps;
+    for (auto v : graph.invars)
+        ps.push_back(param_like(graph.vars[static_cast<size_t>(v)]));
+    return ps;
+}
+
+ov::OutputVector as_outputs(const ov::ParameterVector& ps) {
+    ov::OutputVector r;
+    for (auto& p : ps)
+        r.push_back(p->output(0));
+    return r;
+}
+
+// A body model. The session's constants (the sub-graphs' consts) are cached and may
+// also feed the enclosing graph: a node must belong to one model only, so the body
+// gets its own Constant nodes (sharing the data).
+std::shared_ptr<ov::Model> make_body(const ov::OutputVector& outs, const ov::ParameterVector& params) {
+    ov::ResultVector results;
+    for (auto& o : outs)
+        results.push_back(std::make_shared<Result>(o));
+    auto body = std::make_shared<ov::Model>(results, params);
+    auto ops = body->get_ordered_ops();
+    std::unordered_set<const ov::Node*> in_body;
+    for (auto& n : ops)
+        in_body.insert(n.get());
+    for (auto& n : ops) {
+        auto c = ov::as_type_ptr<Constant>(n);
+        if (!c)
+            continue;
+        // even when only the body uses it now: the session's cache may hand it out later
+        std::shared_ptr<Constant> copy = std::make_shared<Constant>(*c);
+        copy->set_friendly_name(c->get_friendly_name());
+        for (auto& t : c->output(0).get_target_inputs())
+            if (in_body.count(t.get_node()))
+                t.replace_source_output(copy->output(0));
+    }
+    body->validate_nodes_and_infer_types();
+    return body;
+}
+
+// Loop back-edges: the CPU plugin copies each body result into its carry's Parameter in
+// turn, so a result that is (after the plugin drops no-op reshapes, converts, ...) another
+// carry's Parameter reads it already overwritten (swapped carries come out equal). A
+// value reached from a Parameter through nodes with one non-constant input each may be
+// such an alias: it goes through an Identity copy.
+Output<ov::Node> unalias_carry(Output<ov::Node> o) {
+    const Output<ov::Node> orig = o;
+    for (int depth = 0; depth < 64; ++depth) {
+        auto n = o.get_node_shared_ptr();
+        if (ov::as_type_ptr<Parameter>(n))
+            return std::make_shared<ov::op::v16::Identity>(orig)->output(0);
+        Output<ov::Node> next;
+        int dynamic_inputs = 0;
+        for (auto& in : n->input_values())
+            if (!ov::as_type_ptr<Constant>(in.get_node_shared_ptr())) {
+                next = in;
+                ++dynamic_inputs;
+            }
+        if (dynamic_inputs != 1)
+            return orig;
+        o = next;
+    }
+    return std::make_shared<ov::op::v16::Identity>(orig)->output(0);
+}
+
+// x reversed along axis 0
+Output<ov::Node> rev0(const Output<ov::Node>& x) {
+    return std::make_shared<ov::op::v1::Reverse>(x, const_i64({0}), ov::op::v1::Reverse::Mode::INDEX)->output(0);
+}
+
+// ---------------------------------------------------------------- cond
+
+// Primitives cheap enough to evaluate in every branch, that cannot trap, loop or
+// touch memory out of bounds whatever their operands.
+bool select_safe(std::string_view prim, const format::VarInfo* out) {
+    static const std::unordered_set<std::string> safe = {
+        "add",   "sub",     "mul",          "neg",         "max",       "min",     "abs",
+        "sign",  "floor",   "ceil",         "round",       "square",    "exp",     "exp2",
+        "expm1", "log",     "log1p",        "tanh",        "logistic",  "sin",     "cos",
+        "sqrt",  "rsqrt",   "integer_pow",  "select_n",    "clamp",     "eq",      "ne",
+        "lt",    "le",      "gt",           "ge",          "and",       "or",      "not",
+        "xor",   "copy",    "copy_p",       "stop_gradient", "broadcast_in_dim", "reshape", "squeeze",
+        "expand_dims", "transpose", "convert_element_type", "is_finite"};
+    std::string p(prim);
+    if (safe.count(p))
+        return true;
+    // integer division by zero traps; floating division does not
+    if ((p == "div" || p == "pow") && out)
+        return to_ov_type(out->dtype).is_real();
+    return false;
+}
+
+// Branches small enough to evaluate all of them and select the results.
+constexpr size_t kSelectMaxEqnsPerBranch = 8;
+constexpr size_t kSelectMaxEqnsTotal = 16;
+
+bool lower_cond_to_select(const NodeContext& ctx, const std::vector<uint64_t>& branches) {
+    const auto& f = ctx.file();
+    for (size_t k = 0; k < ctx.num_outputs(); ++k) {
+        if (ctx.eqn().out[k] == format::kNone)
+            return false;
+        auto t = ctx.out_type(k);
+        // the CPU plugin selects 32/64-bit integers through f32
+        if (t.is_integral_number() && t.bitwidth() >= 32)
+            return false;
+    }
+    size_t total = 0;
+    for (auto b : branches) {
+        const auto& g = f.graph(b);
+        if (g.eqns.size() > kSelectMaxEqnsPerBranch)
+            return false;
+        total += g.eqns.size();
+        for (const auto& e : g.eqns) {
+            const format::VarInfo* out =
+                e.n_out >= 1 && e.out[0] != format::kNone ? &g.vars[static_cast<size_t>(e.out[0])] : nullptr;
+            if (!select_safe(f.string(e.primitive), out))
+                return false;
+        }
+    }
+    return total <= kSelectMaxEqnsTotal;
+}
+
+// Branch `k` of the chain: If(index == k, branch k, next) ... with the last branch as the
+// default (XLA runs the last branch for an out-of-range index). `index` is a body-local
+// integer; `operands` body-local outputs too.
+ov::OutputVector switch_chain(const NodeContext& ctx,
+                              const std::vector<uint64_t>& branches,
+                              size_t k,
+                              const Output<ov::Node>& index,
+                              const ov::OutputVector& operands) {
+    const size_t n = branches.size();
+    auto then_ps = graph_params(ctx, branches[k]);
+    OVJAX_CHECK(ctx, then_ps.size() == operands.size(), "branch ", k, " takes ", then_ps.size(), " operands, cond has ",
+                operands.size());
+    auto then_body = make_body(ctx.inline_graph(branches[k], as_outputs(then_ps)), then_ps);
+
+    ov::ParameterVector else_ps;
+    std::shared_ptr<Parameter> else_index;
+    std::shared_ptr<ov::Model> else_body;
+    if (k + 2 == n) {
+        else_ps = graph_params(ctx, branches[k + 1]);
+        OVJAX_CHECK(ctx, else_ps.size() == operands.size(), "branch ", k + 1, " takes ", else_ps.size(),
+                    " operands, cond has ", operands.size());
+        else_body = make_body(ctx.inline_graph(branches[k + 1], as_outputs(else_ps)), else_ps);
+    } else {
+        else_index = std::make_shared<Parameter>(index.get_element_type(), index.get_partial_shape());
+        for (auto& o : operands)
+            else_ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
+        auto outs = switch_chain(ctx, branches, k + 1, else_index, as_outputs(else_ps));
+        ov::ParameterVector all{else_index};
+        all.insert(all.end(), else_ps.begin(), else_ps.end());
+        else_body = make_body(outs, all);
+    }
+
+    auto is_k = std::make_shared<ov::op::v1::Equal>(index, const_scalar(index.get_element_type(), double(k)));
+    auto iff = std::make_shared<ov::op::v8::If>(is_k);
+    iff->set_then_body(then_body);
+    iff->set_else_body(else_body);
+    if (else_index)
+        iff->set_input(index, nullptr, else_index);
+    for (size_t i = 0; i < operands.size(); ++i)
+        iff->set_input(operands[i], then_ps[i], else_ps[i]);
+    const auto& tr = then_body->get_results();
+    const auto& er = else_body->get_results();
+    OVJAX_CHECK(ctx, tr.size() == er.size(), "branches have ", tr.size(), " and ", er.size(), " outputs");
+    ov::OutputVector outs;
+    for (size_t i = 0; i < tr.size(); ++i)
+        outs.push_back(iff->set_output(tr[i], er[i]));
+    iff->validate_and_infer_types();
+    return outs;
+}
+
+}  // namespace
+
+ov::OutputVector translate_cond(const NodeContext& ctx) {
+    auto bp = ctx.param("branches");
+    std::vector<uint64_t> branches;
+    if (bp.tag() == format::ValueTag::graph) {
+        branches.push_back(bp.as_graph());
+    } else {
+        for (size_t i = 0; i < bp.size(); ++i) {
+            auto b = bp.item(i);
+            OVJAX_CHECK(ctx, b.tag() == format::ValueTag::graph, "branch ", i, " is not a jaxpr: ", b.describe());
+            branches.push_back(b.as_graph());
+        }
+    }
+    OVJAX_CHECK(ctx, !branches.empty(), "cond has no branches");
+    OVJAX_CHECK(ctx, ctx.get_input_size() >= 1, "cond has no index operand");
+    ov::OutputVector operands = ctx.inputs();
+    operands.erase(operands.begin());
+    if (branches.size() == 1)
+        return ctx.inline_graph(branches[0], operands);
+
+    // The index: an integer (lax.switch clamps it, XLA runs the last branch when it is out
+    // of range) or, from older JAX, a boolean predicate (true selects branch 1).
+    Output<ov::Node> index = ctx.get_input(0);
+    if (!index.get_element_type().is_integral_number() || index.get_element_type() == ov::element::boolean)
+        index = convert(index, ov::element::i32);
+    OVJAX_CHECK(ctx, index.get_partial_shape().rank().is_static() && index.get_partial_shape().rank().get_length() == 0,
+                "the cond index must be a scalar, got ", index.get_partial_shape());
+
+    if (lower_cond_to_select(ctx, branches)) {
+        std::vector<ov::OutputVector> outs;
+        for (auto b : branches)
+            outs.push_back(ctx.inline_graph(b, operands));
+        ov::OutputVector r = outs.back();
+        for (size_t b = branches.size() - 1; b-- > 0;) {
+            auto is_b = std::make_shared<ov::op::v1::Equal>(index, const_scalar(index.get_element_type(), double(b)));
+            for (size_t k = 0; k < r.size(); ++k)
+                r[k] = std::make_shared<ov::op::v1::Select>(is_b, outs[b][k], r[k])->output(0);
+        }
+        return r;
+    }
+    return switch_chain(ctx, branches, 0, index, operands);
+}
+
+// ---------------------------------------------------------------- while
+
+ov::OutputVector translate_while(const NodeContext& ctx) {
+    const uint64_t cond_g = ctx.param("cond_jaxpr").as_graph();
+    const uint64_t body_g = ctx.param("body_jaxpr").as_graph();
+    const auto cn = static_cast<size_t>(ctx.int_param("cond_nconsts"));
+    const auto bn = static_cast<size_t>(ctx.int_param("body_nconsts"));
+    const ov::OutputVector ins = ctx.inputs();
+    OVJAX_CHECK(ctx, cn + bn <= ins.size(), "while has ", ins.size(), " operands, fewer than its ", cn + bn, " consts");
+    const size_t m = ins.size() - cn - bn;
+    ov::OutputVector cconsts(ins.begin(), ins.begin() + cn);
+    ov::OutputVector bconsts(ins.begin() + cn, ins.begin() + cn + bn);
+    ov::OutputVector carries(ins.begin() + cn + bn, ins.end());
+
+    // the condition before the first iteration
+    ov::OutputVector cin = cconsts;
+    cin.insert(cin.end(), carries.begin(), carries.end());
+    auto first = ctx.inline_graph(cond_g, cin);
+    OVJAX_CHECK(ctx, first.size() == 1, "cond_jaxpr has ", first.size(), " outputs");
+
+    // body: new carries = body(bconsts, carries); go on = cond(cconsts, new carries)
+    ov::ParameterVector cc_ps, bc_ps, carry_ps;
+    for (auto& o : cconsts)
+        cc_ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
+    for (auto& o : bconsts)
+        bc_ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
+    for (auto& o : carries)
+        carry_ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
+    ov::OutputVector bin = as_outputs(bc_ps);
+    for (auto& p : carry_ps)
+        bin.push_back(p->output(0));
+    ov::OutputVector next = ctx.inline_graph(body_g, bin);
+    OVJAX_CHECK(ctx, next.size() == m, "body_jaxpr has ", next.size(), " outputs for ", m, " carries");
+    for (auto& o : next)
+        o = unalias_carry(o);
+    ov::OutputVector cin2 = as_outputs(cc_ps);
+    cin2.insert(cin2.end(), next.begin(), next.end());
+    auto go_on = ctx.inline_graph(cond_g, cin2);
+    ov::OutputVector body_outs = next;
+    body_outs.push_back(go_on.at(0));
+    ov::ParameterVector all = cc_ps;
+    all.insert(all.end(), bc_ps.begin(), bc_ps.end());
+    all.insert(all.end(), carry_ps.begin(), carry_ps.end());
+    auto body = make_body(body_outs, all);
+
+    auto loop = std::make_shared<ov::op::v5::Loop>(const_scalar(ov::element::i64, -1), first[0]);
+    loop->set_function(body);
+    loop->set_special_body_ports({-1, static_cast<int64_t>(m)});
+    for (size_t i = 0; i < cn; ++i)
+        loop->set_invariant_input(cc_ps[i], cconsts[i]);
+    for (size_t i = 0; i < bn; ++i)
+        loop->set_invariant_input(bc_ps[i], bconsts[i]);
+    const auto& results = body->get_results();
+    for (size_t i = 0; i < m; ++i)
+        loop->set_merged_input(carry_ps[i], carries[i], results[i]);
+    ov::OutputVector outs;
+    for (size_t i = 0; i < m; ++i)
+        outs.push_back(loop->get_iter_value(results[i], -1));
+    loop->validate_and_infer_types();
+    return outs;
+}
+
+// ---------------------------------------------------------------- scan
+
+ov::OutputVector translate_scan(const NodeContext& ctx) {
+    const uint64_t g = ctx.param("jaxpr").as_graph();
+    const int64_t length = ctx.int_param("length");
+    const bool reverse = ctx.bool_param("reverse");
+    const auto nc = static_cast<size_t>(ctx.int_param("num_consts"));
+    const auto nk = static_cast<size_t>(ctx.int_param("num_carry"));
+    const ov::OutputVector ins = ctx.inputs();
+    OVJAX_CHECK(ctx, nc + nk <= ins.size(), "scan has ", ins.size(), " operands, fewer than ", nc + nk);
+    const size_t nx = ins.size() - nc - nk;
+    const size_t ny = ctx.num_outputs() - nk;
+    OVJAX_CHECK(ctx, length >= 0, "negative scan length ", length);
+    for (size_t i = nc + nk; i < ins.size(); ++i) {
+        auto s = ctx.in_shape(i);
+        OVJAX_CHECK(ctx, !s.empty() && static_cast<int64_t>(s[0]) == length, "xs operand ", i - nc - nk, " has shape ",
+                    s, ", not a leading axis of length ", length);
+    }
+
+    const auto& graph = ctx.file().graph(g);
+    OVJAX_CHECK(ctx, graph.invars.size() == ins.size(), "the scan body takes ", graph.invars.size(),
+                " inputs, scan has ", ins.size(), " operands");
+    OVJAX_CHECK(ctx, graph.outvars.size() == nk + ny, "the scan body has ", graph.outvars.size(), " outputs, scan has ",
+                nk + ny);
+
+    if (length == 0) {  // no iteration: the carries as they are, empty ys
+        ov::OutputVector outs(ins.begin() + nc, ins.begin() + nc + nk);
+        for (size_t k = 0; k < ny; ++k) {
+            const auto& a = graph.outvars[nk + k];
+            auto t = to_ov_type(a.is_literal ? a.dtype : graph.vars[static_cast<size_t>(a.var)].dtype);
+            ov::Shape s = a.is_literal ? ov::Shape{} : to_shape(graph.vars[static_cast<size_t>(a.var)]);
+            s.insert(s.begin(), 0);
+            outs.push_back(const_fill(t, s, 0));
+        }
+        return outs;
+    }
+
+    // body parameters: consts and carries as the body's avals; xs as [1, ...] slices
+    ov::ParameterVector ps = graph_params(ctx, g);
+    ov::ParameterVector loop_ps(ps.begin(), ps.begin() + nc + nk);
+    ov::OutputVector body_in = as_outputs(loop_ps);
+    for (size_t i = nc + nk; i < ins.size(); ++i) {
+        auto s = ctx.in_shape(i);
+        s[0] = 1;
+        auto p = std::make_shared<Parameter>(ctx.in_type(i), ov::PartialShape(s));
+        loop_ps.push_back(p);
+        body_in.push_back(std::make_shared<ov::op::v0::Squeeze>(p, const_i64({0}))->output(0));
+    }
+    ov::OutputVector outs = ctx.inline_graph(g, body_in);
+    OVJAX_CHECK(ctx, outs.size() == nk + ny, "the scan body has ", outs.size(), " outputs, scan has ", nk + ny);
+    for (size_t k = 0; k < nk; ++k)
+        outs[k] = unalias_carry(outs[k]);
+    for (size_t k = nk; k < outs.size(); ++k)
+        outs[k] = std::make_shared<ov::op::v0::Unsqueeze>(outs[k], const_i64({0}))->output(0);
+    outs.push_back(Constant::create(ov::element::boolean, ov::Shape{}, {true}));
+    auto body = make_body(outs, loop_ps);
+
+    auto loop = std::make_shared<ov::op::v5::Loop>(const_scalar(ov::element::i64, double(length)),
+                                                   Constant::create(ov::element::boolean, ov::Shape{}, {true}));
+    loop->set_function(body);
+    loop->set_special_body_ports({-1, static_cast<int64_t>(nk + ny)});
+    const auto& results = body->get_results();
+    for (size_t i = 0; i < nc; ++i)
+        loop->set_invariant_input(loop_ps[i], ins[i]);
+    for (size_t i = 0; i < nk; ++i)
+        loop->set_merged_input(loop_ps[nc + i], ins[nc + i], results[i]);
+    for (size_t i = 0; i < nx; ++i) {
+        size_t j = nc + nk + i;
+        // Loop slices forwards only (start 0, stride 1): a reverse scan reverses xs and ys
+        loop->set_sliced_input(loop_ps[j], reverse ? rev0(ins[j]) : ins[j], 0, 1, 1, -1, 0);
+    }
+    ov::OutputVector r;
+    for (size_t i = 0; i < nk; ++i)
+        r.push_back(loop->get_iter_value(results[i], -1));
+    for (size_t k = 0; k < ny; ++k) {
+        const auto& res = results[nk + k];
+        r.push_back(loop->get_concatenated_slices(res, 0, 1, 1, -1, 0));
+    }
+    loop->validate_and_infer_types();
+    for (size_t k = 0; k < ny; ++k) {
+        // the ys' leading axis is the trip count
+        if (r[nk + k].get_partial_shape().is_dynamic())
+            r[nk + k] = reshape(r[nk + k], ctx.out_shape(nk + k));
+        if (reverse)
+            r[nk + k] = rev0(r[nk + k]);
+    }
+    return r;
+}
+
+}  // namespace op
+}  // namespace ovjax

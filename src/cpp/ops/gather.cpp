@@ -1,0 +1,508 @@
+// gather and the scatter family (scatter, scatter-add, scatter-sub, scatter-mul,
+// scatter-min, scatter-max), in full generality: any dimension numbers, batching
+// dimensions (vmap), and the modes CLIP, PROMISE_IN_BOUNDS (clamped like CLIP, as
+// XLA does) and FILL_OR_DROP.
+//
+// General lowering. Every operand axis d gets a window of size W[d] (gather's
+// slice_sizes; for scatter the update window, 1 on inserted and batching axes) and,
+// per batch element of the indices, a start: the index column start_index_map says,
+// the batch coordinate for batching axes, else 0. Axes whose window is the whole axis
+// (W[d] == S[d]) need no index (their start can only be 0); the other axes, P, are
+// addressed element by element: indices = start + (static grid over the window of P).
+// The operand is transposed to P ++ rest, so GatherND / ScatterNDUpdate move slabs of
+// the trailing whole axes. A slice or window is out of bounds when, on some indexed
+// axis, start < 0 or start > S[d] - W[d]: FILL_OR_DROP gathers fill the whole slice,
+// and FILL_OR_DROP scatters drop the whole window (they write it into a padding
+// area that is sliced off afterwards); the other modes clamp the start.
+//
+// The common gather x[idx] / jnp.take / embedding lookups (one indexed axis, size-1
+// collapsed slice, the rest whole) becomes a single Gather-8.
+//
+// CPU plugin notes: the plugin runs i64 arithmetic in i32 and i32 comparisons and
+// selects through f32, so indices are converted to i32 (wide index types saturate
+// first, decided on an f32 copy), and operand axes must stay below 2^24 so every
+// in-range index value and bound is exact in f32. ScatterNDUpdate-15's reductions
+// were checked exact on CPU for int8/uint8 (wrapping) and int32 (beyond 2^24).
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <numeric>
+
+#include "openvino/op/abs.hpp"
+#include "openvino/op/add.hpp"
+#include "openvino/op/broadcast.hpp"
+#include "openvino/op/concat.hpp"
+#include "openvino/op/gather.hpp"
+#include "openvino/op/gather_nd.hpp"
+#include "openvino/op/greater.hpp"
+#include "openvino/op/less.hpp"
+#include "openvino/op/logical_or.hpp"
+#include "openvino/op/maximum.hpp"
+#include "openvino/op/minimum.hpp"
+#include "openvino/op/reduce_logical_or.hpp"
+#include "openvino/op/scatter_nd_update.hpp"
+#include "openvino/op/select.hpp"
+#include "ops/ops.hpp"
+#include "ops/utils.hpp"
+
+namespace ovjax {
+namespace op {
+
+using ov::Node;
+using ov::Output;
+
+namespace {
+
+constexpr int64_t kMaxDim = int64_t{1} << 24;
+
+std::vector<int64_t> dn_field(const format::Value& dn, const char* name) {
+    auto v = dn.field(name);
+    if (!v || v->is_none())
+        return {};
+    return v->as_ints();
+}
+
+bool contains(const std::vector<int64_t>& v, int64_t x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+Output<Node> const_i32(const std::vector<int32_t>& v, const ov::Shape& shape) {
+    return ov::op::v0::Constant::create(ov::element::i32, shape, v);
+}
+
+enum class Mode { clip, fill };
+
+Mode mode_of(const NodeContext& ctx) {
+    auto m = ctx.opt_param("mode");
+    if (!m || m->is_none())
+        return Mode::fill;  // scatter's default; gather's jaxpr always names its mode
+    std::string_view name = m->tag() == format::ValueTag::enumeration ? m->enum_member() : std::string_view{};
+    if (m->tag() == format::ValueTag::integer) {
+        switch (m->as_int()) {
+        case 1: name = "CLIP"; break;
+        case 2: name = "FILL_OR_DROP"; break;
+        case 3: name = "PROMISE_IN_BOUNDS"; break;
+        default: break;
+        }
+    }
+    if (name == "CLIP" || name == "PROMISE_IN_BOUNDS")
+        return Mode::clip;
+    if (name == "FILL_OR_DROP")
+        return Mode::fill;
+    ctx.fail("unsupported GatherScatterMode " + m->describe());
+}
+
+// The index array (shape B ++ [N]) as i32 [nb, N]. With `saturate`, wide index types
+// (whose values the CPU plugin would truncate) saturate to +-2^30 first, decided on an
+// f32 copy; without it they wrap to 32 bits, as JAX's FILL_OR_DROP gather does (it
+// converts the indices to int32 before its bounds check).
+Output<Node> indices_i32(const NodeContext& ctx, size_t input, int64_t nb, int64_t n, bool saturate) {
+    auto t = ctx.in_type(input);
+    OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, ctx.primitive(), " indices have type ", t);
+    auto idx = ctx.get_input(static_cast<int>(input));
+    Output<Node> v = convert(idx, ov::element::i32);
+    if (saturate && (t == ov::element::i64 || t == ov::element::u64 || t == ov::element::u32)) {
+        constexpr double kBig = 1073741824.0;  // 2^30
+        auto f = convert(idx, ov::element::f32);
+        auto big = std::make_shared<ov::op::v1::Greater>(std::make_shared<ov::op::v0::Abs>(f),
+                                                         const_scalar(ov::element::f32, kBig));
+        auto positive = std::make_shared<ov::op::v1::Greater>(f, const_scalar(ov::element::f32, 0));
+        auto sat = std::make_shared<ov::op::v1::Select>(positive, const_scalar(ov::element::i32, kBig),
+                                                        const_scalar(ov::element::i32, -kBig));
+        v = std::make_shared<ov::op::v1::Select>(big, sat, v);
+    }
+    return reshape(v, ov::Shape{static_cast<size_t>(nb), static_cast<size_t>(n)});
+}
+
+// The problem both gather and scatter reduce to.
+struct Plan {
+    ov::Shape S;                        // operand shape (possibly with a leading unit axis added)
+    std::vector<int64_t> W;             // window per operand axis
+    std::vector<int64_t> src;           // per axis: k >= 0 index column, -1 zero, -2 - j batching pair j
+    std::vector<int64_t> P, F;          // indexed axes, whole axes
+    bool augmented = false;             // a leading unit axis was added (no axis needed an index)
+    ov::Shape B;                        // index batch shape
+    int64_t nb = 0, n = 0, nsP = 0;
+    std::vector<int64_t> sim, sibd;     // start_index_map, start_indices_batching_dims
+};
+
+void plan_axes(const NodeContext& ctx, Plan& p) {
+    const size_t r = p.S.size();
+    for (size_t d = 0; d < r; ++d) {
+        OVJAX_CHECK(ctx, static_cast<int64_t>(p.S[d]) < kMaxDim, "operand axis ", d, " of size ", p.S[d],
+                    " exceeds the supported 2^24");
+        OVJAX_CHECK(ctx, p.W[d] >= 0 && p.W[d] <= static_cast<int64_t>(p.S[d]), "window ", p.W[d],
+                    " does not fit operand axis ", d, " of size ", p.S[d]);
+        (p.W[d] < static_cast<int64_t>(p.S[d]) ? p.P : p.F).push_back(static_cast<int64_t>(d));
+    }
+    if (p.P.empty()) {  // address a leading unit axis so the ND ops have an index
+        p.augmented = true;
+        p.S.insert(p.S.begin(), 1);
+        p.W.insert(p.W.begin(), 1);
+        p.src.insert(p.src.begin(), -1);
+        for (auto& f : p.F)
+            ++f;
+        p.P.push_back(0);
+    }
+    p.nsP = 1;
+    for (auto d : p.P)
+        p.nsP *= p.W[static_cast<size_t>(d)];
+}
+
+// Out-of-bounds flags [nb] (boolean): some index column k has idx < 0 or idx > S - W.
+Output<Node> out_of_bounds(const Plan& p, const Output<Node>& idx) {
+    std::vector<int32_t> hi;
+    for (size_t k = 0; k < p.sim.size(); ++k) {
+        size_t d = static_cast<size_t>(p.sim[k]) + (p.augmented ? 1 : 0);
+        hi.push_back(static_cast<int32_t>(static_cast<int64_t>(p.S[d]) - p.W[d]));
+    }
+    auto lo = std::make_shared<ov::op::v1::Less>(idx, const_scalar(ov::element::i32, 0));
+    auto up = std::make_shared<ov::op::v1::Greater>(idx, const_i32(hi, ov::Shape{hi.size()}));
+    auto any = std::make_shared<ov::op::v1::LogicalOr>(lo, up);
+    return std::make_shared<ov::op::v1::ReduceLogicalOr>(any, const_i64({1}), false);
+}
+
+// Clamped starts of the indexed axes P, as i32 [nb, |P|].
+Output<Node> starts_of(const Plan& p, const Output<Node>& idx) {
+    ov::OutputVector cols;
+    const size_t nb = static_cast<size_t>(p.nb);
+    for (auto d64 : p.P) {
+        size_t d = static_cast<size_t>(d64);
+        int64_t s = p.src[d];
+        if (s >= 0) {
+            Output<Node> c = idx;
+            if (p.n > 1)
+                c = std::make_shared<ov::op::v8::Gather>(idx, const_i64({s}), const_i64({1}));
+            int32_t hi = static_cast<int32_t>(static_cast<int64_t>(p.S[d]) - p.W[d]);
+            c = std::make_shared<ov::op::v1::Maximum>(c, const_scalar(ov::element::i32, 0));
+            c = std::make_shared<ov::op::v1::Minimum>(c, const_scalar(ov::element::i32, hi));
+            cols.push_back(c);
+        } else if (s == -1) {
+            cols.push_back(const_i32(std::vector<int32_t>(nb, 0), ov::Shape{nb, 1}));
+        } else {  // batching axis: the coordinate along indices axis sibd[j]
+            size_t t = static_cast<size_t>(p.sibd[static_cast<size_t>(-2 - s)]);
+            std::vector<int32_t> col(nb);
+            size_t inner = 1;
+            for (size_t a = t + 1; a < p.B.size(); ++a)
+                inner *= p.B[a];
+            for (size_t i = 0; i < nb; ++i)
+                col[i] = static_cast<int32_t>((i / inner) % p.B[t]);
+            cols.push_back(const_i32(col, ov::Shape{nb, 1}));
+        }
+    }
+    if (cols.size() == 1)
+        return cols[0];
+    return std::make_shared<ov::op::v0::Concat>(cols, 1);
+}
+
+// start + window grid over P: i32 [nb, nsP, |P|].
+Output<Node> element_indices(const Plan& p, const Output<Node>& starts) {
+    const size_t k = p.P.size();
+    std::vector<int32_t> grid(static_cast<size_t>(p.nsP) * k);
+    for (int64_t e = 0; e < p.nsP; ++e) {
+        int64_t rem = e;
+        for (size_t j = k; j-- > 0;) {
+            int64_t w = p.W[static_cast<size_t>(p.P[j])];
+            grid[static_cast<size_t>(e) * k + j] = static_cast<int32_t>(rem % w);
+            rem /= w;
+        }
+    }
+    auto g = const_i32(grid, ov::Shape{1, static_cast<size_t>(p.nsP), k});
+    return std::make_shared<ov::op::v1::Add>(reshape(starts, ov::Shape{static_cast<size_t>(p.nb), 1, k}), g);
+}
+
+Output<Node> gather_fill_value(const NodeContext& ctx, const ov::element::Type& t) {
+    auto fv = ctx.opt_param("fill_value");
+    if (fv && !fv->is_none()) {
+        if (fv->tag() == format::ValueTag::boolean)
+            return const_scalar(t, fv->as_bool() ? 1 : 0);
+        return const_scalar(t, fv->as_float());
+    }
+    if (t.is_real())
+        return const_scalar(t, std::numeric_limits<double>::quiet_NaN());
+    if (t == ov::element::boolean)
+        return const_scalar(t, 1);
+    if (t.is_signed())
+        return const_lowest(t);
+    return const_highest(t);
+}
+
+}  // namespace
+
+ov::OutputVector translate_gather(const NodeContext& ctx) {
+    const ov::Shape S = ctx.in_shape(0), I = ctx.in_shape(1), out = ctx.out_shape(0);
+    const auto type = ctx.out_type(0);
+    const size_t r = S.size();
+    auto dn = ctx.param("dimension_numbers");
+    const auto offset_dims = dn_field(dn, "offset_dims");
+    const auto collapsed = dn_field(dn, "collapsed_slice_dims");
+    const auto obd = dn_field(dn, "operand_batching_dims");
+    Plan p;
+    p.sim = dn_field(dn, "start_index_map");
+    p.sibd = dn_field(dn, "start_indices_batching_dims");
+    const auto slice = ctx.ints_param("slice_sizes");
+    const Mode mode = mode_of(ctx);
+    OVJAX_CHECK(ctx, !I.empty(), "gather indices must have an index vector axis");
+    OVJAX_CHECK(ctx, slice.size() == r, "slice_sizes has ", slice.size(), " entries for operand rank ", r);
+    OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for start_index_map of ",
+                p.sim.size());
+    OVJAX_CHECK(ctx, obd.size() == p.sibd.size(), "operand_batching_dims and start_indices_batching_dims differ");
+    p.S = S;
+    p.W = slice;
+    p.B = ov::Shape(I.begin(), I.end() - 1);
+    p.nb = numel(p.B);
+    p.n = static_cast<int64_t>(I.back());
+    OVJAX_CHECK(ctx, out.size() == p.B.size() + offset_dims.size(), "output rank ", out.size(), " does not match");
+    if (numel(out) == 0)
+        return {const_fill(type, out, 0)};
+    p.src.assign(r, -1);
+    for (size_t k = 0; k < p.sim.size(); ++k)
+        p.src.at(static_cast<size_t>(p.sim[k])) = static_cast<int64_t>(k);
+    for (size_t j = 0; j < obd.size(); ++j)
+        p.src.at(static_cast<size_t>(obd[j])) = -2 - static_cast<int64_t>(j);
+    for (auto d : collapsed)
+        OVJAX_CHECK(ctx, slice.at(static_cast<size_t>(d)) == 1, "collapsed axis ", d, " has slice size ",
+                    slice[static_cast<size_t>(d)]);
+    plan_axes(ctx, p);
+
+    Output<Node> idx;
+    if (p.n > 0)
+        idx = indices_i32(ctx, 1, p.nb, p.n, mode != Mode::fill);
+    std::optional<Output<Node>> oob;
+    if (mode == Mode::fill && p.n > 0)
+        oob = out_of_bounds(p, idx);
+    auto operand = ctx.get_input(0);
+    const size_t nbatch = p.B.size();
+
+    // Output position -> descriptor: batch axis j (>= 0) or operand axis d (encoded -1 - d).
+    std::vector<int64_t> want(out.size());
+    {
+        std::vector<int64_t> kept;
+        for (size_t d = 0; d < r; ++d)
+            if (!contains(collapsed, static_cast<int64_t>(d)) && !contains(obd, static_cast<int64_t>(d)))
+                kept.push_back(static_cast<int64_t>(d));
+        OVJAX_CHECK(ctx, kept.size() == offset_dims.size(), "offset_dims do not match the kept slice axes");
+        size_t b = 0;
+        for (size_t o = 0; o < out.size(); ++o) {
+            auto it = std::find(offset_dims.begin(), offset_dims.end(), static_cast<int64_t>(o));
+            want[o] = it != offset_dims.end() ? -1 - kept[static_cast<size_t>(it - offset_dims.begin())]
+                                              : static_cast<int64_t>(b++);
+        }
+    }
+    // Arrange `y` (axes described by `have`, sizes `sizes`) to the output layout:
+    // drop its size-1 collapsed/batching axes, then transpose.
+    auto finish = [&](Output<Node> y, std::vector<int64_t> have, std::vector<size_t> sizes) {
+        std::vector<int64_t> h2;
+        ov::Shape s2;
+        for (size_t i = 0; i < have.size(); ++i) {
+            if (have[i] < 0 && !std::count(want.begin(), want.end(), have[i]))
+                continue;  // collapsed / batching / augmented axis, size 1
+            h2.push_back(have[i]);
+            s2.push_back(sizes[i]);
+        }
+        y = reshape(y, s2);
+        std::vector<int64_t> perm;
+        for (auto w : want)
+            perm.push_back(std::find(h2.begin(), h2.end(), w) - h2.begin());
+        return reshape(transpose(y, perm), out);
+    };
+
+    // Gather-8: one indexed axis a, addressed by one index column, size-1 slice.
+    if (!p.augmented && p.P.size() == 1 && p.src[static_cast<size_t>(p.P[0])] >= 0 && p.W[static_cast<size_t>(p.P[0])] == 1 &&
+        obd.empty()) {
+        const size_t a = static_cast<size_t>(p.P[0]);
+        auto starts = reshape(starts_of(p, idx), p.B);
+        Output<Node> y = std::make_shared<ov::op::v8::Gather>(operand, starts, const_i64({static_cast<int64_t>(a)}));
+        std::vector<int64_t> have;
+        std::vector<size_t> sizes;
+        for (size_t d = 0; d < a; ++d)
+            have.push_back(-1 - static_cast<int64_t>(d)), sizes.push_back(S[d]);
+        for (size_t j = 0; j < nbatch; ++j)
+            have.push_back(static_cast<int64_t>(j)), sizes.push_back(p.B[j]);
+        for (size_t d = a + 1; d < r; ++d)
+            have.push_back(-1 - static_cast<int64_t>(d)), sizes.push_back(S[d]);
+        if (oob) {
+            ov::Shape ms(a, 1);
+            ms.insert(ms.end(), p.B.begin(), p.B.end());
+            ms.resize(r - 1 + nbatch, 1);
+            y = std::make_shared<ov::op::v1::Select>(reshape(*oob, ms), gather_fill_value(ctx, type), y);
+        }
+        if (!contains(want, -1 - static_cast<int64_t>(a))) {
+            // the slice axis is collapsed: Gather already dropped it
+        } else {
+            // kept size-1 axis: re-insert it right where Gather put the batch axes
+            have.insert(have.begin() + static_cast<int64_t>(a), -1 - static_cast<int64_t>(a));
+            sizes.insert(sizes.begin() + static_cast<int64_t>(a), 1);
+        }
+        return {finish(y, have, sizes)};
+    }
+
+    // General: GatherND over the indexed axes P of the operand transposed to P ++ F.
+    if (p.augmented)
+        operand = reshape(operand, p.S);
+    std::vector<int64_t> order = p.P;
+    order.insert(order.end(), p.F.begin(), p.F.end());
+    operand = transpose(operand, order);
+    const size_t nb = static_cast<size_t>(p.nb);
+    Output<Node> y;
+    {
+        auto eidx = element_indices(p, starts_of(p, idx));
+        y = std::make_shared<ov::op::v8::GatherND>(operand, eidx, 0);  // [nb, nsP, S[F]...]
+    }
+    ov::Shape gs{nb, static_cast<size_t>(p.nsP)};
+    for (auto d : p.F)
+        gs.push_back(p.S[static_cast<size_t>(d)]);
+    if (oob) {
+        ov::Shape ms(gs.size(), 1);
+        ms[0] = nb;
+        y = std::make_shared<ov::op::v1::Select>(reshape(*oob, ms), gather_fill_value(ctx, type), y);
+    }
+    std::vector<int64_t> have;
+    std::vector<size_t> sizes;
+    for (size_t j = 0; j < nbatch; ++j)
+        have.push_back(static_cast<int64_t>(j)), sizes.push_back(p.B[j]);
+    for (auto d : order) {
+        int64_t od = p.augmented ? d - 1 : d;  // original operand axis (-1: the added unit axis)
+        have.push_back(od >= 0 ? -1 - od : std::numeric_limits<int64_t>::min());
+        sizes.push_back(static_cast<size_t>(p.W[static_cast<size_t>(d)]));
+    }
+    return {finish(y, have, sizes)};
+}
+
+namespace {
+
+ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::ScatterNDUpdate::Reduction red) {
+    const ov::Shape S = ctx.in_shape(0), I = ctx.in_shape(1), U = ctx.in_shape(2);
+    const auto type = ctx.out_type(0);
+    const size_t r = S.size();
+    OVJAX_CHECK(ctx, ctx.in_type(2) == ctx.in_type(0), "updates type ", ctx.in_type(2), " differs from operand type ",
+                ctx.in_type(0));
+    auto dn = ctx.param("dimension_numbers");
+    const auto uwd = dn_field(dn, "update_window_dims");
+    const auto inserted = dn_field(dn, "inserted_window_dims");
+    const auto obd = dn_field(dn, "operand_batching_dims");
+    Plan p;
+    p.sim = dn_field(dn, "scatter_dims_to_operand_dims");
+    p.sibd = dn_field(dn, "scatter_indices_batching_dims");
+    const Mode mode = mode_of(ctx);
+    OVJAX_CHECK(ctx, !I.empty(), "scatter indices must have an index vector axis");
+    OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for ", p.sim.size(),
+                " scatter_dims_to_operand_dims");
+    OVJAX_CHECK(ctx, obd.size() == p.sibd.size(), "operand_batching_dims and scatter_indices_batching_dims differ");
+    p.S = S;
+    p.B = ov::Shape(I.begin(), I.end() - 1);
+    p.nb = numel(p.B);
+    p.n = static_cast<int64_t>(I.back());
+    auto operand = ctx.get_input(0);
+    if (numel(U) == 0 || numel(S) == 0)
+        return {operand};
+    OVJAX_CHECK(ctx, U.size() == p.B.size() + uwd.size(), "updates rank ", U.size(), " does not match");
+    // Window per operand axis, and the updates' axes in (batch ++ operand) order.
+    p.W.assign(r, 1);
+    std::vector<int64_t> uperm;
+    for (size_t o = 0; o < U.size(); ++o)
+        if (!contains(uwd, static_cast<int64_t>(o)))
+            uperm.push_back(static_cast<int64_t>(o));
+    for (size_t j = 0; j < p.B.size(); ++j)
+        OVJAX_CHECK(ctx, U[static_cast<size_t>(uperm[j])] == p.B[j], "updates scatter axes do not match the indices");
+    {
+        size_t i = 0;
+        for (size_t d = 0; d < r; ++d) {
+            if (contains(inserted, static_cast<int64_t>(d)) || contains(obd, static_cast<int64_t>(d)))
+                continue;
+            OVJAX_CHECK(ctx, i < uwd.size(), "update_window_dims do not cover the operand's window axes");
+            p.W[d] = static_cast<int64_t>(U[static_cast<size_t>(uwd[i++])]);
+        }
+    }
+    uperm.insert(uperm.end(), uwd.begin(), uwd.end());
+    p.src.assign(r, -1);
+    for (size_t k = 0; k < p.sim.size(); ++k)
+        p.src.at(static_cast<size_t>(p.sim[k])) = static_cast<int64_t>(k);
+    for (size_t j = 0; j < obd.size(); ++j)
+        p.src.at(static_cast<size_t>(obd[j])) = -2 - static_cast<int64_t>(j);
+    plan_axes(ctx, p);
+    if (mode == Mode::fill && p.n > 0) {
+        // Dropped windows go to a padding area after the indexed axis with the smallest window.
+        std::stable_sort(p.P.begin(), p.P.end(), [&](int64_t a, int64_t b) {
+            return p.W[static_cast<size_t>(a)] < p.W[static_cast<size_t>(b)];
+        });
+    }
+    const size_t nb = static_cast<size_t>(p.nb);
+
+    // updates -> [nb * nsP, W[F]...] in the order P ++ F
+    Output<Node> upd = transpose(ctx.get_input(2), uperm);
+    ov::Shape wshape{nb};
+    for (size_t d = 0; d < p.S.size(); ++d)
+        wshape.push_back(static_cast<size_t>(p.W[d]));
+    upd = reshape(upd, wshape);
+    std::vector<int64_t> order = p.P;
+    order.insert(order.end(), p.F.begin(), p.F.end());
+    std::vector<int64_t> uorder{0};
+    for (auto d : order)
+        uorder.push_back(d + 1);
+    upd = transpose(upd, uorder);
+    ov::Shape ushape{nb * static_cast<size_t>(p.nsP)};
+    for (auto d : p.F)
+        ushape.push_back(p.S[static_cast<size_t>(d)]);
+    upd = reshape(upd, ushape);
+
+    if (p.augmented)
+        operand = reshape(operand, p.S);
+    operand = transpose(operand, order);
+
+    Output<Node> idx;
+    if (p.n > 0)
+        idx = indices_i32(ctx, 1, p.nb, p.n, true);
+    Output<Node> starts = starts_of(p, idx);
+    const size_t p0 = static_cast<size_t>(p.P[0]);
+    const int64_t pad_by = (mode == Mode::fill && p.n > 0) ? p.W[p0] : 0;
+    if (pad_by > 0) {
+        auto oob = out_of_bounds(p, idx);
+        // column 0 (axis p0) of dropped windows starts at S[p0], inside the padding
+        Output<Node> c0 = std::make_shared<ov::op::v8::Gather>(starts, const_i64({0}), const_i64({1}));
+        c0 = std::make_shared<ov::op::v1::Select>(reshape(oob, ov::Shape{nb, 1}),
+                                                  const_scalar(ov::element::i32, static_cast<double>(p.S[p0])), c0);
+        if (p.P.size() > 1) {
+            Output<Node> rest = slice(starts, {1}, {static_cast<int64_t>(p.P.size())}, {1}, {1});
+            starts = std::make_shared<ov::op::v0::Concat>(ov::OutputVector{c0, rest}, 1);
+        } else {
+            starts = c0;
+        }
+        std::vector<int64_t> lo(p.S.size(), 0), hi(p.S.size(), 0), in(p.S.size(), 0);
+        hi[0] = pad_by;
+        operand = pad(operand, const_scalar(type, 0), lo, hi, in);
+    }
+    auto eidx = reshape(element_indices(p, starts), ov::Shape{nb * static_cast<size_t>(p.nsP), p.P.size()});
+    Output<Node> y = std::make_shared<ov::op::v15::ScatterNDUpdate>(operand, eidx, upd, red);
+    if (pad_by > 0)
+        y = slice(y, {0}, {static_cast<int64_t>(p.S[p0])}, {1}, {0});
+    std::vector<int64_t> inv(order.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        inv[static_cast<size_t>(order[i])] = static_cast<int64_t>(i);
+    y = transpose(y, inv);
+    return {reshape(y, S)};
+}
+
+}  // namespace
+
+ov::OutputVector translate_scatter(const NodeContext& ctx) {
+    return translate_scatter_impl(ctx, ov::op::v15::ScatterNDUpdate::Reduction::NONE);
+}
+ov::OutputVector translate_scatter_add(const NodeContext& ctx) {
+    return translate_scatter_impl(ctx, ov::op::v15::ScatterNDUpdate::Reduction::SUM);
+}
+ov::OutputVector translate_scatter_sub(const NodeContext& ctx) {
+    return translate_scatter_impl(ctx, ov::op::v15::ScatterNDUpdate::Reduction::SUB);
+}
+ov::OutputVector translate_scatter_mul(const NodeContext& ctx) {
+    return translate_scatter_impl(ctx, ov::op::v15::ScatterNDUpdate::Reduction::PROD);
+}
+ov::OutputVector translate_scatter_min(const NodeContext& ctx) {
+    return translate_scatter_impl(ctx, ov::op::v15::ScatterNDUpdate::Reduction::MIN);
+}
+ov::OutputVector translate_scatter_max(const NodeContext& ctx) {
+    return translate_scatter_impl(ctx, ov::op::v15::ScatterNDUpdate::Reduction::MAX);
+}
+
+}  // namespace op
+}  // namespace ovjax

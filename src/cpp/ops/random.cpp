@@ -1,0 +1,400 @@
+// PRNG primitives (threefry2x32 keys), bit shifts and the int -> float bitcast that
+// jax.random's samplers use, all bit-identical to JAX.
+//
+// Key arrays: a key<fry>[S] value is its key data, a u32 tensor of shape S + (2,)
+// (to_ov_type maps the key dtype to u32; the serializer appends the 2 to the shape).
+//
+// Arithmetic is done on i32 bit patterns: on OpenVINO's CPU plugin i32 Add, the bitwise
+// ops and BitwiseLeftShift are exact and wrap, BitwiseRightShift is arithmetic (also for
+// u32, which the plugin runs as i32), u32 <-> i32 Convert keeps the bits, and u32
+// constants >= 2^31 saturate (so constants are rebuilt as i32 here). Comparisons and
+// Select of i32 data go through f32; they are avoided (selection is a multiplication by
+// 0/1) or only used on small values.
+#include <cmath>
+#include <cstdint>
+
+#include "openvino/op/add.hpp"
+#include "openvino/op/bitwise_and.hpp"
+#include "openvino/op/bitwise_left_shift.hpp"
+#include "openvino/op/bitwise_or.hpp"
+#include "openvino/op/bitwise_right_shift.hpp"
+#include "openvino/op/bitwise_xor.hpp"
+#include "openvino/op/concat.hpp"
+#include "openvino/op/constant.hpp"
+#include "openvino/op/convert.hpp"
+#include "openvino/op/equal.hpp"
+#include "openvino/op/multiply.hpp"
+#include "openvino/op/select.hpp"
+#include "openvino/op/subtract.hpp"
+#include "openvino/pass/constant_folding.hpp"
+#include "ops/ops.hpp"
+#include "ops/utils.hpp"
+
+namespace ovjax {
+namespace op {
+
+using ov::Node;
+using ov::Output;
+namespace et = ov::element;
+namespace v0 = ov::op::v0;
+namespace v1 = ov::op::v1;
+namespace v13 = ov::op::v13;
+namespace v15 = ov::op::v15;
+
+namespace {
+
+Output<Node> i32c(int64_t v) {
+    return v0::Constant::create(et::i32, ov::Shape{}, std::vector<int32_t>{static_cast<int32_t>(v)});
+}
+Output<Node> iadd(const Output<Node>& a, const Output<Node>& b) {
+    return std::make_shared<v1::Add>(a, b);
+}
+Output<Node> isub(const Output<Node>& a, const Output<Node>& b) {
+    return std::make_shared<v1::Subtract>(a, b);
+}
+Output<Node> imul(const Output<Node>& a, const Output<Node>& b) {
+    return std::make_shared<v1::Multiply>(a, b);
+}
+Output<Node> ixor(const Output<Node>& a, const Output<Node>& b) {
+    return std::make_shared<v13::BitwiseXor>(a, b);
+}
+Output<Node> ior(const Output<Node>& a, const Output<Node>& b) {
+    return std::make_shared<v13::BitwiseOr>(a, b);
+}
+Output<Node> iand(const Output<Node>& a, const Output<Node>& b) {
+    return std::make_shared<v13::BitwiseAnd>(a, b);
+}
+Output<Node> ishl(const Output<Node>& a, const Output<Node>& b) {
+    return std::make_shared<v15::BitwiseLeftShift>(a, b);
+}
+Output<Node> isar(const Output<Node>& a, const Output<Node>& b) {  // arithmetic
+    return std::make_shared<v15::BitwiseRightShift>(a, b);
+}
+
+// x (an integer of at most 32 bits) as i32: the bits of 32-bit types, the value of
+// narrower ones (zero- or sign-extended). Constants are converted at conversion time.
+Output<Node> as_i32(const Output<Node>& x) {
+    auto t = x.get_element_type();
+    if (t == et::i32)
+        return x;
+    if (t.is_real() || t.bitwidth() > 32)
+        throw TranslateError("ovjax random: expected an integer of at most 32 bits, got " + t.get_type_name());
+    if (auto k = ov::as_type_ptr<v0::Constant>(x.get_node_shared_ptr())) {
+        auto v = k->cast_vector<int64_t>();
+        std::vector<int32_t> w(v.size());
+        for (size_t i = 0; i < v.size(); ++i)
+            w[i] = static_cast<int32_t>(static_cast<uint32_t>(v[i]));
+        return v0::Constant::create(et::i32, k->get_shape(), w);
+    }
+    return std::make_shared<v0::Convert>(x, et::i32);
+}
+// i32 bits as u32. The Convert is kept from constant folding: a folded u32 constant
+// with values >= 2^31 would saturate in the CPU plugin (e.g. the data of a constant key).
+Output<Node> to_u32(const Output<Node>& v) {
+    auto c = std::make_shared<v0::Convert>(v, et::u32);
+    ov::pass::disable_constant_folding(c);
+    return c;
+}
+// The low bits of i32 `v` as integer type `t` (wrap-around, as JAX's integer results).
+Output<Node> i32_to(const Output<Node>& v, const et::Type& t) {
+    const size_t w = t.bitwidth();
+    if (t == et::i32)
+        return v;
+    if (t == et::u32)
+        return to_u32(v);
+    if (w >= 32 || t == et::boolean)
+        return convert(v, t);
+    const int64_t mask = (int64_t{1} << w) - 1;
+    Output<Node> low = iand(v, i32c(mask));
+    if (t.is_signed()) {
+        const int64_t sign = int64_t{1} << (w - 1);
+        low = isub(ixor(low, i32c(sign)), i32c(sign));  // sign-extend the low w bits
+    }
+    return convert(low, t);  // in range: exact
+}
+// Logical right shift of i32 bit patterns by a constant 0 <= d < 32.
+Output<Node> shr_const(const Output<Node>& x, int d) {
+    if (d == 0)
+        return x;
+    return iand(isar(x, i32c(d)), i32c((int64_t{1} << (32 - d)) - 1));
+}
+Output<Node> rotl(const Output<Node>& x, int d) {
+    return ior(ishl(x, i32c(d)), shr_const(x, 32 - d));
+}
+
+// Threefry-2x32 (20 rounds) of i32 bit patterns, broadcasting; as JAX's _threefry2x32_lowering.
+std::pair<Output<Node>, Output<Node>> threefry(const Output<Node>& k1,
+                                               const Output<Node>& k2,
+                                               const Output<Node>& x1,
+                                               const Output<Node>& x2) {
+    static const int rot[2][4] = {{13, 15, 26, 6}, {17, 29, 16, 24}};
+    Output<Node> ks[3] = {k1, k2, ixor(ixor(k1, k2), i32c(0x1BD11BDA))};
+    Output<Node> x[2] = {iadd(x1, ks[0]), iadd(x2, ks[1])};
+    for (int i = 0; i < 5; ++i) {
+        for (int r : rot[i % 2]) {
+            x[0] = iadd(x[0], x[1]);
+            x[1] = ixor(x[0], rotl(x[1], r));
+        }
+        x[0] = iadd(x[0], ks[(i + 1) % 3]);
+        x[1] = iadd(iadd(x[1], ks[(i + 2) % 3]), i32c(i + 1));
+    }
+    return {x[0], x[1]};
+}
+
+// (hi, lo) words of the u64 iota of `shape` (row-major), as i32 constants. Unless `full`,
+// an all-zero hi word (fewer than 2^32 elements) is a scalar 0 (it broadcasts).
+std::pair<Output<Node>, Output<Node>> iota_2x32(const ov::Shape& shape, bool full = false) {
+    const size_t n = ov::shape_size(shape);
+    if (!full && static_cast<uint64_t>(n) <= (uint64_t{1} << 32)) {
+        std::vector<int32_t> lo(n);
+        for (size_t i = 0; i < n; ++i)
+            lo[i] = static_cast<int32_t>(static_cast<uint32_t>(i));
+        return {i32c(0), v0::Constant::create(et::i32, shape, lo)};
+    }
+    std::vector<int32_t> hi(n), lo(n);
+    for (size_t i = 0; i < n; ++i) {
+        const uint64_t v = i;
+        hi[i] = static_cast<int32_t>(static_cast<uint32_t>(v >> 32));
+        lo[i] = static_cast<int32_t>(static_cast<uint32_t>(v));
+    }
+    return {v0::Constant::create(et::i32, shape, hi), v0::Constant::create(et::i32, shape, lo)};
+}
+
+// The two words of key data x (i32, shape S + (2,)), each of shape S.
+std::pair<Output<Node>, Output<Node>> key_words(const NodeContext& ctx, const Output<Node>& keys) {
+    auto s = keys.get_shape();
+    OVJAX_CHECK(ctx, !s.empty() && s.back() == 2, "expected threefry key data (trailing dimension 2), got shape ", s,
+                "; only the threefry2x32 PRNG implementation is supported");
+    ov::Shape ks(s.begin(), s.end() - 1);
+    const int64_t r = static_cast<int64_t>(s.size()) - 1;
+    auto k = as_i32(keys);
+    auto w0 = reshape(slice(k, {0}, {1}, {1}, {r}), ks);
+    auto w1 = reshape(slice(k, {1}, {2}, {1}, {r}), ks);
+    return {w0, w1};
+}
+// Key data (u32, shape S + (2,)) from two i32 words of shape S.
+Output<Node> make_key(const Output<Node>& w0, const Output<Node>& w1) {
+    auto s = w0.get_shape();
+    ov::Shape s1 = s;
+    s1.push_back(1);
+    auto k = std::make_shared<v0::Concat>(ov::OutputVector{reshape(w0, s1), reshape(w1, s1)},
+                                          static_cast<int64_t>(s.size()));
+    return to_u32(k);
+}
+// x of shape S viewed as S + (1,) * extra (to broadcast against per-key trailing shapes).
+Output<Node> trail(const Output<Node>& x, size_t extra) {
+    auto s = x.get_shape();
+    s.insert(s.end(), extra, 1);
+    return reshape(x, s);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- keys
+
+ov::OutputVector translate_random_seed(const NodeContext& ctx) {
+    // threefry_seed: the key of a 32-bit seed is (seed >> 32, seed & 0xFFFFFFFF) = (0, seed)
+    auto t = ctx.in_type(0);
+    OVJAX_CHECK(ctx, t.is_integral_number() && t.bitwidth() <= 32,
+                "random_seed supports integer seeds of at most 32 bits, got ", t);
+    auto seed = as_i32(ctx.get_input(0));  // narrower seeds: their value, sign-extended (as JAX's bitwise_and)
+    auto zero = imul(seed, i32c(0));
+    return {make_key(zero, seed)};
+}
+
+ov::OutputVector translate_random_wrap(const NodeContext& ctx) {
+    OVJAX_CHECK(ctx, ctx.in_type(0) == et::u32, "random_wrap expects uint32 key data, got ", ctx.in_type(0));
+    return {ctx.get_input(0)};
+}
+
+ov::OutputVector translate_random_unwrap(const NodeContext& ctx) {
+    auto x = ctx.get_input(0);
+    if (ov::as_type_ptr<v0::Constant>(x.get_node_shared_ptr()))
+        return {to_u32(as_i32(x))};
+    return {x};
+}
+
+ov::OutputVector translate_random_bits(const NodeContext& ctx) {
+    const int64_t bw = ctx.int_param("bit_width");
+    OVJAX_CHECK(ctx, bw == 8 || bw == 16 || bw == 32, "random_bits of ", bw,
+                " bits is not supported (64-bit integers run as 32-bit on the CPU plugin)");
+    auto shape = ov::Shape();
+    for (auto d : ctx.ints_param("shape"))
+        shape.push_back(static_cast<size_t>(d));
+    auto kw = key_words(ctx, ctx.get_input(0));
+    // _threefry_random_bits_partitionable: threefry2x32(key, iota_2x32(shape)), words xor-ed
+    auto counts = iota_2x32(shape);
+    auto b = threefry(trail(kw.first, shape.size()), trail(kw.second, shape.size()), counts.first, counts.second);
+    return {i32_to(ixor(b.first, b.second), ctx.out_type(0))};
+}
+
+ov::OutputVector translate_random_split(const NodeContext& ctx) {
+    auto shape = ov::Shape();
+    for (auto d : ctx.ints_param("shape"))
+        shape.push_back(static_cast<size_t>(d));
+    auto kw = key_words(ctx, ctx.get_input(0));
+    // _threefry_split_foldlike: the words of threefry2x32(key, iota_2x32(shape)) are the new keys
+    auto counts = iota_2x32(shape);
+    auto b = threefry(trail(kw.first, shape.size()), trail(kw.second, shape.size()), counts.first, counts.second);
+    return {make_key(b.first, b.second)};
+}
+
+ov::OutputVector translate_random_fold_in(const NodeContext& ctx) {
+    auto kw = key_words(ctx, ctx.get_input(0));
+    // threefry_2x32(key, [0, data]): the counts are x1 = 0, x2 = data
+    auto data = as_i32(ctx.get_input(1));
+    auto zero = imul(data, i32c(0));
+    auto b = threefry(kw.first, kw.second, zero, data);
+    return {make_key(b.first, b.second)};
+}
+
+ov::OutputVector translate_threefry2x32(const NodeContext& ctx) {
+    OVJAX_CHECK(ctx, ctx.get_input_size() == 4, "threefry2x32 takes 4 operands");
+    auto b = threefry(as_i32(ctx.get_input(0)), as_i32(ctx.get_input(1)), as_i32(ctx.get_input(2)),
+                      as_i32(ctx.get_input(3)));
+    // operands broadcast (JAX allows scalars): give both outputs the equation's shape
+    auto fit = [&](const Output<Node>& v, size_t i) {
+        auto s = ctx.out_shape(i);
+        Output<Node> r = v;
+        if (r.get_shape() != s)
+            r = iadd(r, v0::Constant::create(et::i32, s, std::vector<int32_t>(ov::shape_size(s), 0)));
+        return to_u32(r);
+    };
+    return {fit(b.first, 0), fit(b.second, 1)};
+}
+
+ov::OutputVector translate_iota_2x32_shape(const NodeContext& ctx) {
+    auto shape = ov::Shape();
+    for (auto d : ctx.ints_param("shape"))
+        shape.push_back(static_cast<size_t>(d));
+    auto c = iota_2x32(shape, true);
+    return {to_u32(c.first), to_u32(c.second)};
+}
+
+// ---------------------------------------------------------------- shifts
+
+namespace {
+enum class Shift { left, right_logical, right_arithmetic };
+
+// XLA's shifts: the amount is read as unsigned; amounts >= the bit width give 0
+// (left, logical) or the sign fill (arithmetic).
+ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
+    const auto t = ctx.in_type(0);
+    OVJAX_CHECK(ctx, t.is_integral_number() && t.bitwidth() <= 32, ctx.primitive(),
+                " supports integers of at most 32 bits, got ", t);
+    const int64_t w = static_cast<int64_t>(t.bitwidth());
+    const int64_t mask = w == 32 ? -1 : (int64_t{1} << w) - 1;
+    auto x = as_i32(ctx.get_input(0));
+    auto d = as_i32(ctx.get_input(1));
+    if (w < 32)
+        d = iand(d, i32c(mask));  // the amount's unsigned value
+    // a constant amount: everything is known at conversion time
+    if (auto k = ov::as_type_ptr<v0::Constant>(d.get_node_shared_ptr()); k && ov::shape_size(k->get_shape()) == 1) {
+        const uint32_t a = static_cast<uint32_t>(k->cast_vector<int64_t>()[0]);
+        Output<Node> r;
+        if (a >= static_cast<uint32_t>(w)) {
+            if (kind == Shift::right_arithmetic) {
+                Output<Node> xs = x;
+                if (w < 32 && !t.is_signed())  // the sign of the w-bit pattern
+                    xs = isub(ixor(x, i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
+                r = isar(xs, i32c(31));
+            } else {
+                r = imul(x, i32c(0));
+            }
+        } else if (kind == Shift::left) {
+            r = ishl(x, i32c(a));
+        } else if (kind == Shift::right_logical) {
+            r = w < 32 ? isar(iand(x, i32c(mask)), i32c(a)) : shr_const(x, static_cast<int>(a));
+        } else {
+            Output<Node> xs = x;
+            if (w < 32 && !t.is_signed())
+                xs = isub(ixor(x, i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
+            r = isar(xs, i32c(a));
+        }
+        auto out = i32_to(r, ctx.out_type(0));
+        if (out.get_shape() != ctx.out_shape(0))  // a scalar shifted by an array amount
+            out = reshape(out, ctx.out_shape(0));
+        return {out};
+    }
+    // in range: amount < w (w is a power of 2: no bits above log2(w))
+    auto ok = convert(std::make_shared<v1::Equal>(iand(d, i32c(~(w - 1))), i32c(0)), et::i32);
+    auto ds = iand(d, i32c(w - 1));
+    Output<Node> r;
+    if (kind == Shift::left) {
+        r = imul(ishl(x, ds), ok);
+    } else if (kind == Shift::right_logical) {
+        Output<Node> xz = w < 32 ? iand(x, i32c(mask)) : x;
+        // arithmetic shift, then clear the 'ds' top bits: ~((-1 << (31 - ds)) << 1)
+        auto keep = ixor(ishl(ishl(i32c(-1), isub(i32c(31), ds)), i32c(1)), i32c(-1));
+        r = imul(iand(isar(xz, ds), keep), ok);
+    } else {
+        Output<Node> xs = x;
+        if (w < 32 && !t.is_signed())
+            xs = isub(ixor(iand(x, i32c(mask)), i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
+        // out of range: shift by w - 1 (the sign fill)
+        auto amount = iadd(i32c(w - 1), imul(isub(ds, i32c(w - 1)), ok));
+        r = isar(xs, amount);
+    }
+    return {i32_to(r, ctx.out_type(0))};
+}
+}  // namespace
+
+ov::OutputVector translate_shift_left(const NodeContext& ctx) {
+    return shift(ctx, Shift::left);
+}
+ov::OutputVector translate_shift_right_logical(const NodeContext& ctx) {
+    return shift(ctx, Shift::right_logical);
+}
+ov::OutputVector translate_shift_right_arithmetic(const NodeContext& ctx) {
+    return shift(ctx, Shift::right_arithmetic);
+}
+
+// ---------------------------------------------------------------- bitcast
+
+ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
+    // Integers to integers of the same width, and 32-bit integers -> f32 (jax.random's
+    // float samplers). OpenVINO has no bitcast op: the float is assembled from its
+    // fields with exact f32 operations (subnormals included; NaN payloads are not kept).
+    auto from = ctx.in_type(0), to = ctx.out_type(0);
+    if (from == to)
+        return {ctx.get_input(0)};
+    const bool int_to_int = from.is_integral_number() && to.is_integral_number() && from != et::boolean &&
+                            to != et::boolean && from.bitwidth() == to.bitwidth() && from.bitwidth() <= 32;
+    if (int_to_int)  // same bits, other signedness
+        return {i32_to(as_i32(ctx.get_input(0)), to)};
+    OVJAX_CHECK(ctx, (from == et::i32 || from == et::u32) && to == et::f32,
+                "bitcast_convert_type is supported between integers of one width (up to 32 bits) and from "
+                "int32/uint32 to float32, not ",
+                from, " -> ", to);
+    auto x = as_i32(ctx.get_input(0));
+    auto f32 = [](double v) { return const_scalar(et::f32, v); };
+    auto mant = iand(x, i32c(0x7FFFFF));
+    auto expo = iand(isar(x, i32c(23)), i32c(0xFF));  // 0..255: compares exactly in f32
+    auto neg = std::make_shared<v1::Equal>(iand(isar(x, i32c(31)), i32c(1)), i32c(1));
+    auto m = convert(mant, et::f32);  // < 2^23: exact
+    auto is_zero_exp = std::make_shared<v1::Equal>(expo, i32c(0));
+    // normal: (1 + m / 2^23) * 2^(e - 127); subnormal: m * 2^-149 = (m / 2^23) * 2^-126
+    Output<Node> frac = imul(m, f32(1.0 / 8388608.0));
+    frac = std::make_shared<v1::Select>(is_zero_exp, frac, iadd(frac, f32(1.0)));
+    auto e = isub(std::make_shared<v1::Select>(is_zero_exp, i32c(1), expo), i32c(127));  // -126..128
+    // scale by 2^e, one exponent bit at a time; the partial products move monotonically
+    // toward the result, so no intermediate overflows or underflows
+    auto e_neg = std::make_shared<v1::Equal>(isar(e, i32c(31)), i32c(-1));
+    auto ea = isub(ixor(e, isar(e, i32c(31))), isar(e, i32c(31)));  // |e|, 0..128
+    Output<Node> v = frac;
+    for (int b = 0; b < 8; ++b) {
+        auto bit = std::make_shared<v1::Equal>(iand(isar(ea, i32c(b)), i32c(1)), i32c(1));
+        const double up = std::ldexp(1.0, 1 << b), down = std::ldexp(1.0, -(1 << b));
+        auto factor = std::make_shared<v1::Select>(bit, std::make_shared<v1::Select>(e_neg, f32(down), f32(up)), f32(1.0));
+        v = imul(v, factor);
+    }
+    // exponent 255: infinity (mantissa 0) or NaN
+    auto special = std::make_shared<v1::Equal>(expo, i32c(255));
+    auto inf_nan = std::make_shared<v1::Select>(std::make_shared<v1::Equal>(mant, i32c(0)), f32(INFINITY), f32(NAN));
+    v = std::make_shared<v1::Select>(special, inf_nan, v);
+    v = imul(v, std::make_shared<v1::Select>(neg, f32(-1.0), f32(1.0)));
+    return {v};
+}
+
+}  // namespace op
+}  // namespace ovjax

@@ -1,0 +1,252 @@
+"""PRNG primitives (src/cpp/ops/random.cpp) against JAX on OpenVINO CPU, bit for bit.
+
+Typed keys (key<fry>[S]) are u32 tensors of shape S + (2,) in OpenVINO (their key
+data); raw keys are uint32[2] arrays. Random bits, keys, integers and the uniform
+floats built from the bits must be identical to JAX; only results of transcendental
+transforms (normal's erf_inv) get the harness float tolerance.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+import ovjax
+from harness import FLOAT_TOL, primitives_of, run_ov
+
+KEY = jax.random.key(1234)
+RAW = jax.random.PRNGKey(987654321)
+# a constant key whose data has words >= 2^31 (u32 constants that large saturate on the CPU plugin)
+BIG = jax.random.wrap_key_data(np.array([0x9E3779B9, 0xF00DBEEF], np.uint32))
+
+
+def is_key(a) -> bool:
+    return jnp.issubdtype(getattr(a, "dtype", np.float32), jax.dtypes.prng_key)
+
+
+def host(a) -> np.ndarray:
+    """A model input as OpenVINO sees it: typed keys as their key data."""
+    return np.asarray(jax.random.key_data(a)) if is_key(a) else np.asarray(a)
+
+
+def plain(out):
+    """JAX outputs with typed keys replaced by their key data."""
+    return jax.tree_util.tree_map(lambda o: jax.random.key_data(o) if is_key(o) else o, out)
+
+
+def check_cases(cases: dict, *args, inexact=()):
+    """Convert all cases (name -> fn(*args)) as one model; outputs must equal JAX's
+    exactly, except cases named in `inexact` (float tolerance). A case named
+    "prim" or "prim:detail" must contain primitive `prim`."""
+    names = list(cases)
+    for name in names:
+        prim = name.split(":")[0]
+        found = primitives_of(jax.make_jaxpr(cases[name])(*args))
+        assert prim in found, f"{name}: {prim!r} not in its jaxpr (found {sorted(found)})"
+
+    def fn(*a):
+        return tuple(plain(cases[n](*a)) for n in names)
+
+    closed = jax.make_jaxpr(fn)(*args)
+    model = ovjax.convert_model(closed)
+    want, labels = [], []
+    for name, out in zip(names, jax.jit(fn)(*args)):
+        leaves = jax.tree_util.tree_leaves(out)
+        want += [np.asarray(w) for w in leaves]
+        labels += [name] * len(leaves)
+    got = run_ov(model, [host(a) for a in args])
+    assert len(got) == len(want)
+    errors = []
+    for name, g, w in zip(labels, got, want):
+        if g.shape != w.shape or g.dtype != w.dtype:
+            errors.append(f"{name}: {g.dtype}{g.shape} != JAX {w.dtype}{w.shape}")
+        elif name in inexact:
+            rtol, atol = FLOAT_TOL[w.dtype.name]
+            if not np.allclose(g, w, rtol=rtol, atol=atol):
+                errors.append(f"{name}: max error {np.max(np.abs(g - w))}")
+        elif not np.array_equal(g, w, equal_nan=w.dtype.kind == "f"):
+            bad = np.flatnonzero(g.ravel() != w.ravel())
+            errors.append(f"{name}: {bad.size} of {w.size} differ, e.g. {g.ravel()[bad[:3]]} != {w.ravel()[bad[:3]]}")
+    assert not errors, "\n".join(errors)
+    return closed
+
+
+def test_samplers_key_input():
+    """Keys (typed and raw) as model inputs: bits of every width, floats, booleans,
+    integers, keys, in several shapes."""
+    cases = {
+        "random_bits": lambda k, r: jax.random.bits(k, ()),
+        "random_bits:u32_3d": lambda k, r: jax.random.bits(k, (2, 3, 33)),
+        "random_bits:u8": lambda k, r: jax.random.bits(k, (9, 3), jnp.uint8),
+        "random_bits:u16": lambda k, r: jax.random.bits(k, (11,), jnp.uint16),
+        "random_bits:uniform": lambda k, r: jax.random.uniform(k, (6, 4), minval=-2.5, maxval=7.0),
+        "random_bits:normal": lambda k, r: jax.random.normal(k, (3, 50)),
+        "random_bits:bernoulli": lambda k, r: jax.random.bernoulli(k, 0.3, (10, 10)),
+        "random_bits:randint": lambda k, r: jax.random.randint(k, (40,), -7, 1000),
+        "random_split": lambda k, r: jax.random.split(k, (2, 3)),
+        "random_fold_in": lambda k, r: jax.random.fold_in(k, 2711844646),
+        "random_bits:raw_uniform": lambda k, r: jax.random.uniform(r, (1,)),
+        "random_bits:raw_normal": lambda k, r: jax.random.normal(r, (7,)),
+        "random_split:raw": lambda k, r: [jax.random.bits(s, (3,)) for s in jax.random.split(r, 2)],
+        "random_fold_in:raw": lambda k, r: jax.random.fold_in(r, 17),
+    }
+    check_cases(cases, KEY, RAW, inexact={"random_bits:normal", "random_bits:raw_normal"})
+
+
+def test_key_arrays_and_data():
+    """Batched keys (vmap), fold_in with data inputs, key_data/wrap round trips."""
+    keys = jax.random.split(KEY, 4)
+    data = np.array([0, 1, 2**31, 2**32 - 1], np.uint32)
+    check_cases(
+        {
+            "random_bits:vmap": lambda k, d: jax.vmap(lambda kk: jax.random.uniform(kk, (3,)))(k),
+            "random_split:vmap": lambda k, d: jax.vmap(lambda kk: jax.random.split(kk, 3))(k),
+            "random_fold_in:vmap": lambda k, d: jax.vmap(jax.random.fold_in)(k, d),
+            "random_fold_in:data": lambda k, d: jax.random.fold_in(k[1], d[2]),
+            "random_unwrap": lambda k, d: jax.random.key_data(k),
+            "random_wrap": lambda k, d: jax.random.bits(jax.random.wrap_key_data(jax.random.key_data(k[0]) ^ d[1]), (4,)),
+        },
+        keys,
+        data,
+    )
+
+
+def test_seed():
+    seeds = np.array([0, 1, -1, 2**31 - 1, -(2**31), 123456789], np.int32)
+    cases = {f"random_seed:{i}": (lambda s, i=i: jax.random.key(s[i])) for i in range(len(seeds))}
+    cases["random_seed"] = lambda s: jax.random.PRNGKey(s[2])
+    cases["random_seed:uint32"] = lambda s: jax.random.key(s[2].astype(jnp.uint32))
+    cases["random_seed:int8"] = lambda s: jax.random.key(s[2].astype(jnp.int8))
+    cases["random_seed:normal"] = lambda s: jax.random.normal(jax.random.key(s[5]), (8,))
+    check_cases(cases, seeds, inexact={"random_seed:normal"})
+
+
+def test_key_constants():
+    """Keys closed over by the model become weight constants (key data in the buffer)."""
+    big_raw = np.asarray(jax.random.key_data(BIG))
+    closed = check_cases(
+        {
+            "random_bits:typed": lambda x: x + jax.random.uniform(KEY, x.shape),
+            "random_bits:big": lambda x: x + jax.random.uniform(BIG, x.shape),
+            "random_bits:raw_big": lambda x: x + jax.random.uniform(jnp.asarray(big_raw), x.shape),
+            "random_split:const": lambda x: jax.random.split(BIG, 3),
+            "random_unwrap:const": lambda x: jax.random.key_data(BIG),
+            "random_fold_in:const": lambda x: jax.random.fold_in(jax.random.split(BIG, 2)[1], 5),
+        },
+        np.zeros((3, 4), np.float32),
+    )
+    assert any(is_key(c) for c in closed.consts), "no key constant in the traced model"
+
+
+def test_key_var_records():
+    """The serializer writes key variables with the trailing key-data dimension."""
+    from ovjax import format as F
+    from ovjax.serialize import _physical_shape
+
+    closed = jax.make_jaxpr(lambda k: jax.random.split(k, (2, 3)))(KEY)
+    assert F.DTYPES["key"] == 17
+    assert _physical_shape(closed.jaxpr.invars[0].aval) == (2,)
+    assert _physical_shape(closed.jaxpr.outvars[0].aval) == (2, 3, 2)
+    model = ovjax.convert_model(closed)
+    assert list(model.inputs[0].get_shape()) == [2]
+    assert str(model.inputs[0].get_element_type()) == "<Type: 'uint32_t'>"
+    assert list(model.outputs[0].get_shape()) == [2, 3, 2]
+
+
+def test_threefry_primitives():
+    """threefry2x32 and iota_2x32_shape as they appear when called directly."""
+    from jax._src.random import prng
+    from jax._src.random import threefry2x32 as tf
+
+    u = np.random.default_rng(5).integers(0, 2**32, size=(4, 2, 9), dtype=np.uint64).astype(np.uint32)
+    u[:, 0, :3] = [0, 2**31, 2**32 - 1]
+    check_cases(
+        {
+            "threefry2x32": lambda a: tf.threefry2x32_p.bind(a[0], a[1], a[2], a[3]),
+            "threefry2x32:scalar_key": lambda a: tf.threefry2x32_p.bind(a[0, 0, 0], a[1, 0, 0], a[2], a[3]),
+            "iota_2x32_shape": lambda a: prng.iota_2x32_shape((3, 5)),
+        },
+        u,
+    )
+
+
+def test_shifts_and_bitcast():
+    """The shifts and the int -> float bitcast that jax.random's samplers trace to."""
+    r = np.random.default_rng(3)
+    x32 = r.integers(0, 2**32, size=64, dtype=np.uint64).astype(np.uint32)
+    d = np.arange(64, dtype=np.uint32) % 40  # amounts >= 32 included
+    x8 = r.integers(0, 256, size=64).astype(np.uint8)
+    d8 = (np.arange(64) % 12).astype(np.uint8)
+    special = np.array(
+        [0, 0x80000000, 0x3F800000, 0x7F800000, 0xFF800000, 0x7FC00000, 0x7F7FFFFF, 0x00800000, 0x3EAAAAAB, 0xC2F6E979,
+         1, 0x807FFFFF, 0x7F800001],  # subnormals, a NaN payload
+        np.uint32,
+    )
+    cases = {
+        "shift_right_logical": lambda x, d, x8, d8, s: lax.shift_right_logical(x, d),
+        "shift_right_logical:i32": lambda x, d, x8, d8, s: lax.shift_right_logical(x.view(jnp.int32), d.view(jnp.int32)),
+        "shift_right_logical:const": lambda x, d, x8, d8, s: lax.shift_right_logical(x, np.uint32(9)),
+        "shift_right_logical:u8": lambda x, d, x8, d8, s: lax.shift_right_logical(x8, d8),
+        "shift_right_logical:i8": lambda x, d, x8, d8, s: lax.shift_right_logical(x8.view(jnp.int8), d8.view(jnp.int8)),
+        "shift_left": lambda x, d, x8, d8, s: lax.shift_left(x, d),
+        "shift_left:const": lambda x, d, x8, d8, s: lax.shift_left(x, np.uint32(13)),
+        "shift_left:i8": lambda x, d, x8, d8, s: lax.shift_left(x8.view(jnp.int8), d8.view(jnp.int8)),
+        "shift_right_arithmetic": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(x.view(jnp.int32), d.view(jnp.int32)),
+        "shift_right_arithmetic:u32": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(x, d),
+        "shift_right_arithmetic:const": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(x.view(jnp.int32), np.int32(40)),
+        "shift_right_arithmetic:u8": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(x8, d8),
+        "bitcast_convert_type": lambda x, d, x8, d8, s: lax.bitcast_convert_type(s, jnp.float32),
+        "bitcast_convert_type:i32": lambda x, d, x8, d8, s: lax.bitcast_convert_type(x.view(jnp.int32), jnp.float32),
+    }
+    check_cases(cases, x32, d, x8, d8, special)
+
+
+def test_flax_dropout():
+    """flax nn.Dropout in training mode with the dropout key as a model input."""
+    import flax.linen as nn
+
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.Dropout(0.3, deterministic=False)(x), nn.Dropout(0.5, deterministic=False)(x * 2.0)
+
+    net = Net()
+    x = np.random.default_rng(0).standard_normal((4, 33)).astype(np.float32)
+    variables = net.init(jax.random.key(0), x)
+    check_cases(
+        {
+            "random_fold_in:dropout": lambda x, k: net.apply(variables, x, rngs={"dropout": k}),
+            "random_bits:dropout_raw": lambda x, k: net.apply(variables, x, rngs={"dropout": jax.random.key_data(k)}),
+        },
+        x,
+        jax.random.key(7),
+    )
+
+
+def test_rng_bit_generator_is_reported():
+    """XLA's RngBitGenerator is not reproduced: conversion names it with the reason."""
+    key = np.array([1, 2, 3, 4], np.uint32)
+    closed = jax.make_jaxpr(lambda k: lax.rng_bit_generator(k, (4,))[1])(key)
+    assert "rng_bit_generator" in primitives_of(closed)
+    with pytest.raises(Exception, match="rng_bit_generator.*not reproduced"):
+        ovjax.convert_model(closed)
+
+
+def test_key_arrays_through_structural_ops():
+    """Key arrays through shape primitives and select_n (their key data dimension trails)."""
+    check_cases(
+        {
+            "broadcast_in_dim": lambda k: jnp.broadcast_to(k, (2, 3)),
+            "transpose": lambda k: jax.random.split(k, (2, 3)).T,
+            "select_n": lambda k: jnp.where(jnp.array([True, False, True]), jax.random.split(k, 3),
+                                            jax.random.split(k, 3)[::-1]),
+            "rev": lambda k: jax.random.split(k, 3)[::-1],
+            "reshape": lambda k: jax.random.split(k, 6).reshape(2, 3),
+            "concatenate": lambda k: jnp.concatenate([jax.random.split(k, 2), jax.random.split(k, 3)]),
+            "slice": lambda k: jax.random.bits(jax.random.split(k, 4)[2], (3,)),
+        },
+        KEY,
+    )
