@@ -63,59 +63,15 @@
 #include "openvino/op/tanh.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
+#include "ops/builders.hpp"
 
 namespace ovjax {
 namespace op {
 
-using ov::Node;
-using ov::Output;
-namespace et = ov::element;
-namespace v0 = ov::op::v0;
-namespace v1 = ov::op::v1;
-
 namespace {
 
-// ---------------------------------------------------------------- builders
+// ---------------------------------------------------------------- helpers
 
-template <typename T>
-Output<Node> make(const Output<Node>& a) {
-    return std::make_shared<T>(a);
-}
-template <typename T>
-Output<Node> make(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<T>(a, b);
-}
-Output<Node> mul(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::Multiply>(a, b);
-}
-Output<Node> add(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::Add>(a, b);
-}
-Output<Node> sub(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::Subtract>(a, b);
-}
-Output<Node> div(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::Divide>(a, b);
-}
-Output<Node> select(const Output<Node>& cond, const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v1::Select>(cond, a, b);
-}
-Output<Node> land(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::LogicalAnd>(a, b);
-}
-Output<Node> lor(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::LogicalOr>(a, b);
-}
-Output<Node> lnot(const Output<Node>& a) {
-    return make<v1::LogicalNot>(a);
-}
-// A scalar constant of `like`'s element type.
-Output<Node> c(const Output<Node>& like, double v) {
-    return const_scalar(like.get_element_type(), v);
-}
-Output<Node> f32c(double v) {
-    return const_scalar(et::f32, v);
-}
 // `make<T>` as a callable, for the int_wrapped helpers below.
 template <typename T>
 auto op1() {
@@ -164,16 +120,16 @@ Output<Node> exp_(const Output<Node>& x) {
 }
 // sign that keeps signed zeros (Sign(-0) is +0 in OpenVINO).
 Output<Node> float_sign(const Output<Node>& x) {
-    return select(make<v1::Equal>(x, c(x, 0)), x, make<v0::Sign>(x));
+    return select(make<v1::Equal>(x, scalar_like(x, 0)), x, make<v0::Sign>(x));
 }
 // trunc(x): round toward zero.
 Output<Node> float_trunc(const Output<Node>& x) {
     return mul(make<v0::Sign>(x), make<v0::Floor>(make<v0::Abs>(x)));
 }
 Output<Node> horner(const Output<Node>& z, const std::vector<double>& coeffs) {
-    Output<Node> p = c(z, coeffs[0]);
+    Output<Node> p = scalar_like(z, coeffs[0]);
     for (size_t i = 1; i < coeffs.size(); ++i)
-        p = add(mul(p, z), c(z, coeffs[i]));
+        p = add(mul(p, z), scalar_like(z, coeffs[i]));
     return p;
 }
 
@@ -253,7 +209,7 @@ Output<Node> flip_top_bit(const Output<Node>& v, bool flip) {
             e = static_cast<int32_t>(static_cast<uint32_t>(e) ^ 0x80000000u);
         return v0::Constant::create(et::i32, k->get_shape(), w);
     }
-    return make<ov::op::v13::BitwiseXor>(v, bits_c(v, wide ? INT64_MIN : INT32_MIN));
+    return bit_xor(v, bits_c(v, wide ? INT64_MIN : INT32_MIN));
 }
 // A constant holding integers that f32 cannot represent.
 bool inexact_in_f32(const Output<Node>& v) {
@@ -272,16 +228,16 @@ Output<Node> less_bits(Output<Node> a, Output<Node> b, bool is_unsigned) {
     a = flip_top_bit(a, is_unsigned);
     b = flip_top_bit(b, is_unsigned);
     auto d = sub(a, b);
-    auto overflow = make<ov::op::v13::BitwiseAnd>(make<ov::op::v13::BitwiseXor>(a, b),
-                                                  make<ov::op::v13::BitwiseXor>(d, a));
-    return make<v1::Less>(make<ov::op::v13::BitwiseXor>(d, overflow), c(d, 0));
+    auto overflow = bit_and(bit_xor(a, b),
+                                                  bit_xor(d, a));
+    return make<v1::Less>(bit_xor(d, overflow), scalar_like(d, 0));
 }
 Output<Node> int_less(const Output<Node>& a, const Output<Node>& b) {
     return less_bits(as_bits(a), as_bits(b), !a.get_element_type().is_signed());
 }
 Output<Node> int_equal(const Output<Node>& a, const Output<Node>& b) {
-    auto x = make<ov::op::v13::BitwiseXor>(as_bits(a), as_bits(b));
-    return make<v1::Equal>(x, c(x, 0));
+    auto x = bit_xor(as_bits(a), as_bits(b));
+    return make<v1::Equal>(x, scalar_like(x, 0));
 }
 
 enum class Cmp { eq, ne, lt, le, gt, ge };
@@ -360,7 +316,7 @@ Output<Node> bits_as_f32(const Output<Node>& v, bool is_unsigned) {
     if (!is_unsigned)
         return f;
     const double wrap = std::ldexp(1.0, static_cast<int>(v.get_element_type().bitwidth()));
-    return select(make<v1::Less>(v, c(v, 0)), add(f, f32c(wrap)), f);
+    return select(make<v1::Less>(v, scalar_like(v, 0)), add(f, f32c(wrap)), f);
 }
 // The bits (type bt) of the integer truncating float f, which is in bt's signed range
 // or, with is_unsigned, non-negative and in its unsigned range.
@@ -369,7 +325,8 @@ Output<Node> float_as_bits(const Output<Node>& f, const et::Type& bt, bool is_un
         return convert(f, bt);
     // floats >= 2^(n-1) are integers; shifting them by -2^n keeps their low n bits
     const int n = static_cast<int>(bt.bitwidth());
-    auto shifted = select(make<v1::GreaterEqual>(f, c(f, std::ldexp(1.0, n - 1))), sub(f, c(f, std::ldexp(1.0, n))), f);
+    auto shifted = select(make<v1::GreaterEqual>(f, scalar_like(f, std::ldexp(1.0, n - 1))),
+                          sub(f, scalar_like(f, std::ldexp(1.0, n))), f);
     return convert(shifted, bt);
 }
 
@@ -453,7 +410,7 @@ ov::OutputVector translate_rem(const NodeContext& ctx) {
         auto r = sub(x, mul(float_trunc(div(x, y)), y));
         // x / y rounded up to an integer: the remainder must have x's sign
         auto ay = make<v0::Abs>(y);
-        auto zero = c(x, 0);
+        auto zero = scalar_like(x, 0);
         r = add(r, select(land(make<v1::Greater>(x, zero), make<v1::Less>(r, zero)), ay,
                           select(land(make<v1::Less>(x, zero), make<v1::Greater>(r, zero)), make<v0::Negative>(ay),
                                  zero)));
@@ -489,7 +446,7 @@ ov::OutputVector translate_integer_pow(const NodeContext& ctx) {
                 base = mul(base, base);
         }
         if (y < 0)
-            acc = div(c(x, 1), acc);
+            acc = div(scalar_like(x, 1), acc);
         return acc;
     };
     return {int_wrapped(ctx.get_input(0), power)};
@@ -503,12 +460,12 @@ ov::OutputVector translate_sqrt(const NodeContext& ctx) {
 }
 ov::OutputVector translate_rsqrt(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    return {div(c(x, 1), make<v0::Sqrt>(x))};
+    return {div(scalar_like(x, 1), make<v0::Sqrt>(x))};
 }
 ov::OutputVector translate_cbrt(const NodeContext& ctx) {
     require_float(ctx);
     return {in_f32(ctx.get_input(0), [](const Output<Node>& x) {
-        auto r = make<v1::Power>(make<v0::Abs>(x), c(x, 1.0 / 3.0));
+        auto r = make<v1::Power>(make<v0::Abs>(x), scalar_like(x, 1.0 / 3.0));
         return mul(float_sign(x), r);
     })};
 }
@@ -524,7 +481,7 @@ ov::OutputVector translate_sign(const NodeContext& ctx) {
     if (t.is_real())
         return {float_sign(x)};
     if (!t.is_signed())
-        return {convert(make<v1::NotEqual>(x, c(x, 0)), t)};
+        return {convert(make<v1::NotEqual>(x, scalar_like(x, 0)), t)};
     return {int_wrapped(x, op1<v0::Sign>())};
 }
 ov::OutputVector translate_floor(const NodeContext& ctx) {
@@ -548,7 +505,7 @@ ov::OutputVector translate_round(const NodeContext& ctx) {
     auto mode = even ? ov::op::v5::Round::RoundMode::HALF_TO_EVEN : ov::op::v5::Round::RoundMode::HALF_AWAY_FROM_ZERO;
     Output<Node> r = std::make_shared<ov::op::v5::Round>(x, mode);
     // a zero result keeps x's sign (round(-0.4) is -0)
-    return {select(make<v1::Equal>(r, c(x, 0)), mul(x, c(x, 0)), r)};
+    return {select(make<v1::Equal>(r, scalar_like(x, 0)), mul(x, scalar_like(x, 0)), r)};
 }
 
 ov::OutputVector translate_is_finite(const NodeContext& ctx) {
@@ -580,7 +537,7 @@ ov::OutputVector translate_select_n(const NodeContext& ctx) {
     // the predicate is in [0, n): small integers compare exactly
     Output<Node> r = ctx.get_input(1);
     for (size_t i = 1; i < n; ++i) {
-        auto is_i = make<v1::Equal>(pred, c(pred, static_cast<double>(i)));
+        auto is_i = make<v1::Equal>(pred, scalar_like(pred, static_cast<double>(i)));
         r = select_data(is_i, ctx.get_input(static_cast<int>(i + 1)), r);
     }
     return {r};
@@ -594,7 +551,7 @@ ov::OutputVector translate_exp(const NodeContext& ctx) {
 ov::OutputVector translate_exp2(const NodeContext& ctx) {
     // exp(log(2) * x) with log(2) in x's type, as JAX lowers it (in bf16 that is not 2^x)
     auto x = ctx.get_input(0);
-    return {exp_(mul(c(x, std::log(2.0)), x))};
+    return {exp_(mul(scalar_like(x, std::log(2.0)), x))};
 }
 ov::OutputVector translate_log(const NodeContext& ctx) {
     return translate_unary<v0::Log>(ctx);
@@ -605,12 +562,12 @@ ov::OutputVector translate_expm1(const NodeContext& ctx) {
     require_float(ctx);
     return {in_f32(ctx.get_input(0), [](const Output<Node>& x) {
         auto u = exp_(x);
-        auto one = c(x, 1);
+        auto one = scalar_like(x, 1);
         auto um1 = sub(u, one);
         auto refined = div(mul(um1, x), make<v0::Log>(u));
-        auto r = select(make<v1::Equal>(u, c(x, INFINITY)), u, refined);
+        auto r = select(make<v1::Equal>(u, scalar_like(x, INFINITY)), u, refined);
         // Large |x| does not lose precision in exp(x) - 1; refine only small arguments.
-        auto pick = select(make<v1::Less>(make<v0::Abs>(x), c(x, 0.5)), r, um1);
+        auto pick = select(make<v1::Less>(make<v0::Abs>(x), scalar_like(x, 0.5)), r, um1);
         return select(make<v1::Equal>(u, one), x, pick);
     })};
 }
@@ -619,11 +576,11 @@ ov::OutputVector translate_log1p(const NodeContext& ctx) {
     // Accurate for small x: u = 1 + x; u == 1 ? x : log(u) * x / (u - 1)
     require_float(ctx);
     return {in_f32(ctx.get_input(0), [](const Output<Node>& x) {
-        auto one = c(x, 1);
+        auto one = scalar_like(x, 1);
         auto u = add(one, x);
         auto lu = make<v0::Log>(u);
         auto refined = div(mul(lu, x), sub(u, one));
-        auto pick = select(make<v1::Less>(make<v0::Abs>(x), c(x, 0.5)), refined, lu);
+        auto pick = select(make<v1::Less>(make<v0::Abs>(x), scalar_like(x, 0.5)), refined, lu);
         return select(make<v1::Equal>(u, one), x, pick);
     })};
 }
@@ -653,7 +610,7 @@ ov::OutputVector translate_erfc(const NodeContext& ctx) {
     require_float(ctx);
     return {in_f32(ctx.get_input(0), [](const Output<Node>& x) {
         auto ax = make<v0::Abs>(x);
-        auto q = div(c(x, 1), ax);
+        auto q = div(scalar_like(x, 1), ax);
         auto y = mul(q, q);
         auto p_small = horner(y, {2.326819970068386e-2, -1.387039388740657e-1, 3.687424674597105e-1,
                                   -5.824733027278666e-1, 6.210004621745983e-1, -4.944515323274145e-1,
@@ -661,11 +618,11 @@ ov::OutputVector translate_erfc(const NodeContext& ctx) {
         auto p_big = horner(y, {-1.047766399936249e+1, 1.297719955372516e+1, -7.495518717768503e+0,
                                 2.921019019210786e+0, -1.015265279202700e+0, 4.218463358204948e-1,
                                 -2.820767439740514e-1, 5.641895067754075e-1});
-        auto p = select(make<v1::Less>(ax, c(x, 2.0)), p_small, p_big);
+        auto p = select(make<v1::Less>(ax, scalar_like(x, 2.0)), p_small, p_big);
         Output<Node> tail = mul(mul(exp_(make<v0::Negative>(mul(x, x))), q), p);
-        tail = select(make<v1::Less>(x, c(x, 0)), sub(c(x, 2.0), tail), tail);
-        auto near = sub(c(x, 1), make<v0::Erf>(x));
-        return select(make<v1::Less>(ax, c(x, 1.0)), near, tail);
+        tail = select(make<v1::Less>(x, scalar_like(x, 0)), sub(scalar_like(x, 2.0), tail), tail);
+        auto near = sub(scalar_like(x, 1), make<v0::Erf>(x));
+        return select(make<v1::Less>(ax, scalar_like(x, 1.0)), near, tail);
     })};
 }
 
@@ -742,7 +699,7 @@ namespace {
 Output<Node> float_to_int(const Output<Node>& x0, const et::Type& to) {
     auto f = x0.get_element_type() == et::f64 ? et::f64 : et::f32;
     auto x = convert(x0, f);
-    x = select(is_nan(x), c(x, 0), x);
+    x = select(is_nan(x), scalar_like(x, 0), x);
     // the first value above the range (a power of 2), the lowest value, and the largest float
     // below `above` (the clamp bound; Convert truncates it to the type's maximum or, for
     // wide types whose maximum has no float, below it)
@@ -751,8 +708,8 @@ Output<Node> float_to_int(const Output<Node>& x0, const et::Type& to) {
     const double lo = to.is_signed() ? -above : 0.0;
     const double hi_f = f == et::f32 ? static_cast<double>(std::nextafter(static_cast<float>(above), 0.0f))
                                      : std::nextafter(above, 0.0);
-    auto too_big = make<v1::GreaterEqual>(x, c(x, above));
-    auto v = make<v1::Minimum>(make<v1::Maximum>(x, c(x, lo)), c(x, hi_f));
+    auto too_big = make<v1::GreaterEqual>(x, scalar_like(x, above));
+    auto v = make<v1::Minimum>(make<v1::Maximum>(x, scalar_like(x, lo)), scalar_like(x, hi_f));
     if (wide_int(to) && !to.is_signed()) {
         // the CPU plugin converts f32 >= 2^31 to u32 wrongly: go through the signed bits
         auto bits = float_as_bits(v, bits_type(to), true);
@@ -773,7 +730,7 @@ ov::OutputVector translate_convert_element_type(const NodeContext& ctx) {
     if (from == to)
         return {x};
     if (to == et::boolean)
-        return {compare(Cmp::ne, x, c(x, 0))};
+        return {compare(Cmp::ne, x, scalar_like(x, 0))};
     if (from.is_real() && to.is_integral_number())
         return {float_to_int(x, to)};
     return {convert(x, to)};

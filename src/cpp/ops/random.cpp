@@ -29,47 +29,12 @@
 #include "openvino/pass/constant_folding.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
+#include "ops/builders.hpp"
 
 namespace ovjax {
 namespace op {
 
-using ov::Node;
-using ov::Output;
-namespace et = ov::element;
-namespace v0 = ov::op::v0;
-namespace v1 = ov::op::v1;
-namespace v13 = ov::op::v13;
-namespace v15 = ov::op::v15;
-
 namespace {
-
-Output<Node> i32c(int64_t v) {
-    return v0::Constant::create(et::i32, ov::Shape{}, std::vector<int32_t>{static_cast<int32_t>(v)});
-}
-Output<Node> iadd(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v1::Add>(a, b);
-}
-Output<Node> isub(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v1::Subtract>(a, b);
-}
-Output<Node> imul(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v1::Multiply>(a, b);
-}
-Output<Node> ixor(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v13::BitwiseXor>(a, b);
-}
-Output<Node> ior(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v13::BitwiseOr>(a, b);
-}
-Output<Node> iand(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v13::BitwiseAnd>(a, b);
-}
-Output<Node> ishl(const Output<Node>& a, const Output<Node>& b) {
-    return std::make_shared<v15::BitwiseLeftShift>(a, b);
-}
-Output<Node> isar(const Output<Node>& a, const Output<Node>& b) {  // arithmetic
-    return std::make_shared<v15::BitwiseRightShift>(a, b);
-}
 
 // x (an integer of at most 32 bits) as i32: the bits of 32-bit types, the value of
 // narrower ones (zero- or sign-extended). Constants are converted at conversion time.
@@ -105,10 +70,10 @@ Output<Node> i32_to(const Output<Node>& v, const et::Type& t) {
     if (w >= 32 || t == et::boolean)
         return convert(v, t);
     const int64_t mask = (int64_t{1} << w) - 1;
-    Output<Node> low = iand(v, i32c(mask));
+    Output<Node> low = bit_and(v, i32c(mask));
     if (t.is_signed()) {
         const int64_t sign = int64_t{1} << (w - 1);
-        low = isub(ixor(low, i32c(sign)), i32c(sign));  // sign-extend the low w bits
+        low = sub(bit_xor(low, i32c(sign)), i32c(sign));  // sign-extend the low w bits
     }
     return convert(low, t);  // in range: exact
 }
@@ -116,10 +81,10 @@ Output<Node> i32_to(const Output<Node>& v, const et::Type& t) {
 Output<Node> shr_const(const Output<Node>& x, int d) {
     if (d == 0)
         return x;
-    return iand(isar(x, i32c(d)), i32c((int64_t{1} << (32 - d)) - 1));
+    return bit_and(sar(x, i32c(d)), i32c((int64_t{1} << (32 - d)) - 1));
 }
 Output<Node> rotl(const Output<Node>& x, int d) {
-    return ior(ishl(x, i32c(d)), shr_const(x, 32 - d));
+    return bit_or(shl(x, i32c(d)), shr_const(x, 32 - d));
 }
 
 // Threefry-2x32 (20 rounds) of i32 bit patterns, broadcasting; as JAX's _threefry2x32_lowering.
@@ -128,15 +93,15 @@ std::pair<Output<Node>, Output<Node>> threefry(const Output<Node>& k1,
                                                const Output<Node>& x1,
                                                const Output<Node>& x2) {
     static const int rot[2][4] = {{13, 15, 26, 6}, {17, 29, 16, 24}};
-    Output<Node> ks[3] = {k1, k2, ixor(ixor(k1, k2), i32c(0x1BD11BDA))};
-    Output<Node> x[2] = {iadd(x1, ks[0]), iadd(x2, ks[1])};
+    Output<Node> ks[3] = {k1, k2, bit_xor(bit_xor(k1, k2), i32c(0x1BD11BDA))};
+    Output<Node> x[2] = {add(x1, ks[0]), add(x2, ks[1])};
     for (int i = 0; i < 5; ++i) {
         for (int r : rot[i % 2]) {
-            x[0] = iadd(x[0], x[1]);
-            x[1] = ixor(x[0], rotl(x[1], r));
+            x[0] = add(x[0], x[1]);
+            x[1] = bit_xor(x[0], rotl(x[1], r));
         }
-        x[0] = iadd(x[0], ks[(i + 1) % 3]);
-        x[1] = iadd(iadd(x[1], ks[(i + 2) % 3]), i32c(i + 1));
+        x[0] = add(x[0], ks[(i + 1) % 3]);
+        x[1] = add(add(x[1], ks[(i + 2) % 3]), i32c(i + 1));
     }
     return {x[0], x[1]};
 }
@@ -198,7 +163,7 @@ ov::OutputVector translate_random_seed(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, t.is_integral_number() && t.bitwidth() <= 32,
                 "random_seed supports integer seeds of at most 32 bits, got ", t);
     auto seed = as_i32(ctx.get_input(0));  // narrower seeds: their value, sign-extended (as JAX's bitwise_and)
-    auto zero = imul(seed, i32c(0));
+    auto zero = mul(seed, i32c(0));
     return {make_key(zero, seed)};
 }
 
@@ -225,7 +190,7 @@ ov::OutputVector translate_random_bits(const NodeContext& ctx) {
     // _threefry_random_bits_partitionable: threefry2x32(key, iota_2x32(shape)), words xor-ed
     auto counts = iota_2x32(shape);
     auto b = threefry(trail(kw.first, shape.size()), trail(kw.second, shape.size()), counts.first, counts.second);
-    return {i32_to(ixor(b.first, b.second), ctx.out_type(0))};
+    return {i32_to(bit_xor(b.first, b.second), ctx.out_type(0))};
 }
 
 ov::OutputVector translate_random_split(const NodeContext& ctx) {
@@ -243,7 +208,7 @@ ov::OutputVector translate_random_fold_in(const NodeContext& ctx) {
     auto kw = key_words(ctx, ctx.get_input(0));
     // threefry_2x32(key, [0, data]): the counts are x1 = 0, x2 = data
     auto data = as_i32(ctx.get_input(1));
-    auto zero = imul(data, i32c(0));
+    auto zero = mul(data, i32c(0));
     auto b = threefry(kw.first, kw.second, zero, data);
     return {make_key(b.first, b.second)};
 }
@@ -257,7 +222,7 @@ ov::OutputVector translate_threefry2x32(const NodeContext& ctx) {
         auto s = ctx.out_shape(i);
         Output<Node> r = v;
         if (r.get_shape() != s)
-            r = iadd(r, v0::Constant::create(et::i32, s, std::vector<int32_t>(ov::shape_size(s), 0)));
+            r = add(r, v0::Constant::create(et::i32, s, std::vector<int32_t>(ov::shape_size(s), 0)));
         return to_u32(r);
     };
     return {fit(b.first, 0), fit(b.second, 1)};
@@ -287,7 +252,7 @@ ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
     auto x = as_i32(ctx.get_input(0));
     auto d = as_i32(ctx.get_input(1));
     if (w < 32)
-        d = iand(d, i32c(mask));  // the amount's unsigned value
+        d = bit_and(d, i32c(mask));  // the amount's unsigned value
     // a constant amount: everything is known at conversion time
     if (auto k = ov::as_type_ptr<v0::Constant>(d.get_node_shared_ptr()); k && ov::shape_size(k->get_shape()) == 1) {
         const uint32_t a = static_cast<uint32_t>(k->cast_vector<int64_t>()[0]);
@@ -296,20 +261,20 @@ ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
             if (kind == Shift::right_arithmetic) {
                 Output<Node> xs = x;
                 if (w < 32 && !t.is_signed())  // the sign of the w-bit pattern
-                    xs = isub(ixor(x, i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
-                r = isar(xs, i32c(31));
+                    xs = sub(bit_xor(x, i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
+                r = sar(xs, i32c(31));
             } else {
-                r = imul(x, i32c(0));
+                r = mul(x, i32c(0));
             }
         } else if (kind == Shift::left) {
-            r = ishl(x, i32c(a));
+            r = shl(x, i32c(a));
         } else if (kind == Shift::right_logical) {
-            r = w < 32 ? isar(iand(x, i32c(mask)), i32c(a)) : shr_const(x, static_cast<int>(a));
+            r = w < 32 ? sar(bit_and(x, i32c(mask)), i32c(a)) : shr_const(x, static_cast<int>(a));
         } else {
             Output<Node> xs = x;
             if (w < 32 && !t.is_signed())
-                xs = isub(ixor(x, i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
-            r = isar(xs, i32c(a));
+                xs = sub(bit_xor(x, i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
+            r = sar(xs, i32c(a));
         }
         auto out = i32_to(r, ctx.out_type(0));
         if (out.get_shape() != ctx.out_shape(0))  // a scalar shifted by an array amount
@@ -317,23 +282,23 @@ ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
         return {out};
     }
     // in range: amount < w (w is a power of 2: no bits above log2(w))
-    auto ok = convert(std::make_shared<v1::Equal>(iand(d, i32c(~(w - 1))), i32c(0)), et::i32);
-    auto ds = iand(d, i32c(w - 1));
+    auto ok = convert(make<v1::Equal>(bit_and(d, i32c(~(w - 1))), i32c(0)), et::i32);
+    auto ds = bit_and(d, i32c(w - 1));
     Output<Node> r;
     if (kind == Shift::left) {
-        r = imul(ishl(x, ds), ok);
+        r = mul(shl(x, ds), ok);
     } else if (kind == Shift::right_logical) {
-        Output<Node> xz = w < 32 ? iand(x, i32c(mask)) : x;
+        Output<Node> xz = w < 32 ? bit_and(x, i32c(mask)) : x;
         // arithmetic shift, then clear the 'ds' top bits: ~((-1 << (31 - ds)) << 1)
-        auto keep = ixor(ishl(ishl(i32c(-1), isub(i32c(31), ds)), i32c(1)), i32c(-1));
-        r = imul(iand(isar(xz, ds), keep), ok);
+        auto keep = bit_xor(shl(shl(i32c(-1), sub(i32c(31), ds)), i32c(1)), i32c(-1));
+        r = mul(bit_and(sar(xz, ds), keep), ok);
     } else {
         Output<Node> xs = x;
         if (w < 32 && !t.is_signed())
-            xs = isub(ixor(iand(x, i32c(mask)), i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
+            xs = sub(bit_xor(bit_and(x, i32c(mask)), i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
         // out of range: shift by w - 1 (the sign fill)
-        auto amount = iadd(i32c(w - 1), imul(isub(ds, i32c(w - 1)), ok));
-        r = isar(xs, amount);
+        auto amount = add(i32c(w - 1), mul(sub(ds, i32c(w - 1)), ok));
+        r = sar(xs, amount);
     }
     return {i32_to(r, ctx.out_type(0))};
 }
@@ -367,32 +332,31 @@ ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
                 "int32/uint32 to float32, not ",
                 from, " -> ", to);
     auto x = as_i32(ctx.get_input(0));
-    auto f32 = [](double v) { return const_scalar(et::f32, v); };
-    auto mant = iand(x, i32c(0x7FFFFF));
-    auto expo = iand(isar(x, i32c(23)), i32c(0xFF));  // 0..255: compares exactly in f32
-    auto neg = std::make_shared<v1::Equal>(iand(isar(x, i32c(31)), i32c(1)), i32c(1));
+    auto mant = bit_and(x, i32c(0x7FFFFF));
+    auto expo = bit_and(sar(x, i32c(23)), i32c(0xFF));  // 0..255: compares exactly in f32
+    auto neg = make<v1::Equal>(bit_and(sar(x, i32c(31)), i32c(1)), i32c(1));
     auto m = convert(mant, et::f32);  // < 2^23: exact
-    auto is_zero_exp = std::make_shared<v1::Equal>(expo, i32c(0));
+    auto is_zero_exp = make<v1::Equal>(expo, i32c(0));
     // normal: (1 + m / 2^23) * 2^(e - 127); subnormal: m * 2^-149 = (m / 2^23) * 2^-126
-    Output<Node> frac = imul(m, f32(1.0 / 8388608.0));
-    frac = std::make_shared<v1::Select>(is_zero_exp, frac, iadd(frac, f32(1.0)));
-    auto e = isub(std::make_shared<v1::Select>(is_zero_exp, i32c(1), expo), i32c(127));  // -126..128
+    Output<Node> frac = mul(m, f32c(1.0 / 8388608.0));
+    frac = select(is_zero_exp, frac, add(frac, f32c(1.0)));
+    auto e = sub(select(is_zero_exp, i32c(1), expo), i32c(127));  // -126..128
     // scale by 2^e, one exponent bit at a time; the partial products move monotonically
     // toward the result, so no intermediate overflows or underflows
-    auto e_neg = std::make_shared<v1::Equal>(isar(e, i32c(31)), i32c(-1));
-    auto ea = isub(ixor(e, isar(e, i32c(31))), isar(e, i32c(31)));  // |e|, 0..128
+    auto e_neg = make<v1::Equal>(sar(e, i32c(31)), i32c(-1));
+    auto ea = sub(bit_xor(e, sar(e, i32c(31))), sar(e, i32c(31)));  // |e|, 0..128
     Output<Node> v = frac;
     for (int b = 0; b < 8; ++b) {
-        auto bit = std::make_shared<v1::Equal>(iand(isar(ea, i32c(b)), i32c(1)), i32c(1));
+        auto bit = make<v1::Equal>(bit_and(sar(ea, i32c(b)), i32c(1)), i32c(1));
         const double up = std::ldexp(1.0, 1 << b), down = std::ldexp(1.0, -(1 << b));
-        auto factor = std::make_shared<v1::Select>(bit, std::make_shared<v1::Select>(e_neg, f32(down), f32(up)), f32(1.0));
-        v = imul(v, factor);
+        auto factor = select(bit, select(e_neg, f32c(down), f32c(up)), f32c(1.0));
+        v = mul(v, factor);
     }
     // exponent 255: infinity (mantissa 0) or NaN
-    auto special = std::make_shared<v1::Equal>(expo, i32c(255));
-    auto inf_nan = std::make_shared<v1::Select>(std::make_shared<v1::Equal>(mant, i32c(0)), f32(INFINITY), f32(NAN));
-    v = std::make_shared<v1::Select>(special, inf_nan, v);
-    v = imul(v, std::make_shared<v1::Select>(neg, f32(-1.0), f32(1.0)));
+    auto special = make<v1::Equal>(expo, i32c(255));
+    auto inf_nan = select(make<v1::Equal>(mant, i32c(0)), f32c(INFINITY), f32c(NAN));
+    v = select(special, inf_nan, v);
+    v = mul(v, select(neg, f32c(-1.0), f32c(1.0)));
     return {v};
 }
 

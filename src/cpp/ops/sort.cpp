@@ -37,15 +37,10 @@
 #include "openvino/op/topk.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
+#include "ops/builders.hpp"
 
 namespace ovjax {
 namespace op {
-
-using ov::Node;
-using ov::Output;
-namespace et = ov::element;
-namespace v0 = ov::op::v0;
-namespace v1 = ov::op::v1;
 
 namespace {
 
@@ -57,21 +52,20 @@ std::vector<Output<Node>> order_keys(const NodeContext& ctx, const Output<Node>&
     if (t.is_real()) {
         OVJAX_CHECK(ctx, t.bitwidth() <= 32, ctx.primitive(), ": cannot order ", t, " keys exactly");
         auto xf = convert(x, et::f32);
-        auto nan = std::make_shared<ov::op::v10::IsNaN>(xf);
+        auto nan = make<ov::op::v10::IsNaN>(xf);
         // XLA's CPU comparisons treat f32 denormals as zero (and bf16 ones, compared as f32), so
         // lax.sort ties them with the zeros; top_k's total order keeps them apart
-        Output<Node> zero = std::make_shared<v1::Equal>(xf, const_scalar(et::f32, 0));
+        Output<Node> zero = make<v1::Equal>(xf, f32c(0));
         if (fo == FloatOrder::sort && t != et::f16)
-            zero = std::make_shared<v1::Less>(std::make_shared<v0::Abs>(xf), const_scalar(et::f32, std::ldexp(1.0, -126)));
+            zero = make<v1::Less>(make<v0::Abs>(xf), f32c(std::ldexp(1.0, -126)));
         auto cls = convert(nan, et::i32);
-        Output<Node> v = std::make_shared<v1::Select>(std::make_shared<v1::LogicalOr>(nan, zero),
-                                                      const_scalar(et::f32, 0), xf);
+        Output<Node> v = select(lor(nan, zero), f32c(0), xf);
         if (fo == FloatOrder::sort)
             return {cls, v};
         // -0.0 (1 / x == -inf) before +0.0; other values all 1 (ordered by v)
-        auto recip = std::make_shared<v1::Divide>(const_scalar(et::f32, 1), xf);
-        auto neg_zero = std::make_shared<v1::LogicalAnd>(zero, std::make_shared<v1::Less>(recip, const_scalar(et::f32, 0)));
-        auto zs = convert(std::make_shared<v1::LogicalNot>(neg_zero), et::i32);
+        auto recip = div(f32c(1), xf);
+        auto neg_zero = land(zero, make<v1::Less>(recip, f32c(0)));
+        auto zs = convert(lnot(neg_zero), et::i32);
         return {cls, v, zs};
     }
     if (t == et::boolean)
@@ -80,8 +74,7 @@ std::vector<Output<Node>> order_keys(const NodeContext& ctx, const Output<Node>&
                 " keys exactly");
     if (t == et::u32) {
         auto bits = convert(x, et::i32);  // keeps the bits
-        auto top = v0::Constant::create(et::i32, ov::Shape{}, std::vector<int32_t>{INT32_MIN});
-        return {std::make_shared<ov::op::v13::BitwiseXor>(bits, top)};
+        return {bit_xor(bits, i32c(INT32_MIN))};
     }
     if (t.bitwidth() == 32)
         return {x};
@@ -89,12 +82,12 @@ std::vector<Output<Node>> order_keys(const NodeContext& ctx, const Output<Node>&
     // narrow type followed by one back to i32 may be folded away, keeping an unwrapped value)
     const int bits = static_cast<int>(t.bitwidth());
     auto v = convert(x, et::i32);
-    auto mask = v0::Constant::create(et::i32, ov::Shape{}, std::vector<int32_t>{(1 << bits) - 1});
+    auto mask = i32c((1 << bits) - 1);
     if (!t.is_signed())
-        return {std::make_shared<ov::op::v13::BitwiseAnd>(v, mask)};
-    auto half = v0::Constant::create(et::i32, ov::Shape{}, std::vector<int32_t>{1 << (bits - 1)});
-    auto low = std::make_shared<ov::op::v13::BitwiseAnd>(std::make_shared<v1::Add>(v, half), mask);
-    return {std::make_shared<v1::Subtract>(low, half)};
+        return {bit_and(v, mask)};
+    auto half = i32c(1 << (bits - 1));
+    auto low = bit_and(add(v, half), mask);
+    return {sub(low, half)};
 }
 
 Output<Node> gather(const Output<Node>& data, const Output<Node>& idx, int64_t axis) {

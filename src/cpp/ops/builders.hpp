@@ -1,0 +1,109 @@
+// Small graph-building helpers shared by the translators: one node per call, no
+// workarounds (translators that need exact semantics on the CPU plugin build them on top
+// of these). Include after ops/utils.hpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "openvino/op/add.hpp"
+#include "openvino/op/bitwise_and.hpp"
+#include "openvino/op/bitwise_left_shift.hpp"
+#include "openvino/op/bitwise_or.hpp"
+#include "openvino/op/bitwise_right_shift.hpp"
+#include "openvino/op/bitwise_xor.hpp"
+#include "openvino/op/constant.hpp"
+#include "openvino/op/divide.hpp"
+#include "openvino/op/logical_and.hpp"
+#include "openvino/op/logical_not.hpp"
+#include "openvino/op/logical_or.hpp"
+#include "openvino/op/multiply.hpp"
+#include "openvino/op/select.hpp"
+#include "openvino/op/subtract.hpp"
+#include "ops/utils.hpp"
+
+namespace ovjax {
+namespace op {
+
+// Short names used throughout the translators.
+using ov::Node;
+using ov::Output;
+namespace et = ov::element;
+namespace v0 = ov::op::v0;
+namespace v1 = ov::op::v1;
+
+// A node of op type T built from `args` (its first output).
+template <typename T, typename... A>
+Output<Node> make(const A&... args) {
+    return std::make_shared<T>(args...);
+}
+
+// ---- arithmetic (numpy broadcasting)
+
+inline Output<Node> add(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::Add>(a, b);
+}
+inline Output<Node> sub(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::Subtract>(a, b);
+}
+inline Output<Node> mul(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::Multiply>(a, b);
+}
+inline Output<Node> div(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::Divide>(a, b);
+}
+
+// cond ? a : b (a plain Select).
+inline Output<Node> select(const Output<Node>& cond, const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::Select>(cond, a, b);
+}
+
+// ---- logical (boolean operands)
+
+inline Output<Node> land(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::LogicalAnd>(a, b);
+}
+inline Output<Node> lor(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::LogicalOr>(a, b);
+}
+inline Output<Node> lnot(const Output<Node>& a) {
+    return make<v1::LogicalNot>(a);
+}
+
+// ---- bitwise (integer operands)
+
+inline Output<Node> bit_and(const Output<Node>& a, const Output<Node>& b) {
+    return make<ov::op::v13::BitwiseAnd>(a, b);
+}
+inline Output<Node> bit_or(const Output<Node>& a, const Output<Node>& b) {
+    return make<ov::op::v13::BitwiseOr>(a, b);
+}
+inline Output<Node> bit_xor(const Output<Node>& a, const Output<Node>& b) {
+    return make<ov::op::v13::BitwiseXor>(a, b);
+}
+inline Output<Node> shl(const Output<Node>& a, const Output<Node>& b) {
+    return make<ov::op::v15::BitwiseLeftShift>(a, b);
+}
+// Right shift; arithmetic for signed types (and for u32, which the CPU plugin runs as i32).
+inline Output<Node> sar(const Output<Node>& a, const Output<Node>& b) {
+    return make<ov::op::v15::BitwiseRightShift>(a, b);
+}
+
+// ---- scalar constants
+
+// An i32 scalar holding the low 32 bits of `v`.
+inline Output<Node> i32c(int64_t v) {
+    return v0::Constant::create(et::i32, ov::Shape{}, std::vector<int32_t>{static_cast<int32_t>(v)});
+}
+// An f32 scalar.
+inline Output<Node> f32c(double v) {
+    return const_scalar(et::f32, v);
+}
+// A scalar of `like`'s element type.
+inline Output<Node> scalar_like(const Output<Node>& like, double v) {
+    return const_scalar(like.get_element_type(), v);
+}
+
+}  // namespace op
+}  // namespace ovjax
