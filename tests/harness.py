@@ -114,16 +114,59 @@ def assert_close(got: np.ndarray, want, where: str = "", tol=None) -> None:
         np.testing.assert_array_equal(got_c, want, err_msg=where)
 
 
-def check(fn, *args, prims=(), tol=None, static=None):
-    """Convert `fn` traced on `args` and compare OpenVINO CPU results with JAX's."""
+def check(fn, *args, prims=(), tol=None, jit_reference=False):
+    """Convert `fn` traced on `args` and compare OpenVINO CPU results with JAX's.
+
+    jit_reference computes JAX's result under jax.jit (one XLA compilation instead of
+    one per equation, much faster for many-output functions); the converted jaxpr is
+    the plain one either way.
+    """
     closed = jax.make_jaxpr(fn)(*args)
     found = primitives_of(closed)
     missing = set(prims) - found
     assert not missing, f"primitives {missing} not in the traced jaxpr (found {sorted(found)})"
     model = ovjax.convert_model(closed)
-    want = jax.tree_util.tree_leaves(fn(*jax.tree_util.tree_map(jnp.asarray, args)))
+    ref = jax.jit(fn) if jit_reference else fn
+    want = jax.tree_util.tree_leaves(ref(*jax.tree_util.tree_map(jnp.asarray, args)))
     got = run_ov(model, args)
     assert len(got) == len(want), f"{len(got)} outputs, JAX has {len(want)}"
     for i, (g, w) in enumerate(zip(got, want)):
         assert_close(g, w, where=f"output {i}", tol=tol)
     return model
+
+
+def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: bool = False):
+    """Convert all `cases` (name -> fn(*args)) as one model and compare every output.
+
+    A case named "prim" or "prim:detail" must contain primitive `prim` in its jaxpr.
+    `compare(got, want, where)` defaults to assert_close with `tol`. JAX's reference is
+    one jitted program for all cases. Every failing case is reported, not just the first.
+    """
+    names = list(cases)
+    for name in names:
+        prim = name.split(":")[0]
+        found = primitives_of(jax.make_jaxpr(cases[name])(*args))
+        assert prim in found, f"{name}: primitive {prim!r} not in its jaxpr (found {sorted(found)})"
+
+    def fn(*a):
+        return tuple(cases[n](*a) for n in names)
+
+    model = ovjax.convert_model(jax.make_jaxpr(fn)(*args))
+    want, labels = [], []
+    for name, out in zip(names, jax.jit(fn)(*args)):
+        leaves = jax.tree_util.tree_leaves(out)
+        want += [np.asarray(w) for w in leaves]
+        labels += [name] if len(leaves) == 1 else [f"{name}[{i}]" for i in range(len(leaves))]
+    got = run_ov(model, args)
+    assert len(got) == len(want)
+    if compare is None:
+        def compare(g, w, where):
+            assert_close(g, w, where=where, tol=tol)
+    errors = []
+    for name, g, w in zip(labels, got, want):
+        try:
+            compare(g, w, name)
+        except AssertionError as e:
+            inputs = f" (inputs {[np.asarray(a).tolist() for a in args]})" if describe_inputs else ""
+            errors.append(f"{name}{inputs}:\n{e}")
+    assert not errors, "\n\n".join(errors)

@@ -10,24 +10,15 @@ import numpy as np
 import pytest
 from jax import lax
 
-import ovjax
-from harness import assert_close, check, primitives_of, rand, run_ov
+from harness import check, rand
 
 CONV = {"conv_general_dilated"}
 
 
 def check_many(fn, *args, prims=()):
-    """check() for a function with many outputs: JAX's reference is computed under
-    jax.jit (one XLA compilation instead of one per equation; XLA's CPU compiler is
-    slow on f16/bf16 convolutions); the converted jaxpr is the plain one."""
-    closed = jax.make_jaxpr(fn)(*args)
-    assert set(prims) <= primitives_of(closed)
-    got = run_ov(ovjax.convert_model(closed), args)
-    want = jax.tree_util.tree_leaves(jax.jit(fn)(*args))
-    assert len(got) == len(want)
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert_close(g, w, where=f"output {i}")
-    return want
+    """check() for a function with many outputs, with JAX's reference under jax.jit
+    (XLA's CPU compiler is slow on f16/bf16 when it compiles equation by equation)."""
+    return check(fn, *args, prims=prims, jit_reference=True)
 
 
 def conv(**kw):
@@ -227,7 +218,8 @@ def test_int8_long_reduction_exact(groups):
     w[0, 0, 0, 0] = 126
     w[1, 1, 1, 1] = -127
     fn = conv(window_strides=(1, 1), padding="VALID", feature_group_count=groups, preferred_element_type=jnp.int32)
-    want = np.asarray(check_many(fn, x, w, prims=CONV)[0])
+    check_many(fn, x, w, prims=CONV)
+    want = np.asarray(jax.jit(fn)(x, w))
     assert np.abs(want).max() > 2**25 and (want % 4 != 0).any()  # not representable in f32
     if groups == 1:  # with the kernel a constant of the model (closed over)
         wc = jnp.asarray(w)

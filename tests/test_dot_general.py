@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-import ovjax
-from harness import assert_close, check, primitives_of, rand, run_ov
+from harness import check, rand
 
 
 def dg(dims, preferred=None):
@@ -16,16 +15,9 @@ def dg(dims, preferred=None):
 
 
 def check_many(fn, *args, prims=()):
-    """check() for a function with many outputs: JAX's reference is computed under
-    jax.jit (one XLA compilation instead of one per equation); the converted jaxpr is
-    the plain one, without a jit call around it."""
-    closed = jax.make_jaxpr(fn)(*args)
-    assert set(prims) <= primitives_of(closed)
-    got = run_ov(ovjax.convert_model(closed), args)
-    want = jax.tree_util.tree_leaves(jax.jit(fn)(*args))
-    assert len(got) == len(want)
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert_close(g, w, where=f"output {i}")
+    """check() for a function with many outputs, with JAX's reference under jax.jit
+    (one XLA compilation instead of one per equation)."""
+    return check(fn, *args, prims=prims, jit_reference=True)
 
 
 def op_types(model):

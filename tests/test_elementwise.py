@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from jax import lax
 
-import ovjax
-from harness import FLOATS, assert_close, primitives_of, rand, run_ov
+import harness
+from harness import FLOATS, assert_close, rand
 
 INTS = ["int8", "int16", "int32", "uint8", "uint32"]
 SIGNED = ["int8", "int16", "int32"]
@@ -45,41 +45,17 @@ def full_range(shape, dtype, seed=0) -> np.ndarray:
 
 
 def check_cases(cases: dict, *args, signed_zeros: bool = False, tol=None):
-    """Convert all `cases` (name -> fn(*args)) as one model and compare every output.
+    """harness.check_cases; with signed_zeros, float zeros must also carry JAX's sign."""
 
-    A case named "prim" or "prim:detail" must contain primitive `prim`. With
-    signed_zeros, float zeros must also carry JAX's sign.
-    """
-    names = list(cases)
-    for name in names:
-        prim = name.split(":")[0]
-        found = primitives_of(jax.make_jaxpr(cases[name])(*args))
-        assert prim in found, f"{name}: primitive {prim!r} not in its jaxpr (found {sorted(found)})"
+    def compare(g, w, where):
+        assert_close(g, w, where=where, tol=tol)
+        if signed_zeros and (np.issubdtype(w.dtype, np.floating) or w.dtype == ml_dtypes.bfloat16):
+            wz = np.asarray(w, np.float32) == 0
+            gs = np.signbit(np.asarray(g, np.float32))[wz]
+            ws = np.signbit(np.asarray(w, np.float32))[wz]
+            assert np.array_equal(gs, ws), f"{where}: signs of zeros {gs} != JAX {ws}"
 
-    def fn(*a):
-        return tuple(cases[n](*a) for n in names)
-
-    model = ovjax.convert_model(jax.make_jaxpr(fn)(*args))
-    want, labels = [], []
-    # one XLA program for all cases (op-by-op dispatch would compile each primitive alone)
-    for name, out in zip(names, jax.jit(fn)(*args)):
-        leaves = jax.tree_util.tree_leaves(out)
-        want += [np.asarray(w) for w in leaves]
-        labels += [name] if len(leaves) == 1 else [f"{name}[{i}]" for i in range(len(leaves))]
-    got = run_ov(model, args)
-    assert len(got) == len(want)
-    errors = []
-    for name, g, w in zip(labels, got, want):
-        try:
-            assert_close(g, w, where=name, tol=tol)
-            if signed_zeros and (np.issubdtype(w.dtype, np.floating) or w.dtype == ml_dtypes.bfloat16):
-                wz = np.asarray(w, np.float32) == 0
-                gs = np.signbit(np.asarray(g, np.float32))[wz]
-                ws = np.signbit(np.asarray(w, np.float32))[wz]
-                assert np.array_equal(gs, ws), f"{name}: signs of zeros {gs} != JAX {ws}"
-        except AssertionError as e:
-            errors.append(f"{name} (inputs {[np.asarray(a).tolist() for a in args]}):\n{e}")
-    assert not errors, "\n\n".join(errors)
+    harness.check_cases(cases, *args, compare=compare, describe_inputs=True)
 
 
 # ---------------------------------------------------------------- arithmetic

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from jax import lax
 
+import harness
 import ovjax
 from harness import primitives_of, rand, run_ov
 
@@ -59,30 +60,7 @@ def same(got, want, where):
 
 
 def check_cases(cases, *args):
-    names = list(cases)
-    for name in names:
-        prim = name.split(":")[0]
-        found = primitives_of(jax.make_jaxpr(cases[name])(*args))
-        assert prim in found, f"{name}: {prim!r} not in its jaxpr ({sorted(found)})"
-
-    def fn(*a):
-        return tuple(cases[n](*a) for n in names)
-
-    model = ovjax.convert_model(jax.make_jaxpr(fn)(*args))
-    want, labels = [], []
-    for name, out in zip(names, jax.jit(fn)(*args)):
-        leaves = jax.tree_util.tree_leaves(out)
-        want += [np.asarray(w) for w in leaves]
-        labels += [name] if len(leaves) == 1 else [f"{name}[{i}]" for i in range(len(leaves))]
-    got = run_ov(model, args)
-    assert len(got) == len(want)
-    errors = []
-    for name, g, w in zip(labels, got, want):
-        try:
-            same(g, w, name)
-        except AssertionError as e:
-            errors.append(str(e))
-    assert not errors, "\n\n".join(errors)
+    harness.check_cases(cases, *args, compare=same)
 
 
 def arange_like(x, axis):

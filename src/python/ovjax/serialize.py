@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import format as F
-from ._jax_compat import ClosedJaxpr, Jaxpr, Literal, Var, DropVar
+from ._jax_compat import ClosedJaxpr, DropVar, Jaxpr, Literal
 
 _pack_d = struct.Struct("<d").pack
 _unpack_q = struct.Struct("<q").unpack
