@@ -17,7 +17,7 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import assert_close, compile_cpu, from_tensor, primitives_of, rand, to_tensor
+from harness import assert_close, compile_cpu, from_tensor, primitives_of, rand, run_ov, to_tensor
 
 DTYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8", "bool"]
 
@@ -141,6 +141,33 @@ def test_expand_dims(dtype):
     ]
     check_cases(cases, {"broadcast_in_dim"})
     assert "expand_dims" not in primitives_of(jax.make_jaxpr(lambda x: jnp.expand_dims(x, (0, 2)))(x))
+
+
+def expand_dims_primitive():
+    """A stand-in for the `expand_dims` primitive of older JAX releases (the table
+    matches primitives by name): inserts size-1 axes at `dimensions`."""
+    from jax.extend.core import Primitive
+
+    p = Primitive("expand_dims")
+    p.def_impl(lambda x, *, dimensions: np.expand_dims(np.asarray(x), dimensions))
+    p.def_abstract_eval(
+        lambda aval, *, dimensions: jax.core.ShapedArray(np.expand_dims(np.empty(aval.shape), dimensions).shape, aval.dtype)
+    )
+    return p
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8", "bool"])
+def test_expand_dims_primitive_of_older_jax(dtype):
+    prim = expand_dims_primitive()
+    x = rand((3, 4), dtype)
+    for dims in [(0,), (0, 2), (1, 3), (2,)]:
+        fn = lambda a, dims=dims: prim.bind(a, dimensions=dims)  # noqa: E731
+        closed = jax.make_jaxpr(fn)(x)
+        assert "expand_dims" in primitives_of(closed)
+        (got,) = run_ov(ovjax.convert_model(closed), (x,))
+        want = np.expand_dims(x, dims)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
