@@ -135,12 +135,14 @@ def check(fn, *args, prims=(), tol=None, jit_reference=False):
     return model
 
 
-def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: bool = False):
+def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: bool = False, ov_args=None):
     """Convert all `cases` (name -> fn(*args)) as one model and compare every output.
 
     A case named "prim" or "prim:detail" must contain primitive `prim` in its jaxpr.
     `compare(got, want, where)` defaults to assert_close with `tol`. JAX's reference is
     one jitted program for all cases. Every failing case is reported, not just the first.
+    `ov_args` are the inputs as OpenVINO sees them, when they differ from JAX's `args`.
+    Returns the converted ClosedJaxpr.
     """
     names = list(cases)
     for name in names:
@@ -151,13 +153,14 @@ def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: boo
     def fn(*a):
         return tuple(cases[n](*a) for n in names)
 
-    model = ovjax.convert_model(jax.make_jaxpr(fn)(*args))
+    closed = jax.make_jaxpr(fn)(*args)
+    model = ovjax.convert_model(closed)
     want, labels = [], []
     for name, out in zip(names, jax.jit(fn)(*args)):
         leaves = jax.tree_util.tree_leaves(out)
         want += [np.asarray(w) for w in leaves]
         labels += [name] if len(leaves) == 1 else [f"{name}[{i}]" for i in range(len(leaves))]
-    got = run_ov(model, args)
+    got = run_ov(model, args if ov_args is None else ov_args)
     assert len(got) == len(want)
     if compare is None:
         def compare(g, w, where):
@@ -170,3 +173,4 @@ def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: boo
             inputs = f" (inputs {[np.asarray(a).tolist() for a in args]})" if describe_inputs else ""
             errors.append(f"{name}{inputs}:\n{e}")
     assert not errors, "\n\n".join(errors)
+    return closed

@@ -15,7 +15,8 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import FLOAT_TOL, primitives_of, run_ov
+import harness
+from harness import FLOAT_TOL, primitives_of
 
 KEY = jax.random.key(1234)
 RAW = jax.random.PRNGKey(987654321)
@@ -38,40 +39,21 @@ def plain(out):
 
 
 def check_cases(cases: dict, *args, inexact=()):
-    """Convert all cases (name -> fn(*args)) as one model; outputs must equal JAX's
-    exactly, except cases named in `inexact` (float tolerance). A case named
-    "prim" or "prim:detail" must contain primitive `prim`."""
-    names = list(cases)
-    for name in names:
-        prim = name.split(":")[0]
-        found = primitives_of(jax.make_jaxpr(cases[name])(*args))
-        assert prim in found, f"{name}: {prim!r} not in its jaxpr (found {sorted(found)})"
+    """harness.check_cases with typed keys as key data; outputs must equal JAX's
+    exactly, except cases named in `inexact` (float tolerance)."""
 
-    def fn(*a):
-        return tuple(plain(cases[n](*a)) for n in names)
-
-    closed = jax.make_jaxpr(fn)(*args)
-    model = ovjax.convert_model(closed)
-    want, labels = [], []
-    for name, out in zip(names, jax.jit(fn)(*args)):
-        leaves = jax.tree_util.tree_leaves(out)
-        want += [np.asarray(w) for w in leaves]
-        labels += [name] * len(leaves)
-    got = run_ov(model, [host(a) for a in args])
-    assert len(got) == len(want)
-    errors = []
-    for name, g, w in zip(labels, got, want):
-        if g.shape != w.shape or g.dtype != w.dtype:
-            errors.append(f"{name}: {g.dtype}{g.shape} != JAX {w.dtype}{w.shape}")
-        elif name in inexact:
+    def compare(g, w, where):
+        name = where.split("[")[0]
+        assert g.shape == w.shape and g.dtype == w.dtype, f"{g.dtype}{g.shape} != JAX {w.dtype}{w.shape}"
+        if name in inexact:
             rtol, atol = FLOAT_TOL[w.dtype.name]
-            if not np.allclose(g, w, rtol=rtol, atol=atol):
-                errors.append(f"{name}: max error {np.max(np.abs(g - w))}")
+            assert np.allclose(g, w, rtol=rtol, atol=atol), f"max error {np.max(np.abs(g - w))}"
         elif not np.array_equal(g, w, equal_nan=w.dtype.kind == "f"):
             bad = np.flatnonzero(g.ravel() != w.ravel())
-            errors.append(f"{name}: {bad.size} of {w.size} differ, e.g. {g.ravel()[bad[:3]]} != {w.ravel()[bad[:3]]}")
-    assert not errors, "\n".join(errors)
-    return closed
+            raise AssertionError(f"{bad.size} of {w.size} differ, e.g. {g.ravel()[bad[:3]]} != {w.ravel()[bad[:3]]}")
+
+    plain_cases = {n: (lambda f: lambda *a: plain(f(*a)))(f) for n, f in cases.items()}
+    return harness.check_cases(plain_cases, *args, compare=compare, ov_args=[host(a) for a in args])
 
 
 def test_samplers_key_input():

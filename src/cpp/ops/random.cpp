@@ -153,6 +153,17 @@ Output<Node> trail(const Output<Node>& x, size_t extra) {
     return reshape(x, s);
 }
 
+// threefry2x32(key, iota_2x32(shape)) for the equation's key input and `shape` param:
+// what random_bits and random_split both compute from a key.
+std::pair<Output<Node>, Output<Node>> threefry_over_iota(const NodeContext& ctx) {
+    ov::Shape shape;
+    for (auto d : ctx.ints_param("shape"))
+        shape.push_back(static_cast<size_t>(d));
+    auto kw = key_words(ctx, ctx.get_input(0));
+    auto counts = iota_2x32(shape);
+    return threefry(trail(kw.first, shape.size()), trail(kw.second, shape.size()), counts.first, counts.second);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- keys
@@ -183,24 +194,14 @@ ov::OutputVector translate_random_bits(const NodeContext& ctx) {
     const int64_t bw = ctx.int_param("bit_width");
     OVJAX_CHECK(ctx, bw == 8 || bw == 16 || bw == 32, "random_bits of ", bw,
                 " bits is not supported (64-bit integers run as 32-bit on the CPU plugin)");
-    auto shape = ov::Shape();
-    for (auto d : ctx.ints_param("shape"))
-        shape.push_back(static_cast<size_t>(d));
-    auto kw = key_words(ctx, ctx.get_input(0));
-    // _threefry_random_bits_partitionable: threefry2x32(key, iota_2x32(shape)), words xor-ed
-    auto counts = iota_2x32(shape);
-    auto b = threefry(trail(kw.first, shape.size()), trail(kw.second, shape.size()), counts.first, counts.second);
+    // _threefry_random_bits_partitionable: the two words are xor-ed
+    auto b = threefry_over_iota(ctx);
     return {i32_to(bit_xor(b.first, b.second), ctx.out_type(0))};
 }
 
 ov::OutputVector translate_random_split(const NodeContext& ctx) {
-    auto shape = ov::Shape();
-    for (auto d : ctx.ints_param("shape"))
-        shape.push_back(static_cast<size_t>(d));
-    auto kw = key_words(ctx, ctx.get_input(0));
-    // _threefry_split_foldlike: the words of threefry2x32(key, iota_2x32(shape)) are the new keys
-    auto counts = iota_2x32(shape);
-    auto b = threefry(trail(kw.first, shape.size()), trail(kw.second, shape.size()), counts.first, counts.second);
+    // _threefry_split_foldlike: the two words are the new keys
+    auto b = threefry_over_iota(ctx);
     return {make_key(b.first, b.second)};
 }
 
