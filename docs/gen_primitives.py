@@ -15,13 +15,19 @@ TABLE = ROOT / "src/cpp/ops/primitives.def"
 DOC = ROOT / "docs/primitives.md"
 TESTS = ROOT / "tests"
 
-OP = re.compile(r"^OVJAX_OP\(([\w-]+),\s*(\w+)\)")
+OP = re.compile(r"^OVJAX_OP(?:_COMPLEX)?\(([\w-]+),\s*(\w+)\)")
+# OVJAX_OP_COMPLEX rows: the translator also handles complex operands and results.
+COMPLEX = re.compile(r"^OVJAX_OP_COMPLEX\(([\w-]+),")
 UNSUP = re.compile(r'^OVJAX_UNSUPPORTED\(([\w-]+),\s*"((?:[^"\\]|\\.)*)"\)')
+EXPANDED = re.compile(r'^OVJAX_EXPANDED\(([\w-]+),\s*"((?:[^"\\]|\\.)*)"\)')
+# The translator column of an OVJAX_EXPANDED row: the Python serializer replaces the
+# primitive by JAX's own implementation (src/python/ovjax/_expand.py).
+EXPANDED_FN = "<expanded>"
 SECTION = re.compile(r"^// ---- (.*)$")
 
 
 def parse_table():
-    """[(section, primitive, translator or None, reason or None)]"""
+    """[(section, primitive, translator or EXPANDED_FN or None, reason / how or None)]"""
     rows = []
     section = ""
     for line in TABLE.read_text().splitlines():
@@ -32,7 +38,14 @@ def parse_table():
             rows.append((section, m.group(1), m.group(2), None))
         elif m := UNSUP.match(line):
             rows.append((section, m.group(1), None, m.group(2)))
+        elif m := EXPANDED.match(line):
+            rows.append((section, m.group(1), EXPANDED_FN, m.group(2)))
     return rows
+
+
+def complex_aware() -> set[str]:
+    """Primitives whose translator handles complex values (OVJAX_OP_COMPLEX rows)."""
+    return {m.group(1) for line in TABLE.read_text().splitlines() if (m := COMPLEX.match(line.strip()))}
 
 
 def tests_mentioning(prim: str) -> list[str]:
@@ -42,6 +55,7 @@ def tests_mentioning(prim: str) -> list[str]:
 
 def render() -> str:
     rows = parse_table()
+    cplx = complex_aware()
     n_ok = sum(1 for r in rows if r[2])
     out = [
         "# Supported JAX primitives",
@@ -52,14 +66,65 @@ def render() -> str:
         f"{n_ok} primitives are translated; {len(rows) - n_ok} are known and reported as unsupported. "
         "Any other primitive is reported as unsupported too, together with every other one in the model.",
         "",
+        f"{len(cplx)} translators also handle complex values (\"complex too\"; complex64 is a float32 tensor "
+        "with a trailing (real, imag) axis of 2, see docs/format.md); any other primitive with a complex "
+        "operand or result is reported as an error.",
+        "",
         "| primitive | family | status | tests |",
         "|---|---|---|---|",
     ]
     for section, prim, fn, reason in rows:
-        status = "translated" if fn else f"unsupported: {reason}"
+        if fn == EXPANDED_FN:
+            status = f"translated (expanded by the serializer: {reason})"
+        else:
+            status = ("translated, complex too" if prim in cplx else "translated") if fn else f"unsupported: {reason}"
         tests = ", ".join(f"`{t}`" for t in tests_mentioning(prim)) or "—"
         out.append(f"| `{prim}` | {section} | {status} | {tests} |")
+    out += render_harness_results()
     return "\n".join(out) + "\n"
+
+
+HARNESS_RESULTS = ROOT / "docs/harness_results.json"
+DTYPE_ORDER = ["float32", "float16", "bfloat16", "float64", "int8", "int16", "int32", "uint8", "uint16",
+               "uint32", "bool", "complex64", "complex128"]
+
+
+def render_harness_results() -> list[str]:
+    """Pass counts per harness group and dtype from the last full catalogue run."""
+    import json
+
+    if not HARNESS_RESULTS.exists():
+        return []
+    results = json.loads(HARNESS_RESULTS.read_text())
+    cells: dict = {}
+    for r in results.values():
+        c = cells.setdefault(r["group"], {}).setdefault(r["dtype"], [0, 0])
+        c[0] += r["status"] == "pass"
+        c[1] += 1
+    dtypes = [d for d in DTYPE_ORDER if any(d in g for g in cells.values())]
+    dtypes += sorted({d for g in cells.values() for d in g} - set(dtypes))
+    total = len(results)
+    passed = sum(r["status"] == "pass" for r in results.values())
+    out = [
+        "",
+        "## JAX's harness catalogue",
+        "",
+        "Every harness of `jax/_src/internal_test_util/test_harnesses.py` that JAX runs on CPU, converted with "
+        "ovjax, run on OpenVINO CPU at f32 inference precision and compared with JAX (`tests/catalogue.py`; "
+        "results in `docs/harness_results.json`, checked by `tests/test_catalogue.py`). "
+        f"**{passed} of {total}** pass overall; a cell is passed/total for a harness group (usually one "
+        "primitive) and dtype.",
+        "",
+        "| group | " + " | ".join(dtypes) + " | all |",
+        "|---|" + "---|" * (len(dtypes) + 1),
+    ]
+    for g in sorted(cells):
+        row = cells[g]
+        p = sum(v[0] for v in row.values())
+        n = sum(v[1] for v in row.values())
+        out.append(f"| `{g}` | " + " | ".join(f"{row[d][0]}/{row[d][1]}" if d in row else "" for d in dtypes)
+                   + f" | {p}/{n} |")
+    return out
 
 
 def main() -> int:

@@ -86,6 +86,8 @@ def run_ov(model: ov.Model, args) -> list[np.ndarray]:
 
 def to_tensor(a: np.ndarray) -> ov.Tensor:
     a = np.require(np.asarray(a), requirements="C")  # keeps 0-d arrays 0-d
+    if np.iscomplexobj(a):  # complex inputs are (real, imag) float pairs: shape + (2,)
+        a = np.ascontiguousarray(a.reshape(-1).view(np.float32 if a.dtype == np.complex64 else np.float64)).reshape(a.shape + (2,))
     if a.dtype == ml_dtypes.bfloat16:
         t = ov.Tensor(ov.Type.bf16, ov.Shape(list(a.shape)))
         t.data.view(np.uint16)[...] = a.view(np.uint16)
@@ -99,8 +101,24 @@ def from_tensor(t: ov.Tensor) -> np.ndarray:
     return t.data.copy()
 
 
+def as_complex(got: np.ndarray, want) -> np.ndarray:
+    """A complex result as JAX has it: ovjax models return complex values as (real, imag)
+    float pairs, a trailing axis of 2."""
+    want = np.asarray(want)
+    if np.iscomplexobj(want) and not np.iscomplexobj(got) and got.shape == want.shape + (2,):
+        return (got[..., 0] + 1j * got[..., 1].astype(np.float64)).astype(want.dtype)
+    return got
+
+
 def assert_close(got: np.ndarray, want, where: str = "", tol=None) -> None:
     want = np.asarray(want)
+    got = as_complex(got, want)
+    if np.iscomplexobj(want):  # real and imaginary parts at the part type's tolerance
+        part = "float32" if want.dtype == np.complex64 else "float64"
+        rtol, atol = tol or FLOAT_TOL[part]
+        np.testing.assert_allclose(got.astype(np.complex128), want.astype(np.complex128), rtol=rtol, atol=atol,
+                                   equal_nan=True, err_msg=where)
+        return
     name = np.dtype(want.dtype).name
     assert got.shape == want.shape, f"{where}: shape {got.shape} != JAX {want.shape}"
     if name in FLOAT_TOL:

@@ -587,3 +587,22 @@ def test_x64_float64():
             "convert_element_type:->bool": lambda a, b: lax.convert_element_type(a, np.bool_),
         }
         check_cases(cases, x, y)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int32", "uint8", "bool"])
+def test_total_order_comparisons(dtype):
+    """eq_to / le_to / lt_to (IEEE total order: -0 < +0, NaN equal to NaN and above +inf)."""
+    from jax._src.lax import lax as lax_internal
+
+    if dtype in ("float32", "float16", "bfloat16"):
+        vals = np.array([-np.inf, -2.5, -0.0, 0.0, 1.0, np.inf, np.nan], np.float32)
+        a = np.repeat(vals, len(vals)).astype(jnp.dtype(dtype))
+        b = np.tile(vals, len(vals)).astype(jnp.dtype(dtype))
+    else:
+        a, b = rand((40,), dtype, seed=1), rand((40,), dtype, seed=2)
+        b[::3] = a[::3]
+    check_cases({
+        "eq_to": lambda x, y: lax_internal.eq_to_p.bind(x, y),
+        "le_to": lambda x, y: lax_internal.le_to_p.bind(x, y),
+        "lt_to": lambda x, y: lax_internal.lt_to_p.bind(x, y),
+    }, a, b)

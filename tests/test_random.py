@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import ml_dtypes
 import numpy as np
 import pytest
 from jax import lax
@@ -232,3 +233,54 @@ def test_key_arrays_through_structural_ops():
         },
         KEY,
     )
+
+
+def test_bitcast_convert_type_all_pairs():
+    """bitcast_convert_type between every 16- and 32-bit integer/float pair, bit-exact on
+    every non-NaN pattern (all 2^16 for 16 bits: zeros, subnormals, infinities), and the
+    width changes (a trailing axis, least significant part first)."""
+    u16 = np.arange(2**16, dtype=np.uint32).astype(np.uint16)
+    f16_ok = u16[~np.isnan(u16.view(np.float16))]
+    bf16_ok = u16[~np.isnan(u16.view(ml_dtypes.bfloat16).astype(np.float32))]
+    r = np.random.default_rng(5)
+    u32 = r.integers(0, 2**32, size=4096, dtype=np.uint64).astype(np.uint32)
+    u32 = np.concatenate([u32, np.array([0, 0x80000000, 1, 0x807FFFFF, 0x00800000, 0x7F7FFFFF, 0x7F800000,
+                                         0xFF800000, 0x3F800000, 0x34000000], np.uint32)])
+    u32 = u32[~np.isnan(u32.view(np.float32))]
+    u32 = u32[~np.isnan(u32.view(ml_dtypes.bfloat16).astype(np.float32)).reshape(-1, 2).any(axis=1)]  # halves too
+    bc = lax.bitcast_convert_type
+    cases = {
+        "bitcast_convert_type:u16_f16_u16": lambda a, b, c: bc(bc(a, jnp.float16), jnp.uint16),
+        "bitcast_convert_type:u16_f16_i16": lambda a, b, c: bc(bc(a, jnp.float16), jnp.int16),
+        "bitcast_convert_type:u16_bf16_u16": lambda a, b, c: bc(bc(b, jnp.bfloat16), jnp.uint16),
+        "bitcast_convert_type:i16_bf16_i16": lambda a, b, c: bc(bc(bc(b, jnp.int16), jnp.bfloat16), jnp.int16),
+        "bitcast_convert_type:f16_bf16_f16": lambda a, b, c: bc(bc(bc(a, jnp.float16), jnp.bfloat16), jnp.float16),
+        "bitcast_convert_type:u32_f32_i32": lambda a, b, c: bc(bc(c, jnp.float32), jnp.int32),
+        "bitcast_convert_type:f32_u32": lambda a, b, c: bc(bc(c, jnp.float32), jnp.uint32),
+        "bitcast_convert_type:f32_value": lambda a, b, c: bc(c, jnp.float32),
+        "bitcast_convert_type:f32_u8": lambda a, b, c: bc(bc(c, jnp.float32), jnp.uint8),
+        "bitcast_convert_type:u32_i8": lambda a, b, c: bc(c, jnp.int8),
+        "bitcast_convert_type:f32_u16": lambda a, b, c: bc(bc(c, jnp.float32), jnp.uint16),
+        "bitcast_convert_type:f32_bf16": lambda a, b, c: bc(bc(bc(c, jnp.float32), jnp.bfloat16), jnp.uint16),
+        "bitcast_convert_type:u8_f32_u32": lambda a, b, c: bc(bc(bc(c, jnp.uint8), jnp.float32), jnp.uint32),
+        "bitcast_convert_type:f16x2_i32": lambda a, b, c: bc(bc(a[:4096].reshape(2048, 2), jnp.float16), jnp.int32),
+        "bitcast_convert_type:u16x2_f32": lambda a, b, c: bc(bc(bc(c, jnp.uint16), jnp.float32), jnp.int32),
+    }
+    check_cases(cases, f16_ok, bf16_ok, u32)
+
+
+def test_bitcast_convert_type_nan_and_errors():
+    """NaNs stay NaN (as the canonical quiet NaN: payloads and signs are not kept); 64-bit
+    and bool bitcasts are refused with a clear error."""
+    nan16 = np.array([0x7C01, 0x7E00, 0xFE00, 0x7FFF], np.uint16)
+    nan32 = np.array([0x7FC00000, 0x7F800001, 0xFFC00000], np.uint32)
+    cl = jax.make_jaxpr(lambda a, b: (lax.bitcast_convert_type(a, jnp.float16), lax.bitcast_convert_type(b, jnp.float32),
+                                      lax.bitcast_convert_type(lax.bitcast_convert_type(b, jnp.float32), jnp.uint32)))
+    model = ovjax.convert_model(cl(nan16, nan32))
+    h, f, bits = harness.run_ov(model, [nan16, nan32])
+    assert np.isnan(h).all() and np.isnan(f).all()
+    assert (bits == 0x7FC00000).all()
+    with jax.enable_x64(True):
+        cl = jax.make_jaxpr(lambda x: lax.bitcast_convert_type(x, jnp.int64))(np.zeros(3, np.float64))
+    with pytest.raises(Exception, match="bitcast_convert_type is supported between .* not f64 -> i64"):
+        ovjax.convert_model(cl)

@@ -45,10 +45,15 @@ def check_cases(cases, prims):
         assert not missing, f"{name}: primitives {missing} not in the jaxpr (found {sorted(found)})"
     counts = [len(args) for _, _, args in cases]
 
+    labels = []
+
     def combined(*flat):
         outs, k = [], 0
-        for (_, fn, _), n in zip(cases, counts):
-            outs.append(fn(*flat[k : k + n]))
+        labels.clear()
+        for (name, fn, _), n in zip(cases, counts):
+            leaves = jax.tree_util.tree_leaves(fn(*flat[k : k + n]))
+            outs += leaves
+            labels.extend(name if len(leaves) == 1 else f"{name}[{j}]" for j in range(len(leaves)))
             k += n
         return outs
 
@@ -60,8 +65,8 @@ def check_cases(cases, prims):
     for i, a in enumerate(flat):
         req.set_input_tensor(i, to_tensor(a))
     req.infer()
-    assert len(compiled.outputs) == len(cases)
-    for i, (name, _, _) in enumerate(cases):
+    assert len(compiled.outputs) == len(labels)
+    for i, name in enumerate(labels):
         assert_exact(from_tensor(req.get_output_tensor(i)), want[i], where=name)
 
 
@@ -285,3 +290,39 @@ def test_iota_x64():
             for shape, d in [((70000,), 0), ((3, 4), 1)]
         ]
         check_cases(cases, {"iota"})
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_split_stack_unstack_tile(dtype):
+    """jnp.split/stack/unstack/tile bind the split, stack, unstack and tile primitives."""
+    x = rand((4, 6), dtype)
+    y = rand((4, 6), dtype, seed=3)
+    e = rand((0, 3), dtype)
+    check_cases([
+        ("split axis 1", lambda x: lax.split(x, (1, 2, 3), axis=1), (x,)),
+        ("split with empty piece", lambda x: lax.split(x, (0, 4), axis=0), (x,)),
+        ("jnp.split", lambda x: jnp.split(x, [1, 3], axis=0), (x,)),
+    ], {"split"})
+    check_cases([
+        ("stack axis 0", lambda a, b: jnp.stack([a, b, a]), (x, y)),
+        ("stack axis 2", lambda a, b: jnp.stack([a, b], axis=2), (x, y)),
+        ("stack one", lambda a: jnp.stack([a], axis=1), (x,)),
+        ("stack empty", lambda a: jnp.stack([a, a], axis=1), (e,)),
+    ], {"stack"})
+    check_cases([
+        ("unstack axis 0", lambda a: jnp.unstack(a), (x,)),
+        ("unstack axis 1", lambda a: jnp.unstack(a, axis=1), (x,)),
+    ], {"unstack"})
+    check_cases([
+        ("tile 2d", lambda a: jnp.tile(a, (2, 3)), (x,)),
+        ("tile adds axes", lambda a: jnp.tile(a, (2, 1, 2)), (x,)),
+        ("tile of scalar", lambda a: jnp.tile(a[0, 0], 3), (x,)),
+    ], {"tile"})
+
+
+def test_empty_and_zeros():
+    """lax.empty's contents are unspecified in JAX; XLA (and ovjax) give zeros."""
+    x = rand((2, 3))
+    check_cases([
+        ("empty", lambda a: a + lax.empty((2, 3), jnp.float32), (x,)),
+    ], {"empty"})

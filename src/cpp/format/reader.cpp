@@ -498,6 +498,9 @@ void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint6
             if (p[2 + d] < 0)
                 fail(at(p + 2 + d), "variable " + std::to_string(i) + " has negative dimension " +
                                         std::to_string(p[2 + d]));
+        if ((p[0] == static_cast<int64_t>(DType::c64) || p[0] == static_cast<int64_t>(DType::c128)) &&
+            (rank == 0 || p[2 + rank - 1] != 2))
+            fail(at(p + 1), "complex variable " + std::to_string(i) + " lacks its trailing (real, imag) dimension of 2");
         g.vars.push_back({static_cast<DType>(p[0]), static_cast<uint32_t>(rank), p + 2});
         p += 2 + rank;
     }
@@ -523,6 +526,8 @@ void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint6
             numel *= static_cast<uint64_t>(v.dims[d]);
         }
         size_t es = dtype_size(v.dtype);
+        if (v.dtype == DType::c64 || v.dtype == DType::c128)
+            es /= 2;  // the dims include the (real, imag) axis: each element is one float
         if (es == 0 || m_buffers[buf].size != numel * es)
             fail(at(p + 1), "constant buffer " + std::to_string(buf) + " has " + std::to_string(m_buffers[buf].size) +
                                 " bytes but its variable (" + dtype_name(v.dtype) + ", " + std::to_string(numel) +

@@ -45,6 +45,12 @@ ov::element::Type to_ov_type(DType t) {
         return ov::element::i4;
     case DType::u4:
         return ov::element::u4;
+    case DType::c64:
+        // complex values are (real, imag) float pairs: the aval's shape plus a trailing 2
+        // (the serializer appends it); see docs/format.md
+        return ov::element::f32;
+    case DType::c128:
+        return ov::element::f64;
     case DType::key:
         // PRNG key arrays are their key data: u32 words, the key's shape plus the
         // trailing data dimension (2 for threefry); see docs/format.md.
@@ -52,6 +58,10 @@ ov::element::Type to_ov_type(DType t) {
     default:
         throw TranslateError(std::string("dtype ") + format::dtype_name(t) + " has no OpenVINO element type");
     }
+}
+
+bool is_complex(DType t) {
+    return t == DType::c64 || t == DType::c128;
 }
 
 ov::Shape to_shape(const format::VarInfo& v) {
@@ -153,7 +163,20 @@ ov::element::Type NodeContext::in_type(size_t i) const {
 
 ov::Shape NodeContext::in_shape(size_t i) const {
     const auto& a = atom(i);
-    return a.is_literal ? ov::Shape{} : to_shape(m_graph.vars[static_cast<size_t>(a.var)]);
+    if (a.is_literal)
+        return is_complex(a.dtype) ? ov::Shape{2} : ov::Shape{};
+    return to_shape(m_graph.vars[static_cast<size_t>(a.var)]);
+}
+
+bool NodeContext::in_is_complex(size_t i) const {
+    const auto& a = atom(i);
+    return is_complex(a.is_literal ? a.dtype : m_graph.vars[static_cast<size_t>(a.var)].dtype);
+}
+
+bool NodeContext::out_is_complex(size_t i) const {
+    OVJAX_CHECK(*this, i < eqn().n_out, "output ", i, " requested but the equation has ", eqn().n_out);
+    int64_t v = eqn().out[i];
+    return v != format::kNone && is_complex(m_graph.vars[static_cast<size_t>(v)].dtype);
 }
 
 ov::element::Type NodeContext::out_type(size_t i) const {

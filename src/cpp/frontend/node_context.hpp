@@ -20,6 +20,8 @@ public:
 
 ov::element::Type to_ov_type(format::DType t);
 ov::Shape to_shape(const format::VarInfo& v);
+// complex64/complex128: represented as f32/f64 tensors with a trailing axis of 2 (real, imag)
+bool is_complex(format::DType t);
 ov::bfloat16 bf16_round(float f);
 // A floating-point constant filled with `value`, infinities and NaN included.
 std::shared_ptr<ov::Node> float_constant(const ov::element::Type& type, const ov::Shape& shape, double value);
@@ -61,6 +63,9 @@ public:
     ov::element::Type in_type(size_t i) const;
     ov::Shape in_shape(size_t i) const;
     bool in_is_literal(size_t i) const;
+    // complex operands/results are f32 (f64) tensors of the aval's shape + (2,): (real, imag)
+    bool in_is_complex(size_t i) const;
+    bool out_is_complex(size_t i = 0) const;
 
     // Translate a sub-graph (call-like primitives, control flow bodies) inline.
     ov::OutputVector inline_graph(uint64_t graph, const ov::OutputVector& inputs) const;

@@ -5,6 +5,7 @@
 
 #include "openvino/core/except.hpp"
 #include "openvino/frontend/exception.hpp"
+#include "openvino/op/concat.hpp"
 #include "openvino/op/constant.hpp"
 #include "openvino/op/convert.hpp"
 #include "openvino/op/parameter.hpp"
@@ -36,6 +37,17 @@ ov::Output<ov::Node> TranslateSession::literal(const Atom& a) const {
         std::memcpy(&d, &a.bits, 8);
         return float_constant(t, ov::Shape{}, d);
     }
+    case DType::c64:
+    case DType::c128: {
+        // (real, imag) as two f32 in the literal's word (real in the low half)
+        float re, im;
+        const uint64_t u = static_cast<uint64_t>(a.bits);
+        const uint32_t lo = static_cast<uint32_t>(u), hi = static_cast<uint32_t>(u >> 32);
+        std::memcpy(&re, &lo, 4);
+        std::memcpy(&im, &hi, 4);
+        auto r = float_constant(t, ov::Shape{1}, re), i = float_constant(t, ov::Shape{1}, im);
+        return std::make_shared<ov::op::v0::Concat>(ov::OutputVector{r, i}, 0);
+    }
     case DType::u64:
         c = ov::op::v0::Constant::create(t, ov::Shape{}, std::vector<uint64_t>{static_cast<uint64_t>(a.bits)});
         break;
@@ -62,6 +74,19 @@ std::string shape_str(const ov::PartialShape& s) {
     std::ostringstream o;
     o << s;
     return o.str();
+}
+// Whether an operand or a result of equation `ei` is complex.
+bool has_complex(const format::File& f, const format::Graph& g, size_t ei) {
+    const format::Eqn& e = g.eqns[ei];
+    for (uint32_t k = 0; k < e.n_in; ++k) {
+        const Atom& a = f.input(g, ei, k);
+        if (is_complex(a.is_literal ? a.dtype : g.vars[static_cast<size_t>(a.var)].dtype))
+            return true;
+    }
+    for (uint32_t k = 0; k < e.n_out; ++k)
+        if (e.out[k] != format::kNone && is_complex(g.vars[static_cast<size_t>(e.out[k])].dtype))
+            return true;
+    return false;
 }
 }  // namespace
 
@@ -119,6 +144,10 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
                 if (it != m_translators.end() && it->second.unsupported_reason)
                     u.reason = it->second.unsupported_reason;
             }
+        } else if ((it->second.extension || !it->second.complex_aware) && has_complex(f, g, ei)) {
+            // complex values are float pairs in the graph: a translator that does not know
+            // that (any extension, too) must never see them
+            error = prim + ": complex operands are not supported for this primitive";
         } else {
             try {
                 NodeContext ctx(*this, f, g, ei, env);

@@ -21,6 +21,7 @@ struct Translator {
     BuiltinTranslator builtin = nullptr;
     ov::frontend::CreatorFunction extension;  // set when a ConversionExtension overrides
     const char* unsupported_reason = nullptr;  // set for primitives listed as unsupported
+    bool complex_aware = false;                // OVJAX_OP_COMPLEX: handles complex operands/results
 };
 
 using TranslatorMap = std::unordered_map<std::string, Translator>;

@@ -1,5 +1,6 @@
 // Call-like primitives (jit/pjit, closed_call, core_call, custom_jvp_call,
-// custom_vjp_call, remat/checkpoint): their sub-jaxpr is translated inline.
+// custom_vjp_call, remat/checkpoint, composite, custom_vmap_call, linear_call,
+// eval_jaxpr): their sub-jaxpr is translated inline.
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 
@@ -9,12 +10,12 @@ namespace op {
 // The sub-jaxpr takes the equation's operands in order (custom_jvp/vjp calls: their
 // num_consts closed-over values first, which are operands too).
 ov::OutputVector translate_call(const NodeContext& ctx) {
-    for (const char* key : {"jaxpr", "call_jaxpr", "fun_jaxpr"}) {
+    for (const char* key : {"jaxpr", "call_jaxpr", "fun_jaxpr", "call", "callee"}) {
         auto g = ctx.opt_param(key);
         if (g && g->tag() == format::ValueTag::graph)
             return ctx.inline_graph(g->as_graph(), ctx.inputs());
     }
-    ctx.fail("no sub-jaxpr parameter ('jaxpr', 'call_jaxpr' or 'fun_jaxpr') to inline");
+    ctx.fail("no sub-jaxpr parameter ('jaxpr', 'call_jaxpr', 'fun_jaxpr', 'call' or 'callee') to inline");
 }
 
 }  // namespace op

@@ -14,6 +14,7 @@
 #include "openvino/op/if.hpp"
 #include "openvino/op/loop.hpp"
 #include "openvino/op/parameter.hpp"
+#include "openvino/op/reduce_logical_or.hpp"
 #include "openvino/op/result.hpp"
 #include "openvino/op/reverse.hpp"
 #include "openvino/op/select.hpp"
@@ -234,6 +235,14 @@ ov::OutputVector translate_cond(const NodeContext& ctx) {
     operands.erase(operands.begin());
     if (branches.size() == 1)
         return ctx.inline_graph(branches[0], operands);
+    // A constant index (e.g. from platform_index) selects its branch at conversion time.
+    if (auto c = ov::as_type_ptr<ov::op::v0::Constant>(ctx.get_input(0).get_node_shared_ptr())) {
+        auto v = c->cast_vector<int64_t>();
+        if (v.size() == 1) {
+            auto i = std::clamp<int64_t>(v[0], 0, static_cast<int64_t>(branches.size()) - 1);
+            return ctx.inline_graph(branches[static_cast<size_t>(i)], operands);
+        }
+    }
 
     // The index: an integer (lax.switch clamps it, XLA runs the last branch when it is out
     // of range) or, from older JAX, a boolean predicate (true selects branch 1).
@@ -277,6 +286,18 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
     cin.insert(cin.end(), carries.begin(), carries.end());
     auto first = ctx.inline_graph(cond_g, cin);
     OVJAX_CHECK(ctx, first.size() == 1, "cond_jaxpr has ", first.size(), " outputs");
+    // A batched predicate (a vmapped while_loop, e.g. in jax.random.gamma): as JAX lowers
+    // it, the loop runs while any element is true, and each iteration updates only the
+    // carry elements (leading dims = the predicate's shape) whose predicate was true.
+    const ov::Shape pred_shape = first[0].get_shape();
+    auto any = [&](const Output<ov::Node>& p) -> Output<ov::Node> {
+        if (pred_shape.empty())
+            return p;
+        std::vector<int64_t> axes(pred_shape.size());
+        for (size_t k = 0; k < axes.size(); ++k)
+            axes[k] = static_cast<int64_t>(k);
+        return std::make_shared<ov::op::v1::ReduceLogicalOr>(p, const_i64(axes), false)->output(0);
+    };
 
     // body: new carries = body(bconsts, carries); go on = cond(cconsts, new carries)
     ov::ParameterVector cc_ps, bc_ps, carry_ps;
@@ -291,19 +312,33 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
         bin.push_back(p->output(0));
     ov::OutputVector next = ctx.inline_graph(body_g, bin);
     OVJAX_CHECK(ctx, next.size() == m, "body_jaxpr has ", next.size(), " outputs for ", m, " carries");
+    if (!pred_shape.empty()) {
+        ov::OutputVector cin1 = as_outputs(cc_ps);
+        for (auto& p : carry_ps)
+            cin1.push_back(p->output(0));
+        auto pred = ctx.inline_graph(cond_g, cin1).at(0);
+        for (size_t i = 0; i < m; ++i) {
+            auto cs = carry_ps[i]->get_shape();
+            OVJAX_CHECK(ctx, cs.size() >= pred_shape.size() && std::equal(pred_shape.begin(), pred_shape.end(), cs.begin()),
+                        "while: batched predicate of shape ", pred_shape, " is not a prefix of carry ", i, "'s shape ", cs);
+            ov::Shape ps = pred_shape;
+            ps.resize(cs.size(), 1);
+            next[i] = std::make_shared<ov::op::v1::Select>(reshape(pred, ps), next[i], carry_ps[i])->output(0);
+        }
+    }
     for (auto& o : next)
         o = unalias_carry(o);
     ov::OutputVector cin2 = as_outputs(cc_ps);
     cin2.insert(cin2.end(), next.begin(), next.end());
     auto go_on = ctx.inline_graph(cond_g, cin2);
     ov::OutputVector body_outs = next;
-    body_outs.push_back(go_on.at(0));
+    body_outs.push_back(any(go_on.at(0)));
     ov::ParameterVector all = cc_ps;
     all.insert(all.end(), bc_ps.begin(), bc_ps.end());
     all.insert(all.end(), carry_ps.begin(), carry_ps.end());
     auto body = make_body(body_outs, all);
 
-    auto loop = std::make_shared<ov::op::v5::Loop>(const_scalar(ov::element::i64, -1), first[0]);
+    auto loop = std::make_shared<ov::op::v5::Loop>(const_scalar(ov::element::i64, -1), any(first[0]));
     loop->set_function(body);
     loop->set_special_body_ports({-1, static_cast<int64_t>(m)});
     for (size_t i = 0; i < cn; ++i)
@@ -407,6 +442,28 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
             r[nk + k] = rev0(r[nk + k]);
     }
     return r;
+}
+
+// platform_index: which of `platforms` (a tuple of platform-name tuples, None for the
+// default) the program runs on. An OpenVINO model runs JAX's "cpu" branch: the index
+// is a constant, and a cond on it keeps only that branch.
+ov::OutputVector translate_platform_index(const NodeContext& ctx) {
+    auto platforms = ctx.param("platforms");
+    int64_t chosen = -1, fallback = -1;
+    for (size_t i = 0; i < platforms.size() && chosen < 0; ++i) {
+        auto ps = platforms.item(i);
+        if (ps.is_none()) {
+            fallback = static_cast<int64_t>(i);
+            continue;
+        }
+        for (size_t j = 0; j < ps.size(); ++j)
+            if (ps.item(j).tag() == format::ValueTag::string && ps.item(j).as_string() == "cpu")
+                chosen = static_cast<int64_t>(i);
+    }
+    if (chosen < 0)
+        chosen = fallback;
+    OVJAX_CHECK(ctx, chosen >= 0, "no branch for platform 'cpu' and no default among ", platforms.describe());
+    return {ov::op::v0::Constant::create(ctx.out_type(0), {}, {chosen})->output(0)};
 }
 
 }  // namespace op

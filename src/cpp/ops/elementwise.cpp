@@ -285,6 +285,14 @@ Output<Node> compare(Cmp k, const Output<Node>& a, const Output<Node>& b) {
 Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max) {
     auto t = a.get_element_type();
     if (t.is_real()) {
+        // max(x, -inf) and min(x, +inf) are x, NaN included (jax.nn.softmax's max(-inf, ...));
+        // no node keeps the pattern recognisable for OpenVINO's fusions
+        const double neutral = is_max ? -INFINITY : INFINITY;
+        auto is_neutral = [&](double e) { return e == neutral; };
+        if (constant_all(b, is_neutral) && ov::shape_size(b.get_shape()) <= 1 && a.get_shape().size() >= b.get_shape().size())
+            return a;
+        if (constant_all(a, is_neutral) && ov::shape_size(a.get_shape()) <= 1 && b.get_shape().size() >= a.get_shape().size())
+            return b;
         Output<Node> r = is_max ? make<v1::Maximum>(a, b) : make<v1::Minimum>(a, b);
         if (nan_free_constant(b))  // e.g. relu's max(x, 0)
             return select(is_nan(a), a, r);
@@ -684,6 +692,46 @@ ov::OutputVector translate_lt(const NodeContext& ctx) {
 ov::OutputVector translate_le(const NodeContext& ctx) {
     return {compare(Cmp::le, ctx.get_input(0), ctx.get_input(1))};
 }
+// eq_to / le_to / lt_to: comparisons in IEEE total order (-NaN < -inf < ... < -0 < +0 <
+// ... < +inf < +NaN); integers and bools compare as usual. A NaN's sign is not observable
+// with float ops, so every NaN counts as +NaN (the sign of JAX's quiet NaNs from
+// arithmetic may differ; XLA orders a -NaN first).
+namespace {
+Output<Node> signbit(const Output<Node>& x) {
+    auto zero = scalar_like(x, 0);
+    auto neg_zero = land(make<v1::Equal>(x, zero), make<v1::Less>(div(scalar_like(x, 1), x), zero));
+    return lor(make<v1::Less>(x, zero), neg_zero);
+}
+Output<Node> total_eq(const Output<Node>& a, const Output<Node>& b) {
+    auto same = land(make<v1::Equal>(a, b), make<v1::Equal>(signbit(a), signbit(b)));
+    return lor(same, land(is_nan(a), is_nan(b)));
+}
+Output<Node> total_lt(const Output<Node>& a, const Output<Node>& b) {
+    auto zero = scalar_like(a, 0);
+    auto zeros = land(make<v1::Equal>(a, zero), make<v1::Equal>(b, zero));
+    auto ordered = lor(make<v1::Less>(a, b), land(zeros, land(signbit(a), lnot(signbit(b)))));
+    return lor(ordered, land(lnot(is_nan(a)), is_nan(b)));
+}
+}  // namespace
+
+ov::OutputVector translate_eq_to(const NodeContext& ctx) {
+    auto a = ctx.get_input(0), b = ctx.get_input(1);
+    if (!a.get_element_type().is_real())
+        return translate_eq(ctx);
+    return {total_eq(a, b)};
+}
+ov::OutputVector translate_lt_to(const NodeContext& ctx) {
+    auto a = ctx.get_input(0), b = ctx.get_input(1);
+    if (!a.get_element_type().is_real())
+        return translate_lt(ctx);
+    return {total_lt(a, b)};
+}
+ov::OutputVector translate_le_to(const NodeContext& ctx) {
+    auto a = ctx.get_input(0), b = ctx.get_input(1);
+    if (!a.get_element_type().is_real())
+        return translate_le(ctx);
+    return {lor(total_lt(a, b), total_eq(a, b))};
+}
 ov::OutputVector translate_gt(const NodeContext& ctx) {
     return {compare(Cmp::gt, ctx.get_input(0), ctx.get_input(1))};
 }
@@ -738,6 +786,18 @@ ov::OutputVector translate_convert_element_type(const NodeContext& ctx) {
 
 ov::OutputVector translate_identity(const NodeContext& ctx) {
     return ctx.inputs();
+}
+
+// tie(x, y) -> y: an ordering hint for XLA; the value is y.
+ov::OutputVector translate_tie(const NodeContext& ctx) {
+    return {ctx.get_input(1)};
+}
+
+// Primitives with no outputs and no effect on the computed values (dce_sink,
+// inspect_sharding): nothing to build.
+ov::OutputVector translate_no_outputs(const NodeContext& ctx) {
+    OVJAX_CHECK(ctx, ctx.num_outputs() == 0, "expected no outputs, the equation has ", ctx.num_outputs());
+    return {};
 }
 
 }  // namespace op

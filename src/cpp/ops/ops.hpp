@@ -6,9 +6,13 @@
 namespace ovjax {
 namespace op {
 #define OVJAX_OP(prim, fn) ov::OutputVector fn(const NodeContext& ctx);
+#define OVJAX_OP_COMPLEX(prim, fn) ov::OutputVector fn(const NodeContext& ctx);
 #define OVJAX_UNSUPPORTED(prim, reason)
+#define OVJAX_EXPANDED(prim, how)
 #include "ops/primitives.def"
 #undef OVJAX_OP
+#undef OVJAX_OP_COMPLEX
 #undef OVJAX_UNSUPPORTED
+#undef OVJAX_EXPANDED
 }  // namespace op
 }  // namespace ovjax

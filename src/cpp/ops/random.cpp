@@ -1,5 +1,5 @@
-// PRNG primitives (threefry2x32 keys), bit shifts and the int -> float bitcast that
-// jax.random's samplers use, all bit-identical to JAX.
+// PRNG primitives (threefry2x32 keys), bit shifts and bitcast_convert_type (which
+// jax.random's samplers use), all bit-identical to JAX (bitcast: NaN payloads aside).
 //
 // Key arrays: a key<fry>[S] value is its key data, a u32 tensor of shape S + (2,)
 // (to_ov_type maps the key dtype to u32; the serializer appends the 2 to the shape).
@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
 #include "openvino/op/bitwise_and.hpp"
 #include "openvino/op/bitwise_left_shift.hpp"
@@ -23,6 +24,10 @@
 #include "openvino/op/constant.hpp"
 #include "openvino/op/convert.hpp"
 #include "openvino/op/equal.hpp"
+#include "openvino/op/greater_eq.hpp"
+#include "openvino/op/is_inf.hpp"
+#include "openvino/op/is_nan.hpp"
+#include "openvino/op/less.hpp"
 #include "openvino/op/multiply.hpp"
 #include "openvino/op/select.hpp"
 #include "openvino/op/subtract.hpp"
@@ -316,32 +321,40 @@ ov::OutputVector translate_shift_right_arithmetic(const NodeContext& ctx) {
 }
 
 // ---------------------------------------------------------------- bitcast
+//
+// OpenVINO has no op that reinterprets memory, so bit patterns and float values are
+// converted into each other arithmetically, exactly: every float operation below is a
+// comparison, a multiplication by a power of two that stays in range, or works on small
+// integers (< 2^24); every integer operation is a bitwise op or shift on i32 (exact on the
+// CPU plugin). Zeros (signed), subnormals and infinities are bit-exact. NaN: any NaN
+// becomes the canonical quiet NaN of its type (positive, payload 0b10...0), since a NaN's
+// sign and payload are not observable with float ops; JAX keeps them.
 
-ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
-    // Integers to integers of the same width, and 32-bit integers -> f32 (jax.random's
-    // float samplers). OpenVINO has no bitcast op: the float is assembled from its
-    // fields with exact f32 operations (subnormals included; NaN payloads are not kept).
-    auto from = ctx.in_type(0), to = ctx.out_type(0);
-    if (from == to)
-        return {ctx.get_input(0)};
-    const bool int_to_int = from.is_integral_number() && to.is_integral_number() && from != et::boolean &&
-                            to != et::boolean && from.bitwidth() == to.bitwidth() && from.bitwidth() <= 32;
-    if (int_to_int)  // same bits, other signedness
-        return {i32_to(as_i32(ctx.get_input(0)), to)};
-    OVJAX_CHECK(ctx, (from == et::i32 || from == et::u32) && to == et::f32,
-                "bitcast_convert_type is supported between integers of one width (up to 32 bits) and from "
-                "int32/uint32 to float32, not ",
-                from, " -> ", to);
-    auto x = as_i32(ctx.get_input(0));
-    auto mant = bit_and(x, i32c(0x7FFFFF));
-    auto expo = bit_and(sar(x, i32c(23)), i32c(0xFF));  // 0..255: compares exactly in f32
-    auto neg = make<v1::Equal>(bit_and(sar(x, i32c(31)), i32c(1)), i32c(1));
+namespace {
+
+// An IEEE binary format: exponent bits, mantissa bits, bias.
+struct FloatFormat {
+    int e, m, bias;
+};
+FloatFormat float_format(const et::Type& t) {
+    if (t == et::f16)
+        return {5, 10, 15};
+    if (t == et::bf16)
+        return {8, 7, 127};
+    return {8, 23, 127};  // f32
+}
+
+// The f32 value of bit pattern `x` (i32, the pattern in its low bits) read as format `f`.
+Output<Node> bits_to_f32(const Output<Node>& x, const FloatFormat& f) {
+    auto mant = bit_and(x, i32c((int64_t{1} << f.m) - 1));
+    auto expo = bit_and(sar(x, i32c(f.m)), i32c((int64_t{1} << f.e) - 1));  // compares exactly in f32
+    auto neg = make<v1::Equal>(bit_and(sar(x, i32c(f.e + f.m)), i32c(1)), i32c(1));
     auto m = convert(mant, et::f32);  // < 2^23: exact
     auto is_zero_exp = make<v1::Equal>(expo, i32c(0));
-    // normal: (1 + m / 2^23) * 2^(e - 127); subnormal: m * 2^-149 = (m / 2^23) * 2^-126
-    Output<Node> frac = mul(m, f32c(1.0 / 8388608.0));
+    // normal: (1 + m / 2^M) * 2^(e - bias); subnormal: (m / 2^M) * 2^(1 - bias)
+    Output<Node> frac = mul(m, f32c(std::ldexp(1.0, -f.m)));
     frac = select(is_zero_exp, frac, add(frac, f32c(1.0)));
-    auto e = sub(select(is_zero_exp, i32c(1), expo), i32c(127));  // -126..128
+    auto e = sub(select(is_zero_exp, i32c(1), expo), i32c(f.bias));  // -126..128
     // scale by 2^e, one exponent bit at a time; the partial products move monotonically
     // toward the result, so no intermediate overflows or underflows
     auto e_neg = make<v1::Equal>(sar(e, i32c(31)), i32c(-1));
@@ -353,12 +366,125 @@ ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
         auto factor = select(bit, select(e_neg, f32c(down), f32c(up)), f32c(1.0));
         v = mul(v, factor);
     }
-    // exponent 255: infinity (mantissa 0) or NaN
-    auto special = make<v1::Equal>(expo, i32c(255));
+    // all-ones exponent: infinity (mantissa 0) or NaN
+    auto special = make<v1::Equal>(expo, i32c((int64_t{1} << f.e) - 1));
     auto inf_nan = select(make<v1::Equal>(mant, i32c(0)), f32c(INFINITY), f32c(NAN));
     v = select(special, inf_nan, v);
-    v = mul(v, select(neg, f32c(-1.0), f32c(1.0)));
-    return {v};
+    return mul(v, select(neg, f32c(-1.0), f32c(1.0)));
+}
+
+// The bit pattern (i32, in the low 1 + E + M bits) of f32 value `v`, a value of format `f`.
+Output<Node> f32_to_bits(const Output<Node>& v, const FloatFormat& f) {
+    auto zero = f32c(0.0), one = f32c(1.0);
+    auto nan = make<ov::op::v10::IsNaN>(v);
+    auto inf = make<ov::op::v10::IsInf>(v);
+    // the sign, zeros included (1 / -0 is -inf); NaN counts as positive
+    auto neg = lor(make<v1::Less>(v, zero),
+                   land(make<v1::Equal>(v, zero), make<v1::Less>(div(one, v), zero)));
+    auto a = select(lor(nan, inf), one, make<v0::Abs>(v));  // finite from here on
+    // normalise a to n in [1, 2) (n = a * 2^-e), scaling by one power 2^(2^i) at a time; the
+    // steps of e are collected as i32 bits (this also keeps the CPU plugin's fused
+    // elementwise kernels small enough to compile)
+    Output<Node> n = a;
+    Output<Node> e_up = i32c(0), e_down = i32c(0);
+    for (int i = 6; i >= 0; --i) {  // a >= 2: scale down
+        const int s = 1 << i;
+        auto c = make<v1::GreaterEqual>(n, f32c(std::ldexp(1.0, s)));
+        n = mul(n, select(c, f32c(std::ldexp(1.0, -s)), one));
+        e_up = bit_or(e_up, shl(convert(c, et::i32), i32c(i)));
+    }
+    for (int i = 6; i >= 0; --i) {  // a < 1: scale up while the result stays < 2
+        const int s = 1 << i;
+        auto c = make<v1::Less>(n, f32c(std::ldexp(1.0, 1 - s)));
+        n = mul(n, select(c, f32c(std::ldexp(1.0, s)), one));
+        e_down = bit_or(e_down, shl(convert(c, et::i32), i32c(i)));
+    }
+    auto e = sub(e_up, e_down);  // -127..127
+    auto sub_normal = make<v1::Less>(a, f32c(std::ldexp(1.0, 1 - f.bias)));  // zero included
+    auto mant_normal = mul(sub(n, one), f32c(std::ldexp(1.0, f.m)));  // integers < 2^M
+    // a * 2^(bias - 1 + M), 2^149 for f32: in two exact steps (the Select keeps OpenVINO
+    // from folding the two constants into one, which overflows)
+    const int k = f.bias - 1 + f.m, k1 = k / 2;
+    auto mant_sub = mul(select(sub_normal, mul(a, f32c(std::ldexp(1.0, k1))), zero), f32c(std::ldexp(1.0, k - k1)));
+    const double all_ones = std::ldexp(1.0, f.e) - 1;
+    auto expf = select(sub_normal, zero, convert(add(e, i32c(f.bias)), et::f32));
+    expf = select(lor(nan, inf), f32c(all_ones), expf);
+    auto mantf = select(sub_normal, mant_sub, mant_normal);
+    mantf = select(inf, zero, select(nan, f32c(std::ldexp(1.0, f.m - 1)), mantf));
+    auto bits = bit_or(shl(convert(expf, et::i32), i32c(f.m)), convert(mantf, et::i32));
+    auto sign = convert(convert(neg, et::f32), et::i32);
+    return bit_or(bits, shl(sign, i32c(f.e + f.m)));
+}
+
+// x (integer or float, at most 32 bits) as its bit pattern in i32 (narrow types in the low
+// bits, zero-extended).
+Output<Node> to_bits(const Output<Node>& x) {
+    auto t = x.get_element_type();
+    if (!t.is_real()) {
+        auto b = as_i32(x);
+        const size_t w = t.bitwidth();
+        return w < 32 ? bit_and(b, i32c((int64_t{1} << w) - 1)) : b;
+    }
+    if (t == et::bf16)  // the high half of the f32 pattern
+        return shr_const(f32_to_bits(convert(x, et::f32), float_format(et::f32)), 16);
+    return f32_to_bits(convert(x, et::f32), float_format(t));
+}
+
+// The low bits of i32 pattern `b` as a value of type `t`.
+Output<Node> from_bits(const Output<Node>& b, const et::Type& t) {
+    if (!t.is_real())
+        return i32_to(b, t);
+    if (t == et::bf16)
+        return convert(bits_to_f32(shl(b, i32c(16)), float_format(et::f32)), t);  // exact: representable
+    return convert(bits_to_f32(b, float_format(t)), t);
+}
+
+bool bitcastable(const et::Type& t) {
+    return t != et::boolean && t.bitwidth() <= 32 && t.bitwidth() >= 8 &&
+           (!t.is_real() || t == et::f32 || t == et::f16 || t == et::bf16);
+}
+
+}  // namespace
+
+ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
+    // Between integers and f32/f16/bf16 of 8..32 bits, same or different widths. As in JAX,
+    // a wider type becomes a trailing axis of w_in / w_out narrower values (least significant
+    // first: little-endian), and a narrower one loses its trailing axis of w_out / w_in.
+    auto from = ctx.in_type(0), to = ctx.out_type(0);
+    auto x = ctx.get_input(0);
+    if (from == to)
+        return {x};
+    OVJAX_CHECK(ctx, bitcastable(from) && bitcastable(to),
+                "bitcast_convert_type is supported between integers and float32/float16/bfloat16 of 8 to 32 "
+                "bits, not ", from, " -> ", to);
+    const size_t wi = from.bitwidth(), wo = to.bitwidth();
+    const auto in_shape = ctx.in_shape(0), out_shape = ctx.out_shape(0);
+    auto bits = to_bits(x);
+    if (wi == wo)
+        return {from_bits(bits, to)};
+    if (wi > wo) {  // split: piece k holds bits [k * wo, (k + 1) * wo)
+        const size_t r = wi / wo;
+        ov::Shape s1 = in_shape;
+        s1.push_back(1);
+        ov::OutputVector pieces;
+        for (size_t k = 0; k < r; ++k)
+            pieces.push_back(reshape(shr_const(bits, static_cast<int>(k * wo)), s1));  // from_bits masks
+        auto cat = std::make_shared<v0::Concat>(pieces, -1)->output(0);
+        return {from_bits(cat, to)};
+    }
+    // join: the trailing axis of r narrower values
+    const size_t r = wo / wi;
+    OVJAX_CHECK(ctx, !in_shape.empty() && in_shape.back() == r, "bitcast_convert_type ", from, " -> ", to,
+                " needs a trailing axis of ", r, ", got shape ", in_shape);
+    Output<Node> acc;
+    for (size_t k = 0; k < r; ++k) {
+        auto piece = reshape(slice(bits, {static_cast<int64_t>(k)}, {static_cast<int64_t>(k + 1)}, {1},
+                                   {static_cast<int64_t>(in_shape.size() - 1)}),
+                             out_shape);
+        auto shifted = k == 0 ? piece : shl(piece, i32c(static_cast<int64_t>(k * wi)));
+        acc = k == 0 ? shifted : bit_or(acc, shifted);
+    }
+    return {from_bits(acc, to)};
 }
 
 }  // namespace op

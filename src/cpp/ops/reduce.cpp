@@ -14,20 +14,32 @@
 //    ReduceMax / MaxPool of all -inf give -FLT_MAX (ReduceMin: +FLT_MAX). JAX propagates NaN and
 //    returns the infinity, so both are put back from a reduced "class" tensor (see fix_float_extreme).
 //  * TopK with stable=true keeps the first index on ties only with SORT_VALUES (not SORT_INDICES).
+//  * The CPU plugin removes a Convert pair f32 -> bf16 -> f32, so rounding to a half type
+//    inside a computation uses exact f32 arithmetic (round_significand).
+// Generic `reduce` / `reduce_window` bodies are matched against the monoids above (plus xor);
+// their init value is folded in as one more element of every reduction (XLA skips padding and
+// base dilation holes in reduce_window). The pooling derivatives and the half-precision cumsum
+// reproduce XLA's CPU evaluation order, ties and roundings included (see each function).
 #include <cmath>
 #include <numeric>
 
+#include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
 #include "openvino/op/avg_pool.hpp"
 #include "openvino/op/bitwise_and.hpp"
 #include "openvino/op/bitwise_or.hpp"
+#include "openvino/op/bitwise_xor.hpp"
 #include "openvino/op/broadcast.hpp"
 #include "openvino/op/concat.hpp"
 #include "openvino/op/cum_sum.hpp"
 #include "openvino/op/equal.hpp"
+#include "openvino/op/exp.hpp"
+#include "openvino/op/gather_elements.hpp"
 #include "openvino/op/greater.hpp"
+#include "openvino/op/log.hpp"
 #include "openvino/op/logical_and.hpp"
 #include "openvino/op/logical_or.hpp"
+#include "openvino/op/logical_xor.hpp"
 #include "openvino/op/max_pool.hpp"
 #include "openvino/op/maximum.hpp"
 #include "openvino/op/minimum.hpp"
@@ -41,6 +53,7 @@
 #include "openvino/op/reduce_prod.hpp"
 #include "openvino/op/reduce_sum.hpp"
 #include "openvino/op/select.hpp"
+#include "openvino/op/subtract.hpp"
 #include "openvino/op/topk.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
@@ -55,7 +68,7 @@ namespace v1 = ov::op::v1;
 
 namespace {
 
-enum class Kind { Sum, Prod, Max, Min, And, Or };
+enum class Kind { Sum, Prod, Max, Min, And, Or, Xor };
 
 bool is_int(const ov::element::Type& t) {
     return t.is_integral_number();
@@ -89,6 +102,7 @@ Output<Node> identity(Kind kind, const ov::element::Type& t) {
     case Kind::Min:
         return highest(t);
     case Kind::Or:
+    case Kind::Xor:
         return const_scalar(t, 0);
     case Kind::And:
         if (t == ov::element::boolean || !t.is_signed())
@@ -117,6 +131,10 @@ Output<Node> combine(Kind kind, const Output<Node>& a, const Output<Node>& b) {
         if (logical)
             return std::make_shared<v1::LogicalOr>(a, b);
         return std::make_shared<ov::op::v13::BitwiseOr>(a, b);
+    case Kind::Xor:
+        if (logical)
+            return std::make_shared<v1::LogicalXor>(a, b);
+        return std::make_shared<ov::op::v13::BitwiseXor>(a, b);
     }
     throw TranslateError("bad reduction kind");
 }
@@ -248,26 +266,35 @@ std::shared_ptr<Node> top1(const Output<Node>& x, int64_t axis, bool max) {
                                                /*stable=*/true);
 }
 
-ov::OutputVector reduce(const NodeContext& ctx, Kind kind) {
-    auto x = ctx.get_input(0);
-    ov::Shape shape = ctx.in_shape(0);
-    ov::Shape out_shape = ctx.out_shape(0);
-    auto t = ctx.in_type(0);
-    auto axes = norm_axes(ctx.ints_param("axes"), shape.size());
+// Reduce `x` (shape `shape`) over the normalised `axes` to `out_shape` with `kind`.
+Output<Node> reduce_values(const NodeContext& ctx,
+                           const Output<Node>& x,
+                           const ov::Shape& shape,
+                           const ov::Shape& out_shape,
+                           const std::vector<int64_t>& axes,
+                           Kind kind) {
+    auto t = x.get_element_type();
     if (axes.empty())
-        return {x};
+        return x;
     if (numel(out_shape) == 0)
-        return {const_fill(ctx.out_type(0), out_shape, 0)};
+        return const_fill(t, out_shape, 0);
     if (numel(shape) == 0)
-        return {fill(identity(kind, t), out_shape)};
+        return fill(identity(kind, t), out_shape);
     auto ax = const_i64(axes);
 
-    if (t == ov::element::boolean) {
+    if (t == ov::element::boolean || kind == Kind::Xor) {
+        if (kind == Kind::Xor || t != ov::element::boolean) {
+            OVJAX_CHECK(ctx, t == ov::element::boolean || is_int(t), ctx.primitive(),
+                        " needs a boolean or integer operand for xor, got ", t);
+            size_t rows = static_cast<size_t>(numel(out_shape));
+            size_t k = static_cast<size_t>(numel(shape)) / rows;
+            return reshape(tree_reduce(flatten_axes(x, shape, axes), kind, rows, k), out_shape);
+        }
         // max / or (and sum) are "any"; min / and (and prod) are "all"
         bool any = kind == Kind::Max || kind == Kind::Or || kind == Kind::Sum;
         if (any)
-            return {std::make_shared<v1::ReduceLogicalOr>(x, ax, false)->output(0)};
-        return {std::make_shared<v1::ReduceLogicalAnd>(x, ax, false)->output(0)};
+            return std::make_shared<v1::ReduceLogicalOr>(x, ax, false)->output(0);
+        return std::make_shared<v1::ReduceLogicalAnd>(x, ax, false)->output(0);
     }
     OVJAX_CHECK(ctx, t.is_real() || is_int(t), ctx.primitive(), " does not support element type ", t);
 
@@ -275,24 +302,24 @@ ov::OutputVector reduce(const NodeContext& ctx, Kind kind) {
         OVJAX_CHECK(ctx, is_int(t), ctx.primitive(), " needs a boolean or integer operand, got ", t);
         size_t rows = static_cast<size_t>(numel(out_shape));
         size_t k = static_cast<size_t>(numel(shape)) / rows;
-        return {reshape(tree_reduce(flatten_axes(x, shape, axes), kind, rows, k), out_shape)};
+        return reshape(tree_reduce(flatten_axes(x, shape, axes), kind, rows, k), out_shape);
     }
 
     if (t.is_real()) {
         switch (kind) {
         case Kind::Sum:
-            return {std::make_shared<v1::ReduceSum>(x, ax, false)->output(0)};
+            return std::make_shared<v1::ReduceSum>(x, ax, false)->output(0);
         case Kind::Prod:
-            return {std::make_shared<v1::ReduceProd>(x, ax, false)->output(0)};
+            return std::make_shared<v1::ReduceProd>(x, ax, false)->output(0);
         default: {
             Output<Node> r;
             if (kind == Kind::Max)
                 r = std::make_shared<v1::ReduceMax>(x, ax, false);
             else
                 r = std::make_shared<v1::ReduceMin>(x, ax, false);
-            return {fix_float_extreme(x, r, kind == Kind::Max, [&](const Output<Node>& c) -> Output<Node> {
+            return fix_float_extreme(x, r, kind == Kind::Max, [&](const Output<Node>& c) -> Output<Node> {
                 return std::make_shared<v1::ReduceMax>(c, ax, false);
-            })};
+            });
         }
         }
     }
@@ -307,18 +334,146 @@ ov::OutputVector reduce(const NodeContext& ctx, Kind kind) {
         auto flat = convert(flatten_axes(x, shape, axes), at);
         auto cs = std::make_shared<v0::CumSum>(flat, const_scalar(ov::element::i64, 1));
         auto last = slice(cs, {k - 1}, {k}, {1}, {1});
-        return {convert(reshape(last, out_shape), t)};
+        return convert(reshape(last, out_shape), t);
     }
     case Kind::Prod: {
         auto r = std::make_shared<v1::ReduceProd>(convert(x, arith_type(t)), ax, false);
-        return {convert(r, t)};
+        return convert(r, t);
     }
     default: {
         auto flat = flatten_axes(x, shape, axes);
         auto tk = top1(flat, 1, kind == Kind::Max);
-        return {reshape(tk->output(0), out_shape)};
+        return reshape(tk->output(0), out_shape);
     }
     }
+}
+
+ov::OutputVector reduce(const NodeContext& ctx, Kind kind) {
+    ov::Shape shape = ctx.in_shape(0);
+    auto axes = norm_axes(ctx.ints_param("axes"), shape.size());
+    return {reduce_values(ctx, ctx.get_input(0), shape, ctx.out_shape(0), axes, kind)};
+}
+
+// ---- generic reductions with a jaxpr body
+
+// The monoid of each result of a reduction body (param "jaxpr") over `n` operands: the body
+// takes (acc_0..acc_{n-1}, x_0..x_{n-1}) and result i must be one add / mul / max / min /
+// and / or / xor of acc_i and x_i (either order). Anything else is a clear error.
+std::vector<Kind> body_monoids(const NodeContext& ctx, size_t n) {
+    const auto& f = ctx.file();
+    const auto& g = f.graph(ctx.param("jaxpr").as_graph());
+    std::string prims;
+    for (size_t e = 0; e < g.eqns.size(); ++e)
+        prims += (e ? ", " : "") + std::string(f.string(g.eqns[e].primitive));
+    auto unsupported = [&](const std::string& why) {
+        ctx.fail(ctx.primitive() + ": the reduction body (" + (prims.empty() ? "no equations" : prims) +
+                 ") is not a recognised monoid (" + why +
+                 "); supported: add, mul, max, min, and, or, xor of (accumulator i, operand i) per result");
+    };
+    if (g.invars.size() < 2 * n || g.outvars.size() != n || g.eqns.size() != n)
+        unsupported("expected one equation per result");
+    const size_t base = g.invars.size() - 2 * n;  // a body's constants come first
+    std::vector<Kind> kinds;
+    for (size_t i = 0; i < n; ++i) {
+        const auto& o = g.outvars[i];
+        if (o.is_literal)
+            unsupported("result " + std::to_string(i) + " is a literal");
+        size_t e = 0;
+        while (e < g.eqns.size() && !(g.eqns[e].n_out == 1 && g.eqns[e].out[0] == o.var))
+            ++e;
+        if (e == g.eqns.size() || g.eqns[e].n_in != 2)
+            unsupported("result " + std::to_string(i) + " is not a binary operation");
+        const auto& a = f.input(g, e, 0);
+        const auto& b = f.input(g, e, 1);
+        const int64_t acc = g.invars[base + i], x = g.invars[base + n + i];
+        bool operands_ok = !a.is_literal && !b.is_literal &&
+                           ((a.var == acc && b.var == x) || (a.var == x && b.var == acc));
+        if (!operands_ok)
+            unsupported("result " + std::to_string(i) + " does not combine accumulator " + std::to_string(i) +
+                        " with operand " + std::to_string(i));
+        std::string_view p = f.string(g.eqns[e].primitive);
+        if (p == "add" || p == "add_any")
+            kinds.push_back(Kind::Sum);
+        else if (p == "mul")
+            kinds.push_back(Kind::Prod);
+        else if (p == "max")
+            kinds.push_back(Kind::Max);
+        else if (p == "min")
+            kinds.push_back(Kind::Min);
+        else if (p == "and")
+            kinds.push_back(Kind::And);
+        else if (p == "or")
+            kinds.push_back(Kind::Or);
+        else if (p == "xor")
+            kinds.push_back(Kind::Xor);
+        else
+            unsupported("result " + std::to_string(i) + " uses '" + std::string(p) + "'");
+    }
+    return kinds;
+}
+
+// Booleans: sum is "or", product "and", max "or", min "and".
+Kind bool_kind(Kind k) {
+    switch (k) {
+    case Kind::Sum:
+    case Kind::Max:
+        return Kind::Or;
+    case Kind::Prod:
+    case Kind::Min:
+        return Kind::And;
+    default:
+        return k;
+    }
+}
+
+// combine(kind, r, init) elementwise for `r` of shape `shape`, exactly: the pair is
+// reduced as a [rows, 2] tensor with the reduction's own (exact) machinery.
+Output<Node> fold_init(const NodeContext& ctx,
+                       const Output<Node>& r,
+                       const ov::Shape& shape,
+                       const Output<Node>& init,
+                       Kind kind) {
+    size_t rows = static_cast<size_t>(numel(shape));
+    if (rows == 0)
+        return r;
+    ov::Shape col{rows, 1};
+    auto pair = std::make_shared<v0::Concat>(ov::OutputVector{reshape(r, col), fill(init, col)}, 1);
+    return reshape(reduce_values(ctx, pair, ov::Shape{rows, 2}, ov::Shape{rows}, {1}, kind), shape);
+}
+
+ov::OutputVector generic_reduce(const NodeContext& ctx) {
+    const size_t n_in = ctx.get_input_size();
+    OVJAX_CHECK(ctx, n_in % 2 == 0 && n_in > 0, "reduce takes operands and as many init values, got ", n_in, " inputs");
+    const size_t n = n_in / 2;
+    auto kinds = body_monoids(ctx, n);
+    ov::OutputVector outs;
+    for (size_t i = 0; i < n; ++i) {
+        ov::Shape shape = ctx.in_shape(i), out_shape = ctx.out_shape(i);
+        auto axes = norm_axes(ctx.ints_param("dimensions"), shape.size());
+        auto t = ctx.in_type(i);
+        Kind kind = t == ov::element::boolean ? bool_kind(kinds[i]) : kinds[i];
+        OVJAX_CHECK(ctx, ctx.in_type(n + i) == t, "reduce: init value ", i, " has type ", ctx.in_type(n + i),
+                    ", operand ", t);
+        if (axes.empty()) {  // XLA reduces nothing: the operand, without the init value
+            outs.push_back(ctx.get_input(static_cast<int>(i)));
+            continue;
+        }
+        // [kept, reduced] ++ the init value as one more reduced element.
+        size_t rows = static_cast<size_t>(numel(out_shape));
+        size_t k = rows ? static_cast<size_t>(numel(shape)) / rows : 0;
+        if (rows == 0) {
+            outs.push_back(const_fill(t, out_shape, 0));
+            continue;
+        }
+        ov::OutputVector parts;
+        if (k > 0)
+            parts.push_back(flatten_axes(ctx.get_input(static_cast<int>(i)), shape, axes));
+        parts.push_back(fill(ctx.get_input(static_cast<int>(n + i)), ov::Shape{rows, 1}));
+        Output<Node> flat = parts.size() == 1 ? parts[0] : std::make_shared<v0::Concat>(parts, 1)->output(0);
+        auto r = reduce_values(ctx, flat, ov::Shape{rows, k + 1}, ov::Shape{rows}, {1}, kind);
+        outs.push_back(reshape(r, out_shape));
+    }
+    return outs;
 }
 
 ov::OutputVector argreduce(const NodeContext& ctx, bool max) {
@@ -458,13 +613,18 @@ Output<Node> window_reduce(Output<Node> x, ov::Shape shape, const Window& w, Kin
     return transpose(y, inv);
 }
 
-ov::OutputVector reduce_window(const NodeContext& ctx, Kind kind) {
-    auto x = ctx.get_input(0);
-    ov::Shape shape = ctx.in_shape(0);
+// Windowed reduction of operand `i` into result `i`. With `init`, XLA's (CPU) semantics:
+// each window's reduction starts from `init` and covers only the operand's elements
+// (padding and base dilation holes are skipped).
+Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<Node> init, Kind kind) {
+    auto x = ctx.get_input(static_cast<int>(i_op));
+    ov::Shape shape = ctx.in_shape(i_op);
     const size_t rank = shape.size();
-    auto t = ctx.in_type(0);
-    auto out_t = ctx.out_type(0);
-    ov::Shape out_shape = ctx.out_shape(0);
+    auto t = ctx.in_type(i_op);
+    auto out_t = ctx.out_type(i_op);
+    ov::Shape out_shape = ctx.out_shape(i_op);
+    if (t == ov::element::boolean)
+        kind = bool_kind(kind);
     Window w;
     w.dims = ctx.ints_param("window_dimensions");
     w.strides = ctx.ints_param("window_strides");
@@ -485,39 +645,252 @@ ov::OutputVector reduce_window(const NodeContext& ctx, Kind kind) {
         interior.push_back(base[i] - 1);
     }
     if (numel(out_shape) == 0)
-        return {const_fill(out_t, out_shape, 0)};
+        return const_fill(out_t, out_shape, 0);
 
     // Work type: booleans as u8 (max = or, min = and), integer sums in i32 (wrapping like JAX).
     auto wt = t;
     if (t == ov::element::boolean)
         wt = ov::element::u8;
-    else if (kind == Kind::Sum)
+    else if (kind == Kind::Sum || kind == Kind::Prod)
         wt = arith_type(t);
     OVJAX_CHECK(ctx, wt.is_real() || is_int(wt), ctx.primitive(), " does not support element type ", t);
-    if (numel(shape) == 0)
-        return {convert(fill(identity(kind, wt), out_shape), out_t)};
     x = convert(x, wt);
+    if (init.get_node())
+        init = convert(init, wt);
     // Float min(x) = -max(-x) (exact), so floats only need MaxPool.
     bool negate = wt.is_real() && kind == Kind::Min;
     if (negate) {
         x = std::make_shared<v0::Negative>(x);
+        if (init.get_node())
+            init = std::make_shared<v0::Negative>(init);
         kind = Kind::Max;
     }
 
-    // Base dilation and padding with the identity, then windows over the padded tensor.
+    // Base dilation and padding with the identity, then windows over the padded tensor
+    // (XLA skips padding and dilation holes, so they never see a non-identity init value).
     auto id = identity(kind, wt);
     ov::Shape padded = shape;
     for (size_t i = 0; i < rank; ++i)
         x = concat_pad(x, padded, id, i, lo[i], hi[i], interior[i]);
-    Output<Node> y = window_reduce(x, padded, w, kind);
-    if (wt.is_real() && kind == Kind::Max)
-        y = fix_float_extreme(x, y, true, [&](const Output<Node>& c) { return window_reduce(c, padded, w, Kind::Max); });
+    Output<Node> y;
+    if (numel(padded) == 0) {
+        y = fill(id, out_shape);
+    } else {
+        y = window_reduce(x, padded, w, kind);
+        if (wt.is_real() && kind == Kind::Max)
+            y = fix_float_extreme(x, y, true,
+                                  [&](const Output<Node>& c) { return window_reduce(c, padded, w, Kind::Max); });
+    }
+    if (init.get_node())
+        y = fold_init(ctx, reshape(y, out_shape), out_shape, init, kind);
     if (negate)
         y = std::make_shared<v0::Negative>(y);
     y = reshape(y, out_shape);
     if (t == ov::element::boolean)
-        return {std::make_shared<v1::NotEqual>(y, const_scalar(wt, 0))->output(0)};
-    return {convert(y, out_t)};
+        return std::make_shared<v1::NotEqual>(y, const_scalar(wt, 0))->output(0);
+    return convert(y, out_t);
+}
+
+ov::OutputVector reduce_window(const NodeContext& ctx, Kind kind) {
+    return {reduce_window_values(ctx, 0, Output<Node>(), kind)};
+}
+
+ov::OutputVector generic_reduce_window(const NodeContext& ctx) {
+    const size_t n_in = ctx.get_input_size();
+    OVJAX_CHECK(ctx, n_in % 2 == 0 && n_in > 0, "reduce_window takes operands and as many init values, got ", n_in,
+                " inputs");
+    const size_t n = n_in / 2;
+    auto kinds = body_monoids(ctx, n);
+    ov::OutputVector outs;
+    for (size_t i = 0; i < n; ++i)
+        outs.push_back(reduce_window_values(ctx, i, ctx.get_input(static_cast<int>(n + i)), kinds[i]));
+    return outs;
+}
+
+// ---- select_and_gather_add / select_and_scatter_add (max / min pooling derivatives)
+
+// Stack the element at every window position of every window of a padded tensor (shape
+// `padded`) along a new last axis: [out..., P]. Positions are enumerated with the window
+// axes nested as in `nest` (outermost first; default: row-major).
+Output<Node> window_taps(const Output<Node>& x,
+                         const ov::Shape& padded,
+                         const ov::Shape& out,
+                         const Window& w,
+                         std::vector<std::vector<int64_t>>* offsets = nullptr,
+                         std::vector<size_t> nest = {}) {
+    const size_t rank = padded.size();
+    std::vector<int64_t> axes(rank), pos(rank, 0);
+    std::iota(axes.begin(), axes.end(), 0);
+    if (nest.empty()) {
+        nest.resize(rank);
+        std::iota(nest.begin(), nest.end(), 0);
+    }
+    ov::Shape col = out;
+    col.push_back(1);
+    ov::OutputVector taps;
+    while (true) {
+        std::vector<int64_t> start(rank), stop(rank), step(rank);
+        for (size_t i = 0; i < rank; ++i) {
+            start[i] = pos[i] * w.dilation[i];
+            stop[i] = start[i] + (static_cast<int64_t>(out[i]) - 1) * w.strides[i] + 1;
+            step[i] = w.strides[i];
+        }
+        taps.push_back(reshape(rank ? slice(x, start, stop, step, axes) : x, col));
+        if (offsets)
+            offsets->push_back(start);
+        size_t i = rank;
+        while (i > 0 && ++pos[nest[i - 1]] == w.dims[nest[i - 1]]) {
+            pos[nest[i - 1]] = 0;
+            --i;
+        }
+        if (i == 0)
+            break;
+    }
+    if (taps.size() == 1)
+        return taps[0];
+    return std::make_shared<v0::Concat>(taps, static_cast<int64_t>(rank));
+}
+
+// A key that TopK orders like JAX orders `x`: floats as f32, integers and booleans as i32
+// (exact in TopK; like the CPU plugin, u32 values from 2^31 order as negative).
+Output<Node> order_key(const Output<Node>& x) {
+    auto t = x.get_element_type();
+    if (t.is_real())
+        return convert(x, ov::element::f32);
+    if (t == ov::element::boolean)
+        return convert(convert(x, ov::element::u8), ov::element::i32);
+    return convert(x, ov::element::i32);
+}
+
+struct SelectWindow {
+    Window w;
+    std::vector<int64_t> lo, hi, interior;
+    bool ge;
+};
+
+SelectWindow select_window_params(const NodeContext& ctx, size_t rank, bool dilations) {
+    SelectWindow s;
+    s.w.dims = ctx.ints_param("window_dimensions");
+    s.w.strides = ctx.ints_param("window_strides");
+    s.w.dilation = dilations ? ctx.ints_param("window_dilation") : std::vector<int64_t>(rank, 1);
+    auto base = dilations ? ctx.ints_param("base_dilation") : std::vector<int64_t>(rank, 1);
+    auto padding = ctx.param("padding");
+    OVJAX_CHECK(ctx, s.w.dims.size() == rank && s.w.strides.size() == rank && s.w.dilation.size() == rank &&
+                         base.size() == rank && padding.size() == rank,
+                ctx.primitive(), ": window parameters do not match the operand rank ", rank);
+    for (size_t i = 0; i < rank; ++i) {
+        auto p = padding.item(i).as_ints();
+        OVJAX_CHECK(ctx, p.size() == 2, "padding entries are (lo, hi)");
+        OVJAX_CHECK(ctx, s.w.dims[i] >= 1 && s.w.strides[i] >= 1 && s.w.dilation[i] >= 1 && base[i] >= 1,
+                    ctx.primitive(), ": window sizes, strides and dilations must be positive");
+        OVJAX_CHECK(ctx, p[0] >= 0 && p[1] >= 0, ctx.primitive(), ": negative padding is not supported");
+        s.lo.push_back(p[0]);
+        s.hi.push_back(p[1]);
+        s.interior.push_back(base[i] - 1);
+    }
+    auto sel = ctx.param("select_prim");
+    const bool is_str = sel.tag() == format::ValueTag::string;
+    OVJAX_CHECK(ctx, is_str && (sel.as_string() == "ge" || sel.as_string() == "le"), ctx.primitive(),
+                ": select_prim must be ge or le, got ", sel.describe());
+    s.ge = sel.as_string() == "ge";
+    return s;
+}
+
+// JAX lowers select_and_gather_add to a reduce_window over (operand, tangent) pairs from
+// (-inf, 0) (ge; +inf for le), keeping the accumulator when select(acc, x) holds: the
+// tangent at the first window position holding the window's extreme, or 0 when that
+// extreme equals the init value (padding included).
+ov::OutputVector select_gather_add(const NodeContext& ctx) {
+    auto tangents = ctx.get_input(0);
+    auto operand = ctx.get_input(1);
+    ov::Shape shape = ctx.in_shape(1);
+    const size_t rank = shape.size();
+    auto t = ctx.in_type(1);
+    ov::Shape out_shape = ctx.out_shape(0);
+    auto s = select_window_params(ctx, rank, true);
+    if (numel(out_shape) == 0)
+        return {const_fill(ctx.out_type(0), out_shape, 0)};
+    auto key = order_key(operand);
+    auto kt = key.get_element_type();
+    Output<Node> init = kt.is_real() ? (s.ge ? lowest(kt) : highest(kt))
+                                     : order_key(s.ge ? const_lowest(t) : const_highest(t));
+    auto zero = const_scalar(t, 0);
+    ov::Shape pk = shape, pv = shape;
+    for (size_t i = 0; i < rank; ++i) {
+        key = concat_pad(key, pk, init, i, s.lo[i], s.hi[i], s.interior[i]);
+        tangents = concat_pad(tangents, pv, zero, i, s.lo[i], s.hi[i], s.interior[i]);
+    }
+    // On ties XLA's CPU reduce_window keeps the first position in row-major window order,
+    // except that the last padded axis with a window of 2 is the outermost loop (observed
+    // with jax 0.10 / XLA CPU on many shapes; with window dilation and padding, ties can
+    // still resolve differently).
+    std::vector<size_t> nest;
+    for (size_t i = rank; i-- > 0;)
+        if ((s.lo[i] != 0 || s.hi[i] != 0) && s.w.dims[i] == 2) {
+            nest.push_back(i);
+            break;
+        }
+    for (size_t i = 0; i < rank; ++i)
+        if (nest.empty() || nest[0] != i)
+            nest.push_back(i);
+    auto keys = window_taps(key, pk, out_shape, s.w, nullptr, nest);
+    auto vals = window_taps(tangents, pv, out_shape, s.w, nullptr, nest);
+    auto tk = top1(keys, static_cast<int64_t>(rank), s.ge);
+    Output<Node> picked = std::make_shared<ov::op::v6::GatherElements>(vals, tk->output(1), static_cast<int64_t>(rank));
+    picked = reshape(picked, out_shape);
+    auto is_init = std::make_shared<v1::Equal>(reshape(tk->output(0), out_shape), init);
+    return {std::make_shared<v1::Select>(is_init, fill(zero, out_shape), picked)->output(0)};
+}
+
+// XLA's SelectAndScatter: in each window, the first position (row-major) holding the window's
+// extreme (select(acc, x) keeps the accumulator on ties); the source value is added there.
+ov::OutputVector select_scatter_add(const NodeContext& ctx) {
+    auto source = ctx.get_input(0);
+    auto operand = ctx.get_input(1);
+    ov::Shape shape = ctx.in_shape(1);
+    const size_t rank = shape.size();
+    auto t = ctx.in_type(0);
+    ov::Shape src_shape = ctx.in_shape(0);
+    auto s = select_window_params(ctx, rank, false);
+    if (numel(shape) == 0 || numel(src_shape) == 0)
+        return {const_fill(ctx.out_type(0), shape, 0)};
+    // XLA pads the operand with the type's lowest (ge) / highest (le) value, and padding can
+    // be selected like any element (the source value then drops out).
+    auto key = order_key(operand);
+    auto ot = ctx.in_type(1);
+    Output<Node> weakest = order_key(s.ge ? lowest(ot) : highest(ot));
+    if (ot == ov::element::u32 || ot == ov::element::u64)  // keys order as i32
+        weakest = s.ge ? const_scalar(ov::element::i32, 0) : const_highest(ov::element::i32);
+    ov::Shape pk = shape;
+    for (size_t i = 0; i < rank; ++i)
+        key = concat_pad(key, pk, weakest, i, s.lo[i], s.hi[i], 0);
+    std::vector<std::vector<int64_t>> offsets;
+    auto keys = window_taps(key, pk, src_shape, s.w, &offsets);
+    auto idx = top1(keys, static_cast<int64_t>(rank), s.ge)->output(1);
+    // Scatter: for every window position p, the source values of the windows that picked p
+    // land at window start * stride + offset_p of the padded operand.
+    auto wt = arith_type(t == ov::element::boolean ? ov::element::u8 : t);
+    auto src = convert(source, wt);
+    auto zero = const_scalar(wt, 0);
+    Output<Node> acc;
+    auto idx_r = reshape(idx, src_shape);
+    for (size_t p = 0; p < offsets.size(); ++p) {
+        auto hit = std::make_shared<v1::Equal>(idx_r, const_scalar(ov::element::i32, static_cast<double>(p)));
+        Output<Node> part = std::make_shared<v1::Select>(hit, src, zero);
+        std::vector<int64_t> lo(rank), hi(rank), in(rank);
+        for (size_t i = 0; i < rank; ++i) {
+            int64_t n_src = static_cast<int64_t>(src_shape[i]);
+            int64_t span = n_src > 0 ? (n_src - 1) * s.w.strides[i] + 1 : 0;
+            lo[i] = offsets[p][i] - s.lo[i];
+            hi[i] = static_cast<int64_t>(pk[i]) - offsets[p][i] - span - s.hi[i];
+            in[i] = s.w.strides[i] - 1;
+        }
+        part = pad(part, zero, lo, hi, in);
+        acc = acc.get_node() ? std::make_shared<v1::Add>(acc, part)->output(0) : part;
+    }
+    if (t == ov::element::boolean)
+        return {std::make_shared<v1::NotEqual>(acc, zero)->output(0)};
+    return {convert(acc, t)};
 }
 
 // ---- cumulative
@@ -532,6 +905,132 @@ Output<Node> scan(Output<Node> y, const ov::Shape& shape, size_t axis, bool reve
         y = combine(kind, y, reverse ? concat_pad(y, sh, id, axis, -s, s) : concat_pad(y, sh, id, axis, s, -s));
     }
     return y;
+}
+
+// f32 `x` rounded to `bits` significant bits, to nearest even (Veltkamp's split: exact f32
+// steps the CPU plugin keeps, unlike a Convert pair to bf16 and back, which it removes).
+// Values beyond 2^100 are left alone (the split would overflow).
+Output<Node> round_significand(const Output<Node>& x, int bits) {
+    auto f32 = ov::element::f32;
+    auto c = std::make_shared<v1::Multiply>(x, const_scalar(f32, std::ldexp(1.0, 24 - bits) + 1));
+    Output<Node> hi = std::make_shared<v1::Subtract>(c, std::make_shared<v1::Subtract>(c, x));
+    auto big = std::make_shared<v1::Greater>(std::make_shared<v0::Abs>(x), const_scalar(f32, std::ldexp(1.0, 100)));
+    return std::make_shared<v1::Select>(big, x, hi);
+}
+
+// Inclusive sum of f32 `x` along `axis`, rounding to `bits` significant bits after every
+// addition, in order.
+Output<Node> sequential_sum(const Output<Node>& x, const ov::Shape& shape, size_t axis, int bits) {
+    const int64_t n = static_cast<int64_t>(shape[axis]);
+    const int64_t ax = static_cast<int64_t>(axis);
+    ov::OutputVector parts;
+    Output<Node> acc;
+    for (int64_t i = 0; i < n; ++i) {
+        auto xi = slice(x, {i}, {i + 1}, {1}, {ax});
+        acc = i == 0 ? xi : round_significand(std::make_shared<v1::Add>(acc, xi), bits);
+        parts.push_back(acc);
+    }
+    return n == 1 ? acc : std::make_shared<v0::Concat>(parts, ax)->output(0);
+}
+
+// Reverse inclusive sums of f32 `x` along `axis` as a reduce_window computes them: element i
+// folds x[i], x[i + 1], ... in increasing order, rounding to `bits` significant bits after
+// every addition (O(n^2) additions; n is at most one block here).
+Output<Node> suffix_folds(const Output<Node>& x, const ov::Shape& shape, size_t axis, int bits) {
+    const int64_t n = static_cast<int64_t>(shape[axis]);
+    const int64_t ax = static_cast<int64_t>(axis);
+    std::vector<Output<Node>> xs;
+    for (int64_t i = 0; i < n; ++i)
+        xs.push_back(slice(x, {i}, {i + 1}, {1}, {ax}));
+    ov::OutputVector parts;
+    for (int64_t i = 0; i < n; ++i) {
+        Output<Node> acc = xs[static_cast<size_t>(i)];
+        for (int64_t k = i + 1; k < n; ++k)
+            acc = round_significand(std::make_shared<v1::Add>(acc, xs[static_cast<size_t>(k)]), bits);
+        parts.push_back(acc);
+    }
+    return n == 1 ? parts[0] : std::make_shared<v0::Concat>(parts, ax)->output(0);
+}
+
+// JAX's CPU cumsum of f16 / bf16 is a reduce_window that XLA rewrites into a two-level scan
+// over blocks of 16 (aligned at the start, also when reversed): rounded sums within each
+// block (forward: a sequential scan; reverse: each element's own fold in increasing order),
+// a scan of the block totals (recursively), then each block's exclusive prefix (suffix)
+// added to its sums and rounded. The same here, on f32 `x` of shape [A, n, C] along axis 1.
+constexpr int64_t kScanBlock = 16;
+
+Output<Node> half_scan(Output<Node> x, size_t A, int64_t n, size_t C, bool reverse, int bits) {
+    auto block = [&](const Output<Node>& v, const ov::Shape& sh) {
+        return reverse ? suffix_folds(v, sh, 1, bits) : sequential_sum(v, sh, 1, bits);
+    };
+    if (n <= kScanBlock)
+        return block(x, ov::Shape{A, static_cast<size_t>(n), C});
+    const auto f32 = ov::element::f32;
+    const int64_t nb = (n + kScanBlock - 1) / kScanBlock;
+    ov::Shape s{A, static_cast<size_t>(n), C};
+    x = concat_pad(x, s, const_scalar(f32, 0), 1, 0, nb * kScanBlock - n);
+    const size_t rows = A * static_cast<size_t>(nb);
+    const ov::Shape bs{rows, static_cast<size_t>(kScanBlock), C};
+    auto inner = block(reshape(x, bs), bs);
+    const int64_t total_at = reverse ? 0 : kScanBlock - 1;
+    auto totals = reshape(slice(inner, {total_at}, {total_at + 1}, {1}, {1}), ov::Shape{A, static_cast<size_t>(nb), C});
+    auto prefix = half_scan(totals, A, nb, C, reverse, bits);
+    ov::Shape ps{A, static_cast<size_t>(nb), C};
+    auto outside = reverse ? concat_pad(prefix, ps, const_scalar(f32, 0), 1, -1, 1)
+                           : concat_pad(prefix, ps, const_scalar(f32, 0), 1, 1, -1);
+    auto y = round_significand(std::make_shared<v1::Add>(inner, reshape(outside, ov::Shape{rows, 1, C})), bits);
+    y = reshape(y, ov::Shape{A, static_cast<size_t>(nb * kScanBlock), C});
+    return slice(y, {0}, {n}, {1}, {1});
+}
+
+// cumsum of a f16 / bf16 tensor as JAX computes it on CPU (see half_scan).
+Output<Node> half_cumsum(const Output<Node>& x, const ov::Shape& shape, size_t axis, bool reverse, int bits) {
+    size_t A = 1, C = 1;
+    for (size_t i = 0; i < axis; ++i)
+        A *= shape[i];
+    for (size_t i = axis + 1; i < shape.size(); ++i)
+        C *= shape[i];
+    const int64_t n = static_cast<int64_t>(shape[axis]);
+    Output<Node> y = reshape(convert(x, ov::element::f32), ov::Shape{A, static_cast<size_t>(n), C});
+    return reshape(half_scan(y, A, n, C, reverse, bits), shape);
+}
+
+// log(exp(a) + exp(b)) without overflow: max(a, b) + log(1 + exp(-|a - b|)); equal
+// operands (infinities included) give max + log 2, NaN propagates.
+Output<Node> logaddexp(const Output<Node>& a, const Output<Node>& b) {
+    auto t = a.get_element_type();
+    auto m = std::make_shared<v1::Maximum>(a, b);
+    Output<Node> d = std::make_shared<v0::Negative>(std::make_shared<v0::Abs>(std::make_shared<v1::Subtract>(a, b)));
+    d = std::make_shared<v1::Select>(std::make_shared<v1::Equal>(a, b), const_scalar(t, 0), d);
+    auto l = std::make_shared<v0::Log>(std::make_shared<v1::Add>(const_scalar(t, 1), std::make_shared<v0::Exp>(d)));
+    Output<Node> r = std::make_shared<v1::Add>(m, l);
+    auto nan = std::make_shared<v1::LogicalOr>(is_nan(a), is_nan(b));
+    return std::make_shared<v1::Select>(nan, std::make_shared<v1::Add>(a, b), r);
+}
+
+ov::OutputVector cumlogsumexp(const NodeContext& ctx) {
+    auto x = ctx.get_input(0);
+    ov::Shape shape = ctx.in_shape(0);
+    auto t = ctx.in_type(0);
+    OVJAX_CHECK(ctx, t.is_real(), "cumlogsumexp needs a floating-point operand, got ", t);
+    int64_t axis = ctx.int_param("axis");
+    if (axis < 0)
+        axis += static_cast<int64_t>(shape.size());
+    OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) < shape.size(), "bad axis ", axis);
+    bool reverse = ctx.bool_param("reverse");
+    const size_t ax = static_cast<size_t>(axis);
+    if (numel(shape) == 0 || shape[ax] <= 1)
+        return {x};
+    // Hillis-Steele scan of logaddexp in f32 (log-depth, -inf shifted in).
+    const auto wt = t == ov::element::f64 ? t : ov::element::f32;
+    Output<Node> y = convert(x, wt);
+    const int64_t n = static_cast<int64_t>(shape[ax]);
+    auto id = lowest(wt);
+    for (int64_t s = 1; s < n; s *= 2) {
+        ov::Shape sh = shape;
+        y = logaddexp(y, reverse ? concat_pad(y, sh, id, ax, -s, s) : concat_pad(y, sh, id, ax, s, -s));
+    }
+    return {convert(y, t)};
 }
 
 ov::OutputVector cumulative(const NodeContext& ctx, Kind kind) {
@@ -557,7 +1056,10 @@ ov::OutputVector cumulative(const NodeContext& ctx, Kind kind) {
     auto xw = convert(x, wt);
 
     Output<Node> y;
-    if (kind == Kind::Sum)
+    const bool half = t == ov::element::f16 || t == ov::element::bf16;
+    if (kind == Kind::Sum && half)
+        y = half_cumsum(x, shape, static_cast<size_t>(axis), reverse, t == ov::element::bf16 ? 8 : 11);
+    else if (kind == Kind::Sum)
         y = std::make_shared<v0::CumSum>(xw, const_scalar(ov::element::i64, static_cast<double>(axis)),
                                          /*exclusive=*/false, reverse);
     else
@@ -595,6 +1097,17 @@ ov::OutputVector translate_cumsum(const NodeContext& ctx) { return cumulative(ct
 ov::OutputVector translate_cumprod(const NodeContext& ctx) { return cumulative(ctx, Kind::Prod); }
 ov::OutputVector translate_cummax(const NodeContext& ctx) { return cumulative(ctx, Kind::Max); }
 ov::OutputVector translate_cummin(const NodeContext& ctx) { return cumulative(ctx, Kind::Min); }
+ov::OutputVector translate_cumlogsumexp(const NodeContext& ctx) { return cumlogsumexp(ctx); }
+
+ov::OutputVector translate_reduce(const NodeContext& ctx) { return generic_reduce(ctx); }
+ov::OutputVector translate_reduce_xor(const NodeContext& ctx) { return reduce(ctx, Kind::Xor); }
+ov::OutputVector translate_reduce_window(const NodeContext& ctx) { return generic_reduce_window(ctx); }
+ov::OutputVector translate_select_and_gather_add(const NodeContext& ctx) {
+    return select_gather_add(ctx);
+}
+ov::OutputVector translate_select_and_scatter_add(const NodeContext& ctx) {
+    return select_scatter_add(ctx);
+}
 
 }  // namespace op
 }  // namespace ovjax

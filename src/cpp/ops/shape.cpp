@@ -11,6 +11,7 @@
 #include "openvino/op/logical_and.hpp"
 #include "openvino/op/reverse.hpp"
 #include "openvino/op/select.hpp"
+#include "openvino/op/tile.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 
@@ -259,6 +260,69 @@ ov::OutputVector translate_iota(const NodeContext& ctx) {
         return {r};
     std::vector<int64_t> target(shape.begin(), shape.end());
     return {std::make_shared<ov::op::v3::Broadcast>(r, const_i64(target))->output(0)};
+}
+
+// lax.split: pieces of `sizes` along `axis`, in order.
+ov::OutputVector translate_split(const NodeContext& ctx) {
+    auto sizes = ctx.ints_param("sizes");
+    int64_t axis = ctx.int_param("axis");
+    OVJAX_CHECK(ctx, sizes.size() == ctx.num_outputs(), sizes.size(), " sizes for ", ctx.num_outputs(), " outputs");
+    ov::OutputVector outs;
+    int64_t start = 0;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+        if (sizes[i] == 0 || numel(ctx.out_shape(i)) == 0)
+            outs.push_back(const_fill(ctx.out_type(i), ctx.out_shape(i), 0));
+        else
+            outs.push_back(slice(ctx.get_input(0), {start}, {start + sizes[i]}, {1}, {axis}));
+        start += sizes[i];
+    }
+    return outs;
+}
+
+// lax stack (jnp.stack): the operands, each given a new axis `axis`, concatenated along it.
+ov::OutputVector translate_stack(const NodeContext& ctx) {
+    if (numel(ctx.out_shape(0)) == 0)
+        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
+    int64_t axis = ctx.int_param("axis");
+    ov::OutputVector pieces;
+    for (size_t i = 0; i < ctx.get_input_size(); ++i) {
+        ov::Shape s = ctx.in_shape(i);
+        s.insert(s.begin() + axis, 1);
+        pieces.push_back(reshape(ctx.get_input(static_cast<int>(i)), s));
+    }
+    if (pieces.size() == 1)
+        return {pieces[0]};
+    return {std::make_shared<ov::op::v0::Concat>(pieces, axis)->output(0)};
+}
+
+// unstack: the inverse of stack, one output per index along `axis`.
+ov::OutputVector translate_unstack(const NodeContext& ctx) {
+    int64_t axis = ctx.int_param("axis");
+    ov::OutputVector outs;
+    for (size_t i = 0; i < ctx.num_outputs(); ++i) {
+        if (numel(ctx.out_shape(i)) == 0) {
+            outs.push_back(const_fill(ctx.out_type(i), ctx.out_shape(i), 0));
+            continue;
+        }
+        auto k = static_cast<int64_t>(i);
+        outs.push_back(reshape(slice(ctx.get_input(0), {k}, {k + 1}, {1}, {axis}), ctx.out_shape(i)));
+    }
+    return outs;
+}
+
+// lax tile (jnp.tile): `reps` copies along each axis.
+ov::OutputVector translate_tile(const NodeContext& ctx) {
+    if (numel(ctx.out_shape(0)) == 0)
+        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
+    auto reps = ctx.ints_param("reps");
+    reps.resize(ctx.in_shape(0).size(), 1);  // PRNG key data dimensions are not tiled
+    return {std::make_shared<ov::op::v0::Tile>(ctx.get_input(0), const_i64(reps))->output(0)};
+}
+
+// empty / empty2 / zeros_like: an array of the output's shape and type. JAX leaves
+// empty's contents unspecified (XLA allocates zeros); zeros are a valid value.
+ov::OutputVector translate_zeros(const NodeContext& ctx) {
+    return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
 }
 
 }  // namespace op

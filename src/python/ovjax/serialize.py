@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import _expand
 from . import format as F
 from ._jax_compat import ClosedJaxpr, DropVar, Jaxpr, Literal
 
@@ -99,6 +100,9 @@ class GraphWriter:
         self.meta: dict[str, str] = {}
         self.input_names: list[str] = []
         self.output_names: list[str] = []
+        self._expander = _expand.Expander()
+        # effect-only equations left out of the graph: primitive name -> count
+        self.dropped_effects: dict[str, int] = {}
 
     # ---- interning -------------------------------------------------
     def string(self, s: str) -> int:
@@ -191,8 +195,17 @@ class GraphWriter:
         ids_get = ids.get
         lit_t = Literal
         drop_t = DropVar
-        for eqn in jaxpr.eqns:
-            rec = [string(eqn.primitive.name), _source(eqn, string)]
+        expandable = _expand.EXPANSIONS
+        eqns = _without_effects(jaxpr, self.dropped_effects)
+        for eqn in eqns:
+            name = eqn.primitive.name
+            if name in expandable:
+                # JAX lowers it from a Python implementation: write that as a call
+                eqn_params = {"call_jaxpr": self._expander(eqn), _expand.EXPANDED_FROM: name}
+                name = _expand.CALL
+            else:
+                eqn_params = eqn.params
+            rec = [string(name), _source(eqn, string)]
             ins = eqn.invars
             rec.append(len(ins))
             for a in ins:
@@ -206,7 +219,7 @@ class GraphWriter:
             rec.append(len(outs_))
             for v in outs_:
                 rec.append(F.NONE if isinstance(v, drop_t) else var(v))
-            params = [(k, p) for k, p in eqn.params.items() if k not in skip]
+            params = [(k, p) for k, p in eqn_params.items() if k not in skip]
             rec.append(len(params))
             for k, p in params:
                 rec.append(string(k))
@@ -228,7 +241,7 @@ class GraphWriter:
             w.append(b)
         w.append(len(jaxpr.outvars))
         w.extend(outs)
-        w.append(len(jaxpr.eqns))
+        w.append(len(eqns))
         w.extend(array("q", eqn_words))
         return w
 
@@ -286,6 +299,10 @@ class GraphWriter:
             out.append(self.graph(p, ()))
         elif isinstance(p, tuple) and hasattr(p, "_fields"):  # NamedTuple records
             self._record(type(p).__name__, [(f, getattr(p, f)) for f in p._fields], out)
+        elif callable(getattr(p, "bind", None)) and isinstance(getattr(p, "name", None), str):
+            # a JAX Primitive (select_and_scatter_add's select_prim): its name
+            out.append(F.V_STR)
+            out.append(self.string(p.name))
         elif isinstance(p, (tuple, list)):
             out.append(F.V_TUPLE)
             out.append(len(p))
@@ -439,6 +456,47 @@ class GraphWriter:
         return bytes(self.to_buffer(external=external))
 
 
+# Side effects with no value that an inference graph can drop: jax.debug.print and
+# jax.debug.callback (host callbacks that only print or log). The model computes the
+# same results without them; warn_dropped_effects (called by convert.py) names them.
+_DROPPED_EFFECTS = frozenset({"debug_callback", "debug_print"})
+# Tokens only order effects: their producers go when nothing kept uses the token.
+_TOKEN_PRIMS = frozenset({"create_token", "after_all"})
+_EFFECT_PRIMS = _DROPPED_EFFECTS | _TOKEN_PRIMS
+
+
+def _without_effects(jaxpr, dropped: dict[str, int]):
+    """jaxpr.eqns without debug callbacks and the token producers only they used."""
+    eqns = jaxpr.eqns
+    if not any(e.primitive.name in _EFFECT_PRIMS for e in eqns):
+        return eqns
+    used = {v for v in jaxpr.outvars if not isinstance(v, Literal)}
+    keep = []
+    for e in reversed(eqns):  # backwards: a token is live if a kept equation reads it
+        name = e.primitive.name
+        if name in _DROPPED_EFFECTS:
+            dropped[name] = dropped.get(name, 0) + 1
+            continue
+        if name in _TOKEN_PRIMS and not any(v in used for v in e.outvars):
+            continue
+        keep.append(e)
+        used.update(v for v in e.invars if not isinstance(v, Literal))
+    keep.reverse()
+    return keep
+
+
+def warn_dropped_effects(dropped: dict[str, int]) -> None:
+    if dropped:
+        import warnings
+
+        what = ", ".join(f"{n} x{c}" for n, c in sorted(dropped.items()))
+        warnings.warn(
+            f"ovjax: dropped side-effect-only equations the converted model cannot run: {what} "
+            "(host callbacks such as jax.debug.print; the outputs are unchanged)",
+            stacklevel=3,
+        )
+
+
 def _align(x: int, a: int) -> int:
     return (x + a - 1) // a * a
 
@@ -449,8 +507,11 @@ def _physical_shape(aval) -> tuple:
     of jax.random.key_data(keys), the tensor the key array is in OpenVINO."""
     shape = tuple(aval.shape)
     dt = aval.dtype
-    if dtype_code(dt) == F.DTYPES["key"]:
+    code = dtype_code(dt)
+    if code == F.DTYPES["key"]:
         shape += tuple(dt._impl.key_shape)
+    elif code in _COMPLEX_CODES:  # (real, imag) float pairs
+        shape += (2,)
     return shape
 
 
@@ -464,12 +525,17 @@ def _host_array(value) -> np.ndarray:
     arr = np.asarray(value)
     if not arr.flags.c_contiguous:
         arr = np.ascontiguousarray(arr)
+    if np.iscomplexobj(arr):  # (real, imag) float pairs, a trailing axis of 2 (zero-copy)
+        arr = arr.reshape(-1).view(np.float32 if arr.dtype == np.complex64 else np.float64).reshape(arr.shape + (2,))
     if arr.dtype == object:
         raise TypeError(f"ovjax: cannot serialize a constant of type {type(value).__name__}")
     return arr
 
 
 _INT_CODES = frozenset(F.DTYPES[n] for n in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
+
+
+_COMPLEX_CODES = frozenset(F.DTYPES[n] for n in ("complex64", "complex128"))
 
 
 def _scalar_bits(val, dt) -> int:
@@ -479,8 +545,12 @@ def _scalar_bits(val, dt) -> int:
     if code in _INT_CODES:
         x = int(val)
         return x - (1 << 64) if x >= (1 << 63) else x
-    if code in (F.DTYPES["complex64"], F.DTYPES["complex128"]):
-        raise TypeError("ovjax: complex literals are not supported")
+    if code in _COMPLEX_CODES:
+        # (real, imag) as two float32 in one word, the real part in the low half
+        c = complex(val)
+        pair = np.array([c.real, c.imag], np.float32).view(np.uint32)
+        x = int(pair[0]) | (int(pair[1]) << 32)
+        return x - (1 << 64) if x >= (1 << 63) else x
     return _float_bits(float(val))
 
 

@@ -1,0 +1,566 @@
+// Complex numbers and FFT. A complex64 (complex128) value of shape S is an f32 (f64) tensor
+// of shape S + (2,): (real, imag) along the trailing axis; the serializer appends the 2 to
+// the shapes it records, and to_ov_type maps the complex dtypes to their float type.
+//
+// Only translators marked OVJAX_OP_COMPLEX in primitives.def see complex values (the
+// translate session reports any other primitive with a complex operand or result as an
+// error). Structural translators whose parameters only address the leading axes (reshape,
+// transpose, slice, broadcast_in_dim, ...) already keep trailing data axes in place (as
+// for PRNG key data) and are used unchanged; the translators here handle the primitives
+// whose complex meaning differs, and fall back to the real translators otherwise.
+#include <cmath>
+#include <string>
+
+#include "openvino/op/abs.hpp"
+#include "openvino/op/broadcast.hpp"
+#include "openvino/op/concat.hpp"
+#include "openvino/op/convert.hpp"
+#include "openvino/op/cum_sum.hpp"
+#include "openvino/op/cos.hpp"
+#include "openvino/op/dft.hpp"
+#include "openvino/op/einsum.hpp"
+#include "openvino/op/equal.hpp"
+#include "openvino/op/exp.hpp"
+#include "openvino/op/greater.hpp"
+#include "openvino/op/greater_eq.hpp"
+#include "openvino/op/idft.hpp"
+#include "openvino/op/irdft.hpp"
+#include "openvino/op/is_inf.hpp"
+#include "openvino/op/maximum.hpp"
+#include "openvino/op/minimum.hpp"
+#include "openvino/op/negative.hpp"
+#include "openvino/op/not_equal.hpp"
+#include "openvino/op/rdft.hpp"
+#include "openvino/op/reduce_logical_and.hpp"
+#include "openvino/op/reduce_logical_or.hpp"
+#include "openvino/op/reduce_sum.hpp"
+#include "openvino/op/sin.hpp"
+#include "openvino/op/slice.hpp"
+#include "openvino/op/sqrt.hpp"
+#include "ops/ops.hpp"
+#include "ops/utils.hpp"
+#include "ops/builders.hpp"
+
+namespace ovjax {
+namespace op {
+
+// The real translators the complex ones fall back to (their table rows name the complex ones).
+ov::OutputVector translate_mul(const NodeContext& ctx);
+ov::OutputVector translate_div(const NodeContext& ctx);
+ov::OutputVector translate_abs(const NodeContext& ctx);
+ov::OutputVector translate_exp(const NodeContext& ctx);
+ov::OutputVector translate_eq(const NodeContext& ctx);
+ov::OutputVector translate_ne(const NodeContext& ctx);
+ov::OutputVector translate_convert_element_type(const NodeContext& ctx);
+ov::OutputVector translate_reduce_sum(const NodeContext& ctx);
+ov::OutputVector translate_pad(const NodeContext& ctx);
+ov::OutputVector translate_dynamic_slice(const NodeContext& ctx);
+ov::OutputVector translate_dot_general(const NodeContext& ctx);
+ov::OutputVector translate_integer_pow(const NodeContext& ctx);
+ov::OutputVector translate_cumsum(const NodeContext& ctx);
+ov::OutputVector translate_sign(const NodeContext& ctx);
+ov::OutputVector translate_square(const NodeContext& ctx);
+ov::OutputVector translate_iota(const NodeContext& ctx);
+ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx);
+
+namespace {
+
+bool any_complex(const NodeContext& ctx) {
+    for (size_t i = 0; i < ctx.get_input_size(); ++i)
+        if (ctx.in_is_complex(i))
+            return true;
+    for (size_t i = 0; i < ctx.num_outputs(); ++i)
+        if (ctx.out_is_complex(i))
+            return true;
+    return false;
+}
+
+// Part k (0: real, 1: imag) of complex x: shape S + (2,) -> S.
+Output<Node> part(const Output<Node>& x, int64_t k) {
+    ov::Shape s = x.get_shape();
+    const auto last = static_cast<int64_t>(s.size()) - 1;
+    auto p = slice(x, {k}, {k + 1}, {1}, {last});
+    s.pop_back();
+    return reshape(p, s);
+}
+Output<Node> re(const Output<Node>& x) {
+    return part(x, 0);
+}
+Output<Node> im(const Output<Node>& x) {
+    return part(x, 1);
+}
+
+// The complex value (r, i) (same shapes): shape S + (2,).
+Output<Node> make_complex(const Output<Node>& r, const Output<Node>& i) {
+    ov::Shape s = r.get_shape();
+    s.push_back(1);
+    return std::make_shared<v0::Concat>(ov::OutputVector{reshape(r, s), reshape(i, s)}, -1)->output(0);
+}
+
+// x broadcast (numpy rules) to `shape`.
+Output<Node> broadcast_to(const Output<Node>& x, const ov::Shape& shape) {
+    if (x.get_shape() == shape)
+        return x;
+    return make<ov::op::v3::Broadcast>(x, const_i64(std::vector<int64_t>(shape.begin(), shape.end())));
+}
+
+// The aval shape of a complex output (its shape without the trailing 2).
+ov::Shape value_shape(const NodeContext& ctx, size_t i = 0) {
+    ov::Shape s = ctx.out_shape(i);
+    if (ctx.out_is_complex(i))
+        s.pop_back();
+    return s;
+}
+
+void require_complex_inputs(const NodeContext& ctx) {
+    for (size_t i = 0; i < ctx.get_input_size(); ++i)
+        OVJAX_CHECK(ctx, ctx.in_is_complex(i), ctx.primitive(), ": operand ", i, " is ", ctx.in_type(i),
+                    " where a complex operand is expected (mixed real/complex operands are not supported)");
+}
+
+// sqrt(a^2 + b^2) without intermediate overflow or underflow; inf when either is inf.
+Output<Node> hypot(const Output<Node>& a, const Output<Node>& b) {
+    auto x = make<v0::Abs>(a), y = make<v0::Abs>(b);
+    auto hi = make<v1::Maximum>(x, y), lo = make<v1::Minimum>(x, y);
+    auto zero = scalar_like(hi, 0), one = scalar_like(hi, 1);
+    auto safe_hi = select(make<v1::Equal>(hi, zero), one, hi);
+    auto q = div(lo, safe_hi);
+    auto r = mul(hi, make<v0::Sqrt>(add(one, mul(q, q))));
+    auto inf = lor(make<ov::op::v10::IsInf>(a), make<ov::op::v10::IsInf>(b));
+    return select(inf, scalar_like(hi, INFINITY), r);
+}
+
+// Complex product of a and b (S + (2,) each, or broadcastable).
+Output<Node> cmul(const Output<Node>& a, const Output<Node>& b) {
+    auto ar = re(a), ai = im(a), br = re(b), bi = im(b);
+    return make_complex(sub(mul(ar, br), mul(ai, bi)), add(mul(ar, bi), mul(ai, br)));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- real, imag, complex, conj
+
+ov::OutputVector translate_real(const NodeContext& ctx) {
+    require_complex_inputs(ctx);
+    return {re(ctx.get_input(0))};
+}
+
+ov::OutputVector translate_imag(const NodeContext& ctx) {
+    require_complex_inputs(ctx);
+    return {im(ctx.get_input(0))};
+}
+
+ov::OutputVector translate_complex(const NodeContext& ctx) {
+    OVJAX_CHECK(ctx, !ctx.in_is_complex(0) && !ctx.in_is_complex(1), "complex needs real operands");
+    const auto t = ctx.out_type(0);
+    const auto s = value_shape(ctx);
+    return {make_complex(broadcast_to(convert(ctx.get_input(0), t), s), broadcast_to(convert(ctx.get_input(1), t), s))};
+}
+
+ov::OutputVector translate_conj(const NodeContext& ctx) {
+    auto x = ctx.get_input(0);
+    const auto t = ctx.out_type(0);
+    if (!ctx.in_is_complex(0)) {  // conj of a real operand: the complex value (x, 0)
+        auto r = convert(x, t);
+        return {make_complex(r, mul(r, scalar_like(r, 0)))};
+    }
+    auto c = v0::Constant::create(t, ov::Shape{2}, std::vector<double>{1.0, -1.0});
+    return {mul(x, c)};
+}
+
+// ---------------------------------------------------------------- arithmetic
+
+ov::OutputVector translate_mul_c(const NodeContext& ctx) {
+    if (!any_complex(ctx))
+        return translate_mul(ctx);
+    require_complex_inputs(ctx);
+    auto a = ctx.get_input(0), b = ctx.get_input(1);
+    auto ar = re(a), ai = im(a), br = re(b), bi = im(b);
+    auto r = sub(mul(ar, br), mul(ai, bi));
+    auto i = add(mul(ar, bi), mul(ai, br));
+    const auto s = value_shape(ctx);
+    return {make_complex(broadcast_to(r, s), broadcast_to(i, s))};
+}
+
+ov::OutputVector translate_square_c(const NodeContext& ctx) {
+    if (!any_complex(ctx))
+        return translate_square(ctx);
+    auto x = ctx.get_input(0);
+    return {cmul(x, x)};
+}
+
+ov::OutputVector translate_integer_pow_c(const NodeContext& ctx) {
+    if (!any_complex(ctx))
+        return translate_integer_pow(ctx);
+    // x^|y| by binary powering (as XLA), then 1 / x^|y| for negative y
+    auto x = ctx.get_input(0);
+    const int64_t y = ctx.int_param("y");
+    int64_t e = y < 0 ? -y : y;
+    const auto t = ctx.out_type(0);
+    ov::Shape vs = ctx.in_shape(0);
+    vs.pop_back();
+    Output<Node> acc = make_complex(const_fill(t, vs, 1), const_fill(t, vs, 0));
+    bool first = true;
+    Output<Node> p = x;
+    while (e > 0) {
+        if (e & 1) {
+            acc = first ? p : cmul(acc, p);
+            first = false;
+        }
+        e >>= 1;
+        if (e)
+            p = cmul(p, p);
+    }
+    if (y >= 0)
+        return {acc};
+    // 1 / (ar + i ai) = (ar - i ai) / (ar^2 + ai^2), scaled as in Smith's algorithm
+    auto ar = re(acc), ai = im(acc);
+    auto big_r = make<v1::GreaterEqual>(make<v0::Abs>(ar), make<v0::Abs>(ai));
+    auto one = scalar_like(ar, 1);
+    auto q1 = div(ai, ar), d1 = add(ar, mul(ai, q1));
+    auto q2 = div(ar, ai), d2 = add(ai, mul(ar, q2));
+    auto r = select(big_r, div(one, d1), div(q2, d2));
+    auto i = select(big_r, div(make<v0::Negative>(q1), d1), div(make<v0::Negative>(one), d2));
+    return {make_complex(r, i)};
+}
+
+ov::OutputVector translate_div_c(const NodeContext& ctx) {
+    if (!any_complex(ctx))
+        return translate_div(ctx);
+    require_complex_inputs(ctx);
+    // Smith's algorithm: scale by the larger of |br|, |bi| (no overflow of br^2 + bi^2)
+    auto a = ctx.get_input(0), b = ctx.get_input(1);
+    auto ar = re(a), ai = im(a), br = re(b), bi = im(b);
+    auto big_r = make<v1::GreaterEqual>(make<v0::Abs>(br), make<v0::Abs>(bi));
+    // |br| >= |bi|: q = bi / br, d = br + bi q, (ar + ai q) / d, (ai - ar q) / d
+    auto q1 = div(bi, br);
+    auto d1 = add(br, mul(bi, q1));
+    auto r1 = div(add(ar, mul(ai, q1)), d1), i1 = div(sub(ai, mul(ar, q1)), d1);
+    // else: q = br / bi, d = bi + br q, (ar q + ai) / d, (ai q - ar) / d
+    auto q2 = div(br, bi);
+    auto d2 = add(bi, mul(br, q2));
+    auto r2 = div(add(mul(ar, q2), ai), d2), i2 = div(sub(mul(ai, q2), ar), d2);
+    const auto s = value_shape(ctx);
+    return {make_complex(broadcast_to(select(big_r, r1, r2), s), broadcast_to(select(big_r, i1, i2), s))};
+}
+
+ov::OutputVector translate_abs_c(const NodeContext& ctx) {
+    if (!ctx.in_is_complex(0))
+        return translate_abs(ctx);
+    auto x = ctx.get_input(0);
+    return {hypot(re(x), im(x))};
+}
+
+ov::OutputVector translate_sign_c(const NodeContext& ctx) {
+    if (!ctx.in_is_complex(0))
+        return translate_sign(ctx);
+    // z / |z|, and 0 for 0
+    auto x = ctx.get_input(0);
+    auto m = hypot(re(x), im(x));
+    auto zero = make<v1::Equal>(m, scalar_like(m, 0));
+    auto safe = select(zero, scalar_like(m, 1), m);
+    ov::Shape s = m.get_shape();
+    s.push_back(1);
+    return {div(x, reshape(safe, s))};
+}
+
+ov::OutputVector translate_exp_c(const NodeContext& ctx) {
+    if (!ctx.in_is_complex(0))
+        return translate_exp(ctx);
+    auto x = ctx.get_input(0);
+    auto m = make<v0::Exp>(re(x));
+    auto y = im(x);
+    return {make_complex(mul(m, make<v0::Cos>(y)), mul(m, make<v0::Sin>(y)))};
+}
+
+ov::OutputVector translate_eq_c(const NodeContext& ctx) {
+    if (!any_complex(ctx))
+        return translate_eq(ctx);
+    require_complex_inputs(ctx);
+    auto e = make<v1::Equal>(ctx.get_input(0), ctx.get_input(1));
+    auto r = make<v1::ReduceLogicalAnd>(e, const_i64({-1}), false);
+    return {broadcast_to(r, ctx.out_shape(0))};
+}
+
+ov::OutputVector translate_ne_c(const NodeContext& ctx) {
+    if (!any_complex(ctx))
+        return translate_ne(ctx);
+    require_complex_inputs(ctx);
+    auto e = make<v1::NotEqual>(ctx.get_input(0), ctx.get_input(1));
+    auto r = make<v1::ReduceLogicalOr>(e, const_i64({-1}), false);
+    return {broadcast_to(r, ctx.out_shape(0))};
+}
+
+ov::OutputVector translate_convert_element_type_c(const NodeContext& ctx) {
+    const bool cin = ctx.in_is_complex(0), cout = ctx.out_is_complex(0);
+    if (!cin && !cout)
+        return translate_convert_element_type(ctx);
+    auto x = ctx.get_input(0);
+    const auto t = ctx.out_type(0);
+    if (cin && cout)  // complex64 <-> complex128
+        return {convert(x, t)};
+    if (cout) {  // real -> complex: (x, 0)
+        Output<Node> r = x.get_element_type() == et::boolean ? convert(convert(x, et::i32), t) : convert(x, t);
+        return {make_complex(r, const_fill(t, r.get_shape(), 0))};
+    }
+    if (t == et::boolean)  // nonzero: either part
+        return {make<v1::ReduceLogicalOr>(make<v1::NotEqual>(x, scalar_like(x, 0)), const_i64({-1}), false)};
+    // complex -> real: the real part (as JAX, which warns that the imaginary part is dropped)
+    OVJAX_CHECK(ctx, t.is_real(), "convert_element_type from complex to ", t,
+                " is not supported (only to bool and to float types)");
+    return {convert(re(x), t)};
+}
+
+// ---------------------------------------------------------------- structure
+
+ov::OutputVector translate_iota_c(const NodeContext& ctx) {
+    if (!ctx.out_is_complex(0))
+        return translate_iota(ctx);
+    // the real iota (built by the real translator from the value shape), imaginary part 0
+    const auto t = ctx.out_type(0);
+    const auto s = value_shape(ctx);
+    const int64_t dim = ctx.int_param("dimension");
+    OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < s.size(), "bad iota dimension ", dim);
+    const size_t n = s[static_cast<size_t>(dim)];
+    std::vector<double> v(n);
+    for (size_t i = 0; i < n; ++i)
+        v[i] = static_cast<double>(i);
+    ov::Shape one(s.size(), 1);
+    one[static_cast<size_t>(dim)] = n;
+    auto r = broadcast_to(v0::Constant::create(t, one, v), s);
+    return {make_complex(r, const_fill(t, s, 0))};
+}
+
+ov::OutputVector translate_bitcast_convert_type_c(const NodeContext& ctx) {
+    if (!any_complex(ctx))
+        return translate_bitcast_convert_type(ctx);
+    OVJAX_CHECK(ctx, ctx.in_is_complex(0) && ctx.out_is_complex(0) && ctx.in_type(0) == ctx.out_type(0),
+                "bitcast_convert_type of complex values is supported only to the same complex type");
+    return {ctx.get_input(0)};
+}
+
+ov::OutputVector translate_reduce_sum_c(const NodeContext& ctx) {
+    if (!ctx.in_is_complex(0))
+        return translate_reduce_sum(ctx);
+    auto x = ctx.get_input(0);
+    ov::Shape s = ctx.in_shape(0);
+    auto axes = norm_axes(ctx.ints_param("axes"), s.size() - 1);
+    if (axes.empty())
+        return {x};
+    if (numel(s) == 0)
+        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
+    return {make<v1::ReduceSum>(x, const_i64(axes), false)};
+}
+
+ov::OutputVector translate_cumsum_c(const NodeContext& ctx) {
+    if (!ctx.in_is_complex(0))
+        return translate_cumsum(ctx);
+    auto x = ctx.get_input(0);
+    ov::Shape s = ctx.in_shape(0);
+    const auto rank = static_cast<int64_t>(s.size()) - 1;
+    int64_t axis = ctx.int_param("axis");
+    if (axis < 0)
+        axis += rank;
+    OVJAX_CHECK(ctx, axis >= 0 && axis < rank, "bad axis ", axis);
+    if (numel(s) == 0)
+        return {x};
+    auto ax = v0::Constant::create(et::i64, ov::Shape{}, std::vector<int64_t>{axis});
+    return {make<ov::op::v0::CumSum>(x, ax, false, ctx.bool_param("reverse"))};
+}
+
+ov::OutputVector translate_pad_c(const NodeContext& ctx) {
+    if (!ctx.in_is_complex(0))
+        return translate_pad(ctx);
+    require_complex_inputs(ctx);
+    auto cfg = ctx.param("padding_config");
+    std::vector<int64_t> lo, hi, in;
+    for (size_t i = 0; i < cfg.size(); ++i) {
+        auto t = cfg.item(i).as_ints();
+        OVJAX_CHECK(ctx, t.size() == 3, "padding_config entries are (lo, hi, interior)");
+        OVJAX_CHECK(ctx, t[2] >= 0, "negative interior padding");
+        lo.push_back(t[0]);
+        hi.push_back(t[1]);
+        in.push_back(t[2]);
+    }
+    const auto t = ctx.out_type(0);
+    if (numel(ctx.out_shape(0)) == 0)
+        return {const_fill(t, ctx.out_shape(0), 0)};
+    // Pad each part with a constant 0 (OpenVINO's CPU plugin ignores non-constant pad
+    // values), then select the pad value where a constant mask says the element is padding.
+    auto x = ctx.get_input(0), v = ctx.get_input(1);
+    ov::Shape s = ctx.in_shape(0);
+    s.pop_back();
+    const auto zero = const_scalar(t, 0);
+    auto mask = pad(const_fill(et::f32, s, 1), const_scalar(et::f32, 0), lo, hi, in);
+    auto from_x = make<v1::Greater>(mask, const_scalar(et::f32, 0.5));
+    Output<Node> parts[2];
+    for (int k = 0; k < 2; ++k) {
+        auto padded = numel(s) == 0 ? const_fill(t, value_shape(ctx), 0) : pad(part(x, k), zero, lo, hi, in);
+        parts[k] = select(from_x, padded, part(v, k));
+    }
+    return {make_complex(parts[0], parts[1])};
+}
+
+ov::OutputVector translate_dynamic_slice_c(const NodeContext& ctx) {
+    if (!ctx.in_is_complex(0))
+        return translate_dynamic_slice(ctx);
+    ov::Shape in = ctx.in_shape(0), out = ctx.out_shape(0);
+    const size_t rank = in.size() - 1;
+    auto sizes = ctx.ints_param("slice_sizes");
+    OVJAX_CHECK(ctx, sizes.size() == rank, "slice_sizes has ", sizes.size(), " entries for rank ", rank);
+    OVJAX_CHECK(ctx, ctx.get_input_size() == 1 + rank, "dynamic_slice expects 1 + ", rank, " inputs, got ",
+                ctx.get_input_size());
+    if (numel(out) == 0)
+        return {const_fill(ctx.out_type(0), out, 0)};
+    // starts clamped to [0, in - size] as JAX does; indices are small: exact in any type
+    ov::OutputVector starts;
+    std::vector<int64_t> stops;
+    for (size_t d = 0; d < rank; ++d) {
+        const int64_t hi = static_cast<int64_t>(in[d]) - sizes[d];
+        OVJAX_CHECK(ctx, sizes[d] >= 0 && hi >= 0, "slice size ", sizes[d], " does not fit dimension ", in[d]);
+        auto i = convert(ctx.get_input(static_cast<int>(d + 1)), et::i64);
+        i = make<v1::Minimum>(make<v1::Maximum>(i, const_scalar(et::i64, 0)), const_scalar(et::i64, static_cast<double>(hi)));
+        starts.push_back(reshape(i, ov::Shape{1}));
+        stops.push_back(sizes[d]);
+    }
+    starts.push_back(const_i64({0}));
+    stops.push_back(2);
+    auto start = std::make_shared<v0::Concat>(starts, 0)->output(0);
+    auto stop = add(start, const_i64(stops));
+    std::vector<int64_t> steps(rank + 1, 1), axes(rank + 1);
+    for (size_t d = 0; d <= rank; ++d)
+        axes[d] = static_cast<int64_t>(d);
+    auto y = make<ov::op::v8::Slice>(ctx.get_input(0), start, stop, const_i64(steps), const_i64(axes));
+    return {reshape(y, out)};
+}
+
+// ---------------------------------------------------------------- dot_general
+
+ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
+    if (!any_complex(ctx))
+        return translate_dot_general(ctx);
+    // One real Einsum: the lhs's (real, imag) axis k is contracted with an axis k of the
+    // rhs expanded to [[br, bi], [-bi, br]] (k, j), whose axis j is the result's:
+    // j = 0: ar br - ai bi, j = 1: ar bi + ai br.
+    auto dn = ctx.param("dimension_numbers");
+    OVJAX_CHECK(ctx, dn.size() == 2 && dn.item(0).size() == 2 && dn.item(1).size() == 2,
+                "dimension_numbers must be ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)), got ", dn.describe());
+    ov::Shape ls = ctx.in_shape(0), rs = ctx.in_shape(1);
+    if (ctx.in_is_complex(0))
+        ls.pop_back();
+    if (ctx.in_is_complex(1))
+        rs.pop_back();
+    const size_t lr = ls.size(), rr = rs.size();
+    auto lc = norm_axes(dn.item(0).item(0).as_ints(), lr);
+    auto rc = norm_axes(dn.item(0).item(1).as_ints(), rr);
+    auto lb = norm_axes(dn.item(1).item(0).as_ints(), lr);
+    auto rb = norm_axes(dn.item(1).item(1).as_ints(), rr);
+    OVJAX_CHECK(ctx, lc.size() == rc.size() && lb.size() == rb.size(), "dimension_numbers do not pair up");
+    OVJAX_CHECK(ctx, lr + rr + 2 <= 50, "dot_general of too many axes");
+    const auto t = ctx.out_type(0);
+    if (numel(ctx.out_shape(0)) == 0)
+        return {const_fill(t, ctx.out_shape(0), 0)};
+    std::string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX";  // 'Y', 'Z': k, j
+    std::string l(lr, '?'), r(rr, '?'), o;
+    size_t next = 0;
+    for (size_t i = 0; i < lr; ++i)
+        l[i] = letters[next++];
+    for (size_t i = 0; i < rc.size(); ++i)
+        r[static_cast<size_t>(rc[i])] = l[static_cast<size_t>(lc[i])];
+    for (size_t i = 0; i < rb.size(); ++i)
+        r[static_cast<size_t>(rb[i])] = l[static_cast<size_t>(lb[i])];
+    for (size_t i = 0; i < rr; ++i)
+        if (r[i] == '?')
+            r[i] = letters[next++];
+    auto has = [](const std::vector<int64_t>& v, size_t a) {
+        for (auto x : v)
+            if (static_cast<size_t>(x) == a)
+                return true;
+        return false;
+    };
+    for (auto a : lb)
+        o += l[static_cast<size_t>(a)];
+    for (size_t i = 0; i < lr; ++i)
+        if (!has(lc, i) && !has(lb, i))
+            o += l[i];
+    for (size_t i = 0; i < rr; ++i)
+        if (!has(rc, i) && !has(rb, i))
+            o += r[i];
+    // a real operand (JAX allows mixed operand types) is the complex value (x, 0)
+    auto as_c = [&](size_t i) {
+        auto x = ctx.get_input(static_cast<int>(i));
+        if (ctx.in_is_complex(i))
+            return convert(x, t);
+        auto r = x.get_element_type() == et::boolean ? convert(convert(x, et::i32), t) : convert(x, t);
+        return make_complex(r, const_fill(t, r.get_shape(), 0));
+    };
+    auto a = as_c(0), b = as_c(1);
+    auto br = re(b), bi = im(b);
+    auto row0 = make_complex(br, bi), row1 = make_complex(make<v0::Negative>(bi), br);  // k = 0, 1
+    ov::Shape rs1 = rs;
+    rs1.push_back(1);
+    rs1.push_back(2);
+    auto b2 = std::make_shared<v0::Concat>(ov::OutputVector{reshape(row0, rs1), reshape(row1, rs1)},
+                                           static_cast<int64_t>(rr))
+                  ->output(0);
+    const std::string eq = l + "Y," + r + "YZ->" + o + "Z";
+    auto y = std::make_shared<ov::op::v7::Einsum>(ov::OutputVector{a, b2}, eq)->output(0);
+    return {reshape(y, ctx.out_shape(0))};
+}
+
+// ---------------------------------------------------------------- fft
+
+ov::OutputVector translate_fft(const NodeContext& ctx) {
+    // fft_type: FFT (0), IFFT (1), RFFT (2), IRFFT (3) over the trailing len(fft_lengths)
+    // axes. OpenVINO's DFT family uses the same trailing-(real, imag) layout; IDFT and
+    // IRDFT scale by 1/n as numpy and JAX do.
+    auto ft = ctx.param("fft_type");
+    std::string kind;
+    if (ft.tag() == format::ValueTag::integer) {
+        static const char* names[] = {"FFT", "IFFT", "RFFT", "IRFFT"};
+        const int64_t k = ft.as_int();
+        OVJAX_CHECK(ctx, k >= 0 && k < 4, "unknown fft_type ", k);
+        kind = names[k];
+    } else {
+        kind = std::string(ft.enum_member());
+        auto dot = kind.rfind('.');
+        if (dot != std::string::npos)
+            kind = kind.substr(dot + 1);
+    }
+    auto lengths = ctx.ints_param("fft_lengths");
+    OVJAX_CHECK(ctx, !lengths.empty() && lengths.size() <= 3, "fft over ", lengths.size(), " axes is not supported");
+    // OpenVINO's DFT ops take f32 (complex128 / float64 run as f32 on the CPU plugin anyway)
+    auto x = convert(ctx.get_input(0), et::f32);
+    const auto t = ctx.out_type(0);
+    ov::Shape vs = ctx.in_shape(0);
+    if (ctx.in_is_complex(0))
+        vs.pop_back();
+    const auto rank = static_cast<int64_t>(vs.size());
+    const auto n = static_cast<int64_t>(lengths.size());
+    OVJAX_CHECK(ctx, rank >= n, "fft over ", n, " axes of a rank-", rank, " operand");
+    std::vector<int64_t> axes;
+    for (int64_t i = rank - n; i < rank; ++i)
+        axes.push_back(i);
+    if (numel(ctx.out_shape(0)) == 0 || numel(ctx.in_shape(0)) == 0)
+        return {const_fill(t, ctx.out_shape(0), 0)};
+    Output<Node> y;
+    if (kind == "FFT" || kind == "IFFT") {
+        OVJAX_CHECK(ctx, ctx.in_is_complex(0) && ctx.out_is_complex(0), kind, " needs a complex operand");
+        if (kind == "FFT")
+            y = make<ov::op::v7::DFT>(x, const_i64(axes));
+        else
+            y = make<ov::op::v7::IDFT>(x, const_i64(axes));
+    } else if (kind == "RFFT") {
+        OVJAX_CHECK(ctx, !ctx.in_is_complex(0) && ctx.out_is_complex(0), "RFFT needs a real operand");
+        y = make<ov::op::v9::RDFT>(x, const_i64(axes), const_i64(lengths));
+    } else if (kind == "IRFFT") {
+        OVJAX_CHECK(ctx, ctx.in_is_complex(0) && !ctx.out_is_complex(0), "IRFFT needs a complex operand");
+        y = make<ov::op::v9::IRDFT>(x, const_i64(axes), const_i64(lengths));
+    } else {
+        ctx.fail("unknown fft_type " + kind);
+    }
+    return {convert(reshape(y, ctx.out_shape(0)), t)};
+}
+
+}  // namespace op
+}  // namespace ovjax

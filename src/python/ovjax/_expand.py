@@ -1,0 +1,156 @@
+"""Serialization-time expansion of primitives that JAX itself lowers from Python.
+
+Some JAX primitives have no XLA operation of their own: JAX lowers them with
+``mlir.lower_fun(<python implementation>)``, i.e. by tracing a Python function built
+from other primitives (``igamma``, ``random_gamma``, ``lu``, ...). For those the
+serializer traces the same implementation function with ``jax.make_jaxpr`` at the
+equation's avals and parameters, and writes a ``closed_call`` equation whose
+sub-jaxpr is that trace in place of the original equation. The C++ side inlines
+it like any other call, so the converted model computes exactly what JAX compiles.
+
+``EXPANSIONS`` maps a primitive name to a function ``params -> impl`` returning the
+callable JAX lowers the primitive with (positional operands, as bound). The table in
+``src/cpp/ops/primitives.def`` lists the same names as ``OVJAX_EXPANDED``
+(``tests/test_coverage.py`` checks they agree).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+# Parameter name of the sub-jaxpr in the written ``closed_call`` equation, and of the
+# string naming the primitive it was expanded from (for diagnostics only).
+CALL = "closed_call"
+EXPANDED_FROM = "ovjax_expanded_from"
+
+
+def _special(name: str):
+    def impl(params):
+        from jax._src.lax import special as s
+
+        fn = getattr(s, name)
+        return s._up_and_broadcast(fn)
+
+    return impl
+
+
+def _bessel_i0e(params):
+    from jax._src.lax import special as s
+
+    return s.bessel_i0e_impl
+
+
+def _random_gamma(params):
+    from jax._src.random import core as r
+
+    # the lowering JAX registers for every platform (use_vmap=True)
+    return functools.partial(r._gamma_impl, log_space=params["log_space"], use_vmap=True)
+
+
+def _linalg(name: str):
+    def impl(params):
+        from jax._src.lax import linalg as la
+
+        fn = getattr(la, name)
+        return functools.partial(fn, **params) if params else fn
+
+    return impl
+
+
+def _tridiagonal_solve(params):
+    from jax._src.lax import linalg as la
+
+    if params.get("perturb_singular"):
+        raise NotImplementedError(
+            "tridiagonal_solve with perturb_singular=True: JAX has no Python implementation to expand"
+        )
+    return functools.partial(la._tridiagonal_solve_jax, perturb_singular=False)
+
+
+def _custom_linear_solve(params):
+    from jax._src.lax.control_flow import solves
+
+    return functools.partial(
+        solves._custom_linear_solve_impl, const_lengths=params["const_lengths"], jaxprs=params["jaxprs"]
+    )
+
+
+EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
+    "igamma": _special("igamma_impl"),
+    "igammac": _special("igammac_impl"),
+    "igamma_grad_a": _special("igamma_grad_a_impl"),
+    "regularized_incomplete_beta": _special("regularized_incomplete_beta_impl"),
+    "bessel_i0e": _bessel_i0e,
+    "random_gamma": _random_gamma,
+    "tridiagonal_solve": _tridiagonal_solve,
+    "custom_linear_solve": _custom_linear_solve,
+    "lu": _linalg("_lu_python"),
+    "lu_pivots_to_permutation": _linalg("_generic_lu_pivots_to_permutation"),
+    "cholesky_update": _linalg("_cholesky_update_jax_fn"),
+    "symmetric_product": _linalg("_symmetric_product_jax_fn"),
+}
+
+
+def _aval_struct(a):
+    import jax
+
+    aval = a.aval
+    return jax.ShapeDtypeStruct(aval.shape, aval.dtype)
+
+
+def _params_key(params: dict) -> Any:
+    try:
+        key = tuple(sorted(params.items()))
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+class Expander:
+    """Expands equations of the primitives in ``EXPANSIONS``; caches one trace per
+    (primitive, operand avals, parameters) for the lifetime of one serialization."""
+
+    def __init__(self) -> None:
+        self._cache: dict = {}
+
+    def __call__(self, eqn):
+        """The ClosedJaxpr replacing ``eqn``."""
+        import jax
+
+        name = eqn.primitive.name
+        structs = [_aval_struct(a) for a in eqn.invars]
+        pkey = _params_key(eqn.params)
+        key = None
+        if pkey is not None:
+            key = (name, tuple((s.shape, str(s.dtype)) for s in structs), pkey)
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit
+        try:
+            impl = EXPANSIONS[name](dict(eqn.params))
+            if eqn.primitive.multiple_results:
+                fn = impl
+            else:
+                def fn(*args):
+                    return [impl(*args)]
+            closed = jax.make_jaxpr(fn)(*structs)
+        except Exception as e:  # noqa: BLE001 - JAX internals moved or rejected the case
+            raise NotImplementedError(
+                f"ovjax: primitive {name!r} is not supported by ovjax here: expanding it into JAX's own "
+                f"implementation failed ({type(e).__name__}: {e})"
+            ) from e
+        outs = [v.aval for v in eqn.outvars]
+        got = closed.out_avals
+        if len(got) != len(outs) or any(
+            tuple(g.shape) != tuple(o.shape) or g.dtype != o.dtype for g, o in zip(got, outs)
+        ):
+            raise NotImplementedError(
+                f"ovjax: primitive {name!r} is not supported by ovjax here: its expansion returns "
+                f"{[(tuple(g.shape), str(g.dtype)) for g in got]}, the equation "
+                f"{[(tuple(o.shape), str(o.dtype)) for o in outs]}"
+            )
+        if key is not None:
+            self._cache[key] = closed
+        return closed
