@@ -10,6 +10,7 @@
 #include "openvino/frontend/extension/conversion.hpp"
 #include "openvino/frontend/manager.hpp"
 #include "openvino/op/convert.hpp"
+#include "frontend/fusions.hpp"
 #include "openvino/op/parameter.hpp"
 #include "openvino/op/util/framework_node.hpp"
 #include "openvino/runtime/tensor.hpp"
@@ -200,9 +201,11 @@ std::shared_ptr<ov::Model> FrontEnd::decode(const ov::frontend::InputModel::Ptr&
     return convert_impl(model, true);
 }
 
-void FrontEnd::normalize(const std::shared_ptr<ov::Model>&) const {
-    // Nothing to do: translators build final opset operations with static shapes, and
-    // every node was validated when it was created.
+void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model) const {
+    // Translators build final opset operations with static shapes, and every node was
+    // validated when it was created; what is left is recognising JAX's spelled-out nn
+    // functions (softmax, layer norm, gelu) as the OpenVINO ops they are (fusions.cpp).
+    apply_fusions(model);
 }
 
 void FrontEnd::add_extension(const std::shared_ptr<ov::Extension>& extension) {

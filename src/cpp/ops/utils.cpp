@@ -76,6 +76,13 @@ ov::Output<ov::Node> const_highest(const ov::element::Type& type) {
 ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
     if (x.get_partial_shape().is_static() && x.get_shape() == shape)
         return x;
+    // A reshaped constant (a Dense/attention kernel or a bias) stays a Constant, viewing
+    // the same memory: MatMul keeps a constant weight input (what weight compression and
+    // quantization tools look for), with no copy.
+    if (auto c = ov::as_type_ptr<ov::op::v0::Constant>(x.get_node_shared_ptr());
+        c && c->get_element_type().bitwidth() >= 8 && ov::shape_size(shape) == ov::shape_size(c->get_shape()))
+        return std::make_shared<ov::op::v0::Constant>(c->get_element_type(), shape, c->get_data_ptr(),
+                                                      std::shared_ptr<void>(c));
     std::vector<int64_t> s(shape.begin(), shape.end());
     return std::make_shared<ov::op::v1::Reshape>(x, const_i64(s), false);
 }

@@ -1,0 +1,599 @@
+// Fusions run by FrontEnd::normalize: rewrite the shapes JAX's nn functions take after
+// translation into the OpenVINO ops the CPU plugin has fast kernels and further fusions
+// for (Softmax -> MHA/SDPA, MVN, Gelu).
+//
+// JAX spells these functions out (jax.nn.softmax: exp(x - max) / sum; flax LayerNorm:
+// E[x^2] - E[x]^2; gelu: 0.5 x (1 + tanh(...))) and ovjax's translators wrap some ops in
+// NaN guards (Select(IsNaN(x), x, f(x))) so NaNs propagate as in JAX. OpenVINO's own
+// fusion passes do not see through either, so these matchers do; each checks the whole
+// pattern (same input, same axes, the constants) before it rewrites anything.
+//
+// Numerics: the fused ops compute the same functions in a different order (e.g. MVN's
+// two-pass variance); results agree within float rounding. A NaN input row gives NaN in
+// both. OVJAX_FUSIONS=0 turns the fusions off.
+#include "frontend/fusions.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "openvino/core/graph_util.hpp"
+#include "openvino/core/rt_info.hpp"
+#include "openvino/core/model.hpp"
+#include "openvino/op/add.hpp"
+#include "openvino/op/broadcast.hpp"
+#include "openvino/op/constant.hpp"
+#include "openvino/op/divide.hpp"
+#include "openvino/op/erf.hpp"
+#include "openvino/op/exp.hpp"
+#include "openvino/op/gelu.hpp"
+#include "openvino/op/is_nan.hpp"
+#include "openvino/op/less.hpp"
+#include "openvino/op/negative.hpp"
+#include "openvino/op/matmul.hpp"
+#include "openvino/op/maximum.hpp"
+#include "openvino/op/scaled_dot_product_attention.hpp"
+#include "openvino/op/transpose.hpp"
+#include "openvino/op/multiply.hpp"
+#include "openvino/op/mvn.hpp"
+#include "openvino/op/power.hpp"
+#include "openvino/op/reduce_max.hpp"
+#include "openvino/op/reduce_mean.hpp"
+#include "openvino/op/reduce_sum.hpp"
+#include "openvino/op/reshape.hpp"
+#include "openvino/op/select.hpp"
+#include "openvino/op/softmax.hpp"
+#include "openvino/op/sqrt.hpp"
+#include "openvino/op/squared_difference.hpp"
+#include "openvino/op/subtract.hpp"
+#include "openvino/op/tanh.hpp"
+#include "openvino/op/unsqueeze.hpp"
+#include "openvino/op/util/multi_subgraph_base.hpp"
+
+namespace ovjax {
+namespace {
+
+using ov::Node;
+using ov::Output;
+using namespace ov::op;
+
+template <class T>
+std::shared_ptr<T> as(const Output<Node>& o) {
+    return ov::as_type_ptr<T>(o.get_node_shared_ptr());
+}
+
+// The value of a constant with all elements equal, if it is one.
+std::optional<double> splat(const Output<Node>& o0) {
+    // through Reshape/Broadcast of a constant (broadcast_in_dim of a literal)
+    auto o = o0;
+    while (as<v1::Reshape>(o) || as<v3::Broadcast>(o) || as<v1::Broadcast>(o))
+        o = o.get_node()->input_value(0);
+    auto c = as<v0::Constant>(o);
+    if (!c || ov::shape_size(c->get_shape()) == 0)
+        return std::nullopt;
+    auto v = c->cast_vector<double>();
+    for (double e : v)
+        if (e != v[0])
+            return std::nullopt;
+    return v[0];
+}
+bool is_splat(const Output<Node>& o, double want, double rtol = 1e-6) {
+    auto v = splat(o);
+    return v && std::abs(*v - want) <= rtol * std::abs(want) + 1e-30;
+}
+
+// x behind a NaN guard Select(IsNaN(x), x, f) -> f; anything else unchanged.
+Output<Node> unguard(const Output<Node>& o) {
+    if (auto s = as<v1::Select>(o)) {
+        auto isnan = as<v10::IsNaN>(s->input_value(0));
+        if (isnan && isnan->input_value(0) == s->input_value(1))
+            return s->input_value(2);
+    }
+    return o;
+}
+
+// A broadcast_in_dim/expand_dims that only inserts size-1 axes -> its input.
+Output<Node> unreshape(const Output<Node>& o) {
+    if (as<v1::Reshape>(o) || as<v0::Unsqueeze>(o)) {
+        auto in = o.get_node()->input_value(0);
+        if (ov::shape_size(in.get_shape()) == ov::shape_size(o.get_shape()))
+            return in;
+    }
+    return o;
+}
+
+// Constant reduction axes of a reduce node, normalised and sorted.
+std::optional<std::vector<int64_t>> axes_of(const std::shared_ptr<Node>& r) {
+    auto c = ov::as_type_ptr<v0::Constant>(r->input_value(1).get_node_shared_ptr());
+    if (!c)
+        return std::nullopt;
+    auto ax = c->cast_vector<int64_t>();
+    auto rank = static_cast<int64_t>(r->get_input_shape(0).size());
+    for (auto& a : ax)
+        a = a < 0 ? a + rank : a;
+    std::sort(ax.begin(), ax.end());
+    return ax;
+}
+
+// mean(x) over axes: ReduceMean, ReduceSum / N or ReduceSum * (1/N), with the size-1
+// axes re-inserted or not. Returns (x, axes).
+std::optional<std::pair<Output<Node>, std::vector<int64_t>>> match_mean(const Output<Node>& o0) {
+    auto o = unreshape(o0);
+    if (auto m = as<v1::ReduceMean>(o)) {
+        if (auto ax = axes_of(m))
+            return std::make_pair(m->input_value(0), *ax);
+        return std::nullopt;
+    }
+    std::shared_ptr<v1::ReduceSum> sum;
+    double factor = 0;
+    if (auto d = as<v1::Divide>(o)) {
+        sum = as<v1::ReduceSum>(unreshape(d->input_value(0)));  // jnp.mean(keepdims=True) divides after
+        if (auto n = splat(d->input_value(1)))
+            factor = 1.0 / *n;
+    } else if (auto m = as<v1::Multiply>(o)) {
+        for (int i = 0; i < 2 && !sum; ++i) {
+            sum = as<v1::ReduceSum>(unreshape(m->input_value(i)));
+            if (auto n = splat(m->input_value(1 - i)))
+                factor = *n;
+        }
+    }
+    if (!sum)
+        return std::nullopt;
+    auto ax = axes_of(sum);
+    if (!ax)
+        return std::nullopt;
+    double n = 1;
+    for (auto a : *ax)
+        n *= static_cast<double>(sum->get_input_shape(0)[static_cast<size_t>(a)]);
+    if (std::abs(factor * n - 1.0) > 1e-6)
+        return std::nullopt;
+    return std::make_pair(sum->input_value(0), *ax);
+}
+
+// x*x (JAX's square / integer_pow 2), Power(x, 2) or SquaredDifference's operands.
+std::optional<Output<Node>> match_square(const Output<Node>& o) {
+    if (auto m = as<v1::Multiply>(o))
+        if (m->input_value(0) == m->input_value(1))
+            return m->input_value(0);
+    if (auto p = as<v1::Power>(o))
+        if (is_splat(p->input_value(1), 2.0))
+            return p->input_value(0);
+    return std::nullopt;
+}
+
+// x^3 as x*x*x in any association, or Power(x, 3).
+std::optional<Output<Node>> match_cube(const Output<Node>& o) {
+    if (auto p = as<v1::Power>(o))
+        if (is_splat(p->input_value(1), 3.0))
+            return p->input_value(0);
+    if (auto m = as<v1::Multiply>(o)) {
+        for (int i = 0; i < 2; ++i) {
+            auto sq = match_square(m->input_value(i));
+            if (sq && *sq == m->input_value(1 - i))
+                return *sq;
+        }
+    }
+    return std::nullopt;
+}
+
+// The factors of a product tree (Multiply nodes with one consumer below the root,
+// division by a constant as a factor 1/c).
+void product_factors(const Output<Node>& o, bool root, std::vector<Output<Node>>& out) {
+    auto node = o.get_node_shared_ptr();
+    bool inner_ok = root || o.get_target_inputs().size() == 1;
+    if (inner_ok) {
+        if (auto m = ov::as_type_ptr<v1::Multiply>(node)) {
+            product_factors(m->input_value(0), false, out);
+            product_factors(m->input_value(1), false, out);
+            return;
+        }
+        if (auto d = ov::as_type_ptr<v1::Divide>(node)) {
+            if (auto c = splat(d->input_value(1))) {
+                product_factors(d->input_value(0), false, out);
+                out.push_back(v0::Constant::create(d->get_output_element_type(0), {}, {1.0 / *c}));
+                return;
+            }
+        }
+    }
+    out.push_back(o);
+}
+
+// The top of the chain of single-consumer Multiply nodes above `o`.
+Output<Node> product_root(Output<Node> o) {
+    while (o.get_target_inputs().size() == 1) {
+        auto consumer = o.get_target_inputs().begin()->get_node()->shared_from_this();
+        bool mul = ov::is_type<v1::Multiply>(consumer);
+        bool div_by_const = ov::is_type<v1::Divide>(consumer) && splat(consumer->input_value(1)).has_value() &&
+                            consumer->input_value(0) == o;
+        if (!mul && !div_by_const)
+            break;
+        o = consumer->output(0);
+    }
+    return o;
+}
+
+// Build the product of `factors` (left to right).
+Output<Node> product(const std::vector<Output<Node>>& factors) {
+    Output<Node> r = factors[0];
+    for (size_t i = 1; i < factors.size(); ++i)
+        r = std::make_shared<v1::Multiply>(r, factors[i]);
+    return r;
+}
+
+void replace(Output<Node> old_out, const Output<Node>& new_out) {
+    new_out.get_node()->set_friendly_name(old_out.get_node()->get_friendly_name());
+    ov::copy_runtime_info(old_out.get_node_shared_ptr(), new_out.get_node_shared_ptr());
+    old_out.replace(new_out);
+}
+
+// ---------------------------------------------------------------- softmax
+// exp(x - m) / sum(exp(x - m), axis) -> Softmax(x, axis), for any m that is constant
+// along the axis (the quotient does not depend on m; JAX's m is the row max, which ovjax
+// wraps in NaN/infinity fix-ups that need not be matched).
+bool fuse_softmax(const std::shared_ptr<Node>& node) {
+    auto div = ov::as_type_ptr<v1::Divide>(node);
+    if (!div)
+        return false;
+    auto e = div->input_value(0);
+    auto sum = as<v1::ReduceSum>(unreshape(div->input_value(1)));
+    if (!sum || sum->input_value(0) != e)
+        return false;
+    auto exp = as<v0::Exp>(unguard(e));
+    if (!exp)
+        return false;
+    auto sub = as<v1::Subtract>(exp->input_value(0));
+    if (!sub)
+        return false;
+    auto x = sub->input_value(0);
+    auto ax = axes_of(sum);
+    if (!ax || ax->size() != 1 || x.get_partial_shape().is_dynamic() || sub->get_input_partial_shape(1).is_dynamic() ||
+        div->get_output_shape(0) != x.get_shape() || sub->get_output_shape(0) != x.get_shape())
+        return false;
+    auto axis = static_cast<size_t>((*ax)[0]);
+    auto mshape = sub->get_input_shape(1);
+    bool constant_along_axis = ov::shape_size(mshape) == 1 ||
+                               (mshape.size() == x.get_shape().size() && mshape[axis] == 1);
+    if (!constant_along_axis)
+        return false;
+    replace(div->output(0), std::make_shared<v8::Softmax>(x, (*ax)[0])->output(0));
+    return true;
+}
+
+// ---------------------------------------------------------------- gelu
+// x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))  -> Gelu(x, tanh)
+// x * 0.5 * (1 + erf(x / sqrt(2)))                        -> Gelu(x, erf)
+// x / sqrt(2) or x * (1 / sqrt(2)) -> x
+std::optional<Output<Node>> match_over_sqrt2(const Output<Node>& o) {
+    if (auto m = as<v1::Multiply>(o)) {
+        for (int i = 0; i < 2; ++i)
+            if (is_splat(m->input_value(i), 0.7071067811865476, 1e-5))
+                return m->input_value(1 - i);
+    } else if (auto d = as<v1::Divide>(o)) {
+        if (is_splat(d->input_value(1), 1.4142135623730951, 1e-5))
+            return d->input_value(0);
+    }
+    return std::nullopt;
+}
+
+// The single consumer of a node's output, if it has exactly one.
+std::shared_ptr<Node> only_consumer(const Output<Node>& o) {
+    auto targets = o.get_target_inputs();
+    if (targets.size() != 1)
+        return nullptr;
+    return targets.begin()->get_node()->shared_from_this();
+}
+
+// Replace the product around `inner` (whose factors must be exactly x, inner and
+// constants multiplying to 0.5, possibly times other factors) by Gelu(x) * others.
+bool replace_gelu_product(const Output<Node>& inner, const Output<Node>& x, GeluApproximationMode mode) {
+    auto root = product_root(inner);
+    std::vector<Output<Node>> factors, rest;
+    product_factors(root, true, factors);
+    bool seen_x = false, seen_inner = false;
+    double scale = 1.0;
+    for (auto& f : factors) {
+        if (!seen_x && f == x)
+            seen_x = true;
+        else if (!seen_inner && f == inner)
+            seen_inner = true;
+        else if (auto c = splat(f); c && ov::shape_size(f.get_shape()) == 1)
+            scale *= *c;
+        else
+            rest.push_back(f);
+    }
+    if (!seen_x || !seen_inner || scale == 0.0 || root.get_shape() != x.get_shape())
+        return false;
+    Output<Node> g = std::make_shared<v7::Gelu>(x, mode)->output(0);
+    if (std::abs(scale - 0.5) > 1e-7)
+        rest.push_back(v0::Constant::create(x.get_element_type(), {}, {scale / 0.5}));
+    rest.insert(rest.begin(), g);
+    auto out = product(rest);
+    if (out.get_shape() != root.get_shape())
+        return false;
+    replace(root, out);
+    return true;
+}
+
+// x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))  -> Gelu(x, tanh)
+// x * 0.5 * (1 + erf(x / sqrt(2)))                        -> Gelu(x, erf)
+// x * erfc(-x / sqrt(2)) / 2 (jax.nn.gelu(approximate=False), erfc as ovjax builds it)
+bool fuse_gelu(const std::shared_ptr<Node>& node) {
+    if (auto t = ov::as_type_ptr<v0::Tanh>(node)) {
+        // sqrt(2/pi) * (x + 0.044715 x^3), in either operand order
+        std::optional<Output<Node>> x;
+        auto m = as<v1::Multiply>(t->input_value(0));
+        if (!m)
+            return false;
+        for (int i = 0; i < 2 && !x; ++i) {
+            if (!is_splat(m->input_value(i), 0.7978845608028654, 1e-5))
+                continue;
+            auto a = as<v1::Add>(m->input_value(1 - i));
+            if (!a)
+                continue;
+            for (int j = 0; j < 2 && !x; ++j) {
+                auto cm = as<v1::Multiply>(a->input_value(1 - j));
+                if (!cm)
+                    continue;
+                for (int k = 0; k < 2 && !x; ++k) {
+                    auto cube = match_cube(cm->input_value(1 - k));
+                    if (is_splat(cm->input_value(k), 0.044715, 1e-5) && cube && *cube == a->input_value(j))
+                        x = a->input_value(j);
+                }
+            }
+        }
+        auto plus = only_consumer(t->output(0));
+        if (!x || !plus || !ov::is_type<v1::Add>(plus))
+            return false;
+        int fi = plus->input_value(0).get_node() == node.get() ? 0 : 1;
+        if (!is_splat(plus->input_value(1 - fi), 1.0))
+            return false;
+        return replace_gelu_product(plus->output(0), *x, GeluApproximationMode::TANH);
+    }
+    auto erf = ov::as_type_ptr<v0::Erf>(node);
+    if (!erf)
+        return false;
+    auto z = erf->input_value(0);
+    auto user = only_consumer(erf->output(0));
+    if (!user)
+        return false;
+    if (ov::is_type<v1::Add>(user)) {  // 1 + erf(x / sqrt 2)
+        int fi = user->input_value(0).get_node() == node.get() ? 0 : 1;
+        auto x = match_over_sqrt2(z);
+        if (!x || !is_splat(user->input_value(1 - fi), 1.0))
+            return false;
+        return replace_gelu_product(user->output(0), *x, GeluApproximationMode::ERF);
+    }
+    // erfc(z) = Select(|z| < 1, 1 - erf(z), tail(z)), z = -x / sqrt 2
+    auto near = ov::as_type_ptr<v1::Subtract>(user);
+    if (!near || near->input_value(1) != erf->output(0) || !is_splat(near->input_value(0), 1.0))
+        return false;
+    auto sel = ov::as_type_ptr<v1::Select>(only_consumer(near->output(0)));
+    if (!sel || sel->input_value(1) != near->output(0))
+        return false;
+    auto less = as<v1::Less>(sel->input_value(0));
+    if (!less || !is_splat(less->input_value(1), 1.0))
+        return false;
+    auto abs = less->input_value(0).get_node();
+    if (abs->get_type_name() != std::string("Abs") || abs->input_value(0) != z)
+        return false;
+    auto neg_x = match_over_sqrt2(z);
+    if (!neg_x)
+        return false;
+    auto neg = as<v0::Negative>(*neg_x);
+    if (!neg)
+        return false;
+    return replace_gelu_product(sel->output(0), neg->input_value(0), GeluApproximationMode::ERF);
+}
+
+// ---------------------------------------------------------------- layer norm
+// (x - mean(x)) * rsqrt(var(x) + eps) [* more factors], var as mean((x - mean)^2) or as
+// max(mean(x^2) - mean(x)^2, 0) (flax) -> MVN(x, axes, eps inside the sqrt) [* factors]
+bool fuse_mvn(const std::shared_ptr<Node>& node) {
+    auto sqrt = ov::as_type_ptr<v0::Sqrt>(node);
+    if (!sqrt)
+        return false;
+    auto add = as<v1::Add>(sqrt->input_value(0));
+    if (!add)
+        return false;
+    for (int i = 0; i < 2; ++i) {
+        auto eps = splat(add->input_value(1 - i));
+        if (!eps || *eps < 0 || ov::shape_size(add->get_input_shape(1 - i)) != 1)
+            continue;
+        auto var = unguard(unreshape(add->input_value(i)));
+        // the flax form's max(v, 0)
+        if (auto mx = as<v1::Maximum>(var)) {
+            for (int j = 0; j < 2; ++j)
+                if (is_splat(mx->input_value(1 - j), 0.0)) {
+                    var = mx->input_value(j);
+                    break;
+                }
+        }
+        // var -> (x, axes, mean node or none)
+        std::optional<Output<Node>> x, mean_out;
+        std::vector<int64_t> axes;
+        if (auto m = match_mean(var)) {
+            auto [sq_in, ax] = *m;
+            auto centred = match_square(sq_in);
+            if (centred) {
+                if (auto sub = as<v1::Subtract>(*centred)) {
+                    auto mm = match_mean(sub->input_value(1));
+                    if (mm && mm->first == sub->input_value(0) && mm->second == ax) {
+                        x = sub->input_value(0);
+                        axes = ax;
+                        mean_out = sub->input_value(1);
+                    }
+                }
+            }
+        } else if (auto sd = as<v1::Subtract>(var)) {
+            auto m2 = match_mean(sd->input_value(0));
+            auto sq = match_square(sd->input_value(1));
+            if (m2 && sq) {
+                auto x2 = match_square(m2->first);
+                auto m1 = match_mean(*sq);
+                if (x2 && m1 && m1->first == *x2 && m1->second == m2->second) {
+                    x = *x2;
+                    axes = m1->second;
+                    mean_out = *sq;
+                }
+            }
+        }
+        if (!x || x->get_partial_shape().is_dynamic())
+            return false;
+        // rsqrt: 1 / sqrt(...)
+        if (sqrt->get_output_target_inputs(0).size() != 1)
+            return false;
+        auto inv = sqrt->get_output_target_inputs(0).begin()->get_node()->shared_from_this();
+        auto d = ov::as_type_ptr<v1::Divide>(inv);
+        if (!d || d->input_value(1) != sqrt->output(0) || !is_splat(d->input_value(0), 1.0))
+            return false;
+        // the product (x - mean) * rsqrt * factors
+        auto root = product_root(d->output(0));
+        std::vector<Output<Node>> factors, rest;
+        product_factors(root, true, factors);
+        bool seen_inv = false, seen_centred = false;
+        for (auto& f : factors) {
+            auto sub = as<v1::Subtract>(f);
+            if (!seen_inv && f == d->output(0)) {
+                seen_inv = true;
+            } else if (!seen_centred && sub && sub->input_value(0) == *x) {
+                auto mm = match_mean(sub->input_value(1));
+                if (mm && mm->first == *x && mm->second == axes)
+                    seen_centred = true;
+                else
+                    rest.push_back(f);
+            } else {
+                rest.push_back(f);
+            }
+        }
+        if (!seen_inv || !seen_centred || root.get_shape() != x->get_shape())
+            return false;
+        auto mvn = std::make_shared<v6::MVN>(*x, v0::Constant::create(ov::element::i64, {axes.size()}, axes), true,
+                                             static_cast<float>(*eps), MVNEpsMode::INSIDE_SQRT);
+        rest.insert(rest.begin(), mvn->output(0));
+        auto out = product(rest);
+        if (out.get_shape() != root.get_shape())
+            return false;
+        replace(root, out);
+        return true;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------- attention
+// MatMul(Softmax(MatMul(q, k^T) [+ mask]), v) -> ScaledDotProductAttention(q, k, v, mask,
+// scale 1), also when the second product is spelled v^T . p^T (flax's einsum order).
+Output<Node> swap_last_two(const Output<Node>& x) {
+    auto r = x.get_shape().size();
+    std::vector<int64_t> perm(r);
+    for (size_t i = 0; i < r; ++i)
+        perm[i] = static_cast<int64_t>(i);
+    std::swap(perm[r - 1], perm[r - 2]);
+    return std::make_shared<v1::Transpose>(x, v0::Constant::create(ov::element::i64, {r}, perm))->output(0);
+}
+
+bool fuse_sdpa(const std::shared_ptr<Node>& node) {
+    auto sm = ov::as_type_ptr<v8::Softmax>(node);
+    if (!sm || sm->get_output_partial_shape(0).is_dynamic())
+        return false;
+    const auto rank = sm->get_output_shape(0).size();
+    auto axis = sm->get_axis();
+    if (rank < 3 || (axis != -1 && axis != static_cast<int64_t>(rank) - 1))
+        return false;
+    auto w = sm->input_value(0);
+    std::optional<Output<Node>> mask;
+    if (auto sel = as<v1::Select>(w)) {
+        // where(mask, w, big_neg): the same softmax as w + where(mask, 0, big_neg) for a
+        // big_neg below -1e30 (w + big_neg rounds to big_neg)
+        for (int i = 1; i <= 2 && !mask; ++i) {
+            auto c = splat(sel->input_value(3 - i));
+            if (!c || *c > -1e30 || !as<v0::MatMul>(sel->input_value(i)) ||
+                sel->get_output_shape(0) != sel->get_input_shape(i))
+                continue;
+            auto t = sel->get_output_element_type(0);
+            auto zero = v0::Constant::create(t, {}, {0.0});
+            auto neg = v0::Constant::create(t, {}, {*c});
+            mask = i == 1 ? std::make_shared<v1::Select>(sel->input_value(0), zero, neg)->output(0)
+                          : std::make_shared<v1::Select>(sel->input_value(0), neg, zero)->output(0);
+            w = sel->input_value(i);
+        }
+        if (!mask)
+            return false;
+    } else if (auto a = as<v1::Add>(w)) {
+        for (int i = 0; i < 2 && !mask; ++i)
+            if (as<v0::MatMul>(a->input_value(i)) && a->get_output_shape(0) == a->get_input_shape(i)) {
+                mask = a->input_value(1 - i);
+                w = a->input_value(i);
+            }
+        if (!mask)
+            return false;
+    }
+    auto qk = as<v0::MatMul>(w);
+    if (!qk || qk->get_transpose_a() || w.get_target_inputs().size() != 1)
+        return false;
+    auto q = qk->input_value(0);
+    auto k = qk->get_transpose_b() ? qk->input_value(1) : swap_last_two(qk->input_value(1));
+    if (q.get_shape().size() != rank || k.get_shape().size() != rank || q.get_element_type() != sm->get_output_element_type(0))
+        return false;
+    if (sm->get_output_target_inputs(0).size() != 1)
+        return false;
+    auto m2 = ov::as_type_ptr<v0::MatMul>(sm->get_output_target_inputs(0).begin()->get_node()->shared_from_this());
+    if (!m2)
+        return false;
+    Output<Node> v;
+    bool transposed_out;
+    if (m2->input_value(0) == sm->output(0) && !m2->get_transpose_a()) {
+        v = m2->get_transpose_b() ? swap_last_two(m2->input_value(1)) : m2->input_value(1);
+        transposed_out = false;
+    } else if (m2->input_value(1) == sm->output(0) && m2->get_transpose_b()) {
+        v = m2->get_transpose_a() ? m2->input_value(0) : swap_last_two(m2->input_value(0));
+        transposed_out = true;
+    } else {
+        return false;
+    }
+    // identical batch dimensions, q/k depth equal
+    auto qs = q.get_shape(), ks = k.get_shape(), vs = v.get_shape();
+    if (vs.size() != rank || qs[rank - 1] != ks[rank - 1] || ks[rank - 2] != vs[rank - 2])
+        return false;
+    for (size_t i = 0; i + 2 < rank; ++i)
+        if (qs[i] != ks[i] || qs[i] != vs[i])
+            return false;
+    auto t = q.get_element_type();
+    Output<Node> m = mask ? *mask : v0::Constant::create(t, {}, {0.0})->output(0);
+    if (m.get_element_type() != t)
+        return false;
+    auto scale = v0::Constant::create(t, {}, {1.0});
+    Output<Node> out = std::make_shared<v13::ScaledDotProductAttention>(q, k, v, m, scale, false)->output(0);
+    if (transposed_out)
+        out = swap_last_two(out);
+    if (out.get_shape() != m2->get_output_shape(0))
+        return false;
+    replace(m2->output(0), out);
+    return true;
+}
+
+void run(const std::shared_ptr<ov::Model>& model) {
+    // bodies of Loop/If first, then this graph; each rule sees each node once
+    for (const auto& op : model->get_ordered_ops())
+        if (auto sg = ov::as_type_ptr<ov::op::util::MultiSubGraphOp>(op))
+            for (size_t i = 0; i < sg->get_internal_subgraphs_size(); ++i)
+                run(sg->get_function(static_cast<int>(i)));
+    for (auto rule : {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa}) {
+        for (const auto& op : model->get_ordered_ops())
+            if (op->get_output_size() == 1 && !op->get_output_target_inputs(0).empty())  // not replaced already
+                rule(op);
+    }
+}
+
+}  // namespace
+
+void apply_fusions(const std::shared_ptr<ov::Model>& model) {
+    const char* env = std::getenv("OVJAX_FUSIONS");
+    if (env && std::string(env) == "0")
+        return;
+    run(model);
+}
+
+}  // namespace ovjax

@@ -1,0 +1,148 @@
+"""Fusions (src/cpp/frontend/fusions.cpp): JAX's spelled-out softmax, layer norms, gelu
+and attention become OpenVINO's Softmax, MVN, Gelu and ScaledDotProductAttention, and
+the results still match JAX. The compiled model's runtime graph is inspected to check
+that the CPU plugin got the fused form."""
+
+from __future__ import annotations
+
+import collections
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import ovjax
+from harness import assert_close, compile_cpu, rand, run_ov
+
+
+def op_counts(model):
+    return collections.Counter(op.get_type_name() for op in model.get_ops())
+
+
+def runtime_counts(model):
+    rt = compile_cpu(model).get_runtime_model()
+    return collections.Counter(op.get_rt_info()["layerType"].astype(str) for op in rt.get_ops())
+
+
+def convert_and_check(fn, *args, tol=(1e-5, 1e-5)):
+    model = ovjax.convert_model(jax.make_jaxpr(fn)(*args))
+    want = jax.tree_util.tree_leaves(jax.jit(fn)(*args))
+    got = run_ov(model, args)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert_close(g, np.asarray(w), where=f"output {i}", tol=tol)
+    return model
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1])
+def test_softmax(axis):
+    x = rand((4, 6, 8), low=-10, high=10)
+    m = convert_and_check(lambda x: jax.nn.softmax(x, axis=axis), x)
+    ops = op_counts(m)
+    assert ops["Softmax"] == 1 and ops["Exp"] == 0 and ops["ReduceMax"] == 0, ops
+
+
+def test_softmax_stays_softmax_only_when_it_is_one():
+    """exp(x - max) / sum over another axis is not a softmax: no rewrite."""
+    x = rand((4, 6))
+
+    def not_softmax(x):
+        e = jnp.exp(x - jnp.max(x, axis=1, keepdims=True))
+        return e / jnp.sum(e, axis=0, keepdims=True)
+
+    ops = op_counts(convert_and_check(not_softmax, x))
+    assert ops["Softmax"] == 0, ops
+
+
+@pytest.mark.parametrize("approximate", [True, False])
+def test_gelu(approximate):
+    x = rand((3, 50), low=-6, high=6)
+    ops = op_counts(convert_and_check(lambda x: jax.nn.gelu(x, approximate=approximate) * 2.0, x))
+    assert ops["Gelu"] == 1 and ops["Tanh"] == 0 and ops["Erf"] == 0, ops
+
+
+def test_flax_layer_norm_and_variants():
+    x = rand((2, 5, 32), low=-4, high=4)
+    ln = nn.LayerNorm()
+    params = ln.init(jax.random.key(0), x)
+    params = jax.tree_util.tree_map(lambda p: p + rand(p.shape, seed=3) * 0.1, params)
+    ops = op_counts(convert_and_check(lambda x: ln.apply(params, x), x, tol=(1e-4, 1e-4)))
+    assert ops["MVN"] == 1 and ops["Sqrt"] == 0, ops
+
+    def centred(x):  # haiku/equinox style: mean((x - mean)^2), divide by sqrt
+        mean = jnp.mean(x, axis=-1, keepdims=True)
+        var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
+        return (x - mean) * jax.lax.rsqrt(var + 1e-5) * 1.5 + 0.25
+
+    ops = op_counts(convert_and_check(centred, x, tol=(1e-4, 1e-4)))
+    assert ops["MVN"] == 1, ops
+
+    gn = nn.GroupNorm(num_groups=4)
+    gparams = gn.init(jax.random.key(1), x)
+    convert_and_check(lambda x: gn.apply(gparams, x), x, tol=(1e-4, 1e-4))
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_attention_reaches_sdpa(masked):
+    x = rand((2, 16, 64))
+    mha = nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=64)
+    mask = nn.make_causal_mask(jnp.ones((2, 16))) if masked else None
+    params = mha.init(jax.random.key(0), x, x)
+    m = convert_and_check(lambda x: mha.apply(params, x, x, mask=mask), x, tol=(1e-4, 1e-4))
+    ops = op_counts(m)
+    if not masked:
+        assert ops["ScaledDotProductAttention"] == 1 and ops["Softmax"] == 0, ops
+    rt = runtime_counts(m)
+    assert rt["Softmax"] == 0, f"softmax left unfused in the CPU plugin's graph: {rt}"
+
+
+def test_transformer_block_fusions_and_runtime_graph():
+    class Block(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            h = nn.LayerNorm()(x)
+            x = x + nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=64)(h, h)
+            h = nn.LayerNorm()(x)
+            return x + nn.Dense(64)(nn.gelu(nn.Dense(128)(h)))
+
+    x = rand((2, 16, 64))
+    blk = Block()
+    params = blk.init(jax.random.key(0), x)
+    m = convert_and_check(lambda x: blk.apply(params, x), x, tol=(1e-4, 1e-4))
+    ops = op_counts(m)
+    assert ops["MVN"] == 2 and ops["Gelu"] == 1 and ops["ScaledDotProductAttention"] == 1, ops
+    rt = runtime_counts(m)
+    assert rt["MVN"] == 2 and rt["FullyConnected"] == 6, rt  # matmuls with constant weights
+
+
+def test_fusions_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("OVJAX_FUSIONS", "0")
+    x = rand((4, 8))
+    ops = op_counts(convert_and_check(lambda x: jax.nn.softmax(x), x))
+    assert ops["Softmax"] == 0 and ops["Exp"] == 1, ops
+
+
+def test_dense_weights_stay_constant_matmul_inputs_for_weight_compression():
+    """NNCF finds every Dense layer's weight (a Constant feeding MatMul) and compresses it."""
+    nncf = pytest.importorskip("nncf")
+
+    class MLP(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            x = nn.relu(nn.Dense(256)(x))
+            h = nn.DenseGeneral((4, 16))(x)  # a 3-d kernel: reshaped for MatMul, still a Constant
+            return nn.Dense(64)(h.reshape(x.shape[0], 64))
+
+    m = MLP()
+    x = rand((4, 128))
+    params = m.init(jax.random.key(0), x)
+    model = ovjax.convert_model(lambda x: m.apply(params, x), example_input=x)
+    for op in model.get_ops():
+        if op.get_type_name() == "MatMul":
+            assert op.input_value(1).get_node().get_type_name() == "Constant", op
+    compressed = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
+    u8 = [op for op in compressed.get_ops() if op.get_type_name() == "Constant" and op.get_output_element_type(0).get_type_name() == "u8"]
+    assert len(u8) >= 3 * 2, f"weights not compressed: {len(u8)} u8 constants"  # weight + zero point per layer
+    got = compile_cpu(compressed)(x)[0]
+    np.testing.assert_allclose(got, np.asarray(m.apply(params, x)), atol=0.05)
