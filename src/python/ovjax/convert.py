@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _library
 from ._jax_compat import ClosedJaxpr, Jaxpr
-from .serialize import GraphWriter
+from .serialize import GraphWriter, warn_dropped_effects
 
 __all__ = ["trace", "serialize", "save", "convert_model", "is_jax_model", "Traced"]
 
@@ -285,12 +285,19 @@ def _linen_fn(module, params, static):
 
 
 def _nnx_fn(module, static):
+    import jax
     from flax import nnx
 
     graphdef, state = nnx.split(module)
+    # The state holds the module's Variable objects, created outside this trace:
+    # merging them as they are would make any state update during the call (an
+    # nnx.Rngs counter behind Dropout, BatchNorm statistics) a TraceContextError.
+    # Fresh Variables from the flat arrays belong to the trace; the arrays stay
+    # constants of the jaxpr and the module itself is left untouched.
+    leaves, treedef = jax.tree_util.tree_flatten(state)
 
     def fn(*a, **k):
-        m = nnx.merge(graphdef, state)
+        m = nnx.merge(graphdef, jax.tree_util.tree_unflatten(treedef, leaves))
         return m(*a, **k, **static)
 
     return fn
@@ -314,6 +321,7 @@ def _writer(traced: Traced) -> GraphWriter:
         pass
     cj = traced.jaxpr
     w.graph(cj.jaxpr, cj.consts)
+    warn_dropped_effects(w.dropped_effects)
     w.input_names = list(traced.input_names)
     w.output_names = list(traced.output_names)
     return w
