@@ -1,0 +1,353 @@
+"""Inference speed: ovjax-converted models on OpenVINO CPU against jax.jit on CPU, OpenVINO's
+built-in JAX frontend and jax2onnx + OpenVINO's ONNX frontend, measured in the same run.
+
+    python benchmarks/inference.py                  # every model
+    python benchmarks/inference.py -k bert          # models whose name contains "bert"
+    python benchmarks/inference.py --quick          # fewer iterations
+
+For each model: latency (median of timed single-request runs, after warm-up) of
+  jax.jit          XLA on CPU, f32
+  ovjax f32        ov.Core().compile_model(ovjax model, CPU, INFERENCE_PRECISION_HINT=f32)
+  ovjax default    the CPU plugin's default precision (bf16 on CPUs with AVX512-BF16/AMX, else f32)
+  builtin f32      `ov.convert_model(jaxpr)` through OpenVINO's own JAX frontend (hook disabled)
+  jax2onnx f32     jax2onnx.to_onnx(fn) -> ov.convert_model(onnx) (when jax2onnx is installed)
+and throughput of ovjax f32 (PERFORMANCE_HINT=THROUGHPUT, async queue). Ratios are
+jax.jit latency / method latency (higher is faster than jax.jit); each method's max abs
+error against jax.jit's outputs is printed next to it. "-" means that route does not
+convert (the reason is printed below the table).
+
+All weights are random (no downloads); configs are small enough for a 2-core machine,
+plus a DistilBERT-base-sized encoder (6 x 768, sequence 128, about 11 GFLOP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+
+os.environ.setdefault("CI", "true")  # no telemetry forks in ov.convert_model
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import openvino as ov
+
+import ovjax
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+
+def random_like(shapes, seed=0):
+    from models._check import random_like as rl
+
+    return rl(shapes, seed)
+
+
+# ---------------------------------------------------------------- models
+# Each builder returns (fn, args): fn is a pure JAX function of array args.
+
+
+def m_mlp():
+    import flax.linen as nn
+
+    class MLP(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            for _ in range(4):
+                x = nn.gelu(nn.Dense(256)(x))
+            return nn.Dense(10)(x)
+
+    x = np.random.default_rng(0).standard_normal((8, 128)).astype(np.float32)
+    m = MLP()
+    params = random_like(jax.eval_shape(m.init, jax.random.key(0), x))
+    return (lambda x: m.apply(params, x)), (x,)
+
+
+def m_convnet():
+    import flax.linen as nn
+
+    class CNN(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            for f in (32, 64, 64):
+                x = nn.relu(nn.BatchNorm(use_running_average=True)(nn.Conv(f, (3, 3))(x)))
+                x = nn.max_pool(x, (2, 2), (2, 2))
+            return nn.Dense(10)(x.reshape(x.shape[0], -1))
+
+    x = np.random.default_rng(0).standard_normal((4, 32, 32, 3)).astype(np.float32)
+    m = CNN()
+    params = random_like(jax.eval_shape(m.init, jax.random.key(0), x))
+    return (lambda x: m.apply(params, x)), (x,)
+
+
+def _hf(cls, config, input_shape):
+    model = cls(config, input_shape=input_shape, _do_init=False)
+    shapes = jax.eval_shape(lambda: model.init_weights(jax.random.PRNGKey(0), input_shape))
+    return model, random_like(shapes)
+
+
+def _bert(hidden, layers, heads, seq, batch=1):
+    from transformers import BertConfig, FlaxBertModel
+
+    cfg = BertConfig(vocab_size=1000, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                     intermediate_size=4 * hidden, max_position_embeddings=max(512, seq))
+    model, params = _hf(FlaxBertModel, cfg, (batch, seq))
+    ids = np.random.default_rng(0).integers(0, 1000, (batch, seq)).astype(np.int32)
+    mask = np.ones((batch, seq), np.int32)
+
+    def fn(ids, mask):
+        return model(ids, attention_mask=mask, params=params).last_hidden_state
+
+    return fn, (ids, mask)
+
+
+def m_bert_small():
+    return _bert(128, 2, 2, 64)
+
+
+def m_distilbert_base():
+    return _bert(768, 6, 12, 128)
+
+
+def m_gpt2():
+    from transformers import FlaxGPT2LMHeadModel, GPT2Config
+
+    cfg = GPT2Config(vocab_size=1000, n_embd=256, n_layer=4, n_head=4, n_positions=128)
+    model, params = _hf(FlaxGPT2LMHeadModel, cfg, (1, 64))
+    ids = np.random.default_rng(0).integers(0, 1000, (1, 64)).astype(np.int32)
+    return (lambda ids: model(ids, params=params).logits), (ids,)
+
+
+def m_vit():
+    from transformers import FlaxViTModel, ViTConfig
+
+    cfg = ViTConfig(hidden_size=192, num_hidden_layers=4, num_attention_heads=3, intermediate_size=768,
+                    image_size=64, patch_size=8)
+    model, params = _hf(FlaxViTModel, cfg, (1, 64, 64, 3))
+    x = np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32)
+    return (lambda x: model(x, params=params).last_hidden_state), (x,)
+
+
+def m_resnet():
+    from transformers import FlaxResNetModel, ResNetConfig
+
+    cfg = ResNetConfig(embedding_size=32, hidden_sizes=[32, 64, 128, 256], depths=[1, 1, 1, 1])
+    model, params = _hf(FlaxResNetModel, cfg, (1, 64, 64, 3))
+    x = np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32)
+    return (lambda x: model(x, params=params).pooler_output), (x,)
+
+
+def m_lstm_scan():
+    import flax.linen as nn
+
+    class Seq(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.RNN(nn.LSTMCell(128))(x)
+
+    x = np.random.default_rng(0).standard_normal((4, 64, 64)).astype(np.float32)
+    m = Seq()
+    params = random_like(jax.eval_shape(m.init, jax.random.key(0), x))
+    return (lambda x: m.apply(params, x)), (x,)
+
+
+def m_while_newton():
+    """A data-dependent while loop: Newton iterations for sqrt until convergence."""
+
+    def fn(a):
+        def cond(c):
+            x, i = c
+            return (jnp.max(jnp.abs(x * x - a)) > 1e-4) & (i < 100)
+
+        def body(c):
+            x, i = c
+            return (0.5 * (x + a / x), i + 1)
+
+        return jax.lax.while_loop(cond, body, (a, 0))[0]
+
+    a = np.random.default_rng(0).uniform(1, 100, (256, 256)).astype(np.float32)
+    return fn, (a,)
+
+
+def m_gpt2_greedy():
+    """GPT-2 greedy decoding of 16 tokens as a lax.fori_loop over full forward passes."""
+    from transformers import FlaxGPT2LMHeadModel, GPT2Config
+
+    cfg = GPT2Config(vocab_size=500, n_embd=128, n_layer=2, n_head=4, n_positions=64)
+    model, params = _hf(FlaxGPT2LMHeadModel, cfg, (1, 32))
+    prompt = np.random.default_rng(0).integers(0, 500, (1, 32)).astype(np.int32)
+    n_new = 16
+
+    def fn(ids):
+        L = ids.shape[1]
+        buf = jnp.concatenate([ids, jnp.zeros((1, n_new), jnp.int32)], axis=1)
+        mask0 = jnp.concatenate([jnp.ones((1, L), jnp.int32), jnp.zeros((1, n_new), jnp.int32)], axis=1)
+
+        def body(i, c):
+            buf, mask = c
+            logits = model(buf, attention_mask=mask, params=params).logits
+            nxt = jnp.argmax(jax.lax.dynamic_index_in_dim(logits, L + i - 1, axis=1, keepdims=False), -1)
+            buf = jax.lax.dynamic_update_slice(buf, nxt[:, None].astype(jnp.int32), (0, L + i))
+            mask = jax.lax.dynamic_update_slice(mask, jnp.ones((1, 1), jnp.int32), (0, L + i))
+            return buf, mask
+
+        return jax.lax.fori_loop(0, n_new, body, (buf, mask0))[0]
+
+    return fn, (prompt,)
+
+
+MODELS = {
+    "mlp": m_mlp,
+    "convnet": m_convnet,
+    "bert-small": m_bert_small,
+    "gpt2-small": m_gpt2,
+    "vit-small": m_vit,
+    "resnet-small": m_resnet,
+    "lstm-scan": m_lstm_scan,
+    "while-newton": m_while_newton,
+    "gpt2-greedy-loop": m_gpt2_greedy,
+    "distilbert-base": m_distilbert_base,
+}
+
+# ---------------------------------------------------------------- timing
+
+
+def timeit(run, iters, budget):
+    run()  # warm-up
+    run()
+    times = []
+    t_end = time.perf_counter() + budget
+    for _ in range(iters):
+        t = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t)
+        if time.perf_counter() > t_end and len(times) >= 3:
+            break
+    return statistics.median(times)
+
+
+def ov_latency(model, args, config, iters, budget):
+    compiled = ov.Core().compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY", **config})
+    req = compiled.create_infer_request()
+    tensors = [ov.Tensor(np.ascontiguousarray(a)) for a in args]
+    for i, t in enumerate(tensors):
+        req.set_input_tensor(i, t)
+    lat = timeit(req.infer, iters, budget)
+    out = [req.get_output_tensor(i).data.copy() for i in range(len(compiled.outputs))]
+    return lat, out
+
+
+def ov_throughput(model, args, config, seconds):
+    compiled = ov.Core().compile_model(model, "CPU", {"PERFORMANCE_HINT": "THROUGHPUT", **config})
+    n_req = compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
+    queue = ov.AsyncInferQueue(compiled, n_req)
+    inputs = [np.ascontiguousarray(a) for a in args]
+    for _ in range(n_req):
+        queue.start_async(inputs)
+    queue.wait_all()
+    done = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for _ in range(n_req):
+            queue.start_async(inputs)
+        queue.wait_all()
+        done += n_req
+    return done / (time.perf_counter() - t0)
+
+
+def max_err(got, want):
+    worst = 0.0
+    for g, w in zip(got, want):
+        g = np.asarray(g, np.float64)
+        w = np.asarray(w, np.float64)
+        if g.shape != w.shape:
+            return float("inf")
+        if g.size:
+            worst = max(worst, float(np.max(np.abs(g - w))))
+    return worst
+
+
+def builtin_model(closed):
+    with ovjax._hook.disabled():
+        return ov.convert_model(closed)
+
+
+def jax2onnx_model(fn, args):
+    import jax2onnx
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "model.onnx")
+        jax2onnx.to_onnx(fn, [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in args], return_mode="file",
+                         output_path=path)
+        return ov.Core().read_model(path)
+
+
+def bench(name, builder, iters, budget, tput_seconds):
+    fn, args = builder()
+    row = {"model": name}
+    notes = []
+    jitted = jax.jit(fn)
+    want = [np.asarray(w) for w in jax.tree_util.tree_leaves(jitted(*args))]
+    row["jit"] = timeit(lambda: jax.block_until_ready(jitted(*args)), iters, budget)
+    closed = jax.make_jaxpr(fn)(*args)
+    model = ovjax.convert_model(closed)
+    for label, config in (("ovjax f32", {"INFERENCE_PRECISION_HINT": "f32"}), ("ovjax default", {})):
+        lat, out = ov_latency(model, args, config, iters, budget)
+        row[label] = (lat, max_err(out, want))
+    row["tput"] = ov_throughput(model, args, {"INFERENCE_PRECISION_HINT": "f32"}, tput_seconds)
+    for label, make in (("builtin f32", lambda: builtin_model(closed)), ("jax2onnx f32", lambda: jax2onnx_model(fn, args))):
+        try:
+            m = make()
+            lat, out = ov_latency(m, args, {"INFERENCE_PRECISION_HINT": "f32"}, iters, budget)
+            row[label] = (lat, max_err(out, want))
+        except Exception as e:  # noqa: BLE001 - the route does not convert this model
+            row[label] = None
+            first = str(e).strip().splitlines()
+            notes.append(f"{name} / {label}: {type(e).__name__}: {first[-1] if first else ''}"[:240])
+    return row, notes
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-k", default=None)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    iters, budget, tput = (10, 2.0, 1.0) if a.quick else (50, 8.0, 3.0)
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; openvino {ov.get_version()}, "
+          f"jax {jax.__version__}, ovjax {ovjax.__version__}")
+    core = ov.Core()
+    print(f"# CPU default inference precision: {core.get_property('CPU', 'INFERENCE_PRECISION_HINT')}")
+    cols = ["ovjax f32", "ovjax default", "builtin f32", "jax2onnx f32"]
+    print(f"{'model':18} {'jax.jit ms':>10} | " + " | ".join(f"{c:>24}" for c in cols) + f" | {'ovjax f32 tput/s':>16}")
+    print("-" * 150)
+    all_notes = []
+    for name, builder in MODELS.items():
+        if a.k and a.k not in name:
+            continue
+        try:
+            row, notes = bench(name, builder, iters, budget, tput)
+        except Exception:  # noqa: BLE001
+            print(f"{name:18} failed:\n{traceback.format_exc()}")
+            continue
+        all_notes += notes
+        cells = []
+        for c in cols:
+            v = row[c]
+            cells.append(f"{'-':>24}" if v is None else f"{v[0] * 1e3:8.2f}ms {row['jit'] / v[0]:5.2f}x e{v[1]:.1e}")
+        print(f"{name:18} {row['jit'] * 1e3:10.2f} | " + " | ".join(cells) + f" | {row['tput']:16.1f}", flush=True)
+    if all_notes:
+        print("\nroutes that did not convert:")
+        for n in all_notes:
+            print("  " + n)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Run JAX's own harness catalogue (jax/_src/internal_test_util/test_harnesses.py)
+through ovjax: trace each harness, convert, compile on OpenVINO CPU at f32 precision,
+run on the harness's own inputs and compare with JAX's output.
+
+    python tests/catalogue.py                 # every harness; writes docs/harness_results.json
+    python tests/catalogue.py --sample        # the deterministic CI sample only
+    python tests/catalogue.py -k scatter_add  # harnesses whose full name contains a string
+    python tests/catalogue.py --failures      # print each non-passing harness with its error
+
+`tests/test_catalogue.py` runs the sample in CI (every harness with `-m slow`) and checks
+each outcome against the recorded results, which `docs/gen_primitives.py` turns into the
+per-primitive, per-dtype pass counts of docs/primitives.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import json
+import sys
+import time
+import warnings
+import zlib
+from pathlib import Path
+
+import jax
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs/harness_results.json"
+
+# Tolerance per dtype (rtol, atol); integers and bools are compared exactly. float64
+# runs as float32 on OpenVINO's CPU plugin, so it gets float32's tolerance.
+TOL = {
+    "float64": (1e-5, 1e-5),
+    "float32": (1e-5, 1e-5),
+    "float16": (1e-2, 1e-2),
+    "bfloat16": (2e-2, 2e-2),
+}
+
+# Looser tolerances where OpenVINO has no exact op and ovjax composes an approximation
+# (documented in docs/primitives.md), or where JAX's own harness tests loosen it too.
+GROUP_TOL = {
+    "lgamma": (1e-4, 1e-4), "digamma": (1e-4, 1e-4), "igamma": (1e-4, 1e-4),
+    "igammac": (1e-4, 1e-4), "regularized_incomplete_beta": (1e-4, 1e-4),
+    "bessel_i0e": (1e-4, 1e-4), "bessel_i1e": (1e-4, 1e-4), "erf_inv": (1e-4, 1e-4),
+    "random_gamma": (1e-4, 1e-4), "cumlogsumexp": (1e-4, 1e-4),
+    "triangular_solve": (1e-3, 1e-3), "cholesky": (1e-3, 1e-3), "fft": (1e-4, 1e-3),
+    "tan": (1e-4, 1e-5), "pow": (1e-4, 1e-5), "conv_general_dilated": (1e-4, 1e-4),
+    "dot_general": (1e-4, 1e-4),
+}
+
+X64_DTYPES = {"float64", "int64", "uint64", "complex128"}
+
+
+def all_harnesses():
+    """Every harness JAX itself implements on CPU, in catalogue order."""
+    from jax._src.internal_test_util import test_harnesses as th
+
+    return [h for h in th.all_harnesses if h.filter("cpu")]
+
+
+def dtype_name(h) -> str:
+    return np.dtype(h.dtype).name
+
+
+# Harness groups named otherwise than the primitive they exercise.
+GROUP_PRIMITIVE = {
+    "reduce_window_add": "reduce_window_sum",
+    "reduce_window_mul": "reduce_window",  # lax.reduce_window with a mul body
+    "scatter_add": "scatter-add",
+    "scatter_mul": "scatter-mul",
+    "scatter_min": "scatter-min",
+    "scatter_max": "scatter-max",
+    "random_uniform": "random_bits",
+    "random_randint": "random_bits",
+    "random_categorical": "random_bits",
+}
+
+
+def table_status() -> dict[str, str]:
+    """harness group -> "op" | "unsupported" | "absent": the table's status of the
+    primitive the group exercises."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    import gen_primitives
+
+    prims = {p: ("op" if fn else "unsupported") for _, p, fn, _ in gen_primitives.parse_table()}
+    groups = {h.group_name for h in all_harnesses()}
+    return {g: prims.get(GROUP_PRIMITIVE.get(g, g), "absent") for g in groups}
+
+
+def sample(harnesses, per_pair: int = 2):
+    """A deterministic CI sample: `per_pair` harnesses of every (group, dtype) pair,
+    chosen by a hash of the harness name, so every primitive group and dtype appears."""
+    by_pair = collections.defaultdict(list)
+    for h in harnesses:
+        by_pair[(h.group_name, dtype_name(h))].append(h)
+    picked = []
+    for key in sorted(by_pair):
+        hs = sorted(by_pair[key], key=lambda h: zlib.crc32(h.fullname.encode()))
+        picked += hs[:per_pair]
+    return picked
+
+
+@contextlib.contextmanager
+def _x64(enabled: bool):
+    if enabled:
+        with jax.enable_x64(True):
+            yield
+    else:
+        yield
+
+
+def _compare(got, want, tol, where):
+    from harness import as_complex
+
+    want = np.asarray(want)
+    got = as_complex(np.asarray(got), want)
+    if np.iscomplexobj(want):  # compare (real, imag) at the part type's tolerance
+        want = np.stack([want.real, want.imag], -1)
+        got = np.stack([got.real, got.imag], -1) if np.iscomplexobj(got) else got
+    if got.shape != want.shape:
+        raise AssertionError(f"{where}: shape {got.shape} != JAX {want.shape}")
+    name = want.dtype.name
+    if name in TOL:
+        rtol, atol = tol or TOL[name]
+        g = got.astype(np.float64)
+        w = want.astype(np.float64)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=where)
+    else:
+        np.testing.assert_array_equal(got.astype(want.dtype), want, err_msg=where)
+
+
+def run(h) -> tuple[str, str]:
+    """("pass" | "fail" | "unsupported" | "error" | "jax_error", detail)."""
+    import ovjax
+    from harness import run_ov
+
+    x64 = dtype_name(h) in X64_DTYPES
+    with _x64(x64), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            args = h.dyn_args_maker(np.random.RandomState(0))
+            closed = jax.make_jaxpr(h.dyn_fun)(*args)
+            want = [np.asarray(w) for w in jax.tree_util.tree_leaves(jax.jit(h.dyn_fun)(*args))]
+        except Exception as e:  # noqa: BLE001 - JAX itself rejects the harness
+            return "jax_error", f"{type(e).__name__}: {e}"[:300]
+        try:
+            model = ovjax.convert_model(closed)
+        except Exception as e:  # noqa: BLE001
+            msg = str(e)
+            status = "unsupported" if "not supported by ovjax" in msg or "unsupported" in msg.lower() else "error"
+            return status, f"{type(e).__name__}: {msg}"[:600]
+        try:
+            # the inputs as JAX canonicalized them (Python ints and int64 arrays become
+            # int32 without x64, for instance)
+            leaves = jax.tree_util.tree_leaves(args)
+            ov_args = [np.asarray(a).astype(v.aval.dtype) for a, v in zip(leaves, closed.jaxpr.invars)]
+            got = run_ov(model, ov_args)
+            if len(got) != len(want):
+                return "fail", f"{len(got)} outputs, JAX has {len(want)}"
+            for i, (g, w) in enumerate(zip(got, want)):
+                # by the compared output's dtype (some harnesses named for bfloat16 compute in float32)
+                tol = GROUP_TOL.get(h.group_name) if w.dtype.name in ("float32", "float64", "complex64", "complex128") else None
+                _compare(g, w, tol, f"output {i}")
+        except AssertionError as e:
+            return "fail", str(e)[:600]
+        except Exception as e:  # noqa: BLE001
+            return "error", f"{type(e).__name__}: {e}"[:600]
+    return "pass", ""
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sample", action="store_true")
+    ap.add_argument("-k", default=None)
+    ap.add_argument("--failures", action="store_true")
+    ap.add_argument("--no-write", action="store_true")
+    a = ap.parse_args(argv)
+    sys.path.insert(0, str(ROOT / "tests"))
+    hs = all_harnesses()
+    if a.sample:
+        hs = sample(hs)
+    if a.k:
+        hs = [h for h in hs if a.k in h.fullname]
+    results = {}
+    t0 = time.time()
+    for i, h in enumerate(hs):
+        status, detail = run(h)
+        results[h.fullname] = {"group": h.group_name, "dtype": dtype_name(h), "status": status}
+        if a.failures and status != "pass":
+            print(f"[{status}] {h.fullname}: {detail}\n", flush=True)
+        if (i + 1) % 200 == 0:
+            print(f"... {i + 1}/{len(hs)} in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    counts = collections.Counter(r["status"] for r in results.values())
+    print(f"{len(results)} harnesses in {time.time() - t0:.0f}s: {dict(counts)}")
+    if not (a.sample or a.k or a.no_write):
+        RESULTS.write_text(json.dumps(results, indent=0, sort_keys=True) + "\n")
+        print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""JAX's own harness catalogue through ovjax (see tests/catalogue.py).
+
+CI runs a deterministic sample with one harness of every (primitive group, dtype) pair;
+`pytest -m slow tests/test_catalogue.py` runs every harness. Each harness must reproduce
+its recorded outcome in docs/harness_results.json (written by `python tests/catalogue.py`),
+so a regression fails, and so does an improvement that was not recorded (the coverage
+doc is generated from that file).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import catalogue
+
+RECORDED = json.loads(catalogue.RESULTS.read_text()) if catalogue.RESULTS.exists() else {}
+HARNESSES = catalogue.all_harnesses()
+SAMPLE = {h.fullname for h in catalogue.sample(HARNESSES, per_pair=1)}
+
+
+def _param(h):
+    marks = [] if h.fullname in SAMPLE else [pytest.mark.slow]
+    return pytest.param(h, id=h.fullname, marks=marks)
+
+
+@pytest.mark.parametrize("h", [_param(h) for h in HARNESSES])
+def test_harness(h):
+    want = RECORDED.get(h.fullname, {}).get("status")
+    assert want is not None, f"{h.fullname} has no recorded result: run python tests/catalogue.py"
+    status, detail = catalogue.run(h)
+    assert status == want, f"{h.fullname}: {status} (recorded: {want}) {detail}"
+
+
+def test_recorded_results_meet_the_targets():
+    """At least 95% of all harnesses of primitives in the table pass, and every float32
+    and int32 one, over the full recorded run."""
+    table = catalogue.table_status()
+    assert RECORDED, "no recorded results"
+    assert set(RECORDED) == {h.fullname for h in HARNESSES}, "recorded results are stale: rerun tests/catalogue.py"
+    ours = {k: r for k, r in RECORDED.items() if table.get(r["group"]) == "op"}
+    passed = sum(r["status"] == "pass" for r in ours.values())
+    assert passed >= 0.95 * len(ours), f"{passed}/{len(ours)} harnesses of translated primitives pass"
+    core = {k: r for k, r in ours.items() if r["dtype"] in ("float32", "int32")}
+    failing = sorted(k for k, r in core.items() if r["status"] != "pass")
+    assert not failing, f"float32/int32 harnesses that do not pass: {failing}"
