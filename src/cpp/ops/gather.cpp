@@ -1,7 +1,7 @@
 // gather and the scatter family (scatter, scatter-add, scatter-sub, scatter-mul,
 // scatter-min, scatter-max), in full generality: any dimension numbers, batching
-// dimensions (vmap), and the modes CLIP, PROMISE_IN_BOUNDS (clamped like CLIP, as
-// XLA does) and FILL_OR_DROP.
+// dimensions (vmap), and the modes CLIP, FILL_OR_DROP and PROMISE_IN_BOUNDS (XLA's own
+// out-of-bounds behaviour: gathers clamp like CLIP, scatters drop like FILL_OR_DROP).
 //
 // General lowering. Every operand axis d gets a window of size W[d] (gather's
 // slice_sizes; for scatter the update window, 1 on inserted and batching axes) and,
@@ -72,7 +72,9 @@ Output<Node> const_i32(const std::vector<int32_t>& v, const ov::Shape& shape) {
 
 enum class Mode { clip, fill };
 
-Mode mode_of(const NodeContext& ctx) {
+// PROMISE_IN_BOUNDS leaves out-of-bounds indices to XLA's native semantics: gathers clamp
+// the start, scatters skip the window.
+Mode mode_of(const NodeContext& ctx, bool scatter) {
     auto m = ctx.opt_param("mode");
     if (!m || m->is_none())
         return Mode::fill;  // scatter's default; gather's jaxpr always names its mode
@@ -85,7 +87,9 @@ Mode mode_of(const NodeContext& ctx) {
         default: break;
         }
     }
-    if (name == "CLIP" || name == "PROMISE_IN_BOUNDS")
+    if (name == "PROMISE_IN_BOUNDS")
+        return scatter ? Mode::fill : Mode::clip;
+    if (name == "CLIP")
         return Mode::clip;
     if (name == "FILL_OR_DROP")
         return Mode::fill;
@@ -241,7 +245,7 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
     p.sim = dn_field(dn, "start_index_map");
     p.sibd = dn_field(dn, "start_indices_batching_dims");
     const auto slice = ctx.ints_param("slice_sizes");
-    const Mode mode = mode_of(ctx);
+    const Mode mode = mode_of(ctx, false);
     OVJAX_CHECK(ctx, !I.empty(), "gather indices must have an index vector axis");
     OVJAX_CHECK(ctx, slice.size() == r, "slice_sizes has ", slice.size(), " entries for operand rank ", r);
     OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for start_index_map of ",
@@ -384,7 +388,7 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
     Plan p;
     p.sim = dn_field(dn, "scatter_dims_to_operand_dims");
     p.sibd = dn_field(dn, "scatter_indices_batching_dims");
-    const Mode mode = mode_of(ctx);
+    const Mode mode = mode_of(ctx, true);
     OVJAX_CHECK(ctx, !I.empty(), "scatter indices must have an index vector axis");
     OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for ", p.sim.size(),
                 " scatter_dims_to_operand_dims");
