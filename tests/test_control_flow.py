@@ -250,6 +250,15 @@ def test_while_low_precision_carry(dtype):
 # ---------------------------------------------------------------- scan
 
 
+@pytest.fixture(params=["loop", "unrolled"])
+def scan_mode(request, monkeypatch):
+    """Scans run through both translations: an OpenVINO Loop and the unrolled body."""
+    monkeypatch.setenv("OVJAX_SCAN_UNROLL", "0" if request.param == "loop" else "1000000")
+    return request.param
+
+
+
+@pytest.mark.usefixtures("scan_mode")
 def test_scan_cumulative_sum_and_int_carry():
     def fn(xs, ks):
         def step(c, x):
@@ -263,6 +272,7 @@ def test_scan_cumulative_sum_and_int_carry():
     check(fn, rand((9,), seed=15), rand((9,), "int32", seed=16), prims={"scan"})
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_scan_rnn_cell():
     B, D, H, T = 2, 3, 4, 5
     Wh = rand((H, H), seed=17, low=-0.5, high=0.5)
@@ -278,6 +288,7 @@ def test_scan_rnn_cell():
     check(rnn, rand((B, H), seed=19), rand((T, B, D), seed=20), prims={"scan", "tanh", "dot_general"})
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_scan_reverse_several_carries_and_outputs():
     def fn(a, b, xs, ys):
         def step(c, inp):
@@ -292,6 +303,7 @@ def test_scan_reverse_several_carries_and_outputs():
     check(fn, rand((3,), seed=21), np.float32(0.5), rand((6, 3), seed=22), rand((6, 2), seed=23), prims={"scan"})
 
 
+@pytest.mark.usefixtures("scan_mode")
 @pytest.mark.parametrize("unroll", [1, 3])
 def test_scan_length_without_xs(unroll):
     def fn(x):
@@ -300,6 +312,7 @@ def test_scan_length_without_xs(unroll):
     check(fn, rand((6,), seed=24), prims={"scan"})
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_scan_inside_jit_and_empty_scan():
     @jax.jit
     def cumprod(xs):
@@ -313,6 +326,7 @@ def test_scan_inside_jit_and_empty_scan():
     check(fn, rand((5, 2), seed=25, low=0.5, high=1.5), np.zeros((0, 2), np.float32), prims={"scan", "jit"})
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_scan_with_cond_and_while_inside():
     def fn(h, xs, n):
         def step(c, x):
@@ -325,6 +339,7 @@ def test_scan_with_cond_and_while_inside():
     check(fn, rand((3,), seed=32), rand((5, 3), seed=33), np.int32(3), prims={"scan", "cond", "while"})
 
 
+@pytest.mark.usefixtures("scan_mode")
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_scan_low_precision(dtype):
     def fn(h, xs):
@@ -336,6 +351,7 @@ def test_scan_low_precision(dtype):
 # ---------------------------------------------------------------- fori_loop
 
 
+@pytest.mark.usefixtures("scan_mode")
 def test_fori_loop_static_bounds_is_a_scan():
     def fn(x):
         return lax.fori_loop(2, 9, lambda i, c: c * 0.8 + jnp.float32(i) * W, x)

@@ -2,12 +2,14 @@
 // scan (Loop). Sub-jaxprs become standalone bodies: a fresh Parameter per input, the
 // graph translated by the session, the results wrapped in an ov::Model.
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <unordered_set>
 
 #include "format/format.hpp"
 #include "frontend/translate_session.hpp"
 #include "openvino/core/model.hpp"
+#include "openvino/op/concat.hpp"
 #include "openvino/op/constant.hpp"
 #include "openvino/op/equal.hpp"
 #include "openvino/op/identity.hpp"
@@ -357,6 +359,49 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
 
 // ---------------------------------------------------------------- scan
 
+// The scan length up to which scans are unrolled (OVJAX_SCAN_UNROLL, default 16; 0 keeps
+// every scan a Loop).
+namespace {
+int64_t scan_unroll_budget() {
+    const char* e = std::getenv("OVJAX_SCAN_UNROLL");
+    return e ? std::atoll(e) : int64_t{16};
+}
+
+ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t length, bool reverse, size_t nc, size_t nk,
+                               const ov::OutputVector& ins) {
+    const size_t nx = ins.size() - nc - nk;
+    const size_t ny = ctx.num_outputs() - nk;
+    ov::OutputVector carry(ins.begin() + nc, ins.begin() + nc + nk);
+    std::vector<ov::OutputVector> ys(ny);
+    for (int64_t step = 0; step < length; ++step) {
+        const int64_t t = reverse ? length - 1 - step : step;
+        ov::OutputVector body_in(ins.begin(), ins.begin() + nc);
+        body_in.insert(body_in.end(), carry.begin(), carry.end());
+        for (size_t i = 0; i < nx; ++i) {
+            const auto& x = ins[nc + nk + i];
+            auto s = x.get_shape();
+            s.erase(s.begin());
+            body_in.push_back(reshape(slice(x, {t}, {t + 1}, {1}, {0}), s));
+        }
+        ov::OutputVector outs = ctx.inline_graph(g, body_in);
+        OVJAX_CHECK(ctx, outs.size() == nk + ny, "the scan body has ", outs.size(), " outputs, scan has ", nk + ny);
+        carry.assign(outs.begin(), outs.begin() + static_cast<std::ptrdiff_t>(nk));
+        for (size_t k = 0; k < ny; ++k) {
+            auto s = outs[nk + k].get_shape();
+            s.insert(s.begin(), 1);
+            ys[k].push_back(reshape(outs[nk + k], s));
+        }
+    }
+    ov::OutputVector r = carry;
+    for (size_t k = 0; k < ny; ++k) {
+        if (reverse)
+            std::reverse(ys[k].begin(), ys[k].end());
+        r.push_back(ys[k].size() == 1 ? ys[k][0] : std::make_shared<ov::op::v0::Concat>(ys[k], 0)->output(0));
+    }
+    return r;
+}
+}  // namespace
+
 ov::OutputVector translate_scan(const NodeContext& ctx) {
     const uint64_t g = ctx.param("jaxpr").as_graph();
     const int64_t length = ctx.int_param("length");
@@ -390,6 +435,21 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
             outs.push_back(const_fill(t, s, 0));
         }
         return outs;
+    }
+
+    // Short scans are unrolled: the body inlined `length` times, so there is no Loop
+    // overhead per step and the plugin fuses across steps (also when the jaxpr asks for
+    // full unrolling). Bounded by the number of body equations copied.
+    {
+        int64_t unroll = 1;
+        if (auto u = ctx.opt_param("unroll"); u && u->tag() == format::ValueTag::integer)
+            unroll = u->as_int();
+        else if (u && u->tag() == format::ValueTag::boolean && u->as_bool())
+            unroll = length;
+        const int64_t budget = scan_unroll_budget();
+        const auto body_size = static_cast<int64_t>(graph.eqns.size());
+        if (unroll >= length || (length <= budget && length * body_size <= 64 * budget))
+            return unrolled_scan(ctx, g, length, reverse, nc, nk, ins);
     }
 
     // body parameters: consts and carries as the body's avals; xs as [1, ...] slices
