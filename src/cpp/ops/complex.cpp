@@ -372,16 +372,7 @@ ov::OutputVector translate_pad_c(const NodeContext& ctx) {
     if (!ctx.in_is_complex(0))
         return translate_pad(ctx);
     require_complex_inputs(ctx);
-    auto cfg = ctx.param("padding_config");
-    std::vector<int64_t> lo, hi, in;
-    for (size_t i = 0; i < cfg.size(); ++i) {
-        auto t = cfg.item(i).as_ints();
-        OVJAX_CHECK(ctx, t.size() == 3, "padding_config entries are (lo, hi, interior)");
-        OVJAX_CHECK(ctx, t[2] >= 0, "negative interior padding");
-        lo.push_back(t[0]);
-        hi.push_back(t[1]);
-        in.push_back(t[2]);
-    }
+    const auto [lo, hi, in] = padding_config(ctx);
     const auto t = ctx.out_type(0);
     if (numel(ctx.out_shape(0)) == 0)
         return {const_fill(t, ctx.out_shape(0), 0)};

@@ -213,16 +213,7 @@ ov::OutputVector translate_slice(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_pad(const NodeContext& ctx) {
-    auto cfg = ctx.param("padding_config");
-    std::vector<int64_t> lo, hi, in;
-    for (size_t i = 0; i < cfg.size(); ++i) {
-        auto t = cfg.item(i).as_ints();
-        OVJAX_CHECK(ctx, t.size() == 3, "padding_config entries are (lo, hi, interior)");
-        OVJAX_CHECK(ctx, t[2] >= 0, "negative interior padding");
-        lo.push_back(t[0]);
-        hi.push_back(t[1]);
-        in.push_back(t[2]);
-    }
+    const auto [lo, hi, in] = padding_config(ctx);
     if (numel(ctx.out_shape(0)) == 0)
         return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
     if (numel(ctx.in_shape(0)) == 0) {  // no output element comes from the operand: all padding

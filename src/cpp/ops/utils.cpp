@@ -173,5 +173,19 @@ ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x_in,
     return std::make_shared<ov::op::v12::Pad>(x, const_i64(lo), const_i64(hi), value, ov::op::PadMode::CONSTANT);
 }
 
+PadConfig padding_config(const NodeContext& ctx) {
+    auto cfg = ctx.param("padding_config");
+    PadConfig c;
+    for (size_t i = 0; i < cfg.size(); ++i) {
+        auto t = cfg.item(i).as_ints();
+        OVJAX_CHECK(ctx, t.size() == 3, "padding_config entries are (lo, hi, interior)");
+        OVJAX_CHECK(ctx, t[2] >= 0, "negative interior padding");
+        c.lo.push_back(t[0]);
+        c.hi.push_back(t[1]);
+        c.interior.push_back(t[2]);
+    }
+    return c;
+}
+
 }  // namespace op
 }  // namespace ovjax

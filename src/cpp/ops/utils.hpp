@@ -53,6 +53,11 @@ inline int64_t numel(const ov::Shape& s) {
 int64_t exact_f32_chunk(const ov::element::Type& a, const ov::element::Type& b, double terms, int64_t n);
 // Normalise possibly negative axes.
 std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank);
+// pad's padding_config as (lo, hi, interior) vectors, checked (interior >= 0).
+struct PadConfig {
+    std::vector<int64_t> lo, hi, interior;
+};
+PadConfig padding_config(const NodeContext& ctx);
 
 template <typename T>
 ov::OutputVector translate_unary(const NodeContext& ctx) {
