@@ -411,8 +411,8 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
                     break;
                 }
         }
-        // var -> (x, axes, mean node or none)
-        std::optional<Output<Node>> x, mean_out;
+        // var -> (x, axes)
+        std::optional<Output<Node>> x;
         std::vector<int64_t> axes;
         if (auto m = match_mean(var)) {
             auto [sq_in, ax] = *m;
@@ -423,7 +423,6 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
                     if (mm && mm->first == sub->input_value(0) && mm->second == ax) {
                         x = sub->input_value(0);
                         axes = ax;
-                        mean_out = sub->input_value(1);
                     }
                 }
             }
@@ -436,17 +435,13 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
                 if (x2 && m1 && m1->first == *x2 && m1->second == m2->second) {
                     x = *x2;
                     axes = m1->second;
-                    mean_out = *sq;
                 }
             }
         }
         if (!x || x->get_partial_shape().is_dynamic())
             return false;
         // rsqrt: 1 / sqrt(...)
-        if (sqrt->get_output_target_inputs(0).size() != 1)
-            return false;
-        auto inv = sqrt->get_output_target_inputs(0).begin()->get_node()->shared_from_this();
-        auto d = ov::as_type_ptr<v1::Divide>(inv);
+        auto d = ov::as_type_ptr<v1::Divide>(only_consumer(sqrt->output(0)));
         if (!d || d->input_value(1) != sqrt->output(0) || !is_splat(d->input_value(0), 1.0))
             return false;
         // the product (x - mean) * rsqrt * factors
@@ -537,9 +532,7 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     auto k = qk->get_transpose_b() ? qk->input_value(1) : swap_last_two(qk->input_value(1));
     if (q.get_shape().size() != rank || k.get_shape().size() != rank || q.get_element_type() != sm->get_output_element_type(0))
         return false;
-    if (sm->get_output_target_inputs(0).size() != 1)
-        return false;
-    auto m2 = ov::as_type_ptr<v0::MatMul>(sm->get_output_target_inputs(0).begin()->get_node()->shared_from_this());
+    auto m2 = ov::as_type_ptr<v0::MatMul>(only_consumer(sm->output(0)));
     if (!m2)
         return false;
     Output<Node> v;
