@@ -10,6 +10,7 @@
 // whose complex meaning differs, and fall back to the real translators otherwise.
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "openvino/op/abs.hpp"
 #include "openvino/op/broadcast.hpp"
@@ -136,6 +137,23 @@ Output<Node> cmul(const Output<Node>& a, const Output<Node>& b) {
     return make_complex(sub(mul(ar, br), mul(ai, bi)), add(mul(ar, bi), mul(ai, br)));
 }
 
+
+// (ar + i ai) / (br + i bi) by Smith's algorithm: scaled by the larger of |br|, |bi|, so
+// br^2 + bi^2 cannot overflow. Returns (real, imag).
+std::pair<Output<Node>, Output<Node>> smith_div(const Output<Node>& ar, const Output<Node>& ai, const Output<Node>& br,
+                                                const Output<Node>& bi) {
+    auto big_r = make<v1::GreaterEqual>(make<v0::Abs>(br), make<v0::Abs>(bi));
+    // |br| >= |bi|: q = bi / br, d = br + bi q, (ar + ai q) / d, (ai - ar q) / d
+    auto q1 = div(bi, br);
+    auto d1 = add(br, mul(bi, q1));
+    auto r1 = div(add(ar, mul(ai, q1)), d1), i1 = div(sub(ai, mul(ar, q1)), d1);
+    // else: q = br / bi, d = bi + br q, (ar q + ai) / d, (ai q - ar) / d
+    auto q2 = div(br, bi);
+    auto d2 = add(bi, mul(br, q2));
+    auto r2 = div(add(mul(ar, q2), ai), d2), i2 = div(sub(mul(ai, q2), ar), d2);
+    return {select(big_r, r1, r2), select(big_r, i1, i2)};
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- real, imag, complex, conj
@@ -213,14 +231,8 @@ ov::OutputVector translate_integer_pow_c(const NodeContext& ctx) {
     }
     if (y >= 0)
         return {acc};
-    // 1 / (ar + i ai) = (ar - i ai) / (ar^2 + ai^2), scaled as in Smith's algorithm
-    auto ar = re(acc), ai = im(acc);
-    auto big_r = make<v1::GreaterEqual>(make<v0::Abs>(ar), make<v0::Abs>(ai));
-    auto one = scalar_like(ar, 1);
-    auto q1 = div(ai, ar), d1 = add(ar, mul(ai, q1));
-    auto q2 = div(ar, ai), d2 = add(ai, mul(ar, q2));
-    auto r = select(big_r, div(one, d1), div(q2, d2));
-    auto i = select(big_r, div(make<v0::Negative>(q1), d1), div(make<v0::Negative>(one), d2));
+    // 1 / acc
+    auto [r, i] = smith_div(scalar_like(re(acc), 1), scalar_like(re(acc), 0), re(acc), im(acc));
     return {make_complex(r, i)};
 }
 
@@ -228,20 +240,10 @@ ov::OutputVector translate_div_c(const NodeContext& ctx) {
     if (!any_complex(ctx))
         return translate_div(ctx);
     require_complex_inputs(ctx);
-    // Smith's algorithm: scale by the larger of |br|, |bi| (no overflow of br^2 + bi^2)
     auto a = ctx.get_input(0), b = ctx.get_input(1);
-    auto ar = re(a), ai = im(a), br = re(b), bi = im(b);
-    auto big_r = make<v1::GreaterEqual>(make<v0::Abs>(br), make<v0::Abs>(bi));
-    // |br| >= |bi|: q = bi / br, d = br + bi q, (ar + ai q) / d, (ai - ar q) / d
-    auto q1 = div(bi, br);
-    auto d1 = add(br, mul(bi, q1));
-    auto r1 = div(add(ar, mul(ai, q1)), d1), i1 = div(sub(ai, mul(ar, q1)), d1);
-    // else: q = br / bi, d = bi + br q, (ar q + ai) / d, (ai q - ar) / d
-    auto q2 = div(br, bi);
-    auto d2 = add(bi, mul(br, q2));
-    auto r2 = div(add(mul(ar, q2), ai), d2), i2 = div(sub(mul(ai, q2), ar), d2);
+    auto [r, i] = smith_div(re(a), im(a), re(b), im(b));
     const auto s = value_shape(ctx);
-    return {make_complex(broadcast_to(select(big_r, r1, r2), s), broadcast_to(select(big_r, i1, i2), s))};
+    return {make_complex(broadcast_to(r, s), broadcast_to(i, s))};
 }
 
 ov::OutputVector translate_abs_c(const NodeContext& ctx) {
