@@ -368,9 +368,7 @@ int64_t scan_unroll_budget() {
 }
 
 ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t length, bool reverse, size_t nc, size_t nk,
-                               const ov::OutputVector& ins) {
-    const size_t nx = ins.size() - nc - nk;
-    const size_t ny = ctx.num_outputs() - nk;
+                               size_t nx, size_t ny, const ov::OutputVector& ins) {
     ov::OutputVector carry(ins.begin() + nc, ins.begin() + nc + nk);
     std::vector<ov::OutputVector> ys(ny);
     for (int64_t step = 0; step < length; ++step) {
@@ -449,7 +447,7 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
         const int64_t budget = scan_unroll_budget();
         const auto body_size = static_cast<int64_t>(graph.eqns.size());
         if (unroll >= length || (length <= budget && length * body_size <= 64 * budget))
-            return unrolled_scan(ctx, g, length, reverse, nc, nk, ins);
+            return unrolled_scan(ctx, g, length, reverse, nc, nk, nx, ny, ins);
     }
 
     // body parameters: consts and carries as the body's avals; xs as [1, ...] slices

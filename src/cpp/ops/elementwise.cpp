@@ -697,39 +697,42 @@ ov::OutputVector translate_le(const NodeContext& ctx) {
 // with float ops, so every NaN counts as +NaN (the sign of JAX's quiet NaNs from
 // arithmetic may differ; XLA orders a -NaN first).
 namespace {
-Output<Node> signbit(const Output<Node>& x) {
+// One operand's parts of a total-order comparison: the value, its sign bit (-0 has it;
+// NaNs count as +NaN) and whether it is NaN.
+struct TotalKey {
+    Output<Node> v, sign, nan;
+};
+TotalKey total_key(const Output<Node>& x) {
     auto zero = scalar_like(x, 0);
     auto neg_zero = land(make<v1::Equal>(x, zero), make<v1::Less>(div(scalar_like(x, 1), x), zero));
-    return lor(make<v1::Less>(x, zero), neg_zero);
+    return {x, lor(make<v1::Less>(x, zero), neg_zero), is_nan(x)};
 }
-Output<Node> total_eq(const Output<Node>& a, const Output<Node>& b) {
-    auto same = land(make<v1::Equal>(a, b), make<v1::Equal>(signbit(a), signbit(b)));
-    return lor(same, land(is_nan(a), is_nan(b)));
+Output<Node> total_eq(const TotalKey& a, const TotalKey& b) {
+    auto same = land(make<v1::Equal>(a.v, b.v), make<v1::Equal>(a.sign, b.sign));
+    return lor(same, land(a.nan, b.nan));
 }
-Output<Node> total_lt(const Output<Node>& a, const Output<Node>& b) {
-    auto zero = scalar_like(a, 0);
-    auto zeros = land(make<v1::Equal>(a, zero), make<v1::Equal>(b, zero));
-    auto ordered = lor(make<v1::Less>(a, b), land(zeros, land(signbit(a), lnot(signbit(b)))));
-    return lor(ordered, land(lnot(is_nan(a)), is_nan(b)));
+Output<Node> total_lt(const TotalKey& a, const TotalKey& b) {
+    auto zero = scalar_like(a.v, 0);
+    auto zeros = land(make<v1::Equal>(a.v, zero), make<v1::Equal>(b.v, zero));
+    auto ordered = lor(make<v1::Less>(a.v, b.v), land(zeros, land(a.sign, lnot(b.sign))));
+    return lor(ordered, land(lnot(a.nan), b.nan));
 }
 }  // namespace
 
 ov::OutputVector translate_eq_to(const NodeContext& ctx) {
-    auto a = ctx.get_input(0), b = ctx.get_input(1);
-    if (!a.get_element_type().is_real())
+    if (!ctx.in_type(0).is_real())
         return translate_eq(ctx);
-    return {total_eq(a, b)};
+    return {total_eq(total_key(ctx.get_input(0)), total_key(ctx.get_input(1)))};
 }
 ov::OutputVector translate_lt_to(const NodeContext& ctx) {
-    auto a = ctx.get_input(0), b = ctx.get_input(1);
-    if (!a.get_element_type().is_real())
+    if (!ctx.in_type(0).is_real())
         return translate_lt(ctx);
-    return {total_lt(a, b)};
+    return {total_lt(total_key(ctx.get_input(0)), total_key(ctx.get_input(1)))};
 }
 ov::OutputVector translate_le_to(const NodeContext& ctx) {
-    auto a = ctx.get_input(0), b = ctx.get_input(1);
-    if (!a.get_element_type().is_real())
+    if (!ctx.in_type(0).is_real())
         return translate_le(ctx);
+    auto a = total_key(ctx.get_input(0)), b = total_key(ctx.get_input(1));  // built once, used by both
     return {lor(total_lt(a, b), total_eq(a, b))};
 }
 ov::OutputVector translate_gt(const NodeContext& ctx) {
