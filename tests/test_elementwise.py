@@ -238,6 +238,24 @@ def test_float_special_values_binary(dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
+def test_max_min_with_constants(dtype):
+    """max/min against a constant (relu, clipping) compile to one compare and one select
+    (elementwise.cpp extremum): NaN propagates and signed zeros come out as in XLA, which orders
+    -0 below +0, for every zero constant and both operand orders."""
+    x = arr([0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 2.0, -3.0, 0.5], dtype)
+    per_elem = arr([0.0, 0.0, -0.0, -0.0, 1.0, -1.0, 2.0, NAN, -0.0, 0.0], dtype)
+    dt = x.dtype
+    cases = {"max:relu": lambda a: lax.max(a, dt.type(0.0)), "max:relu_swapped": lambda a: lax.max(dt.type(0.0), a),
+             "max:neg_zero": lambda a: lax.max(a, dt.type(-0.0)), "min:zero": lambda a: lax.min(a, dt.type(0.0)),
+             "min:neg_zero": lambda a: lax.min(dt.type(-0.0), a),
+             "min:clip": lambda a: lax.min(lax.max(a, dt.type(-1.5)), dt.type(1.5)),
+             # a constant holding both zeros, and one with a NaN: the general form
+             "max:mixed_zeros": lambda a: lax.max(a, jnp.asarray(per_elem[[0, 1, 2, 3, 4, 5, 6, 8, 8, 9]])),
+             "min:nan_constant": lambda a: lax.min(a, jnp.asarray(per_elem))}
+    check_cases(cases, x, signed_zeros=True)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
 def test_transcendental_small_and_large_arguments(dtype):
     x = arr([1e-7, -1e-7, 1e-5, -1e-5, 1e-3, -1e-3, 0.3, -0.3, 0.6, -0.6, 5.0, -5.0, 20.0, -20.0], dtype)
     cases = {

@@ -1,8 +1,10 @@
 // The ovjax FrontEnd and the plugin entry points that FrontEndManager looks up.
 #include "frontend/frontend.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "frontend/input_model.hpp"
 #include "frontend/translate_session.hpp"
@@ -11,6 +13,7 @@
 #include "openvino/frontend/manager.hpp"
 #include "openvino/op/convert.hpp"
 #include "frontend/fusions.hpp"
+#include "frontend/layout.hpp"
 #include "openvino/op/parameter.hpp"
 #include "openvino/op/util/framework_node.hpp"
 #include "openvino/runtime/tensor.hpp"
@@ -204,8 +207,13 @@ std::shared_ptr<ov::Model> FrontEnd::decode(const ov::frontend::InputModel::Ptr&
 void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model) const {
     // Translators build final opset operations with static shapes, and every node was
     // validated when it was created; what is left is recognising JAX's spelled-out nn
-    // functions (softmax, layer norm, gelu) as the OpenVINO ops they are (fusions.cpp).
+    // functions (softmax, layer norm, gelu) as the OpenVINO ops they are (fusions.cpp), and
+    // keeping conv nets in one layout between convolutions (layout.cpp).
+    const char* env = std::getenv("OVJAX_FUSIONS");
+    if (env && std::string(env) == "0")
+        return;
     apply_fusions(model);
+    apply_transpose_sinking(model);
 }
 
 void FrontEnd::add_extension(const std::shared_ptr<ov::Extension>& extension) {

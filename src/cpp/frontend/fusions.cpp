@@ -32,6 +32,7 @@
 #include "openvino/op/gelu.hpp"
 #include "openvino/op/is_nan.hpp"
 #include "openvino/op/less.hpp"
+#include "openvino/op/less_eq.hpp"
 #include "openvino/op/negative.hpp"
 #include "openvino/op/matmul.hpp"
 #include "openvino/op/maximum.hpp"
@@ -103,6 +104,22 @@ Output<Node> unreshape(const Output<Node>& o) {
             return in;
     }
     return o;
+}
+
+// max(x, 0) as translated: Select(LessEqual(x, 0), 0, x) (elementwise.cpp's extremum), or
+// a guarded Maximum -> x.
+std::optional<Output<Node>> match_max_zero(const Output<Node>& o) {
+    if (auto s = as<v1::Select>(o)) {
+        auto le = as<v1::LessEqual>(s->input_value(0));
+        if (le && le->input_value(0) == s->input_value(2) && is_splat(le->input_value(1), 0.0) &&
+            is_splat(s->input_value(1), 0.0))
+            return s->input_value(2);
+    }
+    if (auto mx = as<v1::Maximum>(unguard(o)))
+        for (int j = 0; j < 2; ++j)
+            if (is_splat(mx->input_value(1 - j), 0.0))
+                return mx->input_value(j);
+    return std::nullopt;
 }
 
 // Constant reduction axes of a reduce node, normalised and sorted.
@@ -404,13 +421,8 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
             continue;
         auto var = unguard(unreshape(add->input_value(i)));
         // the flax form's max(v, 0)
-        if (auto mx = as<v1::Maximum>(var)) {
-            for (int j = 0; j < 2; ++j)
-                if (is_splat(mx->input_value(1 - j), 0.0)) {
-                    var = mx->input_value(j);
-                    break;
-                }
-        }
+        if (auto v = match_max_zero(var))
+            var = *v;
         // var -> (x, axes)
         std::optional<Output<Node>> x;
         std::vector<int64_t> axes;
@@ -583,9 +595,6 @@ void run(const std::shared_ptr<ov::Model>& model) {
 }  // namespace
 
 void apply_fusions(const std::shared_ptr<ov::Model>& model) {
-    const char* env = std::getenv("OVJAX_FUSIONS");
-    if (env && std::string(env) == "0")
-        return;
     run(model);
 }
 

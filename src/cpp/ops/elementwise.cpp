@@ -281,6 +281,18 @@ Output<Node> compare(Cmp k, const Output<Node>& a, const Output<Node>& b) {
     throw TranslateError("bad comparison");
 }
 
+// Whether numpy-broadcasting `small` against `big` gives `big`.
+bool broadcasts_into(const ov::Shape& small, const ov::Shape& big) {
+    if (small.size() > big.size())
+        return false;
+    for (size_t i = 0; i < small.size(); ++i) {
+        size_t d = small[small.size() - 1 - i];
+        if (d != 1 && d != big[big.size() - 1 - i])
+            return false;
+    }
+    return true;
+}
+
 // max/min with JAX's semantics: NaN from either operand propagates; integers exact.
 Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max) {
     auto t = a.get_element_type();
@@ -293,12 +305,48 @@ Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max)
             return a;
         if (constant_all(a, is_neutral) && ov::shape_size(a.get_shape()) <= 1 && b.get_shape().size() >= a.get_shape().size())
             return b;
+        // Against a constant c (relu's max(x, 0), clipping): one compare and one select,
+        // which keep a NaN x (the compare is false) and fuse into one plugin kernel. XLA
+        // orders -0 below +0, so a tie takes c unless c is the zero that loses (max: -0,
+        // min: +0); a NaN in c is taken. Both are per-element masks known now.
+        for (int i = 0; i < 2; ++i) {
+            const auto& x = i == 0 ? a : b;
+            const auto& c = i == 0 ? b : a;
+            auto k = ov::as_type_ptr<v0::Constant>(c.get_node_shared_ptr());
+            if (!k || !broadcasts_into(c.get_shape(), x.get_shape()))
+                continue;
+            const auto values = k->cast_vector<double>();
+            std::vector<char> losing(values.size()), nan(values.size());
+            bool any_losing = false, any_nan = false;
+            for (size_t j = 0; j < values.size(); ++j) {
+                losing[j] = values[j] == 0 && std::signbit(values[j]) == is_max;
+                nan[j] = std::isnan(values[j]);
+                any_losing = any_losing || losing[j];
+                any_nan = any_nan || nan[j];
+            }
+            auto mask = [&](const std::vector<char>& m) {
+                return v0::Constant::create(et::boolean, c.get_shape(), std::vector<char>(m.begin(), m.end()));
+            };
+            Output<Node> beaten = is_max ? make<v1::LessEqual>(x, c) : make<v1::GreaterEqual>(x, c);
+            if (any_losing) {
+                Output<Node> strict = is_max ? make<v1::Less>(x, c) : make<v1::Greater>(x, c);
+                beaten = std::all_of(losing.begin(), losing.end(), [](char e) { return e; })
+                             ? strict
+                             : select(mask(losing), strict, beaten);
+            }
+            if (any_nan)
+                beaten = lor(beaten, mask(nan));
+            return select(beaten, c, x);
+        }
         Output<Node> r = is_max ? make<v1::Maximum>(a, b) : make<v1::Minimum>(a, b);
-        if (nan_free_constant(b))  // e.g. relu's max(x, 0)
-            return select(is_nan(a), a, r);
-        if (nan_free_constant(a))
-            return select(is_nan(b), b, r);
-        return select(lor(is_nan(a), is_nan(b)), add(a, b), r);
+        auto zero = scalar_like(a, 0);
+        auto zero_tie = land(make<v1::Equal>(a, zero), make<v1::Equal>(b, zero));
+        auto special = add(a, b);
+        if (!is_max) {
+            auto m1 = scalar_like(a, -1);
+            special = mul(add(mul(a, m1), mul(b, m1)), m1);
+        }
+        return select(lor(lor(is_nan(a), is_nan(b)), zero_tie), special, r);
     }
     if (t == et::boolean)
         return is_max ? lor(a, b) : land(a, b);
