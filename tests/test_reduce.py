@@ -12,6 +12,7 @@ import pytest
 from jax import lax
 
 import harness
+import ovjax
 from harness import rand
 
 DTYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8"]
@@ -129,6 +130,85 @@ def test_reduce_max_min_nan(dtype):
 def test_reduce_max_min_infinities():
     x = np.array([[-np.inf, -np.inf], [np.inf, 1.0], [-0.0, 0.0]], np.float32)
     check(lambda x: (lax.reduce_max(x, (1,)), lax.reduce_min(x, (1,))), x, prims={"reduce_max", "reduce_min"})
+
+
+def _specials_rows(cols):
+    """Rows that each stress one case of a float max/min: NaN first/last, infinities, all -inf or
+    +inf, -FLT_MAX / FLT_MAX (what OpenVINO's reduction of all -inf / +inf returns), signed zeros."""
+    big = np.finfo(np.float32).max
+    rows = rand((10, cols), "float32")
+    rows[1, 0] = np.nan
+    rows[2, -1] = np.inf
+    rows[2, 3] = -np.inf
+    rows[3, :] = -np.inf
+    rows[4, :] = np.inf
+    rows[5, 7], rows[5, 9] = np.nan, np.inf
+    rows[6, :] = -np.inf
+    rows[6, 11] = -big
+    rows[7, :] = np.inf
+    rows[7, 12] = big
+    rows[8, :] = -0.0
+    rows[8, 5] = 0.0
+    rows[9, -1] = np.nan
+    return rows
+
+
+def _large_reductions(x):
+    return (lax.reduce_max(x, (1,)), lax.reduce_min(x, (1,)), lax.reduce_max(x, (0, 1)), lax.reduce_min(x, (0, 1)),
+            jnp.max(x.reshape(10, 64, 64), axis=(0, 2)))
+
+
+def test_reduce_max_min_large():
+    # Large reductions take one pass with NaN mapped to the dominating infinity; the If that
+    # falls back to the exact two-pass form (reduce.cpp exact_extreme) is not taken here.
+    check(_large_reductions, rand((10, 4096), "float32"), prims={"reduce_max", "reduce_min"})
+
+
+def test_reduce_max_min_large_specials():
+    # The fallback branch. The reference is numpy (NaN propagates, as lax.max specifies): XLA's
+    # CPU code for long rows drops NaN depending on its position (here it returns 2.9996727 and
+    # -inf for rows 1 and 9; for 64-wide rows it propagates the first NaN and drops the last).
+    x = _specials_rows(4096)
+    model = ovjax.convert_model(jax.make_jaxpr(_large_reductions)(x))
+    want = (np.max(x, 1), np.min(x, 1), np.max(x), np.min(x), np.max(x.reshape(10, 64, 64), axis=(0, 2)))
+    for i, (g, w) in enumerate(zip(harness.run_ov(model, (x,)), want)):
+        harness.assert_close(g, np.asarray(w), where=f"output {i}")
+
+
+LARGE_POOLS = [("max", (1, 2, 2, 1), (1, 2, 2, 1), "VALID"), ("max", (1, 3, 3, 1), (1, 2, 2, 1), "SAME"),
+               ("min", (1, 3, 3, 1), (1, 1, 1, 1), "SAME")]
+
+
+def _large_pools(x):
+    return tuple(window_fns(kind, "float32")(x, w, s, pad) for kind, w, s, pad in LARGE_POOLS)
+
+
+def _numpy_pool(x, kind, window, strides, padding):
+    pads = lax.padtype_to_pads(x.shape, window, strides, padding)
+    fill = -np.inf if kind == "max" else np.inf
+    xp = np.pad(x, pads, constant_values=fill)
+    v = np.lib.stride_tricks.sliding_window_view(xp, window)[tuple(slice(None, None, s) for s in strides)]
+    axes = tuple(range(x.ndim, 2 * x.ndim))
+    return np.max(v, axis=axes) if kind == "max" else np.min(v, axis=axes)
+
+
+def test_max_pool_large():
+    # Large pools in the pool layout with the class pool of fix_float_extreme (reduce.cpp).
+    check(_large_pools, rand((2, 64, 64, 8), "float32"), prims={"reduce_window_max", "reduce_window_min"})
+
+
+def test_max_pool_large_specials():
+    # NaN and infinities; numpy is the reference (NaN propagates, as lax.max specifies):
+    # XLA's CPU code for pools this size drops some NaNs.
+    x = rand((2, 64, 64, 8), "float32")
+    x[0, 1, 1, 0] = np.nan
+    x[1, 63, 63, 7] = np.nan
+    x[0, 10:14, 10:14, :] = -np.inf
+    x[1, 20:24, 20:24, 3] = np.inf
+    x[0, 30:34, 30:34, 2] = np.finfo(np.float32).min
+    model = ovjax.convert_model(jax.make_jaxpr(_large_pools)(x))
+    for i, (g, case) in enumerate(zip(harness.run_ov(model, (x,)), LARGE_POOLS)):
+        harness.assert_close(g, _numpy_pool(x, *case), where=f"output {i} {case}")
 
 
 def test_reduce_bool():

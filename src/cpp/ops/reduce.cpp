@@ -20,6 +20,7 @@
 // their init value is folded in as one more element of every reduction (XLA skips padding and
 // base dilation holes in reduce_window). The pooling derivatives and the half-precision cumsum
 // reproduce XLA's CPU evaluation order, ties and roundings included (see each function).
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -36,7 +37,13 @@
 #include "openvino/op/exp.hpp"
 #include "openvino/op/gather_elements.hpp"
 #include "openvino/op/greater.hpp"
+#include "openvino/op/less_eq.hpp"
+#include "openvino/op/is_nan.hpp"
 #include "openvino/op/log.hpp"
+#include "openvino/op/greater_eq.hpp"
+#include "openvino/core/model.hpp"
+#include "openvino/op/parameter.hpp"
+#include "openvino/op/if.hpp"
 #include "openvino/op/logical_and.hpp"
 #include "openvino/op/logical_or.hpp"
 #include "openvino/op/logical_xor.hpp"
@@ -53,6 +60,7 @@
 #include "openvino/op/reduce_prod.hpp"
 #include "openvino/op/reduce_sum.hpp"
 #include "openvino/op/select.hpp"
+#include "openvino/op/transpose.hpp"
 #include "openvino/op/subtract.hpp"
 #include "openvino/op/topk.hpp"
 #include "ops/ops.hpp"
@@ -215,8 +223,57 @@ Output<Node> fix_float_extreme(const Output<Node>& x, const Output<Node>& r, boo
     auto ordinary = convert(std::make_shared<v1::NotEqual>(x, inf), t);
     auto cls = std::make_shared<v1::Select>(is_nan(x), const_scalar(t, 2), ordinary);
     Output<Node> c = reduce_max(Output<Node>(cls));
-    Output<Node> y = std::make_shared<v1::Select>(std::make_shared<v1::Equal>(c, const_scalar(t, 0)), inf, r);
+    // c < 0: the window held only padding (pooled with a negative pad value)
+    Output<Node> y = std::make_shared<v1::Select>(std::make_shared<v1::LessEqual>(c, const_scalar(t, 0)), inf, r);
     return where_nan(std::make_shared<v1::Greater>(c, const_scalar(t, 1)), y);
+}
+
+// A float max (min) reduction of `x` with JAX's semantics. `reduce` builds the plain
+// OpenVINO reduction (ReduceMax / ReduceMin / MaxPool) of its argument, `reduce_max` the
+// max-reduction with the same windows or axes for fix_float_extreme's classes, and
+// `sum` a sum over the same axes or windows (or no node); each builds fresh nodes per call.
+//
+// Exact always: reduce, then fix_float_extreme (a class tensor and a second reduction).
+// For large x the class tensor costs as much as the reduction, so when `sum` gives a node
+// the plain reduction is checked instead: it is exact unless a reduced group holds a NaN
+// (its sum is NaN; so is a sum of +inf and -inf) or only -inf (+inf for min; the reduction
+// gives -FLT_MAX, +FLT_MAX). Only then (rare) an If runs the exact form. Both reductions
+// read x, which exists anyway; nothing else is written.
+constexpr size_t kLazyExactMin = 16384;
+
+template <typename F, typename G, typename S>
+Output<Node> exact_extreme(const Output<Node>& x, bool max, F reduce, G reduce_max, S sum) {
+    auto exact = [&](const Output<Node>& v) { return fix_float_extreme(v, reduce(v), max, reduce_max); };
+    const auto t = x.get_element_type();
+    // If inputs are plain-layout on the CPU plugin: a transposed x is likely a convolution's
+    // output in a blocked layout (see window_reduce), which the If would copy.
+    if (ov::shape_size(x.get_shape()) < kLazyExactMin || ov::is_type<v1::Transpose>(x.get_node()))
+        return exact(x);
+    Output<Node> s = sum(x);
+    if (!s.get_node())
+        return exact(x);
+    Output<Node> r = reduce(x);
+    Output<Node> unsure = std::make_shared<v1::LogicalOr>(
+        std::make_shared<ov::op::v10::IsNaN>(s),
+        max ? Output<Node>(std::make_shared<v1::LessEqual>(r, const_lowest(t)))
+            : Output<Node>(std::make_shared<v1::GreaterEqual>(r, const_highest(t))));
+    if (const auto rank = r.get_shape().size(); rank > 0) {
+        std::vector<int64_t> all(rank);
+        std::iota(all.begin(), all.end(), 0);
+        unsure = std::make_shared<v1::ReduceLogicalOr>(unsure, const_i64(all), false);
+    }
+    auto px = std::make_shared<v0::Parameter>(t, x.get_partial_shape());
+    auto then_body = std::make_shared<ov::Model>(ov::OutputVector{exact(px)}, ov::ParameterVector{px});
+    auto pr = std::make_shared<v0::Parameter>(t, r.get_partial_shape());
+    auto else_body = std::make_shared<ov::Model>(ov::OutputVector{pr}, ov::ParameterVector{pr});
+    auto branch = std::make_shared<ov::op::v8::If>(unsure);
+    branch->set_then_body(then_body);
+    branch->set_else_body(else_body);
+    branch->set_input(x, px, nullptr);
+    branch->set_input(r, nullptr, pr);
+    auto out = branch->set_output(then_body->get_results()[0], else_body->get_results()[0]);
+    branch->validate_and_infer_types();
+    return out;
 }
 
 // Move `axes` of `x` (shape `shape`) to the end and flatten: [prod(kept), prod(axes)].
@@ -312,14 +369,20 @@ Output<Node> reduce_values(const NodeContext& ctx,
         case Kind::Prod:
             return std::make_shared<v1::ReduceProd>(x, ax, false)->output(0);
         default: {
-            Output<Node> r;
-            if (kind == Kind::Max)
-                r = std::make_shared<v1::ReduceMax>(x, ax, false);
-            else
-                r = std::make_shared<v1::ReduceMin>(x, ax, false);
-            return fix_float_extreme(x, r, kind == Kind::Max, [&](const Output<Node>& c) -> Output<Node> {
-                return std::make_shared<v1::ReduceMax>(c, ax, false);
-            });
+            const bool max = kind == Kind::Max;
+            auto reduce = [&](const Output<Node>& v) -> Output<Node> {
+                if (max)
+                    return std::make_shared<v1::ReduceMax>(v, const_i64(axes), false);
+                return std::make_shared<v1::ReduceMin>(v, const_i64(axes), false);
+            };
+            return exact_extreme(
+                x, max, reduce,
+                [&](const Output<Node>& c) -> Output<Node> {
+                    return std::make_shared<v1::ReduceMax>(c, const_i64(axes), false);
+                },
+                [&](const Output<Node>& v) -> Output<Node> {
+                    return std::make_shared<v1::ReduceSum>(v, const_i64(axes), false);
+                });
         }
         }
     }
@@ -536,7 +599,14 @@ struct Window {
 // Reduce windows of a padded tensor (kind Sum or Max, or Min for integers). Floats go to
 // MaxPool / AvgPool when at most three axes are windowed (and sums have no window dilation);
 // everything else is separable exact 1-D passes.
-Output<Node> window_reduce(Output<Node> x, ov::Shape shape, const Window& w, Kind kind) {
+Output<Node> window_reduce(Output<Node> x,
+                           ov::Shape shape,
+                           std::vector<int64_t> lo,
+                           std::vector<int64_t> hi,
+                           const Window& w,
+                           Kind kind,
+                           const Output<Node>& id,
+                           bool nan_exact = false) {
     const size_t rank = shape.size();
     const auto t = x.get_element_type();
     std::vector<int64_t> win;  // windowed axes (window > 1)
@@ -546,6 +616,22 @@ Output<Node> window_reduce(Output<Node> x, ov::Shape shape, const Window& w, Kin
             win.push_back(static_cast<int64_t>(i));
             dilated = dilated || w.dilation[i] > 1;
         }
+    bool pool = t.is_real() && win.size() <= 3 && (kind == Kind::Max || (kind == Kind::Sum && !dilated));
+    // The pool pads natively (no copy of the input) when only windowed axes are padded, by
+    // less than the window: AvgPool pads with zeros (the sum's identity); MaxPool's padding
+    // never wins over a real element, and where the window holds no real element or only
+    // -inf the caller's class pool puts back -inf (fix_float_extreme).
+    bool native_pad = pool;
+    for (size_t i = 0; i < rank; ++i)
+        if (lo[i] != 0 || hi[i] != 0)
+            native_pad = native_pad && w.dims[i] > 1 && lo[i] >= 0 && hi[i] >= 0 && lo[i] < w.dims[i] &&
+                         hi[i] < w.dims[i];
+    if (!native_pad) {
+        for (size_t i = 0; i < rank; ++i) {
+            x = concat_pad(x, shape, id, i, lo[i], hi[i]);
+            lo[i] = hi[i] = 0;
+        }
+    }
     // Axes with window 1 and a stride are a strided slice.
     for (size_t i = 0; i < rank; ++i)
         if (w.dims[i] == 1 && w.strides[i] > 1) {
@@ -557,31 +643,38 @@ Output<Node> window_reduce(Output<Node> x, ov::Shape shape, const Window& w, Kin
     if (win.empty())
         return x;
 
-    bool pool = t.is_real() && win.size() <= 3 && (kind == Kind::Max || (kind == Kind::Sum && !dilated));
     if (!pool) {
-        for (auto a : win) {
-            size_t i = static_cast<size_t>(a);
-            x = window_1d(x, shape, i, w.dims[i], w.dilation[i], w.strides[i], kind);
-        }
-        return x;
+        auto passes = [&](Output<Node> v) {
+            ov::Shape s = shape;
+            for (auto a : win) {
+                size_t i = static_cast<size_t>(a);
+                v = window_1d(v, s, i, w.dims[i], w.dilation[i], w.strides[i], kind);
+            }
+            return v;
+        };
+        if (nan_exact && t.is_real())
+            return fix_float_extreme(x, passes(x), true, passes);
+        return passes(x);
     }
 
-    // [kept..., windowed...] -> [B, 1, windowed...] -> pool -> back.
+    // [kept..., windowed...] -> [B, C, windowed...] -> pool -> back, where C is the last kept
+    // axis and B the product of the others. For an NHWC pool this is the NCHW transpose with
+    // no reshape, which the transpose sinking (layout.cpp) cancels against a neighbouring
+    // convolution's, and the plugin pools channels-blocked.
     std::vector<int64_t> perm;
     std::vector<bool> is_win(rank, false);
     for (auto a : win)
         is_win[static_cast<size_t>(a)] = true;
-    ov::Shape kept_shape, pooled_shape{0, 1};
-    size_t batch = 1;
+    ov::Shape kept_shape, pooled_shape{1, 1};
     for (size_t i = 0; i < rank; ++i)
         if (!is_win[i]) {
             perm.push_back(static_cast<int64_t>(i));
             kept_shape.push_back(shape[i]);
-            batch *= shape[i];
         }
-    pooled_shape[0] = batch;
+    for (size_t k = 0; k < kept_shape.size(); ++k)
+        pooled_shape[k + 1 == kept_shape.size() ? 1 : 0] *= kept_shape[k];
     ov::Strides strides, dilations;
-    ov::Shape kernel, zeros;
+    ov::Shape kernel, pads_begin, pads_end;
     ov::Shape out_t_shape = kept_shape;
     size_t window_size = 1;
     for (auto a : win) {
@@ -591,21 +684,33 @@ Output<Node> window_reduce(Output<Node> x, ov::Shape shape, const Window& w, Kin
         strides.push_back(static_cast<size_t>(w.strides[i]));
         dilations.push_back(static_cast<size_t>(w.dilation[i]));
         kernel.push_back(static_cast<size_t>(w.dims[i]));
-        zeros.push_back(0);
+        pads_begin.push_back(static_cast<size_t>(lo[i]));
+        pads_end.push_back(static_cast<size_t>(hi[i]));
         window_size *= static_cast<size_t>(w.dims[i]);
-        int64_t n = static_cast<int64_t>(shape[i]);
+        int64_t n = static_cast<int64_t>(shape[i]) + lo[i] + hi[i];
         out_t_shape.push_back(static_cast<size_t>((n - (w.dims[i] - 1) * w.dilation[i] - 1) / w.strides[i] + 1));
     }
+    auto sum_pool = [&](const Output<Node>& v) -> Output<Node> {
+        auto avg = std::make_shared<ov::op::v14::AvgPool>(v, strides, pads_begin, pads_end, kernel,
+                                                          /*exclude_pad=*/false, ov::op::RoundingType::FLOOR);
+        return std::make_shared<v1::Multiply>(avg, const_scalar(t, static_cast<double>(window_size)));
+    };
+    auto max_pool = [&](const Output<Node>& v) -> Output<Node> {
+        return std::make_shared<ov::op::v14::MaxPool>(v, strides, dilations, pads_begin, pads_end, kernel,
+                                                      ov::op::RoundingType::FLOOR)
+            ->output(0);
+    };
+    // The exact float max is taken in the pool layout (so transpose sinking can make the
+    // pool's input a convolution's output) and always with fix_float_extreme's class pool:
+    // exact_extreme's If would take that input, and the CPU plugin reorders If inputs from
+    // the convolutions' blocked layout to a plain one, a copy that costs more than the pool.
     Output<Node> y = reshape(transpose(x, perm), pooled_shape);
-    if (kind == Kind::Sum) {
-        y = std::make_shared<ov::op::v14::AvgPool>(y, strides, zeros, zeros, kernel, /*exclude_pad=*/false,
-                                                   ov::op::RoundingType::FLOOR);
-        y = std::make_shared<v1::Multiply>(y, const_scalar(t, static_cast<double>(window_size)));
-    } else {
-        y = std::make_shared<ov::op::v14::MaxPool>(y, strides, dilations, zeros, zeros, kernel,
-                                                   ov::op::RoundingType::FLOOR)
-                ->output(0);
-    }
+    if (kind == Kind::Sum)
+        y = sum_pool(y);
+    else if (nan_exact)
+        y = fix_float_extreme(y, max_pool(y), true, max_pool);
+    else
+        y = max_pool(y);
     y = reshape(y, out_t_shape);
     std::vector<int64_t> inv(rank);
     for (size_t i = 0; i < rank; ++i)
@@ -668,18 +773,20 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
 
     // Base dilation and padding with the identity, then windows over the padded tensor
     // (XLA skips padding and dilation holes, so they never see a non-identity init value).
+    // The edge padding goes to window_reduce, which pools with it natively when it can.
     auto id = identity(kind, wt);
-    ov::Shape padded = shape;
+    ov::Shape dilated = shape;
     for (size_t i = 0; i < rank; ++i)
-        x = concat_pad(x, padded, id, i, lo[i], hi[i], interior[i]);
+        x = concat_pad(x, dilated, id, i, 0, 0, interior[i]);
+    bool empty = false;
+    for (size_t i = 0; i < rank; ++i)
+        empty = empty || static_cast<int64_t>(dilated[i]) + lo[i] + hi[i] <= 0;
     Output<Node> y;
-    if (numel(padded) == 0) {
+    if (empty) {
         y = fill(id, out_shape);
     } else {
-        y = window_reduce(x, padded, w, kind);
-        if (wt.is_real() && kind == Kind::Max)
-            y = fix_float_extreme(x, y, true,
-                                  [&](const Output<Node>& c) { return window_reduce(c, padded, w, Kind::Max); });
+        // float max: NaN and all -inf windows as JAX has them (exact_extreme, fix_float_extreme)
+        y = window_reduce(x, dilated, lo, hi, w, kind, id, wt.is_real() && kind == Kind::Max);
     }
     if (init.get_node())
         y = fold_init(ctx, reshape(y, out_shape), out_shape, init, kind);
