@@ -289,6 +289,34 @@ def test_scan_rnn_cell():
 
 
 @pytest.mark.usefixtures("scan_mode")
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_lstm_gates_from_precomputed_inputs(reverse):
+    """An LSTM over per-gate input projections computed before the scan (scanned xs added to a
+    MatMul of the carry). Fed as Loop sliced inputs, the CPU plugin got this wrong from the
+    second step on; the Loop now Gathers each step's xs (control_flow.cpp translate_scan)."""
+    B, D, H, T = 4, 8, 16, 20
+    W = [rand((D, H), seed=40 + k, low=-0.5, high=0.5) for k in range(4)]
+    U = [rand((H, H), seed=50 + k, low=-0.5, high=0.5) for k in range(4)]
+
+    def lstm(x):
+        xw = [x @ w for w in W]
+
+        def cell(carry, xt):
+            c, h = carry
+            i = jax.nn.sigmoid(xt[0] + h @ U[0])
+            f = jax.nn.sigmoid(xt[1] + h @ U[1])
+            g = jnp.tanh(xt[2] + h @ U[2])
+            o = jax.nn.sigmoid(xt[3] + h @ U[3])
+            c = f * c + i * g
+            h = o * jnp.tanh(c)
+            return (c, h), h
+
+        return lax.scan(cell, (jnp.zeros((B, H)), jnp.zeros((B, H))), xw, reverse=reverse)
+
+    check(lstm, rand((T, B, D), seed=60), prims={"scan", "dot_general"})
+
+
+@pytest.mark.usefixtures("scan_mode")
 def test_scan_reverse_several_carries_and_outputs():
     def fn(a, b, xs, ys):
         def step(c, inp):

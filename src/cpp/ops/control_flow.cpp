@@ -22,6 +22,8 @@
 #include "openvino/op/select.hpp"
 #include "openvino/op/squeeze.hpp"
 #include "openvino/op/unsqueeze.hpp"
+#include "openvino/op/subtract.hpp"
+#include "openvino/op/gather.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 
@@ -108,6 +110,20 @@ Output<ov::Node> unalias_carry(Output<ov::Node> o) {
         o = next;
     }
     return std::make_shared<ov::op::v16::Identity>(orig)->output(0);
+}
+
+// A loop-invariant operand inside a Loop body. A Constant is used as it is (make_body
+// gives the body its own copy, sharing the data), so the body sees constant weights: a
+// MatMul weight the CPU plugin prepares once, and no invariant input copied in per run.
+// Anything else becomes a body Parameter, recorded in `invariants` for
+// Loop::set_invariant_input.
+using Invariants = std::vector<std::pair<std::shared_ptr<Parameter>, Output<ov::Node>>>;
+Output<ov::Node> loop_invariant(const Output<ov::Node>& outer, Invariants& invariants) {
+    if (ov::is_type<Constant>(outer.get_node()))
+        return outer;
+    auto p = std::make_shared<Parameter>(outer.get_element_type(), outer.get_partial_shape());
+    invariants.emplace_back(p, outer);
+    return p->output(0);
 }
 
 // x reversed along axis 0
@@ -302,20 +318,22 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
     };
 
     // body: new carries = body(bconsts, carries); go on = cond(cconsts, new carries)
-    ov::ParameterVector cc_ps, bc_ps, carry_ps;
+    Invariants invariants;
+    ov::OutputVector cc_in, bc_in;
     for (auto& o : cconsts)
-        cc_ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
+        cc_in.push_back(loop_invariant(o, invariants));
     for (auto& o : bconsts)
-        bc_ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
+        bc_in.push_back(loop_invariant(o, invariants));
+    ov::ParameterVector carry_ps;
     for (auto& o : carries)
         carry_ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
-    ov::OutputVector bin = as_outputs(bc_ps);
+    ov::OutputVector bin = bc_in;
     for (auto& p : carry_ps)
         bin.push_back(p->output(0));
     ov::OutputVector next = ctx.inline_graph(body_g, bin);
     OVJAX_CHECK(ctx, next.size() == m, "body_jaxpr has ", next.size(), " outputs for ", m, " carries");
     if (!pred_shape.empty()) {
-        ov::OutputVector cin1 = as_outputs(cc_ps);
+        ov::OutputVector cin1 = cc_in;
         for (auto& p : carry_ps)
             cin1.push_back(p->output(0));
         auto pred = ctx.inline_graph(cond_g, cin1).at(0);
@@ -330,23 +348,22 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
     }
     for (auto& o : next)
         o = unalias_carry(o);
-    ov::OutputVector cin2 = as_outputs(cc_ps);
+    ov::OutputVector cin2 = cc_in;
     cin2.insert(cin2.end(), next.begin(), next.end());
     auto go_on = ctx.inline_graph(cond_g, cin2);
     ov::OutputVector body_outs = next;
     body_outs.push_back(any(go_on.at(0)));
-    ov::ParameterVector all = cc_ps;
-    all.insert(all.end(), bc_ps.begin(), bc_ps.end());
+    ov::ParameterVector all;
+    for (auto& [p, outer] : invariants)
+        all.push_back(p);
     all.insert(all.end(), carry_ps.begin(), carry_ps.end());
     auto body = make_body(body_outs, all);
 
     auto loop = std::make_shared<ov::op::v5::Loop>(const_scalar(ov::element::i64, -1), any(first[0]));
     loop->set_function(body);
     loop->set_special_body_ports({-1, static_cast<int64_t>(m)});
-    for (size_t i = 0; i < cn; ++i)
-        loop->set_invariant_input(cc_ps[i], cconsts[i]);
-    for (size_t i = 0; i < bn; ++i)
-        loop->set_invariant_input(bc_ps[i], bconsts[i]);
+    for (auto& [p, outer] : invariants)
+        loop->set_invariant_input(p, outer);
     const auto& results = body->get_results();
     for (size_t i = 0; i < m; ++i)
         loop->set_merged_input(carry_ps[i], carries[i], results[i]);
@@ -450,17 +467,32 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
             return unrolled_scan(ctx, g, length, reverse, nc, nk, nx, ny, ins);
     }
 
-    // body parameters: consts and carries as the body's avals; xs as [1, ...] slices
+    // Body parameters: consts as loop_invariant makes them, carries as the body's avals,
+    // the iteration number. Each step's xs are Gathered from the whole (invariant) xs at
+    // the step's index (length - 1 - i for a reverse scan) rather than fed as Loop sliced
+    // inputs: on the 2026.4 CPU plugin, a sliced input added to a MatMul of a carry (an
+    // LSTM gate, x_t + h @ U) reads wrong values from the second iteration on.
     ov::ParameterVector ps = graph_params(ctx, g);
-    ov::ParameterVector loop_ps(ps.begin(), ps.begin() + nc + nk);
-    ov::OutputVector body_in = as_outputs(loop_ps);
-    for (size_t i = nc + nk; i < ins.size(); ++i) {
-        auto s = ctx.in_shape(i);
-        s[0] = 1;
-        auto p = std::make_shared<Parameter>(ctx.in_type(i), ov::PartialShape(s));
+    Invariants invariants;
+    ov::OutputVector body_in;
+    for (size_t i = 0; i < nc; ++i)
+        body_in.push_back(loop_invariant(ins[i], invariants));
+    ov::ParameterVector carry_ps(ps.begin() + nc, ps.begin() + nc + nk);
+    for (auto& p : carry_ps)
+        body_in.push_back(p->output(0));
+    auto iter_p = std::make_shared<Parameter>(ov::element::i64, ov::PartialShape{});
+    Output<ov::Node> step = iter_p;
+    if (reverse)
+        step = std::make_shared<ov::op::v1::Subtract>(const_scalar(ov::element::i64, double(length - 1)), iter_p);
+    for (size_t i = nc + nk; i < ins.size(); ++i)
+        body_in.push_back(std::make_shared<ov::op::v8::Gather>(loop_invariant(ins[i], invariants), step,
+                                                               const_scalar(ov::element::i64, 0))
+                              ->output(0));
+    ov::ParameterVector loop_ps;
+    for (auto& [p, outer] : invariants)
         loop_ps.push_back(p);
-        body_in.push_back(std::make_shared<ov::op::v0::Squeeze>(p, const_i64({0}))->output(0));
-    }
+    loop_ps.insert(loop_ps.end(), carry_ps.begin(), carry_ps.end());
+    loop_ps.push_back(iter_p);
     ov::OutputVector outs = ctx.inline_graph(g, body_in);
     OVJAX_CHECK(ctx, outs.size() == nk + ny, "the scan body has ", outs.size(), " outputs, scan has ", nk + ny);
     for (size_t k = 0; k < nk; ++k)
@@ -473,17 +505,12 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     auto loop = std::make_shared<ov::op::v5::Loop>(const_scalar(ov::element::i64, double(length)),
                                                    Constant::create(ov::element::boolean, ov::Shape{}, {true}));
     loop->set_function(body);
-    loop->set_special_body_ports({-1, static_cast<int64_t>(nk + ny)});
+    loop->set_special_body_ports({static_cast<int64_t>(loop_ps.size() - 1), static_cast<int64_t>(nk + ny)});
     const auto& results = body->get_results();
-    for (size_t i = 0; i < nc; ++i)
-        loop->set_invariant_input(loop_ps[i], ins[i]);
+    for (auto& [p, outer] : invariants)
+        loop->set_invariant_input(p, outer);
     for (size_t i = 0; i < nk; ++i)
-        loop->set_merged_input(loop_ps[nc + i], ins[nc + i], results[i]);
-    for (size_t i = 0; i < nx; ++i) {
-        size_t j = nc + nk + i;
-        // Loop slices forwards only (start 0, stride 1): a reverse scan reverses xs and ys
-        loop->set_sliced_input(loop_ps[j], reverse ? rev0(ins[j]) : ins[j], 0, 1, 1, -1, 0);
-    }
+        loop->set_merged_input(carry_ps[i], ins[nc + i], results[i]);
     ov::OutputVector r;
     for (size_t i = 0; i < nk; ++i)
         r.push_back(loop->get_iter_value(results[i], -1));
@@ -496,7 +523,7 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
         // the ys' leading axis is the trip count
         if (r[nk + k].get_partial_shape().is_dynamic())
             r[nk + k] = reshape(r[nk + k], ctx.out_shape(nk + k));
-        if (reverse)
+        if (reverse)  // Loop concatenates forwards only
             r[nk + k] = rev0(r[nk + k]);
     }
     return r;
