@@ -1,9 +1,10 @@
 """PRNG primitives (src/cpp/ops/random.cpp) against JAX on OpenVINO CPU, bit for bit.
 
 Typed keys (key<fry>[S]) are u32 tensors of shape S + (2,) in OpenVINO (their key
-data); raw keys are uint32[2] arrays. Random bits, keys, integers and the uniform
-floats built from the bits must be identical to JAX; only results of transcendental
-transforms (normal's erf_inv) get the harness float tolerance.
+data; rbg/unsafe_rbg keys: S + (4,)); raw keys are uint32[2] arrays. Random bits, keys,
+integers and the uniform floats built from the bits must be identical to JAX; only
+results of transcendental transforms (normal's erf_inv) get the harness float tolerance.
+Also here: rng_bit_generator (XLA's RngBitGenerator) and mulhi (src/cpp/ops/bits.cpp).
 """
 
 from __future__ import annotations
@@ -209,13 +210,200 @@ def test_flax_dropout():
     )
 
 
-def test_rng_bit_generator_is_reported():
-    """XLA's RngBitGenerator is not reproduced: conversion names it with the reason."""
-    key = np.array([1, 2, 3, 4], np.uint32)
-    closed = jax.make_jaxpr(lambda k: lax.rng_bit_generator(k, (4,))[1])(key)
-    assert "rng_bit_generator" in primitives_of(closed)
-    with pytest.raises(Exception, match="rng_bit_generator.*not reproduced"):
-        ovjax.convert_model(closed)
+# ---------------------------------------------------------------- rng_bit_generator
+
+ALGORITHMS = {
+    "threefry": lax.RandomAlgorithm.RNG_THREE_FRY,
+    "philox": lax.RandomAlgorithm.RNG_PHILOX,
+    "default": lax.RandomAlgorithm.RNG_DEFAULT,
+}
+# scalar, a 1-element half, odd and even extents (the threefry halving dimension: first even
+# one, else the largest), a size-1 trailing dimension, a block count not a multiple of 4,
+# empty outputs
+RBG_SHAPES = [(), (1,), (2,), (5,), (5, 7), (7, 4), (3, 4, 5), (7, 3, 1), (3, 9, 5), (100, 100), (0,), (3, 0)]
+# keys whose counters carry from word 2 into word 3, wrap around 2^64 (threefry's 64-bit
+# counter, Philox's 128-bit one carrying into words 0/1), words >= 2^31
+RBG_KEYS = np.array(
+    [
+        [1, 2, 3, 4],
+        [0xFFFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF],
+        [0x9E3779B9, 0xF00DBEEF, 0xFFFFFFF0, 0x7FFFFFFF],
+        [0, 0, 0, 0],
+    ],
+    np.uint32,
+)
+
+
+@pytest.mark.parametrize("algorithm", list(ALGORITHMS))
+def test_rng_bit_generator(algorithm):
+    """XLA's RngBitGenerator bit for bit, new key included: every shape as uint32 (the
+    keys in rotation), uint8 and uint16 (the low bits of the 32-bit words) on a few
+    shapes; every key on one shape; a constant key; a generator fed its own new key.
+    RNG_DEFAULT (Philox on CPU, see below) on fewer shapes."""
+    alg = ALGORITHMS[algorithm]
+    shapes = RBG_SHAPES if algorithm != "default" else [(), (5, 7), (3, 4, 5), (0,)]
+
+    def rbg(k, shape, dtype=jnp.uint32):
+        return lax.rng_bit_generator(k, shape, dtype=dtype, algorithm=alg)
+
+    cases = {}
+    for i, shape in enumerate(shapes):
+        key = i % len(RBG_KEYS)
+        cases[f"rng_bit_generator:{shape}_key{key}"] = lambda k, shape=shape, key=key: rbg(k[key], shape)
+    for i, shape in enumerate([(), (7, 3, 1), (100, 100)]):
+        for j, dtype in enumerate((jnp.uint8, jnp.uint16)):
+            key = (i + j + 1) % len(RBG_KEYS)
+            cases[f"rng_bit_generator:{shape}_{dtype.__name__}_key{key}"] = (
+                lambda k, shape=shape, dtype=dtype, key=key: rbg(k[key], shape, dtype))
+    for key in range(len(RBG_KEYS) if algorithm != "default" else 0):
+        cases[f"rng_bit_generator:(3, 5)_key{key}"] = lambda k, key=key: rbg(k[key], (3, 5))
+    const = jnp.asarray(RBG_KEYS[1])
+    cases["rng_bit_generator:const_key"] = lambda k: rbg(const, (5, 7))
+    cases["rng_bit_generator:const_key_empty"] = lambda k: rbg(const, (0, 3))
+    cases["rng_bit_generator:chained"] = lambda k: rbg(rbg(k[2], (6,))[0], (3, 3), jnp.uint8)
+    check_cases(cases, RBG_KEYS)
+
+
+def test_rng_bit_generator_default_is_philox():
+    """What the translator assumes of this jaxlib: on CPU, RNG_DEFAULT is RNG_PHILOX (and
+    not RNG_THREE_FRY)."""
+    def run(key, shape, name):
+        return jax.jit(lambda k: lax.rng_bit_generator(k, shape, algorithm=ALGORITHMS[name]))(key)
+
+    for key in RBG_KEYS[:2]:
+        for shape in [(), (3, 4, 5)]:
+            default, philox, threefry = (run(key, shape, n) for n in ("default", "philox", "threefry"))
+            assert all(np.array_equal(x, y) for x, y in zip(default, philox)), (key, shape)
+            assert not np.array_equal(default[1], threefry[1]), (key, shape)
+
+
+def test_rng_bit_generator_errors():
+    """64-bit keys or bits are refused with a clear error (the CPU plugin runs 64-bit
+    integers as 32-bit)."""
+    key = RBG_KEYS[0]
+    with jax.enable_x64(True):
+        wide_bits = jax.make_jaxpr(lambda k: lax.rng_bit_generator(k, (3,), dtype=jnp.uint64))(key)
+        wide_key = jax.make_jaxpr(lambda k: lax.rng_bit_generator(k, (3,)))(np.array([1, 2], np.uint64))
+    with pytest.raises(Exception, match="rng_bit_generator of u64 is not supported"):
+        ovjax.convert_model(wide_bits)
+    with pytest.raises(Exception, match=r"rng_bit_generator supports a uint32\[4\] key, got u64\[2\]"):
+        ovjax.convert_model(wide_key)
+
+
+# ---------------------------------------------------------------- rbg / unsafe_rbg keys
+
+RBG_IMPLS = ["rbg", "unsafe_rbg"]
+
+
+@pytest.mark.parametrize("impl", RBG_IMPLS)
+def test_rbg_keys(impl):
+    """jax.random with rbg and unsafe_rbg keys (key data uint32[4]): the serializer expands
+    their random_* equations into the implementation's functions (rng_bit_generator,
+    threefry2x32), bit-identical to JAX; keys as inputs, batched, vmapped and from seeds."""
+    from jax._src.random import prng
+
+    key = jax.random.key(2024, impl=impl)
+    keys = jax.random.split(jax.random.key(7, impl=impl), 3)
+    data = np.array([0, 17, 2**32 - 1], np.uint32)
+    cases = {
+        "random_bits:uniform": lambda k, ks, d: jax.random.uniform(k, (6, 4), minval=-2.5, maxval=7.0),
+        "random_bits:normal": lambda k, ks, d: jax.random.normal(k, (3, 50)),
+        "random_bits:bernoulli": lambda k, ks, d: jax.random.bernoulli(k, 0.3, (10, 10)),
+        "random_bits:randint": lambda k, ks, d: jax.random.randint(k, (40,), -7, 1000),
+        "random_bits": lambda k, ks, d: jax.random.bits(k, ()),
+        "random_bits:u8": lambda k, ks, d: jax.random.bits(k, (9, 3), jnp.uint8),
+        "random_bits:u16": lambda k, ks, d: jax.random.bits(k, (11,), jnp.uint16),
+        "random_bits:vmap": lambda k, ks, d: jax.vmap(lambda kk: jax.random.uniform(kk, (5,)))(ks),
+        "random_bits:batched": lambda k, ks, d: prng.random_bits(ks, 32, (2, 3)),
+        "random_split": lambda k, ks, d: jax.random.split(k, (2, 3)),
+        "random_split:bits": lambda k, ks, d: [jax.random.bits(s, (4,)) for s in jax.random.split(k, 3)],
+        "random_split:batched": lambda k, ks, d: prng.random_split(ks, (4,)),
+        "random_fold_in": lambda k, ks, d: jax.random.fold_in(k, 2711844646),
+        "random_fold_in:data": lambda k, ks, d: jax.random.fold_in(k, d[2]),
+        "random_fold_in:vmap": lambda k, ks, d: jax.vmap(jax.random.fold_in)(ks, d),
+        "random_seed": lambda k, ks, d: jax.random.key(d[1].astype(jnp.int32), impl=impl),
+        "random_seed:bits": lambda k, ks, d: jax.random.bits(jax.random.key(d[2].astype(jnp.int32), impl=impl), (3,)),
+    }
+    closed = check_cases(cases, key, keys, data, inexact={"random_bits:normal"})
+    assert "rng_bit_generator" not in primitives_of(closed)  # expanded by the serializer, not in the trace
+
+
+@pytest.mark.parametrize("impl", RBG_IMPLS)
+def test_rbg_default_impl_and_constants(impl):
+    """jax_default_prng_impl set to rbg/unsafe_rbg: keys made inside the model and keys
+    closed over (constant key data of shape (4,)), flax-style dropout masks."""
+    from jax._src import config
+
+    from ovjax.serialize import _physical_shape
+
+    with config.default_prng_impl(impl):
+        key = jax.random.key(99)
+        assert jax.random.key_data(key).shape == (4,)
+        closed = jax.make_jaxpr(lambda k: jax.random.split(k, (2, 3)))(key)
+        assert _physical_shape(closed.jaxpr.invars[0].aval) == (4,)
+        assert _physical_shape(closed.jaxpr.outvars[0].aval) == (2, 3, 4)
+        model = ovjax.convert_model(closed)
+        assert list(model.inputs[0].get_shape()) == [4]
+        assert list(model.outputs[0].get_shape()) == [2, 3, 4]
+        x = np.random.default_rng(0).standard_normal((4, 33)).astype(np.float32)
+        check_cases(
+            {
+                "random_bits:closed_key": lambda x, s: x + jax.random.uniform(key, x.shape),
+                "random_bits:dropout": lambda x, s: jnp.where(
+                    jax.random.bernoulli(jax.random.fold_in(jax.random.key(s), 3), 0.7, x.shape), x / 0.7, 0.0),
+                "random_seed": lambda x, s: jax.random.key(s),
+            },
+            x,
+            np.int32(-5),
+        )
+
+
+# ---------------------------------------------------------------- mulhi
+
+MULHI_DTYPES = ["int8", "int16", "int32", "uint8", "uint16", "uint32"]
+
+
+def _mulhi_operands(dtype: str):
+    """Every pair of edge values (0, +-1, the extremes and their neighbours, 2^(w/2)
+    limb boundaries), then random full-range pairs."""
+    info = np.iinfo(dtype)
+    half = 1 << (info.bits // 2)
+    edge = {0, 1, 2, 3, info.max, info.max - 1, info.max // 2, info.max // 2 + 1, half - 1, half, half + 1}
+    if info.min < 0:
+        edge |= {-1, -2, info.min, info.min + 1, -half, -half - 1}
+    edge = np.array(sorted(v for v in edge if info.min <= v <= info.max), np.int64)
+    r = np.random.default_rng(info.bits + (info.min < 0))
+    rand = r.integers(info.min, info.max, size=(2, 20000), endpoint=True)
+    a = np.concatenate([np.repeat(edge, edge.size), rand[0]]).astype(dtype)
+    b = np.concatenate([np.tile(edge, edge.size), rand[1]]).astype(dtype)
+    return a, b
+
+
+@pytest.mark.parametrize("dtype", MULHI_DTYPES)
+def test_mulhi(dtype):
+    """lax.mulhi for every 8/16/32-bit integer type, bit-identical: all pairs of edge
+    values plus 20000 random pairs; a scalar operand and a constant one."""
+    a, b = _mulhi_operands(dtype)
+    c = np.asarray(b[-7:])
+    check_cases(
+        {
+            "mulhi": lambda a, b: lax.mulhi(a, b),
+            "mulhi:swapped": lambda a, b: lax.mulhi(b, a),
+            "mulhi:scalar": lambda a, b: lax.mulhi(a, b[3]),
+            "mulhi:const": lambda a, b: lax.mulhi(a[-7:], c),
+        },
+        a,
+        b,
+    )
+
+
+def test_mulhi_64bit_is_refused():
+    with jax.enable_x64(True):
+        for dt in (np.int64, np.uint64):
+            closed = jax.make_jaxpr(lax.mulhi)(np.arange(3, dtype=dt), np.arange(3, dtype=dt))
+            assert "mulhi" in primitives_of(closed)
+            with pytest.raises(Exception, match=r"mulhi of [iu]64 operands is not supported"):
+                ovjax.convert_model(closed)
 
 
 def test_key_arrays_through_structural_ops():

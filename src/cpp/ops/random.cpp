@@ -1,17 +1,21 @@
-// PRNG primitives (threefry2x32 keys), bit shifts and bitcast_convert_type (which
-// jax.random's samplers use), all bit-identical to JAX (bitcast: NaN payloads aside).
+// PRNG primitives (threefry2x32 keys, XLA's RngBitGenerator), bit shifts and
+// bitcast_convert_type (which jax.random's samplers use), all bit-identical to JAX
+// (bitcast: NaN payloads aside).
 //
 // Key arrays: a key<fry>[S] value is its key data, a u32 tensor of shape S + (2,)
 // (to_ov_type maps the key dtype to u32; the serializer appends the 2 to the shape).
+// Keys of other PRNG implementations (rbg, unsafe_rbg, ...) never reach these
+// translators: the serializer expands their random_* equations into the
+// implementation's own functions (src/python/ovjax/_expand.py).
 //
-// Arithmetic is done on i32 bit patterns: on OpenVINO's CPU plugin i32 Add, the bitwise
-// ops and BitwiseLeftShift are exact and wrap, BitwiseRightShift is arithmetic (also for
-// u32, which the plugin runs as i32), u32 <-> i32 Convert keeps the bits, and u32
-// constants >= 2^31 saturate (so constants are rebuilt as i32 here). Comparisons and
-// Select of i32 data go through f32; they are avoided (selection is a multiplication by
-// 0/1) or only used on small values.
+// Arithmetic is done on i32 bit patterns with the exact helpers of ops/bits.hpp (which
+// lists the CPU plugin's integer behaviour they rely on). Comparisons and Select of i32
+// data go through f32; they are avoided (selection is a multiplication by 0/1) or only
+// used on small values.
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <string>
 
 #include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
@@ -31,66 +35,15 @@
 #include "openvino/op/multiply.hpp"
 #include "openvino/op/select.hpp"
 #include "openvino/op/subtract.hpp"
-#include "openvino/pass/constant_folding.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 #include "ops/builders.hpp"
+#include "ops/bits.hpp"
 
 namespace ovjax {
 namespace op {
 
 namespace {
-
-// x (an integer of at most 32 bits) as i32: the bits of 32-bit types, the value of
-// narrower ones (zero- or sign-extended). Constants are converted at conversion time.
-Output<Node> as_i32(const Output<Node>& x) {
-    auto t = x.get_element_type();
-    if (t == et::i32)
-        return x;
-    if (t.is_real() || t.bitwidth() > 32)
-        throw TranslateError("ovjax random: expected an integer of at most 32 bits, got " + t.get_type_name());
-    if (auto k = ov::as_type_ptr<v0::Constant>(x.get_node_shared_ptr())) {
-        auto v = k->cast_vector<int64_t>();
-        std::vector<int32_t> w(v.size());
-        for (size_t i = 0; i < v.size(); ++i)
-            w[i] = static_cast<int32_t>(static_cast<uint32_t>(v[i]));
-        return v0::Constant::create(et::i32, k->get_shape(), w);
-    }
-    return std::make_shared<v0::Convert>(x, et::i32);
-}
-// i32 bits as u32. The Convert is kept from constant folding: a folded u32 constant
-// with values >= 2^31 would saturate in the CPU plugin (e.g. the data of a constant key).
-Output<Node> to_u32(const Output<Node>& v) {
-    auto c = std::make_shared<v0::Convert>(v, et::u32);
-    ov::pass::disable_constant_folding(c);
-    return c;
-}
-// The low bits of i32 `v` as integer type `t` (wrap-around, as JAX's integer results).
-Output<Node> i32_to(const Output<Node>& v, const et::Type& t) {
-    const size_t w = t.bitwidth();
-    if (t == et::i32)
-        return v;
-    if (t == et::u32)
-        return to_u32(v);
-    if (w >= 32 || t == et::boolean)
-        return convert(v, t);
-    const int64_t mask = (int64_t{1} << w) - 1;
-    Output<Node> low = bit_and(v, i32c(mask));
-    if (t.is_signed()) {
-        const int64_t sign = int64_t{1} << (w - 1);
-        low = sub(bit_xor(low, i32c(sign)), i32c(sign));  // sign-extend the low w bits
-    }
-    return convert(low, t);  // in range: exact
-}
-// Logical right shift of i32 bit patterns by a constant 0 <= d < 32.
-Output<Node> shr_const(const Output<Node>& x, int d) {
-    if (d == 0)
-        return x;
-    return bit_and(sar(x, i32c(d)), i32c((int64_t{1} << (32 - d)) - 1));
-}
-Output<Node> rotl(const Output<Node>& x, int d) {
-    return bit_or(shl(x, i32c(d)), shr_const(x, 32 - d));
-}
 
 // Threefry-2x32 (20 rounds) of i32 bit patterns, broadcasting; as JAX's _threefry2x32_lowering.
 std::pair<Output<Node>, Output<Node>> threefry(const Output<Node>& k1,
@@ -240,6 +193,129 @@ ov::OutputVector translate_iota_2x32_shape(const NodeContext& ctx) {
         shape.push_back(static_cast<size_t>(d));
     auto c = iota_2x32(shape, true);
     return {to_u32(c.first), to_u32(c.second)};
+}
+
+// ---------------------------------------------------------------- rng_bit_generator
+//
+// XLA's RngBitGenerator as XLA's CPU backend expands it (xla/service/
+// rng_bit_generator_expander.cc with the bit generators of xla/hlo/builder/lib/prng.cc):
+// - JAX's u32[4] key k is the u64[2] state s0 = k0 | k1 << 32, s1 = k2 | k3 << 32. The
+//   generator key is s0, i.e. the words (k0, k1); the counter starts at s1. The new key
+//   is (s0, s1 + number of counter values used) (64-bit wrap-around).
+// - 8- and 16-bit results are the low bits of the 32-bit ones.
+// - THREE_FRY: the output shape is halved along its first even dimension (none: its
+//   largest; a scalar: a 1-element half). Element i of the half (row-major) is
+//   threefry2x32(key, (lo, hi) words of s1 + i); along the halved dimension output j is
+//   word j % 2 of half element j / 2 (an odd extent leaves the last elements' word 1
+//   unused). Counter values used: the half's size.
+// - PHILOX (Philox-4x32, 10 rounds, unscrambled key; RNG_DEFAULT on CPU): block i of
+//   ceil(n / 4) encrypts the 128-bit counter (s1 + i) + s0 * 2^64 (words lo to hi) and
+//   gives output elements 4i .. 4i + 3 (row-major, the last block cut to n). The new
+//   state keeps only the low 64 bits: s1 + ceil(n / 4).
+
+namespace {
+
+// Philox-4x32 (10 rounds) of counter words x under key (k0, k1), broadcasting.
+std::array<Output<Node>, 4> philox4x32(std::array<Output<Node>, 4> x, Output<Node> k0, Output<Node> k1) {
+    const int64_t m0 = 0xD2511F53, m1 = 0xCD9E8D57;  // multipliers
+    const int64_t w0 = 0x9E3779B9, w1 = 0xBB67AE85;  // Weyl key increments
+    for (int round = 0; round < 10; ++round) {
+        auto lo0 = mul(x[0], i32c(m0)), hi0 = mulhi_u32(x[0], i32c(m0));
+        auto lo1 = mul(x[2], i32c(m1)), hi1 = mulhi_u32(x[2], i32c(m1));
+        x = {bit_xor(bit_xor(hi1, x[1]), k0), lo1, bit_xor(bit_xor(hi0, x[3]), k1), lo0};
+        k0 = add(k0, i32c(w0));
+        k1 = add(k1, i32c(w1));
+    }
+    return x;
+}
+
+// A 64-bit count as constant words.
+U64 u64_const(uint64_t v) {
+    return {i32c(static_cast<int64_t>(v & 0xFFFFFFFFu)), i32c(static_cast<int64_t>(v >> 32))};
+}
+
+// XLA's threefry layout: bits (i32 of `shape`), counter values used.
+std::pair<Output<Node>, uint64_t> rbg_threefry(const std::array<Output<Node>, 4>& k, const ov::Shape& shape) {
+    ov::Shape half{1};
+    size_t d = 0;
+    if (!shape.empty()) {
+        d = shape.size();
+        for (size_t i = 0; i < shape.size() && d == shape.size(); ++i)
+            if (shape[i] % 2 == 0)
+                d = i;
+        if (d == shape.size()) {  // no even dimension: the (first) largest
+            d = 0;
+            for (size_t i = 1; i < shape.size(); ++i)
+                if (shape[i] > shape[d])
+                    d = i;
+        }
+        half = shape;
+        half[d] = (shape[d] + 1) / 2;
+    }
+    auto io = iota_2x32(half);
+    auto ctr = add_u64({k[2], k[3]}, {io.second, io.first});
+    auto x = threefry(k[0], k[1], ctr.lo, ctr.hi);
+    const uint64_t used = ov::shape_size(half);
+    if (shape.empty())
+        return {reshape(x.first, shape), used};
+    ov::Shape h1 = half;  // the two words side by side after the halved dimension
+    h1.insert(h1.begin() + static_cast<std::ptrdiff_t>(d) + 1, 1);
+    auto pairs = std::make_shared<v0::Concat>(ov::OutputVector{reshape(x.first, h1), reshape(x.second, h1)},
+                                              static_cast<int64_t>(d) + 1)->output(0);
+    ov::Shape even = shape;
+    even[d] = half[d] * 2;
+    Output<Node> bits = reshape(pairs, even);
+    if (even[d] != shape[d])
+        bits = slice(bits, {0}, {static_cast<int64_t>(shape[d])}, {1}, {static_cast<int64_t>(d)});
+    return {bits, used};
+}
+
+// XLA's Philox layout: bits (i32 of `shape`), counter values used.
+std::pair<Output<Node>, uint64_t> rbg_philox(const std::array<Output<Node>, 4>& k, const ov::Shape& shape) {
+    const size_t n = ov::shape_size(shape), blocks = (n + 3) / 4;
+    auto io = iota_2x32(ov::Shape{blocks});
+    Output<Node> carry;
+    auto lo = add_u64({k[2], k[3]}, {io.second, io.first}, &carry);
+    auto hi = add_u64({k[0], k[1]}, {carry, i32c(0)});
+    auto x = philox4x32({lo.lo, lo.hi, hi.lo, hi.hi}, k[0], k[1]);
+    ov::OutputVector cols;
+    for (auto& w : x)
+        cols.push_back(reshape(w, ov::Shape{blocks, 1}));
+    Output<Node> bits = reshape(std::make_shared<v0::Concat>(cols, 1), ov::Shape{blocks * 4});
+    if (blocks * 4 != n)
+        bits = slice(bits, {0}, {static_cast<int64_t>(n)}, {1}, {0});
+    return {reshape(bits, shape), blocks};
+}
+
+}  // namespace
+
+ov::OutputVector translate_rng_bit_generator(const NodeContext& ctx) {
+    OVJAX_CHECK(ctx, ctx.in_type(0) == et::u32 && ctx.in_shape(0) == ov::Shape{4},
+                "rng_bit_generator supports a uint32[4] key, got ", ctx.in_type(0), ctx.in_shape(0),
+                " (64-bit keys: OpenVINO's CPU plugin runs 64-bit integers as 32-bit)");
+    const auto t = ctx.out_type(1);
+    OVJAX_CHECK(ctx, t == et::u8 || t == et::u16 || t == et::u32, "rng_bit_generator of ", t,
+                " is not supported (uint8/16/32 are; OpenVINO's CPU plugin runs 64-bit integers as 32-bit)");
+    // lax.RandomAlgorithm (an enum member); RNG_DEFAULT is Philox on XLA's CPU backend
+    // (tests/test_random.py checks this against the installed jaxlib)
+    auto alg_param = ctx.param("algorithm");
+    const std::string alg(alg_param.tag() == format::ValueTag::enumeration ? alg_param.enum_member() : "");
+    OVJAX_CHECK(ctx, alg == "RNG_THREE_FRY" || alg == "RNG_PHILOX" || alg == "RNG_DEFAULT",
+                "rng_bit_generator: unsupported algorithm ", alg_param.describe(),
+                " (RNG_DEFAULT, RNG_THREE_FRY and RNG_PHILOX are supported)");
+    const auto shape = ctx.out_shape(1);
+    auto ki = as_i32(ctx.get_input(0));
+    if (ov::shape_size(shape) == 0)  // no counter values used: the key is unchanged
+        return {to_u32(ki), v0::Constant::create(t, shape, std::vector<uint32_t>{})};
+    std::array<Output<Node>, 4> k;
+    for (int64_t i = 0; i < 4; ++i)
+        k[static_cast<size_t>(i)] = reshape(slice(ki, {i}, {i + 1}, {1}, {0}), ov::Shape{});
+    auto out = alg == "RNG_THREE_FRY" ? rbg_threefry(k, shape) : rbg_philox(k, shape);
+    auto state = add_u64({k[2], k[3]}, u64_const(out.second));
+    auto s1 = ov::Shape{1};
+    auto new_key = std::make_shared<v0::Concat>(
+        ov::OutputVector{reshape(k[0], s1), reshape(k[1], s1), reshape(state.lo, s1), reshape(state.hi, s1)}, 0);
+    return {to_u32(new_key), i32_to(out.first, t)};
 }
 
 // ---------------------------------------------------------------- shifts

@@ -11,7 +11,9 @@ it like any other call, so the converted model computes exactly what JAX compile
 ``EXPANSIONS`` maps a primitive name to a function ``params -> impl`` returning the
 callable JAX lowers the primitive with (positional operands, as bound). The table in
 ``src/cpp/ops/primitives.def`` lists the same names as ``OVJAX_EXPANDED``
-(``tests/test_coverage.py`` checks they agree).
+(``tests/test_coverage.py`` checks they agree). ``KEY_EXPANSIONS`` does the same for the
+PRNG primitives on keys other than threefry2x32 ones (rbg, unsafe_rbg, ...), which are
+translated natively for threefry2x32 keys only.
 """
 
 from __future__ import annotations
@@ -92,6 +94,73 @@ EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
 }
 
 
+# PRNG primitives on keys of an implementation other than threefry2x32 (rbg, unsafe_rbg,
+# ...). JAX lowers random_seed/random_bits/random_split/random_fold_in with
+# ``mlir.lower_fun`` of the key implementation's own functions, vmapped over the key
+# array's shape (``jax._src.random.prng``'s ``*_lowering``); rbg's call
+# ``rng_bit_generator`` and threefry2x32. The C++ translators implement threefry2x32 keys
+# natively; for other implementations the serializer writes that trace instead (operating
+# on the key data through random_unwrap/random_wrap). ``KEY_EXPANSIONS`` maps a primitive
+# name to ``(impl, params) -> callable`` on the equation's operands.
+
+
+def key_impl(eqn):
+    """The PRNG implementation (a ``PRNGImpl``) of a random_* equation."""
+    if eqn.primitive.name == "random_seed":
+        return eqn.params["impl"]
+    return eqn.invars[0].aval.dtype._impl
+
+
+def expands_key_impl(eqn) -> bool:
+    """Whether ``eqn`` is a ``KEY_EXPANSIONS`` primitive on keys the C++ side does not
+    implement natively (any implementation but threefry2x32)."""
+    return eqn.primitive.name in KEY_EXPANSIONS and key_impl(eqn).name != "threefry2x32"
+
+
+def _key_seed(impl, params):
+    from jax._src.random import prng
+
+    return lambda seeds: prng.random_wrap(prng.random_seed_impl_base(seeds, impl=impl), impl=impl)
+
+
+def _key_bits(impl, params):
+    from jax._src.random import prng
+
+    def fn(keys):
+        return prng.random_bits_impl_base(impl, prng.random_unwrap(keys), keys.ndim,
+                                          bit_width=params["bit_width"], shape=params["shape"])
+
+    return fn
+
+
+def _key_split(impl, params):
+    from jax._src.random import prng
+
+    def fn(keys):
+        data = prng.random_split_impl_base(impl, prng.random_unwrap(keys), keys.ndim, shape=params["shape"])
+        return prng.random_wrap(data, impl=impl)
+
+    return fn
+
+
+def _key_fold_in(impl, params):
+    from jax._src.random import prng
+
+    def fn(keys, msgs):
+        data = prng.random_fold_in_impl_base(impl, prng.random_unwrap(keys), msgs, keys.shape)
+        return prng.random_wrap(data, impl=impl)
+
+    return fn
+
+
+KEY_EXPANSIONS: dict[str, Callable[[Any, dict], Callable]] = {
+    "random_seed": _key_seed,
+    "random_bits": _key_bits,
+    "random_split": _key_split,
+    "random_fold_in": _key_fold_in,
+}
+
+
 def _aval_struct(a):
     import jax
 
@@ -109,7 +178,8 @@ def _params_key(params: dict) -> Any:
 
 
 class Expander:
-    """Expands equations of the primitives in ``EXPANSIONS``; caches one trace per
+    """Expands equations of the primitives in ``EXPANSIONS`` (and those of
+    ``KEY_EXPANSIONS`` for which ``expands_key_impl`` holds); caches one trace per
     (primitive, operand avals, parameters) for the lifetime of one serialization."""
 
     def __init__(self) -> None:
@@ -129,7 +199,10 @@ class Expander:
             if hit is not None:
                 return hit
         try:
-            impl = EXPANSIONS[name](dict(eqn.params))
+            if name in EXPANSIONS:
+                impl = EXPANSIONS[name](dict(eqn.params))
+            else:
+                impl = KEY_EXPANSIONS[name](key_impl(eqn), dict(eqn.params))
             if eqn.primitive.multiple_results:
                 fn = impl
             else:

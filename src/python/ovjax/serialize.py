@@ -196,10 +196,11 @@ class GraphWriter:
         lit_t = Literal
         drop_t = DropVar
         expandable = _expand.EXPANSIONS
+        key_expandable = _expand.KEY_EXPANSIONS
         eqns = _without_effects(jaxpr, self.dropped_effects)
         for eqn in eqns:
             name = eqn.primitive.name
-            if name in expandable:
+            if name in expandable or (name in key_expandable and _expand.expands_key_impl(eqn)):
                 # JAX lowers it from a Python implementation: write that as a call
                 eqn_params = {"call_jaxpr": self._expander(eqn), _expand.EXPANDED_FROM: name}
                 name = _expand.CALL
@@ -503,7 +504,7 @@ def _align(x: int, a: int) -> int:
 
 def _physical_shape(aval) -> tuple:
     """The shape a variable's record stores: the aval's shape, followed for PRNG key
-    arrays (dtype code "key") by the key's data shape (threefry: (2,)), i.e. the shape
+    arrays (dtype code "key") by the key's data shape (threefry: (2,), rbg: (4,)), i.e. the shape
     of jax.random.key_data(keys), the tensor the key array is in OpenVINO."""
     shape = tuple(aval.shape)
     dt = aval.dtype
