@@ -5,7 +5,8 @@ built-in JAX frontend and jax2onnx + OpenVINO's ONNX frontend, measured in the s
     python benchmarks/inference.py -k bert          # models whose name contains "bert"
     python benchmarks/inference.py --quick          # fewer iterations
 
-For each model: latency (median of timed single-request runs, after warm-up) of
+For each model: latency of single requests (the routes take turns in 9 rounds; each route's
+result is the median over rounds of its per-round median, see `interleaved`) of
   jax.jit          XLA on CPU, f32
   ovjax f32        ov.Core().compile_model(ovjax model, CPU, INFERENCE_PRECISION_HINT=f32)
   ovjax default    the CPU plugin's default precision (bf16 on CPUs with AVX512-BF16/AMX, else f32)
@@ -218,29 +219,40 @@ MODELS = {
 # ---------------------------------------------------------------- timing
 
 
-def timeit(run, iters, budget):
-    run()  # warm-up
-    run()
-    times = []
-    t_end = time.perf_counter() + budget
-    for _ in range(iters):
+def interleaved(runs, rounds, round_seconds):
+    """Median latency of each of `runs` (label -> callable), measured in `rounds` rounds that
+    take turns: each round times every route for about `round_seconds`, and a route's result is
+    the median over rounds of its per-round median. On a small shared machine, load from
+    elsewhere (or another runtime's worker threads still spinning) then hits every route alike
+    instead of whichever happened to run at that moment."""
+    per = {}
+    for label, run in runs.items():
+        run()  # warm-up
+        run()
         t = time.perf_counter()
         run()
-        times.append(time.perf_counter() - t)
-        if time.perf_counter() > t_end and len(times) >= 3:
-            break
-    return statistics.median(times)
+        one = max(time.perf_counter() - t, 1e-6)
+        per[label] = max(3, min(50, int(round_seconds / one)))
+    medians = {label: [] for label in runs}
+    for _ in range(rounds):
+        for label, run in runs.items():
+            times = []
+            for _ in range(per[label]):
+                t = time.perf_counter()
+                run()
+                times.append(time.perf_counter() - t)
+            medians[label].append(statistics.median(times))
+    return {label: statistics.median(m) for label, m in medians.items()}
 
 
-def ov_latency(model, args, config, iters, budget):
+def ov_request(model, args, config):
     compiled = ov.Core().compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY", **config})
     req = compiled.create_infer_request()
-    tensors = [ov.Tensor(np.ascontiguousarray(a)) for a in args]
-    for i, t in enumerate(tensors):
-        req.set_input_tensor(i, t)
-    lat = timeit(req.infer, iters, budget)
+    for i, a in enumerate(args):
+        req.set_input_tensor(i, ov.Tensor(np.ascontiguousarray(a)))
+    req.infer()
     out = [req.get_output_tensor(i).data.copy() for i in range(len(compiled.outputs))]
-    return lat, out
+    return req.infer, out
 
 
 def ov_throughput(model, args, config, seconds):
@@ -290,28 +302,32 @@ def jax2onnx_model(fn, args):
         return ov.Core().read_model(path)
 
 
-def bench(name, builder, iters, budget, tput_seconds):
+def bench(name, builder, rounds, round_seconds, tput_seconds):
     fn, args = builder()
     row = {"model": name}
     notes = []
     jitted = jax.jit(fn)
     want = [np.asarray(w) for w in jax.tree_util.tree_leaves(jitted(*args))]
-    row["jit"] = timeit(lambda: jax.block_until_ready(jitted(*args)), iters, budget)
+    runs = {"jit": lambda: jax.block_until_ready(jitted(*args))}
+    errors = {}
     closed = jax.make_jaxpr(fn)(*args)
     model = ovjax.convert_model(closed)
     for label, config in (("ovjax f32", {"INFERENCE_PRECISION_HINT": "f32"}), ("ovjax default", {})):
-        lat, out = ov_latency(model, args, config, iters, budget)
-        row[label] = (lat, max_err(out, want))
-    row["tput"] = ov_throughput(model, args, {"INFERENCE_PRECISION_HINT": "f32"}, tput_seconds)
+        runs[label], out = ov_request(model, args, config)
+        errors[label] = max_err(out, want)
     for label, make in (("builtin f32", lambda: builtin_model(closed)), ("jax2onnx f32", lambda: jax2onnx_model(fn, args))):
         try:
-            m = make()
-            lat, out = ov_latency(m, args, {"INFERENCE_PRECISION_HINT": "f32"}, iters, budget)
-            row[label] = (lat, max_err(out, want))
+            runs[label], out = ov_request(make(), args, {"INFERENCE_PRECISION_HINT": "f32"})
+            errors[label] = max_err(out, want)
         except Exception as e:  # noqa: BLE001 - the route does not convert this model
             row[label] = None
             first = str(e).strip().splitlines()
             notes.append(f"{name} / {label}: {type(e).__name__}: {first[-1] if first else ''}"[:240])
+    lat = interleaved(runs, rounds, round_seconds)
+    row["jit"] = lat.pop("jit")
+    for label, t in lat.items():
+        row[label] = (t, errors[label])
+    row["tput"] = ov_throughput(model, args, {"INFERENCE_PRECISION_HINT": "f32"}, tput_seconds)
     return row, notes
 
 
@@ -320,7 +336,7 @@ def main():
     ap.add_argument("-k", default=None)
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
-    iters, budget, tput = (10, 2.0, 1.0) if a.quick else (50, 8.0, 3.0)
+    rounds, round_seconds, tput = (3, 0.05, 1.0) if a.quick else (9, 0.15, 3.0)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; openvino {ov.get_version()}, "
           f"jax {jax.__version__}, ovjax {ovjax.__version__}")
     core = ov.Core()
@@ -333,7 +349,7 @@ def main():
         if a.k and a.k not in name:
             continue
         try:
-            row, notes = bench(name, builder, iters, budget, tput)
+            row, notes = bench(name, builder, rounds, round_seconds, tput)
         except Exception:  # noqa: BLE001
             print(f"{name:18} failed:\n{traceback.format_exc()}")
             continue

@@ -316,6 +316,33 @@ def test_scan_lstm_gates_from_precomputed_inputs(reverse):
     check(lstm, rand((T, B, D), seed=60), prims={"scan", "dot_general"})
 
 
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_input_work_is_hoisted(monkeypatch, reverse):
+    """The carry-independent work of a scan body on its xs (here x_t @ W, an output that only
+    reads xs, and a weight the carry update needs) runs before the loop for all steps at once
+    (ovjax/_hoist.py): one big product outside the Loop, the carry's product inside."""
+    monkeypatch.setenv("OVJAX_SCAN_UNROLL", "0")
+    B, D, H, T = 3, 5, 6, 40
+    W = rand((D, H), seed=70, low=-0.5, high=0.5)
+    U = rand((H, H), seed=71, low=-0.5, high=0.5)
+
+    def rnn(h0, xs):
+        def cell(h, x):
+            xw = x @ W
+            h = jnp.tanh(h @ U + xw)
+            return h, (h, jnp.sin(xw) * 2.0)
+
+        return lax.scan(cell, h0, xs, reverse=reverse)
+
+    args = (rand((B, H), seed=72), rand((T, B, D), seed=73))
+    model = check(rnn, *args, prims={"scan", "dot_general"})
+    top = [op.get_type_name() for op in model.get_ordered_ops()]
+    assert top.count("MatMul") == 1 and top.count("Loop") == 1, top
+    monkeypatch.setenv("OVJAX_SCAN_HOIST", "0")
+    model = check(rnn, *args, prims={"scan", "dot_general"})
+    assert "MatMul" not in [op.get_type_name() for op in model.get_ordered_ops()]
+
+
 @pytest.mark.usefixtures("scan_mode")
 def test_scan_reverse_several_carries_and_outputs():
     def fn(a, b, xs, ys):

@@ -146,3 +146,50 @@ def test_dense_weights_stay_constant_matmul_inputs_for_weight_compression():
     assert len(u8) >= 3 * 2, f"weights not compressed: {len(u8)} u8 constants"  # weight + zero point per layer
     got = compile_cpu(compressed)(x)[0]
     np.testing.assert_allclose(got, np.asarray(m.apply(params, x)), atol=0.05)
+
+
+def test_parallel_matmuls_join():
+    """Products of one value with several small constant weights (an LSTM's gates) become one
+    MatMul and a VariadicSplit; weights [K, N] and (contracting their last axis) [N, K]."""
+    x = rand((4, 16))
+    w = [rand((16, n), seed=i) for i, n in enumerate((8, 8, 24))]
+    v = [rand((n, 16), seed=10 + i) for i, n in enumerate((5, 7))]
+
+    def fn(x):
+        outs = [jnp.tanh(x @ wi) for wi in w]
+        outs += [jnp.einsum("bk,nk->bn", x, vi) for vi in v]
+        return outs
+
+    ops = op_counts(convert_and_check(fn, x))
+    assert ops["MatMul"] == 2 and ops["VariadicSplit"] == 2, ops
+
+
+def test_parallel_matmuls_in_an_lstm_scan():
+    """flax's LSTMCell in nn.RNN: the Loop body computes the four gates of the input and of the
+    carried state with one MatMul each."""
+    from models._check import random_like
+
+    x = rand((2, 20, 8))
+    m = nn.RNN(nn.LSTMCell(16))
+    params = random_like(jax.eval_shape(m.init, jax.random.key(0), x))
+    model = convert_and_check(lambda x: m.apply(params, x), x)
+    loop = next(op for op in model.get_ordered_ops() if op.get_type_name() == "Loop")
+    body = loop.get_function() if hasattr(loop, "get_function") else None
+    if body is None:  # the Python API exposes Loop bodies through the XML round trip only
+        import tempfile, os
+        import openvino as ov
+
+        with tempfile.TemporaryDirectory() as d:
+            ov.save_model(model, os.path.join(d, "m.xml"), compress_to_fp16=False)
+            text = open(os.path.join(d, "m.xml")).read()
+        body_text = text[text.index("<body>"):]
+        assert body_text.count('type="MatMul"') == 2, body_text.count('type="MatMul"')
+    else:
+        assert op_counts(body)["MatMul"] == 2
+
+
+def test_large_parallel_matmuls_stay_apart():
+    x = rand((2, 1024))
+    w1, w2 = rand((1024, 1024), seed=1), rand((1024, 1024), seed=2)
+    ops = op_counts(convert_and_check(lambda x: (x @ w1, x @ w2), x, tol=(1e-4, 1e-4)))
+    assert ops["MatMul"] == 2 and ops["VariadicSplit"] == 0, ops

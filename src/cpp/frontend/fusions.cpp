@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -52,6 +53,7 @@
 #include "openvino/op/subtract.hpp"
 #include "openvino/op/tanh.hpp"
 #include "openvino/op/unsqueeze.hpp"
+#include "openvino/op/variadic_split.hpp"
 #include "openvino/op/util/multi_subgraph_base.hpp"
 
 namespace ovjax {
@@ -579,13 +581,88 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     return true;
 }
 
+// Several MatMuls of one value with small constant weights (an LSTM's four gates, of the
+// input and of the carried state): one MatMul with the weights side by side, then a
+// VariadicSplit. Each MatMul is a separate plugin node with a fixed cost per run, which
+// dominates small products (a scan body runs them once per step). Only small weights are
+// joined (the copy is made once; large products are compute-bound anyway).
+bool join_matmuls(const Output<Node>& o, bool tb);
+
+bool fuse_parallel_matmuls(const std::shared_ptr<Node>& node) {
+    bool a = join_matmuls(node->output(0), false);
+    bool b = join_matmuls(node->output(0), true);
+    return a || b;
+}
+
+// The MatMuls of `o` with weights [K, N] (tb: [N, K]) joined, when there are several.
+bool join_matmuls(const Output<Node>& o, bool tb) {
+    constexpr size_t kMaxJoinedElements = 1 << 20;
+    std::vector<std::shared_ptr<v0::MatMul>> mms;
+    std::shared_ptr<v0::Constant> first;
+    for (const auto& t : o.get_target_inputs()) {
+        auto mm = ov::as_type_ptr<v0::MatMul>(t.get_node()->shared_from_this());
+        if (!mm || t.get_index() != 0 || mm->get_transpose_a() || mm->get_transpose_b() != tb)
+            continue;
+        auto w = as<v0::Constant>(mm->input_value(1));
+        if (!w || w->get_shape().size() != 2 || w->get_element_type().bitwidth() < 8)
+            continue;
+        if (first && (w->get_element_type() != first->get_element_type() ||
+                      w->get_shape()[tb ? 1 : 0] != first->get_shape()[tb ? 1 : 0]))
+            continue;
+        if (!first)
+            first = w;
+        mms.push_back(mm);
+    }
+    if (mms.size() < 2)
+        return false;
+    // deterministic order (target inputs are a set)
+    std::sort(mms.begin(), mms.end(), [](const auto& a, const auto& b) {
+        return a->get_instance_id() < b->get_instance_id();
+    });
+    const size_t k = first->get_shape()[tb ? 1 : 0];
+    const size_t es = first->get_element_type().size();
+    size_t n_total = 0;
+    std::vector<size_t> ns;
+    for (auto& mm : mms) {
+        ns.push_back(mm->get_input_shape(1)[tb ? 0 : 1]);
+        n_total += ns.back();
+    }
+    if (n_total * k > kMaxJoinedElements)
+        return false;
+    auto joined = std::make_shared<v0::Constant>(first->get_element_type(),
+                                                 tb ? ov::Shape{n_total, k} : ov::Shape{k, n_total});
+    auto* dst = static_cast<char*>(const_cast<void*>(joined->get_data_ptr()));
+    size_t col = 0;
+    for (size_t i = 0; i < mms.size(); ++i) {
+        auto w = as<v0::Constant>(mms[i]->input_value(1));
+        const auto* src = static_cast<const char*>(w->get_data_ptr());
+        if (tb) {  // [N_i, K] blocks one after another
+            std::memcpy(dst + col * k * es, src, ns[i] * k * es);
+        } else {  // [K, N_i] blocks side by side
+            for (size_t r = 0; r < k; ++r)
+                std::memcpy(dst + (r * n_total + col) * es, src + r * ns[i] * es, ns[i] * es);
+        }
+        col += ns[i];
+    }
+    auto mm = std::make_shared<v0::MatMul>(o, joined, false, tb);
+    std::vector<int64_t> lengths(ns.begin(), ns.end());
+    auto split = std::make_shared<v1::VariadicSplit>(
+        mm, v0::Constant::create(ov::element::i64, ov::Shape{}, {-1}),
+        v0::Constant::create(ov::element::i64, ov::Shape{lengths.size()}, lengths));
+    for (size_t i = 0; i < mms.size(); ++i) {
+        ov::copy_runtime_info(mms[i], {mm, split});
+        mms[i]->output(0).replace(split->output(i));
+    }
+    return true;
+}
+
 void run(const std::shared_ptr<ov::Model>& model) {
     // bodies of Loop/If first, then this graph; each rule sees each node once
     for (const auto& op : model->get_ordered_ops())
         if (auto sg = ov::as_type_ptr<ov::op::util::MultiSubGraphOp>(op))
             for (size_t i = 0; i < sg->get_internal_subgraphs_size(); ++i)
                 run(sg->get_function(static_cast<int>(i)));
-    for (auto rule : {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa}) {
+    for (auto rule : {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa, fuse_parallel_matmuls}) {
         for (const auto& op : model->get_ordered_ops())
             if (op->get_output_size() == 1 && !op->get_output_target_inputs(0).empty())  // not replaced already
                 rule(op);

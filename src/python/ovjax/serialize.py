@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _expand
+from . import _expand, _hoist
 from . import format as F
 from ._jax_compat import ClosedJaxpr, DropVar, Jaxpr, Literal
 
@@ -203,6 +203,10 @@ class GraphWriter:
             if name in expandable or (name in key_expandable and _expand.expands_key_impl(eqn)):
                 # JAX lowers it from a Python implementation: write that as a call
                 eqn_params = {"call_jaxpr": self._expander(eqn), _expand.EXPANDED_FROM: name}
+                name = _expand.CALL
+            elif name == "scan" and (hoisted := _hoist.hoist_scan(eqn)) is not None:
+                # the body's per-step work on xs done for all steps before the loop
+                eqn_params = {"call_jaxpr": hoisted, _expand.EXPANDED_FROM: name}
                 name = _expand.CALL
             else:
                 eqn_params = eqn.params
