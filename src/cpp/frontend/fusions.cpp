@@ -13,6 +13,8 @@
 // both. OVJAX_FUSIONS=0 turns the fusions off.
 #include "frontend/fusions.hpp"
 
+#include "frontend/graph_walk.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -658,10 +660,7 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
 
 void run(const std::shared_ptr<ov::Model>& model) {
     // bodies of Loop/If first, then this graph; each rule sees each node once
-    for (const auto& op : model->get_ordered_ops())
-        if (auto sg = ov::as_type_ptr<ov::op::util::MultiSubGraphOp>(op))
-            for (size_t i = 0; i < sg->get_internal_subgraphs_size(); ++i)
-                run(sg->get_function(static_cast<int>(i)));
+    for_each_body(model, run);
     for (auto rule : {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa, fuse_parallel_matmuls}) {
         for (const auto& op : model->get_ordered_ops())
             if (op->get_output_size() == 1 && !op->get_output_target_inputs(0).empty())  // not replaced already

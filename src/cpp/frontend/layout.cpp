@@ -14,6 +14,8 @@
 // changes. OVJAX_FUSIONS=0 turns this off along with the fusions.
 #include "frontend/layout.hpp"
 
+#include "frontend/graph_walk.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -174,34 +176,47 @@ void replace_with_transposed(const std::shared_ptr<Node>& old, const std::shared
     old->output(0).replace(t->output(0));
 }
 
-// Elementwise op: all inputs Transpose(p) or constants; at least one Transpose.
-bool sink_elementwise(const std::shared_ptr<Node>& n) {
-    if (n->get_output_size() != 1 || !n->get_output_partial_shape(0).is_static())
-        return false;
-    const size_t rank = n->get_output_shape(0).size();
+// The permutation shared by the Transpose inputs of `n` (of size `rank`) and its inputs
+// with those Transposes removed and its constant inputs re-laid out; nullopt when there is
+// no Transpose input, the permutations differ, or another input is not a small constant
+// (of full rank, with `full_rank_constants`).
+std::optional<std::pair<Perm, ov::OutputVector>> untransposed_inputs(const std::shared_ptr<Node>& n,
+                                                                     size_t rank,
+                                                                     bool full_rank_constants) {
     std::optional<Perm> p;
     for (const auto& in : n->input_values())
         if (auto q = perm_of(in)) {
             if (q->size() != rank || (p && *p != *q))
-                return false;
+                return std::nullopt;
             p = q;
         }
     if (!p)
-        return false;
+        return std::nullopt;
     ov::OutputVector ins;
     for (const auto& in : n->input_values()) {
         if (perm_of(in)) {
             ins.push_back(in.get_node()->input_value(0));
-        } else if (auto c = fold_small(in)) {
-            auto r = relayout(c, *p);
-            if (!r)
-                return false;
-            ins.push_back(r);
-        } else {
-            return false;
+            continue;
         }
+        auto c = fold_small(in);
+        if (!c || (full_rank_constants && c->get_shape().size() != rank))
+            return std::nullopt;
+        auto r = relayout(c, *p);
+        if (!r)
+            return std::nullopt;
+        ins.push_back(r);
     }
-    replace_with_transposed(n, n->clone_with_new_inputs(ins), *p);
+    return std::make_pair(*p, ins);
+}
+
+// Elementwise op: all inputs Transpose(p) or constants; at least one Transpose.
+bool sink_elementwise(const std::shared_ptr<Node>& n) {
+    if (n->get_output_size() != 1 || !n->get_output_partial_shape(0).is_static())
+        return false;
+    auto u = untransposed_inputs(n, n->get_output_shape(0).size(), false);
+    if (!u)
+        return false;
+    replace_with_transposed(n, n->clone_with_new_inputs(u->second), u->first);
     return true;
 }
 
@@ -254,33 +269,16 @@ bool sink_reduction(const std::shared_ptr<Node>& n) {
 // Concat of Transposes with one permutation and constants (padding): concat the sources
 // along the source axis.
 bool sink_concat(const std::shared_ptr<v0::Concat>& n) {
-    std::optional<Perm> p;
-    for (const auto& in : n->input_values())
-        if (auto q = perm_of(in)) {
-            if (p && *p != *q)
-                return false;
-            p = q;
-        }
-    if (!p)
+    if (!n->get_output_partial_shape(0).is_static())
         return false;
-    ov::OutputVector ins;
-    for (const auto& in : n->input_values()) {
-        if (perm_of(in)) {
-            ins.push_back(in.get_node()->input_value(0));
-        } else if (auto c = fold_small(in); c && c->get_shape().size() == p->size()) {
-            auto r = relayout(c, *p);
-            if (!r)
-                return false;
-            ins.push_back(r);
-        } else {
-            return false;
-        }
-    }
-    auto rank = static_cast<int64_t>(p->size());
+    const size_t rank = n->get_output_shape(0).size();
+    auto u = untransposed_inputs(n, rank, true);
+    if (!u)
+        return false;
     int64_t axis = n->get_axis();
-    axis = axis < 0 ? axis + rank : axis;
-    auto fresh = std::make_shared<v0::Concat>(ins, (*p)[static_cast<size_t>(axis)]);
-    replace_with_transposed(n, fresh, *p);
+    axis = axis < 0 ? axis + static_cast<int64_t>(rank) : axis;
+    auto fresh = std::make_shared<v0::Concat>(u->second, u->first[static_cast<size_t>(axis)]);
+    replace_with_transposed(n, fresh, u->first);
     return true;
 }
 
@@ -314,10 +312,7 @@ bool merge_transposes(const std::shared_ptr<Node>& n) {
 }
 
 void run(const std::shared_ptr<ov::Model>& model) {
-    for (const auto& op : model->get_ordered_ops())
-        if (auto sg = ov::as_type_ptr<ov::op::util::MultiSubGraphOp>(op))
-            for (size_t i = 0; i < sg->get_internal_subgraphs_size(); ++i)
-                run(sg->get_function(static_cast<int>(i)));
+    for_each_body(model, run);
     // One pass in topological order: a Transpose sunk past an op lands before that op's
     // consumers, which are visited later and sink it further.
     for (const auto& op : model->get_ordered_ops()) {
