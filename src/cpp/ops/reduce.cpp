@@ -228,14 +228,15 @@ Output<Node> fix_float_extreme(const Output<Node>& x, const Output<Node>& r, boo
     return where_nan(std::make_shared<v1::Greater>(c, const_scalar(t, 1)), y);
 }
 
-// A float max (min) reduction of `x` with JAX's semantics. `reduce` builds the plain
-// OpenVINO reduction (ReduceMax / ReduceMin / MaxPool) of its argument, `reduce_max` the
-// max-reduction with the same windows or axes for fix_float_extreme's classes, and
-// `sum` a sum over the same axes or windows (or no node); each builds fresh nodes per call.
+// A float max (min) reduction of `x` over axes with JAX's semantics. `reduce` builds the
+// plain OpenVINO reduction (ReduceMax / ReduceMin) of its argument, `reduce_max` the
+// max-reduction over the same axes for fix_float_extreme's classes, and `sum` a sum over
+// them; each builds fresh nodes per call. (Pools always take the class form: see
+// window_reduce.)
 //
 // Exact always: reduce, then fix_float_extreme (a class tensor and a second reduction).
-// For large x the class tensor costs as much as the reduction, so when `sum` gives a node
-// the plain reduction is checked instead: it is exact unless a reduced group holds a NaN
+// For large x the class tensor costs as much as the reduction, so the plain reduction is
+// checked by the sum instead: it is exact unless a reduced group holds a NaN
 // (its sum is NaN; so is a sum of +inf and -inf) or only -inf (+inf for min; the reduction
 // gives -FLT_MAX, +FLT_MAX). Only then (rare) an If runs the exact form. Both reductions
 // read x, which exists anyway; nothing else is written.
@@ -250,8 +251,6 @@ Output<Node> exact_extreme(const Output<Node>& x, bool max, F reduce, G reduce_m
     if (ov::shape_size(x.get_shape()) < kLazyExactMin || ov::is_type<v1::Transpose>(x.get_node()))
         return exact(x);
     Output<Node> s = sum(x);
-    if (!s.get_node())
-        return exact(x);
     Output<Node> r = reduce(x);
     Output<Node> unsure = std::make_shared<v1::LogicalOr>(
         std::make_shared<ov::op::v10::IsNaN>(s),
