@@ -193,3 +193,36 @@ def test_large_parallel_matmuls_stay_apart():
     w1, w2 = rand((1024, 1024), seed=1), rand((1024, 1024), seed=2)
     ops = op_counts(convert_and_check(lambda x: (x @ w1, x @ w2), x, tol=(1e-4, 1e-4)))
     assert ops["MatMul"] == 2 and ops["VariadicSplit"] == 0, ops
+
+
+def test_int8_post_training_quantization_with_nncf():
+    """nncf.quantize (8-bit post-training quantization with a calibration set) works on an
+    ovjax conv net: FakeQuantize nodes go on the convolutions' and the Dense layer's inputs and
+    constant weights, and the CPU plugin runs them in int8."""
+    nncf = pytest.importorskip("nncf")
+
+    class CNN(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            x = nn.relu(nn.Conv(16, (3, 3))(x))
+            x = nn.max_pool(x, (2, 2), (2, 2))
+            x = nn.relu(nn.Conv(32, (3, 3))(x))
+            return nn.Dense(10)(jnp.mean(x, axis=(1, 2)))
+
+    from models._check import random_like
+
+    m = CNN()
+    x = rand((1, 16, 16, 3), low=0, high=1)
+    params = random_like(jax.eval_shape(m.init, jax.random.key(0), x))
+    model = ovjax.convert_model(lambda x: m.apply(params, x), example_input=x)
+    calibration = [rand((1, 16, 16, 3), seed=s, low=0, high=1) for s in range(8)]
+    quantized = nncf.quantize(model, nncf.Dataset(calibration), subset_size=len(calibration))
+    assert op_counts(quantized)["FakeQuantize"] >= 3, op_counts(quantized)
+    rt = compile_cpu(quantized).get_runtime_model()
+    int8 = [op for op in rt.get_ops() if op.get_rt_info()["layerType"].astype(str) in ("Convolution", "FullyConnected")
+            and op.get_rt_info()["runtimePrecision"].astype(str).lower() in ("i8", "u8")]
+    assert len(int8) >= 2, [(op.get_rt_info()["layerType"].astype(str), op.get_rt_info()["runtimePrecision"].astype(str))
+                            for op in rt.get_ops()]
+    want = np.asarray(m.apply(params, x))
+    got = compile_cpu(quantized)(x)[0]
+    assert np.max(np.abs(got - want)) <= 0.05 * np.max(np.abs(want)) + 1e-3, (got, want)

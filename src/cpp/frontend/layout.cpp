@@ -15,6 +15,7 @@
 #include "frontend/layout.hpp"
 
 #include "frontend/graph_walk.hpp"
+#include "ops/utils.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -88,46 +89,13 @@ std::shared_ptr<Node> make_transpose(const Output<Node>& x, const Perm& p) {
 std::shared_ptr<v0::Constant> relayout(const std::shared_ptr<v0::Constant>& c, const Perm& p) {
     const size_t rank = p.size();
     ov::Shape s = c->get_shape();
-    if (s.size() > rank)
+    if (s.size() > rank || c->get_element_type().bitwidth() < 8)
         return nullptr;
     ov::Shape full(rank - s.size(), 1);
     full.insert(full.end(), s.begin(), s.end());
-    // new shape: axis i of the untransposed value is axis inv[i] of the transposed one
-    Perm inv = inverse(p);
-    ov::Shape out(rank);
-    for (size_t i = 0; i < rank; ++i)
-        out[i] = full[static_cast<size_t>(inv[i])];
-    const size_t n = ov::shape_size(full);
-    const size_t esize = c->get_element_type().size();
-    if (c->get_element_type().bitwidth() < 8)
-        return nullptr;
-    // Only the non-1 axes move; when they keep their relative order the bytes do not.
-    std::vector<size_t> moved;
-    for (size_t i = 0; i < rank; ++i)
-        if (out[i] != 1)
-            moved.push_back(static_cast<size_t>(inv[i]));
-    if (std::is_sorted(moved.begin(), moved.end()))
-        return std::make_shared<v0::Constant>(c->get_element_type(), out, c->get_data_ptr(), std::shared_ptr<void>(c));
-    auto res = std::make_shared<v0::Constant>(c->get_element_type(), out);
-    const auto* src = static_cast<const char*>(c->get_data_ptr());
-    auto* dst = static_cast<char*>(const_cast<void*>(res->get_data_ptr()));
-    // strides of `full` (row-major)
-    std::vector<size_t> fstride(rank, 1);
-    for (size_t i = rank; i-- > 1;)
-        fstride[i - 1] = fstride[i] * full[i];
-    std::vector<size_t> idx(rank, 0);  // index into `out`
-    for (size_t k = 0; k < n; ++k) {
-        size_t off = 0;
-        for (size_t i = 0; i < rank; ++i)
-            off += idx[i] * fstride[static_cast<size_t>(inv[i])];
-        std::memcpy(dst + k * esize, src + off * esize, esize);
-        for (size_t i = rank; i-- > 0;) {
-            if (++idx[i] < out[i])
-                break;
-            idx[i] = 0;
-        }
-    }
-    return res;
+    // axis i of the untransposed value is axis inv[i] of the transposed one
+    auto r = op::transpose_folded(op::reshape(c, full), inverse(p));
+    return ov::as_type_ptr<v0::Constant>(r.get_node_shared_ptr());
 }
 
 // A small value computed from constants only (a batch norm's scale rsqrt(var + eps) * gamma,

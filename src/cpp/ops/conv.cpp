@@ -114,7 +114,7 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
 
     // To N C spatial... and O I spatial...
     auto x = transpose(convert(ctx.get_input(0), t), lhs_spec);
-    auto w = transpose(convert(ctx.get_input(1), t), rhs_spec);
+    auto w = transpose_folded(convert(ctx.get_input(1), t), rhs_spec);
     ov::Shape xs = permuted(xs0, lhs_spec), ws = permuted(ws0, rhs_spec);
     const int64_t n = static_cast<int64_t>(xs[0]), c = static_cast<int64_t>(xs[1]);
     const int64_t o = static_cast<int64_t>(ws[0]), i_per_group = static_cast<int64_t>(ws[1]);
@@ -222,7 +222,7 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
         std::vector<int64_t> wperm(kernel.size() + 4);
         std::iota(wperm.begin(), wperm.end(), 0);
         std::swap(wperm[1], wperm[2]);
-        wc = reshape(transpose(wc, wperm), cat({sz(g * nch), sz(o / g), sz(ci)}, kernel));
+        wc = reshape(transpose_folded(wc, wperm), cat({sz(g * nch), sz(o / g), sz(ci)}, kernel));
         auto yc = std::make_shared<ov::op::v1::GroupConvolution>(xc, wc, ov_strides, pads_begin, pads_end, ov_dil,
                                                                  ov::op::PadType::EXPLICIT)
                       ->output(0);

@@ -1,7 +1,9 @@
 #include "ops/utils.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <cstring>
 #include <numeric>
 
 #include "openvino/op/concat.hpp"
@@ -93,6 +95,45 @@ ov::Output<ov::Node> transpose(const ov::Output<ov::Node>& x, const std::vector<
     if (perm == id)
         return x;
     return std::make_shared<ov::op::v1::Transpose>(x, const_i64(perm));
+}
+
+ov::Output<ov::Node> transpose_folded(const ov::Output<ov::Node>& x, const std::vector<int64_t>& perm) {
+    auto c = ov::as_type_ptr<ov::op::v0::Constant>(x.get_node_shared_ptr());
+    if (!c || c->get_element_type().bitwidth() < 8)
+        return transpose(x, perm);
+    const ov::Shape in = c->get_shape();
+    const size_t rank = in.size();
+    ov::Shape out(rank);
+    for (size_t i = 0; i < rank; ++i)
+        out[i] = in[static_cast<size_t>(perm[i])];
+    // When the axes longer than 1 keep their order the bytes do not move: a reshaped view.
+    std::vector<int64_t> moved;
+    for (size_t i = 0; i < rank; ++i)
+        if (out[i] != 1)
+            moved.push_back(perm[i]);
+    if (std::is_sorted(moved.begin(), moved.end()))
+        return reshape(x, out);
+    auto res = std::make_shared<ov::op::v0::Constant>(c->get_element_type(), out);
+    const size_t es = c->get_element_type().size();
+    const auto* src = static_cast<const char*>(c->get_data_ptr());
+    auto* dst = static_cast<char*>(const_cast<void*>(res->get_data_ptr()));
+    std::vector<size_t> stride(rank, 1);  // of `in`, row-major
+    for (size_t i = rank; i-- > 1;)
+        stride[i - 1] = stride[i] * in[i];
+    std::vector<size_t> idx(rank, 0);  // index into `out`
+    const size_t n = ov::shape_size(out);
+    for (size_t k = 0; k < n; ++k) {
+        size_t off = 0;
+        for (size_t i = 0; i < rank; ++i)
+            off += idx[i] * stride[static_cast<size_t>(perm[i])];
+        std::memcpy(dst + k * es, src + off * es, es);
+        for (size_t i = rank; i-- > 0;) {
+            if (++idx[i] < out[i])
+                break;
+            idx[i] = 0;
+        }
+    }
+    return res;
 }
 
 ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::Type& t) {

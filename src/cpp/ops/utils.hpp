@@ -23,6 +23,10 @@ ov::Output<ov::Node> const_highest(const ov::element::Type& type);
 
 ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape);
 ov::Output<ov::Node> transpose(const ov::Output<ov::Node>& x, const std::vector<int64_t>& perm);  // no-op for identity
+// transpose(), done now on a Constant's data (a copy unless only size-1 axes move), so a
+// convolution kernel stays a Constant: what the CPU plugin and NNCF's quantization take for
+// a weight. Anything else gets a Transpose node.
+ov::Output<ov::Node> transpose_folded(const ov::Output<ov::Node>& x, const std::vector<int64_t>& perm);
 ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::Type& t);         // no-op for same type
 ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
                            const std::vector<int64_t>& start,
