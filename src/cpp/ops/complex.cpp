@@ -132,9 +132,15 @@ Output<Node> hypot(const Output<Node>& a, const Output<Node>& b) {
 }
 
 // Complex product of a and b (S + (2,) each, or broadcastable).
-Output<Node> cmul(const Output<Node>& a, const Output<Node>& b) {
+// (real, imag) of the complex product a * b.
+std::pair<Output<Node>, Output<Node>> cmul_parts(const Output<Node>& a, const Output<Node>& b) {
     auto ar = re(a), ai = im(a), br = re(b), bi = im(b);
-    return make_complex(sub(mul(ar, br), mul(ai, bi)), add(mul(ar, bi), mul(ai, br)));
+    return {sub(mul(ar, br), mul(ai, bi)), add(mul(ar, bi), mul(ai, br))};
+}
+
+Output<Node> cmul(const Output<Node>& a, const Output<Node>& b) {
+    auto [r, i] = cmul_parts(a, b);
+    return make_complex(r, i);
 }
 
 
@@ -192,10 +198,7 @@ ov::OutputVector translate_mul_c(const NodeContext& ctx) {
     if (!any_complex(ctx))
         return translate_mul(ctx);
     require_complex_inputs(ctx);
-    auto a = ctx.get_input(0), b = ctx.get_input(1);
-    auto ar = re(a), ai = im(a), br = re(b), bi = im(b);
-    auto r = sub(mul(ar, br), mul(ai, bi));
-    auto i = add(mul(ar, bi), mul(ai, br));
+    auto [r, i] = cmul_parts(ctx.get_input(0), ctx.get_input(1));
     const auto s = value_shape(ctx);
     return {make_complex(broadcast_to(r, s), broadcast_to(i, s))};
 }
