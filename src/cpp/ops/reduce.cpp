@@ -24,6 +24,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "openvino/core/model.hpp"
 #include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
 #include "openvino/op/avg_pool.hpp"
@@ -37,13 +38,11 @@
 #include "openvino/op/exp.hpp"
 #include "openvino/op/gather_elements.hpp"
 #include "openvino/op/greater.hpp"
-#include "openvino/op/less_eq.hpp"
-#include "openvino/op/is_nan.hpp"
-#include "openvino/op/log.hpp"
 #include "openvino/op/greater_eq.hpp"
-#include "openvino/core/model.hpp"
-#include "openvino/op/parameter.hpp"
 #include "openvino/op/if.hpp"
+#include "openvino/op/is_nan.hpp"
+#include "openvino/op/less_eq.hpp"
+#include "openvino/op/log.hpp"
 #include "openvino/op/logical_and.hpp"
 #include "openvino/op/logical_or.hpp"
 #include "openvino/op/logical_xor.hpp"
@@ -53,6 +52,7 @@
 #include "openvino/op/multiply.hpp"
 #include "openvino/op/negative.hpp"
 #include "openvino/op/not_equal.hpp"
+#include "openvino/op/parameter.hpp"
 #include "openvino/op/reduce_logical_and.hpp"
 #include "openvino/op/reduce_logical_or.hpp"
 #include "openvino/op/reduce_max.hpp"
@@ -60,9 +60,9 @@
 #include "openvino/op/reduce_prod.hpp"
 #include "openvino/op/reduce_sum.hpp"
 #include "openvino/op/select.hpp"
-#include "openvino/op/transpose.hpp"
 #include "openvino/op/subtract.hpp"
 #include "openvino/op/topk.hpp"
+#include "openvino/op/transpose.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 
@@ -228,29 +228,35 @@ Output<Node> fix_float_extreme(const Output<Node>& x, const Output<Node>& r, boo
     return where_nan(std::make_shared<v1::Greater>(c, const_scalar(t, 1)), y);
 }
 
-// A float max (min) reduction of `x` over axes with JAX's semantics. `reduce` builds the
-// plain OpenVINO reduction (ReduceMax / ReduceMin) of its argument, `reduce_max` the
-// max-reduction over the same axes for fix_float_extreme's classes, and `sum` a sum over
-// them; each builds fresh nodes per call. (Pools always take the class form: see
-// window_reduce.)
+// A float max (min) reduction of `x` over `axes` with JAX's semantics. (Pools always take
+// the class form of fix_float_extreme: see window_reduce.)
 //
-// Exact always: reduce, then fix_float_extreme (a class tensor and a second reduction).
-// For large x the class tensor costs as much as the reduction, so the plain reduction is
-// checked by the sum instead: it is exact unless a reduced group holds a NaN
+// Exact always: ReduceMax / ReduceMin, then fix_float_extreme (a class tensor and a second
+// reduction). For large x the class tensor costs as much as the reduction, so the plain
+// reduction is checked by a sum instead: it is exact unless a reduced group holds a NaN
 // (its sum is NaN; so is a sum of +inf and -inf) or only -inf (+inf for min; the reduction
 // gives -FLT_MAX, +FLT_MAX). Only then (rare) an If runs the exact form. Both reductions
 // read x, which exists anyway; nothing else is written.
 constexpr size_t kLazyExactMin = 16384;
 
-template <typename F, typename G, typename S>
-Output<Node> exact_extreme(const Output<Node>& x, bool max, F reduce, G reduce_max, S sum) {
-    auto exact = [&](const Output<Node>& v) { return fix_float_extreme(v, reduce(v), max, reduce_max); };
+Output<Node> reduce_float_extreme(const Output<Node>& x, const std::vector<int64_t>& axes, bool max) {
+    // fresh nodes per call: the If's body gets its own
+    auto reduce = [&](const Output<Node>& v) -> Output<Node> {
+        if (max)
+            return std::make_shared<v1::ReduceMax>(v, const_i64(axes), false);
+        return std::make_shared<v1::ReduceMin>(v, const_i64(axes), false);
+    };
+    auto exact = [&](const Output<Node>& v) {
+        return fix_float_extreme(v, reduce(v), max, [&](const Output<Node>& c) -> Output<Node> {
+            return std::make_shared<v1::ReduceMax>(c, const_i64(axes), false);
+        });
+    };
     const auto t = x.get_element_type();
     // If inputs are plain-layout on the CPU plugin: a transposed x is likely a convolution's
     // output in a blocked layout (see window_reduce), which the If would copy.
     if (ov::shape_size(x.get_shape()) < kLazyExactMin || ov::is_type<v1::Transpose>(x.get_node()))
         return exact(x);
-    Output<Node> s = sum(x);
+    Output<Node> s = std::make_shared<v1::ReduceSum>(x, const_i64(axes), false);
     Output<Node> r = reduce(x);
     Output<Node> unsure = std::make_shared<v1::LogicalOr>(
         std::make_shared<ov::op::v10::IsNaN>(s),
@@ -367,22 +373,8 @@ Output<Node> reduce_values(const NodeContext& ctx,
             return std::make_shared<v1::ReduceSum>(x, ax, false)->output(0);
         case Kind::Prod:
             return std::make_shared<v1::ReduceProd>(x, ax, false)->output(0);
-        default: {
-            const bool max = kind == Kind::Max;
-            auto reduce = [&](const Output<Node>& v) -> Output<Node> {
-                if (max)
-                    return std::make_shared<v1::ReduceMax>(v, const_i64(axes), false);
-                return std::make_shared<v1::ReduceMin>(v, const_i64(axes), false);
-            };
-            return exact_extreme(
-                x, max, reduce,
-                [&](const Output<Node>& c) -> Output<Node> {
-                    return std::make_shared<v1::ReduceMax>(c, const_i64(axes), false);
-                },
-                [&](const Output<Node>& v) -> Output<Node> {
-                    return std::make_shared<v1::ReduceSum>(v, const_i64(axes), false);
-                });
-        }
+        default:
+            return reduce_float_extreme(x, axes, kind == Kind::Max);
         }
     }
 
@@ -701,7 +693,7 @@ Output<Node> window_reduce(Output<Node> x,
     };
     // The exact float max is taken in the pool layout (so transpose sinking can make the
     // pool's input a convolution's output) and always with fix_float_extreme's class pool:
-    // exact_extreme's If would take that input, and the CPU plugin reorders If inputs from
+    // reduce_float_extreme's If would take that input, and the CPU plugin reorders If inputs from
     // the convolutions' blocked layout to a plain one, a copy that costs more than the pool.
     Output<Node> y = reshape(transpose(x, perm), pooled_shape);
     if (kind == Kind::Sum)
@@ -784,7 +776,7 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
     if (empty) {
         y = fill(id, out_shape);
     } else {
-        // float max: NaN and all -inf windows as JAX has them (exact_extreme, fix_float_extreme)
+        // float max: NaN and all -inf windows as JAX has them (fix_float_extreme, in the pool layout)
         y = window_reduce(x, dilated, lo, hi, w, kind, id, wt.is_real() && kind == Kind::Max);
     }
     if (init.get_node())
