@@ -111,9 +111,6 @@ bool constant_all(const Output<Node>& v, P&& pred) {
             return false;
     return true;
 }
-bool nan_free_constant(const Output<Node>& v) {
-    return constant_all(v, [](double e) { return !std::isnan(e); });
-}
 // exp that keeps NaN (the CPU plugin's Exp maps NaN to +inf).
 Output<Node> exp_(const Output<Node>& x) {
     return select(is_nan(x), x, make<v0::Exp>(x));
@@ -324,9 +321,7 @@ Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max)
                 any_losing = any_losing || losing[j];
                 any_nan = any_nan || nan[j];
             }
-            auto mask = [&](const std::vector<char>& m) {
-                return v0::Constant::create(et::boolean, c.get_shape(), std::vector<char>(m.begin(), m.end()));
-            };
+            auto mask = [&](const std::vector<char>& m) { return v0::Constant::create(et::boolean, c.get_shape(), m); };
             Output<Node> beaten = is_max ? make<v1::LessEqual>(x, c) : make<v1::GreaterEqual>(x, c);
             if (any_losing) {
                 Output<Node> strict = is_max ? make<v1::Less>(x, c) : make<v1::Greater>(x, c);
