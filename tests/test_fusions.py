@@ -188,6 +188,39 @@ def test_parallel_matmuls_in_an_lstm_scan():
     assert body.count('type="MatMul"') == 1, body.count('type="MatMul"')
 
 
+@pytest.mark.parametrize("batch", [1, 8, 64])
+def test_rank2_dense_chain_runs_as_fully_connected(batch):
+    """A [batch, features] Dense/gelu chain is computed as [1, batch, features] between two
+    Reshapes, so the CPU plugin runs FullyConnected nodes with the bias and gelu fused into
+    them rather than its MLP-sequence snippet (slower at small batches on this CPU; see
+    fusions.cpp). A residual add of a value from outside the chain and an op that broadcasts
+    the chain's value at its end are handled; output names survive."""
+    x = rand((batch, 32))
+    w = [rand((32, 64), seed=1) * 0.2, rand((64, 64), seed=2) * 0.2, rand((64, 32), seed=3) * 0.2]
+    b = [rand((n,), seed=10 + i) for i, n in enumerate((64, 64, 32))]
+    skip = rand((batch, 64), seed=20)
+
+    def fn(x, skip):
+        h = jax.nn.gelu(x @ w[0] + b[0])
+        h = jax.nn.relu(h @ w[1] + b[1]) + skip
+        y = jnp.tanh(h @ w[2] + b[2])
+        return y[:, None, :] * jnp.ones((1, 3, 1), jnp.float32)  # broadcasts: outside the chain
+
+    model = convert_and_check(fn, x, skip)
+    reshapes = [op for op in model.get_ops() if op.get_type_name() == "Reshape"]
+    assert any(list(op.get_output_shape(0)) == [1, batch, 32] for op in reshapes), reshapes
+    assert model.outputs[0].get_names() == {"output_0"} and list(model.outputs[0].shape) == [batch, 3, 32]
+    rt = runtime_counts(model)
+    assert rt["FullyConnected"] == 3, rt
+
+
+def test_single_rank2_matmul_is_left_alone():
+    x = rand((8, 32))
+    w = rand((32, 16), seed=1)
+    ops = op_counts(convert_and_check(lambda x: jnp.tanh(x @ w), x))
+    assert ops["Reshape"] == 0, ops
+
+
 def test_large_parallel_matmuls_stay_apart():
     x = rand((2, 1024))
     w1, w2 = rand((1024, 1024), seed=1), rand((1024, 1024), seed=2)

@@ -56,7 +56,10 @@
 #include "openvino/op/tanh.hpp"
 #include "openvino/op/unsqueeze.hpp"
 #include "openvino/op/variadic_split.hpp"
+#include "openvino/op/util/binary_elementwise_arithmetic.hpp"
 #include "openvino/op/util/multi_subgraph_base.hpp"
+#include "openvino/op/util/unary_elementwise_arithmetic.hpp"
+#include "openvino/op/convert.hpp"
 
 namespace ovjax {
 namespace {
@@ -658,10 +661,77 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
     return true;
 }
 
+// ---------------------------------------------------------------- dense chains
+// A chain of rank-2 MatMuls with constant weights and the elementwise ops between them
+// (Dense -> gelu -> Dense ... on a [batch, features] value) is computed on [1, batch,
+// features] instead: a Reshape in front, one behind, the same MatMuls, biases and
+// activations. The CPU plugin runs such a chain as FullyConnected nodes with the
+// elementwise ops fused into them; at rank 2 it instead tokenizes the whole chain into one
+// "MLP sequence" snippet (its TokenizeMLPSeqSnippets pass only takes rank <= 2), which on
+// this 2-core CPU measured as fast at batch 64 and up to 1.4x slower at batch 8
+// (benchmarks/inference.py's MLP). Rank-3 chains (transformers) are never tokenized so.
+bool is_chain_elementwise(const std::shared_ptr<Node>& n) {
+    return ov::is_type<ov::op::util::UnaryElementwiseArithmetic>(n) ||
+           ov::is_type<ov::op::util::BinaryElementwiseArithmetic>(n) || ov::is_type<v0::Convert>(n);
+}
+
+bool is_dense_matmul(const std::shared_ptr<Node>& n, const Output<Node>& in) {
+    auto mm = ov::as_type_ptr<v0::MatMul>(n);
+    return mm && !mm->get_transpose_a() && mm->input_value(0) == in && as<v0::Constant>(mm->input_value(1)) &&
+           mm->get_input_partial_shape(1).rank().get_length() == 2 && mm->get_output_partial_shape(0).is_static() &&
+           mm->get_output_shape(0).size() == 2;
+}
+
+bool lift_dense_chain(const std::shared_ptr<Node>& node) {
+    if (!ov::is_type<v0::MatMul>(node) || !is_dense_matmul(node, node->input_value(0)))
+        return false;
+    std::vector<std::shared_ptr<Node>> chain{node};
+    size_t matmuls = 1;
+    for (;;) {
+        auto next = only_consumer(chain.back()->output(0));
+        if (!next || next->get_output_size() != 1 || next->get_output_partial_shape(0).is_dynamic())
+            break;
+        if (is_dense_matmul(next, chain.back()->output(0)))
+            ++matmuls;
+        else if (!is_chain_elementwise(next) || next->get_output_shape(0).size() > 2)
+            break;
+        chain.push_back(next);
+    }
+    while (chain.size() > 1 && !ov::is_type<v0::MatMul>(chain.back()) &&
+           chain.back()->get_output_shape(0) != chain.back()->get_input_shape(0))
+        chain.pop_back();  // an op that broadcasts the chain's value is left out at the end
+    if (matmuls < 2)
+        return false;
+    auto in = node->input_value(0);
+    auto shape3 = [](const ov::Shape& s) {
+        std::vector<int64_t> d{1};
+        d.insert(d.end(), s.begin(), s.end());
+        return v0::Constant::create(ov::element::i64, ov::Shape{d.size()}, d);
+    };
+    auto entry = std::make_shared<v1::Reshape>(in, shape3(in.get_shape()), false);
+    node->input(0).replace_source_output(entry);
+    for (auto& n : chain)
+        n->validate_and_infer_types();
+    auto last = chain.back()->output(0);
+    auto consumers = last.get_target_inputs();
+    auto out_shape = last.get_shape();
+    out_shape.erase(out_shape.begin());
+    auto exit = std::make_shared<v1::Reshape>(
+        last, v0::Constant::create(ov::element::i64, ov::Shape{out_shape.size()}, std::vector<int64_t>(out_shape.begin(), out_shape.end())),
+        false);
+    exit->output(0).get_tensor().set_names(last.get_names());
+    last.get_tensor().set_names({});
+    for (auto& c : consumers) {
+        c.replace_source_output(exit);
+        c.get_node()->validate_and_infer_types();
+    }
+    return true;
+}
+
 void run(const std::shared_ptr<ov::Model>& model) {
     // bodies of Loop/If first, then this graph; each rule sees each node once
     for_each_body(model, run);
-    for (auto rule : {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa, fuse_parallel_matmuls}) {
+    for (auto rule : {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa, fuse_parallel_matmuls, lift_dense_chain}) {
         for (const auto& op : model->get_ordered_ops())
             if (op->get_output_size() == 1 && !op->get_output_target_inputs(0).empty())  // not replaced already
                 rule(op);
