@@ -12,7 +12,9 @@ result is the median over rounds of its per-round median, see `interleaved`) of
   ovjax default    the CPU plugin's default precision (bf16 on CPUs with AVX512-BF16/AMX, else f32)
   builtin f32      `ov.convert_model(jaxpr)` through OpenVINO's own JAX frontend (hook disabled)
   jax2onnx f32     jax2onnx.to_onnx(fn) -> ov.convert_model(onnx) (when jax2onnx is installed)
-and throughput of ovjax f32 (PERFORMANCE_HINT=THROUGHPUT, async queue). Ratios are
+and throughput of ovjax f32 (PERFORMANCE_HINT=THROUGHPUT, async queue), the model's FLOPs
+(XLA's count) and the rate ovjax f32 reaches as a share of the machine's f32 matmul roofline
+(the best rate measured on large MatMuls, `matmul_roofline`). Ratios are
 jax.jit latency / method latency (higher is faster than jax.jit); each method's max abs
 error against jax.jit's outputs is printed next to it. "-" means that route does not
 convert (the reason is printed below the table).
@@ -273,6 +275,33 @@ def ov_throughput(model, args, config, seconds):
     return done / (time.perf_counter() - t0)
 
 
+def matmul_roofline(rounds):
+    """The machine's f32 matmul rate in GFLOP/s, measured: the best of OpenVINO's CPU plugin
+    (a MatMul with constant weights, as converted Dense layers are) and jax.jit, on a large
+    square product and on a DistilBERT-base feed-forward product, all threads."""
+    best = {}
+    for m, k, n in ((2048, 2048, 2048), (128, 768, 3072)):
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((m, k)).astype(np.float32)
+        w = rng.standard_normal((k, n)).astype(np.float32)
+        param = ov.opset13.parameter([m, k], ov.Type.f32)
+        model = ov.Model([ov.opset13.matmul(param, ov.opset13.constant(w), False, False)], [param])
+        run_ov, _ = ov_request(model, (x,), {"INFERENCE_PRECISION_HINT": "f32"})
+        jitted = jax.jit(lambda x: x @ w)
+        lat = interleaved({"ov": run_ov, "jit": lambda: jax.block_until_ready(jitted(x))}, rounds, 0.3)
+        for label, t in lat.items():
+            best[f"{label} {m}x{k}x{n}"] = 2 * m * k * n / t / 1e9
+    return max(best.values()), best
+
+
+def model_flops(fn, args):
+    """FLOPs of one call as XLA counts them (a matmul is 2*M*N*K)."""
+    cost = jax.jit(fn).lower(*args).compile().cost_analysis()
+    if isinstance(cost, list):
+        cost = cost[0]
+    return float(cost.get("flops", 0.0))
+
+
 def max_err(got, want):
     worst = 0.0
     for g, w in zip(got, want):
@@ -328,6 +357,7 @@ def bench(name, builder, rounds, round_seconds, tput_seconds):
     for label, t in lat.items():
         row[label] = (t, errors[label])
     row["tput"] = ov_throughput(model, args, {"INFERENCE_PRECISION_HINT": "f32"}, tput_seconds)
+    row["gflop"] = model_flops(fn, args) / 1e9
     return row, notes
 
 
@@ -341,8 +371,12 @@ def main():
           f"jax {jax.__version__}, ovjax {ovjax.__version__}")
     core = ov.Core()
     print(f"# CPU default inference precision: {core.get_property('CPU', 'INFERENCE_PRECISION_HINT')}")
+    roof, parts = matmul_roofline(rounds)
+    print(f"# f32 matmul roofline (best measured): {roof:.1f} GFLOP/s  ("
+          + ", ".join(f"{k}: {v:.1f}" for k, v in parts.items()) + ")")
     cols = ["ovjax f32", "ovjax default", "builtin f32", "jax2onnx f32"]
-    print(f"{'model':18} {'jax.jit ms':>10} | " + " | ".join(f"{c:>24}" for c in cols) + f" | {'ovjax f32 tput/s':>16}")
+    print(f"{'model':18} {'jax.jit ms':>10} | " + " | ".join(f"{c:>24}" for c in cols) + f" | {'ovjax f32 tput/s':>16}"
+          + f" | {'GFLOP':>7} {'f32 % roof':>10}")
     print("-" * 150)
     all_notes = []
     for name, builder in MODELS.items():
@@ -358,7 +392,9 @@ def main():
         for c in cols:
             v = row[c]
             cells.append(f"{'-':>24}" if v is None else f"{v[0] * 1e3:8.2f}ms {row['jit'] / v[0]:5.2f}x e{v[1]:.1e}")
-        print(f"{name:18} {row['jit'] * 1e3:10.2f} | " + " | ".join(cells) + f" | {row['tput']:16.1f}", flush=True)
+        f32 = row["ovjax f32"][0]
+        print(f"{name:18} {row['jit'] * 1e3:10.2f} | " + " | ".join(cells) + f" | {row['tput']:16.1f}"
+              + f" | {row['gflop']:7.3f} {100 * row['gflop'] / f32 / roof:9.0f}%", flush=True)
     if all_notes:
         print("\nroutes that did not convert:")
         for n in all_notes:
