@@ -190,9 +190,9 @@ def test_parallel_matmuls_in_an_lstm_scan():
 
 @pytest.mark.parametrize("batch", [1, 8, 64])
 def test_rank2_dense_chain_runs_as_fully_connected(batch):
-    """A [batch, features] Dense/gelu chain is computed as [1, batch, features] between two
-    Reshapes, so the CPU plugin runs FullyConnected nodes with the bias and gelu fused into
-    them rather than its MLP-sequence snippet (slower at small batches on this CPU; see
+    """A [batch, features] chain of Dense layers and elementwise ops is computed as
+    [1, batch, features] between two Reshapes, so the CPU plugin runs FullyConnected nodes
+    rather than its MLP-sequence snippet (slower at small batches on this CPU; see
     fusions.cpp). A residual add of a value from outside the chain and an op that broadcasts
     the chain's value at its end are handled; output names survive."""
     x = rand((batch, 32))
@@ -201,9 +201,9 @@ def test_rank2_dense_chain_runs_as_fully_connected(batch):
     skip = rand((batch, 64), seed=20)
 
     def fn(x, skip):
-        h = jax.nn.gelu(x @ w[0] + b[0])
-        h = jax.nn.relu(h @ w[1] + b[1]) + skip
-        y = jnp.tanh(h @ w[2] + b[2])
+        h = (x @ w[0] + b[0]) * 0.5
+        h = (h @ w[1] + b[1]) + skip
+        y = h @ w[2] - b[2]
         return y[:, None, :] * jnp.ones((1, 3, 1), jnp.float32)  # broadcasts: outside the chain
 
     model = convert_and_check(fn, x, skip)
@@ -212,6 +212,29 @@ def test_rank2_dense_chain_runs_as_fully_connected(batch):
     assert model.outputs[0].get_names() == {"output_0"} and list(model.outputs[0].shape) == [batch, 3, 32]
     rt = runtime_counts(model)
     assert rt["FullyConnected"] == 3, rt
+
+
+@pytest.mark.parametrize("shape", [(8, 64), (2, 16, 64)])
+def test_dense_activation_stays_out_of_the_fully_connected_node(shape):
+    """Dense + bias + activation: a Reshape between the MatMul and the bias add keeps the CPU
+    plugin from fusing the activation into its FullyConnected node (which would move the
+    product from MLAS to a slower kernel on this CPU, see fusions.cpp): the runtime graph has
+    the activation in its own node. Output names and shapes survive."""
+    x = rand(shape)
+    w1, w2, w3 = rand((64, 128), seed=1) * 0.2, rand((128, 64), seed=2) * 0.2, rand((64, 128), seed=5) * 0.2
+    b1, b2, b3 = rand((128,), seed=3), rand((64,), seed=4), rand((128,), seed=6)
+
+    def fn(x):
+        y = jax.nn.gelu(x @ w1 + b1) @ w2 + b2
+        return y, jnp.tanh(y @ w3 + b3)
+
+    model = convert_and_check(fn, x, tol=(1e-4, 1e-4))  # three chained products, K = 64..128
+    assert [list(o.shape) for o in model.outputs] == [list(shape), list(shape[:-1]) + [128]]
+    assert [o.get_names() for o in model.outputs] == [{"output_0"}, {"output_1"}]
+    ops = op_counts(model)
+    assert ops["Reshape"] >= 4 and ops["Gelu"] == 1 and ops["Tanh"] == 1, ops
+    rt = runtime_counts(model)
+    assert rt["FullyConnected"] >= 2 and rt["Subgraph"] + rt["Gelu"] >= 1, rt
 
 
 def test_single_rank2_matmul_is_left_alone():
