@@ -250,10 +250,13 @@ def test_while_low_precision_carry(dtype):
 # ---------------------------------------------------------------- scan
 
 
-@pytest.fixture(params=["loop", "unrolled"])
+@pytest.fixture(params=["loop", "loop-2-steps", "unrolled"])
 def scan_mode(request, monkeypatch):
-    """Scans run through both translations: an OpenVINO Loop and the unrolled body."""
-    monkeypatch.setenv("OVJAX_SCAN_UNROLL", "0" if request.param == "loop" else "1000000")
+    """Scans run through every translation: an OpenVINO Loop with one step per iteration,
+    with two steps per iteration (for even lengths; odd ones take one) and the unrolled
+    body."""
+    monkeypatch.setenv("OVJAX_SCAN_UNROLL", "1000000" if request.param == "unrolled" else "0")
+    monkeypatch.setenv("OVJAX_SCAN_STEPS", "2" if request.param == "loop-2-steps" else "1")
     return request.param
 
 
@@ -341,6 +344,44 @@ def test_scan_input_work_is_hoisted(monkeypatch, reverse):
     monkeypatch.setenv("OVJAX_SCAN_HOIST", "0")
     model = check(rnn, *args, prims={"scan", "dot_general"})
     assert "MatMul" not in [op.get_type_name() for op in model.get_ordered_ops()]
+
+
+def loop_trip_counts(model):
+    """The trip counts of the model's top-level Loops."""
+    return [int(op.input_value(0).get_node().get_data()) for op in model.get_ordered_ops() if op.get_type_name() == "Loop"]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("length,steps", [(64, 4), (34, 2), (33, 1)])
+def test_long_scan_takes_several_steps_per_loop_iteration(monkeypatch, reverse, length, steps):
+    """A scan too long to unroll runs 4 (or 2) steps per Loop iteration when that divides
+    its length (fewer iterations, each with its fixed cost on the CPU plugin); carries, ys
+    in order, reverse scans."""
+    monkeypatch.delenv("OVJAX_SCAN_UNROLL", raising=False)
+    monkeypatch.delenv("OVJAX_SCAN_STEPS", raising=False)
+    W = rand((4, 4), seed=80, low=-0.5, high=0.5)
+
+    def fn(h0, xs):
+        def step(c, x):
+            h, n = c
+            h = jnp.tanh(h @ W + x)
+            return (h, n + 1), (h * 2.0, n)
+
+        return lax.scan(step, (h0, jnp.int32(0)), xs, reverse=reverse)
+
+    model = check(fn, rand((2, 4), seed=81), rand((length, 2, 4), seed=82), prims={"scan"})
+    assert loop_trip_counts(model) == [length // steps]
+
+
+def test_scan_unroll_parameter_sets_the_steps_per_iteration(monkeypatch):
+    monkeypatch.delenv("OVJAX_SCAN_UNROLL", raising=False)
+    monkeypatch.delenv("OVJAX_SCAN_STEPS", raising=False)
+
+    def fn(x, xs):
+        return lax.scan(lambda c, x: (c * 0.9 + jnp.sin(x), c), x, xs, unroll=8)
+
+    model = check(fn, rand((3,), seed=83), rand((40, 3), seed=84), prims={"scan"})
+    assert loop_trip_counts(model) == [5]
 
 
 @pytest.mark.usefixtures("scan_mode")

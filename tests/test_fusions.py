@@ -164,10 +164,11 @@ def test_parallel_matmuls_join():
     assert ops["MatMul"] == 2 and ops["VariadicSplit"] == 2, ops
 
 
-def test_parallel_matmuls_in_an_lstm_scan():
+def test_parallel_matmuls_in_an_lstm_scan(monkeypatch):
     """flax's LSTMCell in nn.RNN: the four gates' products of the carried state are one MatMul
-    in the Loop body, and those of the inputs one MatMul before the loop (hoisted for all steps,
-    ovjax/_hoist.py)."""
+    per step in the Loop body (one step per iteration here), and those of the inputs one MatMul
+    before the loop (hoisted for all steps, ovjax/_hoist.py)."""
+    monkeypatch.setenv("OVJAX_SCAN_STEPS", "1")
     import os
     import tempfile
 
