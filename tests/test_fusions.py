@@ -238,6 +238,26 @@ def test_dense_activation_stays_out_of_the_fully_connected_node(shape):
     assert rt["FullyConnected"] >= 2 and rt["Subgraph"] + rt["Gelu"] >= 1, rt
 
 
+def test_weight_compression_of_dense_layers_with_activations():
+    """The Dense + activation form (rank-3 weights sharing the Constant's data) is still what
+    NNCF compresses: every weight becomes u8, and the result stays close."""
+    nncf = pytest.importorskip("nncf")
+    x = rand((8, 64))
+    w1, w2 = rand((64, 128), seed=1) * 0.2, rand((128, 64), seed=2) * 0.2
+    b1 = rand((128,), seed=3)
+
+    def fn(x):
+        return jax.nn.gelu(x @ w1 + b1) @ w2
+
+    model = convert_and_check(fn, x)
+    compressed = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
+    u8 = [list(op.get_output_shape(0)) for op in compressed.get_ops()
+          if op.get_type_name() == "Constant" and op.get_output_element_type(0).get_type_name() == "u8"]
+    assert [1, 64, 128] in u8 and [128, 64] in u8, u8
+    got, want = compile_cpu(compressed)(x)[0], np.asarray(fn(x))
+    np.testing.assert_allclose(got, want, atol=0.02 * np.abs(want).max())  # int8 weight rounding
+
+
 def test_single_rank2_matmul_is_left_alone():
     x = rand((8, 32))
     w = rand((32, 16), seed=1)

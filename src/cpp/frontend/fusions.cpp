@@ -739,8 +739,8 @@ bool lift_dense_chain(const std::shared_ptr<Node>& node) {
 // product on oneDNN's brgemm kernel instead of MLAS. On this AVX2 CPU that made the product
 // up to 1.5x slower (DistilBERT's feed-forward gelu layer: 49 ms of brgemm against 25 ms
 // expected on MLAS; 4 x 1024 gelu MLP at batch 256: 6.3 ms a layer, 4.2 ms without the
-// activation). A Reshape to another rank between the MatMul and the bias add (no copy)
-// keeps the plugin from fusing either: the product runs on MLAS, bias and activation then
+// activation). Reshapes to another rank between the MatMul and the bias add (no copy)
+// keep the plugin from fusing either: the product runs on MLAS, bias and activation then
 // run as one elementwise kernel. (The plugin moves unary ops up through Reshapes, but not an
 // add of a per-channel constant.) Measured 1.0-1.17x faster for 8 to 256 rows.
 bool is_activation(const std::shared_ptr<Node>& n) {
@@ -768,20 +768,34 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
     auto act = only_consumer(add->output(0));
     if (!act || !is_activation(act) || act->input_value(0) != add->output(0) || act->get_output_size() != 1)
         return false;
-    // [M, N] -> [1, M, N]; [..., M, N] -> [prod(...) * M, N]
-    std::vector<int64_t> flat;
-    if (shape.size() == 2) {
-        flat = {1, static_cast<int64_t>(shape[0]), static_cast<int64_t>(shape[1])};
-    } else {
-        flat = {static_cast<int64_t>(ov::shape_size(shape) / shape.back()), static_cast<int64_t>(shape.back())};
-    }
+    // [..., M, K] x [K, N] -> as [1, P, K] x [1, K, N] (P = all rows), then [P, N] for the
+    // bias and the activation, then back. Both Reshapes change the rank: with the product
+    // left at rank 2 (or rank 3 on both sides) the plugin folds the Reshapes away again
+    // between consecutive Dense layers and fuses the activation after all.
+    auto w = as<v0::Constant>(mm->input_value(1));
+    const auto a = mm->input_value(0);
+    if (mm->get_transpose_a() || w->get_shape().size() != 2 || a.get_partial_shape().is_dynamic())
+        return false;
+    const auto n = static_cast<int64_t>(shape.back());
+    const auto rows = static_cast<int64_t>(ov::shape_size(shape) / shape.back());
+    const auto k = static_cast<int64_t>(a.get_shape().back());
     auto to = [](const std::vector<int64_t>& d) {
         return v0::Constant::create(ov::element::i64, ov::Shape{d.size()}, d);
     };
-    auto apart = std::make_shared<v1::Reshape>(mm, to(flat), false);
+    Output<Node> a3 = a;
+    if (a.get_shape() != ov::Shape{1, static_cast<size_t>(rows), static_cast<size_t>(k)})
+        a3 = std::make_shared<v1::Reshape>(a, to({1, rows, k}), false);
+    auto w3 = std::make_shared<v0::Constant>(*w, ov::Shape{1, w->get_shape()[0], w->get_shape()[1]});  // same data
+    ov::copy_runtime_info(w, w3);
+    auto mm3 = std::make_shared<v0::MatMul>(a3, w3, false, mm->get_transpose_b());
+    mm3->set_friendly_name(mm->get_friendly_name());
+    ov::copy_runtime_info(mm, mm3);
+    auto apart = std::make_shared<v1::Reshape>(mm3, to({rows, n}), false);
     add->input(1 - bias_port).replace_source_output(apart);
     add->validate_and_infer_types();
     act->validate_and_infer_types();
+    if (act->get_output_shape(0) == shape)
+        return true;
     auto consumers = act->output(0).get_target_inputs();
     auto back = std::make_shared<v1::Reshape>(act, to(std::vector<int64_t>(shape.begin(), shape.end())), false);
     back->output(0).get_tensor().set_names(act->output(0).get_names());
