@@ -224,18 +224,24 @@ def test_dense_activation_stays_out_of_the_fully_connected_node(shape):
     x = rand(shape)
     w1, w2, w3 = rand((64, 128), seed=1) * 0.2, rand((128, 64), seed=2) * 0.2, rand((64, 128), seed=5) * 0.2
     b1, b2, b3 = rand((128,), seed=3), rand((64,), seed=4), rand((128,), seed=6)
+    w4, b4 = rand((128, 96), seed=7) * 0.2, rand((96,), seed=8)
 
     def fn(x):
         y = jax.nn.gelu(x @ w1 + b1) @ w2 + b2
-        return y, jnp.tanh(y @ w3 + b3)
+        z = jnp.tanh(y @ w3 + b3)
+        return y, z, jax.nn.silu(z @ w4 + b4)  # silu: a sigmoid and a product of the add
 
     model = convert_and_check(fn, x, tol=(1e-4, 1e-4))  # three chained products, K = 64..128
-    assert [list(o.shape) for o in model.outputs] == [list(shape), list(shape[:-1]) + [128]]
-    assert [o.get_names() for o in model.outputs] == [{"output_0"}, {"output_1"}]
+    assert [list(o.shape) for o in model.outputs] == [list(shape), list(shape[:-1]) + [128], list(shape[:-1]) + [96]]
+    assert [o.get_names() for o in model.outputs] == [{"output_0"}, {"output_1"}, {"output_2"}]
     ops = op_counts(model)
-    assert ops["Reshape"] >= 4 and ops["Gelu"] == 1 and ops["Tanh"] == 1, ops
+    assert ops["Gelu"] == 1 and ops["Tanh"] == 1 and ops["Sigmoid"] == 1, ops
+    mm_inputs = [op.input_value(0).get_node().get_type_name() for op in model.get_ops() if op.get_type_name() == "Add"
+                 and op.input_value(0).get_node().get_type_name() == "Reshape"
+                 and op.input_value(0).get_node().input_value(0).get_node().get_type_name() == "MatMul"]
+    assert len(mm_inputs) == 3, "each activation's bias add reads a Reshape of its MatMul"
     rt = runtime_counts(model)
-    assert rt["FullyConnected"] >= 2 and rt["Subgraph"] + rt["Gelu"] >= 1, rt
+    assert rt["FullyConnected"] == 4 and rt["Subgraph"] + rt["Gelu"] >= 3, rt
 
 
 def test_weight_compression_of_dense_layers_with_activations():

@@ -765,9 +765,18 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
     for (size_t i = 0; i + 1 < bs.size(); ++i)
         if (bs[i] != 1)
             return false;  // a bias varying along rows would not broadcast the same
-    auto act = only_consumer(add->output(0));
-    if (!act || !is_activation(act) || act->input_value(0) != add->output(0) || act->get_output_size() != 1)
-        return false;
+    // The activation: the add's only consumer (it then runs at rank 2 with the bias), or
+    // one of several (silu's sigmoid and product: the value goes back to its shape right
+    // after the add; the plugin still keeps the product apart, measured).
+    std::shared_ptr<Node> act = only_consumer(add->output(0));
+    if (!act || !is_activation(act) || act->input_value(0) != add->output(0) || act->get_output_size() != 1) {
+        act = nullptr;
+        bool any = false;
+        for (const auto& t : add->output(0).get_target_inputs())
+            any = any || is_activation(t.get_node()->shared_from_this());
+        if (!any)
+            return false;
+    }
     // [..., M, K] x [K, N] -> as [1, P, K] x [1, K, N] (P = all rows), then [P, N] for the
     // bias and the activation, then back. Both Reshapes change the rank: with the product
     // left at rank 2 (or rank 3 on both sides) the plugin folds the Reshapes away again
@@ -793,13 +802,17 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
     auto apart = std::make_shared<v1::Reshape>(mm3, to({rows, n}), false);
     add->input(1 - bias_port).replace_source_output(apart);
     add->validate_and_infer_types();
-    act->validate_and_infer_types();
-    if (act->get_output_shape(0) == shape)
+    std::shared_ptr<Node> last = add;
+    if (act) {
+        act->validate_and_infer_types();
+        last = act;
+    }
+    if (last->get_output_shape(0) == shape)
         return true;
-    auto consumers = act->output(0).get_target_inputs();
-    auto back = std::make_shared<v1::Reshape>(act, to(std::vector<int64_t>(shape.begin(), shape.end())), false);
-    back->output(0).get_tensor().set_names(act->output(0).get_names());
-    act->output(0).get_tensor().set_names({});
+    auto consumers = last->output(0).get_target_inputs();
+    auto back = std::make_shared<v1::Reshape>(last, to(std::vector<int64_t>(shape.begin(), shape.end())), false);
+    back->output(0).get_tensor().set_names(last->output(0).get_names());
+    last->output(0).get_tensor().set_names({});
     for (auto& c : consumers) {
         c.replace_source_output(back);
         c.get_node()->validate_and_infer_types();
