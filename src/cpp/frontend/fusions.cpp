@@ -14,6 +14,7 @@
 #include "frontend/fusions.hpp"
 
 #include "frontend/graph_walk.hpp"
+#include "ops/utils.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -687,6 +688,19 @@ bool is_dense_matmul(const std::shared_ptr<Node>& n, const Output<Node>& in) {
            mm->get_output_shape(0).size() == 2;
 }
 
+// A Reshape of `o` to `shape` between `o` and all its consumers; the tensor names (a model
+// output's) move to the Reshape.
+void reshape_for_consumers(const Output<Node>& o, const ov::Shape& shape) {
+    auto consumers = o.get_target_inputs();
+    auto r = op::reshape(o, shape);
+    r.get_tensor().set_names(o.get_names());
+    o.get_tensor().set_names({});
+    for (auto& c : consumers) {
+        c.replace_source_output(r);
+        c.get_node()->validate_and_infer_types();
+    }
+}
+
 bool lift_dense_chain(const std::shared_ptr<Node>& node) {
     if (!ov::is_type<v0::MatMul>(node) || !is_dense_matmul(node, node->input_value(0)))
         return false;
@@ -707,29 +721,16 @@ bool lift_dense_chain(const std::shared_ptr<Node>& node) {
         chain.pop_back();  // an op that broadcasts the chain's value is left out at the end
     if (matmuls < 2)
         return false;
-    auto in = node->input_value(0);
-    auto shape3 = [](const ov::Shape& s) {
-        std::vector<int64_t> d{1};
-        d.insert(d.end(), s.begin(), s.end());
-        return v0::Constant::create(ov::element::i64, ov::Shape{d.size()}, d);
-    };
-    auto entry = std::make_shared<v1::Reshape>(in, shape3(in.get_shape()), false);
-    node->input(0).replace_source_output(entry);
+    const auto in = node->input_value(0);
+    ov::Shape lifted = in.get_shape();
+    lifted.insert(lifted.begin(), 1);
+    node->input(0).replace_source_output(op::reshape(in, lifted));
     for (auto& n : chain)
         n->validate_and_infer_types();
-    auto last = chain.back()->output(0);
-    auto consumers = last.get_target_inputs();
-    auto out_shape = last.get_shape();
+    const auto last = chain.back()->output(0);
+    ov::Shape out_shape = last.get_shape();
     out_shape.erase(out_shape.begin());
-    auto exit = std::make_shared<v1::Reshape>(
-        last, v0::Constant::create(ov::element::i64, ov::Shape{out_shape.size()}, std::vector<int64_t>(out_shape.begin(), out_shape.end())),
-        false);
-    exit->output(0).get_tensor().set_names(last.get_names());
-    last.get_tensor().set_names({});
-    for (auto& c : consumers) {
-        c.replace_source_output(exit);
-        c.get_node()->validate_and_infer_types();
-    }
+    reshape_for_consumers(last, out_shape);
     return true;
 }
 
@@ -785,38 +786,21 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
     const auto a = mm->input_value(0);
     if (mm->get_transpose_a() || w->get_shape().size() != 2 || a.get_partial_shape().is_dynamic())
         return false;
-    const auto n = static_cast<int64_t>(shape.back());
-    const auto rows = static_cast<int64_t>(ov::shape_size(shape) / shape.back());
-    const auto k = static_cast<int64_t>(a.get_shape().back());
-    auto to = [](const std::vector<int64_t>& d) {
-        return v0::Constant::create(ov::element::i64, ov::Shape{d.size()}, d);
-    };
-    Output<Node> a3 = a;
-    if (a.get_shape() != ov::Shape{1, static_cast<size_t>(rows), static_cast<size_t>(k)})
-        a3 = std::make_shared<v1::Reshape>(a, to({1, rows, k}), false);
-    auto w3 = std::make_shared<v0::Constant>(*w, ov::Shape{1, w->get_shape()[0], w->get_shape()[1]});  // same data
-    ov::copy_runtime_info(w, w3);
-    auto mm3 = std::make_shared<v0::MatMul>(a3, w3, false, mm->get_transpose_b());
+    const size_t n = shape.back(), rows = ov::shape_size(shape) / n, k = a.get_shape().back();
+    auto w3 = op::reshape(w, {1, w->get_shape()[0], w->get_shape()[1]});  // a Constant viewing the same data
+    ov::copy_runtime_info(w, w3.get_node_shared_ptr());
+    auto mm3 = std::make_shared<v0::MatMul>(op::reshape(a, {1, rows, k}), w3, false, mm->get_transpose_b());
     mm3->set_friendly_name(mm->get_friendly_name());
     ov::copy_runtime_info(mm, mm3);
-    auto apart = std::make_shared<v1::Reshape>(mm3, to({rows, n}), false);
-    add->input(1 - bias_port).replace_source_output(apart);
+    add->input(1 - bias_port).replace_source_output(op::reshape(mm3, {rows, n}));
     add->validate_and_infer_types();
     std::shared_ptr<Node> last = add;
     if (act) {
         act->validate_and_infer_types();
         last = act;
     }
-    if (last->get_output_shape(0) == shape)
-        return true;
-    auto consumers = last->output(0).get_target_inputs();
-    auto back = std::make_shared<v1::Reshape>(last, to(std::vector<int64_t>(shape.begin(), shape.end())), false);
-    back->output(0).get_tensor().set_names(last->output(0).get_names());
-    last->output(0).get_tensor().set_names({});
-    for (auto& c : consumers) {
-        c.replace_source_output(back);
-        c.get_node()->validate_and_infer_types();
-    }
+    if (last->get_output_shape(0) != shape)
+        reshape_for_consumers(last->output(0), shape);
     return true;
 }
 
