@@ -393,20 +393,18 @@ int64_t scan_steps_setting() {
     return e ? std::atoll(e) : int64_t{0};
 }
 
-ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t length, bool reverse, size_t nc, size_t nk,
-                               size_t nx, size_t ny, const ov::OutputVector& ins) {
-    ov::OutputVector carry(ins.begin() + nc, ins.begin() + nc + nk);
-    std::vector<ov::OutputVector> ys(ny);
-    for (int64_t step = 0; step < length; ++step) {
-        const int64_t t = reverse ? length - 1 - step : step;
-        ov::OutputVector body_in(ins.begin(), ins.begin() + nc);
+// `steps` steps of the scan body, inlined one after another from `carry` (updated to the
+// last step's carries): step j reads each xs through take(x, j), and each step's ys are
+// appended to `ys` with a leading axis of 1.
+template <typename Take>
+void scan_steps(const NodeContext& ctx, uint64_t g, int64_t steps, const ov::OutputVector& consts,
+                ov::OutputVector& carry, const ov::OutputVector& xs, std::vector<ov::OutputVector>& ys, Take take) {
+    const size_t nk = carry.size(), ny = ys.size();
+    for (int64_t j = 0; j < steps; ++j) {
+        ov::OutputVector body_in = consts;
         body_in.insert(body_in.end(), carry.begin(), carry.end());
-        for (size_t i = 0; i < nx; ++i) {
-            const auto& x = ins[nc + nk + i];
-            auto s = x.get_shape();
-            s.erase(s.begin());
-            body_in.push_back(reshape(slice(x, {t}, {t + 1}, {1}, {0}), s));
-        }
+        for (const auto& x : xs)
+            body_in.push_back(take(x, j));
         ov::OutputVector outs = ctx.inline_graph(g, body_in);
         OVJAX_CHECK(ctx, outs.size() == nk + ny, "the scan body has ", outs.size(), " outputs, scan has ", nk + ny);
         carry.assign(outs.begin(), outs.begin() + static_cast<std::ptrdiff_t>(nk));
@@ -416,6 +414,19 @@ ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t lengt
             ys[k].push_back(reshape(outs[nk + k], s));
         }
     }
+}
+
+ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t length, bool reverse, size_t nc, size_t nk,
+                               size_t ny, const ov::OutputVector& ins) {
+    const ov::OutputVector consts(ins.begin(), ins.begin() + nc), xs(ins.begin() + nc + nk, ins.end());
+    ov::OutputVector carry(ins.begin() + nc, ins.begin() + nc + nk);
+    std::vector<ov::OutputVector> ys(ny);
+    scan_steps(ctx, g, length, consts, carry, xs, ys, [&](const Output<ov::Node>& x, int64_t step) {
+        const int64_t t = reverse ? length - 1 - step : step;
+        auto s = x.get_shape();
+        s.erase(s.begin());
+        return reshape(slice(x, {t}, {t + 1}, {1}, {0}), s);
+    });
     ov::OutputVector r = carry;
     for (size_t k = 0; k < ny; ++k) {
         if (reverse)
@@ -434,7 +445,6 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     const auto nk = static_cast<size_t>(ctx.int_param("num_carry"));
     const ov::OutputVector ins = ctx.inputs();
     OVJAX_CHECK(ctx, nc + nk <= ins.size(), "scan has ", ins.size(), " operands, fewer than ", nc + nk);
-    const size_t nx = ins.size() - nc - nk;
     const size_t ny = ctx.num_outputs() - nk;
     OVJAX_CHECK(ctx, length >= 0, "negative scan length ", length);
     for (size_t i = nc + nk; i < ins.size(); ++i) {
@@ -479,7 +489,7 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
             unroll = length;
         const int64_t budget = scan_unroll_budget();
         if (unroll >= length || (length <= budget && length * body_size <= 64 * budget))
-            return unrolled_scan(ctx, g, length, reverse, nc, nk, nx, ny, ins);
+            return unrolled_scan(ctx, g, length, reverse, nc, nk, ny, ins);
         const int64_t setting = scan_steps_setting();
         if (unroll > 1 && length % unroll == 0)
             per_iter = unroll;
@@ -511,9 +521,9 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     for (auto& p : carry_ps)
         carry.push_back(p->output(0));
     auto iter_p = std::make_shared<Parameter>(ov::element::i64, ov::PartialShape{});
-    std::vector<ov::OutputVector> ys(ny);
+    // step j of an iteration is t = iter * per_iter + j, taken from the end for a reverse scan
+    ov::OutputVector ts;
     for (int64_t j = 0; j < per_iter; ++j) {
-        // step t = iter * per_iter + j, taken from the end for a reverse scan
         Output<ov::Node> t = iter_p;
         if (per_iter > 1)
             t = std::make_shared<ov::op::v1::Add>(
@@ -521,17 +531,13 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
                 const_scalar(ov::element::i64, double(j)));
         if (reverse)
             t = std::make_shared<ov::op::v1::Subtract>(const_scalar(ov::element::i64, double(length - 1)), t);
-        ov::OutputVector body_in = consts;
-        body_in.insert(body_in.end(), carry.begin(), carry.end());
-        for (auto& x : xs)
-            body_in.push_back(
-                std::make_shared<ov::op::v8::Gather>(x, t, const_scalar(ov::element::i64, 0))->output(0));
-        ov::OutputVector step = ctx.inline_graph(g, body_in);
-        OVJAX_CHECK(ctx, step.size() == nk + ny, "the scan body has ", step.size(), " outputs, scan has ", nk + ny);
-        carry.assign(step.begin(), step.begin() + static_cast<std::ptrdiff_t>(nk));
-        for (size_t k = 0; k < ny; ++k)
-            ys[k].push_back(std::make_shared<ov::op::v0::Unsqueeze>(step[nk + k], const_i64({0}))->output(0));
+        ts.push_back(t);
     }
+    std::vector<ov::OutputVector> ys(ny);
+    scan_steps(ctx, g, per_iter, consts, carry, xs, ys, [&](const Output<ov::Node>& x, int64_t j) {
+        return std::make_shared<ov::op::v8::Gather>(x, ts[static_cast<size_t>(j)], const_scalar(ov::element::i64, 0))
+            ->output(0);
+    });
     ov::OutputVector outs;
     for (size_t k = 0; k < nk; ++k)
         outs.push_back(unalias_carry(carry[k]));
