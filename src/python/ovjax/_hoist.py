@@ -26,12 +26,17 @@ MAX_HOISTED_BYTES = 64 << 20
 HEAVY = {"dot_general", "conv_general_dilated"}
 
 
+def _in(v, vars_: set) -> bool:
+    """Whether the atom ``v`` (a variable or a literal) is one of ``vars_``."""
+    return not isinstance(v, Literal) and v in vars_
+
+
 def _depends_on(jaxpr, seeds: set) -> set:
     """Variables of ``jaxpr`` (a Jaxpr) data-dependent on ``seeds`` (conservatively: every
     output of an equation with a dependent input)."""
     dep = set(seeds)
     for eqn in jaxpr.eqns:
-        if any(not isinstance(v, Literal) and v in dep for v in eqn.invars):
+        if any(_in(v, dep) for v in eqn.invars):
             dep.update(eqn.outvars)
     return dep
 
@@ -58,13 +63,12 @@ def hoist_scan(eqn):
         return None
     xs_vars = set(jk.jaxpr.invars[nc:])
     dep = _depends_on(jk.jaxpr, xs_vars)
-    if not any(e.primitive.name in HEAVY and any(not isinstance(v, Literal) and v in dep for v in e.invars)
-               for e in jk.jaxpr.eqns):
+    if not any(e.primitive.name in HEAVY and any(_in(v, dep) for v in e.invars) for e in jk.jaxpr.eqns):
         return None
     n_known_out = len(jk.out_avals) - len(res_avals)
     res_vars = jk.jaxpr.outvars[n_known_out:]
     # per-step residuals (depend on xs) are hoisted; the others are loop invariants
-    per_step = [not isinstance(v, Literal) and v in dep for v in res_vars]
+    per_step = [_in(v, dep) for v in res_vars]
     hoisted_bytes = sum(a.size * a.dtype.itemsize for a, s in zip(res_avals, per_step) if s) * length
     hoisted_bytes += sum(a.size * a.dtype.itemsize for a, uk in zip(body.out_avals[nk:], out_uk[nk:]) if not uk) * length
     if hoisted_bytes > MAX_HOISTED_BYTES:
