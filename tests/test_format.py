@@ -51,9 +51,11 @@ def sections(b: bytes) -> dict[int, tuple[int, int, int]]:
 
 
 def put(b: bytes, off: int, fmt: str, *v) -> bytes:
+    """`b` with `v` packed at `off` and the header checksum recomputed, so that the
+    reader's structural checks (not the checksum) see the change."""
     m = bytearray(b)
     struct.pack_into(fmt, m, off, *v)
-    return bytes(m)
+    return F.seal(m)
 
 
 def first_eqn(b: bytes) -> int:

@@ -4,7 +4,9 @@
 // from the host (kept alive through an owner handle). Every count, index, length
 // and offset is checked when the file is opened, so the views handed out later
 // (graphs, equations, parameter values) can be walked without further checks that
-// could fail on malformed input.
+// could fail on malformed input. Opening is linear in the file's size: every size
+// check is a comparison that cannot wrap, and composite parameter values (tuples,
+// records) are indexed once so that walking them is too.
 #pragma once
 
 #include <cstdint>
@@ -20,13 +22,23 @@ namespace format {
 
 constexpr char kMagic[8] = {'O', 'V', 'J', 'A', 'X', '\0', '\x1a', '\n'};
 constexpr uint16_t kMajor = 1;
-constexpr uint16_t kMinor = 0;
+constexpr uint16_t kMinor = 1;  // 1.1: header checksum (docs/format.md)
 constexpr uint64_t kHeaderSize = 64;
 constexpr uint64_t kSectionEntrySize = 32;
 constexpr uint64_t kDataAlign = 64;
 constexpr int64_t kNone = -1;
 constexpr uint32_t kMaxRank = 64;
 constexpr int kMaxValueDepth = 64;
+constexpr uint64_t kMaxSections = 1024;
+constexpr size_t kMaxPrimitiveName = 256;  // bytes
+// Sub-graph references (calls, control-flow bodies) nest at most this deep.
+constexpr uint32_t kMaxGraphDepth = 256;
+// No variable or array holds more bytes than a 64-bit machine can address (48 bits).
+constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 48;
+constexpr uint64_t kChecksumOffset = 48;  // u32 CRC-32 in the header (minor >= 1)
+
+// CRC-32 (ISO-HDLC, zlib's crc32) of `size` bytes, continuing from `crc`.
+uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);
 
 enum SectionKind : uint32_t {
     SEC_STRINGS = 1,
@@ -120,10 +132,13 @@ public:
     std::vector<int64_t> array_shape() const;
     uint64_t array_buffer() const;
 
-    std::string describe() const;  // short human-readable form for messages
-    const int64_t* end() const;    // one past this value's last word
+    // Short human-readable form for messages: at most about kDescribeLimit characters.
+    std::string describe() const;
+    static constexpr size_t kDescribeLimit = 200;
+    const int64_t* end() const;  // one past this value's last word
 
 private:
+    void describe_into(std::string& out, size_t limit) const;
     const File* m_file;
     const int64_t* m_p;
 };
@@ -162,6 +177,14 @@ struct Graph {
     std::vector<uint32_t> atom_offsets;  // eqn i's inputs start at atoms[atom_offsets[i]]
 };
 
+// A tuple or record parameter value, indexed when the file is opened: its items (for a
+// record, its fields' name words, each followed by the value) are m_items[first, first + n).
+struct Composite {
+    const int64_t* p;    // the value's tag word
+    const int64_t* end;  // one past its last word
+    uint64_t first;
+};
+
 struct BufferInfo {
     const uint8_t* data;
     uint64_t size;
@@ -173,6 +196,8 @@ struct Memory {
     const uint8_t* data = nullptr;
     size_t size = 0;
     std::shared_ptr<void> owner;
+    // A copy of `size` bytes at `data` in memory this Memory owns (8-byte aligned).
+    static Memory copy_of(const void* data, size_t size);
 };
 
 class File {
@@ -199,6 +224,13 @@ public:
     const std::vector<std::string>& input_names() const { return m_input_names; }
     const std::vector<std::string>& output_names() const { return m_output_names; }
 
+    // The model with every sub-graph reference inlined: equations plus variables, counted
+    // (saturating) when the file is opened, and the deepest nesting of sub-graph references.
+    uint64_t expanded_size() const { return m_expanded_size; }
+    uint32_t graph_depth() const { return m_graph_depth; }
+    // Whether the header carries a checksum (minor version >= 1); it was verified.
+    bool has_checksum() const { return m_minor >= 1; }
+
     // Inputs of equation `e` of graph `g`.
     const Atom& input(const Graph& g, size_t eqn, size_t i) const {
         return g.atoms[g.atom_offsets[eqn] + i];
@@ -214,9 +246,16 @@ private:
     void parse_buffers(uint64_t off, uint64_t size, uint64_t data_off, uint64_t data_size);
     void parse_graphs(uint64_t off, uint64_t size);
     void parse_ionames(uint64_t off, uint64_t size);
-    void parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint64_t base_offset);
-    const int64_t* check_value(const int64_t* p, const int64_t* end, int depth, uint64_t base) const;
+    void parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint64_t base_offset,
+                     std::vector<uint64_t>& graph_refs);
+    const int64_t* check_value(const int64_t* p, const int64_t* end, int depth, uint64_t base,
+                               std::vector<uint64_t>& graph_refs);
+    void check_graph_references(const std::vector<std::vector<uint64_t>>& refs);
+    void verify_checksum(uint64_t data_off, uint64_t data_size) const;
     [[noreturn]] void fail(uint64_t offset, const std::string& what) const;
+
+    friend class Value;
+    const Composite& composite(const int64_t* p) const;
 
     Memory m_mem;
     std::vector<Memory> m_externals;
@@ -229,6 +268,11 @@ private:
     std::vector<Graph> m_graphs;
     std::vector<std::pair<std::string, std::string>> m_meta;
     std::vector<std::string> m_input_names, m_output_names;
+    std::vector<Composite> m_composites;  // by address (values are checked in file order)
+    std::vector<const int64_t*> m_items;
+    std::vector<const int64_t*> m_scratch;  // items of the composites being checked
+    uint64_t m_expanded_size = 0;
+    uint32_t m_graph_depth = 0;
 };
 
 }  // namespace format

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -45,19 +47,89 @@ struct MappedFile {
     }
 };
 
-// A word cursor over [p, end) that fails with the byte offset of the bad read.
-struct Cursor {
-    const int64_t* p;
-    const int64_t* end;
-    const uint8_t* base;  // for offsets in messages
-    const File* file;
+// a * b, or false when it does not fit in 64 bits.
+bool mul_ok(uint64_t a, uint64_t b, uint64_t& r) {
+    return !__builtin_mul_overflow(a, b, &r);
+}
 
-    uint64_t offset() const {
-        return static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(p) - base);
+// The byte size of `numel` elements of `t` (4-bit types packed two to a byte), or false
+// when it exceeds kMaxTensorBytes.
+bool tensor_bytes(DType t, uint64_t numel, uint64_t& bytes) {
+    if (t == DType::i4 || t == DType::u4)
+        bytes = numel / 2 + numel % 2;
+    else if (!mul_ok(numel, std::max<uint64_t>(dtype_size(t), 1), bytes))
+        return false;
+    return bytes <= kMaxTensorBytes;
+}
+
+// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF); the byte
+// offset of the first invalid sequence, or `size` when all is valid.
+size_t utf8_error(const uint8_t* s, size_t size) {
+    size_t i = 0;
+    while (i < size) {
+        const uint8_t c = s[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t n;
+        uint32_t cp, min;
+        if ((c & 0xE0) == 0xC0) {
+            n = 1, cp = c & 0x1F, min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2, cp = c & 0x0F, min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return i;
+        }
+        if (n > size - i - 1)
+            return i;
+        for (size_t k = 1; k <= n; ++k) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n + 1;
     }
-};
+    return size;
+}
+
+std::array<std::array<uint32_t, 256>, 8> make_crc_tables() {
+    std::array<std::array<uint32_t, 256>, 8> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; ++k)
+            c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+        t[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; ++i)
+        for (size_t k = 1; k < 8; ++k)
+            t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
+    return t;
+}
 
 }  // namespace
+
+uint32_t crc32(const uint8_t* p, size_t n, uint32_t crc) {
+    static const auto t = make_crc_tables();
+    crc = ~crc;
+    while (n >= 8) {  // slicing by 8
+        uint32_t lo, hi;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + 4, 4);
+        lo ^= crc;  // little-endian
+        crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
+              t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n--)
+        crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xFF];
+    return ~crc;
+}
 
 const char* dtype_name(DType t) {
     auto i = static_cast<size_t>(t);
@@ -69,10 +141,15 @@ size_t dtype_size(DType t) {
     return i < kNumDTypes ? kDTypeSizes[i] : 0;
 }
 
+Memory Memory::copy_of(const void* data, size_t size) {
+    auto words = std::shared_ptr<uint64_t>(new uint64_t[size / 8 + 1], std::default_delete<uint64_t[]>());
+    if (size)
+        std::memcpy(words.get(), data, size);
+    return {reinterpret_cast<const uint8_t*>(words.get()), size, words};
+}
+
 void File::fail(uint64_t offset, const std::string& what) const {
-    std::ostringstream s;
-    s << "ovjax format error at byte offset " << offset << ": " << what;
-    throw FormatError(s.str());
+    throw FormatError("ovjax format error at byte offset " + std::to_string(offset) + ": " + what);
 }
 
 bool File::has_magic(const void* data, size_t size) {
@@ -88,6 +165,10 @@ std::shared_ptr<File> File::open(const std::string& path) {
         int e = errno;
         ::close(fd);
         throw FormatError("ovjax: cannot stat '" + path + "': " + std::strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw FormatError("ovjax: '" + path + "' is not a regular file");
     }
     auto mapped = std::make_shared<MappedFile>();
     mapped->size = static_cast<size_t>(st.st_size);
@@ -111,13 +192,8 @@ std::shared_ptr<File> File::open(const std::string& path) {
 
 std::shared_ptr<File> File::from_memory(Memory bytes, std::vector<Memory> externals) {
     std::shared_ptr<File> f(new File());
-    if (reinterpret_cast<uintptr_t>(bytes.data) % 8 != 0) {
-        // Word reads need 8-byte alignment: keep an aligned copy of the graph bytes.
-        auto copy = std::shared_ptr<uint64_t>(new uint64_t[(bytes.size + 7) / 8 + 1], std::default_delete<uint64_t[]>());
-        std::memcpy(copy.get(), bytes.data, bytes.size);
-        bytes.data = reinterpret_cast<const uint8_t*>(copy.get());
-        bytes.owner = copy;
-    }
+    if (reinterpret_cast<uintptr_t>(bytes.data) % 8 != 0)
+        bytes = Memory::copy_of(bytes.data, bytes.size);  // word reads need 8-byte alignment
     f->m_mem = std::move(bytes);
     f->m_externals = std::move(externals);
     f->parse();
@@ -158,53 +234,76 @@ void File::parse() {
     if (m_major != kMajor)
         fail(8, "unsupported format version " + std::to_string(m_major) + "." + std::to_string(m_minor) +
                     " (this reader reads major version " + std::to_string(kMajor) + ")");
-    uint32_t header_size = rd32(b + 12);
-    uint64_t nsec = rd64(b + 16);
-    uint64_t table = rd64(b + 24);
-    uint64_t file_size = rd64(b + 32);
+    const uint32_t header_size = rd32(b + 12);
+    const uint64_t nsec = rd64(b + 16);
+    const uint64_t table = rd64(b + 24);
+    const uint64_t file_size = rd64(b + 32);
+    const uint64_t flags = rd64(b + 40);
     if (header_size < kHeaderSize || header_size > size)
-        fail(12, "bad header size " + std::to_string(header_size));
+        fail(12, "bad header size " + std::to_string(header_size) + " (at least 64, inside the file)");
     if (file_size != size)
         fail(32, "file size field says " + std::to_string(file_size) + " bytes but " + std::to_string(size) +
                      " are present (truncated or padded file)");
-    if (nsec > 1024)
-        fail(16, "absurd section count " + std::to_string(nsec));
+    if (flags != 0)
+        fail(40, "header flags " + std::to_string(flags) + " are not 0 (a feature this reader does not know)");
+    // The reserved words: the checksum (minor >= 1) and zeros. A newer minor version may
+    // use the rest; this reader checks the words of the versions it knows.
+    if (m_minor <= kMinor)
+        for (uint64_t o = m_minor >= 1 ? kChecksumOffset + 4 : kChecksumOffset; o < kHeaderSize; ++o)
+            if (b[o] != 0)
+                fail(o, "reserved header byte is not 0");
+    if (nsec > kMaxSections)
+        fail(16, "absurd section count " + std::to_string(nsec) + " (at most " + std::to_string(kMaxSections) + ")");
+    // nsec * 32 <= 32 KiB cannot wrap
     if (table < header_size || table % 8 != 0 || table > size || nsec * kSectionEntrySize > size - table)
         fail(24, "section table at " + std::to_string(table) + " with " + std::to_string(nsec) +
                      " entries does not fit in the file");
+    const uint64_t table_end = table + nsec * kSectionEntrySize;
 
     struct Sec {
         uint64_t off = 0, size = 0;
         bool present = false;
     } secs[7];
-    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    struct Range {
+        uint64_t off, size, entry;
+    };
+    std::vector<Range> ranges;
     for (uint64_t i = 0; i < nsec; ++i) {
-        const uint8_t* e = b + table + i * kSectionEntrySize;
-        uint64_t eoff = table + i * kSectionEntrySize;
-        uint32_t kind = rd32(e);
-        uint64_t off = rd64(e + 8), sz = rd64(e + 16);
+        const uint64_t eoff = table + i * kSectionEntrySize;
+        const uint8_t* e = b + eoff;
+        const uint32_t kind = rd32(e), eflags = rd32(e + 4);
+        const uint64_t off = rd64(e + 8), sz = rd64(e + 16), reserved = rd64(e + 24);
+        const std::string name = "section " + std::to_string(i) + " (kind " + std::to_string(kind) + ")";
         if (off > size || sz > size - off)
-            fail(eoff, "section " + std::to_string(i) + " (kind " + std::to_string(kind) + ") at offset " +
-                           std::to_string(off) + " size " + std::to_string(sz) + " runs past the end of the file");
+            fail(eoff, name + " at offset " + std::to_string(off) + " size " + std::to_string(sz) +
+                           " runs past the end of the file");
         if (off % 8 != 0)
-            fail(eoff, "section " + std::to_string(i) + " offset " + std::to_string(off) + " is not 8-byte aligned");
+            fail(eoff + 8, name + " offset " + std::to_string(off) + " is not 8-byte aligned");
+        if (eflags != 0)
+            fail(eoff + 4, name + " has flags " + std::to_string(eflags) + " (must be 0)");
+        if (reserved != 0)
+            fail(eoff + 24, name + " reserved word is not 0");
+        if (sz > 0 && (off < header_size || (off < table_end && table < off + sz)))
+            fail(eoff, name + " overlaps the header or the section table");
+        if (sz > 0)
+            ranges.push_back({off, sz, eoff});
         if (kind == 0 || kind >= 7)
             continue;  // unknown section kinds are skipped (forward compatibility)
         if (secs[kind].present)
             fail(eoff, "section kind " + std::to_string(kind) + " appears twice");
-        if (off < table + nsec * kSectionEntrySize && sz > 0)
-            fail(eoff, "section " + std::to_string(i) + " overlaps the header or section table");
-        for (auto& r : ranges)
-            if (sz > 0 && off < r.first + r.second && r.first < off + sz)
-                fail(eoff, "section " + std::to_string(i) + " overlaps another section");
-        ranges.emplace_back(off, sz);
         secs[kind] = {off, sz, true};
     }
+    std::sort(ranges.begin(), ranges.end(), [](const Range& x, const Range& y) { return x.off < y.off; });
+    for (size_t i = 1; i < ranges.size(); ++i)
+        if (ranges[i].off < ranges[i - 1].off + ranges[i - 1].size)
+            fail(ranges[i].entry, "section at offset " + std::to_string(ranges[i].off) + " overlaps another section");
     for (uint32_t k : {SEC_STRINGS, SEC_BUFFERS, SEC_GRAPHS, SEC_DATA})
         if (!secs[k].present)
             fail(24, "required section kind " + std::to_string(k) + " is missing");
     if (secs[SEC_DATA].off % kDataAlign != 0)
         fail(secs[SEC_DATA].off, "data section is not 64-byte aligned");
+    if (m_minor >= 1)
+        verify_checksum(secs[SEC_DATA].off, secs[SEC_DATA].size);
 
     parse_strings(secs[SEC_STRINGS].off, secs[SEC_STRINGS].size);
     if (secs[SEC_META].present)
@@ -215,33 +314,63 @@ void File::parse() {
         parse_ionames(secs[SEC_IONAMES].off, secs[SEC_IONAMES].size);
 }
 
+void File::verify_checksum(uint64_t data_off, uint64_t data_size) const {
+    // Every byte of the file but the DATA section's and the checksum field's own.
+    // A non-empty DATA section lies past the header (checked), an empty one is no gap.
+    const uint8_t* b = m_mem.data;
+    const uint64_t size = m_mem.size;
+    const uint64_t gap_begin = data_size ? data_off : size, gap_end = data_size ? data_off + data_size : size;
+    const uint8_t zeros[4] = {0, 0, 0, 0};
+    uint32_t crc = crc32(b, kChecksumOffset);
+    crc = crc32(zeros, 4, crc);
+    crc = crc32(b + kChecksumOffset + 4, gap_begin - kChecksumOffset - 4, crc);
+    crc = crc32(b + gap_end, size - gap_end, crc);
+    const uint32_t stored = rd32(b + kChecksumOffset);
+    if (crc != stored) {
+        std::ostringstream s;
+        s << "checksum mismatch: the header says 0x" << std::hex << stored << ", the file's bytes give 0x" << crc
+          << " (the file is corrupted: a byte outside the weights changed)";
+        fail(kChecksumOffset, s.str());
+    }
+}
+
 void File::parse_strings(uint64_t off, uint64_t size) {
     const uint8_t* b = m_mem.data;
-    if (size < 8)
-        fail(off, "string section too small");
-    uint64_t n = rd64(b + off);
-    if (n > (size - 8) / 8 - 1)
+    if (size < 16)
+        fail(off, "string section of " + std::to_string(size) + " bytes is too small (at least 16)");
+    const uint64_t n = rd64(b + off);
+    // n + 1 offsets must fit in the (size - 8) / 8 words after the count
+    if (n >= (size - 8) / 8)
         fail(off, "string count " + std::to_string(n) + " does not fit in the string section");
     m_string_offsets = reinterpret_cast<const int64_t*>(b + off + 8);
     m_string_offsets_count = n;
-    uint64_t bytes_off = off + 8 + (n + 1) * 8;
-    uint64_t bytes_size = size - 8 - (n + 1) * 8;
+    const uint64_t bytes_off = off + 8 + (n + 1) * 8;
+    const uint64_t bytes_size = size - 8 - (n + 1) * 8;
     m_string_bytes = reinterpret_cast<const char*>(b + bytes_off);
-    int64_t prev = 0;
-    for (uint64_t i = 0; i <= n; ++i) {
-        int64_t o = m_string_offsets[i];
-        if (o < prev || static_cast<uint64_t>(o) > bytes_size)
-            fail(off + 8 + i * 8, "string offset " + std::to_string(o) + " out of order or past the string bytes");
+    if (m_string_offsets[0] != 0)
+        fail(off + 8, "the first string offset is " + std::to_string(m_string_offsets[0]) + ", not 0");
+    uint64_t prev = 0;
+    for (uint64_t i = 1; i <= n; ++i) {
+        const uint64_t o = static_cast<uint64_t>(m_string_offsets[i]);
+        if (o < prev || o > bytes_size)
+            fail(off + 8 + i * 8, "string offset " + std::to_string(m_string_offsets[i]) +
+                                      " out of order or past the string bytes");
         prev = o;
+    }
+    const size_t bad = utf8_error(b + bytes_off, prev);
+    if (bad != prev) {
+        const uint64_t* o = reinterpret_cast<const uint64_t*>(m_string_offsets);
+        const uint64_t which = static_cast<uint64_t>(std::upper_bound(o, o + n + 1, bad) - o) - 1;
+        fail(bytes_off + bad, "string " + std::to_string(which) + " is not valid UTF-8");
     }
 }
 
 void File::parse_meta(uint64_t off, uint64_t size) {
     const int64_t* p = reinterpret_cast<const int64_t*>(m_mem.data + off);
-    uint64_t words = size / 8;
+    const uint64_t words = size / 8;
     if (words < 1)
         fail(off, "meta section too small");
-    uint64_t n = static_cast<uint64_t>(p[0]);
+    const uint64_t n = static_cast<uint64_t>(p[0]);
     if (n > (words - 1) / 2)
         fail(off, "meta count " + std::to_string(n) + " does not fit");
     for (uint64_t i = 0; i < n; ++i) {
@@ -254,15 +383,16 @@ void File::parse_meta(uint64_t off, uint64_t size) {
 
 void File::parse_ionames(uint64_t off, uint64_t size) {
     const int64_t* p = reinterpret_cast<const int64_t*>(m_mem.data + off);
-    uint64_t words = size / 8, i = 0;
+    const uint64_t words = size / 8;
+    uint64_t i = 0;
     auto read_list = [&](std::vector<std::string>& out) {
         if (i >= words)
             fail(off + 8 * i, "io-names section truncated");
-        uint64_t n = static_cast<uint64_t>(p[i++]);
+        const uint64_t n = static_cast<uint64_t>(p[i++]);
         if (n > words - i)
             fail(off + 8 * (i - 1), "io-names count " + std::to_string(n) + " does not fit");
         for (uint64_t j = 0; j < n; ++j, ++i) {
-            uint64_t s = static_cast<uint64_t>(p[i]);
+            const uint64_t s = static_cast<uint64_t>(p[i]);
             if (s >= m_string_offsets_count)
                 fail(off + 8 * i, "io-name string index out of range");
             out.emplace_back(string(s));
@@ -274,32 +404,37 @@ void File::parse_ionames(uint64_t off, uint64_t size) {
 
 void File::parse_buffers(uint64_t off, uint64_t size, uint64_t data_off, uint64_t data_size) {
     const int64_t* p = reinterpret_cast<const int64_t*>(m_mem.data + off);
-    uint64_t words = size / 8;
+    const uint64_t words = size / 8;
     if (words < 1)
         fail(off, "buffer section too small");
-    uint64_t n = static_cast<uint64_t>(p[0]);
+    const uint64_t n = static_cast<uint64_t>(p[0]);
     if (n > (words - 1) / 3)
         fail(off, "buffer count " + std::to_string(n) + " does not fit in the buffer table");
     m_buffers.reserve(n);
     m_buffer_external_index.reserve(n);
-    std::vector<std::pair<uint64_t, uint64_t>> used;
+    struct Used {
+        uint64_t off, size, entry, index;
+    };
+    std::vector<Used> used;
     size_t next_external = 0;
     for (uint64_t i = 0; i < n; ++i) {
-        uint64_t eo = off + 8 + 24 * i;
-        uint64_t bo = static_cast<uint64_t>(p[1 + 3 * i]);
-        uint64_t bs = static_cast<uint64_t>(p[2 + 3 * i]);
-        uint64_t fl = static_cast<uint64_t>(p[3 + 3 * i]);
+        const uint64_t eo = off + 8 + 24 * i;
+        const uint64_t bo = static_cast<uint64_t>(p[1 + 3 * i]);
+        const uint64_t bs = static_cast<uint64_t>(p[2 + 3 * i]);
+        const uint64_t fl = static_cast<uint64_t>(p[3 + 3 * i]);
         if (fl & ~static_cast<uint64_t>(BUF_EXTERNAL))
-            fail(eo, "buffer " + std::to_string(i) + " has unknown flags " + std::to_string(fl));
+            fail(eo + 16, "buffer " + std::to_string(i) + " has unknown flags " + std::to_string(fl));
         if (fl & BUF_EXTERNAL) {
+            if (bo != 0)
+                fail(eo, "external buffer " + std::to_string(i) + " has offset " + std::to_string(bo) + " (must be 0)");
             if (next_external >= m_externals.size())
                 fail(eo, "buffer " + std::to_string(i) +
                              " is external but the host supplied only " + std::to_string(m_externals.size()) +
                              " external buffers");
             const Memory& m = m_externals[next_external];
             if (m.size != bs)
-                fail(eo, "external buffer " + std::to_string(i) + " has " + std::to_string(m.size) +
-                             " bytes, the table says " + std::to_string(bs));
+                fail(eo + 8, "external buffer " + std::to_string(i) + " has " + std::to_string(m.size) +
+                                 " bytes, the table says " + std::to_string(bs));
             m_buffers.push_back({m.data, bs, fl});
             m_buffer_external_index.push_back(static_cast<int>(next_external++));
             continue;
@@ -310,42 +445,103 @@ void File::parse_buffers(uint64_t off, uint64_t size, uint64_t data_off, uint64_
             fail(eo, "buffer " + std::to_string(i) + " (offset " + std::to_string(bo) + ", size " +
                          std::to_string(bs) + ") runs past the data section (" + std::to_string(data_size) +
                          " bytes)");
-        for (auto& u : used)
-            if (bs > 0 && bo < u.first + u.second && u.first < bo + bs)
-                fail(eo, "buffer " + std::to_string(i) + " overlaps another buffer");
         if (bs > 0)
-            used.emplace_back(bo, bs);
+            used.push_back({bo, bs, eo, i});
         m_buffers.push_back({m_mem.data + data_off + bo, bs, fl});
         m_buffer_external_index.push_back(-1);
     }
     if (next_external != m_externals.size())
         fail(off, "the host supplied " + std::to_string(m_externals.size()) + " external buffers but the table uses " +
                       std::to_string(next_external));
+    std::sort(used.begin(), used.end(), [](const Used& x, const Used& y) { return x.off < y.off; });
+    for (size_t i = 1; i < used.size(); ++i)
+        if (used[i].off < used[i - 1].off + used[i - 1].size)
+            fail(used[i].entry, "buffer " + std::to_string(used[i].index) + " overlaps buffer " +
+                                    std::to_string(used[i - 1].index));
 }
 
 void File::parse_graphs(uint64_t off, uint64_t size) {
     const uint8_t* b = m_mem.data;
     const int64_t* p = reinterpret_cast<const int64_t*>(b + off);
-    uint64_t words = size / 8;
+    const uint64_t words = size / 8;
     if (words < 1)
         fail(off, "graph section too small");
-    uint64_t n = static_cast<uint64_t>(p[0]);
+    const uint64_t n = static_cast<uint64_t>(p[0]);
     if (n == 0)
         fail(off, "graph section holds no graph");
     if (n > words - 1)
         fail(off, "graph count " + std::to_string(n) + " does not fit in the graph section");
     m_graphs.resize(n);
+    std::vector<std::vector<uint64_t>> refs(n);
     for (uint64_t i = 0; i < n; ++i) {
-        uint64_t go = static_cast<uint64_t>(p[1 + i]);
-        uint64_t gend = (i + 1 < n) ? static_cast<uint64_t>(p[2 + i]) : words * 8;
+        const uint64_t go = static_cast<uint64_t>(p[1 + i]);
+        const uint64_t gend = (i + 1 < n) ? static_cast<uint64_t>(p[2 + i]) : words * 8;
         if (go % 8 != 0 || go < 8 * (1 + n) || go > gend || gend > words * 8)
-            fail(off + 8 * (1 + i), "graph " + std::to_string(i) + " offset " + std::to_string(go) + " is out of range");
+            fail(off + 8 * (1 + i), "graph " + std::to_string(i) + " offset " + std::to_string(p[1 + i]) +
+                                        " is out of range or out of order");
         m_graphs[i].index = i;
-        parse_graph(m_graphs[i], p + go / 8, p + gend / 8, off + go);
+        parse_graph(m_graphs[i], p + go / 8, p + gend / 8, off + go, refs[i]);
     }
+    check_graph_references(refs);
 }
 
-const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth, uint64_t base) const {
+// Sub-graph references form no cycle and nest at most kMaxGraphDepth deep; the size of
+// the model with every reference inlined is counted for the frontend's limit. Linear in
+// the number of references (each graph is visited once).
+void File::check_graph_references(const std::vector<std::vector<uint64_t>>& refs) {
+    const size_t n = m_graphs.size();
+    enum : uint8_t { kNew, kOpen, kDone };
+    std::vector<uint8_t> state(n, kNew);
+    std::vector<uint64_t> size(n, 0);
+    std::vector<uint32_t> depth(n, 0);
+    struct Frame {
+        uint64_t g;
+        size_t next;
+    };
+    std::vector<Frame> stack;
+    for (uint64_t root = 0; root < n; ++root) {
+        if (state[root] != kNew)
+            continue;
+        stack.push_back({root, 0});
+        state[root] = kOpen;
+        while (!stack.empty()) {
+            Frame& f = stack.back();
+            const auto& r = refs[f.g];
+            if (f.next < r.size()) {
+                const uint64_t c = r[f.next++];
+                if (state[c] == kOpen)
+                    throw FormatError("ovjax format error: sub-graph " + std::to_string(c) +
+                                      " refers to itself through sub-graph " + std::to_string(f.g) +
+                                      " (recursive graphs are invalid)");
+                if (state[c] == kNew) {
+                    state[c] = kOpen;
+                    stack.push_back({c, 0});
+                }
+                continue;
+            }
+            const Graph& g = m_graphs[f.g];
+            uint64_t s = g.vars.size() + g.eqns.size();
+            uint32_t d = 0;
+            for (uint64_t c : r) {
+                s = size[c] > UINT64_MAX - s ? UINT64_MAX : s + size[c];  // saturating
+                d = std::max(d, depth[c] + 1);
+            }
+            size[f.g] = s;
+            depth[f.g] = d;
+            state[f.g] = kDone;
+            if (d > kMaxGraphDepth)
+                throw FormatError("ovjax format error: sub-graph references nest " + std::to_string(d) +
+                                  " deep below graph " + std::to_string(f.g) + " (at most " +
+                                  std::to_string(kMaxGraphDepth) + ")");
+            stack.pop_back();
+        }
+    }
+    m_expanded_size = size[0];
+    m_graph_depth = depth[0];
+}
+
+const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth, uint64_t base,
+                                 std::vector<uint64_t>& graph_refs) {
     const uint8_t* b0 = reinterpret_cast<const uint8_t*>(p);
     auto at = [&](const int64_t* q) {
         return base + static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(q) - b0);
@@ -359,14 +555,18 @@ const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth
             fail(at(q), "string index " + std::to_string(*q) + " out of range");
     };
     if (depth > kMaxValueDepth)
-        fail(base, "parameter value nested too deeply");
+        fail(base, "parameter value nested more than " + std::to_string(kMaxValueDepth) + " deep");
     need(p, 1);
-    int64_t tag = p[0];
+    const int64_t tag = p[0];
     const int64_t* q = p + 1;
     switch (tag) {
     case 0:
         return q;
     case 1:
+        need(q, 1);
+        if (*q != 0 && *q != 1)
+            fail(at(q), "boolean parameter value " + std::to_string(*q) + " is not 0 or 1");
+        return q + 1;
     case 2:
     case 3:
         need(q, 1);
@@ -380,13 +580,33 @@ const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth
         if (*q < 0 || *q >= kNumDTypes)
             fail(at(q), "unknown dtype code " + std::to_string(*q));
         return q + 1;
-    case 6: {
-        need(q, 1);
-        uint64_t n = static_cast<uint64_t>(*q++);
+    case 6:
+    case 9: {
+        // tuple: word n, n values; record: word type, word n, n x (word name, value)
+        const bool record = tag == 9;
+        need(q, record ? 2 : 1);
+        if (record)
+            str(q++);
+        const uint64_t n = static_cast<uint64_t>(*q++);
         if (n > static_cast<uint64_t>(end - q))
-            fail(at(q - 1), "tuple length " + std::to_string(n) + " does not fit");
-        for (uint64_t i = 0; i < n; ++i)
-            q = check_value(q, end, depth + 1, at(q));
+            fail(at(q - 1), std::string(record ? "record field count " : "tuple length ") + std::to_string(n) +
+                                " does not fit");
+        const size_t ci = m_composites.size();
+        m_composites.push_back({p, nullptr, 0});
+        const size_t mark = m_scratch.size();
+        for (uint64_t i = 0; i < n; ++i) {
+            m_scratch.push_back(q);
+            if (record) {
+                need(q, 1);
+                str(q);
+                ++q;
+            }
+            q = check_value(q, end, depth + 1, at(q), graph_refs);
+        }
+        m_composites[ci].end = q;
+        m_composites[ci].first = m_items.size();
+        m_items.insert(m_items.end(), m_scratch.begin() + static_cast<std::ptrdiff_t>(mark), m_scratch.end());
+        m_scratch.resize(mark);
         return q;
     }
     case 7:
@@ -394,6 +614,7 @@ const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth
         if (static_cast<uint64_t>(*q) >= m_graphs.size())
             fail(at(q), "sub-graph index " + std::to_string(*q) + " out of range (" + std::to_string(m_graphs.size()) +
                             " graphs)");
+        graph_refs.push_back(static_cast<uint64_t>(*q));
         return q + 1;
     case 8:
     case 11:
@@ -401,40 +622,26 @@ const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth
         str(q);
         str(q + 1);
         return q + 2;
-    case 9: {
-        need(q, 2);
-        str(q);
-        uint64_t n = static_cast<uint64_t>(q[1]);
-        q += 2;
-        if (n > static_cast<uint64_t>(end - q))
-            fail(at(q - 1), "record field count " + std::to_string(n) + " does not fit");
-        for (uint64_t i = 0; i < n; ++i) {
-            need(q, 1);
-            str(q);
-            q = check_value(q + 1, end, depth + 1, at(q + 1));
-        }
-        return q;
-    }
     case 10: {
         need(q, 2);
         if (q[0] < 0 || q[0] >= kNumDTypes)
             fail(at(q), "unknown dtype code " + std::to_string(q[0]));
-        uint64_t rank = static_cast<uint64_t>(q[1]);
+        const uint64_t rank = static_cast<uint64_t>(q[1]);
         if (rank > kMaxRank)
             fail(at(q + 1), "array rank " + std::to_string(rank) + " too large");
+        const DType dt = static_cast<DType>(q[0]);
         q += 2;
         need(q, rank + 1);
         uint64_t numel = 1;
         for (uint64_t i = 0; i < rank; ++i) {
-            if (q[i] < 0 || q[i] > (int64_t(1) << 40))
+            if (q[i] < 0 || !mul_ok(numel, static_cast<uint64_t>(q[i]), numel))
                 fail(at(q + i), "bad array dimension " + std::to_string(q[i]));
-            numel *= static_cast<uint64_t>(q[i]);
         }
-        uint64_t buf = static_cast<uint64_t>(q[rank]);
+        const uint64_t buf = static_cast<uint64_t>(q[rank]);
         if (buf >= m_buffers.size())
             fail(at(q + rank), "array buffer index " + std::to_string(buf) + " out of range");
-        size_t es = dtype_size(static_cast<DType>(p[1]));
-        if (es == 0 || m_buffers[buf].size != numel * es)
+        uint64_t bytes = 0;
+        if (dtype_size(dt) == 0 || !tensor_bytes(dt, numel, bytes) || m_buffers[buf].size != bytes)
             fail(at(q + rank), "array buffer " + std::to_string(buf) + " size does not match its shape and dtype");
         return q + rank + 1;
     }
@@ -443,40 +650,55 @@ const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth
     }
 }
 
-void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint64_t base) {
+void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint64_t base,
+                       std::vector<uint64_t>& graph_refs) {
     const int64_t* p = begin;
+    const std::string gname = "graph " + std::to_string(g.index);
     auto at = [&](const int64_t* q) { return base + 8 * static_cast<uint64_t>(q - begin); };
     auto need = [&](uint64_t k, const char* what) {
         if (static_cast<uint64_t>(end - p) < k)
-            fail(at(p), std::string("graph ") + std::to_string(g.index) + " truncated while reading " + what);
+            fail(at(p), gname + " truncated while reading " + what);
     };
     auto count = [&](const char* what) {
         need(1, what);
-        uint64_t n = static_cast<uint64_t>(*p);
-        if (n > static_cast<uint64_t>(end - p - 1))
-            fail(at(p), std::string("graph ") + std::to_string(g.index) + ": " + what + " count " + std::to_string(n) +
-                            " does not fit in the graph");
+        const uint64_t n = static_cast<uint64_t>(*p);
+        if (n > static_cast<uint64_t>(end - p - 1) || n > UINT32_MAX)
+            fail(at(p), gname + ": " + what + " count " + std::to_string(*p) + " does not fit in the graph");
         ++p;
         return n;
     };
-    auto var_index = [&](const int64_t* q, bool allow_none) {
-        if (allow_none && *q == kNone)
-            return;
+    // Variables are defined once (by the inputs, the constants or one equation) before use.
+    std::vector<uint8_t> defined;
+    auto var_index = [&](const int64_t* q) {
         if (*q < 0 || static_cast<uint64_t>(*q) >= g.vars.size())
-            fail(at(q), "graph " + std::to_string(g.index) + ": variable index " + std::to_string(*q) +
-                            " out of range (" + std::to_string(g.vars.size()) + " variables)");
+            fail(at(q), gname + ": variable index " + std::to_string(*q) + " out of range (" +
+                            std::to_string(g.vars.size()) + " variables)");
+        return static_cast<size_t>(*q);
+    };
+    auto define = [&](const int64_t* q) {
+        const size_t v = var_index(q);
+        if (defined[v])
+            fail(at(q), gname + ": variable " + std::to_string(v) + " is defined twice");
+        defined[v] = 1;
+    };
+    auto use = [&](const int64_t* q) {
+        const size_t v = var_index(q);
+        if (!defined[v])
+            fail(at(q), gname + ": variable " + std::to_string(v) + " is used before it is defined");
     };
     auto read_atom = [&](Atom& a) {
         need(2, "an atom");
-        int64_t tag = *p;
+        const int64_t tag = *p;
         if (tag == 0) {
-            var_index(p + 1, false);
+            use(p + 1);
             a = {false, p[1], DType::boolean, 0};
             p += 2;
         } else if (tag == 1) {
             need(3, "a literal");
             if (p[1] < 0 || p[1] >= kNumDTypes)
                 fail(at(p + 1), "unknown literal dtype code " + std::to_string(p[1]));
+            if (p[1] == static_cast<int64_t>(DType::boolean) && p[2] != 0 && p[2] != 1)
+                fail(at(p + 2), "boolean literal " + std::to_string(p[2]) + " is not 0 or 1");
             a = {true, kNone, static_cast<DType>(p[1]), p[2]};
             p += 3;
         } else {
@@ -484,68 +706,81 @@ void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint6
         }
     };
 
-    uint64_t nvars = count("variable");
+    const uint64_t nvars = count("variable");
     g.vars.reserve(nvars);
     for (uint64_t i = 0; i < nvars; ++i) {
         need(2, "a variable");
         if (p[0] < 0 || p[0] >= kNumDTypes)
             fail(at(p), "variable " + std::to_string(i) + " has unknown dtype code " + std::to_string(p[0]));
-        uint64_t rank = static_cast<uint64_t>(p[1]);
+        const uint64_t rank = static_cast<uint64_t>(p[1]);
         if (rank > kMaxRank)
-            fail(at(p + 1), "variable " + std::to_string(i) + " has rank " + std::to_string(rank));
+            fail(at(p + 1), "variable " + std::to_string(i) + " has rank " + std::to_string(p[1]) + " (at most " +
+                                std::to_string(kMaxRank) + ")");
         need(2 + rank, "variable dimensions");
-        for (uint64_t d = 0; d < rank; ++d)
+        const DType dt = static_cast<DType>(p[0]);
+        uint64_t numel = 1, bytes = 0;
+        for (uint64_t d = 0; d < rank; ++d) {
             if (p[2 + d] < 0)
                 fail(at(p + 2 + d), "variable " + std::to_string(i) + " has negative dimension " +
                                         std::to_string(p[2 + d]));
-        if ((p[0] == static_cast<int64_t>(DType::c64) || p[0] == static_cast<int64_t>(DType::c128)) &&
-            (rank == 0 || p[2 + rank - 1] != 2))
+            if (!mul_ok(numel, static_cast<uint64_t>(p[2 + d]), numel))
+                fail(at(p + 2 + d), "variable " + std::to_string(i) + "'s element count overflows 64 bits");
+        }
+        if (!tensor_bytes(dt, numel, bytes))
+            fail(at(p), "variable " + std::to_string(i) + " (" + dtype_name(dt) + ", " + std::to_string(numel) +
+                            " elements) is larger than any machine can hold (2^48 bytes)");
+        if ((dt == DType::c64 || dt == DType::c128) && (rank == 0 || p[2 + rank - 1] != 2))
             fail(at(p + 1), "complex variable " + std::to_string(i) + " lacks its trailing (real, imag) dimension of 2");
-        g.vars.push_back({static_cast<DType>(p[0]), static_cast<uint32_t>(rank), p + 2});
+        g.vars.push_back({dt, static_cast<uint32_t>(rank), p + 2});
         p += 2 + rank;
     }
-    uint64_t nin = count("input");
+    defined.assign(g.vars.size(), 0);
+    const uint64_t nin = count("input");
     for (uint64_t i = 0; i < nin; ++i, ++p) {
-        var_index(p, false);
+        define(p);
         g.invars.push_back(*p);
     }
-    uint64_t nconst = count("constant");
+    const uint64_t nconst = count("constant");
     if (nconst > static_cast<uint64_t>(end - p) / 2)
-        fail(at(p - 1), "constant count does not fit");
+        fail(at(p - 1), gname + ": constant count " + std::to_string(nconst) + " does not fit in the graph");
     for (uint64_t i = 0; i < nconst; ++i, p += 2) {
-        var_index(p, false);
-        uint64_t buf = static_cast<uint64_t>(p[1]);
+        define(p);
+        const uint64_t buf = static_cast<uint64_t>(p[1]);
         if (buf >= m_buffers.size())
-            fail(at(p + 1), "constant buffer index " + std::to_string(buf) + " out of range (" +
+            fail(at(p + 1), "constant buffer index " + std::to_string(p[1]) + " out of range (" +
                                 std::to_string(m_buffers.size()) + " buffers)");
         const VarInfo& v = g.vars[static_cast<size_t>(p[0])];
         uint64_t numel = 1;
-        for (uint32_t d = 0; d < v.rank; ++d) {
-            if (v.dims[d] != 0 && numel > (uint64_t(1) << 48) / static_cast<uint64_t>(v.dims[d]))
-                fail(at(p), "constant shape too large");
-            numel *= static_cast<uint64_t>(v.dims[d]);
-        }
-        size_t es = dtype_size(v.dtype);
-        if (v.dtype == DType::c64 || v.dtype == DType::c128)
-            es /= 2;  // the dims include the (real, imag) axis: each element is one float
-        if (es == 0 || m_buffers[buf].size != numel * es)
+        for (uint32_t d = 0; d < v.rank; ++d)
+            numel *= static_cast<uint64_t>(v.dims[d]);  // checked above not to overflow
+        DType et = v.dtype;
+        if (et == DType::c64 || et == DType::c128)  // the dims include the (real, imag) axis
+            et = et == DType::c64 ? DType::f32 : DType::f64;
+        uint64_t bytes = 0;
+        tensor_bytes(et, numel, bytes);
+        if (dtype_size(et) == 0 || m_buffers[buf].size != bytes)
             fail(at(p + 1), "constant buffer " + std::to_string(buf) + " has " + std::to_string(m_buffers[buf].size) +
                                 " bytes but its variable (" + dtype_name(v.dtype) + ", " + std::to_string(numel) +
-                                " elements) needs " + std::to_string(numel * es));
+                                " elements) needs " + std::to_string(bytes));
         g.constvars.emplace_back(p[0], buf);
     }
-    uint64_t nout = count("output");
-    g.outvars.resize(nout);
-    for (uint64_t i = 0; i < nout; ++i)
-        read_atom(g.outvars[i]);
-    uint64_t neq = count("equation");
+    // The graph's outputs are read after its equations have defined their variables.
+    const uint64_t nout = count("output");
+    const int64_t* outs = p;
+    for (uint64_t i = 0; i < nout; ++i) {
+        need(2, "an atom");
+        if (*p == 1)
+            need(3, "a literal");
+        p += *p == 1 ? 3 : 2;
+    }
+    const uint64_t neq = count("equation");
     g.eqns.reserve(neq);
     g.atom_offsets.reserve(neq);
     for (uint64_t i = 0; i < neq; ++i) {
         need(1, "an equation");
-        uint64_t len = static_cast<uint64_t>(*p);
+        const uint64_t len = static_cast<uint64_t>(*p);
         if (len > static_cast<uint64_t>(end - p - 1) || len < 5)
-            fail(at(p), "equation " + std::to_string(i) + " record length " + std::to_string(len) + " is invalid");
+            fail(at(p), "equation " + std::to_string(i) + " record length " + std::to_string(*p) + " is invalid");
         const int64_t* rec_end = p + 1 + len;
         Eqn e{};
         e.byte_offset = at(p);
@@ -555,29 +790,36 @@ void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint6
         if (static_cast<uint64_t>(p[0]) >= m_string_offsets_count)
             fail(at(p), "equation " + std::to_string(i) + " primitive name index out of range");
         e.primitive = static_cast<uint64_t>(p[0]);
+        const size_t name_size = string(e.primitive).size();
+        if (name_size == 0 || name_size > kMaxPrimitiveName)
+            fail(at(p), "equation " + std::to_string(i) + " primitive name has " + std::to_string(name_size) +
+                            " bytes (1 to " + std::to_string(kMaxPrimitiveName) + ")");
         if (p[1] != kNone && static_cast<uint64_t>(p[1]) >= m_string_offsets_count)
             fail(at(p + 1), "equation " + std::to_string(i) + " source string index out of range");
         e.source = p[1];
         p += 2;
-        uint64_t n_in = count("equation input");
+        const uint64_t n_in = count("equation input");
         e.in = p;
+        if (g.atoms.size() > UINT32_MAX)
+            fail(at(p), gname + " has too many equation inputs");
         g.atom_offsets.push_back(static_cast<uint32_t>(g.atoms.size()));
         for (uint64_t k = 0; k < n_in; ++k) {
             Atom a;
             read_atom(a);
             g.atoms.push_back(a);
         }
-        uint64_t n_out = count("equation output");
+        const uint64_t n_out = count("equation output");
         e.out = p;
         for (uint64_t k = 0; k < n_out; ++k, ++p)
-            var_index(p, true);
-        uint64_t n_params = count("parameter");
+            if (*p != kNone)
+                define(p);
+        const uint64_t n_params = count("parameter");
         e.params = p;
         for (uint64_t k = 0; k < n_params; ++k) {
             need(2, "a parameter");
             if (static_cast<uint64_t>(*p) >= m_string_offsets_count)
                 fail(at(p), "parameter key string index out of range");
-            p = check_value(p + 1, end, 0, at(p + 1));
+            p = check_value(p + 1, end, 0, at(p + 1), graph_refs);
         }
         // Words past what this reader knows are fields added by a newer minor version.
         p = rec_end;
@@ -587,6 +829,20 @@ void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint6
         e.n_params = static_cast<uint32_t>(n_params);
         g.eqns.push_back(e);
     }
+    const int64_t* eqns_end = p;
+    p = outs;
+    g.outvars.resize(nout);
+    for (uint64_t i = 0; i < nout; ++i)
+        read_atom(g.outvars[i]);
+    p = eqns_end;
+}
+
+const Composite& File::composite(const int64_t* p) const {
+    auto it = std::lower_bound(m_composites.begin(), m_composites.end(), p,
+                               [](const Composite& c, const int64_t* q) { return c.p < q; });
+    if (it == m_composites.end() || it->p != p)
+        throw FormatError("ovjax: internal error: a parameter value was not indexed");
+    return *it;
 }
 
 std::optional<Value> File::param(const Eqn& e, std::string_view key) const {
@@ -605,9 +861,9 @@ std::string File::eqn_name(const Graph& g, size_t eqn) const {
     std::string s = "equation " + std::to_string(eqn);
     if (g.index != 0)
         s += " of sub-graph " + std::to_string(g.index);
-    s += " '" + std::string(string(e.primitive)) + "'";
+    s += " '" + std::string(string(e.primitive)) + "'";  // at most kMaxPrimitiveName bytes
     if (e.source != kNone)
-        s += " at " + std::string(string(static_cast<uint64_t>(e.source)));
+        s += " at " + std::string(string(static_cast<uint64_t>(e.source)).substr(0, 300));
     return s;
 }
 
@@ -684,21 +940,15 @@ Value Value::item(size_t i) const {
         type_error(*this, "a tuple");
     if (i >= size())
         throw FormatError("tuple index " + std::to_string(i) + " out of range in " + describe());
-    const int64_t* q = m_p + 2;
-    for (size_t k = 0; k < i; ++k)
-        q = Value(m_file, q).end();
-    return Value(m_file, q);
+    return Value(m_file, m_file->m_items[m_file->composite(m_p).first + i]);
 }
 std::optional<Value> Value::field(std::string_view name) const {
     if (tag() != ValueTag::record)
         type_error(*this, "a record");
-    const int64_t* q = m_p + 3;
-    for (size_t k = 0; k < size(); ++k) {
-        Value v(m_file, q + 1);
-        if (m_file->string(static_cast<uint64_t>(q[0])) == name)
-            return v;
-        q = v.end();
-    }
+    const auto* items = m_file->m_items.data() + m_file->composite(m_p).first;
+    for (size_t k = 0; k < size(); ++k)
+        if (m_file->string(static_cast<uint64_t>(items[k][0])) == name)
+            return Value(m_file, items[k] + 1);
     return std::nullopt;
 }
 std::vector<int64_t> Value::as_ints() const {
@@ -708,12 +958,8 @@ std::vector<int64_t> Value::as_ints() const {
         type_error(*this, "a tuple of integers");
     std::vector<int64_t> r;
     r.reserve(size());
-    const int64_t* q = m_p + 2;
-    for (size_t k = 0; k < size(); ++k) {
-        Value v(m_file, q);
-        r.push_back(v.as_int());
-        q = v.end();
-    }
+    for (size_t k = 0; k < size(); ++k)
+        r.push_back(item(k).as_int());
     return r;
 }
 DType Value::array_dtype() const {
@@ -746,18 +992,9 @@ const int64_t* Value::end() const {
     case ValueTag::enumeration:
     case ValueTag::unknown:
         return m_p + 3;
-    case ValueTag::tuple: {
-        const int64_t* q = m_p + 2;
-        for (int64_t k = 0; k < m_p[1]; ++k)
-            q = Value(m_file, q).end();
-        return q;
-    }
-    case ValueTag::record: {
-        const int64_t* q = m_p + 3;
-        for (int64_t k = 0; k < m_p[2]; ++k)
-            q = Value(m_file, q + 1).end();
-        return q;
-    }
+    case ValueTag::tuple:
+    case ValueTag::record:
+        return m_file->composite(m_p).end;
     case ValueTag::array:
         return m_p + 4 + m_p[2];
     }
@@ -765,42 +1002,70 @@ const int64_t* Value::end() const {
 }
 
 std::string Value::describe() const {
-    std::ostringstream s;
+    std::string s;
+    describe_into(s, s.size() + kDescribeLimit);
+    return s;
+}
+
+// Appends this value's text to `out`, stopping with "..." once `out` reaches `limit`
+// characters: a message shows the start of a long tuple, never all of it.
+void Value::describe_into(std::string& out, size_t limit) const {
+    auto put = [&](std::string_view t) {
+        if (out.size() >= limit)
+            return;
+        out.append(t.substr(0, limit - out.size()));
+        if (out.size() >= limit)
+            out.append("...");
+    };
     switch (tag()) {
     case ValueTag::none:
-        return "None";
+        return put("None");
     case ValueTag::boolean:
-        return m_p[1] ? "True" : "False";
+        return put(m_p[1] ? "True" : "False");
     case ValueTag::integer:
-        return std::to_string(m_p[1]);
-    case ValueTag::floating:
+        return put(std::to_string(m_p[1]));
+    case ValueTag::floating: {
+        std::ostringstream s;
         s << as_float();
-        return s.str();
+        return put(s.str());
+    }
     case ValueTag::string:
-        return "'" + std::string(as_string()) + "'";
+        put("'");
+        put(as_string());
+        return put("'");
     case ValueTag::dtype:
-        return dtype_name(as_dtype());
+        return put(dtype_name(as_dtype()));
     case ValueTag::graph:
-        return "<sub-graph " + std::to_string(m_p[1]) + ">";
+        return put("<sub-graph " + std::to_string(m_p[1]) + ">");
     case ValueTag::enumeration:
-        return std::string(enum_type()) + "." + std::string(enum_member());
+        put(enum_type());
+        put(".");
+        return put(enum_member());
     case ValueTag::unknown:
-        return "<" + std::string(unknown_type()) + ">";
+        put("<");
+        put(unknown_type());
+        return put(">");
     case ValueTag::array:
-        return "<array>";
+        return put("<array>");
     case ValueTag::tuple: {
-        s << "(";
-        for (size_t i = 0; i < size(); ++i)
-            s << (i ? ", " : "") << item(i).describe();
-        s << (size() == 1 ? ",)" : ")");
-        return s.str();
+        const size_t n = size();
+        put("(");
+        for (size_t i = 0; i < n && out.size() < limit; ++i) {
+            if (i)
+                put(", ");
+            item(i).describe_into(out, limit);
+        }
+        if (out.size() >= limit) {
+            out.append(" (" + std::to_string(n) + " items)");
+            return;
+        }
+        return put(n == 1 ? ",)" : ")");
     }
-    case ValueTag::record: {
-        s << record_type() << "(...)";
-        return s.str();
+    case ValueTag::record:
+        put(record_type());
+        return put("(...)");
     }
-    }
-    return "?";
+    put("?");
 }
 
 }  // namespace format

@@ -6,8 +6,9 @@ documentation agree. The C++ reader has the same numbers in src/cpp/format/forma
 
 MAGIC = b"OVJAX\x00\x1a\n"
 MAJOR = 1
-MINOR = 0
+MINOR = 1  # 1.1: header checksum
 HEADER_SIZE = 64
+CHECKSUM_OFFSET = 48  # u32 CRC-32 (zlib.crc32) of every byte outside DATA (minor >= 1)
 SECTION_ENTRY_SIZE = 32
 DATA_ALIGN = 64
 NONE = -1  # "no value" in a word slot (string index, output var of a dropped result)
@@ -67,3 +68,38 @@ DTYPES = {
     "uint4": 21,
 }
 DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+
+
+def checksum(data) -> int:
+    """The header checksum of a file's bytes (docs/format.md): CRC-32 of every byte but the
+    DATA section's, the checksum field's own four bytes taken as zeros. Bytes that do not
+    parse as a section table are all covered (for tools that reseal edited files)."""
+    import struct
+    import zlib
+
+    b = memoryview(data).cast("B")
+    size = len(b)
+    gap = (size, size)
+    try:
+        n, table = struct.unpack_from("<QQ", b, 16)
+        for i in range(min(n, 1024)):
+            kind, _, off, sz, _ = struct.unpack_from("<IIQQQ", b, table + 32 * i)
+            if kind == SEC_DATA and sz and off >= HEADER_SIZE and off + sz <= size:
+                gap = (off, off + sz)
+                break
+    except struct.error:
+        pass
+    crc = zlib.crc32(b[:CHECKSUM_OFFSET])
+    crc = zlib.crc32(bytes(4), crc)
+    crc = zlib.crc32(b[CHECKSUM_OFFSET + 4 : gap[0]], crc)
+    return zlib.crc32(b[gap[1] :], crc)
+
+
+def seal(data) -> bytes:
+    """`data` with its header checksum recomputed (tests and tools that edit files)."""
+    import struct
+
+    m = bytearray(data)
+    if len(m) >= HEADER_SIZE:
+        struct.pack_into("<I", m, CHECKSUM_OFFSET, checksum(m))
+    return bytes(m)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import struct
+import zlib
 from array import array
 from typing import Any, Sequence
 
@@ -421,6 +422,17 @@ class GraphWriter:
         head = bytearray(F.HEADER_SIZE)
         struct.pack_into("<8sHHIQQQQ", head, 0, F.MAGIC, F.MAJOR, F.MINOR, F.HEADER_SIZE, n, table_off, file_size, 0)
         table = b"".join(struct.pack("<IIQQQ", k, 0, o, s, 0) for k, o, s in entries)
+        # The checksum covers every byte before the DATA section (the last one), its own
+        # four bytes taken as zeros.
+        crc = zlib.crc32(head)
+        crc = zlib.crc32(table, crc)
+        pos = F.HEADER_SIZE + len(table)
+        for (_, blob), (_, off, _) in zip(sections, entries):
+            crc = zlib.crc32(bytes(off - pos), crc)
+            crc = zlib.crc32(blob, crc)
+            pos = off + len(blob)
+        crc = zlib.crc32(bytes(data_off - pos), crc)
+        struct.pack_into("<I", head, F.CHECKSUM_OFFSET, crc)
         return head, table, sections, entries, data_off, data_offsets, file_size
 
     def _chunks(self, external: bool):
