@@ -7,6 +7,7 @@
 #include <string>
 
 #include "frontend/input_model.hpp"
+#include "frontend/options.hpp"
 #include "frontend/translate_session.hpp"
 #include "openvino/core/except.hpp"
 #include "openvino/frontend/extension/conversion.hpp"
@@ -37,6 +38,8 @@ namespace {
 constexpr const char* kGraphKey = "ovjax_graph";
 constexpr const char* kBuffersKey = "ovjax_buffers";
 constexpr const char* kKeepAliveKey = "ovjax_keepalive";
+constexpr const char* kPathKey = "ovjax_path";
+constexpr const char* kOptionsKey = "ovjax_options";
 
 std::optional<std::string> as_path(const ov::Any& a) {
     if (a.is<std::string>())
@@ -50,27 +53,50 @@ std::optional<std::string> as_path(const ov::Any& a) {
     return std::nullopt;
 }
 
-format::Memory tensor_memory(const ov::Tensor& t, std::shared_ptr<void> keepalive = nullptr) {
-    // The owner holds the Tensor handle and, for tensors that view Python memory, the
-    // Python objects owning that memory.
-    auto holder = std::make_shared<std::pair<ov::Tensor, std::shared_ptr<void>>>(t, std::move(keepalive));
-    return {static_cast<const uint8_t*>(t.data()), t.get_byte_size(), holder};
+// What the model reads from must live as long as the model and the ov::Model converted
+// from it (its constants share the weights). A tensor does not say who owns its memory
+// (one made from a Python array views memory the array owns), so a tensor is viewed only
+// when the host passed the objects that own it (ovjax's own in-memory form does, as
+// kKeepAliveKey); any other tensor is copied once.
+format::Memory tensor_memory(const ov::Tensor& t, const std::shared_ptr<void>& keepalive) {
+    const auto* data = static_cast<const uint8_t*>(t.data());
+    if (!keepalive)
+        return format::Memory::copy_of(data, t.get_byte_size());
+    auto holder = std::make_shared<std::pair<ov::Tensor, std::shared_ptr<void>>>(t, keepalive);
+    return {data, t.get_byte_size(), holder};
 }
 
-bool map_has_graph(const ov::Any& a) {
+bool map_has(const ov::Any& a, const char* key) {
     if (!a.is<ov::AnyMap>())
         return false;
     const auto& m = a.as<ov::AnyMap>();
-    auto it = m.find(kGraphKey);
-    return it != m.end() && it->second.is<ov::Tensor>();
+    auto it = m.find(key);
+    return it != m.end() && (key != kGraphKey || it->second.is<ov::Tensor>());
+}
+
+std::string describe_any(const ov::Any& a) {
+    if (a.empty())
+        return "nothing";
+    if (a.is<ov::AnyMap>()) {
+        std::string keys;
+        for (const auto& kv : a.as<ov::AnyMap>())
+            keys += (keys.empty() ? "'" : ", '") + kv.first + "'";
+        return "a map with keys " + (keys.empty() ? std::string("(none)") : keys);
+    }
+    return std::string("an object of type ") + a.type_info().name();
 }
 
 std::shared_ptr<format::File> open_variant(const ov::Any& a) {
     if (auto p = as_path(a))
         return format::File::open(*p);
     if (a.is<ov::Tensor>())
-        return format::File::from_memory(tensor_memory(a.as<ov::Tensor>()));
-    if (map_has_graph(a)) {
+        return format::File::from_memory(tensor_memory(a.as<ov::Tensor>(), nullptr));
+    if (map_has(a, kPathKey)) {
+        auto p = as_path(a.as<ov::AnyMap>().at(kPathKey));
+        OPENVINO_ASSERT(p, "ovjax: '", kPathKey, "' must be a path string");
+        return format::File::open(*p);
+    }
+    if (map_has(a, kGraphKey)) {
         const auto& m = a.as<ov::AnyMap>();
         std::shared_ptr<void> keepalive;
         auto ka = m.find(kKeepAliveKey);
@@ -92,10 +118,30 @@ std::shared_ptr<format::File> open_variant(const ov::Any& a) {
         }
         return format::File::from_memory(std::move(graph), std::move(externals));
     }
-    OPENVINO_THROW("ovjax: cannot load a model from this object (expected a path, an ov::Tensor holding .ovjax bytes, "
-                   "or a map with '",
-                   kGraphKey,
-                   "')");
+    OPENVINO_THROW("ovjax: cannot load a model from ", describe_any(a),
+                   "; expected the path of an .ovjax file, an ov::Tensor holding an .ovjax file's bytes, or a map "
+                   "with '",
+                   kGraphKey, "' (the in-memory form) or '", kPathKey, "'");
+}
+
+// Options of a load(): the "ovjax_options" entry of the model's map, then any map given
+// after the model.
+Options load_options(const std::vector<ov::Any>& variants) {
+    ov::AnyMap merged;
+    if (map_has(variants[0], kOptionsKey)) {
+        const ov::Any& o = variants[0].as<ov::AnyMap>().at(kOptionsKey);
+        OPENVINO_ASSERT(o.is<ov::AnyMap>(), "ovjax: '", kOptionsKey, "' must be a map of option names to values");
+        merged = o.as<ov::AnyMap>();
+    }
+    for (size_t i = 1; i < variants.size(); ++i) {
+        if (variants[i].is<bool>())
+            continue;  // Python's FrontEnd.load(path, enable_mmap): files are always mapped
+        OPENVINO_ASSERT(variants[i].is<ov::AnyMap>(), "ovjax: load() takes the model and then a map of options; "
+                        "argument ", i, " is ", describe_any(variants[i]));
+        for (const auto& kv : variants[i].as<ov::AnyMap>())
+            merged[kv.first] = kv.second;
+    }
+    return Options::from(merged);
 }
 
 }  // namespace
@@ -122,10 +168,12 @@ bool FrontEnd::supported_impl(const std::vector<ov::Any>& variants) const {
             const auto& t = a.as<ov::Tensor>();
             return format::File::has_magic(t.data(), t.get_byte_size());
         }
-        if (map_has_graph(a)) {
+        if (map_has(a, kGraphKey)) {
             const auto& t = a.as<ov::AnyMap>().at(kGraphKey).as<ov::Tensor>();
             return format::File::has_magic(t.data(), t.get_byte_size());
         }
+        if (map_has(a, kPathKey))
+            return supported_impl({a.as<ov::AnyMap>().at(kPathKey)});
     } catch (...) {
     }
     return false;
@@ -133,11 +181,21 @@ bool FrontEnd::supported_impl(const std::vector<ov::Any>& variants) const {
 
 ov::frontend::InputModel::Ptr FrontEnd::load_impl(const std::vector<ov::Any>& variants) const {
     OPENVINO_ASSERT(!variants.empty(), "ovjax: load() needs a model");
+    Options options = load_options(variants);
+    std::shared_ptr<format::File> file;
     try {
-        return std::make_shared<InputModel>(open_variant(variants[0]));
+        file = open_variant(variants[0]);
     } catch (const format::FormatError& e) {
         OPENVINO_THROW(e.what());
     }
+    // Calls are inlined: refuse an expansion bomb before building anything.
+    if (file->expanded_size() > options.max_expanded_size)
+        OPENVINO_THROW("ovjax: the model expands to ", file->expanded_size() == UINT64_MAX ? std::string("over 2^64")
+                                                        : std::to_string(file->expanded_size()),
+                       " equations and variables with every call inlined (sub-graph references nest ",
+                       file->graph_depth(), " deep), more than the limit of ", options.max_expanded_size,
+                       "; if the model is meant to be this large, raise the conversion option 'max_expanded_size'");
+    return std::make_shared<InputModel>(std::move(file), options);
 }
 
 std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel::Ptr& model, bool partial) const {
@@ -171,7 +229,7 @@ std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel
     for (size_t i : im->output_order())
         out_names.push_back(im->output_name(i));
 
-    TranslateSession session(file, m_translators, partial);
+    TranslateSession session(file, m_translators, partial, im->options());
     auto m = session.build(params, param_outputs, im->output_order(), out_names);
     m->set_rt_info(std::string(OVJAX_VERSION), "ovjax", "version");
     if (auto jv = file->meta("jax_version"))

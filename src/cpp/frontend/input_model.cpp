@@ -17,7 +17,8 @@ bool TensorPlace::is_equal_data(const Ptr& another) const {
     return is_equal(another);
 }
 
-InputModel::InputModel(std::shared_ptr<format::File> file) : m_file(std::move(file)) {
+InputModel::InputModel(std::shared_ptr<format::File> file, Options options)
+    : m_file(std::move(file)), m_options(options) {
     const auto& g = m_file->graph(0);
     const auto& in_names = m_file->input_names();
     const auto& out_names = m_file->output_names();

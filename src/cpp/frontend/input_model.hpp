@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "format/format.hpp"
+#include "frontend/options.hpp"
 #include "openvino/frontend/input_model.hpp"
 #include "openvino/frontend/place.hpp"
 
@@ -33,7 +34,7 @@ private:
 
 class InputModel : public ov::frontend::InputModel {
 public:
-    explicit InputModel(std::shared_ptr<format::File> file);
+    InputModel(std::shared_ptr<format::File> file, Options options);
 
     std::vector<ov::frontend::Place::Ptr> get_inputs() const override;
     std::vector<ov::frontend::Place::Ptr> get_outputs() const override;
@@ -50,6 +51,7 @@ public:
                           const std::vector<ov::frontend::Place::Ptr>& outputs) override;
 
     const std::shared_ptr<format::File>& file() const { return m_file; }
+    const Options& options() const { return m_options; }
     const std::vector<size_t>& input_order() const { return m_input_order; }
     const std::vector<size_t>& output_order() const { return m_output_order; }
     const std::string& input_name(size_t i) const { return m_inputs[i]->name(); }
@@ -60,6 +62,7 @@ private:
     std::shared_ptr<TensorPlace> as_tensor(const ov::frontend::Place::Ptr& p, const char* what) const;
 
     std::shared_ptr<format::File> m_file;
+    Options m_options;
     std::vector<std::shared_ptr<TensorPlace>> m_inputs, m_outputs;
     std::vector<size_t> m_input_order, m_output_order;
     std::vector<ov::element::Type> m_input_types;

@@ -17,10 +17,14 @@ namespace ovjax {
 using format::Atom;
 using format::DType;
 
-TranslateSession::TranslateSession(std::shared_ptr<format::File> file, const TranslatorMap& translators, bool partial)
+TranslateSession::TranslateSession(std::shared_ptr<format::File> file,
+                                   const TranslatorMap& translators,
+                                   bool partial,
+                                   const Options& options)
     : m_file(std::move(file)),
       m_translators(translators),
       m_partial(partial),
+      m_options(options),
       m_buffer_cache(m_file->num_buffers()) {}
 
 ov::Output<ov::Node> TranslateSession::literal(const Atom& a) const {
@@ -103,6 +107,14 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
         ~PopActive() { active.pop_back(); }
     } pop_active{m_active};
     const format::Graph& g = f.graph(gi);
+    // Loop bodies can be inlined more often than the file says (unrolled scans): the count
+    // made when the file was opened is checked again as the model is built.
+    m_expanded += g.vars.size() + g.eqns.size();
+    if (m_expanded > m_options.max_expanded_size)
+        throw LimitError("ovjax: the model grows past " + std::to_string(m_options.max_expanded_size) +
+                         " equations and variables as calls are inlined and loops unrolled (at sub-graph " +
+                         std::to_string(gi) + "); if it is meant to be this large, raise the conversion option "
+                         "'max_expanded_size'");
     if (inputs.size() != g.invars.size())
         throw TranslateError("sub-graph " + std::to_string(gi) + " takes " + std::to_string(g.invars.size()) +
                              " inputs but " + std::to_string(inputs.size()) + " were given");
@@ -172,6 +184,8 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
                                     shape_str(outs[k].get_partial_shape()) + " but JAX says " + shape_str(want_s);
                     }
                 }
+            } catch (const LimitError&) {
+                throw;
             } catch (const std::exception& ex) {
                 error = ex.what();
             }
@@ -240,32 +254,53 @@ std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& pa
     ov::OutputVector outs = translate_graph(0, param_outputs);
 
     if (!m_unsupported.empty() || m_failure_count) {
-        std::ostringstream msg;
+        // One report of everything, a few thousand characters at most whatever the file
+        // holds: lines are clipped and the lists cut short with a count of the rest.
+        constexpr size_t kLine = 300, kReport = 4000;
+        auto clip = [](std::string line) {
+            if (line.size() > kLine)
+                line = line.substr(0, kLine) + "...";
+            return line;
+        };
+        std::string msg;
         if (!m_unsupported.empty()) {
             size_t total = 0;
             for (auto& u : m_unsupported)
                 total += u.second.count;
-            msg << "ovjax: the model uses " << m_unsupported.size() << " unsupported JAX primitive"
-                << (m_unsupported.size() == 1 ? "" : "s") << " (" << total << " equation" << (total == 1 ? "" : "s")
-                << "):";
+            msg += "ovjax: the model uses " + std::to_string(m_unsupported.size()) + " unsupported JAX primitive" +
+                   (m_unsupported.size() == 1 ? "" : "s") + " (" + std::to_string(total) + " equation" +
+                   (total == 1 ? "" : "s") + "):";
+            size_t shown = 0;
             for (auto& u : m_unsupported) {
-                msg << "\n  " << u.first << " x" << u.second.count << " (first: " << u.second.first_where << ")";
+                if (msg.size() > kReport / 2)
+                    break;
+                std::string line = u.first + " x" + std::to_string(u.second.count) + " (first: " +
+                                   u.second.first_where + ")";
                 if (!u.second.reason.empty())
-                    msg << ": " << u.second.reason;
+                    line += ": " + u.second.reason;
+                msg += "\n  " + clip(line);
+                ++shown;
             }
+            if (shown < m_unsupported.size())
+                msg += "\n  ... and " + std::to_string(m_unsupported.size() - shown) + " more primitives";
         }
         if (m_failure_count) {
             if (!m_unsupported.empty())
-                msg << "\n";
-            msg << "ovjax: " << m_failure_count << " equation" << (m_failure_count == 1 ? "" : "s")
-                << " failed to convert:";
-            for (auto& s : m_failures)
-                msg << "\n  " << s;
-            if (m_failure_count > m_failures.size())
-                msg << "\n  ... and " << (m_failure_count - m_failures.size()) << " more";
+                msg += "\n";
+            msg += "ovjax: " + std::to_string(m_failure_count) + " equation" + (m_failure_count == 1 ? "" : "s") +
+                   " failed to convert:";
+            size_t shown = 0;
+            for (auto& line : m_failures) {
+                if (msg.size() > kReport)
+                    break;
+                msg += "\n  " + clip(line);
+                ++shown;
+            }
+            if (m_failure_count > shown)
+                msg += "\n  ... and " + std::to_string(m_failure_count - shown) + " more";
         }
         if (!m_partial)
-            OPENVINO_THROW(msg.str());
+            OPENVINO_THROW(msg);
     }
 
     ov::ResultVector results;

@@ -10,6 +10,7 @@
 
 #include "format/format.hpp"
 #include "frontend/node_context.hpp"
+#include "frontend/options.hpp"
 #include "openvino/core/model.hpp"
 #include "openvino/frontend/node_context.hpp"
 
@@ -33,9 +34,18 @@ struct InputOverride {
     ov::element::Type type;  // dynamic = keep the aval's
 };
 
+// Ends the whole conversion (not one equation): the model is larger than the options allow.
+class LimitError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class TranslateSession {
 public:
-    TranslateSession(std::shared_ptr<format::File> file, const TranslatorMap& translators, bool partial);
+    TranslateSession(std::shared_ptr<format::File> file,
+                     const TranslatorMap& translators,
+                     bool partial,
+                     const Options& options);
 
     // Build the model of graph 0 with the given parameters (one per graph input, in order).
     std::shared_ptr<ov::Model> build(const ov::ParameterVector& params,
@@ -51,6 +61,8 @@ private:
     std::shared_ptr<format::File> m_file;
     const TranslatorMap& m_translators;
     bool m_partial;
+    Options m_options;
+    uint64_t m_expanded = 0;  // equations and variables translated so far (all inlinings)
     std::vector<ov::Output<ov::Node>> m_buffer_cache;
     std::vector<uint64_t> m_active;  // graphs being translated (recursion guard)
 
