@@ -54,6 +54,51 @@ def is_jax_model(obj) -> bool:
     return False
 
 
+_ACCEPTED = (
+    "ovjax converts a jax ClosedJaxpr (jax.make_jaxpr), a flax.linen or flax.nnx Module, any JAX callable "
+    "(with example_input), the path of an .ovjax file, or an .ovjax file's bytes"
+)
+
+
+def _describe(obj) -> str:
+    """What a user passed, for messages: its type and a short repr."""
+    r = repr(obj)
+    if len(r) > 80:
+        r = r[:77] + "..."
+    return f"an object of type {type(obj).__module__}.{type(obj).__qualname__} ({r})"
+
+
+def _ovjax_file(model):
+    """The in-memory or path form of an .ovjax file given as a path or bytes, else None.
+    Raises for a path that is not an .ovjax file."""
+    from . import format as F
+
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        data = np.frombuffer(model, dtype=np.uint8) if len(model) else np.zeros(0, np.uint8)
+        if bytes(data[: len(F.MAGIC)]) != F.MAGIC:
+            raise ValueError(
+                f"ovjax: the {len(data)} bytes given do not start with the .ovjax magic bytes {F.MAGIC!r}; {_ACCEPTED}"
+            )
+        import openvino as ov
+
+        data = np.array(data)  # owned and writable: the model's constants view it
+        return {"ovjax_graph": ov.Tensor(data, shared_memory=True), "ovjax_keepalive": _KeepAlive(data)}
+    if isinstance(model, (str, os.PathLike)):
+        path = os.fspath(model)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"ovjax: no file {path!r}; {_ACCEPTED}")
+        if not os.path.isfile(path):
+            raise ValueError(f"ovjax: {path!r} is not a file; {_ACCEPTED}")
+        with open(path, "rb") as f:
+            head = f.read(len(F.MAGIC))
+        if head != F.MAGIC:
+            raise ValueError(
+                f"ovjax: {path!r} is not an .ovjax file (it starts with {head!r}, not the magic bytes {F.MAGIC!r})"
+            )
+        return {"ovjax_path": path}
+    return None
+
+
 # ---------------------------------------------------------------- tracing
 
 _STATIC_TYPES = (bool, str, type(None))
@@ -213,9 +258,11 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
             raise ValueError("ovjax: an open Jaxpr with constvars needs its consts: pass a ClosedJaxpr")
         return trace(ClosedJaxpr(model, []), None)
 
+    if not (_is_linen(model) or _is_nnx(model) or callable(model)):
+        raise TypeError(f"ovjax: cannot convert {_describe(model)}; {_ACCEPTED}")
     if example_input is None:
         raise ValueError(
-            f"ovjax: converting a {type(model).__name__} needs example_input (the arrays to trace it with)"
+            f"ovjax: converting {_describe(model)} needs example_input (the arrays to trace it with)"
         )
     args, kwargs, static = _split_example(example_input)
     static = {**static, **(call_kwargs or {})}
@@ -235,7 +282,7 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
             fn = model
         names_fn = lambda: _arg_names(model, len(args))  # noqa: E731
     else:
-        raise TypeError(f"ovjax: cannot convert an object of type {type(model).__name__}")
+        raise TypeError(f"ovjax: cannot convert {_describe(model)}; {_ACCEPTED}")
 
     args, kwargs = _apply_input_spec(args, kwargs, input)
     out_shape_box: list[Any] = []
@@ -408,34 +455,47 @@ def convert_model(
     params=None,
     call_kwargs=None,
     extension=None,
+    options=None,
 ):
     """Convert a JAX model to an openvino.Model through the ovjax frontend.
 
     model: a ClosedJaxpr (jax.make_jaxpr), a bound flax.linen.Module (or an unbound
-        one with params=), a flax.nnx.Module, or any JAX callable.
+        one with params=), a flax.nnx.Module, any JAX callable, the path of an
+        .ovjax file, or an .ovjax file's bytes.
     example_input: the arguments to trace with: one array, a tuple of positional
         arguments, or a dict of keyword arguments (bool/str/None values in a dict are
         passed as static flags, e.g. {"x": x, "training": False}).
     input: OpenVINO-style input shapes/types, in argument order. For callables and
-        modules the model is retraced with them; for a ClosedJaxpr only the element
-        types can change (a jaxpr's shapes are fixed when it is traced).
+        modules the model is retraced with them; for a ClosedJaxpr or a file only the
+        element types can change (a jaxpr's shapes are fixed when it is traced).
     call_kwargs: static keyword arguments for the call (e.g. {"training": False}).
     extension: a ConversionExtension (or list) adding or overriding translators.
+    options: conversion options of the frontend, e.g. {"max_expanded_size": 10**8}
+        (the README lists them).
     """
-    traced = trace(
-        model,
-        example_input,
-        params=params,
-        call_kwargs=call_kwargs,
-        input=input if not isinstance(model, (ClosedJaxpr, Jaxpr)) else None,
-    )
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"ovjax: options must be a dict of option names to values, got {_describe(options)}")
+    data = _ovjax_file(model)
+    fixed_shapes = data is not None or isinstance(model, (ClosedJaxpr, Jaxpr))
+    if data is None:
+        traced = trace(
+            model,
+            example_input,
+            params=params,
+            call_kwargs=call_kwargs,
+            input=input if not fixed_shapes else None,
+        )
+        data = to_frontend_input(traced, share_weights)
+    elif example_input is not None:
+        raise ValueError("ovjax: an .ovjax file is already traced; example_input does not apply to it")
     fe = _library.frontend()
     if extension is not None:
         for ext in extension if isinstance(extension, (list, tuple)) else [extension]:
             fe.add_extension(ext)
-    data = to_frontend_input(traced, share_weights)
+    if options:
+        data["ovjax_options"] = dict(options)
     im = fe.load(data, True)
-    if input is not None and isinstance(model, (ClosedJaxpr, Jaxpr)):
+    if input is not None and fixed_shapes:
         _apply_input_to_places(im, input)
     ov_model = fe.convert(im)
     return ov_model
