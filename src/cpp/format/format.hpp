@@ -224,9 +224,7 @@ public:
     const std::vector<std::string>& input_names() const { return m_input_names; }
     const std::vector<std::string>& output_names() const { return m_output_names; }
 
-    // The model with every sub-graph reference inlined: equations plus variables, counted
-    // (saturating) when the file is opened, and the deepest nesting of sub-graph references.
-    uint64_t expanded_size() const { return m_expanded_size; }
+    // The deepest nesting of sub-graph references below graph 0.
     uint32_t graph_depth() const { return m_graph_depth; }
     // Whether the header carries a checksum (minor version >= 1); it was verified.
     bool has_checksum() const { return m_minor >= 1; }
@@ -271,7 +269,6 @@ private:
     std::vector<Composite> m_composites;  // by address (values are checked in file order)
     std::vector<const int64_t*> m_items;
     std::vector<const int64_t*> m_scratch;  // items of the composites being checked
-    uint64_t m_expanded_size = 0;
     uint32_t m_graph_depth = 0;
 };
 

@@ -485,14 +485,12 @@ void File::parse_graphs(uint64_t off, uint64_t size) {
     check_graph_references(refs);
 }
 
-// Sub-graph references form no cycle and nest at most kMaxGraphDepth deep; the size of
-// the model with every reference inlined is counted for the frontend's limit. Linear in
-// the number of references (each graph is visited once).
+// Sub-graph references form no cycle and nest at most kMaxGraphDepth deep. Linear in the
+// number of references (each graph is visited once).
 void File::check_graph_references(const std::vector<std::vector<uint64_t>>& refs) {
     const size_t n = m_graphs.size();
     enum : uint8_t { kNew, kOpen, kDone };
     std::vector<uint8_t> state(n, kNew);
-    std::vector<uint64_t> size(n, 0);
     std::vector<uint32_t> depth(n, 0);
     struct Frame {
         uint64_t g;
@@ -519,14 +517,9 @@ void File::check_graph_references(const std::vector<std::vector<uint64_t>>& refs
                 }
                 continue;
             }
-            const Graph& g = m_graphs[f.g];
-            uint64_t s = g.vars.size() + g.eqns.size();
             uint32_t d = 0;
-            for (uint64_t c : r) {
-                s = size[c] > UINT64_MAX - s ? UINT64_MAX : s + size[c];  // saturating
+            for (uint64_t c : r)
                 d = std::max(d, depth[c] + 1);
-            }
-            size[f.g] = s;
             depth[f.g] = d;
             state[f.g] = kDone;
             if (d > kMaxGraphDepth)
@@ -536,7 +529,6 @@ void File::check_graph_references(const std::vector<std::vector<uint64_t>>& refs
             stack.pop_back();
         }
     }
-    m_expanded_size = size[0];
     m_graph_depth = depth[0];
 }
 

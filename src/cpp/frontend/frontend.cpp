@@ -188,11 +188,14 @@ ov::frontend::InputModel::Ptr FrontEnd::load_impl(const std::vector<ov::Any>& va
     } catch (const format::FormatError& e) {
         OPENVINO_THROW(e.what());
     }
-    // Calls are inlined: refuse an expansion bomb before building anything.
-    if (file->expanded_size() > options.max_expanded_size)
-        OPENVINO_THROW("ovjax: the model expands to ", file->expanded_size() == UINT64_MAX ? std::string("over 2^64")
-                                                        : std::to_string(file->expanded_size()),
-                       " equations and variables with every call inlined (sub-graph references nest ",
+    // Calls are inlined and short loops unrolled: refuse an expansion bomb before building
+    // anything (a file of a few KB can describe billions of equations).
+    const uint64_t size = TranslateSession::expanded_size_bound(*file);
+    if (size > options.max_expanded_size)
+        OPENVINO_THROW("ovjax: the model expands to ",
+                       size == UINT64_MAX ? std::string("more than 2^64") : "up to " + std::to_string(size),
+                       " equations and variables with every call inlined and every unrolled loop repeated "
+                       "(sub-graph references nest ",
                        file->graph_depth(), " deep), more than the limit of ", options.max_expanded_size,
                        "; if the model is meant to be this large, raise the conversion option 'max_expanded_size'");
     return std::make_shared<InputModel>(std::move(file), options);

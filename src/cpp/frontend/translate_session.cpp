@@ -1,5 +1,7 @@
 #include "frontend/translate_session.hpp"
 
+#include "ops/ops.hpp"
+
 #include <cstring>
 #include <sstream>
 
@@ -245,6 +247,51 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
         }
     }
     return results;
+}
+
+namespace {
+uint64_t add_sat(uint64_t a, uint64_t b) {
+    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+uint64_t mul_sat(uint64_t a, uint64_t b) {
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+// The sub-graphs a parameter value refers to (cond's branches are a tuple of graphs).
+void graph_refs(const format::Value& v, std::vector<uint64_t>& out) {
+    if (v.tag() == format::ValueTag::graph)
+        out.push_back(v.as_graph());
+    else if (v.tag() == format::ValueTag::tuple)
+        for (size_t i = 0; i < v.size(); ++i)
+            graph_refs(v.item(i), out);  // values nest at most 64 deep (the reader checks)
+}
+uint64_t graph_size(const format::File& f, uint64_t gi, std::vector<uint64_t>& memo) {
+    if (memo[gi] != UINT64_MAX - 1)
+        return memo[gi];
+    const format::Graph& g = f.graph(gi);
+    uint64_t size = g.vars.size() + g.eqns.size();
+    std::vector<uint64_t> refs;
+    for (const auto& e : g.eqns) {
+        refs.clear();
+        const int64_t* p = e.params;
+        for (uint32_t k = 0; k < e.n_params; ++k) {
+            format::Value v(&f, p + 1);
+            graph_refs(v, refs);
+            p = v.end();
+        }
+        if (refs.empty())
+            continue;
+        const uint64_t times = op::max_inlinings(f, e, f.string(e.primitive));
+        for (uint64_t r : refs)  // the reader checked: acyclic, at most 256 deep
+            size = add_sat(size, mul_sat(times, graph_size(f, r, memo)));
+    }
+    return memo[gi] = size;
+}
+}  // namespace
+
+uint64_t TranslateSession::expanded_size_bound(const format::File& file) {
+    std::vector<uint64_t> memo(file.num_graphs(), UINT64_MAX - 1);
+    return graph_size(file, 0, memo);
 }
 
 std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& params,

@@ -54,6 +54,11 @@ public:
                                      const std::vector<std::string>& output_names);
 
     ov::OutputVector translate_graph(uint64_t graph, const ov::OutputVector& inputs);
+
+    // An upper bound of the equations plus variables translation builds: every sub-graph
+    // inlined as often as its translator inlines it (saturating at UINT64_MAX). Linear in
+    // the file: each graph is counted once.
+    static uint64_t expanded_size_bound(const format::File& file);
     ov::Output<ov::Node> literal(const format::Atom& a) const;
     ov::Output<ov::Node> buffer_constant(uint64_t buffer, format::DType dtype, const ov::Shape& shape);
 

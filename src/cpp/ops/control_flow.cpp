@@ -437,6 +437,33 @@ ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t lengt
 }
 }  // namespace
 
+uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim) {
+    if (prim == "while")
+        return 3;  // the condition: before the loop, in the body, and the peeled first test
+    if (prim != "scan")
+        return 1;
+    // translate_scan unrolls when `unroll` covers the length or the scan and its body are
+    // short, and otherwise runs at most max(unroll, OVJAX_SCAN_STEPS, 4) steps per Loop
+    // iteration.
+    auto length = file.param(e, "length");
+    auto body = file.param(e, "jaxpr");
+    if (!length || length->tag() != format::ValueTag::integer || length->as_int() < 0 || !body ||
+        body->tag() != format::ValueTag::graph)
+        return 1;  // the translator rejects it
+    const auto n = static_cast<uint64_t>(length->as_int());
+    const uint64_t body_size = file.graph(body->as_graph()).eqns.size();
+    uint64_t unroll = 1;
+    if (auto u = file.param(e, "unroll"); u && u->tag() == format::ValueTag::integer && u->as_int() > 0)
+        unroll = static_cast<uint64_t>(u->as_int());
+    else if (u && u->tag() == format::ValueTag::boolean && u->as_bool())
+        unroll = n;
+    const auto budget = static_cast<uint64_t>(std::max<int64_t>(scan_unroll_budget(), 0));
+    if (unroll >= n || (n <= budget && n * body_size <= 64 * budget))
+        return std::max<uint64_t>(n, 1);
+    const auto setting = static_cast<uint64_t>(std::max<int64_t>(scan_steps_setting(), 0));
+    return std::min(std::max<uint64_t>({unroll, setting, 4}), n);
+}
+
 ov::OutputVector translate_scan(const NodeContext& ctx) {
     const uint64_t g = ctx.param("jaxpr").as_graph();
     const int64_t length = ctx.int_param("length");

@@ -14,5 +14,9 @@ namespace op {
 #undef OVJAX_OP_COMPLEX
 #undef OVJAX_UNSUPPORTED
 #undef OVJAX_EXPANDED
+
+// How many times at most the translator of equation `e` (primitive `prim`) inlines each of
+// its sub-graphs (unrolled scans, a while's condition): the session's size bound uses it.
+uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim);
 }  // namespace op
 }  // namespace ovjax
