@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -291,3 +292,27 @@ def test_error_bad_library(program, tmp_path, tanh_model):
 def test_usage(program):
     r = subprocess.run([str(program)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "usage:" in r.stderr
+
+
+def test_error_malformed_model(program, tmp_path, tanh_model):
+    """A crafted file (the STRINGS count that wrapped the reader's check and read past the
+    file: SIGBUS in this program before) and a corrupted one are clean errors."""
+    from ovjax import format as F
+
+    data = tanh_model.read_bytes()
+    n, table = struct.unpack_from("<QQ", data, 16)
+    m = bytearray(data)
+    for i in range(n):
+        kind, _, off, size, _ = struct.unpack_from("<IIQQQ", m, table + 32 * i)
+        if kind == F.SEC_STRINGS:
+            struct.pack_into("<Q", m, table + 32 * i + 16, 12)
+            struct.pack_into("<q", m, off, 1 << 60)
+    bad = tmp_path / "bad.ovjax"
+    bad.write_bytes(F.seal(m))
+    p = tmp_path / "x.npy"
+    np.save(p, np.zeros((2, 3), np.float32))
+    _expect_error(program, bad, [p], tmp_path / "o_", "string section of 12 bytes")
+    flipped = bytearray(data)
+    flipped[100] ^= 1
+    bad.write_bytes(bytes(flipped))
+    _expect_error(program, bad, [p], tmp_path / "o_", "checksum mismatch")

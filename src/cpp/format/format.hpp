@@ -249,7 +249,7 @@ private:
     const int64_t* check_value(const int64_t* p, const int64_t* end, int depth, uint64_t base,
                                std::vector<uint64_t>& graph_refs);
     void check_graph_references(const std::vector<std::vector<uint64_t>>& refs);
-    void verify_checksum(uint64_t data_off, uint64_t data_size) const;
+    void verify_checksum(uint64_t table, uint64_t nsec) const;
     [[noreturn]] void fail(uint64_t offset, const std::string& what) const;
 
     friend class Value;

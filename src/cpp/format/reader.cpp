@@ -259,6 +259,8 @@ void File::parse() {
         fail(24, "section table at " + std::to_string(table) + " with " + std::to_string(nsec) +
                      " entries does not fit in the file");
     const uint64_t table_end = table + nsec * kSectionEntrySize;
+    if (m_minor >= 1)
+        verify_checksum(table, nsec);  // first: a corrupted file is reported as such
 
     struct Sec {
         uint64_t off = 0, size = 0;
@@ -302,8 +304,6 @@ void File::parse() {
             fail(24, "required section kind " + std::to_string(k) + " is missing");
     if (secs[SEC_DATA].off % kDataAlign != 0)
         fail(secs[SEC_DATA].off, "data section is not 64-byte aligned");
-    if (m_minor >= 1)
-        verify_checksum(secs[SEC_DATA].off, secs[SEC_DATA].size);
 
     parse_strings(secs[SEC_STRINGS].off, secs[SEC_STRINGS].size);
     if (secs[SEC_META].present)
@@ -314,12 +314,22 @@ void File::parse() {
         parse_ionames(secs[SEC_IONAMES].off, secs[SEC_IONAMES].size);
 }
 
-void File::verify_checksum(uint64_t data_off, uint64_t data_size) const {
-    // Every byte of the file but the DATA section's and the checksum field's own.
-    // A non-empty DATA section lies past the header (checked), an empty one is no gap.
+void File::verify_checksum(uint64_t table, uint64_t nsec) const {
+    // Every byte of the file but the DATA section's (the first table entry of kind DATA,
+    // when it is not empty and lies in the file past the checksum) and the checksum
+    // field's own, taken as zeros. The table's other checks come after this one.
     const uint8_t* b = m_mem.data;
     const uint64_t size = m_mem.size;
-    const uint64_t gap_begin = data_size ? data_off : size, gap_end = data_size ? data_off + data_size : size;
+    uint64_t gap_begin = size, gap_end = size;
+    for (uint64_t i = 0; i < nsec; ++i) {
+        const uint8_t* e = b + table + i * kSectionEntrySize;
+        if (rd32(e) != SEC_DATA)
+            continue;
+        const uint64_t off = rd64(e + 8), sz = rd64(e + 16);
+        if (sz > 0 && off >= kChecksumOffset + 4 && off <= size && sz <= size - off)
+            gap_begin = off, gap_end = off + sz;
+        break;
+    }
     const uint8_t zeros[4] = {0, 0, 0, 0};
     uint32_t crc = crc32(b, kChecksumOffset);
     crc = crc32(zeros, 4, crc);

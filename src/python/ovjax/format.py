@@ -72,8 +72,8 @@ DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 
 def checksum(data) -> int:
     """The header checksum of a file's bytes (docs/format.md): CRC-32 of every byte but the
-    DATA section's, the checksum field's own four bytes taken as zeros. Bytes that do not
-    parse as a section table are all covered (for tools that reseal edited files)."""
+    DATA section's (the first table entry of kind DATA, when not empty and inside the
+    file past the checksum field), the checksum field's own four bytes taken as zeros."""
     import struct
     import zlib
 
@@ -84,8 +84,9 @@ def checksum(data) -> int:
         n, table = struct.unpack_from("<QQ", b, 16)
         for i in range(min(n, 1024)):
             kind, _, off, sz, _ = struct.unpack_from("<IIQQQ", b, table + 32 * i)
-            if kind == SEC_DATA and sz and off >= HEADER_SIZE and off + sz <= size:
-                gap = (off, off + sz)
+            if kind == SEC_DATA:
+                if sz and off >= CHECKSUM_OFFSET + 4 and off + sz <= size:
+                    gap = (off, off + sz)
                 break
     except struct.error:
         pass
