@@ -1,5 +1,6 @@
 #include "frontend/node_context.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "frontend/translate_session.hpp"
@@ -194,7 +195,24 @@ ov::Shape NodeContext::out_shape(size_t i) const {
 }
 
 std::optional<format::Value> NodeContext::opt_param(const std::string& name) const {
-    return m_file.param(eqn(), name);
+    if (!m_params_indexed) {
+        const int64_t* p = eqn().params;
+        m_params.reserve(eqn().n_params);
+        for (uint32_t i = 0; i < eqn().n_params; ++i) {
+            format::Value v(&m_file, p + 1);
+            m_params.emplace_back(m_file.string(static_cast<uint64_t>(p[0])), v);
+            p = v.end();
+        }
+        // the first of equal keys wins, as in File::param
+        std::stable_sort(m_params.begin(), m_params.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        m_params_indexed = true;
+    }
+    auto it = std::lower_bound(m_params.begin(), m_params.end(), std::string_view(name),
+                               [](const auto& a, std::string_view k) { return a.first < k; });
+    if (it == m_params.end() || it->first != name)
+        return std::nullopt;
+    return it->second;
 }
 
 bool NodeContext::has_param(const std::string& name) const {

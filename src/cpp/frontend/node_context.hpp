@@ -2,6 +2,9 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "format/format.hpp"
@@ -82,6 +85,10 @@ private:
     const std::vector<ov::Output<ov::Node>>& m_env;
     std::string m_prim;
     mutable std::string m_name;  // built on first use: the equation's description
+    // The equation's parameters by name, indexed on first use (lookups stay logarithmic
+    // whatever the file puts in one equation).
+    mutable std::vector<std::pair<std::string_view, format::Value>> m_params;
+    mutable bool m_params_indexed = false;
 };
 
 }  // namespace ovjax
