@@ -16,6 +16,7 @@
 // as i64, where Add/Subtract/Multiply/Maximum/Minimum/Abs/Negative/bitwise ops are
 // exact (wrapping) and Convert back keeps the low bits; comparisons, selection and
 // division are built from those, with f32 left only to decide signs.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -827,6 +828,16 @@ ov::OutputVector translate_convert_element_type(const NodeContext& ctx) {
         return {compare(Cmp::ne, x, scalar_like(x, 0))};
     if (from.is_real() && to.is_integral_number())
         return {float_to_int(x, to)};
+    // A float literal in another float type (jnp.clip's f32 bounds for an f16 x) becomes a
+    // Constant now: extremum() and the plugin's fusions only treat Constant nodes as such.
+    auto k = ov::as_type_ptr<v0::Constant>(x.get_node_shared_ptr());
+    if (k && from.is_real() && to.is_real() && from.bitwidth() <= 32) {
+        const auto values = k->cast_vector<double>();
+        if (!values.empty() && std::all_of(values.begin(), values.end(), [&](double e) {
+                return e == values[0] || (std::isnan(e) && std::isnan(values[0]));
+            }))
+            return {float_constant(to, k->get_shape(), values[0])};
+    }
     return {convert(x, to)};
 }
 
