@@ -413,3 +413,68 @@ def test_scatter_max_min(dtype):
         "scatter-mul": lambda x: jnp.ones((6, 8), x.dtype).at[:, idx].multiply(x),
         "gather": lambda x: x[:, idx],
     }, x)
+
+
+def test_conv_net_through_the_layout_pass():
+    """A flax conv net (conv, batch norm, relu/relu6, pools, residual add) in NCHW after
+    layout.cpp's transpose sinking, on an image holding NaN and infinities."""
+    import flax.linen as nn
+
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            x = nn.relu(nn.BatchNorm(use_running_average=True)(nn.Conv(8, (3, 3))(x)))
+            y = jax.nn.relu6(nn.Conv(8, (3, 3))(x))
+            x = nn.max_pool(x + y, (2, 2), strides=(2, 2))
+            x = jnp.clip(nn.Conv(4, (1, 1))(x), -1.0, 1.0)
+            return nn.avg_pool(x, (2, 2)), jnp.max(x, axis=(1, 2))
+
+    x = np.random.default_rng(0).standard_normal((2, 8, 8, 3)).astype(np.float32)
+    x[0, 1, 1, 0] = NAN
+    x[0, 5, 6, 1] = INF
+    x[1, 2, 2, 2] = -INF
+    net = Net()
+    params = net.init(jax.random.key(0), x)
+    harness.check(lambda x: net.apply(params, x), x, prims={"conv_general_dilated", "reduce_window_max"})
+
+
+def test_attention_masked_nonfinite_key(monkeypatch):
+    """A NaN or infinite key at a position the mask hides from some queries.
+
+    JAX's where(mask, s, big_neg) replaces the non-finite score, so those queries' rows stay
+    finite. fuse_sdpa hands the mask to ScaledDotProductAttention as an additive mask
+    (s + where(mask, 0, big_neg)), the only form the attention op takes, and +inf + -inf or
+    NaN + big_neg is NaN (+inf + finfo.min is +inf): those rows come out all NaN. Exact without the fusion (the
+    unfused Select -> Softmax stays outside the CPU plugin's attention kernel, which
+    test_fusions.py::test_attention_reaches_sdpa requires for masked attention); measured
+    here as it is with it.
+    """
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal((1, 2, 6, 8)).astype(np.float32) for _ in range(3))
+    k[0, 0, 4, 5] = NAN  # hidden from queries 0-3 by the causal mask
+    k[0, 1, 3, 1] = INF  # hidden from queries 0-2
+    mask = np.tril(np.ones((6, 6), bool))
+
+    def attn(big_neg):
+        def fn(q, k, v):
+            s = jnp.einsum("bhqd,bhkd->bhqk", q, k)
+            s = jnp.where(mask, s, big_neg)
+            return jnp.einsum("bhqk,bhkd->bhqd", jax.nn.softmax(s, axis=-1), v)
+        return fn
+
+    for big_neg in (-jnp.inf, jnp.finfo(jnp.float32).min):
+        fn = attn(big_neg)
+        want = np.asarray(fn(q, k, v))
+        assert np.isfinite(want[0, 0, :4]).all() and np.isfinite(want[0, 1, :3]).all()
+        model = ovjax.convert_model(jax.make_jaxpr(fn)(q, k, v))
+        assert collections.Counter(op.get_type_name() for op in model.get_ops())["ScaledDotProductAttention"] == 1
+        got = harness.run_ov(model, (q, k, v))[0]
+        # rows with a hidden score of NaN or +inf (a hidden -inf adds up to -inf, harmless)
+        s = np.einsum("bhqd,bhkd->bhqk", q, k)
+        hidden = np.broadcast_to((~mask & (np.isnan(s) | (s == INF))).any(-1, keepdims=True), want.shape)
+        assert hidden[0, 0, :4].all() and hidden[0, 1, :3].any()
+        assert np.isnan(got[hidden]).all()
+        harness.assert_close(got[~hidden], want[~hidden])
+        with monkeypatch.context() as m:
+            m.setenv("OVJAX_FUSIONS", "0")
+            harness.check(fn, q, k, v)
