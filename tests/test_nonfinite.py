@@ -526,3 +526,51 @@ def test_pooling_gradient_and_approx_top_k(dtype):
     # then leaves NaNs where its merge order happens to put them (measured: the min 3 of
     # [3, 2, 1, nan, -inf, -inf, 0, 0] come out as [-inf, 1, 2]). With infinities only:
     check_cases({"approx_top_k:min": lambda x: lax.approx_min_k(x, 3)}, arr(np.nan_to_num(x.astype(np.float32), nan=7.0, posinf=INF, neginf=-INF), dtype))
+
+
+@pytest.mark.parametrize("act", ["relu", "relu6", "gelu", "gelu_exact", "silu", "hard_tanh", "leaky_relu"])
+def test_dense_activations(act):
+    """Dense layers with activations: fusions.cpp moves the activation off the plugin's
+    FullyConnected node, where a NaN-dropping post-op could otherwise run it."""
+    import flax.linen as nn
+
+    fn = {"gelu_exact": lambda x: jax.nn.gelu(x, approximate=False)}.get(act, getattr(jax.nn, act, None))
+
+    class MLP(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            for _ in range(2):
+                x = fn(nn.Dense(32)(x))
+            return nn.Dense(8)(x)
+
+    x = np.random.default_rng(0).standard_normal((6, 16)).astype(np.float32)
+    x[0, 3] = NAN
+    x[1, 5] = INF
+    x[2, :] = -INF
+    x[3, 2] = 1e30  # overflows to inf in the first product
+    m = MLP()
+    params = m.init(jax.random.key(0), x)
+    harness.check(lambda x: m.apply(params, x), x, tol=(1e-4, 1e-4))
+
+
+def test_loops_and_conditions_on_nan():
+    """A NaN-driven loop condition stops as in JAX (a true NaN comparison would not), and
+    cond takes the branch JAX takes."""
+
+    def newton(x):
+        def cond(c):
+            return (jnp.abs(c[1]) > 1e-6) & (c[2] < 50)
+
+        def body(c):
+            y, _, i = c
+            d = (y * y - x) / (2 * y)
+            return y - d, d, i + 1
+
+        return lax.while_loop(cond, body, (x, jnp.ones_like(x), 0))
+
+    x = np.array(NAN, np.float32)
+    harness.check(newton, x, prims={"while"})
+    harness.check(lambda x: lax.cond(jnp.sum(x) > 0, lambda v: v + 1, lambda v: v - 1, x),
+                  rows("float32"), prims={"cond"})
+    harness.check(lambda x: lax.cond(jnp.max(x) >= 1, lambda v: v * 2, lambda v: v * 3, x),
+                  arr([1.0, NAN], "float32"), prims={"cond"})
