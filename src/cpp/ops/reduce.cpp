@@ -38,9 +38,9 @@
 #include "openvino/op/exp.hpp"
 #include "openvino/op/gather_elements.hpp"
 #include "openvino/op/greater.hpp"
-#include "openvino/op/greater_eq.hpp"
 #include "openvino/op/if.hpp"
 #include "openvino/op/is_nan.hpp"
+#include "openvino/op/less.hpp"
 #include "openvino/op/less_eq.hpp"
 #include "openvino/op/log.hpp"
 #include "openvino/op/logical_and.hpp"
@@ -262,7 +262,7 @@ Output<Node> reduce_float_extreme(const Output<Node>& x, const std::vector<int64
     Output<Node> unsure = std::make_shared<v1::LogicalOr>(
         std::make_shared<ov::op::v10::IsNaN>(s),
         max ? Output<Node>(std::make_shared<v1::LessEqual>(r, const_lowest(t)))
-            : Output<Node>(std::make_shared<v1::GreaterEqual>(r, const_highest(t))));
+            : Output<Node>(std::make_shared<v1::LessEqual>(const_highest(t), r)));  // not GreaterEqual: see greater()
     if (const auto rank = r.get_shape().size(); rank > 0) {
         std::vector<int64_t> all(rank);
         std::iota(all.begin(), all.end(), 0);
@@ -1042,7 +1042,8 @@ Output<Node> round_significand(const Output<Node>& x, int bits) {
     auto f32 = ov::element::f32;
     auto c = std::make_shared<v1::Multiply>(x, const_scalar(f32, std::ldexp(1.0, 24 - bits) + 1));
     Output<Node> hi = std::make_shared<v1::Subtract>(c, std::make_shared<v1::Subtract>(c, x));
-    auto big = std::make_shared<v1::Greater>(std::make_shared<v0::Abs>(x), const_scalar(f32, std::ldexp(1.0, 100)));
+    // |x| > 2^100 as 2^100 < |x|: Greater is true for NaN on AVX-512 (builders.hpp's greater())
+    auto big = std::make_shared<v1::Less>(const_scalar(f32, std::ldexp(1.0, 100)), std::make_shared<v0::Abs>(x));
     return std::make_shared<v1::Select>(big, x, hi);
 }
 
