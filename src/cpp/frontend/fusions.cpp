@@ -32,6 +32,7 @@
 #include "openvino/op/constant.hpp"
 #include "openvino/op/convert.hpp"
 #include "openvino/op/divide.hpp"
+#include "openvino/op/equal.hpp"
 #include "openvino/op/erf.hpp"
 #include "openvino/op/exp.hpp"
 #include "openvino/op/gelu.hpp"
@@ -95,7 +96,7 @@ std::optional<double> splat(const Output<Node>& o0) {
 }
 bool is_splat(const Output<Node>& o, double want, double rtol = 1e-6) {
     auto v = splat(o);
-    return v && std::abs(*v - want) <= rtol * std::abs(want) + 1e-30;
+    return v && (*v == want || std::abs(*v - want) <= rtol * std::abs(want) + 1e-30);
 }
 
 // x behind a NaN guard Select(IsNaN(x), x, f) -> f; anything else unchanged.
@@ -222,7 +223,7 @@ void product_factors(const Output<Node>& o, bool root, std::vector<Output<Node>>
         if (auto d = ov::as_type_ptr<v1::Divide>(node)) {
             if (auto c = splat(d->input_value(1))) {
                 product_factors(d->input_value(0), false, out);
-                out.push_back(v0::Constant::create(d->get_output_element_type(0), {}, {1.0 / *c}));
+                out.push_back(op::const_scalar(d->get_output_element_type(0), 1.0 / *c));  // x / 0: an infinity
                 return;
             }
         }
@@ -259,6 +260,37 @@ void replace(Output<Node> old_out, const Output<Node>& new_out) {
 }
 
 // ---------------------------------------------------------------- softmax
+// JAX's softmax of a row holding NaN or +inf, or only -inf, is all NaN (its max is NaN or
+// an infinity, so x - max is NaN); OpenVINO's Softmax gives NaN only at some positions of
+// such a row (e.g. [nan nan 0 0 0 0 0 nan]), but always at one at least: a NaN or +inf
+// makes x - max NaN there, and a row of -inf divides 0 by 0. Every other row has finite
+// values in [0, 1]. So y + ReduceSum(y, axis) * 0 is y on ordinary rows and all NaN on
+// those: one more reduction over the output (the plugin keeps the * 0, which is not an
+// identity for NaN and infinities).
+Output<Node> nan_row_guard(const Output<Node>& y, int64_t axis) {
+    auto t = y.get_element_type();
+    auto sum = std::make_shared<v1::ReduceSum>(y, v0::Constant::create(ov::element::i64, {1}, {axis}), true);
+    auto nan_or_zero = std::make_shared<v1::Multiply>(sum, op::const_scalar(t, 0.0));
+    return std::make_shared<v1::Add>(y, nan_or_zero)->output(0);
+}
+// The guarded value of a nan_row_guard output (its only consumer), or nullptr.
+std::shared_ptr<Node> nan_row_guard_of(const Output<Node>& y) {
+    std::shared_ptr<Node> add, sum;
+    for (const auto& in : y.get_target_inputs()) {
+        auto n = in.get_node()->shared_from_this();
+        if (ov::is_type<v1::Add>(n))
+            add = n;
+        else if (ov::is_type<v1::ReduceSum>(n))
+            sum = n;
+    }
+    if (!add || !sum || y.get_target_inputs().size() != 2 || add->input_value(0) != y)
+        return nullptr;
+    auto m = as<v1::Multiply>(add->input_value(1));
+    if (!m || m->input_value(0) != sum->output(0) || !is_splat(m->input_value(1), 0.0))
+        return nullptr;
+    return add;
+}
+
 // exp(x - m) / sum(exp(x - m), axis) -> Softmax(x, axis), for any m that is constant
 // along the axis (the quotient does not depend on m; JAX's m is the row max, which ovjax
 // wraps in NaN/infinity fix-ups that need not be matched).
@@ -287,7 +319,8 @@ bool fuse_softmax(const std::shared_ptr<Node>& node) {
                                (mshape.size() == x.get_shape().size() && mshape[axis] == 1);
     if (!constant_along_axis)
         return false;
-    replace(div->output(0), std::make_shared<v8::Softmax>(x, (*ax)[0])->output(0));
+    auto sm = std::make_shared<v8::Softmax>(x, (*ax)[0]);
+    replace(div->output(0), nan_row_guard(sm->output(0), (*ax)[0]));
     return true;
 }
 
@@ -315,6 +348,31 @@ std::shared_ptr<Node> only_consumer(const Output<Node>& o) {
     return targets.begin()->get_node()->shared_from_this();
 }
 
+// Gelu(x, mode). The CPU plugin's erf Gelu of +inf is NaN where JAX's x * erfc(-x / sqrt 2) / 2
+// is +inf, so +inf selects x (measured; its tanh Gelu gives +inf, and -inf and NaN give NaN
+// in all forms, as in JAX).
+Output<Node> gelu(const Output<Node>& x, GeluApproximationMode mode) {
+    Output<Node> g = std::make_shared<v7::Gelu>(x, mode)->output(0);
+    if (mode != GeluApproximationMode::ERF)
+        return g;
+    auto inf = std::make_shared<v1::Equal>(x, op::const_scalar(x.get_element_type(), INFINITY));
+    return std::make_shared<v1::Select>(inf, x, g)->output(0);
+}
+// The Select of a guarded gelu(x) when it and its Gelu and Equal are all x's consumers.
+std::shared_ptr<Node> gelu_guard_of(const Output<Node>& x) {
+    std::shared_ptr<Node> sel;
+    for (const auto& in : x.get_target_inputs())
+        if (ov::is_type<v1::Select>(in.get_node()))
+            sel = in.get_node()->shared_from_this();
+    if (!sel || x.get_target_inputs().size() != 3 || sel->input_value(1) != x)
+        return nullptr;
+    auto eq = as<v1::Equal>(sel->input_value(0));
+    auto g = as<v7::Gelu>(sel->input_value(2));
+    if (!eq || !g || eq->input_value(0) != x || g->input_value(0) != x || !is_splat(eq->input_value(1), INFINITY))
+        return nullptr;
+    return sel;
+}
+
 // Replace the product around `inner` (whose factors must be exactly x, inner and
 // constants multiplying to 0.5, possibly times other factors) by Gelu(x) * others.
 bool replace_gelu_product(const Output<Node>& inner, const Output<Node>& x, GeluApproximationMode mode) {
@@ -335,7 +393,7 @@ bool replace_gelu_product(const Output<Node>& inner, const Output<Node>& x, Gelu
     }
     if (!seen_x || !seen_inner || scale == 0.0 || root.get_shape() != x.get_shape())
         return false;
-    Output<Node> g = std::make_shared<v7::Gelu>(x, mode)->output(0);
+    Output<Node> g = gelu(x, mode);
     if (std::abs(scale - 0.5) > 1e-7)
         rest.push_back(v0::Constant::create(x.get_element_type(), {}, {scale / 0.5}));
     rest.insert(rest.begin(), g);
@@ -532,8 +590,8 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
                 sel->get_output_shape(0) != sel->get_input_shape(i))
                 continue;
             auto t = sel->get_output_element_type(0);
-            auto zero = v0::Constant::create(t, {}, {0.0});
-            auto neg = v0::Constant::create(t, {}, {*c});
+            auto zero = op::const_scalar(t, 0.0);
+            auto neg = op::const_scalar(t, *c);  // -inf too (Constant::create rejects it)
             mask = i == 1 ? std::make_shared<v1::Select>(sel->input_value(0), zero, neg)->output(0)
                           : std::make_shared<v1::Select>(sel->input_value(0), neg, zero)->output(0);
             w = sel->input_value(i);
@@ -556,15 +614,20 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     auto k = qk->get_transpose_b() ? qk->input_value(1) : swap_last_two(qk->input_value(1));
     if (q.get_shape().size() != rank || k.get_shape().size() != rank || q.get_element_type() != sm->get_output_element_type(0))
         return false;
-    auto m2 = ov::as_type_ptr<v0::MatMul>(only_consumer(sm->output(0)));
+    // fuse_softmax's guard for non-finite rows goes with the Softmax: the attention kernel
+    // keeps a NaN (or +inf) score row NaN in the output row on its own
+    Output<Node> p = sm->output(0);
+    if (auto guard = nan_row_guard_of(p))
+        p = guard->output(0);
+    auto m2 = ov::as_type_ptr<v0::MatMul>(only_consumer(p));
     if (!m2)
         return false;
     Output<Node> v;
     bool transposed_out;
-    if (m2->input_value(0) == sm->output(0) && !m2->get_transpose_a()) {
+    if (m2->input_value(0) == p && !m2->get_transpose_a()) {
         v = m2->get_transpose_b() ? swap_last_two(m2->input_value(1)) : m2->input_value(1);
         transposed_out = false;
-    } else if (m2->input_value(1) == sm->output(0) && m2->get_transpose_b()) {
+    } else if (m2->input_value(1) == p && m2->get_transpose_b()) {
         v = m2->get_transpose_a() ? m2->input_value(0) : swap_last_two(m2->input_value(0));
         transposed_out = true;
     } else {
@@ -770,7 +833,11 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
     // one of several (silu's sigmoid and product: the value goes back to its shape right
     // after the add; the plugin still keeps the product apart, measured).
     std::shared_ptr<Node> act = only_consumer(add->output(0));
-    if (!act || !is_activation(act) || act->input_value(0) != add->output(0) || act->get_output_size() != 1) {
+    std::vector<std::shared_ptr<Node>> act_nodes{act};  // in order
+    if (auto guard = gelu_guard_of(add->output(0))) {
+        act = guard;
+        act_nodes = {guard->input_value(0).get_node_shared_ptr(), guard->input_value(2).get_node_shared_ptr(), guard};
+    } else if (!act || !is_activation(act) || act->input_value(0) != add->output(0) || act->get_output_size() != 1) {
         act = nullptr;
         bool any = false;
         for (const auto& t : add->output(0).get_target_inputs())
@@ -796,7 +863,8 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
     add->validate_and_infer_types();
     std::shared_ptr<Node> last = add;
     if (act) {
-        act->validate_and_infer_types();
+        for (const auto& n : act_nodes)
+            n->validate_and_infer_types();
         last = act;
     }
     if (last->get_output_shape(0) != shape)

@@ -15,6 +15,8 @@
 #include "openvino/op/bitwise_xor.hpp"
 #include "openvino/op/constant.hpp"
 #include "openvino/op/divide.hpp"
+#include "openvino/op/less.hpp"
+#include "openvino/op/less_eq.hpp"
 #include "openvino/op/logical_and.hpp"
 #include "openvino/op/logical_not.hpp"
 #include "openvino/op/logical_or.hpp"
@@ -57,6 +59,22 @@ inline Output<Node> div(const Output<Node>& a, const Output<Node>& b) {
 // cond ? a : b (a plain Select).
 inline Output<Node> select(const Output<Node>& cond, const Output<Node>& a, const Output<Node>& b) {
     return make<v1::Select>(cond, a, b);
+}
+
+// ---- comparisons
+
+// a > b and a >= b, built as Less(b, a) and LessEqual(b, a). The CPU plugin's AVX-512 JIT
+// kernels (eltwise nodes and snippets alike) evaluate Greater and GreaterEqual with the
+// unordered predicates NLE_US / NLT_US (its jit_emitter.hpp defines _cmp_gt_os as
+// _cmp_nle_us), so there Greater(NaN, x) and Greater(x, NaN) are true; its AVX2 kernels
+// use the ordered vcmpgtps and give false. Less and LessEqual are ordered on every ISA.
+// Measured on OpenVINO 2026.4 (AMD EPYC, AVX-512): Greater(NaN, 0) -> true, Less(0, NaN)
+// -> false. Every float comparison that may see a NaN goes through these.
+inline Output<Node> greater(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::Less>(b, a);
+}
+inline Output<Node> greater_eq(const Output<Node>& a, const Output<Node>& b) {
+    return make<v1::LessEqual>(b, a);
 }
 
 // ---- logical (boolean operands)

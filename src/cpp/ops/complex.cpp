@@ -22,8 +22,6 @@
 #include "openvino/op/einsum.hpp"
 #include "openvino/op/equal.hpp"
 #include "openvino/op/exp.hpp"
-#include "openvino/op/greater.hpp"
-#include "openvino/op/greater_eq.hpp"
 #include "openvino/op/idft.hpp"
 #include "openvino/op/irdft.hpp"
 #include "openvino/op/is_inf.hpp"
@@ -148,7 +146,7 @@ Output<Node> cmul(const Output<Node>& a, const Output<Node>& b) {
 // br^2 + bi^2 cannot overflow. Returns (real, imag).
 std::pair<Output<Node>, Output<Node>> smith_div(const Output<Node>& ar, const Output<Node>& ai, const Output<Node>& br,
                                                 const Output<Node>& bi) {
-    auto big_r = make<v1::GreaterEqual>(make<v0::Abs>(br), make<v0::Abs>(bi));
+    auto big_r = greater_eq(make<v0::Abs>(br), make<v0::Abs>(bi));
     // |br| >= |bi|: q = bi / br, d = br + bi q, (ar + ai q) / d, (ai - ar q) / d
     auto q1 = div(bi, br);
     auto d1 = add(br, mul(bi, q1));
@@ -388,7 +386,7 @@ ov::OutputVector translate_pad_c(const NodeContext& ctx) {
     s.pop_back();
     const auto zero = const_scalar(t, 0);
     auto mask = pad(const_fill(et::f32, s, 1), const_scalar(et::f32, 0), lo, hi, in);
-    auto from_x = make<v1::Greater>(mask, const_scalar(et::f32, 0.5));
+    auto from_x = greater(mask, const_scalar(et::f32, 0.5));
     Output<Node> parts[2];
     for (int k = 0; k < 2; ++k) {
         auto padded = numel(s) == 0 ? const_fill(t, value_shape(ctx), 0) : pad(part(x, k), zero, lo, hi, in);

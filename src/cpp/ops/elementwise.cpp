@@ -9,11 +9,14 @@
 //   * u32 is computed as i32 (signed order for Less/Maximum), and u32 constants
 //     >= 2^31 saturate to 2^31-1; f32 -> u32 Convert saturates at 2^31;
 //   * 64-bit types are executed as i32 / f32;
-//   * Exp(NaN) is +inf, Maximum/Minimum drop a NaN first operand.
+//   * Exp(NaN) is +inf, Maximum/Minimum drop a NaN first operand;
+//   * on AVX-512, Greater/GreaterEqual are true when an operand is NaN (builders.hpp's
+//     greater() / greater_eq() are Less / LessEqual with the operands swapped).
 // So integers of 32 bits and less are computed as i32 (the bits of u32), 64-bit ones
 // as i64, where Add/Subtract/Multiply/Maximum/Minimum/Abs/Negative/bitwise ops are
 // exact (wrapping) and Convert back keeps the low bits; comparisons, selection and
 // division are built from those, with f32 left only to decide signs.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -33,8 +36,6 @@
 #include "openvino/op/erf.hpp"
 #include "openvino/op/exp.hpp"
 #include "openvino/op/floor.hpp"
-#include "openvino/op/greater.hpp"
-#include "openvino/op/greater_eq.hpp"
 #include "openvino/op/is_finite.hpp"
 #include "openvino/op/is_inf.hpp"
 #include "openvino/op/is_nan.hpp"
@@ -256,9 +257,9 @@ Output<Node> compare(Cmp k, const Output<Node>& a, const Output<Node>& b) {
         case Cmp::le:
             return make<v1::LessEqual>(a, b);
         case Cmp::gt:
-            return make<v1::Greater>(a, b);
+            return greater(a, b);
         case Cmp::ge:
-            return make<v1::GreaterEqual>(a, b);
+            return greater_eq(a, b);
         }
     }
     switch (k) {
@@ -322,9 +323,9 @@ Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max)
                 any_nan = any_nan || nan[j];
             }
             auto mask = [&](const std::vector<char>& m) { return v0::Constant::create(et::boolean, c.get_shape(), m); };
-            Output<Node> beaten = is_max ? make<v1::LessEqual>(x, c) : make<v1::GreaterEqual>(x, c);
+            Output<Node> beaten = is_max ? make<v1::LessEqual>(x, c) : greater_eq(x, c);
             if (any_losing) {
-                Output<Node> strict = is_max ? make<v1::Less>(x, c) : make<v1::Greater>(x, c);
+                Output<Node> strict = is_max ? make<v1::Less>(x, c) : greater(x, c);
                 beaten = std::all_of(losing.begin(), losing.end(), [](char e) { return e; })
                              ? strict
                              : select(mask(losing), strict, beaten);
@@ -376,7 +377,7 @@ Output<Node> float_as_bits(const Output<Node>& f, const et::Type& bt, bool is_un
         return convert(f, bt);
     // floats >= 2^(n-1) are integers; shifting them by -2^n keeps their low n bits
     const int n = static_cast<int>(bt.bitwidth());
-    auto shifted = select(make<v1::GreaterEqual>(f, scalar_like(f, std::ldexp(1.0, n - 1))),
+    auto shifted = select(greater_eq(f, scalar_like(f, std::ldexp(1.0, n - 1))),
                           sub(f, scalar_like(f, std::ldexp(1.0, n))), f);
     return convert(shifted, bt);
 }
@@ -408,7 +409,7 @@ std::pair<Output<Node>, Output<Node>> int_divmod(const Output<Node>& x, const Ou
         auto x_neg = make<v1::Less>(x, k(0));
         auto s = select(make<v1::NotEqual>(x_neg, make<v1::Less>(y1, k(0))), k(-1), k(1));
         auto t = sub(r, mul(s, y1));  // |r| - |y| with x's sign
-        auto fix = select(x_neg, make<v1::LessEqual>(t, k(0)), make<v1::GreaterEqual>(t, k(0)));
+        auto fix = select(x_neg, make<v1::LessEqual>(t, k(0)), greater_eq(t, k(0)));
         q = add(q, mul(s, convert(fix, bt)));
         r = select_data(fix, t, r);
     }
@@ -462,8 +463,8 @@ ov::OutputVector translate_rem(const NodeContext& ctx) {
         // x / y rounded up to an integer: the remainder must have x's sign
         auto ay = make<v0::Abs>(y);
         auto zero = scalar_like(x, 0);
-        r = add(r, select(land(make<v1::Greater>(x, zero), make<v1::Less>(r, zero)), ay,
-                          select(land(make<v1::Less>(x, zero), make<v1::Greater>(r, zero)), make<v0::Negative>(ay),
+        r = add(r, select(land(greater(x, zero), make<v1::Less>(r, zero)), ay,
+                          select(land(make<v1::Less>(x, zero), greater(r, zero)), make<v0::Negative>(ay),
                                  zero)));
         // a zero remainder has the sign of x; fmod(finite x, +-inf) = x
         r = select(make<v1::Equal>(r, zero), mul(x, zero), r);
@@ -802,7 +803,7 @@ Output<Node> float_to_int(const Output<Node>& x0, const et::Type& to) {
     const double lo = to.is_signed() ? -above : 0.0;
     const double hi_f = f == et::f32 ? static_cast<double>(std::nextafter(static_cast<float>(above), 0.0f))
                                      : std::nextafter(above, 0.0);
-    auto too_big = make<v1::GreaterEqual>(x, scalar_like(x, above));
+    auto too_big = greater_eq(x, scalar_like(x, above));
     auto v = make<v1::Minimum>(make<v1::Maximum>(x, scalar_like(x, lo)), scalar_like(x, hi_f));
     if (wide_int(to) && !to.is_signed()) {
         // the CPU plugin converts f32 >= 2^31 to u32 wrongly: go through the signed bits
@@ -827,6 +828,16 @@ ov::OutputVector translate_convert_element_type(const NodeContext& ctx) {
         return {compare(Cmp::ne, x, scalar_like(x, 0))};
     if (from.is_real() && to.is_integral_number())
         return {float_to_int(x, to)};
+    // A float literal in another float type (jnp.clip's f32 bounds for an f16 x) becomes a
+    // Constant now: extremum() and the plugin's fusions only treat Constant nodes as such.
+    auto k = ov::as_type_ptr<v0::Constant>(x.get_node_shared_ptr());
+    if (k && from.is_real() && to.is_real() && from.bitwidth() <= 32) {
+        const auto values = k->cast_vector<double>();
+        if (!values.empty() && std::all_of(values.begin(), values.end(), [&](double e) {
+                return e == values[0] || (std::isnan(e) && std::isnan(values[0]));
+            }))
+            return {float_constant(to, k->get_shape(), values[0])};
+    }
     return {convert(x, to)};
 }
 

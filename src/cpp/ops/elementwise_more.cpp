@@ -31,8 +31,6 @@
 #include "openvino/op/round.hpp"
 #include "openvino/op/equal.hpp"
 #include "openvino/op/exp.hpp"
-#include "openvino/op/greater.hpp"
-#include "openvino/op/greater_eq.hpp"
 #include "openvino/op/is_inf.hpp"
 #include "openvino/op/is_nan.hpp"
 #include "openvino/op/less.hpp"
@@ -178,7 +176,7 @@ Output<Node> binade(const Output<Node>& x, int emin) {
     Output<Node> e = make<v0::Floor>(mul(make<v0::Log>(ax), f32c(1.0 / std::log(2.0))));
     e = make<v1::Minimum>(make<v1::Maximum>(e, f32c(emin)), f32c(127));
     Output<Node> p = pow2(e);
-    auto too_big = land(make<v1::Greater>(p, ax), make<v1::Greater>(e, f32c(emin)));
+    auto too_big = land(greater(p, ax), greater(e, f32c(emin)));
     p = select(too_big, mul(p, f32c(0.5)), p);
     auto too_small = land(make<v1::LessEqual>(mul(p, f32c(2)), ax), make<v1::Less>(e, f32c(127)));
     return select(too_small, mul(p, f32c(2)), p);
@@ -223,7 +221,7 @@ ov::OutputVector translate_reduce_precision(const NodeContext& ctx) {
     auto ar = make<v0::Abs>(r);
     if (bias + 1 < 128) {  // overflow to inf (f32 has no value at 2^128)
         auto inf = mul(make<v0::Sign>(r), f32c(INFINITY));
-        r = select(make<v1::GreaterEqual>(ar, f32c(std::ldexp(1.0, static_cast<int>(bias + 1)))), inf, r);
+        r = select(greater_eq(ar, f32c(std::ldexp(1.0, static_cast<int>(bias + 1)))), inf, r);
     }
     if (E < src_e)  // below the narrow format's smallest normal: signed zero
         r = select(make<v1::Less>(ar, f32c(std::ldexp(1.0, static_cast<int>(1 - bias)))), mul(r, f32c(0)), r);
@@ -242,14 +240,14 @@ ov::OutputVector translate_nextafter(const NodeContext& ctx) {
     auto p = binade(x, fmt.emin);
     auto ulp = mul(p, f32c(std::ldexp(1.0, -fmt.mantissa)));
     auto zero = f32c(0);
-    auto up = make<v1::Greater>(y, x);
-    auto away = make<v1::Equal>(up, make<v1::Greater>(x, zero));  // |x| grows
-    auto exact_pow2 = land(make<v1::Equal>(make<v0::Abs>(x), p), make<v1::Greater>(p, f32c(std::ldexp(1.0, fmt.emin))));
+    auto up = greater(y, x);
+    auto away = make<v1::Equal>(up, greater(x, zero));  // |x| grows
+    auto exact_pow2 = land(make<v1::Equal>(make<v0::Abs>(x), p), greater(p, f32c(std::ldexp(1.0, fmt.emin))));
     auto step = select(land(lnot(away), exact_pow2), mul(ulp, f32c(0.5)), ulp);
     Output<Node> r = select(up, add(x, step), sub(x, step));
     const double max_finite = std::ldexp(2.0 - std::ldexp(1.0, -fmt.mantissa), fmt.exponent == 5 ? 15 : 127);
     if (fmt.exponent == 5)  // f16 overflow (a Convert from f32 might saturate instead)
-        r = select(make<v1::GreaterEqual>(make<v0::Abs>(r), f32c(65536.0)), mul(make<v0::Sign>(r), f32c(INFINITY)), r);
+        r = select(greater_eq(make<v0::Abs>(r), f32c(65536.0)), mul(make<v0::Sign>(r), f32c(INFINITY)), r);
     r = select(make<ov::op::v10::IsInf>(x), mul(make<v0::Sign>(x), f32c(max_finite)), r);
     auto tiny = f32c(std::ldexp(1.0, fmt.emin - fmt.mantissa));
     r = select(make<v1::Equal>(x, zero), select(up, tiny, make<v0::Negative>(tiny)), r);

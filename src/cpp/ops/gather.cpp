@@ -35,6 +35,7 @@
 #include "openvino/op/gather.hpp"
 #include "openvino/op/gather_nd.hpp"
 #include "openvino/op/greater.hpp"
+#include "openvino/op/is_nan.hpp"
 #include "openvino/op/less.hpp"
 #include "openvino/op/logical_or.hpp"
 #include "openvino/op/maximum.hpp"
@@ -478,6 +479,15 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
     }
     auto eidx = reshape(element_indices(p, starts), ov::Shape{nb * static_cast<size_t>(p.nsP), p.P.size()});
     Output<Node> y = std::make_shared<ov::op::v15::ScatterNDUpdate>(operand, eidx, upd, red);
+    using Reduction = ov::op::v15::ScatterNDUpdate::Reduction;
+    if ((red == Reduction::MAX || red == Reduction::MIN) && type.is_real()) {
+        // The CPU plugin's max/min keep the element they have when an update is NaN; JAX's
+        // propagate every NaN. Scatter-max a NaN flag the same way and put NaN where it is set.
+        auto flag = [](const Output<Node>& v) { return convert(std::make_shared<ov::op::v10::IsNaN>(v), ov::element::f32); };
+        Output<Node> nan = std::make_shared<ov::op::v15::ScatterNDUpdate>(flag(operand), eidx, flag(upd), Reduction::MAX);
+        auto is_set = std::make_shared<ov::op::v1::Less>(const_scalar(ov::element::f32, 0.5), nan);
+        y = std::make_shared<ov::op::v1::Select>(is_set, const_scalar(type, std::numeric_limits<double>::quiet_NaN()), y);
+    }
     if (pad_by > 0)
         y = slice(y, {0}, {static_cast<int64_t>(p.S[p0])}, {1}, {0});
     std::vector<int64_t> inv(order.size());

@@ -17,8 +17,6 @@
 #include "openvino/core/model.hpp"
 #include "openvino/op/equal.hpp"
 #include "openvino/op/gather.hpp"
-#include "openvino/op/greater.hpp"
-#include "openvino/op/greater_eq.hpp"
 #include "openvino/op/less.hpp"
 #include "openvino/op/less_eq.hpp"
 #include "openvino/op/not_equal.hpp"
@@ -214,7 +212,7 @@ ov::OutputVector translate_cholesky(const NodeContext& ctx) {
         auto rows = iota(n, true);
         auto jj = convert(j, et::i64);
         auto col = select(make<v1::Equal>(rows, jj), s, div(v, s));
-        col = select(make<v1::GreaterEqual>(rows, jj), col, scalar_like(col, 0));
+        col = select(greater_eq(rows, jj), col, scalar_like(col, 0));
         return select(make<v1::Equal>(iota(n, false), jj), col, L);  // column j
     });
     // success: no pivot was <= 0 (a NaN pivot is not a failure: JAX's LAPACK lets NaNs

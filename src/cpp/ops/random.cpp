@@ -28,7 +28,6 @@
 #include "openvino/op/constant.hpp"
 #include "openvino/op/convert.hpp"
 #include "openvino/op/equal.hpp"
-#include "openvino/op/greater_eq.hpp"
 #include "openvino/op/is_inf.hpp"
 #include "openvino/op/is_nan.hpp"
 #include "openvino/op/less.hpp"
@@ -465,7 +464,7 @@ Output<Node> f32_to_bits(const Output<Node>& v, const FloatFormat& f) {
     Output<Node> e_up = i32c(0), e_down = i32c(0);
     for (int i = 6; i >= 0; --i) {  // a >= 2: scale down
         const int s = 1 << i;
-        auto c = make<v1::GreaterEqual>(n, f32c(std::ldexp(1.0, s)));
+        auto c = greater_eq(n, f32c(std::ldexp(1.0, s)));
         n = mul(n, select(c, f32c(std::ldexp(1.0, -s)), one));
         e_up = bit_or(e_up, shl(convert(c, et::i32), i32c(i)));
     }

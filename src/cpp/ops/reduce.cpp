@@ -38,12 +38,13 @@
 #include "openvino/op/exp.hpp"
 #include "openvino/op/gather_elements.hpp"
 #include "openvino/op/greater.hpp"
-#include "openvino/op/greater_eq.hpp"
 #include "openvino/op/if.hpp"
 #include "openvino/op/is_nan.hpp"
+#include "openvino/op/less.hpp"
 #include "openvino/op/less_eq.hpp"
 #include "openvino/op/log.hpp"
 #include "openvino/op/logical_and.hpp"
+#include "openvino/op/logical_not.hpp"
 #include "openvino/op/logical_or.hpp"
 #include "openvino/op/logical_xor.hpp"
 #include "openvino/op/max_pool.hpp"
@@ -261,7 +262,7 @@ Output<Node> reduce_float_extreme(const Output<Node>& x, const std::vector<int64
     Output<Node> unsure = std::make_shared<v1::LogicalOr>(
         std::make_shared<ov::op::v10::IsNaN>(s),
         max ? Output<Node>(std::make_shared<v1::LessEqual>(r, const_lowest(t)))
-            : Output<Node>(std::make_shared<v1::GreaterEqual>(r, const_highest(t))));
+            : Output<Node>(std::make_shared<v1::LessEqual>(const_highest(t), r)));  // not GreaterEqual: see greater()
     if (const auto rank = r.get_shape().size(); rank > 0) {
         std::vector<int64_t> all(rank);
         std::iota(all.begin(), all.end(), 0);
@@ -940,6 +941,32 @@ ov::OutputVector select_gather_add(const NodeContext& ctx) {
     return {std::make_shared<v1::Select>(is_init, fill(zero, out_shape), picked)->output(0)};
 }
 
+// XLA's SelectAndScatter scans a window keeping the selected element while select(sel, x)
+// (ge / le) holds, and a comparison with NaN is false either way: a NaN is taken, then
+// replaced by the element after it. So the selection is the first extreme among the
+// elements after the window's last NaN, or that NaN when it comes last. `idx` is the plain
+// first extreme of `keys` (taps along `axis`); this is the same with NaNs accounted for.
+Output<Node> nan_aware_selection(const Output<Node>& keys, int64_t axis, bool ge, const Output<Node>& idx) {
+    auto f32 = ov::element::f32;
+    auto nan = is_nan(keys);
+    auto ax = v0::Constant::create(ov::element::i64, ov::Shape{}, {axis});
+    // NaNs strictly after each position
+    auto later = std::make_shared<v0::CumSum>(convert(nan, f32), ax, /*exclusive=*/true, /*reverse=*/true);
+    auto eligible = std::make_shared<v1::LogicalAnd>(std::make_shared<v1::Equal>(later, const_scalar(f32, 0)),
+                                                     std::make_shared<v1::LogicalNot>(nan));
+    const auto t = keys.get_element_type();
+    Output<Node> weakest = ge ? const_lowest(t) : const_highest(t);
+    auto best = top1(std::make_shared<v1::Select>(eligible, keys, weakest), axis, ge)->output(0);
+    // the first eligible position holding the extreme (ties with excluded positions aside)
+    auto match = std::make_shared<v1::LogicalAnd>(eligible, std::make_shared<v1::Equal>(keys, best));
+    Output<Node> first = top1(convert(match, f32), axis, true)->output(1);
+    const auto taps = static_cast<double>(keys.get_shape()[static_cast<size_t>(axis)]);
+    auto some = std::make_shared<v1::ReduceLogicalOr>(eligible, ax, true);
+    first = std::make_shared<v1::Select>(some, first, const_scalar(ov::element::i32, taps - 1));
+    auto any_nan = std::make_shared<v1::ReduceLogicalOr>(nan, ax, true);
+    return std::make_shared<v1::Select>(any_nan, first, idx);
+}
+
 // XLA's SelectAndScatter: in each window, the first position (row-major) holding the window's
 // extreme (select(acc, x) keeps the accumulator on ties); the source value is added there.
 ov::OutputVector select_scatter_add(const NodeContext& ctx) {
@@ -964,7 +991,10 @@ ov::OutputVector select_scatter_add(const NodeContext& ctx) {
         key = concat_pad(key, pk, weakest, i, s.lo[i], s.hi[i], 0);
     std::vector<std::vector<int64_t>> offsets;
     auto keys = window_taps(key, pk, src_shape, s.w, &offsets);
-    auto idx = top1(keys, static_cast<int64_t>(rank), s.ge)->output(1);
+    const auto tap_axis = static_cast<int64_t>(rank);
+    Output<Node> idx = top1(keys, tap_axis, s.ge)->output(1);
+    if (key.get_element_type().is_real())
+        idx = nan_aware_selection(keys, tap_axis, s.ge, idx);
     // Scatter: for every window position p, the source values of the windows that picked p
     // land at window start * stride + offset_p of the padded operand.
     auto wt = arith_type(t == ov::element::boolean ? ov::element::u8 : t);
@@ -1012,7 +1042,8 @@ Output<Node> round_significand(const Output<Node>& x, int bits) {
     auto f32 = ov::element::f32;
     auto c = std::make_shared<v1::Multiply>(x, const_scalar(f32, std::ldexp(1.0, 24 - bits) + 1));
     Output<Node> hi = std::make_shared<v1::Subtract>(c, std::make_shared<v1::Subtract>(c, x));
-    auto big = std::make_shared<v1::Greater>(std::make_shared<v0::Abs>(x), const_scalar(f32, std::ldexp(1.0, 100)));
+    // |x| > 2^100 as 2^100 < |x|: Greater is true for NaN on AVX-512 (builders.hpp's greater())
+    auto big = std::make_shared<v1::Less>(const_scalar(f32, std::ldexp(1.0, 100)), std::make_shared<v0::Abs>(x));
     return std::make_shared<v1::Select>(big, x, hi);
 }
 

@@ -19,7 +19,6 @@
 #include "openvino/op/cos.hpp"
 #include "openvino/op/equal.hpp"
 #include "openvino/op/floor.hpp"
-#include "openvino/op/greater.hpp"
 #include "openvino/op/is_finite.hpp"
 #include "openvino/op/is_inf.hpp"
 #include "openvino/op/is_nan.hpp"
@@ -93,7 +92,7 @@ Output<Node> lgamma_f32(const Output<Node>& input) {
     // |sin(pi x)| from the reduced fractional part of |x| (exactly 0 at the poles)
     auto abs_input = make<v0::Abs>(input);
     auto abs_frac = sub(abs_input, make<v0::Floor>(abs_input));
-    auto reduced = select(make<v1::Greater>(abs_frac, c(0.5)), sub(c(1), abs_frac), abs_frac);
+    auto reduced = select(greater(abs_frac, c(0.5)), sub(c(1), abs_frac), abs_frac);
     auto reflection_denom = make<v0::Log>(make<v0::Sin>(mul(c(M_PI), reduced)));
     auto reflection = select(make<ov::op::v10::IsFinite>(reflection_denom),
                              sub(sub(c(std::log(M_PI)), reflection_denom), log_y),
