@@ -108,8 +108,19 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
                              " inputs but " + std::to_string(inputs.size()) + " were given");
 
     std::vector<ov::Output<ov::Node>> env(g.vars.size());
-    for (size_t i = 0; i < g.invars.size(); ++i)
+    for (size_t i = 0; i < g.invars.size(); ++i) {
+        // Translators read their operands' avals: a sub-graph's declared inputs must be
+        // what the caller passes (never silently another shape or type).
+        const auto& v = g.vars[static_cast<size_t>(g.invars[i])];
+        const auto want_t = to_ov_type(v.dtype);
+        const auto want_s = ov::PartialShape(to_shape(v));
+        if (inputs[i].get_element_type() != want_t || inputs[i].get_partial_shape() != want_s)
+            throw TranslateError("sub-graph " + std::to_string(gi) + " input " + std::to_string(i) + " is " +
+                                 inputs[i].get_element_type().get_type_name() +
+                                 shape_str(inputs[i].get_partial_shape()) + " but the sub-graph declares " +
+                                 want_t.get_type_name() + shape_str(want_s));
         env[static_cast<size_t>(g.invars[i])] = inputs[i];
+    }
     for (auto& cv : g.constvars) {
         const auto& v = g.vars[static_cast<size_t>(cv.first)];
         env[static_cast<size_t>(cv.first)] = buffer_constant(cv.second, v.dtype, to_shape(v));

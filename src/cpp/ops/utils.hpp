@@ -63,6 +63,34 @@ struct PadConfig {
 };
 PadConfig padding_config(const NodeContext& ctx);
 
+// ---- JAX's shape and dtype rules. Translators build their results from these (never from
+// the avals a file declares for them, which the session only compares with).
+
+// A shape parameter (iota's, broadcast_in_dim's, reshape's new_sizes, ...) as a Shape;
+// negative sizes are an error.
+ov::Shape shape_param(const NodeContext& ctx, const std::vector<int64_t>& dims, const char* what);
+// The numpy broadcast of two shapes (elementwise primitives whose operands JAX lets differ:
+// scalars against arrays); an error where they do not broadcast.
+ov::Shape broadcast_shapes(const NodeContext& ctx, const ov::Shape& a, const ov::Shape& b);
+// `shape` without the (normalised, distinct, in range) `axes`: a reduction's result.
+ov::Shape reduced_shape(const NodeContext& ctx, const ov::Shape& shape, const std::vector<int64_t>& axes);
+// core.dilate_dim: an axis of `d` elements with dilation - 1 holes between them.
+int64_t dilated_dim(int64_t d, int64_t dilation);
+// lax.pad's rule for one axis: `d` elements, interior padding, then lo and hi (either may be
+// negative: a crop); an error when that leaves a negative size.
+int64_t padded_dim(const NodeContext& ctx, int64_t d, int64_t lo, int64_t hi, int64_t interior);
+// lax.pad's result shape: padded_dim per axis.
+ov::Shape padded_shape(const NodeContext& ctx,
+                       const ov::Shape& in,
+                       const std::vector<int64_t>& lo,
+                       const std::vector<int64_t>& hi,
+                       const std::vector<int64_t>& interior);
+// core.stride_dim: the windows of size `window` (already dilated) at `stride` that fit in `d`.
+int64_t strided_dim(int64_t d, int64_t window, int64_t stride);
+// dot_general's result dtype: preferred_element_type if given, else the operand dtype XLA
+// calls the higher precision one (they must be equal when neither is).
+format::DType dot_result_dtype(const NodeContext& ctx, format::DType lhs, format::DType rhs);
+
 template <typename T>
 ov::OutputVector translate_unary(const NodeContext& ctx) {
     return {std::make_shared<T>(ctx.get_input(0))->output(0)};
