@@ -6,12 +6,14 @@
 #include <limits>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "openvino/op/concat.hpp"
 #include "openvino/op/convert.hpp"
 #include "openvino/op/pad.hpp"
 #include "openvino/op/reshape.hpp"
 #include "openvino/op/slice.hpp"
+#include "openvino/op/squeeze.hpp"
 #include "openvino/op/transpose.hpp"
 #include "openvino/op/unsqueeze.hpp"
 
@@ -76,7 +78,9 @@ ov::Output<ov::Node> const_highest(const ov::element::Type& type) {
     return limit(type, false);
 }
 
-ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
+namespace {
+// The same shape: nothing to build; a Constant: the same data viewed with `shape`.
+std::optional<ov::Output<ov::Node>> reshape_in_place(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
     if (x.get_partial_shape().is_static() && x.get_shape() == shape)
         return x;
     // A reshaped constant (a Dense/attention kernel or a bias) stays a Constant, viewing
@@ -86,6 +90,47 @@ ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& sha
         c && c->get_element_type().bitwidth() >= 8 && ov::shape_size(shape) == ov::shape_size(c->get_shape()))
         return std::make_shared<ov::op::v0::Constant>(c->get_element_type(), shape, c->get_data_ptr(),
                                                       std::shared_ptr<void>(c));
+    return std::nullopt;
+}
+
+// The axes of `big` that are size-1 and not in `small`, when `small` is `big` without some of
+// its size-1 axes (in order); nullopt otherwise.
+std::optional<std::vector<int64_t>> unit_axes(const ov::Shape& big, const ov::Shape& small) {
+    if (small.size() >= big.size())
+        return std::nullopt;
+    std::vector<int64_t> axes;
+    size_t j = 0;
+    for (size_t i = 0; i < big.size(); ++i) {
+        if (j < small.size() && big[i] == small[j])
+            ++j;
+        else if (big[i] == 1)
+            axes.push_back(static_cast<int64_t>(i));
+        else
+            return std::nullopt;
+    }
+    if (j != small.size())
+        return std::nullopt;
+    return axes;
+}
+}  // namespace
+
+ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
+    if (auto r = reshape_in_place(x, shape))
+        return *r;
+    if (x.get_partial_shape().is_static()) {
+        const ov::Shape in = x.get_shape();
+        // (Reshapes that only add size-1 axes stay Reshapes: as Unsqueezes they gave the same
+        // compiled graphs for the benchmark models and no crash was found with them.)
+        if (auto axes = unit_axes(in, shape))
+            return std::make_shared<ov::op::v0::Squeeze>(x, const_i64(*axes));
+    }
+    std::vector<int64_t> s(shape.begin(), shape.end());
+    return std::make_shared<ov::op::v1::Reshape>(x, const_i64(s), false);
+}
+
+ov::Output<ov::Node> reshape_node(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
+    if (auto r = reshape_in_place(x, shape))
+        return *r;
     std::vector<int64_t> s(shape.begin(), shape.end());
     return std::make_shared<ov::op::v1::Reshape>(x, const_i64(s), false);
 }

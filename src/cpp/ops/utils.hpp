@@ -21,7 +21,14 @@ ov::Output<ov::Node> const_fill(const ov::element::Type& type, const ov::Shape& 
 ov::Output<ov::Node> const_lowest(const ov::element::Type& type);
 ov::Output<ov::Node> const_highest(const ov::element::Type& type);
 
+// x with `shape` (no-op for the same shape; a Constant is reshaped in place). A reshape that
+// only drops size-1 axes is a Squeeze: the CPU plugin crashes in compile_model on a MatMul
+// whose [1, 1] result is Reshaped to rank 0, elementwise ops in between or not (OpenVINO
+// 2026.4; tests/upstream/cpu_matmul_scalar_reshape.py), and compiles the Squeeze.
 ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape);
+// reshape(), always as a Reshape node: for the fusions, whose Reshapes between a MatMul and
+// its bias add are there for how the CPU plugin treats a Reshape (measured; fusions.cpp).
+ov::Output<ov::Node> reshape_node(const ov::Output<ov::Node>& x, const ov::Shape& shape);
 ov::Output<ov::Node> transpose(const ov::Output<ov::Node>& x, const std::vector<int64_t>& perm);  // no-op for identity
 // transpose(), done now on a Constant's data (a copy unless only size-1 axes move), so a
 // convolution kernel stays a Constant: what the CPU plugin and NNCF's quantization take for
