@@ -193,3 +193,36 @@ def test_lying_subgraph_input_is_rejected():
         ovjax.convert_model(ClosedJaxpr(outer, closed.consts))
     msg = str(ei.value)
     assert "'jit'" in msg and "input 0 is f32[3,4] but the sub-graph declares f32[4,3]" in msg, msg
+
+
+def test_real_value_declared_complex_is_rejected():
+    """A complex value is an f32 tensor with a trailing (real, imag) axis: a real f32[3, 4, 2]
+    declared as complex64[3, 4] has the same OpenVINO type and shape, and would make the
+    equations that read it compute complex arithmetic. The session knows which results JAX's
+    dtype rules make complex."""
+    closed = jax.make_jaxpr(lambda x: x.reshape(3, 4, 2) * 2.0)(x34(24))
+    with pytest.raises(Exception) as ei:
+        ovjax.convert_model(lie(closed, "reshape", 0, (3, 4), np.complex64))
+    msg = str(ei.value)
+    assert "'reshape'" in msg and "output 0 is real but JAX says complex64" in msg, msg
+
+
+def test_complex_value_declared_real_is_rejected():
+    closed = jax.make_jaxpr(lambda x, y: lax.complex(x, y) * 2.0)(x34(), x34(seed=1))
+    with pytest.raises(Exception) as ei:
+        ovjax.convert_model(lie(closed, "complex", 0, (3, 4, 2), np.float32))
+    msg = str(ei.value)
+    assert "'complex'" in msg and "output 0 is complex but JAX says float32" in msg, msg
+
+
+def test_real_input_to_a_complex_subgraph_input_is_rejected():
+    """A call passing a real f32[3, 4, 2] where its sub-graph declares a complex64[3, 4] input."""
+    closed = jax.make_jaxpr(lambda a: jax.jit(lambda v: v * v)(a))(cplx(3, 4))
+    old = closed.jaxpr.invars[0]
+    new = Var(ShapedArray((3, 4, 2), np.float32))
+    eqns = [e.replace(invars=[new if a is old else a for a in e.invars]) for e in closed.jaxpr.eqns]
+    lied = ClosedJaxpr(closed.jaxpr.replace(invars=[new], eqns=eqns), closed.consts)
+    with pytest.raises(Exception) as ei:
+        ovjax.convert_model(lied)
+    msg = str(ei.value)
+    assert "'jit'" in msg and "input 0 is real but the sub-graph declares complex64" in msg, msg

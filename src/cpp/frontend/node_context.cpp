@@ -261,8 +261,14 @@ size_t NodeContext::get_subgraph_size() const {
     return n;
 }
 
-ov::OutputVector NodeContext::inline_graph(uint64_t graph, const ov::OutputVector& inputs) const {
-    return m_session.translate_graph(graph, inputs);
+ov::OutputVector NodeContext::inline_graph(uint64_t graph,
+                                           const ov::OutputVector& inputs,
+                                           const std::vector<bool>& complex_inputs) const {
+    if (complex_inputs.empty()) {
+        const std::vector<bool> real(inputs.size(), false);
+        return m_session.translate_graph(graph, inputs, &real);
+    }
+    return m_session.translate_graph(graph, inputs, &complex_inputs);
 }
 
 }  // namespace ovjax

@@ -75,8 +75,11 @@ public:
     // PRNG implementation), 0 otherwise.
     size_t in_data_rank(size_t i) const;
 
-    // Translate a sub-graph (call-like primitives, control flow bodies) inline.
-    ov::OutputVector inline_graph(uint64_t graph, const ov::OutputVector& inputs) const;
+    // Translate a sub-graph (call-like primitives, control flow bodies) inline; `complex_inputs`
+    // says which inputs are complex values (none when empty).
+    ov::OutputVector inline_graph(uint64_t graph,
+                                  const ov::OutputVector& inputs,
+                                  const std::vector<bool>& complex_inputs = {}) const;
     TranslateSession& session() const { return m_session; }
 
     [[noreturn]] void fail(const std::string& msg) const;

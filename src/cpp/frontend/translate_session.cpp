@@ -90,7 +90,9 @@ bool has_complex(const format::File& f, const format::Graph& g, size_t ei) {
 }
 }  // namespace
 
-ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::OutputVector& inputs) {
+ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
+                                                  const ov::OutputVector& inputs,
+                                                  const std::vector<bool>* complex_inputs) {
     const format::File& f = *m_file;
     if (gi >= f.num_graphs())
         throw TranslateError("sub-graph index " + std::to_string(gi) + " out of range");
@@ -119,6 +121,10 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
                                  inputs[i].get_element_type().get_type_name() +
                                  shape_str(inputs[i].get_partial_shape()) + " but the sub-graph declares " +
                                  want_t.get_type_name() + shape_str(want_s));
+        if (complex_inputs && complex_inputs->at(i) != is_complex(v.dtype))
+            throw TranslateError("sub-graph " + std::to_string(gi) + " input " + std::to_string(i) + " is " +
+                                 (complex_inputs->at(i) ? "complex" : "real") + " but the sub-graph declares " +
+                                 format::dtype_name(v.dtype));
         env[static_cast<size_t>(g.invars[i])] = inputs[i];
     }
     for (auto& cv : g.constvars) {
@@ -181,6 +187,10 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
                         else if (outs[k].get_partial_shape() != ov::PartialShape(want_s))
                             error = "output " + std::to_string(k) + " has shape " +
                                     shape_str(outs[k].get_partial_shape()) + " but JAX says " + shape_str(want_s);
+                        else if (it->second.complex_result && !it->second.extension &&
+                                 it->second.complex_result(ctx, k) != is_complex(v.dtype))
+                            error = "output " + std::to_string(k) + " is " + (is_complex(v.dtype) ? "real" : "complex") +
+                                    " but JAX says " + format::dtype_name(v.dtype);
                     }
                 }
             } catch (const std::exception& ex) {

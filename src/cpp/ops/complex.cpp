@@ -549,23 +549,27 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
 
 // ---------------------------------------------------------------- fft
 
-ov::OutputVector translate_fft(const NodeContext& ctx) {
-    // fft_type: FFT (0), IFFT (1), RFFT (2), IRFFT (3) over the trailing len(fft_lengths)
-    // axes. OpenVINO's DFT family uses the same trailing-(real, imag) layout; IDFT and
-    // IRDFT scale by 1/n as numpy and JAX do.
+namespace {
+// fft_type: FFT (0), IFFT (1), RFFT (2) or IRFFT (3), an int or a FftType member.
+std::string fft_kind(const NodeContext& ctx) {
     auto ft = ctx.param("fft_type");
-    std::string kind;
     if (ft.tag() == format::ValueTag::integer) {
         static const char* names[] = {"FFT", "IFFT", "RFFT", "IRFFT"};
         const int64_t k = ft.as_int();
         OVJAX_CHECK(ctx, k >= 0 && k < 4, "unknown fft_type ", k);
-        kind = names[k];
-    } else {
-        kind = std::string(ft.enum_member());
-        auto dot = kind.rfind('.');
-        if (dot != std::string::npos)
-            kind = kind.substr(dot + 1);
+        return names[k];
     }
+    std::string kind(ft.enum_member());
+    auto dot = kind.rfind('.');
+    return dot == std::string::npos ? kind : kind.substr(dot + 1);
+}
+}  // namespace
+
+ov::OutputVector translate_fft(const NodeContext& ctx) {
+    // fft_type: FFT (0), IFFT (1), RFFT (2), IRFFT (3) over the trailing len(fft_lengths)
+    // axes. OpenVINO's DFT family uses the same trailing-(real, imag) layout; IDFT and
+    // IRDFT scale by 1/n as numpy and JAX do.
+    const std::string kind = fft_kind(ctx);
     auto lengths = ctx.ints_param("fft_lengths");
     OVJAX_CHECK(ctx, !lengths.empty() && lengths.size() <= 3, "fft over ", lengths.size(), " axes is not supported");
     // OpenVINO's DFT ops take f32 (complex128 / float64 run as f32 on the CPU plugin anyway)
@@ -614,6 +618,34 @@ ov::OutputVector translate_fft(const NodeContext& ctx) {
     else
         y = make<ov::op::v9::IRDFT>(x, const_i64(axes), const_i64(lengths));
     return {convert(reshape(y, out), t)};
+}
+
+// ---------------------------------------------------------------- result dtypes
+
+bool complex_result(const NodeContext& ctx, size_t k) {
+    const auto& p = ctx.primitive();
+    if (p == "real" || p == "imag" || p == "abs" || p == "eq" || p == "ne")
+        return false;
+    if (p == "complex" || p == "conj")
+        return true;
+    if (p == "convert_element_type" || p == "bitcast_convert_type")
+        return is_complex(ctx.dtype_param("new_dtype"));
+    if (p == "iota")
+        return is_complex(ctx.dtype_param("dtype"));
+    if (p == "fft")
+        return fft_kind(ctx) != "IRFFT";
+    if (p == "dot_general")
+        return is_complex(dot_result_dtype(ctx, ctx.in_dtype(0), ctx.in_dtype(1)));
+    if (auto g = called_graph(ctx)) {  // a call: what its sub-graph's result k is
+        const auto& graph = ctx.file().graph(*g);
+        OVJAX_CHECK(ctx, k < graph.outvars.size(), "sub-graph ", *g, " has ", graph.outvars.size(), " results");
+        const auto& a = graph.outvars[k];
+        return is_complex(a.is_literal ? a.dtype : graph.vars[static_cast<size_t>(a.var)].dtype);
+    }
+    // identities of several operands: result k is operand k
+    if (p == "copy" || p == "copy_p" || p == "device_put" || p == "stop_gradient" || p == "optimization_barrier")
+        return k < ctx.get_input_size() && ctx.in_is_complex(k);
+    return any_complex(ctx);  // arithmetic and structure: complex operands, complex result
 }
 
 }  // namespace op

@@ -1,6 +1,8 @@
 // Declarations of every built-in translator, generated from primitives.def.
 #pragma once
 
+#include <optional>
+
 #include "frontend/node_context.hpp"
 
 namespace ovjax {
@@ -14,5 +16,11 @@ namespace op {
 #undef OVJAX_OP_COMPLEX
 #undef OVJAX_UNSUPPORTED
 #undef OVJAX_EXPANDED
+
+// For the OVJAX_OP_COMPLEX primitives: whether result k is complex by JAX's dtype rules
+// (complex.cpp).
+bool complex_result(const NodeContext& ctx, size_t k);
+// The sub-jaxpr a call-like primitive inlines (call.cpp).
+std::optional<uint64_t> called_graph(const NodeContext& ctx);
 }  // namespace op
 }  // namespace ovjax
