@@ -3,6 +3,7 @@
 // graph translated by the session, the results wrapped in an ov::Model.
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -153,7 +154,13 @@ Output<ov::Node> rev0(const Output<ov::Node>& x) {
 
 // Primitives cheap enough to evaluate in every branch, that cannot trap, loop or
 // touch memory out of bounds whatever their operands.
-bool select_safe(std::string_view prim, const format::VarInfo* out) {
+bool is_float_dtype(format::DType t) {
+    using format::DType;
+    return t == DType::f16 || t == DType::bf16 || t == DType::f32 || t == DType::f64 || t == DType::f8e4m3 ||
+           t == DType::f8e5m2;
+}
+
+bool select_safe(std::string_view prim, std::optional<format::DType> operand) {
     static const std::unordered_set<std::string> safe = {
         "add",   "sub",     "mul",          "neg",         "max",       "min",     "abs",
         "sign",  "floor",   "ceil",         "round",       "square",    "exp",     "exp2",
@@ -165,9 +172,10 @@ bool select_safe(std::string_view prim, const format::VarInfo* out) {
     std::string p(prim);
     if (safe.count(p))
         return true;
-    // integer division by zero traps; floating division does not
-    if ((p == "div" || p == "pow") && out)
-        return to_ov_type(out->dtype).is_real();
+    // integer division by zero traps; floating division does not (the operands' dtype: the
+    // result's is what the translation checks)
+    if ((p == "div" || p == "pow") && operand)
+        return is_float_dtype(*operand);
     return false;
 }
 
@@ -191,10 +199,13 @@ bool lower_cond_to_select(const NodeContext& ctx, const std::vector<uint64_t>& b
         if (g.eqns.size() > kSelectMaxEqnsPerBranch)
             return false;
         total += g.eqns.size();
-        for (const auto& e : g.eqns) {
-            const format::VarInfo* out =
-                e.n_out >= 1 && e.out[0] != format::kNone ? &g.vars[static_cast<size_t>(e.out[0])] : nullptr;
-            if (!select_safe(f.string(e.primitive), out))
+        for (size_t ei = 0; ei < g.eqns.size(); ++ei) {
+            std::optional<format::DType> operand;
+            if (g.eqns[ei].n_in >= 1) {
+                const auto& a = f.input(g, ei, 0);
+                operand = a.is_literal ? a.dtype : g.vars[static_cast<size_t>(a.var)].dtype;
+            }
+            if (!select_safe(f.string(g.eqns[ei].primitive), operand))
                 return false;
         }
     }
