@@ -61,6 +61,7 @@
 #include "openvino/op/swish.hpp"
 #include "openvino/op/tanh.hpp"
 #include "openvino/op/transpose.hpp"
+#include "openvino/op/squeeze.hpp"
 #include "openvino/op/unsqueeze.hpp"
 #include "openvino/op/util/binary_elementwise_arithmetic.hpp"
 #include "openvino/op/util/multi_subgraph_base.hpp"
@@ -83,7 +84,8 @@ std::shared_ptr<T> as(const Output<Node>& o) {
 std::optional<double> splat(const Output<Node>& o0) {
     // through Reshape/Broadcast of a constant (broadcast_in_dim of a literal)
     auto o = o0;
-    while (as<v1::Reshape>(o) || as<v3::Broadcast>(o) || as<v1::Broadcast>(o))
+    while (as<v1::Reshape>(o) || as<v0::Squeeze>(o) || as<v0::Unsqueeze>(o) || as<v3::Broadcast>(o) ||
+           as<v1::Broadcast>(o))
         o = o.get_node()->input_value(0);
     auto c = as<v0::Constant>(o);
     if (!c || ov::shape_size(c->get_shape()) == 0)
@@ -109,9 +111,10 @@ Output<Node> unguard(const Output<Node>& o) {
     return o;
 }
 
-// A broadcast_in_dim/expand_dims that only inserts size-1 axes -> its input.
+// A broadcast_in_dim/expand_dims that only inserts size-1 axes (or any other reshape, which
+// op::reshape() may build as a Squeeze) -> its input.
 Output<Node> unreshape(const Output<Node>& o) {
-    if (as<v1::Reshape>(o) || as<v0::Unsqueeze>(o)) {
+    if (as<v1::Reshape>(o) || as<v0::Unsqueeze>(o) || as<v0::Squeeze>(o)) {
         auto in = o.get_node()->input_value(0);
         if (ov::shape_size(in.get_shape()) == ov::shape_size(o.get_shape()))
             return in;
@@ -755,7 +758,7 @@ bool is_dense_matmul(const std::shared_ptr<Node>& n, const Output<Node>& in) {
 // output's) move to the Reshape.
 void reshape_for_consumers(const Output<Node>& o, const ov::Shape& shape) {
     auto consumers = o.get_target_inputs();
-    auto r = op::reshape(o, shape);
+    auto r = op::reshape_node(o, shape);
     r.get_tensor().set_names(o.get_names());
     o.get_tensor().set_names({});
     for (auto& c : consumers) {
@@ -787,7 +790,7 @@ bool lift_dense_chain(const std::shared_ptr<Node>& node) {
     const auto in = node->input_value(0);
     ov::Shape lifted = in.get_shape();
     lifted.insert(lifted.begin(), 1);
-    node->input(0).replace_source_output(op::reshape(in, lifted));
+    node->input(0).replace_source_output(op::reshape_node(in, lifted));
     for (auto& n : chain)
         n->validate_and_infer_types();
     const auto last = chain.back()->output(0);
@@ -856,10 +859,10 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
     const size_t n = shape.back(), rows = ov::shape_size(shape) / n, k = a.get_shape().back();
     auto w3 = op::reshape(w, {1, w->get_shape()[0], w->get_shape()[1]});  // a Constant viewing the same data
     ov::copy_runtime_info(w, w3.get_node_shared_ptr());
-    auto mm3 = std::make_shared<v0::MatMul>(op::reshape(a, {1, rows, k}), w3, false, mm->get_transpose_b());
+    auto mm3 = std::make_shared<v0::MatMul>(op::reshape_node(a, {1, rows, k}), w3, false, mm->get_transpose_b());
     mm3->set_friendly_name(mm->get_friendly_name());
     ov::copy_runtime_info(mm, mm3);
-    add->input(1 - bias_port).replace_source_output(op::reshape(mm3, {rows, n}));
+    add->input(1 - bias_port).replace_source_output(op::reshape_node(mm3, {rows, n}));
     add->validate_and_infer_types();
     std::shared_ptr<Node> last = add;
     if (act) {

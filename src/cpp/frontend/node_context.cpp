@@ -157,9 +157,13 @@ bool NodeContext::in_is_literal(size_t i) const {
     return atom(i).is_literal;
 }
 
-ov::element::Type NodeContext::in_type(size_t i) const {
+format::DType NodeContext::in_dtype(size_t i) const {
     const auto& a = atom(i);
-    return to_ov_type(a.is_literal ? a.dtype : m_graph.vars[static_cast<size_t>(a.var)].dtype);
+    return a.is_literal ? a.dtype : m_graph.vars[static_cast<size_t>(a.var)].dtype;
+}
+
+ov::element::Type NodeContext::in_type(size_t i) const {
+    return to_ov_type(in_dtype(i));
 }
 
 ov::Shape NodeContext::in_shape(size_t i) const {
@@ -170,28 +174,16 @@ ov::Shape NodeContext::in_shape(size_t i) const {
 }
 
 bool NodeContext::in_is_complex(size_t i) const {
-    const auto& a = atom(i);
-    return is_complex(a.is_literal ? a.dtype : m_graph.vars[static_cast<size_t>(a.var)].dtype);
+    return is_complex(in_dtype(i));
 }
 
-bool NodeContext::out_is_complex(size_t i) const {
-    OVJAX_CHECK(*this, i < eqn().n_out, "output ", i, " requested but the equation has ", eqn().n_out);
-    int64_t v = eqn().out[i];
-    return v != format::kNone && is_complex(m_graph.vars[static_cast<size_t>(v)].dtype);
-}
-
-ov::element::Type NodeContext::out_type(size_t i) const {
-    OVJAX_CHECK(*this, i < eqn().n_out, "output ", i, " requested but the equation has ", eqn().n_out);
-    int64_t v = eqn().out[i];
-    OVJAX_CHECK(*this, v != format::kNone, "output ", i, " is dropped and has no type");
-    return to_ov_type(m_graph.vars[static_cast<size_t>(v)].dtype);
-}
-
-ov::Shape NodeContext::out_shape(size_t i) const {
-    OVJAX_CHECK(*this, i < eqn().n_out, "output ", i, " requested but the equation has ", eqn().n_out);
-    int64_t v = eqn().out[i];
-    OVJAX_CHECK(*this, v != format::kNone, "output ", i, " is dropped and has no shape");
-    return to_shape(m_graph.vars[static_cast<size_t>(v)]);
+size_t NodeContext::in_data_rank(size_t i) const {
+    const auto t = in_dtype(i);
+    if (!is_complex(t) && t != DType::key)
+        return 0;
+    OVJAX_CHECK(*this, !in_shape(i).empty(), "operand ", i, " of dtype ", format::dtype_name(t),
+                " has no trailing data dimension");
+    return 1;
 }
 
 std::optional<format::Value> NodeContext::opt_param(const std::string& name) const {
@@ -287,8 +279,14 @@ size_t NodeContext::get_subgraph_size() const {
     return n;
 }
 
-ov::OutputVector NodeContext::inline_graph(uint64_t graph, const ov::OutputVector& inputs) const {
-    return m_session.translate_graph(graph, inputs);
+ov::OutputVector NodeContext::inline_graph(uint64_t graph,
+                                           const ov::OutputVector& inputs,
+                                           const std::vector<bool>& complex_inputs) const {
+    if (complex_inputs.empty()) {
+        const std::vector<bool> real(inputs.size(), false);
+        return m_session.translate_graph(graph, inputs, &real);
+    }
+    return m_session.translate_graph(graph, inputs, &complex_inputs);
 }
 
 }  // namespace ovjax

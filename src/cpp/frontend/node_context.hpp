@@ -59,19 +59,30 @@ public:
     std::vector<int64_t> ints_param(const std::string& name) const { return param(name).as_ints(); }
     // dtype param; a missing or None param yields `fallback`
     ov::element::Type type_param(const std::string& name, ov::element::Type fallback) const;
+    // dtype param as JAX names it (complex and key included); throws when absent
+    format::DType dtype_param(const std::string& name) const { return param(name).as_dtype(); }
 
+    // The equation's results are built from its operands and parameters only, by JAX's
+    // shape and dtype rules: the avals the file declares for them are what the session
+    // compares each result with (a file is untrusted input), so a translator never reads
+    // them.
     size_t num_outputs() const { return eqn().n_out; }
-    ov::element::Type out_type(size_t i = 0) const;
-    ov::Shape out_shape(size_t i = 0) const;
     ov::element::Type in_type(size_t i) const;
     ov::Shape in_shape(size_t i) const;
+    format::DType in_dtype(size_t i) const;  // the operand's JAX dtype (complex and key included)
     bool in_is_literal(size_t i) const;
-    // complex operands/results are f32 (f64) tensors of the aval's shape + (2,): (real, imag)
+    // complex operands are f32 (f64) tensors of the aval's shape + (2,): (real, imag)
     bool in_is_complex(size_t i) const;
-    bool out_is_complex(size_t i = 0) const;
+    // The trailing dimensions of operand i beyond its aval's shape: 1 for a complex value
+    // (real, imag) and for a PRNG key array (its key data: one dimension for every JAX
+    // PRNG implementation), 0 otherwise.
+    size_t in_data_rank(size_t i) const;
 
-    // Translate a sub-graph (call-like primitives, control flow bodies) inline.
-    ov::OutputVector inline_graph(uint64_t graph, const ov::OutputVector& inputs) const;
+    // Translate a sub-graph (call-like primitives, control flow bodies) inline; `complex_inputs`
+    // says which inputs are complex values (none when empty).
+    ov::OutputVector inline_graph(uint64_t graph,
+                                  const ov::OutputVector& inputs,
+                                  const std::vector<bool>& complex_inputs = {}) const;
     TranslateSession& session() const { return m_session; }
 
     [[noreturn]] void fail(const std::string& msg) const;

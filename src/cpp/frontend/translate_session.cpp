@@ -96,7 +96,9 @@ bool has_complex(const format::File& f, const format::Graph& g, size_t ei) {
 }
 }  // namespace
 
-ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::OutputVector& inputs) {
+ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
+                                                  const ov::OutputVector& inputs,
+                                                  const std::vector<bool>* complex_inputs) {
     const format::File& f = *m_file;
     if (gi >= f.num_graphs())
         throw TranslateError("sub-graph index " + std::to_string(gi) + " out of range");
@@ -122,8 +124,23 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
                              " inputs but " + std::to_string(inputs.size()) + " were given");
 
     std::vector<ov::Output<ov::Node>> env(g.vars.size());
-    for (size_t i = 0; i < g.invars.size(); ++i)
+    for (size_t i = 0; i < g.invars.size(); ++i) {
+        // Translators read their operands' avals: a sub-graph's declared inputs must be
+        // what the caller passes (never silently another shape or type).
+        const auto& v = g.vars[static_cast<size_t>(g.invars[i])];
+        const auto want_t = to_ov_type(v.dtype);
+        const auto want_s = ov::PartialShape(to_shape(v));
+        if (inputs[i].get_element_type() != want_t || inputs[i].get_partial_shape() != want_s)
+            throw TranslateError("sub-graph " + std::to_string(gi) + " input " + std::to_string(i) + " is " +
+                                 inputs[i].get_element_type().get_type_name() +
+                                 shape_str(inputs[i].get_partial_shape()) + " but the sub-graph declares " +
+                                 want_t.get_type_name() + shape_str(want_s));
+        if (complex_inputs && complex_inputs->at(i) != is_complex(v.dtype))
+            throw TranslateError("sub-graph " + std::to_string(gi) + " input " + std::to_string(i) + " is " +
+                                 (complex_inputs->at(i) ? "complex" : "real") + " but the sub-graph declares " +
+                                 format::dtype_name(v.dtype));
         env[static_cast<size_t>(g.invars[i])] = inputs[i];
+    }
     for (auto& cv : g.constvars) {
         const auto& v = g.vars[static_cast<size_t>(cv.first)];
         env[static_cast<size_t>(cv.first)] = buffer_constant(cv.second, v.dtype, to_shape(v));
@@ -184,6 +201,10 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::Output
                         else if (outs[k].get_partial_shape() != ov::PartialShape(want_s))
                             error = "output " + std::to_string(k) + " has shape " +
                                     shape_str(outs[k].get_partial_shape()) + " but JAX says " + shape_str(want_s);
+                        else if (it->second.complex_result && !it->second.extension &&
+                                 it->second.complex_result(ctx, k) != is_complex(v.dtype))
+                            error = "output " + std::to_string(k) + " is " + (is_complex(v.dtype) ? "real" : "complex") +
+                                    " but JAX says " + format::dtype_name(v.dtype);
                     }
                 }
             } catch (const LimitError&) {

@@ -17,12 +17,16 @@
 namespace ovjax {
 
 using BuiltinTranslator = ov::OutputVector (*)(const NodeContext&);
+// Whether result k of the equation is complex by JAX's dtype rules (a complex value and a
+// float tensor with a trailing axis of 2 are the same OpenVINO tensor: this tells them apart).
+using ComplexResultRule = bool (*)(const NodeContext&, size_t);
 
 struct Translator {
     BuiltinTranslator builtin = nullptr;
     ov::frontend::CreatorFunction extension;  // set when a ConversionExtension overrides
     const char* unsupported_reason = nullptr;  // set for primitives listed as unsupported
     bool complex_aware = false;                // OVJAX_OP_COMPLEX: handles complex operands/results
+    ComplexResultRule complex_result = nullptr;  // set with complex_aware
 };
 
 using TranslatorMap = std::unordered_map<std::string, Translator>;
@@ -53,7 +57,12 @@ public:
                                      const std::vector<size_t>& output_order,
                                      const std::vector<std::string>& output_names);
 
-    ov::OutputVector translate_graph(uint64_t graph, const ov::OutputVector& inputs);
+    // Translate sub-graph `graph` on `inputs`, which must have the types and shapes of its
+    // declared inputs; `complex_inputs` says which inputs are complex values (graph 0's
+    // inputs are what it declares).
+    ov::OutputVector translate_graph(uint64_t graph,
+                                     const ov::OutputVector& inputs,
+                                     const std::vector<bool>* complex_inputs = nullptr);
 
     // An upper bound of the equations plus variables translation builds: every sub-graph
     // inlined as often as its translator inlines it (saturating at UINT64_MAX). Linear in

@@ -91,8 +91,9 @@ Output<Node> mulhi_u32(const Output<Node>& a, const Output<Node>& b) {
 ov::OutputVector translate_mulhi(const NodeContext& ctx) {
     // The high half of the 2w-bit product of two w-bit integers (JAX: widen, multiply,
     // shift right arithmetically for signed types, logically for unsigned ones).
-    const auto t = ctx.out_type(0);
-    OVJAX_CHECK(ctx, t.is_integral_number(), "mulhi takes integer operands, got ", t);
+    const auto t = ctx.in_type(0);
+    OVJAX_CHECK(ctx, t.is_integral_number() && ctx.in_type(1) == t, "mulhi takes integer operands of one type, got ",
+                t, " and ", ctx.in_type(1));
     OVJAX_CHECK(ctx, t.bitwidth() <= 32, "mulhi of ", t,
                 " operands is not supported: OpenVINO's CPU plugin runs 64-bit integers as 32-bit, so the "
                 "high half of their 128-bit product cannot be computed exactly");

@@ -9,6 +9,7 @@
 // for PRNG key data) and are used unchanged; the translators here handle the primitives
 // whose complex meaning differs, and fall back to the real translators otherwise.
 #include <cmath>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -64,14 +65,19 @@ ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx);
 
 namespace {
 
+// Whether an operand is complex: the primitives here have complex results exactly then
+// (those that make complex values from real ones decide it from their parameters).
 bool any_complex(const NodeContext& ctx) {
     for (size_t i = 0; i < ctx.get_input_size(); ++i)
         if (ctx.in_is_complex(i))
             return true;
-    for (size_t i = 0; i < ctx.num_outputs(); ++i)
-        if (ctx.out_is_complex(i))
-            return true;
     return false;
+}
+
+// The float type of the parts of the complex dtype JAX makes from real type t
+// (dtypes.to_complex_dtype: float64 -> complex128, narrower floats -> complex64).
+ov::element::Type complex_part_type(const ov::element::Type& t) {
+    return t == et::f64 ? et::f64 : et::f32;
 }
 
 // Part k (0: real, 1: imag) of complex x: shape S + (2,) -> S.
@@ -103,10 +109,10 @@ Output<Node> broadcast_to(const Output<Node>& x, const ov::Shape& shape) {
     return make<ov::op::v3::Broadcast>(x, const_i64(std::vector<int64_t>(shape.begin(), shape.end())));
 }
 
-// The aval shape of a complex output (its shape without the trailing 2).
-ov::Shape value_shape(const NodeContext& ctx, size_t i = 0) {
-    ov::Shape s = ctx.out_shape(i);
-    if (ctx.out_is_complex(i))
+// The aval shape of operand i (without the trailing 2 of a complex value).
+ov::Shape value_shape(const NodeContext& ctx, size_t i) {
+    ov::Shape s = ctx.in_shape(i);
+    if (ctx.in_is_complex(i))
         s.pop_back();
     return s;
 }
@@ -173,15 +179,16 @@ ov::OutputVector translate_imag(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_complex(const NodeContext& ctx) {
-    OVJAX_CHECK(ctx, !ctx.in_is_complex(0) && !ctx.in_is_complex(1), "complex needs real operands");
-    const auto t = ctx.out_type(0);
-    const auto s = value_shape(ctx);
+    OVJAX_CHECK(ctx, !ctx.in_is_complex(0) && !ctx.in_is_complex(1) && ctx.in_type(0) == ctx.in_type(1),
+                "complex needs real operands of one type, got ", ctx.in_type(0), " and ", ctx.in_type(1));
+    const auto t = complex_part_type(ctx.in_type(0));
+    const auto s = broadcast_shapes(ctx, ctx.in_shape(0), ctx.in_shape(1));
     return {make_complex(broadcast_to(convert(ctx.get_input(0), t), s), broadcast_to(convert(ctx.get_input(1), t), s))};
 }
 
 ov::OutputVector translate_conj(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    const auto t = ctx.out_type(0);
+    const auto t = complex_part_type(ctx.in_type(0));
     if (!ctx.in_is_complex(0)) {  // conj of a real operand: the complex value (x, 0)
         auto r = convert(x, t);
         return {make_complex(r, mul(r, scalar_like(r, 0)))};
@@ -197,8 +204,7 @@ ov::OutputVector translate_mul_c(const NodeContext& ctx) {
         return translate_mul(ctx);
     require_complex_inputs(ctx);
     auto [r, i] = cmul_parts(ctx.get_input(0), ctx.get_input(1));
-    const auto s = value_shape(ctx);
-    return {make_complex(broadcast_to(r, s), broadcast_to(i, s))};
+    return {make_complex(r, i)};
 }
 
 ov::OutputVector translate_square_c(const NodeContext& ctx) {
@@ -215,7 +221,7 @@ ov::OutputVector translate_integer_pow_c(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
     const int64_t y = ctx.int_param("y");
     int64_t e = y < 0 ? -y : y;
-    const auto t = ctx.out_type(0);
+    const auto t = ctx.in_type(0);
     ov::Shape vs = ctx.in_shape(0);
     vs.pop_back();
     Output<Node> acc = make_complex(const_fill(t, vs, 1), const_fill(t, vs, 0));
@@ -243,8 +249,7 @@ ov::OutputVector translate_div_c(const NodeContext& ctx) {
     require_complex_inputs(ctx);
     auto a = ctx.get_input(0), b = ctx.get_input(1);
     auto [r, i] = smith_div(re(a), im(a), re(b), im(b));
-    const auto s = value_shape(ctx);
-    return {make_complex(broadcast_to(r, s), broadcast_to(i, s))};
+    return {make_complex(r, i)};
 }
 
 ov::OutputVector translate_abs_c(const NodeContext& ctx) {
@@ -281,8 +286,7 @@ ov::OutputVector translate_eq_c(const NodeContext& ctx) {
         return translate_eq(ctx);
     require_complex_inputs(ctx);
     auto e = make<v1::Equal>(ctx.get_input(0), ctx.get_input(1));
-    auto r = make<v1::ReduceLogicalAnd>(e, const_i64({-1}), false);
-    return {broadcast_to(r, ctx.out_shape(0))};
+    return {make<v1::ReduceLogicalAnd>(e, const_i64({-1}), false)};
 }
 
 ov::OutputVector translate_ne_c(const NodeContext& ctx) {
@@ -290,16 +294,16 @@ ov::OutputVector translate_ne_c(const NodeContext& ctx) {
         return translate_ne(ctx);
     require_complex_inputs(ctx);
     auto e = make<v1::NotEqual>(ctx.get_input(0), ctx.get_input(1));
-    auto r = make<v1::ReduceLogicalOr>(e, const_i64({-1}), false);
-    return {broadcast_to(r, ctx.out_shape(0))};
+    return {make<v1::ReduceLogicalOr>(e, const_i64({-1}), false)};
 }
 
 ov::OutputVector translate_convert_element_type_c(const NodeContext& ctx) {
-    const bool cin = ctx.in_is_complex(0), cout = ctx.out_is_complex(0);
+    const auto to = ctx.dtype_param("new_dtype");
+    const bool cin = ctx.in_is_complex(0), cout = is_complex(to);
     if (!cin && !cout)
         return translate_convert_element_type(ctx);
     auto x = ctx.get_input(0);
-    const auto t = ctx.out_type(0);
+    const auto t = to_ov_type(to);
     if (cin && cout)  // complex64 <-> complex128
         return {convert(x, t)};
     if (cout) {  // real -> complex: (x, 0)
@@ -317,11 +321,12 @@ ov::OutputVector translate_convert_element_type_c(const NodeContext& ctx) {
 // ---------------------------------------------------------------- structure
 
 ov::OutputVector translate_iota_c(const NodeContext& ctx) {
-    if (!ctx.out_is_complex(0))
+    const auto dt = ctx.dtype_param("dtype");
+    if (!is_complex(dt))
         return translate_iota(ctx);
-    // the real iota (built by the real translator from the value shape), imaginary part 0
-    const auto t = ctx.out_type(0);
-    const auto s = value_shape(ctx);
+    // the real iota, imaginary part 0
+    const auto t = to_ov_type(dt);
+    const auto s = shape_param(ctx, ctx.ints_param("shape"), "iota's shape");
     const int64_t dim = ctx.int_param("dimension");
     OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < s.size(), "bad iota dimension ", dim);
     const size_t n = s[static_cast<size_t>(dim)];
@@ -335,10 +340,11 @@ ov::OutputVector translate_iota_c(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_bitcast_convert_type_c(const NodeContext& ctx) {
-    if (!any_complex(ctx))
+    const auto to = ctx.dtype_param("new_dtype");
+    if (!any_complex(ctx) && !is_complex(to))
         return translate_bitcast_convert_type(ctx);
-    OVJAX_CHECK(ctx, ctx.in_is_complex(0) && ctx.out_is_complex(0) && ctx.in_type(0) == ctx.out_type(0),
-                "bitcast_convert_type of complex values is supported only to the same complex type");
+    OVJAX_CHECK(ctx, ctx.in_dtype(0) == to, "bitcast_convert_type of complex values is supported only to the same "
+                "complex type");
     return {ctx.get_input(0)};
 }
 
@@ -348,10 +354,12 @@ ov::OutputVector translate_reduce_sum_c(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
     ov::Shape s = ctx.in_shape(0);
     auto axes = norm_axes(ctx.ints_param("axes"), s.size() - 1);
+    ov::Shape out = reduced_shape(ctx, value_shape(ctx, 0), axes);
+    out.push_back(2);
     if (axes.empty())
         return {x};
     if (numel(s) == 0)
-        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
+        return {const_fill(ctx.in_type(0), out, 0)};
     return {make<v1::ReduceSum>(x, const_i64(axes), false)};
 }
 
@@ -376,9 +384,12 @@ ov::OutputVector translate_pad_c(const NodeContext& ctx) {
         return translate_pad(ctx);
     require_complex_inputs(ctx);
     const auto [lo, hi, in] = padding_config(ctx);
-    const auto t = ctx.out_type(0);
-    if (numel(ctx.out_shape(0)) == 0)
-        return {const_fill(t, ctx.out_shape(0), 0)};
+    const auto t = ctx.in_type(0);
+    const ov::Shape vs = padded_shape(ctx, value_shape(ctx, 0), lo, hi, in);
+    ov::Shape out = vs;
+    out.push_back(2);
+    if (numel(out) == 0)
+        return {const_fill(t, out, 0)};
     // Pad each part with a constant 0 (OpenVINO's CPU plugin ignores non-constant pad
     // values), then select the pad value where a constant mask says the element is padding.
     auto x = ctx.get_input(0), v = ctx.get_input(1);
@@ -389,7 +400,7 @@ ov::OutputVector translate_pad_c(const NodeContext& ctx) {
     auto from_x = greater(mask, const_scalar(et::f32, 0.5));
     Output<Node> parts[2];
     for (int k = 0; k < 2; ++k) {
-        auto padded = numel(s) == 0 ? const_fill(t, value_shape(ctx), 0) : pad(part(x, k), zero, lo, hi, in);
+        auto padded = numel(s) == 0 ? const_fill(t, vs, 0) : pad(part(x, k), zero, lo, hi, in);
         parts[k] = select(from_x, padded, part(v, k));
     }
     return {make_complex(parts[0], parts[1])};
@@ -398,14 +409,16 @@ ov::OutputVector translate_pad_c(const NodeContext& ctx) {
 ov::OutputVector translate_dynamic_slice_c(const NodeContext& ctx) {
     if (!ctx.in_is_complex(0))
         return translate_dynamic_slice(ctx);
-    ov::Shape in = ctx.in_shape(0), out = ctx.out_shape(0);
+    const ov::Shape in = ctx.in_shape(0);
     const size_t rank = in.size() - 1;
     auto sizes = ctx.ints_param("slice_sizes");
     OVJAX_CHECK(ctx, sizes.size() == rank, "slice_sizes has ", sizes.size(), " entries for rank ", rank);
     OVJAX_CHECK(ctx, ctx.get_input_size() == 1 + rank, "dynamic_slice expects 1 + ", rank, " inputs, got ",
                 ctx.get_input_size());
+    ov::Shape out = shape_param(ctx, sizes, "slice_sizes");
+    out.push_back(2);
     if (numel(out) == 0)
-        return {const_fill(ctx.out_type(0), out, 0)};
+        return {const_fill(ctx.in_type(0), out, 0)};
     // starts clamped to [0, in - size] as JAX does; indices are small: exact in any type
     ov::OutputVector starts;
     std::vector<int64_t> stops;
@@ -451,9 +464,46 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
     auto rb = norm_axes(dn.item(1).item(1).as_ints(), rr);
     OVJAX_CHECK(ctx, lc.size() == rc.size() && lb.size() == rb.size(), "dimension_numbers do not pair up");
     OVJAX_CHECK(ctx, lr + rr + 2 <= 50, "dot_general of too many axes");
-    const auto t = ctx.out_type(0);
-    if (numel(ctx.out_shape(0)) == 0)
-        return {const_fill(t, ctx.out_shape(0), 0)};
+    const auto dt = dot_result_dtype(ctx, ctx.in_dtype(0), ctx.in_dtype(1));
+    OVJAX_CHECK(ctx, is_complex(dt), "dot_general of complex operands to ", format::dtype_name(dt),
+                " is not supported");
+    const auto t = to_ov_type(dt);
+    for (size_t i = 0; i < lc.size(); ++i)
+        OVJAX_CHECK(ctx, lc[i] >= 0 && static_cast<size_t>(lc[i]) < lr && rc[i] >= 0 &&
+                             static_cast<size_t>(rc[i]) < rr && ls[lc[i]] == rs[rc[i]],
+                    "contracting dimensions ", lc[i], " and ", rc[i], " do not pair up");
+    for (size_t i = 0; i < lb.size(); ++i)
+        OVJAX_CHECK(ctx, lb[i] >= 0 && static_cast<size_t>(lb[i]) < lr && rb[i] >= 0 &&
+                             static_cast<size_t>(rb[i]) < rr && ls[lb[i]] == rs[rb[i]],
+                    "batch dimensions ", lb[i], " and ", rb[i], " do not pair up");
+    auto has = [](const std::vector<int64_t>& v, size_t a) {
+        for (auto x : v)
+            if (static_cast<size_t>(x) == a)
+                return true;
+        return false;
+    };
+    for (size_t i = 0; i < lr; ++i)
+        OVJAX_CHECK(ctx, has(lc, i) + has(lb, i) <= 1, "dimension_numbers repeat lhs axis ", i);
+    for (size_t i = 0; i < rr; ++i)
+        OVJAX_CHECK(ctx, has(rc, i) + has(rb, i) <= 1, "dimension_numbers repeat rhs axis ", i);
+    OVJAX_CHECK(ctx, std::set<int64_t>(lc.begin(), lc.end()).size() + std::set<int64_t>(lb.begin(), lb.end()).size() ==
+                         lc.size() + lb.size() &&
+                     std::set<int64_t>(rc.begin(), rc.end()).size() + std::set<int64_t>(rb.begin(), rb.end()).size() ==
+                         rc.size() + rb.size(),
+                "dimension_numbers repeat an axis");
+    // JAX's result: (batch..., lhs free..., rhs free...) + (real, imag)
+    ov::Shape out;
+    for (auto a : lb)
+        out.push_back(ls[static_cast<size_t>(a)]);
+    for (size_t i = 0; i < lr; ++i)
+        if (!has(lc, i) && !has(lb, i))
+            out.push_back(ls[i]);
+    for (size_t i = 0; i < rr; ++i)
+        if (!has(rc, i) && !has(rb, i))
+            out.push_back(rs[i]);
+    out.push_back(2);
+    if (numel(out) == 0)
+        return {const_fill(t, out, 0)};
     std::string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX";  // 'Y', 'Z': k, j
     std::string l(lr, '?'), r(rr, '?'), o;
     size_t next = 0;
@@ -466,12 +516,6 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
     for (size_t i = 0; i < rr; ++i)
         if (r[i] == '?')
             r[i] = letters[next++];
-    auto has = [](const std::vector<int64_t>& v, size_t a) {
-        for (auto x : v)
-            if (static_cast<size_t>(x) == a)
-                return true;
-        return false;
-    };
     for (auto a : lb)
         o += l[static_cast<size_t>(a)];
     for (size_t i = 0; i < lr; ++i)
@@ -498,62 +542,108 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
                                            static_cast<int64_t>(rr))
                   ->output(0);
     const std::string eq = l + "Y," + r + "YZ->" + o + "Z";
-    auto y = std::make_shared<ov::op::v7::Einsum>(ov::OutputVector{a, b2}, eq)->output(0);
-    return {reshape(y, ctx.out_shape(0))};
+    return {std::make_shared<ov::op::v7::Einsum>(ov::OutputVector{a, b2}, eq)->output(0)};
 }
 
 // ---------------------------------------------------------------- fft
+
+namespace {
+// fft_type: FFT (0), IFFT (1), RFFT (2) or IRFFT (3), an int or a FftType member.
+std::string fft_kind(const NodeContext& ctx) {
+    auto ft = ctx.param("fft_type");
+    if (ft.tag() == format::ValueTag::integer) {
+        static const char* names[] = {"FFT", "IFFT", "RFFT", "IRFFT"};
+        const int64_t k = ft.as_int();
+        OVJAX_CHECK(ctx, k >= 0 && k < 4, "unknown fft_type ", k);
+        return names[k];
+    }
+    std::string kind(ft.enum_member());
+    auto dot = kind.rfind('.');
+    return dot == std::string::npos ? kind : kind.substr(dot + 1);
+}
+}  // namespace
 
 ov::OutputVector translate_fft(const NodeContext& ctx) {
     // fft_type: FFT (0), IFFT (1), RFFT (2), IRFFT (3) over the trailing len(fft_lengths)
     // axes. OpenVINO's DFT family uses the same trailing-(real, imag) layout; IDFT and
     // IRDFT scale by 1/n as numpy and JAX do.
-    auto ft = ctx.param("fft_type");
-    std::string kind;
-    if (ft.tag() == format::ValueTag::integer) {
-        static const char* names[] = {"FFT", "IFFT", "RFFT", "IRFFT"};
-        const int64_t k = ft.as_int();
-        OVJAX_CHECK(ctx, k >= 0 && k < 4, "unknown fft_type ", k);
-        kind = names[k];
-    } else {
-        kind = std::string(ft.enum_member());
-        auto dot = kind.rfind('.');
-        if (dot != std::string::npos)
-            kind = kind.substr(dot + 1);
-    }
+    const std::string kind = fft_kind(ctx);
     auto lengths = ctx.ints_param("fft_lengths");
     OVJAX_CHECK(ctx, !lengths.empty() && lengths.size() <= 3, "fft over ", lengths.size(), " axes is not supported");
     // OpenVINO's DFT ops take f32 (complex128 / float64 run as f32 on the CPU plugin anyway)
     auto x = convert(ctx.get_input(0), et::f32);
-    const auto t = ctx.out_type(0);
-    ov::Shape vs = ctx.in_shape(0);
-    if (ctx.in_is_complex(0))
-        vs.pop_back();
+    // the parts of a complex result have the operand's float type (RFFT: float32 ->
+    // complex64, IRFFT: complex64 -> float32)
+    const auto t = ctx.in_type(0);
+    const ov::Shape vs = value_shape(ctx, 0);
     const auto rank = static_cast<int64_t>(vs.size());
     const auto n = static_cast<int64_t>(lengths.size());
     OVJAX_CHECK(ctx, rank >= n, "fft over ", n, " axes of a rank-", rank, " operand");
     std::vector<int64_t> axes;
     for (int64_t i = rank - n; i < rank; ++i)
         axes.push_back(i);
-    if (numel(ctx.out_shape(0)) == 0 || numel(ctx.in_shape(0)) == 0)
-        return {const_fill(t, ctx.out_shape(0), 0)};
+    // JAX's fft_abstract_eval: the fft axes must be fft_lengths (IRFFT: all but the last);
+    // RFFT halves the last one (n // 2 + 1), IRFFT makes them fft_lengths
+    const bool inverse_real = kind == "IRFFT";
+    for (int64_t i = 0; i < n - (inverse_real ? 1 : 0); ++i)
+        OVJAX_CHECK(ctx, static_cast<int64_t>(vs[static_cast<size_t>(rank - n + i)]) == lengths[static_cast<size_t>(i)],
+                    kind, " of shape ", vs, " with fft_lengths that do not match its minor dimensions");
+    ov::Shape out = vs;
+    if (kind == "RFFT")
+        out.back() = static_cast<size_t>(lengths.back() / 2 + 1);
+    if (inverse_real)
+        out.back() = static_cast<size_t>(lengths.back());
+    if (!inverse_real)
+        out.push_back(2);
     Output<Node> y;
     if (kind == "FFT" || kind == "IFFT") {
-        OVJAX_CHECK(ctx, ctx.in_is_complex(0) && ctx.out_is_complex(0), kind, " needs a complex operand");
-        if (kind == "FFT")
-            y = make<ov::op::v7::DFT>(x, const_i64(axes));
-        else
-            y = make<ov::op::v7::IDFT>(x, const_i64(axes));
+        OVJAX_CHECK(ctx, ctx.in_is_complex(0), kind, " needs a complex operand");
     } else if (kind == "RFFT") {
-        OVJAX_CHECK(ctx, !ctx.in_is_complex(0) && ctx.out_is_complex(0), "RFFT needs a real operand");
-        y = make<ov::op::v9::RDFT>(x, const_i64(axes), const_i64(lengths));
+        OVJAX_CHECK(ctx, !ctx.in_is_complex(0), "RFFT needs a real operand");
     } else if (kind == "IRFFT") {
-        OVJAX_CHECK(ctx, ctx.in_is_complex(0) && !ctx.out_is_complex(0), "IRFFT needs a complex operand");
-        y = make<ov::op::v9::IRDFT>(x, const_i64(axes), const_i64(lengths));
+        OVJAX_CHECK(ctx, ctx.in_is_complex(0), "IRFFT needs a complex operand");
     } else {
         ctx.fail("unknown fft_type " + kind);
     }
-    return {convert(reshape(y, ctx.out_shape(0)), t)};
+    if (numel(out) == 0 || numel(ctx.in_shape(0)) == 0)
+        return {const_fill(t, out, 0)};
+    if (kind == "FFT")
+        y = make<ov::op::v7::DFT>(x, const_i64(axes));
+    else if (kind == "IFFT")
+        y = make<ov::op::v7::IDFT>(x, const_i64(axes));
+    else if (kind == "RFFT")
+        y = make<ov::op::v9::RDFT>(x, const_i64(axes), const_i64(lengths));
+    else
+        y = make<ov::op::v9::IRDFT>(x, const_i64(axes), const_i64(lengths));
+    return {convert(reshape(y, out), t)};
+}
+
+// ---------------------------------------------------------------- result dtypes
+
+bool complex_result(const NodeContext& ctx, size_t k) {
+    const auto& p = ctx.primitive();
+    if (p == "real" || p == "imag" || p == "abs" || p == "eq" || p == "ne")
+        return false;
+    if (p == "complex" || p == "conj")
+        return true;
+    if (p == "convert_element_type" || p == "bitcast_convert_type")
+        return is_complex(ctx.dtype_param("new_dtype"));
+    if (p == "iota")
+        return is_complex(ctx.dtype_param("dtype"));
+    if (p == "fft")
+        return fft_kind(ctx) != "IRFFT";
+    if (p == "dot_general")
+        return is_complex(dot_result_dtype(ctx, ctx.in_dtype(0), ctx.in_dtype(1)));
+    if (auto g = called_graph(ctx)) {  // a call: what its sub-graph's result k is
+        const auto& graph = ctx.file().graph(*g);
+        OVJAX_CHECK(ctx, k < graph.outvars.size(), "sub-graph ", *g, " has ", graph.outvars.size(), " results");
+        const auto& a = graph.outvars[k];
+        return is_complex(a.is_literal ? a.dtype : graph.vars[static_cast<size_t>(a.var)].dtype);
+    }
+    // identities of several operands: result k is operand k
+    if (p == "copy" || p == "copy_p" || p == "device_put" || p == "stop_gradient" || p == "optimization_barrier")
+        return k < ctx.get_input_size() && ctx.in_is_complex(k);
+    return any_complex(ctx);  // arithmetic and structure: complex operands, complex result
 }
 
 }  // namespace op

@@ -3,6 +3,7 @@
 // graph translated by the session, the results wrapped in an ov::Model.
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -41,18 +42,34 @@ using ov::op::v0::Result;
 
 // ---------------------------------------------------------------- bodies
 
-std::shared_ptr<Parameter> param_like(const format::VarInfo& v) {
-    return std::make_shared<Parameter>(to_ov_type(v.dtype), ov::PartialShape(to_shape(v)));
+// One Parameter per value, of its type and shape (a body's inputs: the session checks
+// them against the avals the sub-graph declares).
+ov::ParameterVector params_like(const ov::OutputVector& values) {
+    ov::ParameterVector ps;
+    for (auto& o : values)
+        ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
+    return ps;
 }
 
-// One Parameter per input of sub-graph `g`, with the input's aval.
-ov::ParameterVector graph_params(const NodeContext& ctx, uint64_t g) {
+// The element type of a sub-graph's result k as the sub-graph computes it (its outvar's
+// aval: checked against the value when the sub-graph is translated).
+ov::element::Type result_type(const NodeContext& ctx, uint64_t g, size_t k) {
     OVJAX_CHECK(ctx, g < ctx.file().num_graphs(), "sub-graph index ", g, " out of range");
     const auto& graph = ctx.file().graph(g);
-    ov::ParameterVector ps;
-    for (auto v : graph.invars)
-        ps.push_back(param_like(graph.vars[static_cast<size_t>(v)]));
-    return ps;
+    OVJAX_CHECK(ctx, k < graph.outvars.size(), "sub-graph ", g, " has ", graph.outvars.size(), " results");
+    const auto& a = graph.outvars[k];
+    return to_ov_type(a.is_literal ? a.dtype : graph.vars[static_cast<size_t>(a.var)].dtype);
+}
+
+// JAX's rule for cond and while: every branch (body) gives results of the same types and
+// shapes (a Select or If of others would broadcast or merge them).
+void check_same_results(const NodeContext& ctx, const ov::OutputVector& a, const ov::OutputVector& b, const char* what) {
+    OVJAX_CHECK(ctx, a.size() == b.size(), what, " give ", a.size(), " and ", b.size(), " results");
+    for (size_t k = 0; k < a.size(); ++k)
+        OVJAX_CHECK(ctx, a[k].get_element_type() == b[k].get_element_type() &&
+                             a[k].get_partial_shape() == b[k].get_partial_shape(),
+                    what, " give result ", k, " as ", a[k].get_element_type(), a[k].get_partial_shape(), " and ",
+                    b[k].get_element_type(), b[k].get_partial_shape());
 }
 
 ov::OutputVector as_outputs(const ov::ParameterVector& ps) {
@@ -137,7 +154,13 @@ Output<ov::Node> rev0(const Output<ov::Node>& x) {
 
 // Primitives cheap enough to evaluate in every branch, that cannot trap, loop or
 // touch memory out of bounds whatever their operands.
-bool select_safe(std::string_view prim, const format::VarInfo* out) {
+bool is_float_dtype(format::DType t) {
+    using format::DType;
+    return t == DType::f16 || t == DType::bf16 || t == DType::f32 || t == DType::f64 || t == DType::f8e4m3 ||
+           t == DType::f8e5m2;
+}
+
+bool select_safe(std::string_view prim, std::optional<format::DType> operand) {
     static const std::unordered_set<std::string> safe = {
         "add",   "sub",     "mul",          "neg",         "max",       "min",     "abs",
         "sign",  "floor",   "ceil",         "round",       "square",    "exp",     "exp2",
@@ -149,9 +172,10 @@ bool select_safe(std::string_view prim, const format::VarInfo* out) {
     std::string p(prim);
     if (safe.count(p))
         return true;
-    // integer division by zero traps; floating division does not
-    if ((p == "div" || p == "pow") && out)
-        return to_ov_type(out->dtype).is_real();
+    // integer division by zero traps; floating division does not (the operands' dtype: the
+    // result's is what the translation checks)
+    if ((p == "div" || p == "pow") && operand)
+        return is_float_dtype(*operand);
     return false;
 }
 
@@ -164,7 +188,7 @@ bool lower_cond_to_select(const NodeContext& ctx, const std::vector<uint64_t>& b
     for (size_t k = 0; k < ctx.num_outputs(); ++k) {
         if (ctx.eqn().out[k] == format::kNone)
             return false;
-        auto t = ctx.out_type(k);
+        auto t = result_type(ctx, branches[0], k);
         // the CPU plugin selects 32/64-bit integers through f32
         if (t.is_integral_number() && t.bitwidth() >= 32)
             return false;
@@ -175,10 +199,13 @@ bool lower_cond_to_select(const NodeContext& ctx, const std::vector<uint64_t>& b
         if (g.eqns.size() > kSelectMaxEqnsPerBranch)
             return false;
         total += g.eqns.size();
-        for (const auto& e : g.eqns) {
-            const format::VarInfo* out =
-                e.n_out >= 1 && e.out[0] != format::kNone ? &g.vars[static_cast<size_t>(e.out[0])] : nullptr;
-            if (!select_safe(f.string(e.primitive), out))
+        for (size_t ei = 0; ei < g.eqns.size(); ++ei) {
+            std::optional<format::DType> operand;
+            if (g.eqns[ei].n_in >= 1) {
+                const auto& a = f.input(g, ei, 0);
+                operand = a.is_literal ? a.dtype : g.vars[static_cast<size_t>(a.var)].dtype;
+            }
+            if (!select_safe(f.string(g.eqns[ei].primitive), operand))
                 return false;
         }
     }
@@ -194,28 +221,22 @@ ov::OutputVector switch_chain(const NodeContext& ctx,
                               const Output<ov::Node>& index,
                               const ov::OutputVector& operands) {
     const size_t n = branches.size();
-    auto then_ps = graph_params(ctx, branches[k]);
-    OVJAX_CHECK(ctx, then_ps.size() == operands.size(), "branch ", k, " takes ", then_ps.size(), " operands, cond has ",
-                operands.size());
-    auto then_body = make_body(ctx.inline_graph(branches[k], as_outputs(then_ps)), then_ps);
+    auto then_ps = params_like(operands);
+    auto then_outs = ctx.inline_graph(branches[k], as_outputs(then_ps));
+    auto then_body = make_body(then_outs, then_ps);
 
-    ov::ParameterVector else_ps;
+    ov::ParameterVector else_ps = params_like(operands);
     std::shared_ptr<Parameter> else_index;
-    std::shared_ptr<ov::Model> else_body;
+    ov::OutputVector else_outs;
     if (k + 2 == n) {
-        else_ps = graph_params(ctx, branches[k + 1]);
-        OVJAX_CHECK(ctx, else_ps.size() == operands.size(), "branch ", k + 1, " takes ", else_ps.size(),
-                    " operands, cond has ", operands.size());
-        else_body = make_body(ctx.inline_graph(branches[k + 1], as_outputs(else_ps)), else_ps);
+        else_outs = ctx.inline_graph(branches[k + 1], as_outputs(else_ps));
     } else {
         else_index = std::make_shared<Parameter>(index.get_element_type(), index.get_partial_shape());
-        for (auto& o : operands)
-            else_ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
-        auto outs = switch_chain(ctx, branches, k + 1, else_index, as_outputs(else_ps));
-        ov::ParameterVector all{else_index};
-        all.insert(all.end(), else_ps.begin(), else_ps.end());
-        else_body = make_body(outs, all);
+        else_outs = switch_chain(ctx, branches, k + 1, else_index, as_outputs(else_ps));
+        else_ps.insert(else_ps.begin(), else_index);
     }
+    check_same_results(ctx, then_outs, else_outs, "cond branches");
+    auto else_body = make_body(else_outs, else_ps);
 
     auto is_k = std::make_shared<ov::op::v1::Equal>(index, const_scalar(index.get_element_type(), double(k)));
     auto iff = std::make_shared<ov::op::v8::If>(is_k);
@@ -224,7 +245,7 @@ ov::OutputVector switch_chain(const NodeContext& ctx,
     if (else_index)
         iff->set_input(index, nullptr, else_index);
     for (size_t i = 0; i < operands.size(); ++i)
-        iff->set_input(operands[i], then_ps[i], else_ps[i]);
+        iff->set_input(operands[i], then_ps[i], else_ps[else_index ? i + 1 : i]);
     const auto& tr = then_body->get_results();
     const auto& er = else_body->get_results();
     OVJAX_CHECK(ctx, tr.size() == er.size(), "branches have ", tr.size(), " and ", er.size(), " outputs");
@@ -274,8 +295,10 @@ ov::OutputVector translate_cond(const NodeContext& ctx) {
 
     if (lower_cond_to_select(ctx, branches)) {
         std::vector<ov::OutputVector> outs;
-        for (auto b : branches)
+        for (auto b : branches) {
             outs.push_back(ctx.inline_graph(b, operands));
+            check_same_results(ctx, outs[0], outs.back(), "cond branches");
+        }
         ov::OutputVector r = outs.back();
         for (size_t b = branches.size() - 1; b-- > 0;) {
             auto is_b = std::make_shared<ov::op::v1::Equal>(index, const_scalar(index.get_element_type(), double(b)));
@@ -305,7 +328,8 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
     ov::OutputVector cin = cconsts;
     cin.insert(cin.end(), carries.begin(), carries.end());
     auto first = ctx.inline_graph(cond_g, cin);
-    OVJAX_CHECK(ctx, first.size() == 1, "cond_jaxpr has ", first.size(), " outputs");
+    OVJAX_CHECK(ctx, first.size() == 1 && first[0].get_element_type() == ov::element::boolean, "cond_jaxpr gives ",
+                first.size(), " results where one boolean is expected");
     // A batched predicate (a vmapped while_loop, e.g. in jax.random.gamma): as JAX lowers
     // it, the loop runs while any element is true, and each iteration updates only the
     // carry elements (leading dims = the predicate's shape) whose predicate was true.
@@ -326,14 +350,12 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
         cc_in.push_back(loop_invariant(o, invariants));
     for (auto& o : bconsts)
         bc_in.push_back(loop_invariant(o, invariants));
-    ov::ParameterVector carry_ps;
-    for (auto& o : carries)
-        carry_ps.push_back(std::make_shared<Parameter>(o.get_element_type(), o.get_partial_shape()));
+    ov::ParameterVector carry_ps = params_like(carries);
     ov::OutputVector bin = bc_in;
     for (auto& p : carry_ps)
         bin.push_back(p->output(0));
     ov::OutputVector next = ctx.inline_graph(body_g, bin);
-    OVJAX_CHECK(ctx, next.size() == m, "body_jaxpr has ", next.size(), " outputs for ", m, " carries");
+    check_same_results(ctx, as_outputs(carry_ps), next, "the carries and body_jaxpr");
     if (!pred_shape.empty()) {
         ov::OutputVector cin1 = cc_in;
         for (auto& p : carry_ps)
@@ -407,6 +429,8 @@ void scan_steps(const NodeContext& ctx, uint64_t g, int64_t steps, const ov::Out
             body_in.push_back(take(x, j));
         ov::OutputVector outs = ctx.inline_graph(g, body_in);
         OVJAX_CHECK(ctx, outs.size() == nk + ny, "the scan body has ", outs.size(), " outputs, scan has ", nk + ny);
+        check_same_results(ctx, carry, ov::OutputVector(outs.begin(), outs.begin() + static_cast<std::ptrdiff_t>(nk)),
+                           "the carries and the scan body");
         carry.assign(outs.begin(), outs.begin() + static_cast<std::ptrdiff_t>(nk));
         for (size_t k = 0; k < ny; ++k) {
             auto s = outs[nk + k].get_shape();
@@ -487,13 +511,24 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
                 nk + ny);
 
     if (length == 0) {  // no iteration: the carries as they are, empty ys
+        // the ys' avals are what one step would give: the body, translated on Parameters of
+        // the operands' types and shapes (xs without their leading axis), and dropped
+        ov::OutputVector step(ins.begin(), ins.begin() + nc + nk);
+        for (size_t i = nc + nk; i < ins.size(); ++i) {
+            auto s = ins[i].get_shape();
+            s.erase(s.begin());
+            step.push_back(std::make_shared<Parameter>(ins[i].get_element_type(), s));
+        }
+        auto ps = params_like(step);
+        auto body = ctx.inline_graph(g, as_outputs(ps));
+        OVJAX_CHECK(ctx, body.size() == nk + ny, "the scan body has ", body.size(), " outputs, scan has ", nk + ny);
         ov::OutputVector outs(ins.begin() + nc, ins.begin() + nc + nk);
+        check_same_results(ctx, outs, ov::OutputVector(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(nk)),
+                           "the carries and the scan body");
         for (size_t k = 0; k < ny; ++k) {
-            const auto& a = graph.outvars[nk + k];
-            auto t = to_ov_type(a.is_literal ? a.dtype : graph.vars[static_cast<size_t>(a.var)].dtype);
-            ov::Shape s = a.is_literal ? ov::Shape{} : to_shape(graph.vars[static_cast<size_t>(a.var)]);
+            auto s = body[nk + k].get_shape();
             s.insert(s.begin(), 0);
-            outs.push_back(const_fill(t, s, 0));
+            outs.push_back(const_fill(body[nk + k].get_element_type(), s, 0));
         }
         return outs;
     }
@@ -535,7 +570,6 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     // the step's index (length - 1 - t for a reverse scan) rather than fed as Loop sliced
     // inputs: on the 2026.4 CPU plugin, a sliced input added to a MatMul of a carry (an
     // LSTM gate, x_t + h @ U) reads wrong values from the second iteration on.
-    ov::ParameterVector ps = graph_params(ctx, g);
     Invariants invariants;
     ov::OutputVector consts;
     for (size_t i = 0; i < nc; ++i)
@@ -543,7 +577,7 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     ov::OutputVector xs;
     for (size_t i = nc + nk; i < ins.size(); ++i)
         xs.push_back(loop_invariant(ins[i], invariants));
-    ov::ParameterVector carry_ps(ps.begin() + nc, ps.begin() + nc + nk);
+    ov::ParameterVector carry_ps = params_like(ov::OutputVector(ins.begin() + nc, ins.begin() + nc + nk));
     ov::OutputVector carry;
     for (auto& p : carry_ps)
         carry.push_back(p->output(0));
@@ -606,9 +640,11 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     }
     loop->validate_and_infer_types();
     for (size_t k = 0; k < ny; ++k) {
-        // the ys' leading axis is the trip count
+        // the ys' leading axis is the trip count: [length, one step's y...]
+        ov::Shape ys_shape = ys[k][0].get_shape();
+        ys_shape[0] = static_cast<size_t>(length);
         if (r[nk + k].get_partial_shape().is_dynamic() || per_iter > 1)
-            r[nk + k] = reshape(r[nk + k], ctx.out_shape(nk + k));
+            r[nk + k] = reshape(r[nk + k], ys_shape);
         if (reverse)  // Loop concatenates forwards only
             r[nk + k] = rev0(r[nk + k]);
     }
@@ -634,7 +670,7 @@ ov::OutputVector translate_platform_index(const NodeContext& ctx) {
     if (chosen < 0)
         chosen = fallback;
     OVJAX_CHECK(ctx, chosen >= 0, "no branch for platform 'cpu' and no default among ", platforms.describe());
-    return {ov::op::v0::Constant::create(ctx.out_type(0), {}, {chosen})->output(0)};
+    return {ov::op::v0::Constant::create(ov::element::i32, {}, {chosen})->output(0)};  // JAX's aval: int32[]
 }
 
 }  // namespace op

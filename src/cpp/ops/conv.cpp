@@ -69,9 +69,9 @@ ov::Shape permuted(const ov::Shape& s, const std::vector<int64_t>& perm) {
 }  // namespace
 
 ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
-    const ov::Shape xs0 = ctx.in_shape(0), ws0 = ctx.in_shape(1), os = ctx.out_shape(0);
+    const ov::Shape xs0 = ctx.in_shape(0), ws0 = ctx.in_shape(1);
     const size_t rank = xs0.size();
-    OVJAX_CHECK(ctx, rank >= 3 && ws0.size() == rank && os.size() == rank,
+    OVJAX_CHECK(ctx, rank >= 3 && ws0.size() == rank,
                 "convolution operands need equal ranks >= 3, got ", rank, " and ", ws0.size());
     const size_t nsp = rank - 2;
 
@@ -104,8 +104,29 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, fg >= 1 && bg >= 1, "group counts must be positive");
     OVJAX_CHECK(ctx, fg == 1 || bg == 1, "feature_group_count and batch_group_count cannot both exceed 1");
 
-    const ov::element::Type out_t = ctx.out_type(0);
+    // JAX's rule: the operands' dtype (they must be equal), or preferred_element_type
+    OVJAX_CHECK(ctx, ctx.in_dtype(0) == ctx.in_dtype(1), "convolution operands have dtypes ",
+                format::dtype_name(ctx.in_dtype(0)), " and ", format::dtype_name(ctx.in_dtype(1)));
+    const ov::element::Type out_t = ctx.type_param("preferred_element_type", ctx.in_type(0));
     OVJAX_CHECK(ctx, out_t.is_real() || out_t.is_integral_number(), "convolution of ", out_t, " is not supported");
+    // JAX's conv_general_dilated shape rule: N C spatial... (lhs dilated and padded, windows
+    // of the dilated kernel at the strides), laid out by out_spec
+    const ov::Shape os = [&] {
+        const ov::Shape x = permuted(xs0, lhs_spec), w = permuted(ws0, rhs_spec);
+        OVJAX_CHECK(ctx, x[0] % static_cast<size_t>(bg) == 0, "batch ", x[0], " not divisible by batch_group_count ",
+                    bg);
+        ov::Shape nc{x[0] / static_cast<size_t>(bg), w[0]};
+        for (size_t i = 0; i < nsp; ++i) {
+            const int64_t d = dilated_dim(static_cast<int64_t>(x[2 + i]), lhs_dil[i]) + lo[i] + hi[i];
+            OVJAX_CHECK(ctx, d >= 0, "negative padding crops more than the input");
+            nc.push_back(static_cast<size_t>(strided_dim(d, dilated_dim(static_cast<int64_t>(w[2 + i]), rhs_dil[i]),
+                                                         strides[i])));
+        }
+        ov::Shape r(rank);
+        for (size_t j = 0; j < rank; ++j)
+            r[static_cast<size_t>(out_spec[j])] = nc[j];
+        return r;
+    }();
     if (numel(os) == 0 || numel(ws0) == 0)  // empty result, or sums over nothing
         return {const_fill(out_t, os, 0)};
     // Computed in the result type (preferred_element_type); narrow integer results

@@ -61,7 +61,7 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     auto dn = ctx.param("dimension_numbers");
     OVJAX_CHECK(ctx, dn.size() == 2 && dn.item(0).size() == 2 && dn.item(1).size() == 2,
                 "dimension_numbers must be ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)), got ", dn.describe());
-    const ov::Shape ls = ctx.in_shape(0), rs = ctx.in_shape(1), os = ctx.out_shape(0);
+    const ov::Shape ls = ctx.in_shape(0), rs = ctx.in_shape(1);
     const size_t lr = ls.size(), rr = rs.size();
     auto lc = norm_axes(dn.item(0).item(0).as_ints(), lr);
     auto rc = norm_axes(dn.item(0).item(1).as_ints(), rr);
@@ -80,8 +80,16 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     const auto lf = free_axes(lr, lc, lb), rf = free_axes(rr, rc, rb);
     OVJAX_CHECK(ctx, lf.size() + lc.size() + lb.size() == lr && rf.size() + rc.size() + rb.size() == rr,
                 "dimension_numbers repeat an axis");
+    // JAX's result: (batch..., lhs free..., rhs free...)
+    ov::Shape os;
+    for (auto a : lb)
+        os.push_back(ls[static_cast<size_t>(a)]);
+    for (auto a : lf)
+        os.push_back(ls[static_cast<size_t>(a)]);
+    for (auto a : rf)
+        os.push_back(rs[static_cast<size_t>(a)]);
 
-    const ov::element::Type out_t = ctx.out_type(0);
+    const ov::element::Type out_t = to_ov_type(dot_result_dtype(ctx, ctx.in_dtype(0), ctx.in_dtype(1)));
     auto sizes = [](const ov::Shape& s, const std::vector<int64_t>& axes) {
         int64_t n = 1;
         for (auto a : axes)

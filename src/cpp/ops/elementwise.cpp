@@ -485,7 +485,7 @@ ov::OutputVector translate_pow(const NodeContext& ctx) {
 ov::OutputVector translate_integer_pow(const NodeContext& ctx) {
     int64_t y = ctx.int_param("y");
     if (y == 0)
-        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 1.0)};
+        return {const_fill(ctx.in_type(0), ctx.in_shape(0), 1.0)};
     // Exponentiation by squaring, as JAX lowers it.
     auto power = [y](const Output<Node>& x) {
         int64_t n = y < 0 ? -y : y;
@@ -820,7 +820,7 @@ Output<Node> float_to_int(const Output<Node>& x0, const et::Type& to) {
 
 ov::OutputVector translate_convert_element_type(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    auto to = ctx.out_type(0);
+    auto to = to_ov_type(ctx.dtype_param("new_dtype"));
     auto from = x.get_element_type();
     if (from == to)
         return {x};

@@ -73,7 +73,7 @@ ov::OutputVector float_fn(const NodeContext& ctx, F&& fn) {
     ov::OutputVector in;
     for (auto& x : ctx.inputs())
         in.push_back(convert(x, et::f32));
-    return {convert(fn(in), ctx.out_type(0))};
+    return {convert(fn(in), ctx.in_type(0))};
 }
 
 // signbit of an f32 value, zeros included (1 / -0 is -inf).

@@ -235,8 +235,8 @@ Output<Node> gather_fill_value(const NodeContext& ctx, const ov::element::Type& 
 }  // namespace
 
 ov::OutputVector translate_gather(const NodeContext& ctx) {
-    const ov::Shape S = ctx.in_shape(0), I = ctx.in_shape(1), out = ctx.out_shape(0);
-    const auto type = ctx.out_type(0);
+    const ov::Shape S = ctx.in_shape(0), I = ctx.in_shape(1);
+    const auto type = ctx.in_type(0);
     const size_t r = S.size();
     auto dn = ctx.param("dimension_numbers");
     const auto offset_dims = dn_field(dn, "offset_dims");
@@ -257,7 +257,33 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
     p.B = ov::Shape(I.begin(), I.end() - 1);
     p.nb = numel(p.B);
     p.n = static_cast<int64_t>(I.back());
-    OVJAX_CHECK(ctx, out.size() == p.B.size() + offset_dims.size(), "output rank ", out.size(), " does not match");
+    // JAX's _gather_shape_rule: the batch axes of the indices, with the slice axes that are
+    // neither collapsed nor batching (slice_sizes) at offset_dims.
+    const size_t out_rank = p.B.size() + offset_dims.size();
+    // Output position -> descriptor: batch axis j (>= 0) or operand axis d (encoded -1 - d).
+    std::vector<int64_t> want(out_rank);
+    ov::Shape out(out_rank);
+    {
+        std::vector<int64_t> kept;
+        for (size_t d = 0; d < r; ++d)
+            if (!contains(collapsed, static_cast<int64_t>(d)) && !contains(obd, static_cast<int64_t>(d)))
+                kept.push_back(static_cast<int64_t>(d));
+        OVJAX_CHECK(ctx, kept.size() == offset_dims.size(), "offset_dims do not match the kept slice axes");
+        for (size_t k = 0; k < offset_dims.size(); ++k) {
+            OVJAX_CHECK(ctx, offset_dims[k] >= 0 && static_cast<size_t>(offset_dims[k]) < out_rank &&
+                                 (k == 0 || offset_dims[k] > offset_dims[k - 1]),
+                        "offset_dims must be increasing and within the output rank ", out_rank);
+            OVJAX_CHECK(ctx, slice[static_cast<size_t>(kept[k])] >= 0, "negative slice size");
+        }
+        size_t b = 0;
+        for (size_t o = 0; o < out_rank; ++o) {
+            auto it = std::find(offset_dims.begin(), offset_dims.end(), static_cast<int64_t>(o));
+            want[o] = it != offset_dims.end() ? -1 - kept[static_cast<size_t>(it - offset_dims.begin())]
+                                              : static_cast<int64_t>(b++);
+            out[o] = want[o] >= 0 ? p.B[static_cast<size_t>(want[o])]
+                                  : static_cast<size_t>(slice[static_cast<size_t>(-1 - want[o])]);
+        }
+    }
     if (numel(out) == 0)
         return {const_fill(type, out, 0)};
     p.src.assign(r, -1);
@@ -278,22 +304,6 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
         oob = out_of_bounds(p, idx);
     auto operand = ctx.get_input(0);
     const size_t nbatch = p.B.size();
-
-    // Output position -> descriptor: batch axis j (>= 0) or operand axis d (encoded -1 - d).
-    std::vector<int64_t> want(out.size());
-    {
-        std::vector<int64_t> kept;
-        for (size_t d = 0; d < r; ++d)
-            if (!contains(collapsed, static_cast<int64_t>(d)) && !contains(obd, static_cast<int64_t>(d)))
-                kept.push_back(static_cast<int64_t>(d));
-        OVJAX_CHECK(ctx, kept.size() == offset_dims.size(), "offset_dims do not match the kept slice axes");
-        size_t b = 0;
-        for (size_t o = 0; o < out.size(); ++o) {
-            auto it = std::find(offset_dims.begin(), offset_dims.end(), static_cast<int64_t>(o));
-            want[o] = it != offset_dims.end() ? -1 - kept[static_cast<size_t>(it - offset_dims.begin())]
-                                              : static_cast<int64_t>(b++);
-        }
-    }
     // Arrange `y` (axes described by `have`, sizes `sizes`) to the output layout:
     // drop its size-1 collapsed/batching axes, then transpose.
     auto finish = [&](Output<Node> y, std::vector<int64_t> have, std::vector<size_t> sizes) {
@@ -378,7 +388,7 @@ namespace {
 
 ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::ScatterNDUpdate::Reduction red) {
     const ov::Shape S = ctx.in_shape(0), I = ctx.in_shape(1), U = ctx.in_shape(2);
-    const auto type = ctx.out_type(0);
+    const auto type = ctx.in_type(0);
     const size_t r = S.size();
     OVJAX_CHECK(ctx, ctx.in_type(2) == ctx.in_type(0), "updates type ", ctx.in_type(2), " differs from operand type ",
                 ctx.in_type(0));

@@ -73,7 +73,7 @@ Output<Node> clamped_starts(const NodeContext& ctx,
 }  // namespace
 
 ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) {
-    ov::Shape in = ctx.in_shape(0), out = ctx.out_shape(0);
+    const ov::Shape in = ctx.in_shape(0);
     const size_t rank = in.size();
     auto sizes = ctx.ints_param("slice_sizes");
     OVJAX_CHECK(ctx, sizes.size() == rank, "slice_sizes has ", sizes.size(), " entries for rank ", rank);
@@ -86,8 +86,9 @@ ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) {
         if (hi[d] > 0 && sizes[d] > 0)  // axes taken whole have start 0 whatever the index says
             axes.push_back(static_cast<int64_t>(d));
     }
+    const ov::Shape out = shape_param(ctx, sizes, "slice_sizes");
     if (numel(out) == 0)
-        return {const_fill(ctx.out_type(0), out, 0)};
+        return {const_fill(ctx.in_type(0), out, 0)};
     if (axes.empty())
         return {reshape(ctx.get_input(0), out)};
     for (auto ax : axes)

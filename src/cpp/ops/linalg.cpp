@@ -8,6 +8,7 @@
 // primitives (qr, eigh, svd, ...) are iterative and listed as unsupported; lu,
 // tridiagonal_solve and friends are expanded into JAX's own Python implementations by
 // the serializer (src/python/ovjax/_expand.py).
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -125,8 +126,9 @@ Output<Node> forward_subst(const Output<Node>& L, const Output<Node>& diag, cons
 ov::OutputVector translate_triangular_solve(const NodeContext& ctx) {
     auto a = ctx.get_input(0);
     auto b = ctx.get_input(1);
-    auto t = ctx.out_type(0);
-    OVJAX_CHECK(ctx, t.is_real(), "triangular_solve needs floating-point operands, got ", t);
+    auto t = ctx.in_type(1);
+    OVJAX_CHECK(ctx, t.is_real() && ctx.in_type(0) == t, "triangular_solve needs floating-point operands of one type, got ",
+                ctx.in_type(0), " and ", t);
     auto as = ctx.in_shape(0);
     auto bs = ctx.in_shape(1);
     const bool left = ctx.bool_param("left_side");
@@ -137,6 +139,8 @@ ov::OutputVector translate_triangular_solve(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, r >= 2 && bs.size() == r && as[r - 1] == as[r - 2], "triangular_solve needs a square a [..., m, m] "
                 "and b of the same rank, got a ", as, " and b ", bs);
     const int64_t m = static_cast<int64_t>(as[r - 1]);
+    OVJAX_CHECK(ctx, std::equal(as.begin(), as.end() - 2, bs.begin()) && bs[left ? r - 2 : r - 1] == as[r - 1],
+                "triangular_solve: b ", bs, " does not match a ", as, left ? " (left side)" : " (right side)");
     if (m == 0 || numel(bs) == 0)
         return {b};
     auto f = et::f32;
@@ -191,7 +195,7 @@ ov::OutputVector translate_triangular_solve(const NodeContext& ctx) {
 // out all NaN, as JAX returns it.
 ov::OutputVector translate_cholesky(const NodeContext& ctx) {
     auto a0 = ctx.get_input(0);
-    auto t = ctx.out_type(0);
+    auto t = ctx.in_type(0);
     OVJAX_CHECK(ctx, t.is_real(), "cholesky needs a floating-point operand, got ", t);
     auto as = ctx.in_shape(0);
     const size_t r = as.size();

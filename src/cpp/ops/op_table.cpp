@@ -8,9 +8,10 @@ const TranslatorMap& builtin_translators() {
     static const TranslatorMap table = [] {
         TranslatorMap m;
 #define OVJAX_OP(prim, fn) m[#prim].builtin = &op::fn;
-#define OVJAX_OP_COMPLEX(prim, fn) \
-    m[#prim].builtin = &op::fn;    \
-    m[#prim].complex_aware = true;
+#define OVJAX_OP_COMPLEX(prim, fn)  \
+    m[#prim].builtin = &op::fn;     \
+    m[#prim].complex_aware = true;  \
+    m[#prim].complex_result = &op::complex_result;
 #define OVJAX_UNSUPPORTED(prim, reason) m[#prim].unsupported_reason = reason;
 #define OVJAX_EXPANDED(prim, how) \
     m[#prim].unsupported_reason = "expanded by ovjax's Python serializer into " how "; not expected in a graph";

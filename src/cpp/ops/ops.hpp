@@ -1,6 +1,8 @@
 // Declarations of every built-in translator, generated from primitives.def.
 #pragma once
 
+#include <optional>
+
 #include "frontend/node_context.hpp"
 
 namespace ovjax {
@@ -18,5 +20,11 @@ namespace op {
 // How many times at most the translator of equation `e` (primitive `prim`) inlines each of
 // its sub-graphs (unrolled scans, a while's condition): the session's size bound uses it.
 uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim);
+
+// For the OVJAX_OP_COMPLEX primitives: whether result k is complex by JAX's dtype rules
+// (complex.cpp).
+bool complex_result(const NodeContext& ctx, size_t k);
+// The sub-jaxpr a call-like primitive inlines (call.cpp).
+std::optional<uint64_t> called_graph(const NodeContext& ctx);
 }  // namespace op
 }  // namespace ovjax

@@ -153,7 +153,9 @@ ov::OutputVector translate_random_bits(const NodeContext& ctx) {
                 " bits is not supported (64-bit integers run as 32-bit on the CPU plugin)");
     // _threefry_random_bits_partitionable: the two words are xor-ed
     auto b = threefry_over_iota(ctx);
-    return {i32_to(bit_xor(b.first, b.second), ctx.out_type(0))};
+    // JAX's rule: uint<bit_width> values
+    const auto t = bw == 8 ? et::u8 : bw == 16 ? et::u16 : et::u32;
+    return {i32_to(bit_xor(b.first, b.second), t)};
 }
 
 ov::OutputVector translate_random_split(const NodeContext& ctx) {
@@ -175,15 +177,19 @@ ov::OutputVector translate_threefry2x32(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, ctx.get_input_size() == 4, "threefry2x32 takes 4 operands");
     auto b = threefry(as_i32(ctx.get_input(0)), as_i32(ctx.get_input(1)), as_i32(ctx.get_input(2)),
                       as_i32(ctx.get_input(3)));
-    // operands broadcast (JAX allows scalars): give both outputs the equation's shape
-    auto fit = [&](const Output<Node>& v, size_t i) {
-        auto s = ctx.out_shape(i);
+    // operands broadcast (JAX allows scalars): both outputs have the broadcast shape
+    ov::Shape s;
+    for (size_t i = 0; i < 4; ++i) {
+        OVJAX_CHECK(ctx, ctx.in_type(i) == et::u32, "threefry2x32 takes uint32 operands, got ", ctx.in_type(i));
+        s = broadcast_shapes(ctx, s, ctx.in_shape(i));
+    }
+    auto fit = [&](const Output<Node>& v) {
         Output<Node> r = v;
         if (r.get_shape() != s)
             r = add(r, v0::Constant::create(et::i32, s, std::vector<int32_t>(ov::shape_size(s), 0)));
         return to_u32(r);
     };
-    return {fit(b.first, 0), fit(b.second, 1)};
+    return {fit(b.first), fit(b.second)};
 }
 
 ov::OutputVector translate_iota_2x32_shape(const NodeContext& ctx) {
@@ -292,7 +298,7 @@ ov::OutputVector translate_rng_bit_generator(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, ctx.in_type(0) == et::u32 && ctx.in_shape(0) == ov::Shape{4},
                 "rng_bit_generator supports a uint32[4] key, got ", ctx.in_type(0), ctx.in_shape(0),
                 " (64-bit keys: OpenVINO's CPU plugin runs 64-bit integers as 32-bit)");
-    const auto t = ctx.out_type(1);
+    const auto t = to_ov_type(ctx.dtype_param("dtype"));
     OVJAX_CHECK(ctx, t == et::u8 || t == et::u16 || t == et::u32, "rng_bit_generator of ", t,
                 " is not supported (uint8/16/32 are; OpenVINO's CPU plugin runs 64-bit integers as 32-bit)");
     // lax.RandomAlgorithm (an enum member); RNG_DEFAULT is Philox on XLA's CPU backend
@@ -302,7 +308,7 @@ ov::OutputVector translate_rng_bit_generator(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, alg == "RNG_THREE_FRY" || alg == "RNG_PHILOX" || alg == "RNG_DEFAULT",
                 "rng_bit_generator: unsupported algorithm ", alg_param.describe(),
                 " (RNG_DEFAULT, RNG_THREE_FRY and RNG_PHILOX are supported)");
-    const auto shape = ctx.out_shape(1);
+    const auto shape = shape_param(ctx, ctx.ints_param("shape"), "rng_bit_generator's shape");
     auto ki = as_i32(ctx.get_input(0));
     if (ov::shape_size(shape) == 0)  // no counter values used: the key is unchanged
         return {to_u32(ki), v0::Constant::create(t, shape, std::vector<uint32_t>{})};
@@ -328,6 +334,9 @@ ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
     const auto t = ctx.in_type(0);
     OVJAX_CHECK(ctx, t.is_integral_number() && t.bitwidth() <= 32, ctx.primitive(),
                 " supports integers of at most 32 bits, got ", t);
+    OVJAX_CHECK(ctx, ctx.in_type(1) == t, ctx.primitive(), ": the amount has type ", ctx.in_type(1), ", the value ", t);
+    // JAX's rule: the value's type, the operands' common shape (a scalar literal broadcasts)
+    const ov::Shape shape = broadcast_shapes(ctx, ctx.in_shape(0), ctx.in_shape(1));
     const int64_t w = static_cast<int64_t>(t.bitwidth());
     const int64_t mask = w == 32 ? -1 : (int64_t{1} << w) - 1;
     auto x = as_i32(ctx.get_input(0));
@@ -357,9 +366,9 @@ ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
                 xs = sub(bit_xor(x, i32c(int64_t{1} << (w - 1))), i32c(int64_t{1} << (w - 1)));
             r = sar(xs, i32c(a));
         }
-        auto out = i32_to(r, ctx.out_type(0));
-        if (out.get_shape() != ctx.out_shape(0))  // a scalar shifted by an array amount
-            out = reshape(out, ctx.out_shape(0));
+        auto out = i32_to(r, t);
+        if (out.get_shape() != shape)  // a scalar shifted by an array amount
+            out = reshape(out, shape);
         return {out};
     }
     // in range: amount < w (w is a power of 2: no bits above log2(w))
@@ -381,7 +390,7 @@ ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
         auto amount = add(i32c(w - 1), mul(sub(ds, i32c(w - 1)), ok));
         r = sar(xs, amount);
     }
-    return {i32_to(r, ctx.out_type(0))};
+    return {i32_to(r, t)};
 }
 }  // namespace
 
@@ -525,7 +534,7 @@ ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
     // Between integers and f32/f16/bf16 of 8..32 bits, same or different widths. As in JAX,
     // a wider type becomes a trailing axis of w_in / w_out narrower values (least significant
     // first: little-endian), and a narrower one loses its trailing axis of w_out / w_in.
-    auto from = ctx.in_type(0), to = ctx.out_type(0);
+    auto from = ctx.in_type(0), to = to_ov_type(ctx.dtype_param("new_dtype"));
     auto x = ctx.get_input(0);
     if (from == to)
         return {x};
@@ -533,7 +542,7 @@ ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
                 "bitcast_convert_type is supported between integers and float32/float16/bfloat16 of 8 to 32 "
                 "bits, not ", from, " -> ", to);
     const size_t wi = from.bitwidth(), wo = to.bitwidth();
-    const auto in_shape = ctx.in_shape(0), out_shape = ctx.out_shape(0);
+    const auto in_shape = ctx.in_shape(0);
     auto bits = to_bits(x);
     if (wi == wo)
         return {from_bits(bits, to)};
@@ -551,6 +560,7 @@ ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
     const size_t r = wo / wi;
     OVJAX_CHECK(ctx, !in_shape.empty() && in_shape.back() == r, "bitcast_convert_type ", from, " -> ", to,
                 " needs a trailing axis of ", r, ", got shape ", in_shape);
+    const ov::Shape out_shape(in_shape.begin(), in_shape.end() - 1);
     Output<Node> acc;
     for (size_t k = 0; k < r; ++k) {
         auto piece = reshape(slice(bits, {static_cast<int64_t>(k)}, {static_cast<int64_t>(k + 1)}, {1},

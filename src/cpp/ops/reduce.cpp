@@ -406,7 +406,7 @@ Output<Node> reduce_values(const NodeContext& ctx,
 ov::OutputVector reduce(const NodeContext& ctx, Kind kind) {
     ov::Shape shape = ctx.in_shape(0);
     auto axes = norm_axes(ctx.ints_param("axes"), shape.size());
-    return {reduce_values(ctx, ctx.get_input(0), shape, ctx.out_shape(0), axes, kind)};
+    return {reduce_values(ctx, ctx.get_input(0), shape, reduced_shape(ctx, shape, axes), axes, kind)};
 }
 
 // ---- generic reductions with a jaxpr body
@@ -503,8 +503,9 @@ ov::OutputVector generic_reduce(const NodeContext& ctx) {
     auto kinds = body_monoids(ctx, n);
     ov::OutputVector outs;
     for (size_t i = 0; i < n; ++i) {
-        ov::Shape shape = ctx.in_shape(i), out_shape = ctx.out_shape(i);
+        ov::Shape shape = ctx.in_shape(i);
         auto axes = norm_axes(ctx.ints_param("dimensions"), shape.size());
+        const ov::Shape out_shape = reduced_shape(ctx, shape, axes);
         auto t = ctx.in_type(i);
         Kind kind = t == ov::element::boolean ? bool_kind(kinds[i]) : kinds[i];
         OVJAX_CHECK(ctx, ctx.in_type(n + i) == t, "reduce: init value ", i, " has type ", ctx.in_type(n + i),
@@ -537,9 +538,11 @@ ov::OutputVector argreduce(const NodeContext& ctx, bool max) {
     auto axes = norm_axes(ctx.ints_param("axes"), shape.size());
     OVJAX_CHECK(ctx, axes.size() == 1, ctx.primitive(), " reduces exactly one axis, got ", axes.size());
     int64_t axis = axes[0];
-    OVJAX_CHECK(ctx, shape.at(static_cast<size_t>(axis)) > 0, ctx.primitive(), " over an empty axis");
-    auto out_t = ctx.out_type(0);
-    ov::Shape out_shape = ctx.out_shape(0);
+    const ov::Shape out_shape = reduced_shape(ctx, shape, axes);
+    OVJAX_CHECK(ctx, shape[static_cast<size_t>(axis)] > 0, ctx.primitive(), " over an empty axis");
+    const auto out_t = to_ov_type(ctx.dtype_param("index_dtype"));
+    OVJAX_CHECK(ctx, out_t.is_integral_number() && out_t != ov::element::boolean, ctx.primitive(),
+                ": index_dtype must be an integer type, got ", out_t);
     if (numel(out_shape) == 0)
         return {const_fill(out_t, out_shape, 0)};
     auto t = ctx.in_type(0);
@@ -587,6 +590,21 @@ Output<Node> window_1d(Output<Node> x, ov::Shape& shape, size_t axis, int64_t k,
 struct Window {
     std::vector<int64_t> dims, strides, dilation;
 };
+
+// JAX's reduce_window_shape_tuple: the operand dilated by interior + 1 and padded, then
+// the dilated windows at their strides.
+ov::Shape windowed_shape(const ov::Shape& shape,
+                         const std::vector<int64_t>& lo,
+                         const std::vector<int64_t>& hi,
+                         const std::vector<int64_t>& interior,
+                         const Window& w) {
+    ov::Shape out;
+    for (size_t i = 0; i < shape.size(); ++i) {
+        const int64_t padded = dilated_dim(static_cast<int64_t>(shape[i]), interior[i] + 1) + lo[i] + hi[i];
+        out.push_back(static_cast<size_t>(strided_dim(padded, dilated_dim(w.dims[i], w.dilation[i]), w.strides[i])));
+    }
+    return out;
+}
 
 // Reduce windows of a padded tensor (kind Sum or Max, or Min for integers). Floats go to
 // MaxPool / AvgPool when at most three axes are windowed (and sums have no window dilation);
@@ -718,8 +736,6 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
     ov::Shape shape = ctx.in_shape(i_op);
     const size_t rank = shape.size();
     auto t = ctx.in_type(i_op);
-    auto out_t = ctx.out_type(i_op);
-    ov::Shape out_shape = ctx.out_shape(i_op);
     if (t == ov::element::boolean)
         kind = bool_kind(kind);
     Window w;
@@ -741,8 +757,9 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
         hi.push_back(p[1]);
         interior.push_back(base[i] - 1);
     }
+    const ov::Shape out_shape = windowed_shape(shape, lo, hi, interior, w);
     if (numel(out_shape) == 0)
-        return const_fill(out_t, out_shape, 0);
+        return const_fill(t, out_shape, 0);
 
     // Work type: booleans as u8 (max = or, min = and), integer sums in i32 (wrapping like JAX).
     auto wt = t;
@@ -787,7 +804,7 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
     y = reshape(y, out_shape);
     if (t == ov::element::boolean)
         return std::make_shared<v1::NotEqual>(y, const_scalar(wt, 0))->output(0);
-    return convert(y, out_t);
+    return convert(y, t);
 }
 
 ov::OutputVector reduce_window(const NodeContext& ctx, Kind kind) {
@@ -905,10 +922,12 @@ ov::OutputVector select_gather_add(const NodeContext& ctx) {
     ov::Shape shape = ctx.in_shape(1);
     const size_t rank = shape.size();
     auto t = ctx.in_type(1);
-    ov::Shape out_shape = ctx.out_shape(0);
     auto s = select_window_params(ctx, rank, true);
+    OVJAX_CHECK(ctx, ctx.in_shape(0) == shape && ctx.in_type(0) == t, "tangents ", ctx.in_type(0), ctx.in_shape(0),
+                " differ from the operand ", t, shape);
+    const ov::Shape out_shape = windowed_shape(shape, s.lo, s.hi, s.interior, s.w);
     if (numel(out_shape) == 0)
-        return {const_fill(ctx.out_type(0), out_shape, 0)};
+        return {const_fill(t, out_shape, 0)};
     auto key = order_key(operand);
     auto kt = key.get_element_type();
     Output<Node> init = kt.is_real() ? (s.ge ? lowest(kt) : highest(kt))
@@ -977,8 +996,10 @@ ov::OutputVector select_scatter_add(const NodeContext& ctx) {
     auto t = ctx.in_type(0);
     ov::Shape src_shape = ctx.in_shape(0);
     auto s = select_window_params(ctx, rank, false);
+    OVJAX_CHECK(ctx, src_shape == windowed_shape(shape, s.lo, s.hi, s.interior, s.w), "source shape ", src_shape,
+                " is not the operand's windowed shape ", windowed_shape(shape, s.lo, s.hi, s.interior, s.w));
     if (numel(shape) == 0 || numel(src_shape) == 0)
-        return {const_fill(ctx.out_type(0), shape, 0)};
+        return {const_fill(t, shape, 0)};
     // XLA pads the operand with the type's lowest (ge) / highest (le) value, and padding can
     // be selected like any element (the source value then drops out).
     auto key = order_key(operand);

@@ -121,18 +121,25 @@ std::optional<ov::Output<ov::Node>> operand_mask(const ov::Shape& in,
 
 ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    ov::Shape in = ctx.in_shape(0), out = ctx.out_shape(0);
+    const ov::Shape in = ctx.in_shape(0);
+    ov::Shape out = shape_param(ctx, ctx.ints_param("shape"), "broadcast_in_dim's shape");
     auto dims = ctx.ints_param("broadcast_dimensions");
-    // PRNG key arrays carry trailing key data dimensions (the same in and out) that the
-    // parameter does not list
-    for (size_t extra = in.size() > dims.size() ? in.size() - dims.size() : 0, j = 0; j < extra; ++j)
-        if (out.size() >= extra)
-            dims.push_back(static_cast<int64_t>(out.size() - extra + j));
-    OVJAX_CHECK(ctx, dims.size() == in.size(), "broadcast_dimensions has ", dims.size(), " entries for rank ", in.size());
-    for (auto d : dims)
+    OVJAX_CHECK(ctx, dims.size() <= in.size(), "broadcast_dimensions has ", dims.size(), " entries for rank ",
+                in.size());
+    // PRNG key arrays and complex values carry trailing data dimensions (the same in and
+    // out) that the parameters do not list
+    for (size_t extra = in.size() - dims.size(), j = 0; j < extra; ++j) {
+        dims.push_back(static_cast<int64_t>(out.size()));
+        out.push_back(in[in.size() - extra + j]);
+    }
+    for (size_t i = 0; i < dims.size(); ++i) {
+        const auto d = dims[i];
         OVJAX_CHECK(ctx, d >= 0 && static_cast<size_t>(d) < out.size(), "bad broadcast dimension ", d);
+        OVJAX_CHECK(ctx, in[i] == 1 || in[i] == out[static_cast<size_t>(d)], "operand dimension ", i, " of size ",
+                    in[i], " cannot broadcast to dimension ", d, " of size ", out[static_cast<size_t>(d)]);
+    }
     if (numel(out) == 0)
-        return {const_fill(ctx.out_type(0), out, 0)};
+        return {const_fill(ctx.in_type(0), out, 0)};
     // broadcast_dimensions need not increase (JAX accepts e.g. (1, 0), a transpose):
     // first order the operand's axes by their output positions.
     std::vector<int64_t> perm(dims.size());
@@ -154,18 +161,61 @@ ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
 
 ov::OutputVector translate_reshape(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
+    const ov::Shape in = ctx.in_shape(0);
+    const size_t data = ctx.in_data_rank(0);  // trailing (real, imag) or key data axes, kept
+    ov::Shape out = shape_param(ctx, ctx.ints_param("new_sizes"), "new_sizes");
+    out.insert(out.end(), in.end() - static_cast<std::ptrdiff_t>(data), in.end());
+    OVJAX_CHECK(ctx, numel(out) == numel(in), "cannot reshape ", in, " to ", out);
     auto dims = ctx.opt_param("dimensions");
-    if (dims && !dims->is_none())
-        x = transpose(x, dims->as_ints());
-    return {reshape(x, ctx.out_shape(0))};
+    if (dims && !dims->is_none()) {
+        auto perm = dims->as_ints();
+        for (size_t i = perm.size(); i < in.size(); ++i)
+            perm.push_back(static_cast<int64_t>(i));
+        x = transpose(x, perm);
+    }
+    return {reshape(x, out)};
 }
 
 ov::OutputVector translate_squeeze(const NodeContext& ctx) {
-    return {reshape(ctx.get_input(0), ctx.out_shape(0))};
+    const ov::Shape in = ctx.in_shape(0);
+    const size_t rank = in.size() - ctx.in_data_rank(0);
+    std::vector<bool> drop(in.size(), false);
+    for (auto d : ctx.ints_param("dimensions")) {
+        if (d < 0)
+            d += static_cast<int64_t>(rank);
+        OVJAX_CHECK(ctx, d >= 0 && static_cast<size_t>(d) < rank, "squeeze dimension ", d, " out of range for rank ",
+                    rank);
+        OVJAX_CHECK(ctx, in[static_cast<size_t>(d)] == 1, "cannot squeeze dimension ", d, " of size ",
+                    in[static_cast<size_t>(d)]);
+        drop[static_cast<size_t>(d)] = true;
+    }
+    ov::Shape out;
+    for (size_t i = 0; i < in.size(); ++i)
+        if (!drop[i])
+            out.push_back(in[i]);
+    return {reshape(ctx.get_input(0), out)};
 }
 
+// lax.expand_dims: size-1 axes at `dimensions` of the result.
 ov::OutputVector translate_expand_dims(const NodeContext& ctx) {
-    return {reshape(ctx.get_input(0), ctx.out_shape(0))};
+    const ov::Shape in = ctx.in_shape(0);
+    const size_t data = ctx.in_data_rank(0);
+    const auto dims = ctx.ints_param("dimensions");
+    const size_t rank = in.size() - data + dims.size();
+    std::vector<bool> added(rank, false);
+    for (auto d : dims) {
+        if (d < 0)
+            d += static_cast<int64_t>(rank);
+        OVJAX_CHECK(ctx, d >= 0 && static_cast<size_t>(d) < rank && !added[static_cast<size_t>(d)],
+                    "bad expand_dims dimension ", d, " for result rank ", rank);
+        added[static_cast<size_t>(d)] = true;
+    }
+    ov::Shape out;
+    size_t k = 0;
+    for (size_t i = 0; i < rank; ++i)
+        out.push_back(added[i] ? 1 : in[k++]);
+    out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(k), in.end());
+    return {reshape(ctx.get_input(0), out)};
 }
 
 ov::OutputVector translate_transpose(const NodeContext& ctx) {
@@ -186,8 +236,20 @@ ov::OutputVector translate_rev(const NodeContext& ctx) {
 
 ov::OutputVector translate_concatenate(const NodeContext& ctx) {
     int64_t dim = ctx.int_param("dimension");
-    if (numel(ctx.out_shape(0)) == 0)  // e.g. pieces empty along another axis
-        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
+    OVJAX_CHECK(ctx, ctx.get_input_size() >= 1, "concatenate needs an operand");
+    ov::Shape out = ctx.in_shape(0);
+    OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < out.size(), "bad concatenate dimension ", dim);
+    for (size_t i = 1; i < ctx.get_input_size(); ++i) {
+        const ov::Shape s = ctx.in_shape(i);
+        bool same = s.size() == out.size() && ctx.in_type(i) == ctx.in_type(0);
+        for (size_t k = 0; same && k < s.size(); ++k)
+            same = k == static_cast<size_t>(dim) || s[k] == out[k];
+        OVJAX_CHECK(ctx, same, "operand ", i, " (", ctx.in_type(i), s, ") does not concatenate with operand 0 (",
+                    ctx.in_type(0), out, ") along dimension ", dim);
+        out[static_cast<size_t>(dim)] += s[static_cast<size_t>(dim)];
+    }
+    if (numel(out) == 0)  // e.g. pieces empty along another axis
+        return {const_fill(ctx.in_type(0), out, 0)};
     ov::OutputVector ins;
     for (size_t i = 0; i < ctx.get_input_size(); ++i)
         if (ctx.in_shape(i).at(static_cast<size_t>(dim)) != 0)  // empty pieces add nothing
@@ -204,20 +266,31 @@ ov::OutputVector translate_slice(const NodeContext& ctx) {
     auto s = ctx.opt_param("strides");
     if (s && !s->is_none())
         strides = s->as_ints();
+    ov::Shape out = ctx.in_shape(0);
+    OVJAX_CHECK(ctx, start.size() == limit.size() && start.size() == strides.size() && start.size() <= out.size(),
+                "slice parameters do not match the operand rank ", out.size());
     std::vector<int64_t> axes(start.size());
-    for (size_t i = 0; i < axes.size(); ++i)
+    for (size_t i = 0; i < axes.size(); ++i) {
         axes[i] = static_cast<int64_t>(i);
-    if (numel(ctx.out_shape(0)) == 0)
-        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
+        // JAX's rule: 0 <= start <= limit <= size, stride >= 1 (OpenVINO would clamp instead)
+        OVJAX_CHECK(ctx, 0 <= start[i] && start[i] <= limit[i] && limit[i] <= static_cast<int64_t>(out[i]) &&
+                             strides[i] >= 1,
+                    "slice [", start[i], ", ", limit[i], ") with stride ", strides[i], " does not fit dimension ", i,
+                    " of size ", out[i]);
+        out[i] = static_cast<size_t>((limit[i] - start[i] + strides[i] - 1) / strides[i]);
+    }
+    if (numel(out) == 0)
+        return {const_fill(ctx.in_type(0), out, 0)};
     return {slice(ctx.get_input(0), start, limit, strides, axes)};
 }
 
 ov::OutputVector translate_pad(const NodeContext& ctx) {
     const auto [lo, hi, in] = padding_config(ctx);
-    if (numel(ctx.out_shape(0)) == 0)
-        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
-    if (numel(ctx.in_shape(0)) == 0) {  // no output element comes from the operand: all padding
-        const ov::Shape out = ctx.out_shape(0);
+    const ov::Shape in_shape = ctx.in_shape(0);
+    const ov::Shape out = padded_shape(ctx, in_shape, lo, hi, in);
+    if (numel(out) == 0)
+        return {const_fill(ctx.in_type(0), out, 0)};
+    if (numel(in_shape) == 0) {  // no output element comes from the operand: all padding
         std::vector<int64_t> target(out.begin(), out.end());
         return {std::make_shared<ov::op::v3::Broadcast>(ctx.get_input(1), const_i64(target))->output(0)};
     }
@@ -227,8 +300,7 @@ ov::OutputVector translate_pad(const NodeContext& ctx) {
     // OpenVINO's CPU plugin pads with 0 when the pad value is not a Constant (seen on
     // 2026.4), so pad with a constant 0 and select the run-time value where no
     // operand element landed.
-    const ov::Shape in_shape = ctx.in_shape(0), out = ctx.out_shape(0);
-    auto padded = pad(ctx.get_input(0), const_scalar(ctx.out_type(0), 0), lo, hi, in);
+    auto padded = pad(ctx.get_input(0), const_scalar(ctx.in_type(0), 0), lo, hi, in);
     auto mask = operand_mask(in_shape, out, lo, in);
     if (!mask)  // every output element comes from the operand
         return {padded};
@@ -236,8 +308,8 @@ ov::OutputVector translate_pad(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_iota(const NodeContext& ctx) {
-    auto t = ctx.out_type(0);
-    ov::Shape shape = ctx.out_shape(0);
+    const auto t = to_ov_type(ctx.dtype_param("dtype"));
+    const ov::Shape shape = shape_param(ctx, ctx.ints_param("shape"), "iota's shape");
     int64_t dim = ctx.int_param("dimension");
     OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < shape.size(), "bad iota dimension ", dim);
     if (numel(shape) == 0)
@@ -258,11 +330,22 @@ ov::OutputVector translate_split(const NodeContext& ctx) {
     auto sizes = ctx.ints_param("sizes");
     int64_t axis = ctx.int_param("axis");
     OVJAX_CHECK(ctx, sizes.size() == ctx.num_outputs(), sizes.size(), " sizes for ", ctx.num_outputs(), " outputs");
+    const ov::Shape in = ctx.in_shape(0);
+    OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) < in.size(), "bad split axis ", axis);
+    int64_t total = 0;
+    for (auto n : sizes) {
+        OVJAX_CHECK(ctx, n >= 0, "negative split size ", n);
+        total += n;
+    }
+    OVJAX_CHECK(ctx, total == static_cast<int64_t>(in[static_cast<size_t>(axis)]), "split sizes add up to ", total,
+                ", not the axis size ", in[static_cast<size_t>(axis)]);
     ov::OutputVector outs;
     int64_t start = 0;
     for (size_t i = 0; i < sizes.size(); ++i) {
-        if (sizes[i] == 0 || numel(ctx.out_shape(i)) == 0)
-            outs.push_back(const_fill(ctx.out_type(i), ctx.out_shape(i), 0));
+        ov::Shape s = in;
+        s[static_cast<size_t>(axis)] = static_cast<size_t>(sizes[i]);
+        if (numel(s) == 0)
+            outs.push_back(const_fill(ctx.in_type(0), s, 0));
         else
             outs.push_back(slice(ctx.get_input(0), {start}, {start + sizes[i]}, {1}, {axis}));
         start += sizes[i];
@@ -272,12 +355,20 @@ ov::OutputVector translate_split(const NodeContext& ctx) {
 
 // lax stack (jnp.stack): the operands, each given a new axis `axis`, concatenated along it.
 ov::OutputVector translate_stack(const NodeContext& ctx) {
-    if (numel(ctx.out_shape(0)) == 0)
-        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
     int64_t axis = ctx.int_param("axis");
+    OVJAX_CHECK(ctx, ctx.get_input_size() >= 1, "stack needs an operand");
+    const ov::Shape in = ctx.in_shape(0);
+    OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) <= in.size(), "bad stack axis ", axis);
+    for (size_t i = 1; i < ctx.get_input_size(); ++i)
+        OVJAX_CHECK(ctx, ctx.in_shape(i) == in && ctx.in_type(i) == ctx.in_type(0), "operand ", i, " (",
+                    ctx.in_type(i), ctx.in_shape(i), ") differs from operand 0 (", ctx.in_type(0), in, ")");
+    ov::Shape out = in;
+    out.insert(out.begin() + axis, ctx.get_input_size());
+    if (numel(out) == 0)
+        return {const_fill(ctx.in_type(0), out, 0)};
     ov::OutputVector pieces;
     for (size_t i = 0; i < ctx.get_input_size(); ++i) {
-        ov::Shape s = ctx.in_shape(i);
+        ov::Shape s = in;
         s.insert(s.begin() + axis, 1);
         pieces.push_back(reshape(ctx.get_input(static_cast<int>(i)), s));
     }
@@ -289,31 +380,56 @@ ov::OutputVector translate_stack(const NodeContext& ctx) {
 // unstack: the inverse of stack, one output per index along `axis`.
 ov::OutputVector translate_unstack(const NodeContext& ctx) {
     int64_t axis = ctx.int_param("axis");
+    const ov::Shape in = ctx.in_shape(0);
+    OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) < in.size(), "bad unstack axis ", axis);
+    OVJAX_CHECK(ctx, ctx.num_outputs() == in[static_cast<size_t>(axis)], "unstack of an axis of ",
+                in[static_cast<size_t>(axis)], " has ", ctx.num_outputs(), " outputs");
+    ov::Shape out = in;
+    out.erase(out.begin() + axis);
     ov::OutputVector outs;
     for (size_t i = 0; i < ctx.num_outputs(); ++i) {
-        if (numel(ctx.out_shape(i)) == 0) {
-            outs.push_back(const_fill(ctx.out_type(i), ctx.out_shape(i), 0));
+        if (numel(out) == 0) {
+            outs.push_back(const_fill(ctx.in_type(0), out, 0));
             continue;
         }
         auto k = static_cast<int64_t>(i);
-        outs.push_back(reshape(slice(ctx.get_input(0), {k}, {k + 1}, {1}, {axis}), ctx.out_shape(i)));
+        outs.push_back(reshape(slice(ctx.get_input(0), {k}, {k + 1}, {1}, {axis}), out));
     }
     return outs;
 }
 
 // lax tile (jnp.tile): `reps` copies along each axis.
 ov::OutputVector translate_tile(const NodeContext& ctx) {
-    if (numel(ctx.out_shape(0)) == 0)
-        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
     auto reps = ctx.ints_param("reps");
-    reps.resize(ctx.in_shape(0).size(), 1);  // PRNG key data dimensions are not tiled
+    ov::Shape out = ctx.in_shape(0);
+    OVJAX_CHECK(ctx, reps.size() <= out.size(), "tile has ", reps.size(), " reps for rank ", out.size());
+    reps.resize(out.size(), 1);  // PRNG key data dimensions are not tiled
+    for (size_t i = 0; i < out.size(); ++i) {
+        OVJAX_CHECK(ctx, reps[i] >= 0, "negative tile reps ", reps[i]);
+        out[i] *= static_cast<size_t>(reps[i]);
+    }
+    if (numel(out) == 0)
+        return {const_fill(ctx.in_type(0), out, 0)};
     return {std::make_shared<ov::op::v0::Tile>(ctx.get_input(0), const_i64(reps))->output(0)};
 }
 
-// empty / empty2 / zeros_like: an array of the output's shape and type. JAX leaves
-// empty's contents unspecified (XLA allocates zeros); zeros are a valid value.
+// empty (params shape, dtype) / empty2 (a scalar of dtype) / zeros_like (its operand's
+// aval): zeros of that shape and type. JAX leaves empty's contents unspecified (XLA
+// allocates zeros); zeros are a valid value.
 ov::OutputVector translate_zeros(const NodeContext& ctx) {
-    return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0)};
+    if (ctx.primitive() == "zeros_like")
+        return {const_fill(ctx.in_type(0), ctx.in_shape(0), 0)};
+    // an empty2 spelled without its dtype but with an operand: that operand's dtype
+    const bool operand_dtype = !ctx.has_param("dtype") && ctx.primitive() == "empty2" && ctx.get_input_size() > 0;
+    const auto dt = operand_dtype ? ctx.in_dtype(0) : ctx.dtype_param("dtype");
+    // a key's data shape depends on its PRNG implementation, which no parameter names
+    OVJAX_CHECK(ctx, dt != format::DType::key, ctx.primitive(), " of PRNG keys is not supported");
+    ov::Shape s;
+    if (ctx.has_param("shape"))
+        s = shape_param(ctx, ctx.ints_param("shape"), "shape");
+    if (is_complex(dt))
+        s.push_back(2);
+    return {const_fill(to_ov_type(dt), s, 0)};
 }
 
 }  // namespace op

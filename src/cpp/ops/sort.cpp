@@ -126,12 +126,13 @@ ov::OutputVector top_k(const NodeContext& ctx, int64_t axis, int64_t k, bool des
     auto shape = ctx.in_shape(0);
     const int64_t n = static_cast<int64_t>(shape[static_cast<size_t>(axis)]);
     OVJAX_CHECK(ctx, k >= 0 && k <= n, ctx.primitive(), ": k = ", k, " out of range for an axis of ", n);
-    OVJAX_CHECK(ctx, ctx.out_shape(0)[static_cast<size_t>(axis)] == static_cast<size_t>(k), ctx.primitive(),
-                ": output does not have k elements along the axis");
-    if (numel(ctx.out_shape(0)) == 0)
-        return {const_fill(ctx.out_type(0), ctx.out_shape(0), 0), const_fill(ctx.out_type(1), ctx.out_shape(1), 0)};
+    // JAX's rule: k elements along the axis, and int32 indices
+    ov::Shape out = shape;
+    out[static_cast<size_t>(axis)] = static_cast<size_t>(k);
+    if (numel(out) == 0)
+        return {const_fill(ctx.in_type(0), out, 0), const_fill(et::i32, out, 0)};
     auto perm = stable_permutation(order_keys(ctx, x, fo), axis, n, k, descending);
-    return {gather(x, perm, axis), convert(perm, ctx.out_type(1))};
+    return {gather(x, perm, axis), convert(perm, et::i32)};
 }
 
 }  // namespace
@@ -169,7 +170,13 @@ ov::OutputVector translate_approx_top_k(const NodeContext& ctx) {
     // Exact results (what XLA computes on CPU): ties in index order, -0.0 == 0.0.
     auto rank = ctx.in_shape(0).size();
     int64_t axis = norm_axis(ctx, ctx.int_param("reduction_dimension"), rank);
-    return top_k(ctx, axis, ctx.int_param("k"), ctx.bool_param("is_max_k"), FloatOrder::sort);
+    // without aggregate_to_topk XLA may return more than k candidates (between k and the
+    // axis size, by a rule of its own): the same only when k is the axis size
+    const int64_t k = ctx.int_param("k");
+    OVJAX_CHECK(ctx, !ctx.has_param("aggregate_to_topk") || ctx.bool_param("aggregate_to_topk") ||
+                         static_cast<size_t>(k) == ctx.in_shape(0)[static_cast<size_t>(axis)],
+                "approx_top_k with aggregate_to_topk=False is not supported");
+    return top_k(ctx, axis, k, ctx.bool_param("is_max_k"), FloatOrder::sort);
 }
 
 }  // namespace op

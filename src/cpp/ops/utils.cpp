@@ -1,16 +1,19 @@
 #include "ops/utils.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "openvino/op/concat.hpp"
 #include "openvino/op/convert.hpp"
 #include "openvino/op/pad.hpp"
 #include "openvino/op/reshape.hpp"
 #include "openvino/op/slice.hpp"
+#include "openvino/op/squeeze.hpp"
 #include "openvino/op/transpose.hpp"
 #include "openvino/op/unsqueeze.hpp"
 
@@ -75,7 +78,9 @@ ov::Output<ov::Node> const_highest(const ov::element::Type& type) {
     return limit(type, false);
 }
 
-ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
+namespace {
+// The same shape: nothing to build; a Constant: the same data viewed with `shape`.
+std::optional<ov::Output<ov::Node>> reshape_in_place(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
     if (x.get_partial_shape().is_static() && x.get_shape() == shape)
         return x;
     // A reshaped constant (a Dense/attention kernel or a bias) stays a Constant, viewing
@@ -85,6 +90,47 @@ ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& sha
         c && c->get_element_type().bitwidth() >= 8 && ov::shape_size(shape) == ov::shape_size(c->get_shape()))
         return std::make_shared<ov::op::v0::Constant>(c->get_element_type(), shape, c->get_data_ptr(),
                                                       std::shared_ptr<void>(c));
+    return std::nullopt;
+}
+
+// The axes of `big` that are size-1 and not in `small`, when `small` is `big` without some of
+// its size-1 axes (in order); nullopt otherwise.
+std::optional<std::vector<int64_t>> unit_axes(const ov::Shape& big, const ov::Shape& small) {
+    if (small.size() >= big.size())
+        return std::nullopt;
+    std::vector<int64_t> axes;
+    size_t j = 0;
+    for (size_t i = 0; i < big.size(); ++i) {
+        if (j < small.size() && big[i] == small[j])
+            ++j;
+        else if (big[i] == 1)
+            axes.push_back(static_cast<int64_t>(i));
+        else
+            return std::nullopt;
+    }
+    if (j != small.size())
+        return std::nullopt;
+    return axes;
+}
+}  // namespace
+
+ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
+    if (auto r = reshape_in_place(x, shape))
+        return *r;
+    if (x.get_partial_shape().is_static()) {
+        const ov::Shape in = x.get_shape();
+        // (Reshapes that only add size-1 axes stay Reshapes: as Unsqueezes they gave the same
+        // compiled graphs for the benchmark models and no crash was found with them.)
+        if (auto axes = unit_axes(in, shape))
+            return std::make_shared<ov::op::v0::Squeeze>(x, const_i64(*axes));
+    }
+    std::vector<int64_t> s(shape.begin(), shape.end());
+    return std::make_shared<ov::op::v1::Reshape>(x, const_i64(s), false);
+}
+
+ov::Output<ov::Node> reshape_node(const ov::Output<ov::Node>& x, const ov::Shape& shape) {
+    if (auto r = reshape_in_place(x, shape))
+        return *r;
     std::vector<int64_t> s(shape.begin(), shape.end());
     return std::make_shared<ov::op::v1::Reshape>(x, const_i64(s), false);
 }
@@ -226,6 +272,102 @@ PadConfig padding_config(const NodeContext& ctx) {
         c.interior.push_back(t[2]);
     }
     return c;
+}
+
+ov::Shape shape_param(const NodeContext& ctx, const std::vector<int64_t>& dims, const char* what) {
+    ov::Shape s;
+    for (auto d : dims) {
+        OVJAX_CHECK(ctx, d >= 0, what, " has a negative size ", d);
+        s.push_back(static_cast<size_t>(d));
+    }
+    return s;
+}
+
+ov::Shape broadcast_shapes(const NodeContext& ctx, const ov::Shape& a, const ov::Shape& b) {
+    ov::Shape r(std::max(a.size(), b.size()), 1);
+    for (size_t i = 0; i < r.size(); ++i) {
+        const size_t da = i < a.size() ? a[a.size() - 1 - i] : 1, db = i < b.size() ? b[b.size() - 1 - i] : 1;
+        OVJAX_CHECK(ctx, da == db || da == 1 || db == 1, ctx.primitive(), ": operand shapes ", a, " and ", b,
+                    " do not broadcast");
+        r[r.size() - 1 - i] = da == 1 ? db : da;
+    }
+    return r;
+}
+
+ov::Shape reduced_shape(const NodeContext& ctx, const ov::Shape& shape, const std::vector<int64_t>& axes) {
+    std::vector<bool> drop(shape.size(), false);
+    for (auto a : axes) {
+        OVJAX_CHECK(ctx, a >= 0 && static_cast<size_t>(a) < shape.size(), ctx.primitive(), ": axis ", a,
+                    " out of range for rank ", shape.size());
+        OVJAX_CHECK(ctx, !drop[static_cast<size_t>(a)], ctx.primitive(), ": axis ", a, " is listed twice");
+        drop[static_cast<size_t>(a)] = true;
+    }
+    ov::Shape r;
+    for (size_t i = 0; i < shape.size(); ++i)
+        if (!drop[i])
+            r.push_back(shape[i]);
+    return r;
+}
+
+int64_t dilated_dim(int64_t d, int64_t dilation) {
+    return d == 0 ? 0 : 1 + dilation * (d - 1);
+}
+
+int64_t padded_dim(const NodeContext& ctx, int64_t d, int64_t lo, int64_t hi, int64_t interior) {
+    const int64_t r = lo + hi + dilated_dim(d, interior + 1);
+    OVJAX_CHECK(ctx, r >= 0, ctx.primitive(), ": padding (", lo, ", ", hi, ", ", interior, ") of an axis of ", d,
+                " leaves a negative size");
+    return r;
+}
+
+ov::Shape padded_shape(const NodeContext& ctx,
+                       const ov::Shape& in,
+                       const std::vector<int64_t>& lo,
+                       const std::vector<int64_t>& hi,
+                       const std::vector<int64_t>& interior) {
+    OVJAX_CHECK(ctx, lo.size() == in.size(), "padding_config has ", lo.size(), " entries for rank ", in.size());
+    ov::Shape out;
+    for (size_t i = 0; i < in.size(); ++i)
+        out.push_back(static_cast<size_t>(padded_dim(ctx, static_cast<int64_t>(in[i]), lo[i], hi[i], interior[i])));
+    return out;
+}
+
+int64_t strided_dim(int64_t d, int64_t window, int64_t stride) {
+    return d < window ? 0 : (d - window) / stride + 1;
+}
+
+namespace {
+// XLA's HigherPrecisionType order (JAX's _dot_general_dtype_rule): complex first, then the
+// exponent range, the mantissa, the bit width, signedness.
+std::array<int, 5> precision_rank(format::DType t) {
+    using format::DType;
+    switch (t) {
+    case DType::c64: return {1, 128, 23, 32, 1};
+    case DType::c128: return {1, 1024, 52, 64, 1};
+    case DType::f8e4m3: return {0, 9, 3, 8, 1};
+    case DType::f8e5m2: return {0, 16, 2, 8, 1};
+    case DType::f16: return {0, 16, 10, 16, 1};
+    case DType::bf16: return {0, 128, 7, 16, 1};
+    case DType::f32: return {0, 128, 23, 32, 1};
+    case DType::f64: return {0, 1024, 52, 64, 1};
+    case DType::boolean: return {0, -1, -1, 1, 1};
+    default: {
+        const auto e = to_ov_type(t);
+        return {0, -1, -1, static_cast<int>(e.bitwidth()), e.is_signed() ? 1 : 0};
+    }
+    }
+}
+}  // namespace
+
+format::DType dot_result_dtype(const NodeContext& ctx, format::DType lhs, format::DType rhs) {
+    if (auto p = ctx.opt_param("preferred_element_type"); p && !p->is_none())
+        return p->as_dtype();
+    const auto l = precision_rank(lhs), r = precision_rank(rhs);
+    if (l != r)
+        return l > r ? lhs : rhs;
+    OVJAX_CHECK(ctx, lhs == rhs, ctx.primitive(), ": operand dtypes ", format::dtype_name(lhs), " and ",
+                format::dtype_name(rhs), " differ");
+    return lhs;
 }
 
 }  // namespace op

@@ -21,7 +21,14 @@ ov::Output<ov::Node> const_fill(const ov::element::Type& type, const ov::Shape& 
 ov::Output<ov::Node> const_lowest(const ov::element::Type& type);
 ov::Output<ov::Node> const_highest(const ov::element::Type& type);
 
+// x with `shape` (no-op for the same shape; a Constant is reshaped in place). A reshape that
+// only drops size-1 axes is a Squeeze: the CPU plugin crashes in compile_model on a MatMul
+// whose [1, 1] result is Reshaped to rank 0, elementwise ops in between or not (OpenVINO
+// 2026.4; tests/upstream/cpu_matmul_scalar_reshape.py), and compiles the Squeeze.
 ov::Output<ov::Node> reshape(const ov::Output<ov::Node>& x, const ov::Shape& shape);
+// reshape(), always as a Reshape node: for the fusions, whose Reshapes between a MatMul and
+// its bias add are there for how the CPU plugin treats a Reshape (measured; fusions.cpp).
+ov::Output<ov::Node> reshape_node(const ov::Output<ov::Node>& x, const ov::Shape& shape);
 ov::Output<ov::Node> transpose(const ov::Output<ov::Node>& x, const std::vector<int64_t>& perm);  // no-op for identity
 // transpose(), done now on a Constant's data (a copy unless only size-1 axes move), so a
 // convolution kernel stays a Constant: what the CPU plugin and NNCF's quantization take for
@@ -62,6 +69,34 @@ struct PadConfig {
     std::vector<int64_t> lo, hi, interior;
 };
 PadConfig padding_config(const NodeContext& ctx);
+
+// ---- JAX's shape and dtype rules. Translators build their results from these (never from
+// the avals a file declares for them, which the session only compares with).
+
+// A shape parameter (iota's, broadcast_in_dim's, reshape's new_sizes, ...) as a Shape;
+// negative sizes are an error.
+ov::Shape shape_param(const NodeContext& ctx, const std::vector<int64_t>& dims, const char* what);
+// The numpy broadcast of two shapes (elementwise primitives whose operands JAX lets differ:
+// scalars against arrays); an error where they do not broadcast.
+ov::Shape broadcast_shapes(const NodeContext& ctx, const ov::Shape& a, const ov::Shape& b);
+// `shape` without the (normalised, distinct, in range) `axes`: a reduction's result.
+ov::Shape reduced_shape(const NodeContext& ctx, const ov::Shape& shape, const std::vector<int64_t>& axes);
+// core.dilate_dim: an axis of `d` elements with dilation - 1 holes between them.
+int64_t dilated_dim(int64_t d, int64_t dilation);
+// lax.pad's rule for one axis: `d` elements, interior padding, then lo and hi (either may be
+// negative: a crop); an error when that leaves a negative size.
+int64_t padded_dim(const NodeContext& ctx, int64_t d, int64_t lo, int64_t hi, int64_t interior);
+// lax.pad's result shape: padded_dim per axis.
+ov::Shape padded_shape(const NodeContext& ctx,
+                       const ov::Shape& in,
+                       const std::vector<int64_t>& lo,
+                       const std::vector<int64_t>& hi,
+                       const std::vector<int64_t>& interior);
+// core.stride_dim: the windows of size `window` (already dilated) at `stride` that fit in `d`.
+int64_t strided_dim(int64_t d, int64_t window, int64_t stride);
+// dot_general's result dtype: preferred_element_type if given, else the operand dtype XLA
+// calls the higher precision one (they must be equal when neither is).
+format::DType dot_result_dtype(const NodeContext& ctx, format::DType lhs, format::DType rhs);
 
 template <typename T>
 ov::OutputVector translate_unary(const NodeContext& ctx) {

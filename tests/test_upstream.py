@@ -1,0 +1,30 @@
+"""The OpenVINO reproducers in tests/upstream, run in subprocesses (they crash by design).
+
+They document OpenVINO bugs that ovjax works around; the outcome is informative: a fixed
+bug shows up as a skip telling that the workaround may no longer be needed, and a crash
+never takes pytest down.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+UPSTREAM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "upstream")
+
+
+def test_cpu_matmul_scalar_reshape():
+    script = os.path.join(UPSTREAM, "cpu_matmul_scalar_reshape.py")
+    p = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=900)
+    print(p.stdout)
+    lines = p.stdout.splitlines()
+    # the forms ovjax emits instead must compile and compute 14 (sum of x * x, x = 0..3)
+    for variant in ("squeeze_scalar", "vector_dot"):
+        assert any(line.startswith(f"{variant}: compiled, result 14.0") for line in lines), p.stdout + p.stderr
+    if p.returncode == 0:
+        pytest.skip("OpenVINO no longer crashes on a MatMul Reshaped to rank 0: "
+                    "ops/utils.cpp reshape()'s Squeeze may no longer be needed\n" + p.stdout)
+    assert p.returncode == 1, p.stdout + p.stderr
