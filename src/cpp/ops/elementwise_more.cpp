@@ -226,7 +226,7 @@ ov::OutputVector translate_reduce_precision(const NodeContext& ctx) {
     if (E < src_e)  // below the narrow format's smallest normal: signed zero
         r = select(make<v1::Less>(ar, f32c(std::ldexp(1.0, static_cast<int>(1 - bias)))), mul(r, f32c(0)), r);
     r = select(make<ov::op::v10::IsNaN>(x), x, r);
-    return {convert(r, t)};
+    return {t == et::bf16 ? convert_bf16_exact(r) : convert(r, t)};
 }
 
 ov::OutputVector translate_nextafter(const NodeContext& ctx) {
@@ -261,7 +261,7 @@ ov::OutputVector translate_nextafter(const NodeContext& ctx) {
     }
     r = select(same, y, r);
     r = select(make<ov::op::v10::IsNaN>(x), x, select(make<ov::op::v10::IsNaN>(y), y, r));
-    return {convert(r, t)};
+    return {t == et::bf16 ? convert_bf16_exact(r) : convert(r, t)};
 }
 
 // ---------------------------------------------------------------- integer bit operations

@@ -519,7 +519,7 @@ Output<Node> from_bits(const Output<Node>& b, const et::Type& t) {
     if (!t.is_real())
         return i32_to(b, t);
     if (t == et::bf16)
-        return convert(bits_to_f32(shl(b, i32c(16)), float_format(et::f32)), t);  // exact: representable
+        return convert_bf16_exact(bits_to_f32(shl(b, i32c(16)), float_format(et::f32)));  // representable
     return convert(bits_to_f32(b, float_format(t)), t);
 }
 

@@ -9,6 +9,17 @@
 #include <optional>
 
 #include "openvino/op/concat.hpp"
+#include "openvino/op/select.hpp"
+#include "openvino/op/range.hpp"
+#include "openvino/op/multiply.hpp"
+#include "openvino/op/logical_or.hpp"
+#include "openvino/op/logical_and.hpp"
+#include "openvino/op/less.hpp"
+#include "openvino/op/gather.hpp"
+#include "openvino/op/equal.hpp"
+#include "openvino/op/divide.hpp"
+#include "openvino/op/add.hpp"
+#include "openvino/op/abs.hpp"
 #include "openvino/op/convert.hpp"
 #include "openvino/op/pad.hpp"
 #include "openvino/op/reshape.hpp"
@@ -186,6 +197,42 @@ ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::T
     if (x.get_element_type() == t)
         return x;
     return std::make_shared<ov::op::v0::Convert>(x, t);
+}
+
+ov::Output<ov::Node> convert_bf16_exact(const ov::Output<ov::Node>& v) {
+    using ov::element::f32;
+    using ov::element::i32;
+    const ov::Shape shape = v.get_shape();
+    const auto n = static_cast<int64_t>(ov::shape_size(shape));
+    std::vector<uint16_t> bits(256);
+    for (uint16_t i = 0; i < 256; ++i)
+        bits[i] = i < 128 ? i : static_cast<uint16_t>(0x8000u | (i - 128u));
+    auto table = std::make_shared<ov::op::v0::Constant>(ov::element::bf16, ov::Shape{256}, bits.data());
+    auto flat = reshape(convert(v, ov::element::bf16), ov::Shape{static_cast<size_t>(n)});
+    auto source = std::make_shared<ov::op::v0::Concat>(ov::OutputVector{flat, table}, 0);
+    auto f = [](double x) { return const_scalar(f32, x); };
+    auto a = std::make_shared<ov::op::v0::Abs>(v);
+    auto tiny = std::make_shared<ov::op::v1::Less>(a, f(std::ldexp(1.0, -126)));  // zeros too
+    // the subnormal's mantissa a * 2^133 (0..127) in two exact steps, other lanes 0 (the
+    // Select between them keeps OpenVINO from folding 2^66 * 2^67 into an f32 infinity)
+    auto a_sub = std::make_shared<ov::op::v1::Select>(
+        tiny, std::make_shared<ov::op::v1::Multiply>(a, f(std::ldexp(1.0, 66))), f(0));
+    auto m = std::make_shared<ov::op::v1::Multiply>(a_sub, f(std::ldexp(1.0, 67)));
+    // the sign, zeros included (1 / -0 is -inf)
+    auto zero = f(0);
+    auto neg = std::make_shared<ov::op::v1::LogicalOr>(
+        std::make_shared<ov::op::v1::Less>(v, zero),
+        std::make_shared<ov::op::v1::LogicalAnd>(
+            std::make_shared<ov::op::v1::Equal>(v, zero),
+            std::make_shared<ov::op::v1::Less>(std::make_shared<ov::op::v1::Divide>(f(1), v), zero)));
+    auto idx = std::make_shared<ov::op::v1::Add>(
+        convert(m, i32), std::make_shared<ov::op::v1::Select>(neg, const_scalar(i32, n + 128), const_scalar(i32, n)));
+    auto iota = std::make_shared<ov::op::v4::Range>(const_scalar(i32, 0), const_scalar(i32, static_cast<double>(n)),
+                                                    const_scalar(i32, 1), i32);
+    auto pick = std::make_shared<ov::op::v1::Select>(reshape(tiny, ov::Shape{static_cast<size_t>(n)}),
+                                                     reshape(idx, ov::Shape{static_cast<size_t>(n)}), iota);
+    auto g = std::make_shared<ov::op::v8::Gather>(source, pick, const_scalar(ov::element::i64, 0));
+    return reshape(g, shape);
 }
 
 ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,

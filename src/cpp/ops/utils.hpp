@@ -35,6 +35,12 @@ ov::Output<ov::Node> transpose(const ov::Output<ov::Node>& x, const std::vector<
 // a weight. Anything else gets a Transpose node.
 ov::Output<ov::Node> transpose_folded(const ov::Output<ov::Node>& x, const std::vector<int64_t>& perm);
 ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::Type& t);         // no-op for same type
+// f32 values that bf16 represents exactly (static shape) as bf16, subnormals included. On
+// CPUs with AVX512-BF16 the CPU plugin's f32 -> bf16 Convert flushes bf16 subnormals to
+// zero (measured on OpenVINO 2026.4; the instruction takes them as zeros), where JAX keeps
+// them: those elements are gathered from a table of the 256 signed subnormals instead (a
+// Gather copies bits; no conversion).
+ov::Output<ov::Node> convert_bf16_exact(const ov::Output<ov::Node>& v);
 ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
                            const std::vector<int64_t>& start,
                            const std::vector<int64_t>& stop,
