@@ -55,7 +55,7 @@ inline int64_t numel(const ov::Shape& s) {
 // whose sum is provably exact; `n` when the sum needs no chunking or would need more than
 // 64 chunks.
 int64_t exact_f32_chunk(const ov::element::Type& a, const ov::element::Type& b, double terms, int64_t n);
-// Normalise possibly negative axes.
+// Normalise possibly negative axes; each must be in [-rank, rank) (a TranslateError otherwise).
 std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank);
 // pad's padding_config as (lo, hi, interior) vectors, checked (interior >= 0).
 struct PadConfig {
