@@ -251,6 +251,9 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for start_index_map of ",
                 p.sim.size());
     OVJAX_CHECK(ctx, obd.size() == p.sibd.size(), "operand_batching_dims and start_indices_batching_dims differ");
+    for (auto t : p.sibd)  // axes of the index batch (starts_of indexes B with them)
+        OVJAX_CHECK(ctx, t >= 0 && static_cast<size_t>(t) + 1 < I.size(), "indices batching dimension ", t,
+                    " is not an axis of the index batch (rank ", I.size() - 1, ")");
     p.S = S;
     p.W = slice;
     p.B = ov::Shape(I.begin(), I.end() - 1);
@@ -393,6 +396,9 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
     OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for ", p.sim.size(),
                 " scatter_dims_to_operand_dims");
     OVJAX_CHECK(ctx, obd.size() == p.sibd.size(), "operand_batching_dims and scatter_indices_batching_dims differ");
+    for (auto t : p.sibd)  // axes of the index batch (starts_of indexes B with them)
+        OVJAX_CHECK(ctx, t >= 0 && static_cast<size_t>(t) + 1 < I.size(), "indices batching dimension ", t,
+                    " is not an axis of the index batch (rank ", I.size() - 1, ")");
     p.S = S;
     p.B = ov::Shape(I.begin(), I.end() - 1);
     p.nb = numel(p.B);
