@@ -192,6 +192,9 @@ ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x_in,
     ov::Output<ov::Node> x = x_in;
     ov::Shape shape = x.get_shape();
     const size_t rank = shape.size();
+    if (lo.size() != rank || hi.size() != rank || interior.size() != rank)  // padding_config from a file
+        throw TranslateError("padding for " + std::to_string(lo.size()) + " axes of an operand of rank " +
+                             std::to_string(rank));
     // Interior padding: interleave `interior` pad values between elements, one axis at a time.
     for (size_t ax = 0; ax < rank; ++ax) {
         int64_t in = interior[ax];

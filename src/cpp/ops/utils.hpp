@@ -33,7 +33,8 @@ ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
                            const std::vector<int64_t>& stop,
                            const std::vector<int64_t>& step,
                            const std::vector<int64_t>& axes);
-// Pad with per-axis (lo, hi, interior) like lax.pad; negative lo/hi crop.
+// Pad with per-axis (lo, hi, interior) like lax.pad; negative lo/hi crop. One entry per axis
+// of x (a TranslateError otherwise).
 ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x,
                          const ov::Output<ov::Node>& value,
                          const std::vector<int64_t>& lo,
