@@ -421,6 +421,8 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
             if (contains(inserted, static_cast<int64_t>(d)) || contains(obd, static_cast<int64_t>(d)))
                 continue;
             OVJAX_CHECK(ctx, i < uwd.size(), "update_window_dims do not cover the operand's window axes");
+            OVJAX_CHECK(ctx, uwd[i] >= 0 && static_cast<size_t>(uwd[i]) < U.size(), "update_window_dims entry ", uwd[i],
+                        " is not an axis of the updates (rank ", U.size(), ")");
             p.W[d] = static_cast<int64_t>(U[static_cast<size_t>(uwd[i++])]);
         }
     }
