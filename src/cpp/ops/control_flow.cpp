@@ -274,8 +274,11 @@ ov::OutputVector translate_cond(const NodeContext& ctx) {
 
     if (lower_cond_to_select(ctx, branches)) {
         std::vector<ov::OutputVector> outs;
-        for (auto b : branches)
+        for (auto b : branches) {
             outs.push_back(ctx.inline_graph(b, operands));
+            OVJAX_CHECK(ctx, outs.back().size() == outs.front().size(), "branches have ", outs.front().size(), " and ",
+                        outs.back().size(), " outputs");
+        }
         ov::OutputVector r = outs.back();
         for (size_t b = branches.size() - 1; b-- > 0;) {
             auto is_b = std::make_shared<ov::op::v1::Equal>(index, const_scalar(index.get_element_type(), double(b)));
