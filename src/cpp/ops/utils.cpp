@@ -265,9 +265,15 @@ int64_t exact_f32_chunk(const ov::element::Type& a, const ov::element::Type& b, 
 }
 
 std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank) {
+    const auto n = static_cast<int64_t>(rank);
     std::vector<int64_t> r;
-    for (auto a : axes)
-        r.push_back(a < 0 ? a + static_cast<int64_t>(rank) : a);
+    for (auto a : axes) {
+        // callers index shapes and per-axis tables with these: a file's axes are checked here
+        if (a < -n || a >= n)
+            throw TranslateError("axis " + std::to_string(a) + " is out of range for an operand of rank " +
+                                 std::to_string(rank));
+        r.push_back(a < 0 ? a + n : a);
+    }
     return r;
 }
 
@@ -279,6 +285,9 @@ ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x_in,
     ov::Output<ov::Node> x = x_in;
     ov::Shape shape = x.get_shape();
     const size_t rank = shape.size();
+    if (lo.size() != rank || hi.size() != rank || interior.size() != rank)  // padding_config from a file
+        throw TranslateError("padding for " + std::to_string(lo.size()) + " axes of an operand of rank " +
+                             std::to_string(rank));
     // Interior padding: interleave `interior` pad values between elements, one axis at a time.
     for (size_t ax = 0; ax < rank; ++ax) {
         int64_t in = interior[ax];
