@@ -186,6 +186,7 @@ Output<Node> starts_of(const Plan& p, const Output<Node>& idx) {
             cols.push_back(const_i32(std::vector<int32_t>(nb, 0), ov::Shape{nb, 1}));
         } else {  // batching axis: the coordinate along indices axis sibd[j]
             size_t t = static_cast<size_t>(p.sibd[static_cast<size_t>(-2 - s)]);
+            charge_constant(nb, 4);
             std::vector<int32_t> col(nb);
             size_t inner = 1;
             for (size_t a = t + 1; a < p.B.size(); ++a)
@@ -203,6 +204,7 @@ Output<Node> starts_of(const Plan& p, const Output<Node>& idx) {
 // start + window grid over P: i32 [nb, nsP, |P|].
 Output<Node> element_indices(const Plan& p, const Output<Node>& starts) {
     const size_t k = p.P.size();
+    charge_constant(static_cast<uint64_t>(p.nsP), 4 * k);
     std::vector<int32_t> grid(static_cast<size_t>(p.nsP) * k);
     for (int64_t e = 0; e < p.nsP; ++e) {
         int64_t rem = e;
