@@ -14,6 +14,10 @@ from jax import lax
 
 import ovjax
 from harness import check, primitives_of, rand, run_ov
+from ovjax import _jax_compat
+
+# the primitive a call of a closed jaxpr is in jaxprs: closed_call (JAX 0.10), eval_jaxpr (0.12)
+CLOSED_CALL = _jax_compat.closed_call_name()
 
 INF, NAN = np.inf, np.nan
 
@@ -24,9 +28,7 @@ def vec(n=8, seed=0, low=-3.0, high=3.0):
 
 def closed_call(closed_jaxpr, *args):
     """Bind closed_call the way jax.lax's eval_jaxpr staging does."""
-    from jax._src.lax.eval_jaxpr import eval_jaxpr_p
-
-    return eval_jaxpr_p.bind(*args, jaxpr=closed_jaxpr)
+    return _jax_compat.bind_closed_call(closed_jaxpr, *args)
 
 
 # ---------------------------------------------------------------- jit
@@ -121,13 +123,13 @@ def test_closed_call_with_consts():
         s2, _ = closed_call(inner, d, s)  # the same graph inlined again
         return s2, d
 
-    check(fn, x, y, prims={"closed_call", "tanh"})
+    check(fn, x, y, prims={CLOSED_CALL, "tanh"})
 
 
 def test_closed_call_inside_jit():
     x = vec(seed=13)
     inner = jax.make_jaxpr(lambda a: (jnp.exp(-a * a),))(x)
-    check(jax.jit(lambda a: closed_call(inner, a)[0] + 1.0), x, prims={"closed_call", "jit"})
+    check(jax.jit(lambda a: closed_call(inner, a)[0] + 1.0), x, prims={CLOSED_CALL, "jit"})
 
 
 # ---------------------------------------------------------------- custom_jvp / custom_vjp
@@ -267,7 +269,7 @@ def test_deep_nesting():
     depth = _max_depth(cj_.jaxpr)
     assert depth >= 7, depth
     check(fn, x0, vec(seed=21),
-          prims={"jit", "remat2", "custom_jvp_call", "custom_vjp_call", "closed_call", "tanh", "exp"})  # fmt: skip
+          prims={"jit", "remat2", "custom_jvp_call", "custom_vjp_call", CLOSED_CALL, "tanh", "exp"})  # fmt: skip
 
 
 def _max_depth(jaxpr, d=0):
