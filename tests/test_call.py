@@ -418,6 +418,30 @@ def test_composite_custom_vmap_and_linear_call_are_inlined():
     check(lambda x: linear_call(lambda r, y: y * r, lambda r, y: y * r, jnp.float32(3.0), x), x, prims={"linear_call"})
 
 
+def test_hi_primitives_are_expanded():
+    """jnp.ldexp, jnp.frexp and lax.custom_root: custom_jvp calls in JAX 0.10, HiPrims bound as
+    call_hi_primitive in 0.12, which the serializer expands into the HiPrim's own expand()."""
+    from jax.experimental import hijax
+
+    hi = {"call_hi_primitive"} if hasattr(hijax, "HiPrim") else set()  # the HiPrim API (0.12)
+    x = np.array([0.75, -3.5, 0.0, -0.0, 1e-3, 6e4, INF, -INF, NAN, 2.0 ** -120], np.float32)
+    e = np.array([0, 3, -2, 5, 140, -10, 1, 2, 0, 4], np.int32)
+    check(lambda x, e: jnp.ldexp(x, e), x, e, prims=hi)
+    check(jnp.frexp, x, prims=hi)
+    b = vec(seed=27, low=1.0, high=4.0)
+
+    def sqrt_by_newton(b):
+        def f(y):
+            return y * y - b
+
+        def solve(f, y0):
+            return lax.fori_loop(0, 20, lambda i, y: y - f(y) / (2.0 * y), y0)
+
+        return lax.custom_root(f, jnp.ones_like(b), solve, lambda g, y: y / 2.0)
+
+    check(sqrt_by_newton, b, prims=hi)
+
+
 def test_platform_dependent_runs_the_cpu_branch():
     x = rand((5,))
     check(lambda x: lax.platform_dependent(x, cpu=jnp.sin, default=jnp.cos), x, prims={"platform_index"})

@@ -80,6 +80,14 @@ def _custom_linear_solve(params):
     )
 
 
+def _hi_primitive(params):
+    """JAX 0.12's HiPrims (custom_root, ...): JAX lowers them through ``to_lojax``, the
+    HiPrim's own ``expand`` on the unflattened operands."""
+    from jax._src import hijax
+
+    return functools.partial(hijax.call_hi_primitive_p.to_lojax, _prim=params["_prim"])
+
+
 EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
     "igamma": _special("igamma_impl"),
     "igammac": _special("igammac_impl"),
@@ -93,6 +101,7 @@ EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
     "lu_pivots_to_permutation": _linalg("_generic_lu_pivots_to_permutation"),
     "cholesky_update": _linalg("_cholesky_update_jax_fn"),
     "symmetric_product": _linalg("_symmetric_product_jax_fn"),
+    "call_hi_primitive": _hi_primitive,
 }
 
 

@@ -26,6 +26,8 @@ jit / pjit inline             bool                               jax.Inline enum
 closed_call                   ``closed_call`` (call_jaxpr)       ``eval_jaxpr`` (call_jaxpr)
 identity casts                ``reduced_vary_cast_p``,           ``reduced_vary_cast``,
                               ``vary_unreduced_cast_p``          ``vary_unreduced_cast``
+custom_root, jnp.ldexp,       custom_jvp_call                    call_hi_primitive of a HiPrim (expanded
+jnp.frexp                                                        into its own expand(), see _expand.py)
 ============================  =================================  ====================================
 """
 
