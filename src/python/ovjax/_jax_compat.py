@@ -26,6 +26,8 @@ jit / pjit inline             bool                               jax.Inline enum
 closed_call                   ``closed_call`` (call_jaxpr)       ``eval_jaxpr`` (call_jaxpr)
 identity casts                ``reduced_vary_cast_p``,           ``reduced_vary_cast``,
                               ``vary_unreduced_cast_p``          ``vary_unreduced_cast``
+digamma at +-0                NaN                                -inf (XLA's chlo.digamma; written as
+                                                                 digamma's at_zero param)
 custom_root, jnp.ldexp,       custom_jvp_call                    call_hi_primitive of a HiPrim (expanded
 jnp.frexp                                                        into its own expand(), see _expand.py)
 ============================  =================================  ====================================
@@ -36,6 +38,7 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
+import math
 import re
 import warnings
 from typing import Any
@@ -241,6 +244,27 @@ def _jit(eqn, p) -> dict:
     return out
 
 
+def _digamma(eqn, p) -> dict:
+    return {**p, "at_zero": digamma_at_zero(eqn.invars[0].aval.dtype)}
+
+
+@functools.lru_cache(maxsize=None)
+def digamma_at_zero(dtype) -> float:
+    """JAX's digamma(+0) in ``dtype``: NaN up to jaxlib 0.10, -inf from 0.12 (XLA's
+    chlo.digamma decomposition changed). Asked of JAX itself on the CPU, once per dtype."""
+    import numpy as np
+
+    try:
+        cpu = jax.devices("cpu")[0]
+        with jax.default_device(cpu):
+            v = float(np.asarray(jax.jit(jax.lax.digamma)(np.zeros((), dtype))))
+    except Exception:  # noqa: BLE001 - no CPU backend: the released behaviour
+        import jaxlib
+
+        v = -math.inf if release(jaxlib.__version__)[:2] >= (0, 12) else math.nan
+    return v
+
+
 class Params(dict):
     """An equation's parameters as the running JAX spells them, for handing back to that
     release's own implementation of the primitive (``_expand``); reading one it does not
@@ -264,6 +288,7 @@ _RULES = {
     "scan": _scan,
     "jit": _jit,
     "pjit": _jit,
+    "digamma": _digamma,
 }
 
 
