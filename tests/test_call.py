@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from jax import lax
 
+import harness
 import ovjax
 from harness import check, primitives_of, rand, run_ov
 from ovjax import _jax_compat
@@ -485,9 +486,23 @@ def test_sharding_and_ordering_primitives_are_identities():
     check(lambda x: (lax_internal.dce_sink_p.bind(x), x + 1)[1], x, prims={"dce_sink"})
     check(lambda x: (jax.debug.inspect_array_sharding(x, callback=lambda s: None), x * 2)[1], x,
           prims={"inspect_sharding"})
-    for name in ["stage", "pvary", "reduced_vary_cast_p", "vary_unreduced_cast_p", "layout_constraint", "reshard"]:
+    # the two varying/unreduced casts were named with a _p suffix up to JAX 0.10
+    for name in ["stage", "pvary", "reduced_vary_cast_p", "vary_unreduced_cast_p", "reduced_vary_cast",
+                 "vary_unreduced_cast", "layout_constraint", "reshard"]:
         p = stand_in(name, lambda v: v)
         check(lambda x: p.bind(x * 2) + 1, x, prims={name})
+
+
+@harness.needs_primitives("relayout", "with_memory_space_constraint")
+def test_layout_and_memory_space_casts_are_identities():
+    from jax._src import core, pjit
+    from jax._src.layout import AutoLayout
+    from jax._src.state import primitives as state
+
+    x = rand((2, 3))
+    check(lambda x: pjit.relayout(x * 2, AutoLayout) + 1, x, prims={"relayout"}, jit_reference=True)  # no eager impl
+    check(lambda x: state.with_memory_space_constraint(x * 2, core.MemorySpace.Device) - x, x,
+          prims={"with_memory_space_constraint"})
 
 
 def test_zero_makers():
