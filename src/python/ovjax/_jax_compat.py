@@ -67,7 +67,6 @@ def release(version: str) -> tuple[int, ...]:
     return tuple(nums)
 
 
-JAX_VERSION: str = jax.__version__
 _warned: set[str] = set()
 
 
@@ -87,7 +86,7 @@ def check_jax_version(version: str | None = None) -> None:
             f"ovjax is tested with {SUPPORTED_RANGE} (releases {', '.join(TESTED_RELEASES)}); JAX {version} "
             "is newer: conversions may fail on primitives or parameters that release changed",
             UserWarning,
-            stacklevel=3,
+            stacklevel=2,
         )
 
 
