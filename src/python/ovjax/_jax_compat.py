@@ -130,7 +130,7 @@ def closed(jaxpr, consts=()) -> Any:
 
 def closed_call_name() -> str:
     """The name of the primitive jaxprs hold for a call of a closed jaxpr: ``closed_call``
-    up to JAX 0.11, ``eval_jaxpr`` (the same object, renamed) from 0.12."""
+    in JAX 0.10, ``eval_jaxpr`` (the same object, renamed) in 0.12."""
     from jax._src import core
 
     return core.closed_call_p.name
