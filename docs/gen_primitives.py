@@ -140,7 +140,8 @@ def render_harness_results() -> list[str]:
         "",
         "Every harness of `jax/_src/internal_test_util/test_harnesses.py` that JAX runs on CPU, converted with "
         "ovjax, run on OpenVINO CPU at f32 inference precision and compared with JAX (`tests/catalogue.py`; "
-        "results in `docs/harness_results.json`, checked by `tests/test_catalogue.py`). "
+        "results in `docs/harness_results.json`, checked by `tests/test_catalogue.py`; the harnesses of every "
+        "supported JAX release's catalogue, which differ by a few). "
         f"**{passed} of {total}** pass overall; a cell is passed/total for a harness group (usually one "
         "primitive) and dtype.",
         "",

@@ -11,6 +11,12 @@ run on the harness's own inputs and compare with JAX's output.
 `tests/test_catalogue.py` runs the sample in CI (every harness with `-m slow`) and checks
 each outcome against the recorded results, which `docs/gen_primitives.py` turns into the
 per-primitive, per-dtype pass counts of docs/primitives.md.
+
+The catalogue differs a little between JAX releases. A harness that only some of the
+supported releases have carries their "major.minor" names in its record's "jax" list;
+a record without one is of a harness every supported release has (its outcome is
+expected under each). A run under one release keeps the records of harnesses it does
+not have (see merge()).
 """
 
 from __future__ import annotations
@@ -55,6 +61,49 @@ GROUP_TOL = {
 }
 
 X64_DTYPES = {"float64", "int64", "uint64", "complex128"}
+
+
+def release_name(version: str | None = None) -> str:
+    """"major.minor" of a JAX version (the running one by default)."""
+    from ovjax import _jax_compat
+
+    return ".".join(map(str, _jax_compat.release(version or jax.__version__)[:2]))
+
+
+def supported_releases() -> list[str]:
+    """The releases whose catalogues the recorded results cover (ovjax's tested ones)."""
+    from ovjax import _jax_compat
+
+    return sorted({release_name(v) for v in _jax_compat.TESTED_RELEASES})
+
+
+RELEASE = release_name()
+
+
+def merge(recorded: dict, results: dict, full: bool) -> dict:
+    """The recorded results updated with a run's `results` under RELEASE. A harness new to
+    the records is tagged with this release ("jax"); a tagged one gains it. With `full` (every
+    harness of this release ran), records of harnesses this release lacks are kept, tagged
+    with the other supported releases (or lose this release from their tags)."""
+    out = dict(recorded)
+    for name, r in results.items():
+        old = recorded.get(name)
+        rec = dict(r)
+        if old is None:
+            rec["jax"] = [RELEASE]
+        elif "jax" in old:
+            rec["jax"] = sorted(set(old["jax"]) | {RELEASE})
+        out[name] = rec
+    if full:
+        for name, old in recorded.items():
+            if name in results:
+                continue
+            others = [v for v in old.get("jax", supported_releases()) if v != RELEASE]
+            if others:
+                out[name] = {**old, "jax": others}
+            else:
+                del out[name]
+    return out
 
 
 def all_harnesses():
@@ -240,14 +289,13 @@ def main(argv=None) -> int:
             print(f"... {i + 1}/{len(hs)} in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
     counts = collections.Counter(r["status"] for r in results.values())
     print(f"{len(results)} harnesses in {time.time() - t0:.0f}s: {dict(counts)}")
+    recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if a.update:
-        merged = json.loads(RESULTS.read_text())
-        merged.update(results)
-        RESULTS.write_text(json.dumps(merged, indent=0, sort_keys=True) + "\n")
-        print(f"updated {len(results)} results in {RESULTS.relative_to(ROOT)}")
+        RESULTS.write_text(json.dumps(merge(recorded, results, False), indent=0, sort_keys=True) + "\n")
+        print(f"updated {len(results)} results in {RESULTS.relative_to(ROOT)} (jax {RELEASE})")
     elif not (a.sample or a.k or a.no_write):
-        RESULTS.write_text(json.dumps(results, indent=0, sort_keys=True) + "\n")
-        print(f"wrote {RESULTS.relative_to(ROOT)}")
+        RESULTS.write_text(json.dumps(merge(recorded, results, True), indent=0, sort_keys=True) + "\n")
+        print(f"wrote {RESULTS.relative_to(ROOT)} (jax {RELEASE})")
     return 0
 
 

@@ -33,12 +33,25 @@ def test_harness(h):
     assert status == want, f"{h.fullname}: {status} (recorded: {want}) {detail}"
 
 
+def test_recorded_results_cover_this_release():
+    """Every harness of the running JAX's catalogue has a recorded result; a record of a
+    harness that only some releases have names them ("jax"), this one included exactly when
+    it has the harness."""
+    names = {h.fullname for h in HARNESSES}
+    missing = sorted(names - set(RECORDED))
+    assert not missing, f"{len(missing)} harnesses have no recorded result: rerun tests/catalogue.py ({missing[:5]})"
+    here = catalogue.RELEASE
+    wrong = sorted(k for k, r in RECORDED.items() if "jax" in r and (here in r["jax"]) != (k in names))
+    assert not wrong, f"records whose 'jax' releases disagree with jax {here}'s catalogue: {wrong[:5]}"
+    absent = sorted(k for k, r in RECORDED.items() if k not in names and "jax" not in r)
+    assert not absent, f"records of harnesses jax {here} lacks, not tagged with the releases that have them: {absent[:5]}"
+
+
 def test_recorded_results_meet_the_targets():
     """At least 95% of all harnesses of primitives in the table pass, and every float32
     and int32 one, over the full recorded run."""
     table = catalogue.table_status()
     assert RECORDED, "no recorded results"
-    assert set(RECORDED) == {h.fullname for h in HARNESSES}, "recorded results are stale: rerun tests/catalogue.py"
     ours = {k: r for k, r in RECORDED.items() if table.get(r["group"]) == "op"}
     passed = sum(r["status"] == "pass" for r in ours.values())
     assert passed >= 0.95 * len(ours), f"{passed}/{len(ours)} harnesses of translated primitives pass"
