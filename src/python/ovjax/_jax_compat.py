@@ -23,6 +23,8 @@ sub-jaxprs (jit, scan,        ClosedJaxpr (jaxpr + consts), or   Jaxpr, its cons
 while, cond, custom_*,        an open Jaxpr (remat2)             (ClosedJaxpr is an alias of Jaxpr)
 closed_call, ...)
 jit / pjit inline             bool                               jax.Inline enum (AUTO, JAX_EARLY, ...)
+composite's decomposition     ``jaxpr``                          ``call_jaxpr``
+top_k                         (always stable)                    is_stable (default True)
 closed_call                   ``closed_call`` (call_jaxpr)       ``eval_jaxpr`` (call_jaxpr)
 identity casts                ``reduced_vary_cast_p``,           ``reduced_vary_cast``,
                               ``vary_unreduced_cast_p``          ``vary_unreduced_cast``
@@ -243,6 +245,23 @@ def _jit(eqn, p) -> dict:
     return out
 
 
+def _composite(eqn, p) -> dict:
+    """composite's decomposition as ``jaxpr`` (0.10's name; 0.12 calls it ``call_jaxpr``)."""
+    if "jaxpr" in p:
+        return p
+    if "call_jaxpr" not in p:
+        raise _unknown("composite", "jaxpr", f"is missing and so is 'call_jaxpr' (params: {sorted(p)})")
+    out = {k: v for k, v in p.items() if k != "call_jaxpr"}
+    out["jaxpr"] = p["call_jaxpr"]
+    return out
+
+
+def _top_k(eqn, p) -> dict:
+    """top_k with ``is_stable`` (0.12's parameter; 0.10's top_k is stable: of equal elements
+    the lower index comes first)."""
+    return p if "is_stable" in p else {**p, "is_stable": True}
+
+
 def _digamma(eqn, p) -> dict:
     return {**p, "at_zero": digamma_at_zero(eqn.invars[0].aval.dtype)}
 
@@ -288,6 +307,8 @@ _RULES = {
     "jit": _jit,
     "pjit": _jit,
     "digamma": _digamma,
+    "composite": _composite,
+    "top_k": _top_k,
 }
 
 
