@@ -7,9 +7,11 @@ each release spells the parameters of the primitives whose parameters changed.
 
 ``eqn_params(eqn)`` is what the serializer writes for an equation: one normalised form
 of its parameters whatever release traced it, so the C++ frontend never learns which
-release that was (docs/format.md, "Parameters", lists the normalised forms). Nothing
-else in the package reads a release-specific spelling; the rest reads params through
-``eqn_params`` or the accessors below (``scan_counts``, ``sub_jaxpr``).
+release that was (docs/format.md, "Parameters that differ between JAX releases", lists
+the normalised forms). Nothing else in the package reads a release-specific spelling:
+the rest reads params through ``eqn_params``, the accessors below (``scan_counts``,
+``sub_jaxpr``) or, to hand them back to JAX's own implementation of a primitive,
+``own_params`` (a missing one is the same clear error).
 
 The differences it hides (0.10 -> 0.12):
 
@@ -121,11 +123,6 @@ def sub_jaxpr(p) -> tuple[Any, list]:
 
 def is_jaxpr(p) -> bool:
     return isinstance(p, (ClosedJaxpr, Jaxpr))
-
-
-def closed(jaxpr, consts=()) -> Any:
-    """A ClosedJaxpr of an open jaxpr and its consts (a Jaxpr with them attached in 0.12)."""
-    return ClosedJaxpr(jaxpr, list(consts))
 
 
 # ---------------------------------------------------------------- names
@@ -268,8 +265,9 @@ def _digamma(eqn, p) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def digamma_at_zero(dtype) -> float:
-    """JAX's digamma(+0) in ``dtype``: NaN up to jaxlib 0.10, -inf from 0.12 (XLA's
-    chlo.digamma decomposition changed). Asked of JAX itself on the CPU, once per dtype."""
+    """JAX's digamma(+0) in ``dtype``: NaN in jaxlib 0.10, -inf in 0.12 (XLA's chlo.digamma
+    decomposition changed). Asked of JAX itself on the CPU, once per dtype; without a CPU
+    backend, those two releases' values by jaxlib version."""
     import numpy as np
 
     try:
