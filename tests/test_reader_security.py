@@ -617,3 +617,31 @@ def test_a_thousand_conversions_keep_memory_flat(tmp_path, model_bytes):
     assert p.returncode == 0, p.stderr[-3000:]
     before, after = map(int, p.stdout.split()[-2:])
     assert after - before < 16 << 20, f"RSS grew {(after - before) >> 20} MB over 800 conversions"
+
+
+def test_constants_built_from_shapes_are_budgeted():
+    """An iota, a fill or random bits are built as constants from a shape the file gives:
+    a few KB could ask for terabytes (fuzz_convert found 8 GB to 12 TB requests)."""
+    f = lambda: lax.iota(jnp.int32, 1 << 20) * 3  # noqa: E731
+    data = ovjax.serialize(f, ())
+    with pytest.raises(Exception, match="more than 1000000 bytes of constants.*'max_constant_bytes'"):
+        ovjax.convert_model(data, options={"max_constant_bytes": 1_000_000})
+    m = ovjax.convert_model(data)  # 4 MB: within the default budget
+    np.testing.assert_array_equal(run_ov(m, ())[0], np.asarray(f()))
+    big = _with_params(jax.make_jaxpr(lambda: lax.iota(jnp.int8, 16))(), "iota", shape=(1 << 33,))
+    t = time.perf_counter()
+    with pytest.raises(Exception, match="'max_constant_bytes'"):
+        ovjax.convert_model(ovjax.serialize(big))
+    assert time.perf_counter() - t < FAST
+
+
+def test_integer_fill_values_must_fit_their_type():
+    x = np.arange(6, dtype=np.int32)
+    idx = np.array([[1], [7]], np.int32)
+    dn = lax.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,), start_index_map=(0,))
+    fn = lambda x, i: lax.gather(x, i, dn, (1,), mode="fill", fill_value=-5)  # noqa: E731
+    cj = jax.make_jaxpr(fn)(x, idx)
+    np.testing.assert_array_equal(run_ov(ovjax.convert_model(cj), (x, idx))[0], np.asarray(fn(x, idx)))
+    for bad in (float("nan"), 1e300, 2.5):
+        with pytest.raises(Exception, match="does not fit a constant of type i32"):
+            ovjax.convert_model(ovjax.serialize(_with_params(cj, "gather", fill_value=bad)))

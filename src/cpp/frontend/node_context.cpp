@@ -72,6 +72,11 @@ ov::Shape to_shape(const format::VarInfo& v) {
 namespace {
 template <typename T>
 std::shared_ptr<ov::Node> filled(const ov::element::Type& type, const ov::Shape& shape, T v) {
+    uint64_t n = 1;
+    for (auto d : shape)
+        if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
+            throw TranslateError("a constant of shape " + ov::Shape(shape).to_string() + " has too many elements");
+    charge_constant(n, sizeof(T));
     std::vector<T> data(ov::shape_size(shape), v);
     return std::make_shared<ov::op::v0::Constant>(type, shape, data.data());
 }

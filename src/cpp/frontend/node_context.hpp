@@ -26,6 +26,12 @@ ov::Shape to_shape(const format::VarInfo& v);
 // complex64/complex128: represented as f32/f64 tensors with a trailing axis of 2 (real, imag)
 bool is_complex(format::DType t);
 ov::bfloat16 bf16_round(float f);
+// Charges `elements` x `element_size` bytes of constant data that a translator is about to
+// build from shapes (an iota, a fill, an index table) to the running conversion's budget
+// (the option max_constant_bytes): throws, before anything is allocated, when the budget
+// is spent or the size overflows. The weights a file holds are viewed, not built: never
+// charged. Outside a conversion (a pass after it) nothing is charged.
+void charge_constant(uint64_t elements, uint64_t element_size);
 // A floating-point constant filled with `value`, infinities and NaN included.
 std::shared_ptr<ov::Node> float_constant(const ov::element::Type& type, const ov::Shape& shape, double value);
 

@@ -37,6 +37,8 @@ Options Options::from(const ov::AnyMap& map) {
     for (const auto& kv : map) {
         if (kv.first == "max_expanded_size")
             o.max_expanded_size = as_count(kv.first, kv.second);
+        else if (kv.first == "max_constant_bytes")
+            o.max_constant_bytes = as_count(kv.first, kv.second);
         else
             OPENVINO_THROW("ovjax: unknown conversion option '", kv.first, "'; the options are:\n", describe_all());
     }
@@ -48,7 +50,10 @@ std::string Options::describe_all() {
     const Options d;
     s << "  max_expanded_size (" << d.max_expanded_size
       << "): the most equations plus variables the model may have with every call inlined and every unrolled "
-         "loop body repeated";
+         "loop body repeated\n"
+      << "  max_constant_bytes (" << d.max_constant_bytes
+      << "): the most bytes of constants conversion builds from shapes (iotas, fills, index tables; the "
+         "file's weights are not counted)";
     return s.str();
 }
 

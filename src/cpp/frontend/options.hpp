@@ -16,6 +16,10 @@ struct Options {
     // every unrolled loop body repeated; a file past it (JAX itself writes small files of
     // nested calls that expand exponentially) is refused before anything is built.
     uint64_t max_expanded_size = 2'000'000;
+    // The most bytes of constant data conversion itself builds from shapes (iotas, fills,
+    // index tables); the weights a file holds are viewed, not built, and do not count.
+    // A few KB of file can otherwise ask for terabytes before any check on the results.
+    uint64_t max_constant_bytes = uint64_t(2) << 30;
 
     // Options from the keys of `map`; throws naming any key or value it does not know.
     static Options from(const ov::AnyMap& map);

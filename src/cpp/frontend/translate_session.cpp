@@ -271,6 +271,26 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
 }
 
 namespace {
+// The conversion running on this thread (translators reach its budget through
+// charge_constant without a context; concurrent conversions on other threads have theirs).
+thread_local TranslateSession* t_active = nullptr;
+}  // namespace
+
+void charge_constant(uint64_t elements, uint64_t element_size) {
+    TranslateSession* s = t_active;
+    if (!s)
+        return;
+    uint64_t bytes;
+    if (__builtin_mul_overflow(elements, element_size, &bytes) ||
+        bytes > s->m_options.max_constant_bytes - std::min(s->m_options.max_constant_bytes, s->m_constant_bytes))
+        throw LimitError("ovjax: conversion would build more than " + std::to_string(s->m_options.max_constant_bytes) +
+                         " bytes of constants from shapes (" + std::to_string(elements) + " elements more, after " +
+                         std::to_string(s->m_constant_bytes) + " bytes); if the model is meant to hold them, raise "
+                         "the conversion option 'max_constant_bytes'");
+    s->m_constant_bytes += bytes;
+}
+
+namespace {
 uint64_t add_sat(uint64_t a, uint64_t b) {
     return b > UINT64_MAX - a ? UINT64_MAX : a + b;
 }
@@ -319,6 +339,11 @@ std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& pa
                                                    const ov::OutputVector& param_outputs,
                                                    const std::vector<size_t>& output_order,
                                                    const std::vector<std::string>& output_names) {
+    struct Activate {
+        TranslateSession* previous;
+        explicit Activate(TranslateSession* s) : previous(t_active) { t_active = s; }
+        ~Activate() { t_active = previous; }
+    } activate(this);
     ov::OutputVector outs = translate_graph(0, param_outputs);
 
     if (!m_unsupported.empty() || m_failure_count) {

@@ -77,6 +77,8 @@ private:
     bool m_partial;
     Options m_options;
     uint64_t m_expanded = 0;  // equations and variables translated so far (all inlinings)
+    uint64_t m_constant_bytes = 0;  // charged by charge_constant()
+    friend void charge_constant(uint64_t, uint64_t);
     std::vector<ov::Output<ov::Node>> m_buffer_cache;
     std::vector<uint64_t> m_active;  // graphs being translated (recursion guard)
 

@@ -341,6 +341,7 @@ ov::OutputVector translate_iota_c(const NodeContext& ctx) {
     const int64_t dim = ctx.int_param("dimension");
     OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < s.size(), "bad iota dimension ", dim);
     const size_t n = s[static_cast<size_t>(dim)];
+    charge_constant(n, 16);  // the doubles here and the constant
     std::vector<double> v(n);
     for (size_t i = 0; i < n; ++i)
         v[i] = static_cast<double>(i);

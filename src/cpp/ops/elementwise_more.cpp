@@ -140,6 +140,7 @@ ov::OutputVector translate_cosh(const NodeContext& ctx) {
 ov::OutputVector translate_atan2(const NodeContext& ctx) {
     // r0 = atan(|y| / |x|) in [0, pi/2]; both zero: 0, both infinite: pi/4; x with its sign
     // bit set: pi - r0; then the sign of y. NaN propagates through the division.
+    OVJAX_CHECK(ctx, ctx.get_input_size() == 2, "atan2 takes 2 operands, the equation has ", ctx.get_input_size());
     return float_fn(ctx, [](const ov::OutputVector& a) {
         auto y = a[0], x = a[1];
         auto ay = make<v0::Abs>(y), ax = make<v0::Abs>(x);

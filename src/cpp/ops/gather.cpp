@@ -186,6 +186,7 @@ Output<Node> starts_of(const Plan& p, const Output<Node>& idx) {
             cols.push_back(const_i32(std::vector<int32_t>(nb, 0), ov::Shape{nb, 1}));
         } else {  // batching axis: the coordinate along indices axis sibd[j]
             size_t t = static_cast<size_t>(p.sibd[static_cast<size_t>(-2 - s)]);
+            charge_constant(nb, 4);
             std::vector<int32_t> col(nb);
             size_t inner = 1;
             for (size_t a = t + 1; a < p.B.size(); ++a)
@@ -203,6 +204,7 @@ Output<Node> starts_of(const Plan& p, const Output<Node>& idx) {
 // start + window grid over P: i32 [nb, nsP, |P|].
 Output<Node> element_indices(const Plan& p, const Output<Node>& starts) {
     const size_t k = p.P.size();
+    charge_constant(static_cast<uint64_t>(p.nsP), 4 * k);
     std::vector<int32_t> grid(static_cast<size_t>(p.nsP) * k);
     for (int64_t e = 0; e < p.nsP; ++e) {
         int64_t rem = e;
@@ -252,6 +254,9 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for start_index_map of ",
                 p.sim.size());
     OVJAX_CHECK(ctx, obd.size() == p.sibd.size(), "operand_batching_dims and start_indices_batching_dims differ");
+    for (auto t : p.sibd)  // axes of the index batch (starts_of indexes B with them)
+        OVJAX_CHECK(ctx, t >= 0 && static_cast<size_t>(t) + 1 < I.size(), "indices batching dimension ", t,
+                    " is not an axis of the index batch (rank ", I.size() - 1, ")");
     p.S = S;
     p.W = slice;
     p.B = ov::Shape(I.begin(), I.end() - 1);
@@ -404,6 +409,9 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
     OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for ", p.sim.size(),
                 " scatter_dims_to_operand_dims");
     OVJAX_CHECK(ctx, obd.size() == p.sibd.size(), "operand_batching_dims and scatter_indices_batching_dims differ");
+    for (auto t : p.sibd)  // axes of the index batch (starts_of indexes B with them)
+        OVJAX_CHECK(ctx, t >= 0 && static_cast<size_t>(t) + 1 < I.size(), "indices batching dimension ", t,
+                    " is not an axis of the index batch (rank ", I.size() - 1, ")");
     p.S = S;
     p.B = ov::Shape(I.begin(), I.end() - 1);
     p.nb = numel(p.B);
@@ -426,6 +434,8 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
             if (contains(inserted, static_cast<int64_t>(d)) || contains(obd, static_cast<int64_t>(d)))
                 continue;
             OVJAX_CHECK(ctx, i < uwd.size(), "update_window_dims do not cover the operand's window axes");
+            OVJAX_CHECK(ctx, uwd[i] >= 0 && static_cast<size_t>(uwd[i]) < U.size(), "update_window_dims entry ", uwd[i],
+                        " is not an axis of the updates (rank ", U.size(), ")");
             p.W[d] = static_cast<int64_t>(U[static_cast<size_t>(uwd[i++])]);
         }
     }

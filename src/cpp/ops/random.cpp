@@ -66,8 +66,14 @@ std::pair<Output<Node>, Output<Node>> threefry(const Output<Node>& k1,
 // (hi, lo) words of the u64 iota of `shape` (row-major), as i32 constants. Unless `full`,
 // an all-zero hi word (fewer than 2^32 elements) is a scalar 0 (it broadcasts).
 std::pair<Output<Node>, Output<Node>> iota_2x32(const ov::Shape& shape, bool full = false) {
-    const size_t n = ov::shape_size(shape);
-    if (!full && static_cast<uint64_t>(n) <= (uint64_t{1} << 32)) {
+    uint64_t n64 = 1;
+    for (auto d : shape)
+        if (__builtin_mul_overflow(n64, static_cast<uint64_t>(d), &n64))
+            throw TranslateError("random bits of shape " + shape.to_string() + " have too many elements");
+    const bool two_words = full || n64 > (uint64_t{1} << 32);
+    charge_constant(n64, two_words ? 8 : 4);
+    const size_t n = static_cast<size_t>(n64);
+    if (!two_words) {
         std::vector<int32_t> lo(n);
         for (size_t i = 0; i < n; ++i)
             lo[i] = static_cast<int32_t>(static_cast<uint32_t>(i));

@@ -22,6 +22,7 @@ namespace {
 
 template <typename T, typename F>
 ov::Output<ov::Node> iota_constant(const ov::element::Type& t, size_t n, F value_of) {
+    charge_constant(n, sizeof(T));
     std::vector<T> data(n);
     for (size_t i = 0; i < n; ++i)
         data[i] = value_of(static_cast<int64_t>(i));
@@ -100,6 +101,7 @@ std::optional<ov::Output<ov::Node>> operand_mask(const ov::Shape& in,
     std::optional<ov::Output<ov::Node>> mask;
     for (size_t ax = 0; ax < out.size(); ++ax) {
         const int64_t n = static_cast<int64_t>(in[ax]), step = interior[ax] + 1;
+        charge_constant(out[ax], 1);
         std::vector<char> m(out[ax]);
         bool all = true;
         for (size_t o = 0; o < m.size(); ++o) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <sstream>
 #include <limits>
 #include <cstring>
 #include <numeric>
@@ -43,6 +44,22 @@ ov::Output<ov::Node> const_scalar(const ov::element::Type& type, double value) {
 ov::Output<ov::Node> const_fill(const ov::element::Type& type, const ov::Shape& shape, double value) {
     if (type.is_real())
         return float_constant(type, shape, value);
+    // an integer fill comes from a file's parameter (gather's fill_value, ...): it must be an
+    // integer the type holds, not NaN or 1e300 (converting those is undefined behaviour)
+    const bool is_unsigned = !type.is_signed() || type == ov::element::boolean;
+    const double lo = is_unsigned ? 0.0 : -std::ldexp(1.0, static_cast<int>(type.bitwidth()) - 1);
+    const double hi = std::ldexp(1.0, static_cast<int>(type.bitwidth()) - (is_unsigned ? 0 : 1));
+    if (!(value >= lo && value < hi) || value != std::trunc(value))
+    {
+        std::ostringstream v;
+        v << value;
+        throw TranslateError("the value " + v.str() + " does not fit a constant of type " + type.get_type_name());
+    }
+    uint64_t n = 1;
+    for (auto d : shape)
+        if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
+            throw TranslateError("a constant of shape " + shape.to_string() + " has too many elements");
+    charge_constant(n, std::max<size_t>(type.size(), 1));
     if (type == ov::element::u64)
         return ov::op::v0::Constant::create(type, shape, {static_cast<uint64_t>(value)});
     return ov::op::v0::Constant::create(type, shape, {static_cast<int64_t>(value)});
@@ -279,9 +296,15 @@ int64_t exact_f32_chunk(const ov::element::Type& a, const ov::element::Type& b, 
 }
 
 std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank) {
+    const auto n = static_cast<int64_t>(rank);
     std::vector<int64_t> r;
-    for (auto a : axes)
-        r.push_back(a < 0 ? a + static_cast<int64_t>(rank) : a);
+    for (auto a : axes) {
+        // callers index shapes and per-axis tables with these: a file's axes are checked here
+        if (a < -n || a >= n)
+            throw TranslateError("axis " + std::to_string(a) + " is out of range for an operand of rank " +
+                                 std::to_string(rank));
+        r.push_back(a < 0 ? a + n : a);
+    }
     return r;
 }
 
@@ -293,6 +316,9 @@ ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x_in,
     ov::Output<ov::Node> x = x_in;
     ov::Shape shape = x.get_shape();
     const size_t rank = shape.size();
+    if (lo.size() != rank || hi.size() != rank || interior.size() != rank)  // padding_config from a file
+        throw TranslateError("padding for " + std::to_string(lo.size()) + " axes of an operand of rank " +
+                             std::to_string(rank));
     // Interior padding: interleave `interior` pad values between elements, one axis at a time.
     for (size_t ax = 0; ax < rank; ++ax) {
         int64_t in = interior[ax];

@@ -53,7 +53,8 @@ ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
                            const std::vector<int64_t>& stop,
                            const std::vector<int64_t>& step,
                            const std::vector<int64_t>& axes);
-// Pad with per-axis (lo, hi, interior) like lax.pad; negative lo/hi crop.
+// Pad with per-axis (lo, hi, interior) like lax.pad; negative lo/hi crop. One entry per axis
+// of x (a TranslateError otherwise).
 ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x,
                          const ov::Output<ov::Node>& value,
                          const std::vector<int64_t>& lo,
@@ -75,7 +76,7 @@ inline int64_t numel(const ov::Shape& s) {
 // whose sum is provably exact; `n` when the sum needs no chunking or would need more than
 // 64 chunks.
 int64_t exact_f32_chunk(const ov::element::Type& a, const ov::element::Type& b, double terms, int64_t n);
-// Normalise possibly negative axes.
+// Normalise possibly negative axes; each must be in [-rank, rank) (a TranslateError otherwise).
 std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank);
 // pad's padding_config as (lo, hi, interior) vectors, checked (interior >= 0).
 struct PadConfig {
