@@ -12,8 +12,10 @@
 // report, a leak or a timeout is a finding. With OVJAX_FUZZ_STRICT=1 in the
 // environment, std::exceptions other than ov::Exception and std::bad_alloc (say
 // std::out_of_range from a container access the frontend should have checked) are
-// findings too; OVJAX_FUZZ_VERBOSE=1 prints each input's outcome. The conversion option max_expanded_size is lowered (to 20000;
-// OVJAX_FUZZ_MAX_EXPANDED overrides) so that translation stays fast. See docs/fuzzing.md.
+// findings too; OVJAX_FUZZ_VERBOSE=1 prints each input's outcome. The conversion options
+// are lowered so that translation stays fast and within the fuzzer's memory limits:
+// max_expanded_size to 20000 (OVJAX_FUZZ_MAX_EXPANDED overrides), max_constant_bytes to
+// 256 MiB (OVJAX_FUZZ_MAX_CONSTANT_BYTES). See docs/fuzzing.md.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -36,6 +38,9 @@ namespace {
 
 std::shared_ptr<ovjax::FrontEnd> g_fe;
 uint64_t g_max_expanded = 20000;
+// Constants a translator builds from shapes: well under -malloc_limit_mb, so a file asking
+// for more is the budget's clean error rather than an out-of-memory finding
+uint64_t g_max_constant_bytes = 256ull << 20;
 bool g_strict = false;
 bool g_verbose = false;
 int g_fd = -1;
@@ -47,6 +52,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     g_fe = std::make_shared<ovjax::FrontEnd>();
     if (const char* e = std::getenv("OVJAX_FUZZ_MAX_EXPANDED"))
         g_max_expanded = std::strtoull(e, nullptr, 10);
+    if (const char* e = std::getenv("OVJAX_FUZZ_MAX_CONSTANT_BYTES"))
+        g_max_constant_bytes = std::strtoull(e, nullptr, 10);
     if (const char* e = std::getenv("OVJAX_FUZZ_STRICT"))
         g_strict = std::string(e) == "1";
     if (const char* e = std::getenv("OVJAX_FUZZ_VERBOSE"))
@@ -65,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < size; ++i)
         sum += data[i];
     const bool from_path = sum & 1, partial = (sum & 6) == 6;
-    const ov::AnyMap options{{"max_expanded_size", g_max_expanded}};
+    const ov::AnyMap options{{"max_expanded_size", g_max_expanded}, {"max_constant_bytes", g_max_constant_bytes}};
     try {
         ov::frontend::InputModel::Ptr im;
         if (from_path) {

@@ -645,3 +645,39 @@ def test_integer_fill_values_must_fit_their_type():
     for bad in (float("nan"), 1e300, 2.5):
         with pytest.raises(Exception, match="does not fit a constant of type i32"):
             ovjax.convert_model(ovjax.serialize(_with_params(cj, "gather", fill_value=bad)))
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["lhs_dilation", "feature_group_count", "pad interior", "window padding", "slice strides", "slice_sizes"],
+)
+def test_size_arithmetic_on_extreme_parameters_is_an_error(case):
+    """Sizes, strides and dilations near 2^62 or 2^63 made the shape rules overflow int64
+    (undefined behaviour; fuzz_convert and fuzz/extreme_params.py found them): each is now
+    a clean error naming the equation."""
+    big, x4 = 2**62, np.ones((1, 2, 8, 8), np.float32)
+    if case in ("lhs_dilation", "feature_group_count"):
+        cj = jax.make_jaxpr(lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "SAME"))(x4, np.ones((3, 2, 3, 3), np.float32))
+        p = {"lhs_dilation": (big, 1)} if case == "lhs_dilation" else {"feature_group_count": big}
+        cj, prim = _with_params(cj, "conv_general_dilated", **p), "conv_general_dilated"
+    elif case == "pad interior":
+        cj = _with_params(jax.make_jaxpr(lambda x: lax.pad(x, 0.0, [(1, 1, 0)]))(X3), "pad",
+                          padding_config=((1, 1, big),))
+        prim = "pad"
+    elif case == "window padding":
+        cj = jax.make_jaxpr(lambda x: lax.reduce_window(x, 0.0, lax.add, (1, 1, 2, 2), (1, 1, 1, 1), "VALID"))(x4)
+        cj = _with_params(cj, "reduce_window_sum", padding=((0, 0), (0, 0), (0, 2**63 - 1), (0, 2**63 - 1)))
+        prim = "reduce_window_sum"
+    elif case == "slice strides":
+        cj = _with_params(jax.make_jaxpr(lambda x: x[1:])(X3), "slice", strides=(2**63 - 1,))
+        prim = "slice"
+    else:
+        cj = jax.make_jaxpr(lambda x, i: lax.dynamic_slice(x, (i,), (2,)))(X3, np.int32(0))
+        cj, prim = _with_params(cj, "dynamic_slice", slice_sizes=(-(2**63),)), "dynamic_slice"
+    with pytest.raises(Exception) as ei:
+        ovjax.convert_model(ovjax.serialize(cj))
+    msg = str(ei.value)
+    expect = {"feature_group_count": "x feature_group_count 4611686018427387904",
+              "slice strides": "has shape [1] but JAX says [2]",
+              "slice_sizes": "slice size -9223372036854775808 does not fit"}.get(case, "size arithmetic overflows")
+    assert f"'{prim}'" in msg and expect in msg, msg[:2000]

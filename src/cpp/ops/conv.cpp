@@ -117,7 +117,7 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
                     bg);
         ov::Shape nc{x[0] / static_cast<size_t>(bg), w[0]};
         for (size_t i = 0; i < nsp; ++i) {
-            const int64_t d = dilated_dim(static_cast<int64_t>(x[2 + i]), lhs_dil[i]) + lo[i] + hi[i];
+            const int64_t d = dim_add(dim_add(dilated_dim(static_cast<int64_t>(x[2 + i]), lhs_dil[i]), lo[i]), hi[i]);
             OVJAX_CHECK(ctx, d >= 0, "negative padding crops more than the input");
             nc.push_back(static_cast<size_t>(strided_dim(d, dilated_dim(static_cast<int64_t>(w[2 + i]), rhs_dil[i]),
                                                          strides[i])));
@@ -139,7 +139,7 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     ov::Shape xs = permuted(xs0, lhs_spec), ws = permuted(ws0, rhs_spec);
     const int64_t n = static_cast<int64_t>(xs[0]), c = static_cast<int64_t>(xs[1]);
     const int64_t o = static_cast<int64_t>(ws[0]), i_per_group = static_cast<int64_t>(ws[1]);
-    OVJAX_CHECK(ctx, c == i_per_group * fg, "input features ", c, " != kernel input features ", i_per_group,
+    OVJAX_CHECK(ctx, c % fg == 0 && c / fg == i_per_group, "input features ", c, " != kernel input features ", i_per_group,
                 " x feature_group_count ", fg);
     OVJAX_CHECK(ctx, o % fg == 0 && o % bg == 0, "output features ", o, " not divisible by the group count");
     OVJAX_CHECK(ctx, n % bg == 0, "batch ", n, " not divisible by batch_group_count ", bg);

@@ -503,7 +503,7 @@ ov::OutputVector translate_integer_pow(const NodeContext& ctx) {
         return {const_fill(ctx.in_type(0), ctx.in_shape(0), 1.0)};
     // Exponentiation by squaring, as JAX lowers it.
     auto power = [y](const Output<Node>& x) {
-        int64_t n = y < 0 ? -y : y;
+        uint64_t n = y < 0 ? 0 - static_cast<uint64_t>(y) : static_cast<uint64_t>(y);
         Output<Node> acc, base = x;
         while (n > 0) {
             if (n & 1)

@@ -81,8 +81,8 @@ ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) {
                 ctx.get_input_size());
     std::vector<int64_t> hi(rank), axes, stops;
     for (size_t d = 0; d < rank; ++d) {
+        OVJAX_CHECK(ctx, sizes[d] >= 0 && sizes[d] <= static_cast<int64_t>(in[d]), "slice size ", sizes[d], " does not fit dimension ", in[d]);
         hi[d] = static_cast<int64_t>(in[d]) - sizes[d];
-        OVJAX_CHECK(ctx, sizes[d] >= 0 && hi[d] >= 0, "slice size ", sizes[d], " does not fit dimension ", in[d]);
         if (hi[d] > 0 && sizes[d] > 0)  // axes taken whole have start 0 whatever the index says
             axes.push_back(static_cast<int64_t>(d));
     }

@@ -600,7 +600,8 @@ ov::Shape windowed_shape(const ov::Shape& shape,
                          const Window& w) {
     ov::Shape out;
     for (size_t i = 0; i < shape.size(); ++i) {
-        const int64_t padded = dilated_dim(static_cast<int64_t>(shape[i]), interior[i] + 1) + lo[i] + hi[i];
+        const int64_t padded =
+            dim_add(dim_add(dilated_dim(static_cast<int64_t>(shape[i]), dim_add(interior[i], 1)), lo[i]), hi[i]);
         out.push_back(static_cast<size_t>(strided_dim(padded, dilated_dim(w.dims[i], w.dilation[i]), w.strides[i])));
     }
     return out;

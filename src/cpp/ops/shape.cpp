@@ -279,7 +279,7 @@ ov::OutputVector translate_slice(const NodeContext& ctx) {
                              strides[i] >= 1,
                     "slice [", start[i], ", ", limit[i], ") with stride ", strides[i], " does not fit dimension ", i,
                     " of size ", out[i]);
-        out[i] = static_cast<size_t>((limit[i] - start[i] + strides[i] - 1) / strides[i]);
+        out[i] = static_cast<size_t>(limit[i] == start[i] ? 0 : (limit[i] - start[i] - 1) / strides[i] + 1);
     }
     if (numel(out) == 0)
         return {const_fill(ctx.in_type(0), out, 0)};

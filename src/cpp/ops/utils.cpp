@@ -396,12 +396,40 @@ ov::Shape reduced_shape(const NodeContext& ctx, const ov::Shape& shape, const st
     return r;
 }
 
+int64_t dim_add(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        throw TranslateError("size arithmetic overflows: " + std::to_string(a) + " + " + std::to_string(b));
+    return r;
+}
+
+int64_t dim_mul(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        throw TranslateError("size arithmetic overflows: " + std::to_string(a) + " * " + std::to_string(b));
+    return r;
+}
+
+int64_t numel(const ov::Shape& s) {
+    for (auto d : s)
+        if (d == 0)
+            return 0;
+    int64_t n = 1;
+    for (auto d : s) {
+        if (d > static_cast<size_t>(std::numeric_limits<int64_t>::max()) ||
+            __builtin_mul_overflow(n, static_cast<int64_t>(d), &n))
+            throw TranslateError("the element count of a shape of rank " + std::to_string(s.size()) +
+                                 " overflows int64");
+    }
+    return n;
+}
+
 int64_t dilated_dim(int64_t d, int64_t dilation) {
-    return d == 0 ? 0 : 1 + dilation * (d - 1);
+    return d == 0 ? 0 : dim_add(1, dim_mul(dilation, dim_add(d, -1)));
 }
 
 int64_t padded_dim(const NodeContext& ctx, int64_t d, int64_t lo, int64_t hi, int64_t interior) {
-    const int64_t r = lo + hi + dilated_dim(d, interior + 1);
+    const int64_t r = dim_add(dim_add(lo, hi), dilated_dim(d, dim_add(interior, 1)));
     OVJAX_CHECK(ctx, r >= 0, ctx.primitive(), ": padding (", lo, ", ", hi, ", ", interior, ") of an axis of ", d,
                 " leaves a negative size");
     return r;
@@ -420,7 +448,9 @@ ov::Shape padded_shape(const NodeContext& ctx,
 }
 
 int64_t strided_dim(int64_t d, int64_t window, int64_t stride) {
-    return d < window ? 0 : (d - window) / stride + 1;
+    if (stride < 1)
+        throw TranslateError("window stride " + std::to_string(stride) + " is not positive");
+    return d < window ? 0 : dim_add(d, -window) / stride + 1;
 }
 
 namespace {

@@ -64,12 +64,12 @@ ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x,
 inline bool is_float(const ov::element::Type& t) {
     return t.is_real();
 }
-inline int64_t numel(const ov::Shape& s) {
-    int64_t n = 1;
-    for (auto d : s)
-        n *= static_cast<int64_t>(d);
-    return n;
-}
+// Shape arithmetic on sizes, paddings, strides and dilations a file supplies: the exact
+// result, or a TranslateError where it would overflow int64 (never a wrapped size).
+int64_t dim_add(int64_t a, int64_t b);
+int64_t dim_mul(int64_t a, int64_t b);
+// Element count of a shape: 0 when any dimension is 0, a TranslateError when it overflows.
+int64_t numel(const ov::Shape& s);
 // OpenVINO's CPU plugin accumulates integer MatMul/Convolution in f32, exact only while
 // every partial sum stays within 2^24. For a sum of `n` products of values of types `a`
 // and `b`, each output element adding `terms` such sums, the number of products per chunk
