@@ -2,7 +2,7 @@
 through ovjax: trace each harness, convert, compile on OpenVINO CPU at f32 precision,
 run on the harness's own inputs and compare with JAX's output.
 
-    python tests/catalogue.py                 # every harness; writes docs/harness_results.json
+    python tests/catalogue.py                 # every harness; writes docs/harness_results_jax<release>.json
     python tests/catalogue.py --sample        # the deterministic CI sample only
     python tests/catalogue.py -k scatter_add  # harnesses whose full name contains a string
     python tests/catalogue.py --failures      # print each non-passing harness with its error
@@ -12,11 +12,10 @@ run on the harness's own inputs and compare with JAX's output.
 each outcome against the recorded results, which `docs/gen_primitives.py` turns into the
 per-primitive, per-dtype pass counts of docs/primitives.md.
 
-The catalogue differs a little between JAX releases. A harness that only some of the
-supported releases have carries their "major.minor" names in its record's "jax" list;
-a record without one is of a harness every supported release has (its outcome is
-expected under each). A run under one release keeps the records of harnesses it does
-not have (see merge()).
+The catalogue differs a little between JAX releases (harnesses added and dropped, and
+JAX's own results change), so each tested release has its own record,
+`docs/harness_results_jax<major.minor>.json`, written by a full run under that release
+and checked by the tests under that release.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CI", "true")  # no telemetry forks in ov.convert_model
-RESULTS = ROOT / "docs/harness_results.json"
 
 # Tolerance per dtype (rtol, atol); integers and bools are compared exactly. float64
 # runs as float32 on OpenVINO's CPU plugin, so it gets float32's tolerance.
@@ -74,36 +72,23 @@ def supported_releases() -> list[str]:
     """The releases whose catalogues the recorded results cover (ovjax's tested ones)."""
     from ovjax import _jax_compat
 
-    return sorted({release_name(v) for v in _jax_compat.TESTED_RELEASES})
+    return sorted({release_name(v) for v in _jax_compat.TESTED_RELEASES}, key=lambda r: tuple(map(int, r.split("."))))
 
 
 RELEASE = release_name()
 
 
-def merge(recorded: dict, results: dict, full: bool) -> dict:
-    """The recorded results updated with a run's `results` under RELEASE. A harness new to
-    the records is tagged with this release ("jax"); a tagged one gains it. With `full` (every
-    harness of this release ran), records of harnesses this release lacks are kept, tagged
-    with the other supported releases (or lose this release from their tags)."""
-    out = dict(recorded)
-    for name, r in results.items():
-        old = recorded.get(name)
-        rec = dict(r)
-        if old is None:
-            rec["jax"] = [RELEASE]
-        elif "jax" in old:
-            rec["jax"] = sorted(set(old["jax"]) | {RELEASE})
-        out[name] = rec
-    if full:
-        for name, old in recorded.items():
-            if name in results:
-                continue
-            others = [v for v in old.get("jax", supported_releases()) if v != RELEASE]
-            if others:
-                out[name] = {**old, "jax": others}
-            else:
-                del out[name]
-    return out
+def results_file(release: str | None = None) -> Path:
+    """The recorded results of a release's catalogue (the running release by default; a
+    release newer than the tested ones is checked against the newest tested one's)."""
+    release = release or RELEASE
+    tested = supported_releases()
+    if release not in tested:
+        release = tested[-1]
+    return ROOT / f"docs/harness_results_jax{release}.json"
+
+
+RESULTS = results_file()
 
 
 def all_harnesses():
@@ -131,14 +116,15 @@ GROUP_PRIMITIVE = {
 }
 
 
-def table_status() -> dict[str, str]:
+def table_status(groups=None) -> dict[str, str]:
     """harness group -> "op" | "unsupported" | "absent": the table's status of the
-    primitive the group exercises."""
+    primitive the group exercises (the running release's groups by default)."""
     sys.path.insert(0, str(ROOT / "docs"))
     import gen_primitives
 
     prims = {p: ("op" if fn else "unsupported") for _, p, fn, _ in gen_primitives.parse_table()}
-    groups = {h.group_name for h in all_harnesses()}
+    if groups is None:
+        groups = {h.group_name for h in all_harnesses()}
     return {g: prims.get(GROUP_PRIMITIVE.get(g, g), "absent") for g in groups}
 
 
@@ -289,13 +275,13 @@ def main(argv=None) -> int:
             print(f"... {i + 1}/{len(hs)} in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
     counts = collections.Counter(r["status"] for r in results.values())
     print(f"{len(results)} harnesses in {time.time() - t0:.0f}s: {dict(counts)}")
-    recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if a.update:
-        RESULTS.write_text(json.dumps(merge(recorded, results, False), indent=0, sort_keys=True) + "\n")
-        print(f"updated {len(results)} results in {RESULTS.relative_to(ROOT)} (jax {RELEASE})")
+        recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        RESULTS.write_text(json.dumps({**recorded, **results}, indent=0, sort_keys=True) + "\n")
+        print(f"updated {len(results)} results in {RESULTS.relative_to(ROOT)} (jax {jax.__version__})")
     elif not (a.sample or a.k or a.no_write):
-        RESULTS.write_text(json.dumps(merge(recorded, results, True), indent=0, sort_keys=True) + "\n")
-        print(f"wrote {RESULTS.relative_to(ROOT)} (jax {RELEASE})")
+        RESULTS.write_text(json.dumps(results, indent=0, sort_keys=True) + "\n")
+        print(f"wrote {RESULTS.relative_to(ROOT)} (jax {jax.__version__})")
     return 0
 
 

@@ -83,7 +83,8 @@ PRIMITIVE_MODULES = [
 @functools.lru_cache(maxsize=None)
 def jax_primitives() -> dict[str, str]:
     """name -> defining module, for every Primitive object in jax.lax's and the other
-    primitive-defining modules of the installed JAX."""
+    primitive-defining modules of the installed JAX; a primitive the release renamed by
+    the name ovjax writes (_jax_compat.RENAMED)."""
     import importlib
     import pkgutil
 
@@ -107,7 +108,9 @@ def jax_primitives() -> dict[str, str]:
     for v in vars(jax.lax).values():
         if isinstance(v, core.Primitive):
             prims.setdefault(v.name, "jax.lax")
-    return prims
+    from ovjax import _jax_compat
+
+    return {_jax_compat.RENAMED.get(n, n): m for n, m in prims.items()}
 
 
 def needs_primitives(*names: str):

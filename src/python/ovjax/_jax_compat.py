@@ -127,6 +127,21 @@ def is_jaxpr(p) -> bool:
 
 # ---------------------------------------------------------------- names
 
+# Primitives a JAX release renamed: the name it uses -> the one name ovjax writes (the
+# C++ table knows only the written one).
+RENAMED = {
+    "eval_jaxpr": "closed_call",  # 0.12's name for the call of a closed jaxpr
+    "reduced_vary_cast_p": "reduced_vary_cast",  # 0.10's names (0.12 dropped the _p)
+    "vary_unreduced_cast_p": "vary_unreduced_cast",
+}
+
+
+def primitive_name(eqn) -> str:
+    """The name the serializer writes for an equation's primitive, whatever release traced it."""
+    name = eqn.primitive.name
+    return RENAMED.get(name, name)
+
+
 def closed_call_name() -> str:
     """The name of the primitive jaxprs hold for a call of a closed jaxpr: ``closed_call``
     in JAX 0.10, ``eval_jaxpr`` (the same object, renamed) in 0.12."""

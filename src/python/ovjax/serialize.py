@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _expand, _hoist
 from . import format as F
-from ._jax_compat import DropVar, Literal, eqn_params as _eqn_params, is_jaxpr, sub_jaxpr
+from ._jax_compat import DropVar, Literal, eqn_params as _eqn_params, is_jaxpr, primitive_name, sub_jaxpr
 
 _pack_d = struct.Struct("<d").pack
 _unpack_q = struct.Struct("<q").unpack
@@ -213,6 +213,7 @@ class GraphWriter:
                 name = _expand.CALL
             else:
                 eqn_params = _eqn_params(eqn)
+                name = primitive_name(eqn)
             rec = [string(name), _source(eqn, string)]
             ins = eqn.invars
             rec.append(len(ins))
