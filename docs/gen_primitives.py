@@ -99,7 +99,7 @@ APPROXIMATIONS = [
     "| primitive | method | measured error vs JAX |",
     "|---|---|---|",
     "| `lgamma` | Lanczos approximation with reflection (XLA's) | 3.1e-6 absolute where \\|y\\| < 1, 2.5e-6 relative elsewhere; poles and +-inf give +inf |",
-    "| `digamma` | XLA's Lanczos-based series | 1.5e-6 absolute / 1.3e-6 relative; poles NaN as JAX |",
+    "| `digamma` | XLA's Lanczos-based series | 1.5e-6 absolute / 1.3e-6 relative; poles NaN as JAX, +-0 JAX's own value (NaN up to 0.10, -inf from 0.12) |",
     "| `bessel_i1e` | Cephes Chebyshev series (XLA's) | 4.5e-8 absolute |",
     "| `erf_inv` | Giles' single-precision polynomial (XLA's) | within the harness tolerance (1e-4) |",
     "| `erfc` | 1 - erf for \\|x\\| < 1, Cephes' erfcf tails (XLA's) | within 1e-5 relative on the harnesses |",
@@ -113,18 +113,50 @@ APPROXIMATIONS = [
 ]
 
 
-HARNESS_RESULTS = ROOT / "docs/harness_results.json"
 DTYPE_ORDER = ["float32", "float16", "bfloat16", "float64", "int8", "int16", "int32", "uint8", "uint16",
                "uint32", "bool", "complex64", "complex128"]
 
 
-def render_harness_results() -> list[str]:
-    """Pass counts per harness group and dtype from the last full catalogue run."""
-    import json
+def _group_primitive() -> dict[str, str]:
+    """tests/catalogue.py's GROUP_PRIMITIVE (harness group -> primitive), read without
+    importing JAX."""
+    import ast
 
-    if not HARNESS_RESULTS.exists():
+    tree = ast.parse((ROOT / "tests/catalogue.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "GROUP_PRIMITIVE" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise RuntimeError("tests/catalogue.py has no GROUP_PRIMITIVE")
+
+
+def harness_records() -> list[tuple[str, dict]]:
+    """(release, results) of every recorded full catalogue run, oldest release first."""
+    import json
+    import re
+
+    out = []
+    for path in (ROOT / "docs").glob("harness_results_jax*.json"):
+        release = re.fullmatch(r"harness_results_jax(.*)\.json", path.name).group(1)
+        out.append((release, json.loads(path.read_text())))
+    return sorted(out, key=lambda r: tuple(int(x) for x in r[0].split(".")))
+
+
+def render_harness_results() -> list[str]:
+    """Pass counts per harness group and dtype from the full catalogue runs."""
+    records = harness_records()
+    if not records:
         return []
-    results = json.loads(HARNESS_RESULTS.read_text())
+    table = {p: bool(fn) for _, p, fn, _ in parse_table()}
+    group_primitive = _group_primitive()
+    lines = []
+    for release, results in records:
+        total = len(results)
+        passed = sum(r["status"] == "pass" for r in results.values())
+        ours = [r for r in results.values() if table.get(group_primitive.get(r["group"], r["group"]))]
+        ours_passed = sum(r["status"] == "pass" for r in ours)
+        lines.append(f"| {release} | {passed} of {total} ({100 * passed / total:.1f}%) | "
+                     f"{ours_passed} of {len(ours)} ({100 * ours_passed / len(ours):.1f}%) |")
+    release, results = records[-1]
     cells: dict = {}
     for r in results.values():
         c = cells.setdefault(r["group"], {}).setdefault(r["dtype"], [0, 0])
@@ -132,17 +164,36 @@ def render_harness_results() -> list[str]:
         c[1] += 1
     dtypes = [d for d in DTYPE_ORDER if any(d in g for g in cells.values())]
     dtypes += sorted({d for g in cells.values() for d in g} - set(dtypes))
-    total = len(results)
-    passed = sum(r["status"] == "pass" for r in results.values())
     out = [
         "",
         "## JAX's harness catalogue",
         "",
         "Every harness of `jax/_src/internal_test_util/test_harnesses.py` that JAX runs on CPU, converted with "
-        "ovjax, run on OpenVINO CPU at f32 inference precision and compared with JAX (`tests/catalogue.py`; "
-        "results in `docs/harness_results.json`, checked by `tests/test_catalogue.py`). "
-        f"**{passed} of {total}** pass overall; a cell is passed/total for a harness group (usually one "
-        "primitive) and dtype.",
+        "ovjax, run on OpenVINO CPU at f32 inference precision and compared with JAX (`tests/catalogue.py`), "
+        "under each tested JAX release: the results are in `docs/harness_results_jax<release>.json`, and "
+        "`tests/test_catalogue.py` checks each harness against the running release's record.",
+        "",
+        "| JAX | harnesses passing | of primitives the table translates |",
+        "|---|---|---|",
+        *lines,
+    ]
+    if len(records) > 1:
+        old_release, old = records[0]
+        added = sorted(set(results) - set(old))
+        dropped = sorted(set(old) - set(results))
+        changed = sorted(k for k in set(results) & set(old) if results[k]["status"] != old[k]["status"])
+        out += ["", f"Between JAX {old_release} and {release}: {len(added)} harnesses added, {len(dropped)} dropped, "
+                f"{len(changed)} with a different outcome."]
+        for title, names, rec in (("added", added, results), ("dropped", dropped, old)):
+            if names:
+                out.append(f"{title.capitalize()}: " + ", ".join(f"`{k}` ({rec[k]['status']})" for k in names) + ".")
+        if changed:
+            out.append("Different outcome: " + ", ".join(
+                f"`{k}` ({old[k]['status']} under {old_release}, {results[k]['status']} under {release})"
+                for k in changed) + ".")
+    out += [
+        "",
+        f"Per harness group (usually one primitive) and dtype under JAX {release}, passed/total:",
         "",
         "| group | " + " | ".join(dtypes) + " | all |",
         "|---|" + "---|" * (len(dtypes) + 1),

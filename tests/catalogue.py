@@ -2,7 +2,7 @@
 through ovjax: trace each harness, convert, compile on OpenVINO CPU at f32 precision,
 run on the harness's own inputs and compare with JAX's output.
 
-    python tests/catalogue.py                 # every harness; writes docs/harness_results.json
+    python tests/catalogue.py                 # every harness; writes docs/harness_results_jax<release>.json
     python tests/catalogue.py --sample        # the deterministic CI sample only
     python tests/catalogue.py -k scatter_add  # harnesses whose full name contains a string
     python tests/catalogue.py --failures      # print each non-passing harness with its error
@@ -11,6 +11,11 @@ run on the harness's own inputs and compare with JAX's output.
 `tests/test_catalogue.py` runs the sample in CI (every harness with `-m slow`) and checks
 each outcome against the recorded results, which `docs/gen_primitives.py` turns into the
 per-primitive, per-dtype pass counts of docs/primitives.md.
+
+The catalogue differs a little between JAX releases (harnesses added and dropped, and
+JAX's own results change), so each tested release has its own record,
+`docs/harness_results_jax<major.minor>.json`, written by a full run under that release
+and checked by the tests under that release.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CI", "true")  # no telemetry forks in ov.convert_model
-RESULTS = ROOT / "docs/harness_results.json"
 
 # Tolerance per dtype (rtol, atol); integers and bools are compared exactly. float64
 # runs as float32 on OpenVINO's CPU plugin, so it gets float32's tolerance.
@@ -55,6 +59,36 @@ GROUP_TOL = {
 }
 
 X64_DTYPES = {"float64", "int64", "uint64", "complex128"}
+
+
+def release_name(version: str | None = None) -> str:
+    """"major.minor" of a JAX version (the running one by default)."""
+    from ovjax import _jax_compat
+
+    return ".".join(map(str, _jax_compat.release(version or jax.__version__)[:2]))
+
+
+def supported_releases() -> list[str]:
+    """The releases whose catalogues the recorded results cover (ovjax's tested ones)."""
+    from ovjax import _jax_compat
+
+    return sorted({release_name(v) for v in _jax_compat.TESTED_RELEASES}, key=lambda r: tuple(map(int, r.split("."))))
+
+
+RELEASE = release_name()
+
+
+def results_file(release: str | None = None) -> Path:
+    """The recorded results of a release's catalogue (the running release by default; a
+    release newer than the tested ones is checked against the newest tested one's)."""
+    release = release or RELEASE
+    tested = supported_releases()
+    if release not in tested:
+        release = tested[-1]
+    return ROOT / f"docs/harness_results_jax{release}.json"
+
+
+RESULTS = results_file()
 
 
 def all_harnesses():
@@ -82,14 +116,15 @@ GROUP_PRIMITIVE = {
 }
 
 
-def table_status() -> dict[str, str]:
+def table_status(groups=None) -> dict[str, str]:
     """harness group -> "op" | "unsupported" | "absent": the table's status of the
-    primitive the group exercises."""
+    primitive the group exercises (the running release's groups by default)."""
     sys.path.insert(0, str(ROOT / "docs"))
     import gen_primitives
 
     prims = {p: ("op" if fn else "unsupported") for _, p, fn, _ in gen_primitives.parse_table()}
-    groups = {h.group_name for h in all_harnesses()}
+    if groups is None:
+        groups = {h.group_name for h in all_harnesses()}
     return {g: prims.get(GROUP_PRIMITIVE.get(g, g), "absent") for g in groups}
 
 
@@ -241,13 +276,12 @@ def main(argv=None) -> int:
     counts = collections.Counter(r["status"] for r in results.values())
     print(f"{len(results)} harnesses in {time.time() - t0:.0f}s: {dict(counts)}")
     if a.update:
-        merged = json.loads(RESULTS.read_text())
-        merged.update(results)
-        RESULTS.write_text(json.dumps(merged, indent=0, sort_keys=True) + "\n")
-        print(f"updated {len(results)} results in {RESULTS.relative_to(ROOT)}")
+        recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        RESULTS.write_text(json.dumps({**recorded, **results}, indent=0, sort_keys=True) + "\n")
+        print(f"updated {len(results)} results in {RESULTS.relative_to(ROOT)} (jax {jax.__version__})")
     elif not (a.sample or a.k or a.no_write):
         RESULTS.write_text(json.dumps(results, indent=0, sort_keys=True) + "\n")
-        print(f"wrote {RESULTS.relative_to(ROOT)}")
+        print(f"wrote {RESULTS.relative_to(ROOT)} (jax {jax.__version__})")
     return 0
 
 

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 import openvino as ov
+import pytest
 
 import ovjax
 
@@ -68,6 +69,58 @@ def primitives_of(jaxpr) -> set[str]:
                 if hasattr(sub, "eqns") or hasattr(getattr(sub, "jaxpr", None), "eqns"):
                     names |= primitives_of(sub)
     return names
+
+
+# Modules that define JAX primitives: all of jax.lax (incl. linalg, fft, special, control
+# flow, windowed reductions, collectives), the PRNG, call-like and effect primitives.
+PRIMITIVE_MODULES = [
+    "jax._src.core", "jax._src.pjit", "jax._src.custom_derivatives", "jax._src.ad_checkpoint",
+    "jax._src.ad_util", "jax._src.callback", "jax._src.debugging", "jax._src.dispatch",
+    "jax._src.random", "jax._src.custom_batching", "jax._src.state.primitives",
+]
+
+
+@functools.lru_cache(maxsize=None)
+def jax_primitives() -> dict[str, str]:
+    """name -> defining module, for every Primitive object in jax.lax's and the other
+    primitive-defining modules of the installed JAX; a primitive the release renamed by
+    the name ovjax writes (_jax_compat.RENAMED)."""
+    import importlib
+    import pkgutil
+
+    import jax
+    import jax._src.lax as lax_pkg
+    import jax._src.lax.control_flow as cf_pkg
+    import jax.random  # noqa: F401
+    from jax._src import core
+
+    mods = [f"jax._src.lax.{m.name}" for m in pkgutil.iter_modules(lax_pkg.__path__)]
+    mods += [f"jax._src.lax.control_flow.{m.name}" for m in pkgutil.iter_modules(cf_pkg.__path__)]
+    prims = {}
+    for name in mods + PRIMITIVE_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:  # optional backends (e.g. GPU-only modules)
+            continue
+        for v in vars(mod).values():
+            if isinstance(v, core.Primitive):
+                prims.setdefault(v.name, name)
+    for v in vars(jax.lax).values():
+        if isinstance(v, core.Primitive):
+            prims.setdefault(v.name, "jax.lax")
+    from ovjax import _jax_compat
+
+    return {_jax_compat.RENAMED.get(n, n): m for n, m in prims.items()}
+
+
+def needs_primitives(*names: str):
+    """Skip mark for a test of primitives the installed JAX does not have (those added by
+    a newer release than it): the test runs wherever JAX has them all."""
+    missing = [n for n in names if n not in jax_primitives()]
+    what = ", ".join(missing)
+    return pytest.mark.skipif(
+        bool(missing), reason=f"primitive{'s' if len(missing) > 1 else ''} {what} "
+        f"{'do' if len(missing) > 1 else 'does'} not exist in jax {jax.__version__}")
 
 
 def compile_cpu(model: ov.Model) -> ov.CompiledModel:

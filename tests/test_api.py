@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -300,6 +301,52 @@ def test_openvino_version_mismatch_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(openvino, "__version__", "2099.1.0-0000-deadbeef")
     with pytest.raises(ImportError, match="built against OpenVINO .* but OpenVINO 2099.1.0 is installed"):
         ovjax._library.check_openvino_version()
+
+
+def _import_under_jax(version: str) -> list[str]:
+    """Import ovjax in a fresh interpreter whose jax reports `version`: the lines it prints
+    (each warning's category and message, then a second check's warnings, or the
+    ImportError)."""
+    code = (
+        "import warnings, jax\n"
+        f"jax.__version__ = {version!r}\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    try:\n"
+        "        import ovjax\n"
+        "    except ImportError as e:\n"
+        "        print('ImportError', e)\n"
+        "        raise SystemExit(0)\n"
+        "    import ovjax.convert, ovjax._jax_compat as c\n"
+        "    c.check_jax_version()  # again: no second warning\n"
+        "for x in w:\n"
+        "    print(x.category.__name__, x.message)\n"
+    )
+    r = _run(code)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r.stdout.splitlines()
+
+
+def test_jax_newer_than_tested_warns_once():
+    lines = _import_under_jax("0.13.0")
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("UserWarning"), lines
+    assert "JAX 0.10.x to 0.12.x" in lines[0] and "JAX 0.13.0 is newer" in lines[0], lines
+
+
+def test_jax_older_than_supported_is_an_import_error():
+    lines = _import_under_jax("0.9.2")
+    assert len(lines) == 1 and lines[0].startswith("ImportError"), lines
+    assert "supports JAX 0.10.x to 0.12.x" in lines[0] and "JAX 0.9.2 is installed" in lines[0], lines
+
+
+@pytest.mark.parametrize("version", ["0.10.0", "0.10.2", "0.11.1", "0.12.0.1", "0.12.9.dev20260101"])
+def test_jax_in_the_supported_range_imports_quietly(version):
+    from ovjax import _jax_compat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _jax_compat.check_jax_version(version)
 
 
 def test_hook_failure_warns_and_api_keeps_working(monkeypatch):

@@ -12,8 +12,13 @@ import numpy as np
 import pytest
 from jax import lax
 
+import harness
 import ovjax
 from harness import check, primitives_of, rand, run_ov
+from ovjax import _jax_compat
+
+# the primitive a call of a closed jaxpr is in jaxprs: closed_call (JAX 0.10), eval_jaxpr (0.12)
+CLOSED_CALL = _jax_compat.closed_call_name()
 
 INF, NAN = np.inf, np.nan
 
@@ -24,9 +29,7 @@ def vec(n=8, seed=0, low=-3.0, high=3.0):
 
 def closed_call(closed_jaxpr, *args):
     """Bind closed_call the way jax.lax's eval_jaxpr staging does."""
-    from jax._src.lax.eval_jaxpr import eval_jaxpr_p
-
-    return eval_jaxpr_p.bind(*args, jaxpr=closed_jaxpr)
+    return _jax_compat.bind_closed_call(closed_jaxpr, *args)
 
 
 # ---------------------------------------------------------------- jit
@@ -121,13 +124,13 @@ def test_closed_call_with_consts():
         s2, _ = closed_call(inner, d, s)  # the same graph inlined again
         return s2, d
 
-    check(fn, x, y, prims={"closed_call", "tanh"})
+    check(fn, x, y, prims={CLOSED_CALL, "tanh"})
 
 
 def test_closed_call_inside_jit():
     x = vec(seed=13)
     inner = jax.make_jaxpr(lambda a: (jnp.exp(-a * a),))(x)
-    check(jax.jit(lambda a: closed_call(inner, a)[0] + 1.0), x, prims={"closed_call", "jit"})
+    check(jax.jit(lambda a: closed_call(inner, a)[0] + 1.0), x, prims={CLOSED_CALL, "jit"})
 
 
 # ---------------------------------------------------------------- custom_jvp / custom_vjp
@@ -267,7 +270,7 @@ def test_deep_nesting():
     depth = _max_depth(cj_.jaxpr)
     assert depth >= 7, depth
     check(fn, x0, vec(seed=21),
-          prims={"jit", "remat2", "custom_jvp_call", "custom_vjp_call", "closed_call", "tanh", "exp"})  # fmt: skip
+          prims={"jit", "remat2", "custom_jvp_call", "custom_vjp_call", CLOSED_CALL, "tanh", "exp"})  # fmt: skip
 
 
 def _max_depth(jaxpr, d=0):
@@ -416,6 +419,30 @@ def test_composite_custom_vmap_and_linear_call_are_inlined():
     check(lambda x: linear_call(lambda r, y: y * r, lambda r, y: y * r, jnp.float32(3.0), x), x, prims={"linear_call"})
 
 
+def test_hi_primitives_are_expanded():
+    """jnp.ldexp, jnp.frexp and lax.custom_root: custom_jvp calls in JAX 0.10, HiPrims bound as
+    call_hi_primitive in 0.12, which the serializer expands into the HiPrim's own expand()."""
+    from jax.experimental import hijax
+
+    hi = {"call_hi_primitive"} if hasattr(hijax, "HiPrim") else set()  # the HiPrim API (0.12)
+    x = np.array([0.75, -3.5, 0.0, -0.0, 1e-3, 6e4, INF, -INF, NAN, 2.0 ** -120], np.float32)
+    e = np.array([0, 3, -2, 5, 140, -10, 1, 2, 0, 4], np.int32)
+    check(lambda x, e: jnp.ldexp(x, e), x, e, prims=hi)
+    check(jnp.frexp, x, prims=hi)
+    b = vec(seed=27, low=1.0, high=4.0)
+
+    def sqrt_by_newton(b):
+        def f(y):
+            return y * y - b
+
+        def solve(f, y0):
+            return lax.fori_loop(0, 20, lambda i, y: y - f(y) / (2.0 * y), y0)
+
+        return lax.custom_root(f, jnp.ones_like(b), solve, lambda g, y: y / 2.0)
+
+    check(sqrt_by_newton, b, prims=hi)
+
+
 def test_platform_dependent_runs_the_cpu_branch():
     x = rand((5,))
     check(lambda x: lax.platform_dependent(x, cpu=jnp.sin, default=jnp.cos), x, prims={"platform_index"})
@@ -459,9 +486,23 @@ def test_sharding_and_ordering_primitives_are_identities():
     check(lambda x: (lax_internal.dce_sink_p.bind(x), x + 1)[1], x, prims={"dce_sink"})
     check(lambda x: (jax.debug.inspect_array_sharding(x, callback=lambda s: None), x * 2)[1], x,
           prims={"inspect_sharding"})
-    for name in ["stage", "pvary", "reduced_vary_cast_p", "vary_unreduced_cast_p", "layout_constraint", "reshard"]:
+    # the two varying/unreduced casts were named with a _p suffix up to JAX 0.10
+    for name in ["stage", "pvary", "reduced_vary_cast_p", "vary_unreduced_cast_p", "reduced_vary_cast",
+                 "vary_unreduced_cast", "layout_constraint", "reshard"]:
         p = stand_in(name, lambda v: v)
         check(lambda x: p.bind(x * 2) + 1, x, prims={name})
+
+
+@harness.needs_primitives("relayout", "with_memory_space_constraint")
+def test_layout_and_memory_space_casts_are_identities():
+    from jax._src import core, pjit
+    from jax._src.layout import AutoLayout
+    from jax._src.state import primitives as state
+
+    x = rand((2, 3))
+    check(lambda x: pjit.relayout(x * 2, AutoLayout) + 1, x, prims={"relayout"}, jit_reference=True)  # no eager impl
+    check(lambda x: state.with_memory_space_constraint(x * 2, core.MemorySpace.Device) - x, x,
+          prims={"with_memory_space_constraint"})
 
 
 def test_zero_makers():

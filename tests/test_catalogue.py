@@ -2,7 +2,7 @@
 
 CI runs a deterministic sample covering every primitive group and every dtype;
 `pytest -m slow tests/test_catalogue.py` runs every harness. Each harness must reproduce
-its recorded outcome in docs/harness_results.json (written by `python tests/catalogue.py`),
+its recorded outcome in docs/harness_results_jax<release>.json (written by `python tests/catalogue.py`),
 so a regression fails, and so does an improvement that was not recorded (the coverage
 doc is generated from that file).
 """
@@ -33,18 +33,30 @@ def test_harness(h):
     assert status == want, f"{h.fullname}: {status} (recorded: {want}) {detail}"
 
 
-def test_recorded_results_meet_the_targets():
-    """At least 95% of all harnesses of primitives in the table pass, and every float32
-    and int32 one, over the full recorded run."""
-    table = catalogue.table_status()
-    assert RECORDED, "no recorded results"
-    assert set(RECORDED) == {h.fullname for h in HARNESSES}, "recorded results are stale: rerun tests/catalogue.py"
-    ours = {k: r for k, r in RECORDED.items() if table.get(r["group"]) == "op"}
+def test_recorded_results_cover_this_release():
+    """The running release's record has exactly the harnesses of its catalogue."""
+    names = {h.fullname for h in HARNESSES}
+    missing = sorted(names - set(RECORDED))
+    assert not missing, f"{len(missing)} harnesses have no recorded result: rerun tests/catalogue.py ({missing[:5]})"
+    extra = sorted(set(RECORDED) - names)
+    assert not extra, f"{catalogue.RESULTS.name} records harnesses jax {catalogue.RELEASE} lacks: {extra[:5]}"
+
+
+@pytest.mark.parametrize("release", catalogue.supported_releases())
+def test_recorded_results_meet_the_targets(release):
+    """Over each tested release's full recorded run: at least 98.2% of the harnesses of
+    primitives the table translates pass, and every float32 and int32 one."""
+    path = catalogue.results_file(release)
+    if not path.exists():
+        pytest.fail(f"no {path.name}: run tests/catalogue.py under jax {release}")
+    recorded = json.loads(path.read_text())
+    table = catalogue.table_status({r["group"] for r in recorded.values()})
+    ours = {k: r for k, r in recorded.items() if table.get(r["group"]) == "op"}
     passed = sum(r["status"] == "pass" for r in ours.values())
-    assert passed >= 0.95 * len(ours), f"{passed}/{len(ours)} harnesses of translated primitives pass"
+    assert passed >= 0.982 * len(ours), f"jax {release}: {passed}/{len(ours)} harnesses of translated primitives pass"
     core = {k: r for k, r in ours.items() if r["dtype"] in ("float32", "int32")}
     failing = sorted(k for k, r in core.items() if r["status"] != "pass" and k not in IMPOSSIBLE)
-    assert not failing, f"float32/int32 harnesses that do not pass: {failing}"
+    assert not failing, f"jax {release}: float32/int32 harnesses that do not pass: {failing}"
 
 
 # float32/int32 harnesses that cannot pass on OpenVINO, with the reason (README, note).

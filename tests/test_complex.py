@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from jax import lax
 
+import harness
 import ovjax
 from harness import check_cases, rand, run_ov
 
@@ -67,6 +68,13 @@ def test_complex_elementwise_and_structure():
         "jit": lambda x, y, r, i: jax.jit(lambda a: a * a)(x),
     }
     check_cases(cases, x, y, r, i)
+
+
+@harness.needs_primitives("one_minus_square")
+def test_complex_one_minus_square():
+    x = crand((3, 4))
+    x[0, :3] = [1 + 0j, -1 + 0j, complex(0.0, -0.0)]  # exact zeros, signed zeros
+    check_cases({"one_minus_square": lambda x: lax.one_minus_square(x)}, x)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs"))
 
 import gen_primitives  # noqa: E402
+from harness import jax_primitives  # noqa: E402
 
 
 def test_primitives_doc_is_current():
@@ -50,44 +51,6 @@ def test_expanded_primitives_match_the_serializer():
 
     table = {p for _, p, fn, _ in gen_primitives.parse_table() if fn == gen_primitives.EXPANDED_FN}
     assert table == set(_expand.EXPANSIONS)
-
-
-# Modules that define JAX primitives: all of jax.lax (incl. linalg, fft, special, control
-# flow, windowed reductions, collectives), the PRNG, call-like and effect primitives.
-PRIMITIVE_MODULES = [
-    "jax._src.core", "jax._src.pjit", "jax._src.custom_derivatives", "jax._src.ad_checkpoint",
-    "jax._src.ad_util", "jax._src.callback", "jax._src.debugging", "jax._src.dispatch",
-    "jax._src.random", "jax._src.custom_batching", "jax._src.state.primitives",
-]
-
-
-def jax_primitives() -> dict[str, str]:
-    """name -> defining module, for every Primitive object in jax.lax's and the other
-    primitive-defining modules of the installed JAX."""
-    import importlib
-    import pkgutil
-
-    import jax
-    import jax._src.lax as lax_pkg
-    import jax._src.lax.control_flow as cf_pkg
-    import jax.random  # noqa: F401
-    from jax._src import core
-
-    mods = [f"jax._src.lax.{m.name}" for m in pkgutil.iter_modules(lax_pkg.__path__)]
-    mods += [f"jax._src.lax.control_flow.{m.name}" for m in pkgutil.iter_modules(cf_pkg.__path__)]
-    prims = {}
-    for name in mods + PRIMITIVE_MODULES:
-        try:
-            mod = importlib.import_module(name)
-        except ImportError:  # optional backends (e.g. GPU-only modules)
-            continue
-        for v in vars(mod).values():
-            if isinstance(v, core.Primitive):
-                prims.setdefault(v.name, name)
-    for v in vars(jax.lax).values():
-        if isinstance(v, core.Primitive):
-            prims.setdefault(v.name, "jax.lax")
-    return prims
 
 
 def test_every_jax_primitive_is_in_the_table():

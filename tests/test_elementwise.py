@@ -624,3 +624,62 @@ def test_total_order_comparisons(dtype):
         "le_to": lambda x, y: lax_internal.le_to_p.bind(x, y),
         "lt_to": lambda x, y: lax_internal.lt_to_p.bind(x, y),
     }, a, b)
+
+
+# ---------------------------------------------------------------- added in JAX 0.12
+# log2 (jnp.log2 binds it), one_minus_square (tanh's derivative), polynomial (Horner's
+# rule: jnp.sinc, the erf family and jnp.polyval use it).
+
+POLY_3 = [1.0, -2.0, 0.5, 0.25]
+POLY_10 = [0.5, -1.0, 0.25, 2.0, -0.125, 0.0625, -0.5, 0.75, 1.5, -0.03125]  # > 8 terms: JAX's scan form
+
+
+@harness.needs_primitives("log2", "one_minus_square", "polynomial")
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_jax_0_12_float_functions(dtype):
+    x = rand((4, 8), dtype, seed=12)  # (-3, 3)
+    pos = rand((4, 8), dtype, seed=13, low=0.01, high=20.0)
+    row = rand((1, 8), dtype, seed=14, low=-1.0, high=1.0)
+    cases = {
+        "log2": lambda x, p, r: lax.log2(p),
+        "log2:jnp": lambda x, p, r: jnp.log2(p),
+        "one_minus_square": lambda x, p, r: lax.one_minus_square(x),
+        "polynomial:cubic": lambda x, p, r: lax.polynomial(x, POLY_3),
+        "polynomial:array_coefficients": lambda x, p, r: lax.polynomial(x, [r, p, r * 2.0]),  # broadcast [1, 8]
+        "polynomial:scan": lambda x, p, r: lax.polynomial(x, POLY_10),
+        "polynomial:unroll_all": lambda x, p, r: lax.polynomial(x, POLY_10, unroll=10),
+        "polynomial:unroll_2": lambda x, p, r: lax.polynomial(x, POLY_3, unroll=2),
+        "polynomial:polyval": lambda x, p, r: jnp.polyval(jnp.asarray(POLY_3[::-1], x.dtype), x),
+    }
+    check_cases(cases, x, pos, row)
+
+
+@harness.needs_primitives("log2", "one_minus_square", "polynomial")
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_jax_0_12_float_functions_special_values(dtype):
+    v = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, -2.5, 2.5, INF, -INF, NAN, 1e-3, -7.25, 30.0]
+    x = arr(v, dtype)
+    cases = {
+        "log2": lax.log2,
+        "one_minus_square": lax.one_minus_square,
+        "polynomial:cubic": lambda a: lax.polynomial(a, POLY_3),
+        "polynomial:scan": lambda a: lax.polynomial(a, POLY_10),  # starts from 0 * x: NaN at +-inf
+        "polynomial:zero_leading": lambda a: lax.polynomial(a, [1.0, 2.0, 0.0]),  # 0 * inf: NaN
+    }
+    check_cases(cases, x, signed_zeros=True)
+
+
+@harness.needs_primitives("one_minus_square", "polynomial")
+@pytest.mark.parametrize("dtype", INTS)
+def test_jax_0_12_integer_functions(dtype):
+    x = full_range((3, 8), dtype, seed=15)  # wraps
+    x[0, :6] = arr([0, 1, 2, 3, 5, 7], dtype)
+    small = rand((3, 8), dtype, seed=16, low=0, high=9)
+    cases = {
+        "one_minus_square": lambda a, s: lax.one_minus_square(a),
+        "one_minus_square:small": lambda a, s: lax.one_minus_square(s),
+        "polynomial": lambda a, s: lax.polynomial(a, [3, 1, 2]),
+        "polynomial:small": lambda a, s: lax.polynomial(s, [s, 2, s]),
+        "polynomial:scan": lambda a, s: lax.polynomial(a, list(range(1, 11))),
+    }
+    check_cases(cases, x, small)

@@ -95,6 +95,20 @@ def test_unary_in_domain_values(dtype):
     check_cases({k: UNARY[k] for k in ("asin", "acos", "atanh", "erf_inv", "log", "log1p", "acosh")}, x)
 
 
+@harness.needs_primitives("log2", "one_minus_square", "polynomial")
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_unary_added_in_jax_0_12(dtype):
+    x = rows(dtype)
+    check_cases({
+        "log2": lax.log2, "log2:jnp": jnp.log2, "one_minus_square": lax.one_minus_square,
+        "one_minus_square:tanh_grad": jax.vmap(jax.vmap(jax.grad(jnp.tanh))),
+        "polynomial": lambda a: lax.polynomial(a, [1.0, -2.0, 0.0, 0.5]),
+        "polynomial:scan": lambda a: lax.polynomial(a, [0.5, -1.0, 0.25, 2.0, -0.125, 0.0625, -0.5, 0.75, 1.5]),
+        "polynomial:coefficient_rows": lambda a: lax.polynomial(a[:1], [a, a[::-1], a]),
+        "polynomial:sinc": jnp.sinc,
+    }, x)
+
+
 # ---------------------------------------------------------------- elementwise binary
 
 BINARY = {
@@ -499,7 +513,7 @@ def test_composites(dtype):
         "log:xlogy": sp.xlogy,
         "log1p:xlog1py": sp.xlog1py,
         "log:entr": lambda x, y: sp.entr(x),
-        "sin:sinc": lambda x, y: jnp.sinc(x),
+        "div:sinc": lambda x, y: jnp.sinc(x),  # sin(x) / x up to JAX 0.10, a polynomial over x from 0.12
         "select_n:copysign": jnp.copysign,
         "rem:floor_divide": jnp.floor_divide,
         "rem:mod": jnp.mod,

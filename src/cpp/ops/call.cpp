@@ -1,6 +1,6 @@
 // Call-like primitives (jit/pjit, closed_call, core_call, custom_jvp_call,
-// custom_vjp_call, remat/checkpoint, composite, custom_vmap_call, linear_call,
-// eval_jaxpr): their sub-jaxpr is translated inline.
+// custom_vjp_call, remat/checkpoint, composite, custom_vmap_call, linear_call;
+// JAX 0.12's eval_jaxpr is written as closed_call): their sub-jaxpr is translated inline.
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 

@@ -60,6 +60,7 @@ ov::OutputVector translate_integer_pow(const NodeContext& ctx);
 ov::OutputVector translate_cumsum(const NodeContext& ctx);
 ov::OutputVector translate_sign(const NodeContext& ctx);
 ov::OutputVector translate_square(const NodeContext& ctx);
+ov::OutputVector translate_one_minus_square(const NodeContext& ctx);
 ov::OutputVector translate_iota(const NodeContext& ctx);
 ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx);
 
@@ -212,6 +213,16 @@ ov::OutputVector translate_square_c(const NodeContext& ctx) {
         return translate_square(ctx);
     auto x = ctx.get_input(0);
     return {cmul(x, x)};
+}
+
+ov::OutputVector translate_one_minus_square_c(const NodeContext& ctx) {
+    if (!any_complex(ctx))
+        return translate_one_minus_square(ctx);
+    // (1 + x) * (1 - x) with 1 = 1 + 0i, as JAX lowers it (0 + im and 0 - im: signed zeros too)
+    auto x = ctx.get_input(0);
+    auto r = re(x), i = im(x);
+    auto one = scalar_like(r, 1), zero = scalar_like(r, 0);
+    return {cmul(make_complex(add(one, r), add(zero, i)), make_complex(sub(one, r), sub(zero, i)))};
 }
 
 ov::OutputVector translate_integer_pow_c(const NodeContext& ctx) {

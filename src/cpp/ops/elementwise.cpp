@@ -28,6 +28,7 @@
 #include "openvino/op/bitwise_not.hpp"
 #include "openvino/op/bitwise_or.hpp"
 #include "openvino/op/bitwise_xor.hpp"
+#include "openvino/op/broadcast.hpp"
 #include "openvino/op/ceiling.hpp"
 #include "openvino/op/convert.hpp"
 #include "openvino/op/cos.hpp"
@@ -124,6 +125,20 @@ Output<Node> float_sign(const Output<Node>& x) {
 Output<Node> float_trunc(const Output<Node>& x) {
     return mul(make<v0::Sign>(x), make<v0::Floor>(make<v0::Abs>(x)));
 }
+// Arithmetic as JAX's CPU code does it on f16 / bf16 values: each operation evaluated in f32
+// and its result rounded to the narrow type (`bits` significant bits, narrow_float_bits);
+// natively for other types (bits 0). For compositions JAX lowers as several operations.
+struct NarrowArith {
+    int bits;
+    Output<Node> rnd(const Output<Node>& x) const { return bits ? round_significand(x, bits) : x; }
+    Output<Node> add(const Output<Node>& a, const Output<Node>& b) const { return rnd(op::add(a, b)); }
+    Output<Node> sub(const Output<Node>& a, const Output<Node>& b) const { return rnd(op::sub(a, b)); }
+    Output<Node> mul(const Output<Node>& a, const Output<Node>& b) const { return rnd(op::mul(a, b)); }
+    // operands into the type the arithmetic runs in, and the result back
+    Output<Node> in(const Output<Node>& x) const { return bits ? convert(x, et::f32) : x; }
+    Output<Node> out(const Output<Node>& x, const et::Type& t) const { return convert(x, t); }
+};
+
 Output<Node> horner(const Output<Node>& z, const std::vector<double>& coeffs) {
     Output<Node> p = scalar_like(z, coeffs[0]);
     for (size_t i = 1; i < coeffs.size(); ++i)
@@ -507,6 +522,54 @@ ov::OutputVector translate_integer_pow(const NodeContext& ctx) {
 ov::OutputVector translate_square(const NodeContext& ctx) {
     return {int_wrapped(ctx.get_input(0), [](const Output<Node>& x) { return mul(x, x); })};
 }
+// one_minus_square (JAX 0.12, tanh's derivative): 1 - x^2 as JAX lowers it, (1 + x) * (1 - x),
+// which does not cancel near |x| = 1 (f16 / bf16 rounded after each operation, as JAX).
+// Integers wrap.
+ov::OutputVector translate_one_minus_square(const NodeContext& ctx) {
+    const NarrowArith a{narrow_float_bits(ctx.in_type(0))};
+    return {int_wrapped(ctx.get_input(0), [&](const Output<Node>& x0) {
+        auto x = a.in(x0);
+        auto one = scalar_like(x, 1);
+        return a.out(a.mul(a.add(one, x), a.sub(one, x)), x0.get_element_type());
+    })};
+}
+
+// polynomial (JAX 0.12): c_0 + c_1 x + ... + c_n x^n of the operands (x, c_0, ..., c_n), which
+// broadcast like a binary operation's. Horner's rule in the order JAX lowers it: from c_n
+// when there are at most `unroll` terms (8 when None), else from zeros of the result's
+// shape (its lax.scan over every term, whose first step 0 * x + c_n is NaN at infinite x).
+// f16 / bf16 are rounded after each operation, as JAX does; integers wrap.
+ov::OutputVector translate_polynomial(const NodeContext& ctx) {
+    const size_t n_terms = ctx.get_input_size() - 1;
+    OVJAX_CHECK(ctx, n_terms >= 1, "polynomial needs x and at least one coefficient");
+    int64_t unroll = 8;
+    if (auto u = ctx.opt_param("unroll"); u && !u->is_none())
+        unroll = u->as_int();
+    const auto t = ctx.in_type(0);
+    const bool wraps = t.is_integral_number();
+    const NarrowArith a{narrow_float_bits(t)};
+    ov::OutputVector ops;
+    ov::Shape out_shape = ctx.in_shape(0);
+    for (size_t i = 0; i <= n_terms; ++i) {
+        OVJAX_CHECK(ctx, ctx.in_type(i) == t, "operand ", i, " is ", ctx.in_type(i), ", x is ", t);
+        out_shape = broadcast_shapes(ctx, out_shape, ctx.in_shape(i));
+        const auto v = ctx.get_input(static_cast<int>(i));
+        ops.push_back(wraps ? as_bits(v) : a.in(v));
+    }
+    const auto& x = ops[0];
+    Output<Node> acc;
+    size_t k = n_terms;  // the next coefficient to add
+    if (static_cast<int64_t>(n_terms) <= unroll) {
+        acc = ops[k--];
+    } else {
+        acc = const_fill(x.get_element_type(), out_shape, 0);
+    }
+    for (; k >= 1; --k)
+        acc = a.add(a.mul(acc, x), ops[k]);
+    if (acc.get_shape() != out_shape)  // a single coefficient
+        acc = make<ov::op::v3::Broadcast>(acc, const_i64(std::vector<int64_t>(out_shape.begin(), out_shape.end())));
+    return {wraps ? from_bits(acc, t) : a.out(acc, t)};
+}
 ov::OutputVector translate_sqrt(const NodeContext& ctx) {
     return translate_unary<v0::Sqrt>(ctx);
 }
@@ -607,6 +670,16 @@ ov::OutputVector translate_exp2(const NodeContext& ctx) {
 }
 ov::OutputVector translate_log(const NodeContext& ctx) {
     return translate_unary<v0::Log>(ctx);
+}
+// log2 (JAX 0.12) as JAX lowers it: log(x) * (1 / ln 2), the constant in x's type (f16 /
+// bf16 rounded after each operation, as JAX).
+ov::OutputVector translate_log2(const NodeContext& ctx) {
+    require_float(ctx);
+    auto x0 = ctx.get_input(0);
+    const NarrowArith a{narrow_float_bits(x0.get_element_type())};
+    auto inv_ln2 = a.in(scalar_like(x0, 1.4426950408889634));  // rounded to x's type first
+    auto x = a.in(x0);
+    return {a.out(a.mul(a.rnd(make<v0::Log>(x)), inv_ln2), x0.get_element_type())};
 }
 
 ov::OutputVector translate_expm1(const NodeContext& ctx) {

@@ -1057,18 +1057,6 @@ Output<Node> scan(Output<Node> y, const ov::Shape& shape, size_t axis, bool reve
     return y;
 }
 
-// f32 `x` rounded to `bits` significant bits, to nearest even (Veltkamp's split: exact f32
-// steps the CPU plugin keeps, unlike a Convert pair to bf16 and back, which it removes).
-// Values beyond 2^100 are left alone (the split would overflow).
-Output<Node> round_significand(const Output<Node>& x, int bits) {
-    auto f32 = ov::element::f32;
-    auto c = std::make_shared<v1::Multiply>(x, const_scalar(f32, std::ldexp(1.0, 24 - bits) + 1));
-    Output<Node> hi = std::make_shared<v1::Subtract>(c, std::make_shared<v1::Subtract>(c, x));
-    // |x| > 2^100 as 2^100 < |x|: Greater is true for NaN on AVX-512 (builders.hpp's greater())
-    auto big = std::make_shared<v1::Less>(const_scalar(f32, std::ldexp(1.0, 100)), std::make_shared<v0::Abs>(x));
-    return std::make_shared<v1::Select>(big, x, hi);
-}
-
 // Inclusive sum of f32 `x` along `axis`, rounding to `bits` significant bits after every
 // addition, in order.
 Output<Node> sequential_sum(const Output<Node>& x, const ov::Shape& shape, size_t axis, int bits) {

@@ -9,7 +9,9 @@
 //   lgamma     max abs error 3.1e-6 where |lgamma| < 1, max rel error 2.5e-6 elsewhere;
 //              poles (0, negative integers) and +-inf give +inf, NaN gives NaN, as JAX.
 //   digamma    max abs error 1.5e-6 where |digamma| < 1, max rel error 1.3e-6 elsewhere;
-//              poles (0, negative integers) NaN, +inf -> +inf, -inf -> NaN, as JAX.
+//              poles at the negative integers NaN, +inf -> +inf, -inf -> NaN, as JAX; at +-0
+//              the equation's `at_zero` (JAX's own value there: NaN up to jaxlib 0.10, -inf
+//              from 0.12; NaN for files without it).
 //   bessel_i1e max abs error 4.5e-8 (|i1e| < 0.22 everywhere).
 #include <cmath>
 #include <limits>
@@ -101,7 +103,7 @@ Output<Node> lgamma_f32(const Output<Node>& input) {
     return select(make<ov::op::v10::IsInf>(input), c(INFINITY), result);
 }
 
-Output<Node> digamma_f32(const Output<Node>& input) {
+Output<Node> digamma_f32(const Output<Node>& input, double at_zero) {
     auto c = [&](double v) { return scalar_like(input, v); };
     // reflection for x < 0.5: digamma(x) = digamma(1 - x) - pi cot(pi x)
     auto need_to_reflect = make<v1::Less>(input, c(0.5));
@@ -129,9 +131,9 @@ Output<Node> digamma_f32(const Output<Node>& input) {
     auto pr = mul(c(M_PI), reduced);
     auto reflection = sub(y, div(mul(c(M_PI), make<v0::Cos>(pr)), make<v0::Sin>(pr)));
     auto result = select(need_to_reflect, reflection, y);
-    // poles at zero and the negative integers: NaN
+    // poles at the negative integers: NaN; at +-0: at_zero
     auto pole = land(make<v1::LessEqual>(input, c(0)), make<v1::Equal>(input, make<v0::Floor>(input)));
-    return select(pole, c(NAN), result);
+    return select(make<v1::Equal>(input, c(0)), c(at_zero), select(pole, c(NAN), result));
 }
 
 // Clenshaw evaluation of a Chebyshev series (Cephes chbevl).
@@ -176,7 +178,9 @@ ov::OutputVector translate_lgamma(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_digamma(const NodeContext& ctx) {
-    return unary_f32(ctx, digamma_f32);
+    auto z = ctx.opt_param("at_zero");
+    const double at_zero = z && !z->is_none() ? z->as_float() : NAN;
+    return unary_f32(ctx, [at_zero](const Output<Node>& x) { return digamma_f32(x, at_zero); });
 }
 
 ov::OutputVector translate_bessel_i1e(const NodeContext& ctx) {

@@ -26,6 +26,7 @@
 #include "openvino/op/reshape.hpp"
 #include "openvino/op/slice.hpp"
 #include "openvino/op/squeeze.hpp"
+#include "openvino/op/subtract.hpp"
 #include "openvino/op/transpose.hpp"
 #include "openvino/op/unsqueeze.hpp"
 
@@ -214,6 +215,19 @@ ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::T
     if (x.get_element_type() == t)
         return x;
     return std::make_shared<ov::op::v0::Convert>(x, t);
+}
+
+ov::Output<ov::Node> round_significand(const ov::Output<ov::Node>& x, int bits) {
+    const auto f32 = ov::element::f32;
+    auto c = std::make_shared<ov::op::v1::Multiply>(x, const_scalar(f32, std::ldexp(1.0, 24 - bits) + 1));
+    ov::Output<ov::Node> hi = std::make_shared<ov::op::v1::Subtract>(c, std::make_shared<ov::op::v1::Subtract>(c, x));
+    // |x| > 2^100 as 2^100 < |x|: Greater is true for NaN on AVX-512 (builders.hpp's greater())
+    auto big = std::make_shared<ov::op::v1::Less>(const_scalar(f32, std::ldexp(1.0, 100)), std::make_shared<ov::op::v0::Abs>(x));
+    return std::make_shared<ov::op::v1::Select>(big, x, hi);
+}
+
+int narrow_float_bits(const ov::element::Type& t) {
+    return t == ov::element::bf16 ? 8 : t == ov::element::f16 ? 11 : 0;
 }
 
 ov::Output<ov::Node> convert_bf16_exact(const ov::Output<ov::Node>& v) {

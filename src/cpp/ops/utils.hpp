@@ -41,6 +41,13 @@ ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::T
 // them: those elements are gathered from a table of the 256 signed subnormals instead (a
 // Gather copies bits; no conversion).
 ov::Output<ov::Node> convert_bf16_exact(const ov::Output<ov::Node>& v);
+// f32 `x` rounded to `bits` significant bits, to nearest even (Veltkamp's split: exact f32
+// steps the CPU plugin keeps, unlike a Convert pair to bf16 and back, which it removes).
+// Values beyond 2^100 are left alone; no overflow to inf nor subnormal rounding.
+ov::Output<ov::Node> round_significand(const ov::Output<ov::Node>& x, int bits);
+// The significand bits of a narrow float type whose arithmetic JAX rounds after each
+// operation (bf16: 8, f16: 11), 0 for other types.
+int narrow_float_bits(const ov::element::Type& t);
 ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
                            const std::vector<int64_t>& start,
                            const std::vector<int64_t>& stop,

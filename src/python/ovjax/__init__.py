@@ -6,8 +6,10 @@
     ov.convert_model(closed_jaxpr)                          # goes through ovjax once imported
 """
 
+from ._jax_compat import check_jax_version as _check_jax
 from ._library import __version__, check_openvino_version as _check
 
+_check_jax()  # an older JAX than supported: ImportError; a newer one than tested: a warning
 _check()
 
 from ._library import library_path  # noqa: E402

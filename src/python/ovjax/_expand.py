@@ -21,6 +21,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from ._jax_compat import own_params
+
 # Parameter name of the sub-jaxpr in the written ``closed_call`` equation, and of the
 # string naming the primitive it was expanded from (for diagnostics only).
 CALL = "closed_call"
@@ -78,6 +80,14 @@ def _custom_linear_solve(params):
     )
 
 
+def _hi_primitive(params):
+    """JAX 0.12's HiPrims (custom_root, ...): JAX lowers them through ``to_lojax``, the
+    HiPrim's own ``expand`` on the unflattened operands."""
+    from jax._src import hijax
+
+    return functools.partial(hijax.call_hi_primitive_p.to_lojax, _prim=params["_prim"])
+
+
 EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
     "igamma": _special("igamma_impl"),
     "igammac": _special("igammac_impl"),
@@ -91,6 +101,7 @@ EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
     "lu_pivots_to_permutation": _linalg("_generic_lu_pivots_to_permutation"),
     "cholesky_update": _linalg("_cholesky_update_jax_fn"),
     "symmetric_product": _linalg("_symmetric_product_jax_fn"),
+    "call_hi_primitive": _hi_primitive,
 }
 
 
@@ -107,7 +118,7 @@ EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
 def key_impl(eqn):
     """The PRNG implementation (a ``PRNGImpl``) of a random_* equation."""
     if eqn.primitive.name == "random_seed":
-        return eqn.params["impl"]
+        return own_params(eqn)["impl"]
     return eqn.invars[0].aval.dtype._impl
 
 
@@ -191,7 +202,8 @@ class Expander:
 
         name = eqn.primitive.name
         structs = [_aval_struct(a) for a in eqn.invars]
-        pkey = _params_key(eqn.params)
+        params = own_params(eqn)
+        pkey = _params_key(params)
         key = None
         if pkey is not None:
             key = (name, tuple((s.shape, str(s.dtype)) for s in structs), pkey)
@@ -200,9 +212,9 @@ class Expander:
                 return hit
         try:
             if name in EXPANSIONS:
-                impl = EXPANSIONS[name](dict(eqn.params))
+                impl = EXPANSIONS[name](params)
             else:
-                impl = KEY_EXPANSIONS[name](key_impl(eqn), dict(eqn.params))
+                impl = KEY_EXPANSIONS[name](key_impl(eqn), params)
             if eqn.primitive.multiple_results:
                 fn = impl
             else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-from ._jax_compat import Literal
+from ._jax_compat import Literal, eqn_params
 
 MAX_HOISTED_BYTES = 64 << 20
 HEAVY = {"dot_general", "conv_general_dilated"}
@@ -49,7 +49,7 @@ def hoist_scan(eqn):
     from jax._src import core
     from jax._src.interpreters import partial_eval as pe
 
-    p = eqn.params
+    p = eqn_params(eqn)  # the release-independent form: num_consts, num_carry, length, ...
     body = p["jaxpr"]
     nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
     nx = len(eqn.invars) - nc - nk
@@ -75,7 +75,7 @@ def hoist_scan(eqn):
         return None
     known_fn = core.jaxpr_as_fun(jk)
     unknown_fn = core.jaxpr_as_fun(ju)
-    reverse, unroll = p["reverse"], p.get("unroll", 1)
+    reverse, unroll = p["reverse"], p["unroll"]
 
     def replacement(*operands):
         consts, init, xs = operands[:nc], operands[nc:nc + nk], operands[nc + nk:]

@@ -1,7 +1,9 @@
 """Serialize a ClosedJaxpr into the .ovjax binary graph format (docs/format.md).
 
-The writer walks the jaxpr once. Every JAX parameter object is normalised into the
-format's typed values here, so the C++ side never sees a Python object. Weights (the
+The writer walks the jaxpr once. Each equation's parameters are first put in their
+release-independent form (``_jax_compat.eqn_params``), then every parameter object is
+normalised into the format's typed values here, so the C++ side never sees a Python
+object nor learns which JAX release traced the model. Weights (the
 ClosedJaxpr's consts) are either written into the file's data section (``to_bytes``)
 or handed over as separate host buffers (``to_memory``, used for in-memory
 conversion so that no second copy of the weights is made).
@@ -20,7 +22,7 @@ import numpy as np
 
 from . import _expand, _hoist
 from . import format as F
-from ._jax_compat import ClosedJaxpr, DropVar, Jaxpr, Literal
+from ._jax_compat import DropVar, Literal, eqn_params as _eqn_params, is_jaxpr, primitive_name, sub_jaxpr
 
 _pack_d = struct.Struct("<d").pack
 _unpack_q = struct.Struct("<q").unpack
@@ -210,7 +212,8 @@ class GraphWriter:
                 eqn_params = {"call_jaxpr": hoisted, _expand.EXPANDED_FROM: name}
                 name = _expand.CALL
             else:
-                eqn_params = eqn.params
+                eqn_params = _eqn_params(eqn)
+                name = primitive_name(eqn)
             rec = [string(name), _source(eqn, string)]
             ins = eqn.invars
             rec.append(len(ins))
@@ -297,12 +300,9 @@ class GraphWriter:
         elif isinstance(p, str):
             out.append(F.V_STR)
             out.append(self.string(p))
-        elif isinstance(p, ClosedJaxpr):
+        elif is_jaxpr(p):  # a sub-jaxpr: its consts become the graph's buffers
             out.append(F.V_GRAPH)
-            out.append(self.graph(p.jaxpr, p.consts))
-        elif isinstance(p, Jaxpr):
-            out.append(F.V_GRAPH)
-            out.append(self.graph(p, ()))
+            out.append(self.graph(*sub_jaxpr(p)))
         elif isinstance(p, tuple) and hasattr(p, "_fields"):  # NamedTuple records
             self._record(type(p).__name__, [(f, getattr(p, f)) for f in p._fields], out)
         elif callable(getattr(p, "bind", None)) and isinstance(getattr(p, "name", None), str):
