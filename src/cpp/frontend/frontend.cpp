@@ -1,7 +1,6 @@
 // The ovjax FrontEnd and the plugin entry points that FrontEndManager looks up.
 #include "frontend/frontend.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -190,7 +189,7 @@ ov::frontend::InputModel::Ptr FrontEnd::load_impl(const std::vector<ov::Any>& va
     }
     // Calls are inlined and short loops unrolled: refuse an expansion bomb before building
     // anything (a file of a few KB can describe billions of equations).
-    const uint64_t size = TranslateSession::expanded_size_bound(*file);
+    const uint64_t size = TranslateSession::expanded_size_bound(*file, options);
     if (size > options.max_expanded_size)
         OPENVINO_THROW("ovjax: the model expands to ",
                        size == UINT64_MAX ? std::string("more than 2^64") : "up to " + std::to_string(size),
@@ -237,12 +236,14 @@ std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel
     m->set_rt_info(std::string(OVJAX_VERSION), "ovjax", "version");
     if (auto jv = file->meta("jax_version"))
         m->set_rt_info(*jv, "ovjax", "jax_version");
+    if (partial)  // what convert(model) or normalize(model) apply later
+        m->set_rt_info(im->options().fusions, "ovjax", "fusions");
     return m;
 }
 
 std::shared_ptr<ov::Model> FrontEnd::convert(const ov::frontend::InputModel::Ptr& model) const {
     auto m = convert_impl(model, false);
-    normalize(m);
+    normalize(m, std::static_pointer_cast<InputModel>(model)->options());
     return m;
 }
 
@@ -266,12 +267,20 @@ std::shared_ptr<ov::Model> FrontEnd::decode(const ov::frontend::InputModel::Ptr&
 }
 
 void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model) const {
+    // A model from convert_partially() or decode() carries its load's `fusions` option;
+    // any other model takes the environment's options (or the defaults).
+    Options options = Options::from({});
+    if (model->has_rt_info("ovjax", "fusions"))
+        options.fusions = model->get_rt_info<bool>("ovjax", "fusions");
+    normalize(model, options);
+}
+
+void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model, const Options& options) const {
     // Translators build final opset operations with static shapes, and every node was
     // validated when it was created; what is left is recognising JAX's spelled-out nn
     // functions (softmax, layer norm, gelu) as the OpenVINO ops they are (fusions.cpp), and
     // keeping conv nets in one layout between convolutions (layout.cpp).
-    const char* env = std::getenv("OVJAX_FUSIONS");
-    if (env && std::string(env) == "0")
+    if (!options.fusions)
         return;
     apply_fusions(model);
     apply_transpose_sinking(model);

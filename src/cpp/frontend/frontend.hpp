@@ -25,6 +25,7 @@ protected:
 
 private:
     std::shared_ptr<ov::Model> convert_impl(const ov::frontend::InputModel::Ptr& model, bool partial) const;
+    void normalize(const std::shared_ptr<ov::Model>& model, const Options& options) const;
     TranslatorMap m_translators;
     std::vector<std::shared_ptr<ov::Extension>> m_extensions;
 };

@@ -124,6 +124,10 @@ NodeContext::NodeContext(TranslateSession& session,
       m_env(env),
       m_prim(file.string(graph.eqns[eqn_index].primitive)) {}
 
+const Options& NodeContext::options() const {
+    return m_session.options();
+}
+
 const std::string& NodeContext::get_name() const {
     if (m_name.empty())
         m_name = m_file.eqn_name(m_graph, m_eqn);

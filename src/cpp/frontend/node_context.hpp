@@ -8,6 +8,7 @@
 #include <string>
 
 #include "format/format.hpp"
+#include "frontend/options.hpp"
 #include "openvino/core/node.hpp"
 #include "openvino/frontend/node_context.hpp"
 
@@ -90,6 +91,9 @@ public:
                                   const ov::OutputVector& inputs,
                                   const std::vector<bool>& complex_inputs = {}) const;
     TranslateSession& session() const { return m_session; }
+    // The running conversion's options (the load()'s map, else the environment, else the
+    // defaults).
+    const Options& options() const;
 
     [[noreturn]] void fail(const std::string& msg) const;
 

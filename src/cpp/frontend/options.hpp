@@ -1,7 +1,10 @@
 // Conversion options: given per conversion to FrontEnd::load, as an ov::AnyMap after the
 // model (C++: fe->load(path, ov::AnyMap{{"max_expanded_size", n}})) or as the
 // "ovjax_options" entry of the in-memory map (what ovjax.convert_model(..., options=)
-// passes). Unknown keys are an error that lists the known ones.
+// passes). An option not given takes its environment variable when it has one and that
+// is set (read here, in Options::from, and nowhere else), else its default. Unknown keys
+// and values an option does not take are errors naming them. Translators read the
+// running conversion's options through NodeContext::options().
 #pragma once
 
 #include <cstdint>
@@ -20,10 +23,22 @@ struct Options {
     // index tables); the weights a file holds are viewed, not built, and do not count.
     // A few KB of file can otherwise ask for terabytes before any check on the results.
     uint64_t max_constant_bytes = uint64_t(2) << 30;
+    // Recognise JAX's spelled-out nn functions as OpenVINO ops (Softmax, Gelu, MVN, SDPA;
+    // fusions.cpp) and keep conv nets in one layout (layout.cpp) after translation
+    // (environment: OVJAX_FUSIONS).
+    bool fusions = true;
+    // The scan length up to which scans are unrolled (with a short enough body); 0 keeps
+    // every scan a Loop (environment: OVJAX_SCAN_UNROLL).
+    uint64_t scan_unroll = 16;
+    // Steps per Loop iteration of a scan that stays a Loop when the jaxpr's own `unroll`
+    // does not divide its length; 0 chooses (4 or 2 for small bodies), a value that does
+    // not divide the length means 1 (environment: OVJAX_SCAN_STEPS).
+    uint64_t scan_steps = 0;
 
-    // Options from the keys of `map`; throws naming any key or value it does not know.
+    // Options from the keys of `map`, then the environment for those not given; throws
+    // naming any key, value or variable it does not take.
     static Options from(const ov::AnyMap& map);
-    // "key (default): meaning" lines, for messages and the README.
+    // "key (default): meaning" lines, for messages.
     static std::string describe_all();
 };
 

@@ -306,7 +306,7 @@ void graph_refs(const format::Value& v, std::vector<uint64_t>& out) {
         for (size_t i = 0; i < v.size(); ++i)
             graph_refs(v.item(i), out);  // values nest at most 64 deep (the reader checks)
 }
-uint64_t graph_size(const format::File& f, uint64_t gi, std::vector<uint64_t>& memo) {
+uint64_t graph_size(const format::File& f, const Options& options, uint64_t gi, std::vector<uint64_t>& memo) {
     if (memo[gi] != UINT64_MAX - 1)
         return memo[gi];
     const format::Graph& g = f.graph(gi);
@@ -322,17 +322,17 @@ uint64_t graph_size(const format::File& f, uint64_t gi, std::vector<uint64_t>& m
         }
         if (refs.empty())
             continue;
-        const uint64_t times = op::max_inlinings(f, e, f.string(e.primitive));
+        const uint64_t times = op::max_inlinings(f, e, f.string(e.primitive), options);
         for (uint64_t r : refs)  // the reader checked: acyclic, at most 256 deep
-            size = add_sat(size, mul_sat(times, graph_size(f, r, memo)));
+            size = add_sat(size, mul_sat(times, graph_size(f, options, r, memo)));
     }
     return memo[gi] = size;
 }
 }  // namespace
 
-uint64_t TranslateSession::expanded_size_bound(const format::File& file) {
+uint64_t TranslateSession::expanded_size_bound(const format::File& file, const Options& options) {
     std::vector<uint64_t> memo(file.num_graphs(), UINT64_MAX - 1);
-    return graph_size(file, 0, memo);
+    return graph_size(file, options, 0, memo);
 }
 
 std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& params,

@@ -66,8 +66,10 @@ public:
 
     // An upper bound of the equations plus variables translation builds: every sub-graph
     // inlined as often as its translator inlines it (saturating at UINT64_MAX). Linear in
-    // the file: each graph is counted once.
-    static uint64_t expanded_size_bound(const format::File& file);
+    // the file: each graph is counted once. How often a scan body is inlined depends on
+    // `options` (scan_unroll, scan_steps).
+    static uint64_t expanded_size_bound(const format::File& file, const Options& options);
+    const Options& options() const { return m_options; }
     ov::Output<ov::Node> literal(const format::Atom& a) const;
     ov::Output<ov::Node> buffer_constant(uint64_t buffer, format::DType dtype, const ov::Shape& shape);
 

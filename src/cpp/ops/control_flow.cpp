@@ -2,7 +2,6 @@
 // scan (Loop). Sub-jaxprs become standalone bodies: a fresh Parameter per input, the
 // graph translated by the session, the results wrapped in an ov::Model.
 #include <algorithm>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -400,19 +399,17 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
 
 // ---------------------------------------------------------------- scan
 
-// The scan length up to which scans are unrolled (OVJAX_SCAN_UNROLL, default 16; 0 keeps
-// every scan a Loop).
 namespace {
-int64_t scan_unroll_budget() {
-    const char* e = std::getenv("OVJAX_SCAN_UNROLL");
-    return e ? std::atoll(e) : int64_t{16};
+// The scan length up to which scans are unrolled (the option scan_unroll; 0 keeps every
+// scan a Loop), capped so that 64 times it stays an int64_t.
+int64_t scan_unroll_budget(const Options& options) {
+    return static_cast<int64_t>(std::min<uint64_t>(options.scan_unroll, uint64_t(INT64_MAX) / 64));
 }
 
-// Steps per Loop iteration of a scan that stays a Loop (OVJAX_SCAN_STEPS; unset or 0:
-// chosen by translate_scan; a value that does not divide the length means 1).
-int64_t scan_steps_setting() {
-    const char* e = std::getenv("OVJAX_SCAN_STEPS");
-    return e ? std::atoll(e) : int64_t{0};
+// Steps per Loop iteration of a scan that stays a Loop (the option scan_steps; 0: chosen
+// by translate_scan; a value that does not divide the length means 1).
+int64_t scan_steps_setting(const Options& options) {
+    return static_cast<int64_t>(std::min<uint64_t>(options.scan_steps, uint64_t(INT64_MAX)));
 }
 
 // `steps` steps of the scan body, inlined one after another from `carry` (updated to the
@@ -461,13 +458,14 @@ ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t lengt
 }
 }  // namespace
 
-uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim) {
+uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim,
+                       const Options& options) {
     if (prim == "while")
         return 3;  // the condition: before the loop, in the body, and the peeled first test
     if (prim != "scan")
         return 1;
     // translate_scan unrolls when `unroll` covers the length or the scan and its body are
-    // short, and otherwise runs at most max(unroll, OVJAX_SCAN_STEPS, 4) steps per Loop
+    // short, and otherwise runs at most max(unroll, scan_steps, 4) steps per Loop
     // iteration.
     auto length = file.param(e, "length");
     auto body = file.param(e, "jaxpr");
@@ -481,10 +479,10 @@ uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::stri
         unroll = static_cast<uint64_t>(u->as_int());
     else if (u && u->tag() == format::ValueTag::boolean && u->as_bool())
         unroll = n;
-    const auto budget = static_cast<uint64_t>(std::max<int64_t>(scan_unroll_budget(), 0));
+    const auto budget = static_cast<uint64_t>(scan_unroll_budget(options));
     if (unroll >= n || (n <= budget && n * body_size <= 64 * budget))
         return std::max<uint64_t>(n, 1);
-    const auto setting = static_cast<uint64_t>(std::max<int64_t>(scan_steps_setting(), 0));
+    const auto setting = static_cast<uint64_t>(scan_steps_setting(options));
     return std::min(std::max<uint64_t>({unroll, setting, 4}), n);
 }
 
@@ -537,7 +535,7 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     // overhead per step and the plugin fuses across steps (also when the jaxpr asks for
     // full unrolling). Bounded by the number of body equations copied. Longer scans run
     // `per_iter` steps per Loop iteration: the jaxpr's `unroll` when it divides the length,
-    // else OVJAX_SCAN_STEPS, else 4 or 2 when they divide it and the body is small (at most
+    // else the option scan_steps, else 4 or 2 when they divide it and the body is small (at most
     // 64 equations copied). An LSTM over 64 steps measured 0.74x jax.jit with one step per
     // iteration, 0.84x with 2, 0.87-0.90x with 4, 0.84x with 8 (the CPU plugin's cost per
     // Loop iteration, not per body node, is what goes).
@@ -549,10 +547,10 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
             unroll = u->as_int();
         else if (u && u->tag() == format::ValueTag::boolean && u->as_bool())
             unroll = length;
-        const int64_t budget = scan_unroll_budget();
+        const int64_t budget = scan_unroll_budget(ctx.options());
         if (unroll >= length || (length <= budget && length * body_size <= 64 * budget))
             return unrolled_scan(ctx, g, length, reverse, nc, nk, ny, ins);
-        const int64_t setting = scan_steps_setting();
+        const int64_t setting = scan_steps_setting(ctx.options());
         if (unroll > 1 && length % unroll == 0)
             per_iter = unroll;
         else if (setting > 0)

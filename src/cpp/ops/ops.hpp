@@ -18,8 +18,10 @@ namespace op {
 #undef OVJAX_EXPANDED
 
 // How many times at most the translator of equation `e` (primitive `prim`) inlines each of
-// its sub-graphs (unrolled scans, a while's condition): the session's size bound uses it.
-uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim);
+// its sub-graphs (unrolled scans, a while's condition) under `options`: the session's size
+// bound uses it.
+uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim,
+                       const Options& options);
 
 // For the OVJAX_OP_COMPLEX primitives: whether result k is complex by JAX's dtype rules
 // (complex.cpp).
