@@ -13,12 +13,10 @@ does), so the C++ side sees ordinary primitives. Values the remaining body needs
 not depend on ``xs`` (a weight, a reshaped bias) stay loop invariants. It is applied only
 when the known part contains a ``dot_general`` or a convolution on the xs, and when the
 hoisted per-step values stay small (``MAX_HOISTED_BYTES`` over all steps).
-``OVJAX_SCAN_HOIST=0`` turns it off.
+The serializer option ``scan_hoist`` (environment ``OVJAX_SCAN_HOIST``) turns it off.
 """
 
 from __future__ import annotations
-
-import os
 
 from ._jax_compat import Literal, eqn_params
 
@@ -54,7 +52,7 @@ def hoist_scan(eqn):
     nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
     nx = len(eqn.invars) - nc - nk
     ny = len(body.out_avals) - nk
-    if nx == 0 or length < 1 or body.effects or os.environ.get("OVJAX_SCAN_HOIST") == "0":
+    if nx == 0 or length < 1 or body.effects:
         return None
     unknowns = [False] * nc + [True] * nk + [False] * nx
     try:

@@ -17,6 +17,8 @@ import warnings
 
 import contextlib
 
+from . import _options
+
 _installed = False
 _originals: dict = {}
 
@@ -25,7 +27,7 @@ def install() -> bool:
     global _installed
     if _installed:
         return True
-    if os.environ.get("OVJAX_DISABLE_HOOK", "") not in ("", "0"):
+    if _options.env_flag("OVJAX_DISABLE_HOOK", False):
         return False
     try:
         from openvino.tools.ovc import convert_impl as ci
@@ -80,7 +82,7 @@ def install() -> bool:
         costs about 0.2 ms per node (90% of ov.convert_model's time on large jaxprs),
         and compile_model runs the plugin's own pipeline either way. Preprocessing
         options and the remaining steps run as usual."""
-        if getattr(argv, "framework", None) != "ovjax" or os.environ.get("OVJAX_MOC_PASSES", "") not in ("", "0"):
+        if getattr(argv, "framework", None) != "ovjax" or _options.env_flag("OVJAX_MOC_PASSES", False):
             return orig_emit(model, argv)
         from openvino._offline_transformations import compress_quantize_weights_transformation
         from openvino.tools.ovc.moc_frontend.offline_transformations import apply_fused_names_cleanup

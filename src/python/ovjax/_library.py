@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from ._options import env as _env
 
 __version__ = "0.1.0"
 
@@ -21,7 +22,7 @@ def _built_for() -> str | None:
 
 def library_path() -> str:
     """Path of the frontend library (OVJAX_LIBRARY overrides, for development builds)."""
-    env = os.environ.get("OVJAX_LIBRARY")
+    env = _env("OVJAX_LIBRARY")
     if env:
         return env
     import sys

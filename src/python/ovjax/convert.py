@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _library
+from . import _library, _options
 from ._jax_compat import ClosedJaxpr, Jaxpr
 from .serialize import GraphWriter, warn_dropped_effects
 
@@ -353,10 +353,10 @@ def _nnx_fn(module, static):
 # ---------------------------------------------------------------- serialize
 
 
-def _writer(traced: Traced) -> GraphWriter:
+def _writer(traced: Traced, options: _options.SerializeOptions | None = None) -> GraphWriter:
     import jax
 
-    w = GraphWriter()
+    w = GraphWriter(options)
     w.meta["producer"] = "ovjax"
     w.meta["ovjax_version"] = _library.__version__
     w.meta["jax_version"] = jax.__version__
@@ -374,28 +374,33 @@ def _writer(traced: Traced) -> GraphWriter:
     return w
 
 
-def serialize(model, example_input=None, **kwargs) -> bytes:
-    """The .ovjax file bytes for `model` (see trace() for the arguments)."""
-    return _writer(trace(model, example_input, **kwargs)).graph_bytes(external=False)
+def serialize(model, example_input=None, *, options=None, **kwargs) -> bytes:
+    """The .ovjax file bytes for `model` (see trace() for the arguments). options: the
+    serializer's options, e.g. {"scan_hoist": False} (the README lists them)."""
+    ser, _ = _options.split(options, to_frontend=False)
+    return _writer(trace(model, example_input, **kwargs), ser).graph_bytes(external=False)
 
 
-def save(model, path, example_input=None, **kwargs) -> None:
-    """Write `model` to an .ovjax file."""
-    w = _writer(trace(model, example_input, **kwargs))
+def save(model, path, example_input=None, *, options=None, **kwargs) -> None:
+    """Write `model` to an .ovjax file (options: as serialize's)."""
+    ser, _ = _options.split(options, to_frontend=False)
+    w = _writer(trace(model, example_input, **kwargs), ser)
     with open(os.fspath(path), "wb") as f:
         w.write(f, external=False)
 
 
-def to_frontend_input(traced: Traced, share_weights: bool = True) -> dict:
+def to_frontend_input(
+    traced: Traced, share_weights: bool = True, options: _options.SerializeOptions | None = None
+) -> dict:
     """The in-memory form the ovjax frontend loads: a dict (ov::AnyMap) of ov.Tensors.
 
     With share_weights the weights stay where JAX keeps them: each is handed over as
     its own tensor that views the same memory; without, they are copied into the
-    graph bytes.
+    graph bytes. options: the serializer's (None: the environment's, else the defaults).
     """
     import openvino as ov
 
-    w = _writer(traced)
+    w = _writer(traced, options)
     blob = np.frombuffer(w.to_buffer(external=share_weights), dtype=np.uint8)
     d: dict[str, Any] = {"ovjax_graph": ov.Tensor(blob, shared_memory=True)}
     views = [blob]
@@ -470,14 +475,18 @@ def convert_model(
         element types can change (a jaxpr's shapes are fixed when it is traced).
     call_kwargs: static keyword arguments for the call (e.g. {"training": False}).
     extension: a ConversionExtension (or list) adding or overriding translators.
-    options: conversion options of the frontend, e.g. {"max_expanded_size": 10**8}
-        (the README lists them).
+    options: conversion options, e.g. {"scan_unroll": 0, "max_expanded_size": 10**8}:
+        the serializer's (scan_hoist) and the frontend's in one dict; an option not
+        given takes its environment variable, else its default (the README lists them).
     """
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"ovjax: options must be a dict of option names to values, got {_describe(options)}")
     data = _ovjax_file(model)
     fixed_shapes = data is not None or isinstance(model, (ClosedJaxpr, Jaxpr))
     if data is None:
+        # the serializer's options act here; the rest go to the frontend (for a file,
+        # serialized already, all of them: a serializer option is the frontend's error)
+        serializer_options, options = _options.split(options, to_frontend=True)
         traced = trace(
             model,
             example_input,
@@ -485,7 +494,7 @@ def convert_model(
             call_kwargs=call_kwargs,
             input=input if not fixed_shapes else None,
         )
-        data = to_frontend_input(traced, share_weights)
+        data = to_frontend_input(traced, share_weights, serializer_options)
     elif example_input is not None:
         raise ValueError("ovjax: an .ovjax file is already traced; example_input does not apply to it")
     fe = _library.frontend()

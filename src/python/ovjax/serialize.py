@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _expand, _hoist
+from ._options import SerializeOptions, split
 from . import format as F
 from ._jax_compat import DropVar, Literal, eqn_params as _eqn_params, is_jaxpr, primitive_name, sub_jaxpr
 
@@ -92,7 +93,9 @@ def _dtype_code(dt) -> int:
 class GraphWriter:
     """Accumulates strings, buffers and graphs; produces the file layout."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: SerializeOptions | None = None) -> None:
+        # None: the serializer's options from the environment, else the defaults
+        self.options = options if options is not None else split(None, to_frontend=False)[0]
         self.strings: list[bytes] = []
         self._string_ids: dict[str, int] = {}
         self.buffers: list[np.ndarray] = []  # contiguous arrays, one per buffer
@@ -207,7 +210,7 @@ class GraphWriter:
                 # JAX lowers it from a Python implementation: write that as a call
                 eqn_params = {"call_jaxpr": self._expander(eqn), _expand.EXPANDED_FROM: name}
                 name = _expand.CALL
-            elif name == "scan" and (hoisted := _hoist.hoist_scan(eqn)) is not None:
+            elif name == "scan" and self.options.scan_hoist and (hoisted := _hoist.hoist_scan(eqn)) is not None:
                 # the body's per-step work on xs done for all steps before the loop
                 eqn_params = {"call_jaxpr": hoisted, _expand.EXPANDED_FROM: name}
                 name = _expand.CALL
