@@ -10,7 +10,7 @@
 //
 // Numerics: the fused ops compute the same functions in a different order (e.g. MVN's
 // two-pass variance); results agree within float rounding. A NaN input row gives NaN in
-// both. OVJAX_FUSIONS=0 turns the fusions off.
+// both. The option `fusions` (OVJAX_FUSIONS) turns the fusions off.
 #include "frontend/fusions.hpp"
 
 #include "frontend/graph_walk.hpp"

@@ -11,7 +11,7 @@
 // An op is sunk through when it is elementwise (or a reduction / concat, whose axes are
 // renumbered) and every input is either a Transpose with the same permutation or a
 // Constant, which is re-laid out here once. Results are exact: only the order of memory
-// changes. OVJAX_FUSIONS=0 turns this off along with the fusions.
+// changes. The option `fusions` (OVJAX_FUSIONS) turns this off along with the fusions.
 #include "frontend/layout.hpp"
 
 #include "frontend/graph_walk.hpp"
