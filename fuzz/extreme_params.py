@@ -46,7 +46,7 @@ def replace(value, path, new):
         return new
     items = list(value)
     items[path[0]] = replace(items[path[0]], path[1:], new)
-    return type(value)(items) if type(value) is tuple else tuple(items)
+    return tuple(items)
 
 
 def main() -> int:

@@ -12,6 +12,17 @@ import struct
 from ovjax import format as F
 
 
+def sections(b: bytes) -> dict[int, tuple[int, int, int]]:
+    """A file's section table: kind -> (entry offset, section offset, section size)."""
+    n, table = struct.unpack_from("<QQ", b, 16)
+    out = {}
+    for i in range(n):
+        e = table + 32 * i
+        kind, _, off, size, _ = struct.unpack_from("<IIQQQ", b, e)
+        out[kind] = (e, off, size)
+    return out
+
+
 class Raw:
     """Strings, buffers and graphs of a file; `bytes()` lays it out."""
 

@@ -19,6 +19,7 @@ import pytest
 import ovjax
 from ovjax import format as F
 from ovjax.serialize import GraphWriter
+from rawfile import sections
 
 from asan import read_check
 
@@ -37,17 +38,6 @@ ARGS = (np.ones((2, 3), np.float32), np.full((2, 3), 0.5, np.float32))
 @pytest.fixture(scope="module")
 def valid() -> bytes:
     return ovjax.serialize(model_fn, ARGS)
-
-
-def sections(b: bytes) -> dict[int, tuple[int, int, int]]:
-    """kind -> (entry offset, section offset, section size)"""
-    n, table = struct.unpack_from("<QQ", b, 16)
-    out = {}
-    for i in range(n):
-        e = table + 32 * i
-        kind, _, off, size, _ = struct.unpack_from("<IIQQQ", b, e)
-        out[kind] = (e, off, size)
-    return out
 
 
 def put(b: bytes, off: int, fmt: str, *v) -> bytes:

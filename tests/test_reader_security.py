@@ -32,21 +32,10 @@ from ovjax._jax_compat import ClosedJaxpr
 
 from asan import read_check
 from harness import assert_close, run_ov
-from rawfile import Raw, add_one, call_chain
+from rawfile import Raw, add_one, call_chain, sections
 
 X3 = np.array([1.0, 2.0, 3.0], np.float32)
 FAST = 1.0  # seconds: every malformed case is an error within this
-
-
-def sections(b: bytes) -> dict[int, tuple[int, int, int]]:
-    """kind -> (entry offset, section offset, section size)"""
-    n, table = struct.unpack_from("<QQ", b, 16)
-    out = {}
-    for i in range(n):
-        e = table + 32 * i
-        kind, _, off, size, _ = struct.unpack_from("<IIQQQ", b, e)
-        out[kind] = (e, off, size)
-    return out
 
 
 def put(b: bytes, off: int, fmt: str, *v, seal=True) -> bytes:
