@@ -15,6 +15,7 @@
 #include "openvino/op/convert.hpp"
 #include "frontend/fusions.hpp"
 #include "frontend/layout.hpp"
+#include "frontend/provenance.hpp"
 #include "openvino/op/parameter.hpp"
 #include "openvino/op/util/framework_node.hpp"
 #include "openvino/runtime/tensor.hpp"
@@ -275,6 +276,7 @@ void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model) const {
         return;
     apply_fusions(model);
     apply_transpose_sinking(model);
+    complete_provenance(model);  // what the passes built is named too
 }
 
 void FrontEnd::add_extension(const std::shared_ptr<ov::Extension>& extension) {
