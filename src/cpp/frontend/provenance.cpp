@@ -1,5 +1,6 @@
 #include "frontend/provenance.hpp"
 
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -53,7 +54,16 @@ bool SourceAttribute::visit_attributes(ov::AttributeVisitor& visitor) {
 }
 
 bool has_own_name(const ov::Node& node) {
-    return node.get_friendly_name() != node.get_name();
+    // OpenVINO's automatic name is <type>_<number>: only what looks like one is compared
+    // with it (get_name() builds a string)
+    const std::string& f = node.get_friendly_name();
+    const std::string_view t = node.get_type_name();
+    if (f.size() <= t.size() + 1 || f.compare(0, t.size(), t) != 0 || f[t.size()] != '_')
+        return true;
+    for (size_t i = t.size() + 1; i < f.size(); ++i)
+        if (f[i] < '0' || f[i] > '9')
+            return true;
+    return f != node.get_name();
 }
 
 namespace {
