@@ -14,6 +14,7 @@
 #include "openvino/op/convert.hpp"
 #include "frontend/fusions.hpp"
 #include "frontend/layout.hpp"
+#include "frontend/provenance.hpp"
 #include "openvino/op/parameter.hpp"
 #include "openvino/op/util/framework_node.hpp"
 #include "openvino/runtime/tensor.hpp"
@@ -284,6 +285,7 @@ void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model, const Options&
         return;
     apply_fusions(model);
     apply_transpose_sinking(model);
+    complete_provenance(model);  // what the passes built is named too
 }
 
 void FrontEnd::add_extension(const std::shared_ptr<ov::Extension>& extension) {

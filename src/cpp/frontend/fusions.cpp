@@ -14,6 +14,7 @@
 #include "frontend/fusions.hpp"
 
 #include "frontend/graph_walk.hpp"
+#include "frontend/provenance.hpp"
 #include "ops/utils.hpp"
 
 #include <algorithm>
@@ -259,6 +260,7 @@ Output<Node> product(const std::vector<Output<Node>>& factors) {
 void replace(Output<Node> old_out, const Output<Node>& new_out) {
     new_out.get_node()->set_friendly_name(old_out.get_node()->get_friendly_name());
     ov::copy_runtime_info(old_out.get_node_shared_ptr(), new_out.get_node_shared_ptr());
+    adopt_provenance(new_out, *old_out.get_node());  // the Softmax, MVN, ... inside
     old_out.replace(new_out);
 }
 
@@ -725,10 +727,13 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
     auto split = std::make_shared<v1::VariadicSplit>(
         mm, v0::Constant::create(ov::element::i64, ov::Shape{}, {-1}),
         v0::Constant::create(ov::element::i64, ov::Shape{lengths.size()}, lengths));
-    for (size_t i = 0; i < mms.size(); ++i) {
-        ov::copy_runtime_info(mms[i], {mm, split});
+    // named after the first MatMul, with the sources of all
+    ov::NodeVector from(mms.begin(), mms.end());
+    ov::copy_runtime_info(from, {mm, split});
+    mm->set_friendly_name(mms[0]->get_friendly_name());
+    split->set_friendly_name(mms[0]->get_friendly_name() + "/VariadicSplit");
+    for (size_t i = 0; i < mms.size(); ++i)
         mms[i]->output(0).replace(split->output(i));
-    }
     return true;
 }
 

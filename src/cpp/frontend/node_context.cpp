@@ -291,6 +291,9 @@ size_t NodeContext::get_subgraph_size() const {
 ov::OutputVector NodeContext::inline_graph(uint64_t graph,
                                            const ov::OutputVector& inputs,
                                            const std::vector<bool>& complex_inputs) const {
+    // What this equation built for the sub-graph's inputs is its own: named before the
+    // sub-graph's equations name theirs (their walks stop at the inputs).
+    m_session.mark_new(inputs);
     if (complex_inputs.empty()) {
         const std::vector<bool> real(inputs.size(), false);
         return m_session.translate_graph(graph, inputs, &real);

@@ -1,5 +1,7 @@
 #include "frontend/translate_session.hpp"
 
+#include "frontend/provenance.hpp"
+
 #include "ops/ops.hpp"
 
 #include <cstring>
@@ -13,6 +15,7 @@
 #include "openvino/op/parameter.hpp"
 #include "openvino/op/result.hpp"
 #include "openvino/op/util/framework_node.hpp"
+#include "openvino/op/util/multi_subgraph_base.hpp"
 
 namespace ovjax {
 
@@ -111,6 +114,14 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
         ~PopActive() { active.pop_back(); }
     } pop_active{m_active};
     const format::Graph& g = f.graph(gi);
+    // Nodes are named by the path of equations that built them: the caller's equation
+    // (when a translator inlines this graph), then this graph's.
+    struct RestoreProvenance {
+        Provenance& prov;
+        Provenance saved;
+        ~RestoreProvenance() { prov = std::move(saved); }
+    } restore_prov{m_prov, m_prov};
+    const std::string prefix = m_prov.path.empty() ? std::string() : m_prov.path + "/";
     // Loop bodies can be inlined more often than the file says (unrolled scans): the count
     // made when the file was opened is checked again as the model is built.
     m_expanded += g.vars.size() + g.eqns.size();
@@ -149,6 +160,12 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
     for (size_t ei = 0; ei < g.eqns.size(); ++ei) {
         const format::Eqn& e = g.eqns[ei];
         std::string prim(f.string(e.primitive));
+        // an equation without a source line of its own (inside a library function's
+        // sub-graph) has its caller's
+        if (e.source == format::kNone)
+            set_provenance(prefix + prim + "_" + std::to_string(ei), restore_prov.saved.source);
+        else
+            set_provenance(prefix + prim + "_" + std::to_string(ei), f.string(static_cast<uint64_t>(e.source)));
         // Every input must be defined before use.
         bool inputs_ok = true;
         for (uint32_t k = 0; k < e.n_in; ++k) {
@@ -233,7 +250,6 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
             attrs.set_type_name(prim);
             attrs["ovjax_equation"] = f.eqn_name(g, ei);
             fw->set_attrs(attrs);
-            fw->set_friendly_name(prim + "_" + std::to_string(ei));
             for (uint32_t k = 0; k < e.n_out; ++k) {
                 if (e.out[k] == format::kNone) {
                     fw->set_output_type(k, ov::element::dynamic, ov::PartialShape::dynamic());
@@ -249,6 +265,7 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
             }
             outs = fw->outputs();
         }
+        mark_new(outs);
         for (uint32_t k = 0; k < e.n_out; ++k)
             if (e.out[k] != format::kNone)
                 env[static_cast<size_t>(e.out[k])] = outs[k];
@@ -268,6 +285,49 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
         }
     }
     return results;
+}
+
+void TranslateSession::set_provenance(std::string path, std::string_view source) {
+    // a file's string may be long: a source location is a line of text
+    constexpr size_t kMaxSource = 1000;
+    set_provenance(std::move(path), ov::Any(SourceAttribute(std::string(source.substr(0, kMaxSource)))));
+}
+
+void TranslateSession::set_provenance(std::string path, const ov::Any& source) {
+    m_prov.count = &m_name_counts[path];  // references into an unordered_map stay valid
+    m_prov.source = source.empty() ? ov::Any(SourceAttribute()) : source;
+    m_prov.path = std::move(path);
+}
+
+void TranslateSession::mark_new(const ov::OutputVector& roots) {
+    if (!m_prov.count)
+        return;
+    // Depth first from the roots (the first root gets the bare path); a node with
+    // provenance is where an earlier equation's nodes begin.
+    auto& stack = m_walk;
+    stack.clear();
+    for (auto it = roots.rbegin(); it != roots.rend(); ++it)
+        stack.push_back(it->get_node());
+    while (!stack.empty()) {
+        ov::Node* n = stack.back();
+        stack.pop_back();
+        if (!n || has_provenance(*n) || ov::is_type<ov::op::v0::Parameter>(n))
+            continue;
+        if (!ov::is_type<ov::op::v0::Result>(n)) {
+            const uint32_t k = (*m_prov.count)++;
+            n->set_friendly_name(k == 0 ? m_prov.path : m_prov.path + "/" + std::to_string(k));
+            n->get_rt_info()[kSourceKey] = m_prov.source;
+        }
+        // a Loop's or If's bodies hold nodes of this equation too (what it built around
+        // the bodies' own equations, which are named already)
+        if (auto sg = ov::as_type<ov::op::util::MultiSubGraphOp>(n))
+            for (size_t b = 0; b < sg->get_internal_subgraphs_size(); ++b)
+                if (auto body = sg->get_function(static_cast<int>(b)))
+                    for (const auto& r : body->get_results())
+                        stack.push_back(r.get());
+        for (size_t i = n->get_input_size(); i-- > 0;)
+            stack.push_back(n->get_input_node_ptr(i));
+    }
 }
 
 namespace {
@@ -344,6 +404,14 @@ std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& pa
         explicit Activate(TranslateSession* s) : previous(t_active) { t_active = s; }
         ~Activate() { t_active = previous; }
     } activate(this);
+    // An input converted to the type the model was traced with: named after the input.
+    for (const auto& o : param_outputs)
+        if (o.get_node() && !ov::is_type<ov::op::v0::Parameter>(o.get_node())) {
+            set_provenance(o.get_node()->input_value(0).get_node()->get_friendly_name() + "/convert",
+                           std::string_view());
+            mark_new({o});
+        }
+    m_prov = {};
     ov::OutputVector outs = translate_graph(0, param_outputs);
 
     if (!m_unsupported.empty() || m_failure_count) {
@@ -407,6 +475,15 @@ std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& pa
             o = c->output(0);
         }
         const std::string& name = output_names.at(k);
+        // what no equation built (a copy, a literal): named after the output, with the
+        // source of what it copies
+        {
+            const auto& rt = o.get_node()->get_input_size() ? o.get_node()->get_input_node_ptr(0)->get_rt_info()
+                                                         : o.get_node()->get_rt_info();
+            auto it = rt.find(kSourceKey);
+            set_provenance(name + "/copy", it == rt.end() ? ov::Any() : it->second);
+        }
+        mark_new({o});
         o.get_tensor().set_names({name});
         auto r = std::make_shared<ov::op::v0::Result>(o);
         r->set_friendly_name(name);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -73,7 +74,23 @@ public:
     ov::Output<ov::Node> literal(const format::Atom& a) const;
     ov::Output<ov::Node> buffer_constant(uint64_t buffer, format::DType dtype, const ov::Shape& shape);
 
+    // Provenance (provenance.hpp): names the nodes reachable from `roots` that no equation
+    // has named yet after the equation being translated, and gives them its source. A walk
+    // stops at named nodes and Parameters, so each node is named once and every walk of a
+    // conversion together visits each node and edge a bounded number of times.
+    void mark_new(const ov::OutputVector& roots);
+
 private:
+    // The equation whose nodes are being named: its path, its source, and how many nodes
+    // got that path already (further ones get /1, /2, ...).
+    struct Provenance {
+        std::string path;
+        ov::Any source;
+        uint32_t* count = nullptr;
+    };
+    void set_provenance(std::string path, std::string_view source);
+    void set_provenance(std::string path, const ov::Any& source);
+
     std::shared_ptr<format::File> m_file;
     const TranslatorMap& m_translators;
     bool m_partial;
@@ -92,6 +109,10 @@ private:
     std::map<std::string, Unsupported> m_unsupported;
     std::vector<std::string> m_failures;
     size_t m_failure_count = 0;
+
+    Provenance m_prov;
+    std::unordered_map<std::string, uint32_t> m_name_counts;
+    std::vector<ov::Node*> m_walk;  // mark_new's stack (kept to reuse its memory)
 };
 
 }  // namespace ovjax

@@ -97,6 +97,7 @@ std::shared_ptr<ov::Model> make_body(const ov::OutputVector& outs, const ov::Par
         // even when only the body uses it now: the session's cache may hand it out later
         std::shared_ptr<Constant> copy = std::make_shared<Constant>(*c);
         copy->set_friendly_name(c->get_friendly_name());
+        copy->get_rt_info() = c->get_rt_info();  // its provenance (provenance.hpp)
         for (auto& t : c->output(0).get_target_inputs())
             if (in_body.count(t.get_node()))
                 t.replace_source_output(copy->output(0));

@@ -1,0 +1,146 @@
+#include "frontend/provenance.hpp"
+
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "frontend/graph_walk.hpp"
+#include "openvino/core/attribute_visitor.hpp"
+#include "openvino/op/parameter.hpp"
+#include "openvino/op/result.hpp"
+
+namespace ovjax {
+
+namespace {
+constexpr size_t kMaxMerged = 8;
+}
+
+ov::Any SourceAttribute::merge(const ov::NodeVector& nodes) const {
+    std::vector<std::string> seen;
+    for (const auto& n : nodes) {
+        if (!n)
+            continue;
+        auto it = n->get_rt_info().find(kSourceKey);
+        if (it == n->get_rt_info().end() || !it->second.is<SourceAttribute>())
+            continue;
+        const std::string& v = it->second.as<SourceAttribute>().value;
+        // one source may already be a merged list: split it so each appears once
+        size_t start = 0;
+        while (start < v.size() && seen.size() < kMaxMerged) {
+            size_t end = v.find("; ", start);
+            if (end == std::string::npos)
+                end = v.size();
+            std::string one = v.substr(start, end - start);
+            bool dup = false;
+            for (const auto& s : seen)
+                dup = dup || s == one;
+            if (!dup && !one.empty())
+                seen.push_back(std::move(one));
+            start = end + 2;
+        }
+    }
+    std::string joined;
+    for (const auto& s : seen)
+        joined += (joined.empty() ? "" : "; ") + s;
+    return SourceAttribute(joined);
+}
+
+bool SourceAttribute::visit_attributes(ov::AttributeVisitor& visitor) {
+    if (value.empty())
+        return false;  // nothing to write in the IR
+    visitor.on_attribute("value", value);
+    return true;
+}
+
+bool has_own_name(const ov::Node& node) {
+    // OpenVINO's automatic name is <type>_<number>: only what looks like one is compared
+    // with it (get_name() builds a string)
+    const std::string& f = node.get_friendly_name();
+    const std::string_view t = node.get_type_name();
+    if (f.size() <= t.size() + 1 || f.compare(0, t.size(), t) != 0 || f[t.size()] != '_')
+        return true;
+    for (size_t i = t.size() + 1; i < f.size(); ++i)
+        if (f[i] < '0' || f[i] > '9')
+            return true;
+    return f != node.get_name();
+}
+
+namespace {
+bool is_io(const ov::Node* n) {
+    return ov::is_type<ov::op::v0::Parameter>(n) || ov::is_type<ov::op::v0::Result>(n);
+}
+
+// Unique names of one pass: base/Type, then base/Type_1, ...
+class Namer {
+public:
+    void name(ov::Node& n, const ov::Node& from) {
+        std::string base = from.get_friendly_name() + "/" + n.get_type_name();
+        const uint32_t k = m_counts[base]++;
+        n.set_friendly_name(k == 0 ? base : base + "_" + std::to_string(k));
+        auto& rt = n.get_rt_info();
+        if (!rt.count(kSourceKey)) {
+            auto it = from.get_rt_info().find(kSourceKey);
+            if (it != from.get_rt_info().end())
+                rt[kSourceKey] = it->second;
+        }
+    }
+
+private:
+    std::unordered_map<std::string, uint32_t> m_counts;
+};
+
+void complete(const std::shared_ptr<ov::Model>& model, Namer& namer) {
+    for_each_body(model, [&](const std::shared_ptr<ov::Model>& body) { complete(body, namer); });
+    const auto ops = model->get_ordered_ops();
+    // from the producer: a Transpose after a convolution is the convolution's
+    for (const auto& n : ops) {
+        if (is_io(n.get()) || has_own_name(*n))
+            continue;
+        for (const auto& in : n->input_values()) {
+            const ov::Node* src = in.get_node();
+            if (!ov::is_type<ov::op::v0::Parameter>(src) && has_own_name(*src)) {
+                namer.name(*n, *src);
+                break;
+            }
+        }
+    }
+    // from the consumer: constants, and what computes only from them
+    for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
+        const auto& n = *it;
+        if (ov::is_type<ov::op::v0::Result>(n.get()) || !has_own_name(*n))
+            continue;
+        for (const auto& in : n->input_values()) {
+            ov::Node* src = in.get_node();
+            if (!is_io(src) && !has_own_name(*src))
+                namer.name(*src, *n);
+        }
+    }
+}
+}  // namespace
+
+void adopt_provenance(const ov::Output<ov::Node>& new_out, const ov::Node& old) {
+    Namer namer;
+    std::unordered_set<const ov::Node*> seen;
+    std::vector<ov::Node*> stack{new_out.get_node()};
+    while (!stack.empty()) {
+        ov::Node* n = stack.back();
+        stack.pop_back();
+        if (!seen.insert(n).second || is_io(n))
+            continue;
+        if (n != new_out.get_node()) {
+            if (has_own_name(*n))
+                continue;  // where the fused nodes' operands begin
+            namer.name(*n, old);
+        }
+        for (size_t i = n->get_input_size(); i-- > 0;)
+            stack.push_back(n->get_input_node_ptr(i));
+    }
+}
+
+void complete_provenance(const std::shared_ptr<ov::Model>& model) {
+    Namer namer;
+    complete(model, namer);
+}
+
+}  // namespace ovjax
