@@ -864,6 +864,7 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
     const size_t n = shape.back(), rows = ov::shape_size(shape) / n, k = a.get_shape().back();
     auto w3 = op::reshape(w, {1, w->get_shape()[0], w->get_shape()[1]});  // a Constant viewing the same data
     ov::copy_runtime_info(w, w3.get_node_shared_ptr());
+    name_after(*w3.get_node(), *w);
     auto mm3 = std::make_shared<v0::MatMul>(op::reshape_node(a, {1, rows, k}), w3, false, mm->get_transpose_b());
     mm3->set_friendly_name(mm->get_friendly_name());
     ov::copy_runtime_info(mm, mm3);

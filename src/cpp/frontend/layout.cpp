@@ -13,6 +13,7 @@
 // Constant, which is re-laid out here once. Results are exact: only the order of memory
 // changes. The option `fusions` (OVJAX_FUSIONS) turns this off along with the fusions.
 #include "frontend/layout.hpp"
+#include "frontend/provenance.hpp"
 
 #include "frontend/graph_walk.hpp"
 #include "ops/utils.hpp"
@@ -141,6 +142,7 @@ void replace_with_transposed(const std::shared_ptr<Node>& old, const std::shared
     }
     auto t = make_transpose(fresh->output(0), out_perm);
     ov::copy_runtime_info(old, t);
+    name_after(*t, *old);
     old->output(0).replace(t->output(0));
 }
 

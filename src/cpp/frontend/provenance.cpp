@@ -5,7 +5,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "frontend/graph_walk.hpp"
+#include "openvino/op/util/multi_subgraph_base.hpp"
 #include "openvino/core/attribute_visitor.hpp"
 #include "openvino/op/parameter.hpp"
 #include "openvino/op/result.hpp"
@@ -53,37 +53,50 @@ bool SourceAttribute::visit_attributes(ov::AttributeVisitor& visitor) {
     return true;
 }
 
-bool has_own_name(const ov::Node& node) {
-    // OpenVINO's automatic name is <type>_<number>: only what looks like one is compared
-    // with it (get_name() builds a string)
-    const std::string& f = node.get_friendly_name();
-    const std::string_view t = node.get_type_name();
-    if (f.size() <= t.size() + 1 || f.compare(0, t.size(), t) != 0 || f[t.size()] != '_')
-        return true;
-    for (size_t i = t.size() + 1; i < f.size(); ++i)
-        if (f[i] < '0' || f[i] > '9')
-            return true;
-    return f != node.get_name();
+void name_after(ov::Node& node, const ov::Node& from) {
+    const std::string& base = from.get_friendly_name();
+    const char* type = node.get_type_name();
+    std::string name;
+    name.reserve(base.size() + 1 + std::char_traits<char>::length(type));
+    name.append(base).append(1, '/').append(type);
+    node.set_friendly_name(name);
+    auto it = from.get_rt_info().find(kSourceKey);
+    node.get_rt_info()[kSourceKey] = it != from.get_rt_info().end() ? it->second : ov::Any(SourceAttribute());
 }
 
 namespace {
+// OpenVINO's automatic name: <type>_<number>. (Only a node without a friendly name pays for
+// building that, inside get_friendly_name().)
+bool looks_automatic(const ov::Node& node) {
+    const std::string& f = node.get_friendly_name();
+    const std::string_view t = node.get_type_name();
+    if (f.size() <= t.size() + 1 || f.compare(0, t.size(), t) != 0 || f[t.size()] != '_')
+        return false;
+    for (size_t i = t.size() + 1; i < f.size(); ++i)
+        if (f[i] < '0' || f[i] > '9')
+            return false;
+    return true;
+}
+
+// Named, with a source. copy_runtime_info also gives its source to the Constants feeding
+// the node it copies to (OpenVINO does so for Constants without rt_info) and leaves their
+// automatic names: those are not named yet.
+bool named(const ov::Node& node) {
+    return has_provenance(node) && !looks_automatic(node);
+}
+
 bool is_io(const ov::Node* n) {
     return ov::is_type<ov::op::v0::Parameter>(n) || ov::is_type<ov::op::v0::Result>(n);
 }
 
-// Unique names of one pass: base/Type, then base/Type_1, ...
+// name_after, with names kept unique within one walk: base/Type, then base/Type_1, ...
 class Namer {
 public:
     void name(ov::Node& n, const ov::Node& from) {
-        std::string base = from.get_friendly_name() + "/" + n.get_type_name();
-        const uint32_t k = m_counts[base]++;
-        n.set_friendly_name(k == 0 ? base : base + "_" + std::to_string(k));
-        auto& rt = n.get_rt_info();
-        if (!rt.count(kSourceKey)) {
-            auto it = from.get_rt_info().find(kSourceKey);
-            if (it != from.get_rt_info().end())
-                rt[kSourceKey] = it->second;
-        }
+        name_after(n, from);
+        const uint32_t k = m_counts[n.get_friendly_name()]++;
+        if (k != 0)
+            n.set_friendly_name(n.get_friendly_name() + "_" + std::to_string(k));
     }
 
 private:
@@ -91,15 +104,18 @@ private:
 };
 
 void complete(const std::shared_ptr<ov::Model>& model, Namer& namer) {
-    for_each_body(model, [&](const std::shared_ptr<ov::Model>& body) { complete(body, namer); });
     const auto ops = model->get_ordered_ops();
+    for (const auto& op : ops)
+        if (auto sg = ov::as_type<ov::op::util::MultiSubGraphOp>(op.get()))
+            for (size_t i = 0; i < sg->get_internal_subgraphs_size(); ++i)
+                complete(sg->get_function(static_cast<int>(i)), namer);
     // from the producer: a Transpose after a convolution is the convolution's
     for (const auto& n : ops) {
-        if (is_io(n.get()) || has_own_name(*n))
+        if (is_io(n.get()) || named(*n))
             continue;
-        for (const auto& in : n->input_values()) {
-            const ov::Node* src = in.get_node();
-            if (!ov::is_type<ov::op::v0::Parameter>(src) && has_own_name(*src)) {
+        for (size_t i = 0; i < n->get_input_size(); ++i) {
+            const ov::Node* src = n->get_input_node_ptr(i);
+            if (named(*src)) {
                 namer.name(*n, *src);
                 break;
             }
@@ -108,11 +124,11 @@ void complete(const std::shared_ptr<ov::Model>& model, Namer& namer) {
     // from the consumer: constants, and what computes only from them
     for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
         const auto& n = *it;
-        if (ov::is_type<ov::op::v0::Result>(n.get()) || !has_own_name(*n))
+        if (ov::is_type<ov::op::v0::Result>(n.get()) || !named(*n))
             continue;
-        for (const auto& in : n->input_values()) {
-            ov::Node* src = in.get_node();
-            if (!is_io(src) && !has_own_name(*src))
+        for (size_t i = 0; i < n->get_input_size(); ++i) {
+            ov::Node* src = n->get_input_node_ptr(i);
+            if (!is_io(src) && !named(*src))
                 namer.name(*src, *n);
         }
     }
@@ -129,7 +145,7 @@ void adopt_provenance(const ov::Output<ov::Node>& new_out, const ov::Node& old) 
         if (!seen.insert(n).second || is_io(n))
             continue;
         if (n != new_out.get_node()) {
-            if (has_own_name(*n))
+            if (named(*n))
                 continue;  // where the fused nodes' operands begin
             namer.name(*n, old);
         }

@@ -39,13 +39,16 @@ inline bool has_provenance(const ov::Node& node) {
     return node.get_rt_info().count(kSourceKey) != 0;
 }
 
-// Passes after translation (fusions.cpp, layout.cpp) build nodes too. A node a pass built
-// has OpenVINO's automatic name (its type and a number) until it is given one.
-bool has_own_name(const ov::Node& node);
-// Names the nodes a fusion built for `new_out` to replace `old` (every node without a name
-// of its own from new_out back to named nodes): <old's name>/<type>, with old's source.
+// Passes after translation (fusions.cpp, layout.cpp) build nodes too: a node with the
+// ovjax_source key has been named (by the session, a pass, or the walks below), one
+// without has not.
+// Names a node a pass built after the node it stands for: <from's name>/<type>, with
+// from's source (several such nodes may share a name; OpenVINO allows it).
+void name_after(ov::Node& node, const ov::Node& from);
+// Names the nodes a fusion built for `new_out` to replace `old` (every node without provenance
+// from new_out back to named nodes): <old's name>/<type>, with old's source.
 void adopt_provenance(const ov::Output<ov::Node>& new_out, const ov::Node& old);
-// Gives every other node of `model` (and of its bodies) that has no name of its own the
+// Gives every other node of `model` (and of its bodies) without provenance the
 // name and source of the node it computes from (its first named input), else of the node
 // it feeds: <that name>/<type>.
 void complete_provenance(const std::shared_ptr<ov::Model>& model);
