@@ -152,6 +152,20 @@ def test_names_are_deterministic(plain):
             [(op.get_friendly_name(), source_of(op)) for op in again.get_ordered_ops()])
 
 
+def test_provenance_option_off(plain):
+    """options={"provenance": False}: the conversion as it was before provenance (no
+    source on any node, the graph's own nodes keep OpenVINO's automatic names), computing
+    the same numbers."""
+    fn, images, model = plain
+    bare = ovjax.convert_model(fn, example_input=images, options={"provenance": False})
+    assert [op.get_type_name() for op in bare.get_ordered_ops()] == [op.get_type_name() for op in model.get_ordered_ops()]
+    assert not [op.get_friendly_name() for op in own_ops(bare) if source_of(op)]
+    automatic = [op for op in own_ops(bare) if re.fullmatch(op.get_type_name() + r"_\d+", op.get_friendly_name())]
+    assert len(automatic) >= 0.9 * len(own_ops(bare))
+    compiled = core().compile_model(bare, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    assert_close(compiled(images)[0], fn(images), tol=(1e-4, 1e-4))
+
+
 def profile_names(model: ov.Model, *inputs) -> list[tuple[str, str]]:
     compiled = core().compile_model(model, "CPU", {"PERF_COUNT": "YES", "INFERENCE_PRECISION_HINT": "f32"})
     req = compiled.create_infer_request()

@@ -237,8 +237,10 @@ std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel
     m->set_rt_info(std::string(OVJAX_VERSION), "ovjax", "version");
     if (auto jv = file->meta("jax_version"))
         m->set_rt_info(*jv, "ovjax", "jax_version");
-    if (partial)  // what convert(model) or normalize(model) apply later
+    if (partial) {  // what convert(model) or normalize(model) apply later
         m->set_rt_info(im->options().fusions, "ovjax", "fusions");
+        m->set_rt_info(im->options().provenance, "ovjax", "provenance");
+    }
     return m;
 }
 
@@ -268,11 +270,14 @@ std::shared_ptr<ov::Model> FrontEnd::decode(const ov::frontend::InputModel::Ptr&
 }
 
 void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model) const {
-    // A model from convert_partially() or decode() carries its load's `fusions` option;
+    // A model from convert_partially() or decode() carries its load's `fusions` and
+    // `provenance` options;
     // any other model takes the environment's options (or the defaults).
     Options options = Options::from({});
     if (model->has_rt_info("ovjax", "fusions"))
         options.fusions = model->get_rt_info<bool>("ovjax", "fusions");
+    if (model->has_rt_info("ovjax", "provenance"))
+        options.provenance = model->get_rt_info<bool>("ovjax", "provenance");
     normalize(model, options);
 }
 
@@ -285,7 +290,8 @@ void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model, const Options&
         return;
     apply_fusions(model);
     apply_transpose_sinking(model);
-    complete_provenance(model);  // what the passes built is named too
+    if (options.provenance)
+        complete_provenance(model);  // what the passes built is named too
 }
 
 void FrontEnd::add_extension(const std::shared_ptr<ov::Extension>& extension) {

@@ -258,8 +258,7 @@ Output<Node> product(const std::vector<Output<Node>>& factors) {
 }
 
 void replace(Output<Node> old_out, const Output<Node>& new_out) {
-    new_out.get_node()->set_friendly_name(old_out.get_node()->get_friendly_name());
-    ov::copy_runtime_info(old_out.get_node_shared_ptr(), new_out.get_node_shared_ptr());
+    take_provenance(*new_out.get_node(), *old_out.get_node());
     adopt_provenance(new_out, *old_out.get_node());  // the Softmax, MVN, ... inside
     old_out.replace(new_out);
 }
@@ -728,10 +727,10 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
         mm, v0::Constant::create(ov::element::i64, ov::Shape{}, {-1}),
         v0::Constant::create(ov::element::i64, ov::Shape{lengths.size()}, lengths));
     // named after the first MatMul, with the sources of all
-    ov::NodeVector from(mms.begin(), mms.end());
-    ov::copy_runtime_info(from, {mm, split});
-    mm->set_friendly_name(mms[0]->get_friendly_name());
-    split->set_friendly_name(mms[0]->get_friendly_name() + "/VariadicSplit");
+    take_provenance(*mm, *mms[0]);
+    mm->get_rt_info()[kSourceKey] = SourceAttribute().merge(ov::NodeVector(mms.begin(), mms.end()));
+    name_built(split->output(0), *mm, "VariadicSplit");
+    name_after(*joined, *mm);
     for (size_t i = 0; i < mms.size(); ++i)
         mms[i]->output(0).replace(split->output(i));
     return true;
@@ -764,6 +763,7 @@ bool is_dense_matmul(const std::shared_ptr<Node>& n, const Output<Node>& in) {
 void reshape_for_consumers(const Output<Node>& o, const ov::Shape& shape) {
     auto consumers = o.get_target_inputs();
     auto r = op::reshape_node(o, shape);
+    name_built(r, *o.get_node(), "Reshape");
     r.get_tensor().set_names(o.get_names());
     o.get_tensor().set_names({});
     for (auto& c : consumers) {
@@ -863,12 +863,14 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
         return false;
     const size_t n = shape.back(), rows = ov::shape_size(shape) / n, k = a.get_shape().back();
     auto w3 = op::reshape(w, {1, w->get_shape()[0], w->get_shape()[1]});  // a Constant viewing the same data
-    ov::copy_runtime_info(w, w3.get_node_shared_ptr());
     name_after(*w3.get_node(), *w);
-    auto mm3 = std::make_shared<v0::MatMul>(op::reshape_node(a, {1, rows, k}), w3, false, mm->get_transpose_b());
-    mm3->set_friendly_name(mm->get_friendly_name());
-    ov::copy_runtime_info(mm, mm3);
-    add->input(1 - bias_port).replace_source_output(op::reshape_node(mm3, {rows, n}));
+    auto a3 = op::reshape_node(a, {1, rows, k});
+    name_built(a3, *mm, "Reshape_in");
+    auto mm3 = std::make_shared<v0::MatMul>(a3, w3, false, mm->get_transpose_b());
+    take_provenance(*mm3, *mm);
+    auto mm2 = op::reshape_node(mm3, {rows, n});
+    name_built(mm2, *mm, "Reshape_out");
+    add->input(1 - bias_port).replace_source_output(mm2);
     add->validate_and_infer_types();
     std::shared_ptr<Node> last = add;
     if (act) {

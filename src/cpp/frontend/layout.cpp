@@ -134,14 +134,12 @@ bool elementwise(const std::shared_ptr<Node>& n) {
 }
 
 void replace_with_transposed(const std::shared_ptr<Node>& old, const std::shared_ptr<Node>& fresh, const Perm& out_perm) {
-    fresh->set_friendly_name(old->get_friendly_name());
-    ov::copy_runtime_info(old, fresh);
+    take_provenance(*fresh, *old);
     if (is_identity(out_perm)) {
         old->output(0).replace(fresh->output(0));
         return;
     }
     auto t = make_transpose(fresh->output(0), out_perm);
-    ov::copy_runtime_info(old, t);
     name_after(*t, *old);
     old->output(0).replace(t->output(0));
 }
@@ -274,8 +272,7 @@ bool merge_transposes(const std::shared_ptr<Node>& n) {
         n->output(0).replace(src);
     } else {
         auto t = make_transpose(src, r);
-        t->set_friendly_name(n->get_friendly_name());
-        ov::copy_runtime_info(n, t);
+        take_provenance(*t, *n);
         n->output(0).replace(t->output(0));
     }
     return true;

@@ -102,6 +102,12 @@ const Spec kSpecs[] = {
                 ", environment OVJAX_FUSIONS): recognise softmax, gelu, layer norm and attention as OpenVINO ops "
                 "and keep conv nets in one layout after translation";
      }},
+    {"provenance", nullptr,
+     [](Options& o, const std::string& w, const ov::Any& v) { o.provenance = as_flag(w, v); },
+     [](const Options& d) {
+         return std::string(d.provenance ? "true" : "false") +
+                "): name every node after its JAX equation, with the equation's source line in rt_info";
+     }},
     {"scan_unroll", "OVJAX_SCAN_UNROLL",
      [](Options& o, const std::string& w, const ov::Any& v) { o.scan_unroll = as_count(w, v); },
      [](const Options& d) {

@@ -27,6 +27,10 @@ struct Options {
     // fusions.cpp) and keep conv nets in one layout (layout.cpp) after translation
     // (environment: OVJAX_FUSIONS).
     bool fusions = true;
+    // Name every node after the equation that built it (<primitive>_<equation>, nested
+    // graphs as a path) with the equation's source line in rt_info (provenance.hpp).
+    // Costs about a quarter more conversion time on large models (benchmarks/README.md).
+    bool provenance = true;
     // The scan length up to which scans are unrolled (with a short enough body); 0 keeps
     // every scan a Loop (environment: OVJAX_SCAN_UNROLL).
     uint64_t scan_unroll = 16;

@@ -53,36 +53,31 @@ bool SourceAttribute::visit_attributes(ov::AttributeVisitor& visitor) {
     return true;
 }
 
+void take_provenance(ov::Node& node, const ov::Node& from) {
+    node.set_friendly_name(from.get_friendly_name());
+    auto it = from.get_rt_info().find(kSourceKey);
+    if (it != from.get_rt_info().end())
+        node.get_rt_info()[kSourceKey] = it->second;
+}
+
 void name_after(ov::Node& node, const ov::Node& from) {
+    if (!has_provenance(from))
+        return;  // converted without provenance (the option), or from a Parameter
     const std::string& base = from.get_friendly_name();
     const char* type = node.get_type_name();
     std::string name;
     name.reserve(base.size() + 1 + std::char_traits<char>::length(type));
     name.append(base).append(1, '/').append(type);
     node.set_friendly_name(name);
-    auto it = from.get_rt_info().find(kSourceKey);
-    node.get_rt_info()[kSourceKey] = it != from.get_rt_info().end() ? it->second : ov::Any(SourceAttribute());
+    node.get_rt_info()[kSourceKey] = from.get_rt_info().find(kSourceKey)->second;
 }
 
 namespace {
-// OpenVINO's automatic name: <type>_<number>. (Only a node without a friendly name pays for
-// building that, inside get_friendly_name().)
-bool looks_automatic(const ov::Node& node) {
-    const std::string& f = node.get_friendly_name();
-    const std::string_view t = node.get_type_name();
-    if (f.size() <= t.size() + 1 || f.compare(0, t.size(), t) != 0 || f[t.size()] != '_')
-        return false;
-    for (size_t i = t.size() + 1; i < f.size(); ++i)
-        if (f[i] < '0' || f[i] > '9')
-            return false;
-    return true;
-}
-
-// Named, with a source. copy_runtime_info also gives its source to the Constants feeding
-// the node it copies to (OpenVINO does so for Constants without rt_info) and leaves their
-// automatic names: those are not named yet.
+// Named, with a source: the session, a pass or a walk here named it. (Passes name what they
+// build themselves, with take_provenance/name_after/name_built, not ov::copy_runtime_info:
+// that also hands the source to the Constants feeding a node, leaving them unnamed.)
 bool named(const ov::Node& node) {
-    return has_provenance(node) && !looks_automatic(node);
+    return has_provenance(node);
 }
 
 bool is_io(const ov::Node* n) {
@@ -93,6 +88,8 @@ bool is_io(const ov::Node* n) {
 class Namer {
 public:
     void name(ov::Node& n, const ov::Node& from) {
+        if (!has_provenance(from))
+            return;
         name_after(n, from);
         const uint32_t k = m_counts[n.get_friendly_name()]++;
         if (k != 0)
@@ -136,6 +133,8 @@ void complete(const std::shared_ptr<ov::Model>& model, Namer& namer) {
 }  // namespace
 
 void adopt_provenance(const ov::Output<ov::Node>& new_out, const ov::Node& old) {
+    if (!has_provenance(old))
+        return;
     Namer namer;
     std::unordered_set<const ov::Node*> seen;
     std::vector<ov::Node*> stack{new_out.get_node()};
@@ -152,6 +151,17 @@ void adopt_provenance(const ov::Output<ov::Node>& new_out, const ov::Node& old) 
         for (size_t i = n->get_input_size(); i-- > 0;)
             stack.push_back(n->get_input_node_ptr(i));
     }
+}
+
+void name_built(const ov::Output<ov::Node>& out, const ov::Node& owner, std::string_view role) {
+    if (!has_provenance(owner))
+        return;
+    ov::Node* n = out.get_node();
+    std::string name = owner.get_friendly_name();
+    name.append(1, '/').append(role);
+    n->set_friendly_name(name);
+    n->get_rt_info()[kSourceKey] = owner.get_rt_info().find(kSourceKey)->second;
+    adopt_provenance(out, *n);  // what was built for it
 }
 
 void complete_provenance(const std::shared_ptr<ov::Model>& model) {

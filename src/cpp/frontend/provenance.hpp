@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "openvino/core/model.hpp"
 #include "openvino/core/node.hpp"
@@ -36,15 +37,23 @@ public:
 
 // Whether `node` was already named by the session (the marker a walk stops at).
 inline bool has_provenance(const ov::Node& node) {
-    return node.get_rt_info().count(kSourceKey) != 0;
+    static const std::string key(kSourceKey);
+    return node.get_rt_info().count(key) != 0;
 }
 
 // Passes after translation (fusions.cpp, layout.cpp) build nodes too: a node with the
 // ovjax_source key has been named (by the session, a pass, or the walks below), one
 // without has not.
+// A node a pass built to stand for `from`: from's name and source. (What
+// ov::copy_runtime_info would copy, without its per-call merge of every attribute.)
+void take_provenance(ov::Node& node, const ov::Node& from);
 // Names a node a pass built after the node it stands for: <from's name>/<type>, with
 // from's source (several such nodes may share a name; OpenVINO allows it).
 void name_after(ov::Node& node, const ov::Node& from);
+// Names `out`'s node <owner's name>/<role> with owner's source, and what was built for it
+// (its inputs without provenance, back to named nodes) <owner's name>/<role>/<type>: a
+// pass names what it builds where it builds it.
+void name_built(const ov::Output<ov::Node>& out, const ov::Node& owner, std::string_view role);
 // Names the nodes a fusion built for `new_out` to replace `old` (every node without provenance
 // from new_out back to named nodes): <old's name>/<type>, with old's source.
 void adopt_provenance(const ov::Output<ov::Node>& new_out, const ov::Node& old);

@@ -162,10 +162,10 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
         std::string prim(f.string(e.primitive));
         // an equation without a source line of its own (inside a library function's
         // sub-graph) has its caller's
-        if (e.source == format::kNone)
-            set_provenance(prefix + prim + "_" + std::to_string(ei), restore_prov.saved.source);
-        else
-            set_provenance(prefix + prim + "_" + std::to_string(ei), f.string(static_cast<uint64_t>(e.source)));
+        if (m_options.provenance)
+            set_provenance(prefix + prim + "_" + std::to_string(ei),
+                           e.source == format::kNone ? restore_prov.saved.source
+                                                     : source_attribute(static_cast<uint64_t>(e.source)));
         // Every input must be defined before use.
         bool inputs_ok = true;
         for (uint32_t k = 0; k < e.n_in; ++k) {
@@ -287,10 +287,14 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
     return results;
 }
 
-void TranslateSession::set_provenance(std::string path, std::string_view source) {
-    // a file's string may be long: a source location is a line of text
-    constexpr size_t kMaxSource = 1000;
-    set_provenance(std::move(path), ov::Any(SourceAttribute(std::string(source.substr(0, kMaxSource)))));
+const ov::Any& TranslateSession::source_attribute(uint64_t source) {
+    auto [it, added] = m_sources.try_emplace(source);
+    if (added) {
+        // a file's string may be long: a source location is a line of text
+        constexpr size_t kMaxSource = 1000;
+        it->second = SourceAttribute(std::string(m_file->string(source).substr(0, kMaxSource)));
+    }
+    return it->second;
 }
 
 void TranslateSession::set_provenance(std::string path, const ov::Any& source) {
@@ -406,9 +410,8 @@ std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& pa
     } activate(this);
     // An input converted to the type the model was traced with: named after the input.
     for (const auto& o : param_outputs)
-        if (o.get_node() && !ov::is_type<ov::op::v0::Parameter>(o.get_node())) {
-            set_provenance(o.get_node()->input_value(0).get_node()->get_friendly_name() + "/convert",
-                           std::string_view());
+        if (m_options.provenance && o.get_node() && !ov::is_type<ov::op::v0::Parameter>(o.get_node())) {
+            set_provenance(o.get_node()->input_value(0).get_node()->get_friendly_name() + "/convert", ov::Any());
             mark_new({o});
         }
     m_prov = {};
@@ -477,7 +480,7 @@ std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& pa
         const std::string& name = output_names.at(k);
         // what no equation built (a copy, a literal): named after the output, with the
         // source of what it copies
-        {
+        if (m_options.provenance) {
             const auto& rt = o.get_node()->get_input_size() ? o.get_node()->get_input_node_ptr(0)->get_rt_info()
                                                          : o.get_node()->get_rt_info();
             auto it = rt.find(kSourceKey);

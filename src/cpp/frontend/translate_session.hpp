@@ -88,7 +88,8 @@ private:
         ov::Any source;
         uint32_t* count = nullptr;
     };
-    void set_provenance(std::string path, std::string_view source);
+    // the source attribute of the file's string `source` (kNone: none), made once per string
+    const ov::Any& source_attribute(uint64_t source);
     void set_provenance(std::string path, const ov::Any& source);
 
     std::shared_ptr<format::File> m_file;
@@ -112,6 +113,7 @@ private:
 
     Provenance m_prov;
     std::unordered_map<std::string, uint32_t> m_name_counts;
+    std::unordered_map<uint64_t, ov::Any> m_sources;
     std::vector<ov::Node*> m_walk;  // mark_new's stack (kept to reuse its memory)
 };
 
