@@ -16,9 +16,7 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import FLOATS, check, check_cases, rand
-
-LINALG_TOL = {"float32": (1e-4, 1e-4), "float16": (1e-2, 1e-2), "bfloat16": (3e-2, 3e-2)}
+from harness import FLOATS, LINALG_TOL, check, check_cases, rand
 
 
 def well_conditioned(shape, dtype, seed):
