@@ -9,6 +9,7 @@ included), so a test cannot silently stop exercising the translator it is named 
 
 from __future__ import annotations
 
+import collections
 import functools
 import zlib
 
@@ -73,6 +74,10 @@ MODEL_TOL = (1e-4, 1e-4)
 FLOATS = ["float32", "float16", "bfloat16"]
 INTS = ["int8", "int16", "int32", "int64", "uint8", "uint32"]
 ALL_DTYPES = FLOATS + INTS + ["bool"]
+# every integer type of up to 32 bits (no x64 needed)
+INTS32 = ["int8", "int16", "int32", "uint8", "uint16", "uint32"]
+# data-movement primitives (shape, indexing, gather): a few of every kind of element
+MOVE_DTYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8", "bool"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -111,6 +116,18 @@ def primitives_of(jaxpr) -> set[str]:
                 if hasattr(sub, "eqns") or hasattr(getattr(sub, "jaxpr", None), "eqns"):
                     names |= primitives_of(sub)
     return names
+
+
+def assert_prims(jaxpr, prims, where: str = "") -> set[str]:
+    """Asserts that every primitive named in `prims` is in the (Closed)Jaxpr, sub-jaxprs
+    included; returns the primitives it has. Tests name the primitives they exercise
+    this way (prims= of check() and the other helpers here), and docs/gen_primitives.py
+    lists, for each primitive, the test files that do."""
+    found = primitives_of(jaxpr)
+    missing = set(prims) - found
+    assert not missing, (f"{where + ': ' if where else ''}primitives {sorted(missing)} not in the traced "
+                         f"jaxpr (found {sorted(found)})")
+    return found
 
 
 # Modules that define JAX primitives: all of jax.lax (incl. linalg, fft, special, control
@@ -163,6 +180,26 @@ def needs_primitives(*names: str):
     return pytest.mark.skipif(
         bool(missing), reason=f"primitive{'s' if len(missing) > 1 else ''} {what} "
         f"{'do' if len(missing) > 1 else 'does'} not exist in jax {jax.__version__}")
+
+
+def op_types(model: ov.Model) -> list[str]:
+    """The model's operation types in topological order (Parameters, Constants and Results included)."""
+    return [op.get_type_name() for op in model.get_ordered_ops()]
+
+
+def compute_ops(model: ov.Model) -> list[str]:
+    """op_types() without Parameters, Constants and Results."""
+    return [t for t in op_types(model) if t not in ("Parameter", "Constant", "Result")]
+
+
+def op_counts(model: ov.Model) -> collections.Counter:
+    """How many operations of each type the model has."""
+    return collections.Counter(op_types(model))
+
+
+def loop_trip_counts(model: ov.Model) -> list[int]:
+    """The trip counts of the model's top-level Loops."""
+    return [int(op.input_value(0).get_node().get_data()) for op in model.get_ordered_ops() if op.get_type_name() == "Loop"]
 
 
 def compile_cpu(model: ov.Model) -> ov.CompiledModel:
@@ -235,9 +272,7 @@ def check(fn, *args, prims=(), tol=None, jit_reference=False):
     the plain one either way.
     """
     closed = jax.make_jaxpr(fn)(*args)
-    found = primitives_of(closed)
-    missing = set(prims) - found
-    assert not missing, f"primitives {missing} not in the traced jaxpr (found {sorted(found)})"
+    assert_prims(closed, prims)
     model = ovjax.convert_model(closed)
     ref = jax.jit(fn) if jit_reference else fn
     want = jax.tree_util.tree_leaves(ref(*jax.tree_util.tree_map(jnp.asarray, args)))
@@ -245,6 +280,48 @@ def check(fn, *args, prims=(), tol=None, jit_reference=False):
     assert len(got) == len(want), f"{len(got)} outputs, JAX has {len(want)}"
     for i, (g, w) in enumerate(zip(got, want)):
         assert_close(g, w, where=f"output {i}", tol=tol)
+    return model
+
+
+def check_jit(fn, *args, prims=(), tol=None):
+    """check() with JAX's reference under jax.jit (one XLA compilation instead of one per
+    equation: functions with many outputs, f16/bf16, flax modules)."""
+    return check(fn, *args, prims=prims, tol=tol, jit_reference=True)
+
+
+def unoptimised_jit(fn, *args):
+    """JAX's `fn` compiled for arguments like `args` by XLA without LLVM optimisation: for
+    data-movement ops, whose compile time dominates otherwise."""
+    return jax.jit(fn).lower(*args).compile({"xla_backend_optimization_level": 0})
+
+
+def check_many(fn, arg_sets, prims=(), tol=None, unoptimised=False, describe=None):
+    """check() of one conversion on several argument sets (of the same avals): `fn` traced
+    on arg_sets[0] is converted and compiled once, then run on every set (one infer
+    request) and compared with JAX's jitted `fn`. Returns the model.
+
+    unoptimised: JAX's reference is unoptimised_jit(fn, *arg_sets[0]) (traced indices get
+    JAX's run-time clamping, no trace-time bounds checks). describe(args) names an
+    argument set in failure messages (default: "args <the arguments>").
+    """
+    closed = jax.make_jaxpr(fn)(*arg_sets[0])
+    assert_prims(closed, prims)
+    model = ovjax.convert_model(closed)
+    req = compile_cpu(model).create_infer_request()
+    if unoptimised:
+        ref = unoptimised_jit(fn, *arg_sets[0])
+    else:
+        jitted = jax.jit(fn)  # compiled once for all argument sets
+        ref = lambda *a: jitted(*jax.tree_util.tree_map(jnp.asarray, a))  # noqa: E731
+    for args in arg_sets:
+        for i, a in enumerate(jax.tree_util.tree_leaves(args)):
+            req.set_input_tensor(i, to_tensor(np.asarray(a)))
+        req.infer()
+        want = jax.tree_util.tree_leaves(ref(*args))
+        assert len(req.model_outputs) == len(want), f"{len(req.model_outputs)} outputs, JAX has {len(want)}"
+        where = describe(args) if describe else f"args {args}"
+        for i, w in enumerate(want):
+            assert_close(from_tensor(req.get_output_tensor(i)), w, where=f"{where}: output {i}", tol=tol)
     return model
 
 
@@ -259,9 +336,7 @@ def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: boo
     """
     names = list(cases)
     for name in names:
-        prim = name.split(":")[0]
-        found = primitives_of(jax.make_jaxpr(cases[name])(*args))
-        assert prim in found, f"{name}: primitive {prim!r} not in its jaxpr (found {sorted(found)})"
+        assert_prims(jax.make_jaxpr(cases[name])(*args), {name.split(":")[0]}, where=name)
 
     def fn(*a):
         return tuple(cases[n](*a) for n in names)
