@@ -105,6 +105,26 @@ def rand(shape, dtype="float32", seed: int = 0, low=None, high=None) -> np.ndarr
     return (r.random(shape) * (hi - lo) + lo).astype(np.float32).astype(dt)
 
 
+def np_dtype(name: str) -> np.dtype:
+    """The NumPy dtype of a JAX dtype name (bfloat16 is ml_dtypes')."""
+    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
+
+
+def arr(values, dtype) -> np.ndarray:
+    """An array of `dtype` from Python values (floats go through float32 so -0.0, inf and nan survive)."""
+    dt = np_dtype(dtype)
+    if np.issubdtype(dt, np.integer) or dt == np.bool_:
+        return np.array(values).astype(dt)
+    with np.errstate(over="ignore"):  # beyond float16's range is inf, on purpose
+        return np.asarray(values, dtype=np.float32).astype(dt)
+
+
+def full_range(shape, dtype, seed=0) -> np.ndarray:
+    """Integers over the whole range of `dtype` (so add/mul/neg overflow and wrap)."""
+    info = np.iinfo(np_dtype(dtype))
+    return rand(shape, dtype, seed=seed, low=int(info.min), high=int(info.max))
+
+
 def primitives_of(jaxpr) -> set[str]:
     """Names of every primitive in a (Closed)Jaxpr, sub-jaxprs included."""
     inner = getattr(jaxpr, "jaxpr", jaxpr)
@@ -362,3 +382,18 @@ def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: boo
             errors.append(f"{name}{inputs}:\n{e}")
     assert not errors, "\n\n".join(errors)
     return closed
+
+
+def check_elementwise(cases: dict, *args, signed_zeros: bool = False, tol=None):
+    """check_cases() for elementwise families, whose failures name their (small) inputs;
+    with signed_zeros, float zeros must also carry JAX's sign."""
+
+    def compare(g, w, where):
+        assert_close(g, w, where=where, tol=tol)
+        if signed_zeros and (np.issubdtype(w.dtype, np.floating) or w.dtype == ml_dtypes.bfloat16):
+            wz = np.asarray(w, np.float32) == 0
+            gs = np.signbit(np.asarray(g, np.float32))[wz]
+            ws = np.signbit(np.asarray(w, np.float32))[wz]
+            assert np.array_equal(gs, ws), f"{where}: signs of zeros {gs} != JAX {ws}"
+
+    return check_cases(cases, *args, compare=compare, describe_inputs=True)

@@ -13,13 +13,9 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import FLOATS, assert_close, check, check_cases, rand
+from harness import FLOATS, assert_close, check, check_cases, np_dtype, rand
 
 INF, NAN = np.inf, np.nan
-
-
-def np_dtype(dtype):
-    return jnp.dtype(dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
