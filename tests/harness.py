@@ -138,12 +138,17 @@ def primitives_of(jaxpr) -> set[str]:
     return names
 
 
-def assert_prims(jaxpr, prims, where: str = "") -> set[str]:
+def assert_prims(jaxpr, *, prims, where: str = "") -> set[str]:
     """Asserts that every primitive named in `prims` is in the (Closed)Jaxpr, sub-jaxprs
-    included; returns the primitives it has. Tests name the primitives they exercise
-    this way (prims= of check() and the other helpers here), and docs/gen_primitives.py
-    lists, for each primitive, the test files that do."""
+    included, by the name the installed JAX gives it or the one ovjax writes
+    (_jax_compat.RENAMED: closed_call for JAX 0.12's eval_jaxpr); returns the names found.
+    Tests name the primitives they exercise this way (prims= of check() and the other
+    helpers here), and docs/gen_primitives.py lists, for each primitive, the test files
+    that do."""
+    from ovjax import _jax_compat
+
     found = primitives_of(jaxpr)
+    found |= {_jax_compat.RENAMED.get(n, n) for n in found}
     missing = set(prims) - found
     assert not missing, (f"{where + ': ' if where else ''}primitives {sorted(missing)} not in the traced "
                          f"jaxpr (found {sorted(found)})")
@@ -292,7 +297,7 @@ def check(fn, *args, prims=(), tol=None, jit_reference=False):
     the plain one either way.
     """
     closed = jax.make_jaxpr(fn)(*args)
-    assert_prims(closed, prims)
+    assert_prims(closed, prims=prims)
     model = ovjax.convert_model(closed)
     ref = jax.jit(fn) if jit_reference else fn
     want = jax.tree_util.tree_leaves(ref(*jax.tree_util.tree_map(jnp.asarray, args)))
@@ -315,7 +320,7 @@ def unoptimised_jit(fn, *args):
     return jax.jit(fn).lower(*args).compile({"xla_backend_optimization_level": 0})
 
 
-def check_many(fn, arg_sets, prims=(), tol=None, unoptimised=False, describe=None):
+def check_many(fn, arg_sets, *, prims=(), tol=None, unoptimised=False, describe=None):
     """check() of one conversion on several argument sets (of the same avals): `fn` traced
     on arg_sets[0] is converted and compiled once, then run on every set (one infer
     request) and compared with JAX's jitted `fn`. Returns the model.
@@ -325,7 +330,7 @@ def check_many(fn, arg_sets, prims=(), tol=None, unoptimised=False, describe=Non
     argument set in failure messages (default: "args <the arguments>").
     """
     closed = jax.make_jaxpr(fn)(*arg_sets[0])
-    assert_prims(closed, prims)
+    assert_prims(closed, prims=prims)
     model = ovjax.convert_model(closed)
     req = compile_cpu(model).create_infer_request()
     if unoptimised:
@@ -356,7 +361,7 @@ def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: boo
     """
     names = list(cases)
     for name in names:
-        assert_prims(jax.make_jaxpr(cases[name])(*args), {name.split(":")[0]}, where=name)
+        assert_prims(jax.make_jaxpr(cases[name])(*args), prims={name.split(":")[0]}, where=name)
 
     def fn(*a):
         return tuple(cases[n](*a) for n in names)

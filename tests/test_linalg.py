@@ -16,7 +16,7 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import FLOATS, LINALG_TOL, check, check_cases, rand
+from harness import FLOATS, LINALG_TOL, assert_prims, check, check_cases, rand
 
 
 def well_conditioned(shape, dtype, seed):
@@ -114,5 +114,6 @@ def test_expanded_solvers():
 def test_unsupported_linalg(prim):
     a = well_conditioned((3, 3), "float32", seed=1)
     fn = {"qr": jnp.linalg.qr, "eigh": jnp.linalg.eigh, "svd": jnp.linalg.svd}[prim]
+    assert_prims(jax.make_jaxpr(fn)(a), prims={prim})
     with pytest.raises(Exception, match="unsupported|not supported"):
         ovjax.convert_model(fn, example_input=(a,))

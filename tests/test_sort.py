@@ -15,7 +15,7 @@ from jax import lax
 
 import harness
 import ovjax
-from harness import FLOATS, INTS32, np_dtype, primitives_of, rand, run_ov
+from harness import FLOATS, INTS32, assert_prims, np_dtype, rand, run_ov
 
 INF, NAN = np.inf, np.nan
 
@@ -203,7 +203,7 @@ def test_top_k_in_model():
         return top_p, top_i, pooled
 
     closed = jax.make_jaxpr(model)(x, w)
-    assert {"top_k", "sort"} <= primitives_of(closed)
+    assert_prims(closed, prims={"top_k", "sort"})
     got = run_ov(ovjax.convert_model(closed), (x, w))
     want = jax.jit(model)(x, w)
     np.testing.assert_allclose(got[0], want[0], rtol=2e-5, atol=2e-5)
