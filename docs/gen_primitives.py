@@ -57,7 +57,9 @@ def complex_aware() -> set[str]:
 # or "primitive:detail" of check_cases() / check_elementwise() (each case's jaxpr must
 # hold it), or needs_primitives(...) on a test. The files are read with ast, not
 # imported: names are resolved through the assignments, for loops, comprehensions and
-# pytest.mark.parametrize lists of the module and the enclosing functions.
+# pytest.mark.parametrize lists of the module and the enclosing functions, and a
+# helper's parameters through what the module's calls of it pass. What cannot be
+# resolved is left out of the column and reported (python docs/gen_primitives.py says so).
 
 CASE_CHECKERS = {"check_cases", "check_elementwise"}
 PRIMS_DECORATORS = {"needs_primitives"}
@@ -85,8 +87,9 @@ class _Scope:
     kinds: "expr" (assigned node; extra: the index path into a tuple target), "iter" (a
     for target over node), "param" (a pytest.mark.parametrize argnames' values; extra: the
     argname's index), "key" (a dict's item assignment, node the key), "update" (a dict's
-    update() with node), "forwarded" (a helper's parameter: its callers declare what it
-    is passed), "unknown" (a test's fixture, a with target)."""
+    update() or |= with node), "forwarded" (a helper's parameter, node the helper, extra
+    the parameter's position: what its calls in the module pass), "def" (a function or
+    class), "unknown" (a test's fixture, a with target)."""
 
     def __init__(self, parent=None):
         self.parent, self.bindings = parent, {}
@@ -129,7 +132,10 @@ class _Module:
         self.tree = ast.parse(path.read_text())
         self.found: set[str] = set()
         self.unresolved: list[str] = []
-        self._where = None
+        self._calls: list = []  # (call, scope) of every call of a name
+        self._declarations: list = []  # (what, expression, scope, resolver)
+        self._following: set = set()  # the helper parameters being followed to their calls
+        self._what, self._declaration = "", None
 
     # ---- scopes
 
@@ -141,16 +147,17 @@ class _Module:
         while stack:
             n = stack.pop()
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                scope.bind(n.name, "unknown", n)
+                scope.bind(n.name, "def", n)
                 continue
             if isinstance(n, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 continue
             if isinstance(n, ast.Assign):
                 for t in n.targets:
                     _bind_target(scope, t, "expr", n.value)
-            elif isinstance(n, (ast.AnnAssign, ast.AugAssign)) and n.value is not None:
-                kind = "update" if isinstance(n, ast.AugAssign) else "expr"
-                _bind_target(scope, n.target, kind, n.value)
+            elif isinstance(n, ast.AnnAssign) and n.value is not None:
+                _bind_target(scope, n.target, "expr", n.value)
+            elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.BitOr) and isinstance(n.target, ast.Name):
+                scope.bind(n.target.id, "update", n.value)  # cases |= {...}
             elif isinstance(n, (ast.For, ast.AsyncFor)):
                 _bind_target(scope, n.target, "iter", n.iter)
             elif isinstance(n, (ast.With, ast.AsyncWith)):
@@ -168,11 +175,14 @@ class _Module:
         scope = _Scope(parent)
         params = _parametrized(fn)
         a = fn.args
-        for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
+        positional = a.posonlyargs + a.args
+        for arg in positional + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
             if arg.arg in params:
                 scope.bind(arg.arg, "param", *params[arg.arg])
+            elif fn.name.startswith("test") or arg in (a.vararg, a.kwarg):
+                scope.bind(arg.arg, "unknown", arg)
             else:
-                scope.bind(arg.arg, "unknown" if fn.name.startswith("test") else "forwarded", arg)
+                scope.bind(arg.arg, "forwarded", fn, positional.index(arg) if arg in positional else None)
         self._collect(fn.body, scope)
         return scope
 
@@ -205,9 +215,45 @@ class _Module:
             elif kind == "param":
                 values = [(_param_args(v), s) for v, s in self.elements(node, where)]
                 out += self._pick(values, () if extra is None else (extra,))
-            elif kind == "unknown":
+            elif kind == "forwarded":
+                out += self._passed(node, name, extra)
+            elif kind in ("unknown", "def"):
                 raise Unresolved(f"{name}: {type(node).__name__.lower()}")
         return out
+
+    def _passed(self, fn, name, index) -> list:
+        """What the calls of helper `fn` in the module pass its parameter `name` (at
+        position `index`), or its default."""
+        if (fn, name) in self._following:  # a recursive helper
+            return []
+        self._following.add((fn, name))
+        try:
+            a = fn.args
+            positional = a.posonlyargs + a.args
+            defaults = {x.arg: d for x, d in zip(positional[len(positional) - len(a.defaults):], a.defaults)}
+            defaults.update({x.arg: d for x, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+            out = []
+            for call, scope in self._calls:
+                try:
+                    if not any(kind == "def" and node is fn for kind, node, _, _ in self._lookup(call.func.id, scope)):
+                        continue
+                except Unresolved:
+                    continue
+                passed = [k.value for k in call.keywords if k.arg == name]
+                if not passed and index is not None:
+                    if any(isinstance(x, ast.Starred) for x in call.args[:index + 1]) or any(
+                            k.arg is None for k in call.keywords):
+                        raise Unresolved(ast.unparse(call))
+                    passed = call.args[index:index + 1]
+                if passed:
+                    out.append((passed[0], scope))
+                elif name in defaults:
+                    out.append((defaults[name], scope))
+                else:
+                    raise Unresolved(ast.unparse(call))
+            return out
+        finally:
+            self._following.discard((fn, name))
 
     def _pick(self, values, path) -> list:
         """Part `path` of each value (what a tuple target's name gets)."""
@@ -246,12 +292,7 @@ class _Module:
             out = []
             for v, s in self._values(expr.id, scope):
                 out += self.elements(v, s)
-            for kind, node, _, where in self._lookup(expr.id, scope):
-                if kind == "key":
-                    out.append((node, where))
-                elif kind == "update":
-                    out += self.elements(node, where)
-            return out
+            return out + [(k, s) for k, _, s in self._dict_additions(expr.id, scope)]
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.BitOr)):
             return self.elements(expr.left, scope) + self.elements(expr.right, scope)
         if isinstance(expr, ast.Call):
@@ -259,17 +300,27 @@ class _Module:
             if name in ("list", "tuple", "sorted", "set", "reversed", "frozenset") and expr.args:
                 return self.elements(expr.args[0], scope)
             if name in ("items", "keys", "values") and isinstance(expr.func, ast.Attribute) and not expr.args:
-                items = self.dict_items(expr.func.value, scope)
+                # an item assignment's value is not followed: None stands for it
+                items = [(k, ast.Constant(None) if v is None else v, s) for k, v, s in
+                         self.dict_items(expr.func.value, scope)]
                 if name == "keys":
                     return [(k, s) for k, _, s in items]
-                if any(v is None for _, v, _ in items):
-                    raise Unresolved(ast.unparse(expr))
                 if name == "values":
                     return [(v, s) for _, v, s in items]
                 return [(ast.Tuple(elts=[k, v], ctx=ast.Load()), s) for k, v, s in items]
         if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
             return [(expr.elt, self._comprehension_scope(expr, scope))]
         raise Unresolved(ast.unparse(expr))
+
+    def _dict_additions(self, name, scope) -> list:
+        """(key, value or None, scope) a name's dict gets from item assignments and update()s."""
+        out = []
+        for kind, node, _, where in self._lookup(name, scope):
+            if kind == "key":
+                out.append((node, None, where))
+            elif kind == "update":
+                out += self.dict_items(node, where)
+        return out
 
     def dict_items(self, expr, scope) -> list:
         """(key, value or None, scope) of a dict: its literal, comprehension, item
@@ -288,12 +339,7 @@ class _Module:
             out = []
             for v, s in self._values(expr.id, scope):
                 out += self.dict_items(v, s)
-            for kind, node, _, where in self._lookup(expr.id, scope):
-                if kind == "key":
-                    out.append((node, None, where))
-                elif kind == "update":
-                    out += self.dict_items(node, where)
-            return out
+            return out + self._dict_additions(expr.id, scope)
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
             return self.dict_items(expr.left, scope) + self.dict_items(expr.right, scope)
         raise Unresolved(ast.unparse(expr))
@@ -349,15 +395,11 @@ class _Module:
     # ---- the walk
 
     def _unresolved(self, expr, err):
-        self.unresolved.append(f"{self.path.name}:{getattr(expr, 'lineno', self._where)}: {self._what} "
-                               f"{ast.unparse(expr)} (cannot follow {err})")
+        line = getattr(expr, "lineno", None) or self._declaration.lineno
+        self.unresolved.append(f"{self.path.name}:{line}: {self._what} {ast.unparse(expr)} (cannot follow {err})")
 
     def _declare(self, what, expr, scope, resolve):
-        self._what, self._where = what, expr.lineno
-        try:
-            self.found |= resolve(expr, scope)
-        except Unresolved as err:
-            self._unresolved(expr, err)
+        self._declarations.append((what, expr, scope, resolve))
 
     def _visit(self, node, scope):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -372,6 +414,8 @@ class _Module:
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             scope = self._comprehension_scope(node, scope)
         if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                self._calls.append((node, scope))
             for k in node.keywords:
                 if k.arg == "prims":
                     self._declare("prims=", k.value, scope, self.strings)
@@ -385,6 +429,11 @@ class _Module:
         self._collect(self.tree.body, module)
         for node in self.tree.body:
             self._visit(node, module)
+        for self._what, self._declaration, scope, resolve in self._declarations:  # all calls seen
+            try:
+                self.found |= resolve(self._declaration, scope)
+            except Unresolved as err:
+                self._unresolved(self._declaration, err)
         return self
 
 
