@@ -37,26 +37,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CI", "true")  # no telemetry forks in ov.convert_model
 
-# Tolerance per dtype (rtol, atol); integers and bools are compared exactly. float64
-# runs as float32 on OpenVINO's CPU plugin, so it gets float32's tolerance.
-TOL = {
-    "float64": (1e-5, 1e-5),
-    "float32": (1e-5, 1e-5),
-    "float16": (1e-2, 1e-2),
-    "bfloat16": (2e-2, 2e-2),
-}
-
-# Looser tolerances where OpenVINO has no exact op and ovjax composes an approximation
-# (documented in docs/primitives.md), or where JAX's own harness tests loosen it too.
-GROUP_TOL = {
-    "lgamma": (1e-4, 1e-4), "digamma": (1e-4, 1e-4), "igamma": (1e-4, 1e-4),
-    "igammac": (1e-4, 1e-4), "regularized_incomplete_beta": (1e-4, 1e-4),
-    "bessel_i0e": (1e-4, 1e-4), "bessel_i1e": (1e-4, 1e-4), "erf_inv": (1e-4, 1e-4),
-    "random_gamma": (1e-4, 1e-4), "cumlogsumexp": (1e-4, 1e-4),
-    "triangular_solve": (1e-3, 1e-3), "cholesky": (1e-3, 1e-3), "fft": (1e-4, 1e-3),
-    "tan": (1e-4, 1e-5), "pow": (1e-4, 1e-5), "conv_general_dilated": (1e-4, 1e-4),
-    "dot_general": (1e-4, 1e-4),
-}
+# tolerances per dtype (CATALOGUE_TOL; integers and bools are compared exactly) and per
+# harness group (CATALOGUE_GROUP_TOL)
+from harness import CATALOGUE_GROUP_TOL, CATALOGUE_TOL, as_complex, run_ov  # noqa: E402
 
 X64_DTYPES = {"float64", "int64", "uint64", "complex128"}
 
@@ -165,8 +148,6 @@ def _x64(enabled: bool):
 
 
 def _compare(got, want, tol, where):
-    from harness import as_complex
-
     want = np.asarray(want)
     got = as_complex(np.asarray(got), want)
     if np.iscomplexobj(want):  # compare (real, imag) at the part type's tolerance
@@ -175,8 +156,8 @@ def _compare(got, want, tol, where):
     if got.shape != want.shape:
         raise AssertionError(f"{where}: shape {got.shape} != JAX {want.shape}")
     name = want.dtype.name
-    if name in TOL:
-        rtol, atol = tol or TOL[name]
+    if name in CATALOGUE_TOL:
+        rtol, atol = tol or CATALOGUE_TOL[name]
         g = got.astype(np.float64)
         w = want.astype(np.float64)
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=where)
@@ -211,7 +192,6 @@ def _compare_unstable_sort(h, got, want):
 def run(h) -> tuple[str, str]:
     """("pass" | "fail" | "unsupported" | "error" | "jax_error", detail)."""
     import ovjax
-    from harness import run_ov
 
     x64 = dtype_name(h) in X64_DTYPES
     with _x64(x64), warnings.catch_warnings():
@@ -241,7 +221,7 @@ def run(h) -> tuple[str, str]:
                 return "pass", ""
             for i, (g, w) in enumerate(zip(got, want)):
                 # by the compared output's dtype (some harnesses named for bfloat16 compute in float32)
-                tol = GROUP_TOL.get(h.group_name) if w.dtype.name in ("float32", "float64", "complex64", "complex128") else None
+                tol = CATALOGUE_GROUP_TOL.get(h.group_name) if w.dtype.name in ("float32", "float64", "complex64", "complex128") else None
                 _compare(g, w, tol, f"output {i}")
         except AssertionError as e:
             return "fail", str(e)[:600]

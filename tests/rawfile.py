@@ -23,6 +23,14 @@ def sections(b: bytes) -> dict[int, tuple[int, int, int]]:
     return out
 
 
+def put(b: bytes, off: int, fmt: str, *v, seal=True) -> bytes:
+    """`b` with `v` packed at `off`; sealed (the header checksum recomputed, so that the
+    reader's structural checks, not the checksum, see the change) unless seal=False."""
+    m = bytearray(b)
+    struct.pack_into(fmt, m, off, *v)
+    return F.seal(m) if seal else bytes(m)
+
+
 class Raw:
     """Strings, buffers and graphs of a file; `bytes()` lays it out."""
 

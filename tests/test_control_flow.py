@@ -11,31 +11,8 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import assert_close, check, compile_cpu, from_tensor, primitives_of, rand, to_tensor
-
-
-def op_types(model) -> set[str]:
-    return {op.get_type_name() for op in model.get_ordered_ops()}
-
-
-def check_many(fn, arg_sets, prims=(), tol=None):
-    """Like harness.check for several argument sets (same avals): converted and compiled once."""
-    closed = jax.make_jaxpr(fn)(*arg_sets[0])
-    missing = set(prims) - primitives_of(closed)
-    assert not missing, f"primitives {missing} not in the traced jaxpr"
-    model = ovjax.convert_model(closed)
-    req = compile_cpu(model).create_infer_request()
-    ref = jax.jit(fn)  # compiled once for all argument sets
-    for args in arg_sets:
-        flat = [np.asarray(a) for a in jax.tree_util.tree_leaves(args)]
-        for i, a in enumerate(flat):
-            req.set_input_tensor(i, to_tensor(a))
-        req.infer()
-        want = jax.tree_util.tree_leaves(ref(*jax.tree_util.tree_map(jnp.asarray, args)))
-        assert len(req.model_outputs) == len(want)
-        for i, w in enumerate(want):
-            assert_close(from_tensor(req.get_output_tensor(i)), w, where=f"args {args}: output {i}", tol=tol)
-    return model
+from harness import (assert_close, check, check_many, compile_cpu, from_tensor, loop_trip_counts, op_types, primitives_of,
+                     rand, to_tensor)
 
 
 W = np.linspace(-1.0, 1.0, 6, dtype=np.float32)
@@ -344,11 +321,6 @@ def test_scan_input_work_is_hoisted(monkeypatch, reverse):
     monkeypatch.setenv("OVJAX_SCAN_HOIST", "0")
     model = check(rnn, *args, prims={"scan", "dot_general"})
     assert "MatMul" not in [op.get_type_name() for op in model.get_ordered_ops()]
-
-
-def loop_trip_counts(model):
-    """The trip counts of the model's top-level Loops."""
-    return [int(op.input_value(0).get_node().get_data()) for op in model.get_ordered_ops() if op.get_type_name() == "Loop"]
 
 
 @pytest.mark.parametrize("reverse", [False, True])

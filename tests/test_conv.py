@@ -10,27 +10,13 @@ import numpy as np
 import pytest
 from jax import lax
 
-from harness import check, rand
+from harness import check, check_jit, compute_ops, rand
 
 CONV = {"conv_general_dilated"}
 
 
-def check_many(fn, *args, prims=()):
-    """check() for a function with many outputs, with JAX's reference under jax.jit
-    (XLA's CPU compiler is slow on f16/bf16 when it compiles equation by equation)."""
-    return check(fn, *args, prims=prims, jit_reference=True)
-
-
 def conv(**kw):
     return lambda x, w: lax.conv_general_dilated(x, w, **kw)
-
-
-def op_types(model):
-    return [n.get_type_name() for n in model.get_ordered_ops()]
-
-
-def compute_ops(model):
-    return [t for t in op_types(model) if t not in ("Parameter", "Constant", "Result")]
 
 
 # ---- parameter variants (NCHW / OIHW) ------------------------------------------------
@@ -94,7 +80,7 @@ def test_variants_low_precision(dtype):
     def all_variants(*a):
         return tuple(lax.conv_general_dilated(a[2 * i], a[2 * i + 1], **v[3]) for i, v in enumerate(variants))
 
-    check_many(all_variants, *args, prims=CONV)
+    check_jit(all_variants, *args, prims=CONV)
 
 
 def test_empty():
@@ -143,7 +129,7 @@ def test_dimension_numbers_low_precision(dtype):
         return tuple(lax.conv_general_dilated(a[2 * i], a[2 * i + 1], dimension_numbers=dn, **DN_KW)
                      for i, dn in enumerate(DIMENSION_NUMBERS))
 
-    check_many(all_dns, *args, prims=CONV)
+    check_jit(all_dns, *args, prims=CONV)
 
 
 def test_dimension_numbers_record_with_groups():
@@ -183,7 +169,7 @@ def test_1d_3d(dtype):
     def all_cases(*a):
         return tuple(lax.conv_general_dilated(a[2 * i], a[2 * i + 1], **c[3]) for i, c in enumerate(ND_CASES))
 
-    check_many(all_cases, *args, prims=CONV)
+    check_jit(all_cases, *args, prims=CONV)
 
 
 # ---- dtypes --------------------------------------------------------------------------
@@ -218,12 +204,12 @@ def test_int8_long_reduction_exact(groups):
     w[0, 0, 0, 0] = 126
     w[1, 1, 1, 1] = -127
     fn = conv(window_strides=(1, 1), padding="VALID", feature_group_count=groups, preferred_element_type=jnp.int32)
-    check_many(fn, x, w, prims=CONV)
+    check_jit(fn, x, w, prims=CONV)
     want = np.asarray(jax.jit(fn)(x, w))
     assert np.abs(want).max() > 2**25 and (want % 4 != 0).any()  # not representable in f32
     if groups == 1:  # with the kernel a constant of the model (closed over)
         wc = jnp.asarray(w)
-        check_many(lambda x: fn(x, wc), x, prims=CONV)
+        check_jit(lambda x: fn(x, wc), x, prims=CONV)
 
 
 # ---- Flax, conv_transpose, gradients --------------------------------------------------
@@ -241,7 +227,7 @@ def test_flax_modules(module):
     shapes = jax.eval_shape(module.init, jax.random.PRNGKey(0), x)
     leaves, tree = jax.tree_util.tree_flatten(shapes)
     params = jax.tree_util.tree_unflatten(tree, [rand(l.shape, seed=i) for i, l in enumerate(leaves)])
-    check_many(lambda p, x: module.apply(p, x), params, x, prims=CONV)
+    check_jit(lambda p, x: module.apply(p, x), params, x, prims=CONV)
 
 
 def test_conv_transpose():
@@ -268,7 +254,7 @@ def test_gradients(groups):
     grad = jax.grad(loss, argnums=(0, 1))
     if groups > 1:
         assert has_batch_groups(jax.make_jaxpr(grad)(x, w))
-    check_many(grad, x, w, prims=CONV)
+    check_jit(grad, x, w, prims=CONV)
 
 
 # ---- graph shape ----------------------------------------------------------------------

@@ -7,25 +7,11 @@ import numpy as np
 import pytest
 from jax import lax
 
-from harness import check, rand
+from harness import check, check_jit, compute_ops, op_types, rand
 
 
 def dg(dims, preferred=None):
     return lambda a, b: lax.dot_general(a, b, dims, preferred_element_type=preferred)
-
-
-def check_many(fn, *args, prims=()):
-    """check() for a function with many outputs, with JAX's reference under jax.jit
-    (one XLA compilation instead of one per equation)."""
-    return check(fn, *args, prims=prims, jit_reference=True)
-
-
-def op_types(model):
-    return [n.get_type_name() for n in model.get_ordered_ops()]
-
-
-def compute_ops(model):
-    return [t for t in op_types(model) if t not in ("Parameter", "Constant", "Result")]
 
 
 def matmul_flags(model):
@@ -106,7 +92,7 @@ def test_layouts_low_precision(dtype):
     def all_layouts(*xs):
         return tuple(lax.dot_general(xs[2 * i], xs[2 * i + 1], c[3]) for i, c in enumerate(layouts))
 
-    check_many(all_layouts, *args, prims={"dot_general"})
+    check_jit(all_layouts, *args, prims={"dot_general"})
 
 
 def test_scalar_operand():

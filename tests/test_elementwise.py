@@ -11,51 +11,17 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import ml_dtypes
 import numpy as np
 import pytest
 from jax import lax
 
 import harness
-from harness import FLOATS, assert_close, rand
+from harness import FLOATS, arr, check_elementwise, full_range, np_dtype, rand
 
 INTS = ["int8", "int16", "int32", "uint8", "uint32"]
 SIGNED = ["int8", "int16", "int32"]
 INF, NAN = np.inf, np.nan
 AWAY, EVEN = lax.RoundingMethod.AWAY_FROM_ZERO, lax.RoundingMethod.TO_NEAREST_EVEN
-
-
-def np_dtype(name: str) -> np.dtype:
-    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
-
-
-def arr(values, dtype) -> np.ndarray:
-    """An array of `dtype` from Python values (floats go through float32 so -0.0, inf and nan survive)."""
-    dt = np_dtype(dtype)
-    if np.issubdtype(dt, np.integer) or dt == np.bool_:
-        return np.array(values).astype(dt)
-    with np.errstate(over="ignore"):  # beyond float16's range is inf, on purpose
-        return np.asarray(values, dtype=np.float32).astype(dt)
-
-
-def full_range(shape, dtype, seed=0) -> np.ndarray:
-    """Integers over the whole range of `dtype` (so add/mul/neg overflow and wrap)."""
-    info = np.iinfo(np_dtype(dtype))
-    return rand(shape, dtype, seed=seed, low=int(info.min), high=int(info.max))
-
-
-def check_cases(cases: dict, *args, signed_zeros: bool = False, tol=None):
-    """harness.check_cases; with signed_zeros, float zeros must also carry JAX's sign."""
-
-    def compare(g, w, where):
-        assert_close(g, w, where=where, tol=tol)
-        if signed_zeros and (np.issubdtype(w.dtype, np.floating) or w.dtype == ml_dtypes.bfloat16):
-            wz = np.asarray(w, np.float32) == 0
-            gs = np.signbit(np.asarray(g, np.float32))[wz]
-            ws = np.signbit(np.asarray(w, np.float32))[wz]
-            assert np.array_equal(gs, ws), f"{where}: signs of zeros {gs} != JAX {ws}"
-
-    harness.check_cases(cases, *args, compare=compare, describe_inputs=True)
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -83,14 +49,14 @@ def test_binary_arithmetic(dtype):
         "add:literal": lambda a, b: lax.add(a, np.array(3, a.dtype)),
         "mul:literal": lambda a, b: lax.mul(np.array(2, a.dtype), b),
     }
-    check_cases(cases, x, y)
+    check_elementwise(cases, x, y)
 
 
 @pytest.mark.parametrize("dtype", SIGNED)
 def test_integer_division_truncates_toward_zero(dtype):
     x = arr([7, -7, 7, -7, 1, -1, 0, 6, -6, 100, -100, -99], dtype)
     y = arr([2, 2, -2, -2, 3, 3, -5, 3, -3, 7, 7, -7], dtype)
-    check_cases({"div": lax.div, "rem": lax.rem}, x, y)
+    check_elementwise({"div": lax.div, "rem": lax.rem}, x, y)
 
 
 def test_integer_overflow_wraps_int8():
@@ -107,7 +73,7 @@ def test_integer_overflow_wraps_int8():
         "div:min_by_minus_one": lambda a, b: lax.div(a, arr(-1, "int8")),
         "rem:min_by_minus_one": lambda a, b: lax.rem(a, arr(-1, "int8")),
     }
-    check_cases(cases, x, y)
+    check_elementwise(cases, x, y)
 
 
 @pytest.mark.parametrize("dtype", INTS)
@@ -128,7 +94,7 @@ def test_integer_unary(dtype):
     }
     if dtype in SIGNED:
         cases["abs"] = lax.abs
-    check_cases(cases, x)
+    check_elementwise(cases, x)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -162,7 +128,7 @@ def test_float_unary(dtype):
         "erfc": lax.erfc,
         "is_finite": lax.is_finite,
     }
-    check_cases(cases, x)
+    check_elementwise(cases, x)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -182,7 +148,7 @@ def test_float_unary_restricted_domains(dtype):
         "tan": lambda p, u, h, e: lax.tan(h),
         "pow": lambda p, u, h, e: lax.pow(p, e),
     }
-    check_cases(cases, pos, unit, half_pi, expo)
+    check_elementwise(cases, pos, unit, half_pi, expo)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -218,7 +184,7 @@ def test_float_special_values(dtype):
         "integer_pow:3": lambda a: lax.integer_pow(a, 3),
         "integer_pow:-1": lambda a: lax.integer_pow(a, -1),
     }
-    check_cases(cases, x, signed_zeros=True)
+    check_elementwise(cases, x, signed_zeros=True)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -234,7 +200,7 @@ def test_float_special_values_binary(dtype):
         "max": lax.max,
         "min": lax.min,
     }
-    check_cases(cases, x, y, signed_zeros=True)
+    check_elementwise(cases, x, y, signed_zeros=True)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -252,7 +218,7 @@ def test_max_min_with_constants(dtype):
              # a constant holding both zeros, and one with a NaN: the general form
              "max:mixed_zeros": lambda a: lax.max(a, jnp.asarray(per_elem[[0, 1, 2, 3, 4, 5, 6, 8, 8, 9]])),
              "min:nan_constant": lambda a: lax.min(a, jnp.asarray(per_elem))}
-    check_cases(cases, x, signed_zeros=True)
+    check_elementwise(cases, x, signed_zeros=True)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -266,13 +232,13 @@ def test_transcendental_small_and_large_arguments(dtype):
         "erf": lax.erf,
         "erfc": lax.erfc,
     }
-    check_cases(cases, x)
+    check_elementwise(cases, x)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_erf_inv_edges(dtype):
     x = arr([-1.0, 1.0, -0.0, 0.0, 0.5, -0.9, 0.99, -0.999, 0.9999, 1e-4, 1.5, NAN], dtype)
-    check_cases({"erf_inv": lax.erf_inv}, x)
+    check_elementwise({"erf_inv": lax.erf_inv}, x)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -287,7 +253,7 @@ def test_pow(dtype):
         "pow:negative_base_integral_exponent": lambda b, e, i: lax.pow(-b, lax.convert_element_type(i, b.dtype)),
         "pow:literal": lambda b, e, i: lax.pow(b, np.array(2.0, b.dtype)),
     }
-    check_cases(cases, base, expo, iexp)
+    check_elementwise(cases, base, expo, iexp)
 
 
 @pytest.mark.parametrize("dtype", FLOATS + INTS)
@@ -299,14 +265,14 @@ def test_clamp(dtype):
         "clamp": lambda a, l, h: lax.clamp(l, a, h),
         "clamp:scalar_bounds": lambda a, l, h: lax.clamp(np.array(1, a.dtype), a, np.array(50, a.dtype)),
     }
-    check_cases(cases, x, lo, hi)
+    check_elementwise(cases, x, lo, hi)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_clamp_nan(dtype):
     x = arr([NAN, 5.0, -5.0, 0.0, INF, -INF], dtype)
     cases = {"clamp": lambda a: lax.clamp(np.array(-1, a.dtype), a, np.array(1, a.dtype))}
-    check_cases(cases, x)
+    check_elementwise(cases, x)
 
 
 # ---------------------------------------------------------------- select_n
@@ -324,13 +290,13 @@ def test_select_n(dtype):
         "select_n:int4": lambda pb, pi, a, b, c, d: lax.select_n(pi, a, b, c, d),
         "select_n:one": lambda pb, pi, a, b, c, d: lax.select_n(pi * 0, a),
     }
-    check_cases(cases, pb, pi, a, b, c, d)
+    check_elementwise(cases, pb, pi, a, b, c, d)
 
 
 def test_select_n_int_scalar_predicate():
     a, b, c = (rand((2, 3), "float32", seed=40 + i) for i in range(3))
     cases = {f"select_n:{k}": (lambda k: lambda a, b, c: lax.select_n(np.int32(k), a, b, c))(k) for k in range(3)}
-    check_cases(cases, a, b, c)
+    check_elementwise(cases, a, b, c)
 
 
 # ---------------------------------------------------------------- logic and comparison
@@ -351,7 +317,7 @@ def test_logic_bool():
         "ge": lax.ge,
         "and:literal": lambda a, b: lax.bitwise_and(a, np.bool_(True)),
     }
-    check_cases(cases, x, y)
+    check_elementwise(cases, x, y)
 
 
 @pytest.mark.parametrize("dtype", INTS)
@@ -363,7 +329,7 @@ def test_logic_integers(dtype):
         "or": lax.bitwise_or,
         "xor": lax.bitwise_xor,
     }
-    check_cases(cases, x, y)
+    check_elementwise(cases, x, y)
 
 
 @pytest.mark.parametrize("dtype", FLOATS + INTS)
@@ -377,7 +343,7 @@ def test_comparisons(dtype):
         x[3] = arr([NAN, 1.0, NAN, -0.0, 0.0, INF, -INF, INF], dtype)
         y[3] = arr([1.0, NAN, NAN, 0.0, -0.0, INF, INF, 1e4], dtype)
     cases = {"eq": lax.eq, "ne": lax.ne, "lt": lax.lt, "le": lax.le, "gt": lax.gt, "ge": lax.ge}
-    check_cases(cases, x, y)
+    check_elementwise(cases, x, y)
 
 
 # ---------------------------------------------------------------- convert_element_type
@@ -425,7 +391,7 @@ def test_convert_element_type(src):
         f"{CONVERT}:{src}->{d}": (lambda i, d: lambda *a: lax.convert_element_type(a[i], np_dtype(d)))(i, d)
         for i, d in enumerate(dsts)
     }
-    check_cases(cases, *xs, signed_zeros=True)
+    check_elementwise(cases, *xs, signed_zeros=True)
 
 
 # ---------------------------------------------------------------- identities
@@ -455,7 +421,7 @@ def test_convert_u32_bits_and_literals():
         "convert_element_type:->u8": lambda a, b: lax.convert_element_type(a, np.uint8),
         "convert_element_type:->bool": lambda a, b: lax.convert_element_type(a, np.bool_),
     }
-    check_cases(cases, x, y)
+    check_elementwise(cases, x, y)
 
 
 def test_int32_close_values_compare_and_divide_exactly():
@@ -483,7 +449,7 @@ def test_int32_close_values_compare_and_divide_exactly():
         "gt:big_literal": lambda a, b: lax.gt(a, np.int32(2**30)),
         "rem:by_literal": lambda a, b: lax.rem(a, np.int32(1000003)),
     }
-    check_cases(cases, x, y)
+    check_elementwise(cases, x, y)
 
 
 @pytest.mark.parametrize("dtype", INTS)
@@ -491,13 +457,13 @@ def test_integer_division_by_zero(dtype):
     # XLA defines x / 0 = -1 (all bits set) and x % 0 = x
     x = arr([5, 0, 100, 1, 127], dtype)
     y = arr([0, 0, 0, 1, 0], dtype)
-    check_cases({"div": lax.div, "rem": lax.rem}, x, y)
+    check_elementwise({"div": lax.div, "rem": lax.rem}, x, y)
 
 
 def test_bool_max_min_select():
     x, y = rand((4, 4), "bool", seed=58), rand((4, 4), "bool", seed=59)
     cases = {"max": lax.max, "min": lax.min, "select_n": lambda a, b: lax.select_n(a, b, lax.bitwise_not(b))}
-    check_cases(cases, x, y)
+    check_elementwise(cases, x, y)
 
 
 @functools.lru_cache(maxsize=None)
@@ -526,14 +492,14 @@ def test_identities():
         "stop_gradient": lambda x, i, b: lax.stop_gradient(x),
         "device_put": lambda x, i, b: jax.device_put(i),
     }
-    check_cases(cases, x, i, b)
+    check_elementwise(cases, x, i, b)
 
 
 def test_add_any():
     from jax._src.ad_util import add_jaxvals_p
 
     x, y = rand((3,), "float32", seed=63), rand((3,), "float32", seed=64)
-    check_cases({"add_any": lambda a, b: add_jaxvals_p.bind(a, b)}, x, y)
+    check_elementwise({"add_any": lambda a, b: add_jaxvals_p.bind(a, b)}, x, y)
 
 
 # ---------------------------------------------------------------- 64-bit types
@@ -578,7 +544,7 @@ def test_x64_integers(dtype):
             cases["neg"] = lambda a, b: lax.neg(a)
             cases["abs"] = lambda a, b: lax.abs(a)
             cases["sign"] = lambda a, b: lax.sign(a)
-        check_cases(cases, x, y)
+        check_elementwise(cases, x, y)
 
 
 def test_x64_float64():
@@ -604,7 +570,7 @@ def test_x64_float64():
             "convert_element_type:->float32": lambda a, b: lax.convert_element_type(a, np.float32),
             "convert_element_type:->bool": lambda a, b: lax.convert_element_type(a, np.bool_),
         }
-        check_cases(cases, x, y)
+        check_elementwise(cases, x, y)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int32", "uint8", "bool"])
@@ -619,7 +585,7 @@ def test_total_order_comparisons(dtype):
     else:
         a, b = rand((40,), dtype, seed=1), rand((40,), dtype, seed=2)
         b[::3] = a[::3]
-    check_cases({
+    check_elementwise({
         "eq_to": lambda x, y: lax_internal.eq_to_p.bind(x, y),
         "le_to": lambda x, y: lax_internal.le_to_p.bind(x, y),
         "lt_to": lambda x, y: lax_internal.lt_to_p.bind(x, y),
@@ -651,7 +617,7 @@ def test_jax_0_12_float_functions(dtype):
         "polynomial:unroll_2": lambda x, p, r: lax.polynomial(x, POLY_3, unroll=2),
         "polynomial:polyval": lambda x, p, r: jnp.polyval(jnp.asarray(POLY_3[::-1], x.dtype), x),
     }
-    check_cases(cases, x, pos, row)
+    check_elementwise(cases, x, pos, row)
 
 
 @harness.needs_primitives("log2", "one_minus_square", "polynomial")
@@ -666,7 +632,7 @@ def test_jax_0_12_float_functions_special_values(dtype):
         "polynomial:scan": lambda a: lax.polynomial(a, POLY_10),  # starts from 0 * x: NaN at +-inf
         "polynomial:zero_leading": lambda a: lax.polynomial(a, [1.0, 2.0, 0.0]),  # 0 * inf: NaN
     }
-    check_cases(cases, x, signed_zeros=True)
+    check_elementwise(cases, x, signed_zeros=True)
 
 
 @harness.needs_primitives("one_minus_square", "polynomial")
@@ -682,4 +648,4 @@ def test_jax_0_12_integer_functions(dtype):
         "polynomial:small": lambda a, s: lax.polynomial(s, [s, 2, s]),
         "polynomial:scan": lambda a, s: lax.polynomial(a, list(range(1, 11))),
     }
-    check_cases(cases, x, small)
+    check_elementwise(cases, x, small)

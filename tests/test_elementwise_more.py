@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 from jax import lax
 
-from harness import FLOATS, rand
-from test_elementwise import arr, check_cases, full_range, np_dtype
+from harness import FLOATS, INTS32, arr, check_elementwise, full_range, np_dtype, rand
 
-INTS = ["int8", "int16", "int32", "uint8", "uint16", "uint32"]
 INF, NAN = np.inf, np.nan
 
 
@@ -33,7 +31,7 @@ def test_inverse_trig_hyperbolic(dtype):
         "sinh": lambda u, w, b, h: lax.sinh(h),
         "cosh": lambda u, w, b, h: lax.cosh(h),
     }
-    check_cases(cases, unit, wide, big, hyp)
+    check_elementwise(cases, unit, wide, big, hyp)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -50,30 +48,30 @@ def test_special_values(dtype):
         "sinh": lax.sinh,
         "cosh": lax.cosh,
     }
-    check_cases(cases, x, signed_zeros=True)
+    check_elementwise(cases, x, signed_zeros=True)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_atan2(dtype):
     y = rand((4, 8), dtype, seed=5)
     x = rand((4, 8), dtype, seed=6)
-    check_cases({"atan2": lax.atan2}, y, x)
+    check_elementwise({"atan2": lax.atan2}, y, x)
     # every pair of special values
     sv = [0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 1e-3, -2.5]
     ys, xs = np.meshgrid(sv, sv, indexing="ij")
-    check_cases({"atan2": lax.atan2}, arr(ys.ravel(), dtype), arr(xs.ravel(), dtype), signed_zeros=True)
+    check_elementwise({"atan2": lax.atan2}, arr(ys.ravel(), dtype), arr(xs.ravel(), dtype), signed_zeros=True)
 
 
-@pytest.mark.parametrize("dtype", INTS)
+@pytest.mark.parametrize("dtype", INTS32)
 def test_bit_counts(dtype):
     info = np.iinfo(np_dtype(dtype))
     x = full_range((4, 8), dtype, seed=7)
     x[0] = np.array([0, 1, 2, 3, info.max, info.min, info.max // 2 + 1, info.max // 2], np.int64).astype(x.dtype)
     x[1] = arr([(1 << (info.bits - 1)) + 1, 255, 256, 1 << (info.bits // 2), 7, 8, 100, 127], dtype)
-    check_cases({"population_count": lax.population_count, "clz": lax.clz}, x)
+    check_elementwise({"population_count": lax.population_count, "clz": lax.clz}, x)
 
 
-@pytest.mark.parametrize("dtype", INTS)
+@pytest.mark.parametrize("dtype", INTS32)
 def test_shifts(dtype):
     bits = np.iinfo(np_dtype(dtype)).bits
     x = full_range((3, 16), dtype, seed=8)
@@ -86,7 +84,7 @@ def test_shifts(dtype):
         "shift_right_logical": lax.shift_right_logical,
         "shift_right_arithmetic": lax.shift_right_arithmetic,
     }
-    check_cases(cases, x, s)
+    check_elementwise(cases, x, s)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -114,7 +112,7 @@ def test_reduce_precision(dtype):
         "reduce_precision:e6m1": lambda a: lax.reduce_precision(a, 6, 1),
     }
     # exact: the result is a bit pattern
-    check_cases(cases, x, signed_zeros=True, tol=(0, 0))
+    check_elementwise(cases, x, signed_zeros=True, tol=(0, 0))
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -124,6 +122,6 @@ def test_nextafter(dtype):
     xs, ys = np.meshgrid(sv, [0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 2.0, 1e-45], indexing="ij")
     x, y = arr(xs.ravel(), dtype), arr(ys.ravel(), dtype)
     # exact: neighbouring floats
-    check_cases({"nextafter": lax.nextafter}, x, y, signed_zeros=True, tol=(0, 0))
+    check_elementwise({"nextafter": lax.nextafter}, x, y, signed_zeros=True, tol=(0, 0))
     a, b = rand((4, 8), dtype, seed=12), rand((4, 8), dtype, seed=13)
-    check_cases({"nextafter": lax.nextafter, "nextafter:same": lambda u, v: lax.nextafter(u, u)}, a, b, tol=(0, 0))
+    check_elementwise({"nextafter": lax.nextafter, "nextafter:same": lambda u, v: lax.nextafter(u, u)}, a, b, tol=(0, 0))

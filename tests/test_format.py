@@ -19,7 +19,7 @@ import pytest
 import ovjax
 from ovjax import format as F
 from ovjax.serialize import GraphWriter
-from rawfile import sections
+from rawfile import put, sections
 
 from asan import read_check
 
@@ -38,14 +38,6 @@ ARGS = (np.ones((2, 3), np.float32), np.full((2, 3), 0.5, np.float32))
 @pytest.fixture(scope="module")
 def valid() -> bytes:
     return ovjax.serialize(model_fn, ARGS)
-
-
-def put(b: bytes, off: int, fmt: str, *v) -> bytes:
-    """`b` with `v` packed at `off` and the header checksum recomputed, so that the
-    reader's structural checks (not the checksum) see the change."""
-    m = bytearray(b)
-    struct.pack_into(fmt, m, off, *v)
-    return F.seal(m)
 
 
 def first_eqn(b: bytes) -> int:

@@ -14,11 +14,7 @@ import numpy as np
 import pytest
 
 import ovjax
-from harness import assert_close, compile_cpu, rand, run_ov
-
-
-def op_counts(model):
-    return collections.Counter(op.get_type_name() for op in model.get_ops())
+from harness import FUSION_TOL, check_jit, compile_cpu, op_counts, rand
 
 
 def runtime_counts(model):
@@ -26,19 +22,10 @@ def runtime_counts(model):
     return collections.Counter(op.get_rt_info()["layerType"].astype(str) for op in rt.get_ops())
 
 
-def convert_and_check(fn, *args, tol=(1e-5, 1e-5)):
-    model = ovjax.convert_model(jax.make_jaxpr(fn)(*args))
-    want = jax.tree_util.tree_leaves(jax.jit(fn)(*args))
-    got = run_ov(model, args)
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert_close(g, np.asarray(w), where=f"output {i}", tol=tol)
-    return model
-
-
 @pytest.mark.parametrize("axis", [-1, 0, 1])
 def test_softmax(axis):
     x = rand((4, 6, 8), low=-10, high=10)
-    m = convert_and_check(lambda x: jax.nn.softmax(x, axis=axis), x)
+    m = check_jit(lambda x: jax.nn.softmax(x, axis=axis), x, tol=FUSION_TOL)
     ops = op_counts(m)
     assert ops["Softmax"] == 1 and ops["Exp"] == 0 and ops["ReduceMax"] == 0, ops
 
@@ -51,14 +38,14 @@ def test_softmax_stays_softmax_only_when_it_is_one():
         e = jnp.exp(x - jnp.max(x, axis=1, keepdims=True))
         return e / jnp.sum(e, axis=0, keepdims=True)
 
-    ops = op_counts(convert_and_check(not_softmax, x))
+    ops = op_counts(check_jit(not_softmax, x, tol=FUSION_TOL))
     assert ops["Softmax"] == 0, ops
 
 
 @pytest.mark.parametrize("approximate", [True, False])
 def test_gelu(approximate):
     x = rand((3, 50), low=-6, high=6)
-    ops = op_counts(convert_and_check(lambda x: jax.nn.gelu(x, approximate=approximate) * 2.0, x))
+    ops = op_counts(check_jit(lambda x: jax.nn.gelu(x, approximate=approximate) * 2.0, x, tol=FUSION_TOL))
     assert ops["Gelu"] == 1 and ops["Tanh"] == 0 and ops["Erf"] == 0, ops
 
 
@@ -67,7 +54,7 @@ def test_flax_layer_norm_and_variants():
     ln = nn.LayerNorm()
     params = ln.init(jax.random.key(0), x)
     params = jax.tree_util.tree_map(lambda p: p + rand(p.shape, seed=3) * 0.1, params)
-    ops = op_counts(convert_and_check(lambda x: ln.apply(params, x), x, tol=(1e-4, 1e-4)))
+    ops = op_counts(check_jit(lambda x: ln.apply(params, x), x, tol=(1e-4, 1e-4)))
     assert ops["MVN"] == 1 and ops["Sqrt"] == 0, ops
 
     def centred(x):  # haiku/equinox style: mean((x - mean)^2), divide by sqrt
@@ -75,12 +62,12 @@ def test_flax_layer_norm_and_variants():
         var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
         return (x - mean) * jax.lax.rsqrt(var + 1e-5) * 1.5 + 0.25
 
-    ops = op_counts(convert_and_check(centred, x, tol=(1e-4, 1e-4)))
+    ops = op_counts(check_jit(centred, x, tol=(1e-4, 1e-4)))
     assert ops["MVN"] == 1, ops
 
     gn = nn.GroupNorm(num_groups=4)
     gparams = gn.init(jax.random.key(1), x)
-    convert_and_check(lambda x: gn.apply(gparams, x), x, tol=(1e-4, 1e-4))
+    check_jit(lambda x: gn.apply(gparams, x), x, tol=(1e-4, 1e-4))
 
 
 @pytest.mark.parametrize("masked", [False, True])
@@ -89,7 +76,7 @@ def test_attention_reaches_sdpa(masked):
     mha = nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=64)
     mask = nn.make_causal_mask(jnp.ones((2, 16))) if masked else None
     params = mha.init(jax.random.key(0), x, x)
-    m = convert_and_check(lambda x: mha.apply(params, x, x, mask=mask), x, tol=(1e-4, 1e-4))
+    m = check_jit(lambda x: mha.apply(params, x, x, mask=mask), x, tol=(1e-4, 1e-4))
     ops = op_counts(m)
     if not masked:
         assert ops["ScaledDotProductAttention"] == 1 and ops["Softmax"] == 0, ops
@@ -109,7 +96,7 @@ def test_transformer_block_fusions_and_runtime_graph():
     x = rand((2, 16, 64))
     blk = Block()
     params = blk.init(jax.random.key(0), x)
-    m = convert_and_check(lambda x: blk.apply(params, x), x, tol=(1e-4, 1e-4))
+    m = check_jit(lambda x: blk.apply(params, x), x, tol=(1e-4, 1e-4))
     ops = op_counts(m)
     assert ops["MVN"] == 2 and ops["Gelu"] == 1 and ops["ScaledDotProductAttention"] == 1, ops
     rt = runtime_counts(m)
@@ -119,7 +106,7 @@ def test_transformer_block_fusions_and_runtime_graph():
 def test_fusions_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("OVJAX_FUSIONS", "0")
     x = rand((4, 8))
-    ops = op_counts(convert_and_check(lambda x: jax.nn.softmax(x), x))
+    ops = op_counts(check_jit(lambda x: jax.nn.softmax(x), x, tol=FUSION_TOL))
     assert ops["Softmax"] == 0 and ops["Exp"] == 1, ops
 
 
@@ -160,7 +147,7 @@ def test_parallel_matmuls_join():
         outs += [jnp.einsum("bk,nk->bn", x, vi) for vi in v]
         return outs
 
-    ops = op_counts(convert_and_check(fn, x))
+    ops = op_counts(check_jit(fn, x, tol=FUSION_TOL))
     assert ops["MatMul"] == 2 and ops["VariadicSplit"] == 2, ops
 
 
@@ -178,7 +165,7 @@ def test_parallel_matmuls_in_an_lstm_scan(monkeypatch):
     x = rand((2, 20, 8))
     m = nn.RNN(nn.LSTMCell(16))
     params = random_like(jax.eval_shape(m.init, jax.random.key(0), x))
-    model = convert_and_check(lambda x: m.apply(params, x), x)
+    model = check_jit(lambda x: m.apply(params, x), x, tol=FUSION_TOL)
     assert op_counts(model)["MatMul"] == 1 and op_counts(model)["Loop"] == 1, op_counts(model)
     # the Python API does not expose Loop bodies: read the body from the IR
     with tempfile.TemporaryDirectory() as d:
@@ -207,7 +194,7 @@ def test_rank2_dense_chain_runs_as_fully_connected(batch):
         y = h @ w[2] - b[2]
         return y[:, None, :] * jnp.ones((1, 3, 1), jnp.float32)  # broadcasts: outside the chain
 
-    model = convert_and_check(fn, x, skip)
+    model = check_jit(fn, x, skip, tol=FUSION_TOL)
     reshapes = [op for op in model.get_ops() if op.get_type_name() == "Reshape"]
     assert any(list(op.get_output_shape(0)) == [1, batch, 32] for op in reshapes), reshapes
     assert model.outputs[0].get_names() == {"output_0"} and list(model.outputs[0].shape) == [batch, 3, 32]
@@ -231,7 +218,7 @@ def test_dense_activation_stays_out_of_the_fully_connected_node(shape):
         z = jnp.tanh(y @ w3 + b3)
         return y, z, jax.nn.silu(z @ w4 + b4)  # silu: a sigmoid and a product of the add
 
-    model = convert_and_check(fn, x, tol=(1e-4, 1e-4))  # three chained products, K = 64..128
+    model = check_jit(fn, x, tol=(1e-4, 1e-4))  # three chained products, K = 64..128
     assert [list(o.shape) for o in model.outputs] == [list(shape), list(shape[:-1]) + [128], list(shape[:-1]) + [96]]
     assert [o.get_names() for o in model.outputs] == [{"output_0"}, {"output_1"}, {"output_2"}]
     ops = op_counts(model)
@@ -255,7 +242,7 @@ def test_weight_compression_of_dense_layers_with_activations():
     def fn(x):
         return jax.nn.gelu(x @ w1 + b1) @ w2
 
-    model = convert_and_check(fn, x)
+    model = check_jit(fn, x, tol=FUSION_TOL)
     compressed = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
     u8 = [list(op.get_output_shape(0)) for op in compressed.get_ops()
           if op.get_type_name() == "Constant" and op.get_output_element_type(0).get_type_name() == "u8"]
@@ -267,14 +254,14 @@ def test_weight_compression_of_dense_layers_with_activations():
 def test_single_rank2_matmul_is_left_alone():
     x = rand((8, 32))
     w = rand((32, 16), seed=1)
-    ops = op_counts(convert_and_check(lambda x: jnp.tanh(x @ w), x))
+    ops = op_counts(check_jit(lambda x: jnp.tanh(x @ w), x, tol=FUSION_TOL))
     assert ops["Reshape"] == 0, ops
 
 
 def test_large_parallel_matmuls_stay_apart():
     x = rand((2, 1024))
     w1, w2 = rand((1024, 1024), seed=1), rand((1024, 1024), seed=2)
-    ops = op_counts(convert_and_check(lambda x: (x @ w1, x @ w2), x, tol=(1e-4, 1e-4)))
+    ops = op_counts(check_jit(lambda x: (x @ w1, x @ w2), x, tol=(1e-4, 1e-4)))
     assert ops["MatMul"] == 2 and ops["VariadicSplit"] == 0, ops
 
 

@@ -13,9 +13,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from harness import check, rand
-
-DTYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8", "bool"]
+from harness import MOVE_DTYPES, check, rand
 
 
 def idx(*values):
@@ -25,7 +23,7 @@ def idx(*values):
 # ---- gather: numpy-style indexing -------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", MOVE_DTYPES)
 def test_dtypes(dtype):
     """Per dtype, in one model: x[i] with negative indices, jnp.take in fill mode (fill_value
     None: NaN for floats, min for signed, max for unsigned, True for bool), .at[i].set, and

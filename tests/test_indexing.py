@@ -7,40 +7,26 @@ each start into [0, dim - size]).
 
 from __future__ import annotations
 
+import functools
+
 import jax
-import jax.numpy as jnp
 import numpy as np
-import openvino as ov
 import pytest
 from jax import lax
 
-import ovjax
-from harness import assert_close, compile_cpu, from_tensor, primitives_of, rand, to_tensor
-
-DTYPES = ["float32", "float16", "bfloat16", "int8", "int32", "uint8", "bool"]
+import harness
+from harness import MOVE_DTYPES, rand
 
 
-def check_many(fn, arg_sets, prims=()):
-    """Convert `fn` traced on arg_sets[0] once; compare OpenVINO with JAX on every arg set."""
-    closed = jax.make_jaxpr(fn)(*arg_sets[0])
-    found = primitives_of(closed)
-    missing = set(prims) - found
-    assert not missing, f"primitives {missing} not in the traced jaxpr (found {sorted(found)})"
-    compiled = compile_cpu(ovjax.convert_model(closed))
-    # jit: traced indices get JAX's run-time clamping (no trace-time bounds checks); XLA
-    # without LLVM optimisation, since compile time dominates for these data-movement ops
-    ref = jax.jit(fn).lower(*arg_sets[0]).compile({"xla_backend_optimization_level": 0})
-    for args in arg_sets:
-        want = jax.tree_util.tree_leaves(ref(*args))
-        req = compiled.create_infer_request()
-        for i, a in enumerate(jax.tree_util.tree_leaves(args)):
-            req.set_input_tensor(i, to_tensor(a))
-        req.infer()
-        got = [from_tensor(req.get_output_tensor(i)) for i in range(len(compiled.outputs))]
-        assert len(got) == len(want)
-        where = "starts " + str([np.asarray(a).tolist() for a in args if np.ndim(a) == 0])
-        for g, w in zip(got, want):
-            assert_close(g, w, where=where)
+def starts(args) -> str:
+    """An argument set by its start indices (its scalars), for failure messages."""
+    return "starts " + str([np.asarray(a).tolist() for a in args if np.ndim(a) == 0])
+
+
+# JAX's reference jitted: traced indices get JAX's run-time clamping (no trace-time bounds
+# checks); XLA without LLVM optimisation, since compile time dominates for these
+# data-movement ops
+check_many = functools.partial(harness.check_many, unoptimised=True, describe=starts)
 
 
 def start_sets(shape, sizes):
@@ -75,7 +61,7 @@ def as_index(v, dtype):
     return np.array(v).astype(dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", MOVE_DTYPES)
 @pytest.mark.parametrize("rank", [1, 2, 3, 4])
 def test_dynamic_slice(dtype, rank):
     shape, sizes = CASES[rank]
@@ -88,7 +74,7 @@ def test_dynamic_slice(dtype, rank):
     check_many(fn, sets, prims={"dynamic_slice"})
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", MOVE_DTYPES)
 @pytest.mark.parametrize("rank", [1, 2, 3, 4])
 def test_dynamic_update_slice(dtype, rank):
     shape, ushape = CASES[rank]

@@ -6,8 +6,6 @@ CPU, runs and compares with JAX."""
 
 from __future__ import annotations
 
-import collections
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -15,8 +13,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-import ovjax
-from harness import assert_close, rand, run_ov
+from harness import check_jit, rand
 from models._check import random_like
 
 
@@ -32,16 +29,6 @@ def transposes(model):
             perm = tuple(op.input_value(1).get_node().get_vector().tolist())
             out.append((op.input_value(0).get_node().get_type_name(), perm))
     return out
-
-
-def convert_and_check(fn, *args, tol=None):
-    model = ovjax.convert_model(jax.make_jaxpr(fn)(*args))
-    want = jax.tree_util.tree_leaves(jax.jit(fn)(*args))
-    got = run_ov(model, args)
-    assert len(got) == len(want)
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert_close(g, np.asarray(w), where=f"output {i}", tol=tol)
-    return model
 
 
 class CNN(nn.Module):
@@ -63,7 +50,7 @@ def test_conv_net_runs_nchw_between_convolutions():
     x = rand((2, 16, 16, 3))
     m = CNN()
     params = random_params(m, x)
-    model = convert_and_check(lambda x: m.apply(params, x), x, tol=(2e-5, 2e-5))
+    model = check_jit(lambda x: m.apply(params, x), x, tol=(2e-5, 2e-5))
     # one Transpose of data is left: the NHWC input into the first convolution
     assert transposes(model) == [("Parameter", (0, 3, 1, 2))], transposes(model)
     # batch norm scales are folded to per-channel constants in NCHW ([1, C, 1, 1])
@@ -85,7 +72,7 @@ def test_flatten_keeps_its_transpose():
     x = rand((2, 8, 8, 3))
     m = Flat()
     params = random_params(m, x)
-    model = convert_and_check(lambda x: m.apply(params, x), x)
+    model = check_jit(lambda x: m.apply(params, x), x)
     assert [p for _, p in transposes(model)] == [(0, 3, 1, 2), (0, 2, 3, 1)], transposes(model)
 
 
@@ -101,7 +88,7 @@ def test_reductions_after_a_transpose(axes, keepdims):
         return (jnp.sum(y, axis=axes, keepdims=keepdims), jnp.max(y, axis=axes, keepdims=keepdims),
                 jnp.any(y > 2.0, axis=axes, keepdims=keepdims))
 
-    model = convert_and_check(fn, x)
+    model = check_jit(fn, x)
     assert all(src != "Parameter" for src, _ in transposes(model)), transposes(model)
 
 
@@ -119,7 +106,7 @@ def test_concat_and_broadcast_constants():
         w = z.astype(jnp.int32).astype(jnp.float32) - z
         return z, w, lax.transpose(z, (0, 3, 1, 2))
 
-    convert_and_check(fn, x)
+    check_jit(fn, x)
 
 
 def test_transposes_with_different_permutations_are_not_mixed():
@@ -130,7 +117,7 @@ def test_transposes_with_different_permutations_are_not_mixed():
     def fn(x, y):
         return lax.transpose(x, (2, 0, 1)) + y, lax.transpose(x, (1, 2, 0)).sum(axis=0)
 
-    convert_and_check(fn, x, y)
+    check_jit(fn, x, y)
 
 
 def test_nan_and_infinities_pass_through():
@@ -145,7 +132,7 @@ def test_nan_and_infinities_pass_through():
         y = jnp.maximum(y, 0.0)
         return nn.max_pool(y, (2, 2), (2, 2)), jnp.max(y, axis=(1, 2))
 
-    convert_and_check(fn, x)
+    check_jit(fn, x)
 
 
 def test_fusions_off_keeps_the_transposes(monkeypatch):
@@ -153,5 +140,5 @@ def test_fusions_off_keeps_the_transposes(monkeypatch):
     x = rand((2, 16, 16, 3))
     m = CNN()
     params = random_params(m, x)
-    model = convert_and_check(lambda x: m.apply(params, x), x, tol=(2e-5, 2e-5))
+    model = check_jit(lambda x: m.apply(params, x), x, tol=(2e-5, 2e-5))
     assert len(transposes(model)) > 4

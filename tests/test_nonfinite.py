@@ -18,25 +18,16 @@ import collections
 
 import jax
 import jax.numpy as jnp
-import ml_dtypes
 import numpy as np
 import pytest
 from jax import lax
 
 import harness
 import ovjax
-from harness import FLOATS, compile_cpu
+from harness import FLOATS, HALF_CHAIN_TOL, HALF_PRODUCT_TOL, arr, check_cases, compile_cpu, np_dtype
 
 NAN, INF = np.nan, np.inf
 SPECIAL = [NAN, INF, -INF, 0.0, -0.0, 1.5, -2.5, 3.0]
-
-
-def np_dtype(name: str) -> np.dtype:
-    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
-
-
-def arr(values, dtype) -> np.ndarray:
-    return np.asarray(values, dtype=np.float32).astype(np_dtype(dtype))
 
 
 def rows(dtype) -> np.ndarray:
@@ -56,10 +47,6 @@ def grid(dtype):
     """x, y of shape [8, 8] holding every pair of SPECIAL values."""
     v = arr(SPECIAL, dtype)
     return np.repeat(v[:, None], 8, axis=1), np.repeat(v[None, :], 8, axis=0)
-
-
-def check_cases(cases, *args, tol=None):
-    harness.check_cases(cases, *args, tol=tol, describe_inputs=False)
 
 
 # ---------------------------------------------------------------- elementwise unary
@@ -301,7 +288,7 @@ def test_dot_general_and_conv(dtype):
     w = arr(np.random.default_rng(1).standard_normal((8, 5)), dtype)
     img = np.stack([x, x[::-1]], axis=-1)[None]  # NHWC
     k = arr(np.random.default_rng(2).standard_normal((2, 2, 2, 3)), dtype)
-    tol = {"float32": None, "float16": (1e-2, 1e-2), "bfloat16": (5e-2, 5e-2)}[dtype]
+    tol = HALF_PRODUCT_TOL[dtype]
     check_cases({
         "dot_general": lambda x, img: x @ w,
         "dot_general:self": lambda x, img: x @ x.T,
@@ -332,7 +319,7 @@ def test_sort_and_top_k(dtype):
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_softmax_family(dtype):
     x = rows(dtype)
-    tol = None if dtype == "float32" else {"float16": (5e-3, 5e-3), "bfloat16": (3e-2, 3e-2)}[dtype]
+    tol = HALF_CHAIN_TOL[dtype]
     check_cases({
         "exp:softmax": lambda x: jax.nn.softmax(x, axis=-1),
         "exp:softmax_cols": lambda x: jax.nn.softmax(x, axis=0),
@@ -381,7 +368,7 @@ def test_flax_layers(dtype):
     import flax.linen as nn
 
     x = rows(dtype)
-    tol = None if dtype == "float32" else {"float16": (5e-3, 5e-3), "bfloat16": (3e-2, 3e-2)}[dtype]
+    tol = HALF_CHAIN_TOL[dtype]
     ln = nn.LayerNorm(dtype=np_dtype(dtype), param_dtype=np_dtype(dtype))
     ln_params = ln.init(jax.random.key(0), x)
     rms = nn.RMSNorm(dtype=np_dtype(dtype), param_dtype=np_dtype(dtype))
@@ -500,7 +487,7 @@ def test_composites(dtype):
     import jax.scipy.special as sp
 
     x, y = grid(dtype)
-    tol = None if dtype == "float32" else {"float16": (5e-3, 5e-3), "bfloat16": (3e-2, 3e-2)}[dtype]
+    tol = HALF_CHAIN_TOL[dtype]
     cases = {
         "max:logaddexp": jnp.logaddexp,
         "sqrt:hypot": jnp.hypot,

@@ -5,8 +5,6 @@ are errors that name them."""
 
 from __future__ import annotations
 
-import collections
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,7 +13,7 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import assert_close, rand, run_ov
+from harness import assert_close, loop_trip_counts, op_counts, rand, run_ov
 
 OPTION_VARIABLES = ("OVJAX_FUSIONS", "OVJAX_SCAN_UNROLL", "OVJAX_SCAN_STEPS", "OVJAX_SCAN_HOIST")
 
@@ -25,14 +23,6 @@ def no_option_variables(monkeypatch):
     """Each test starts from the defaults, whatever the environment running the suite says."""
     for v in OPTION_VARIABLES:
         monkeypatch.delenv(v, raising=False)
-
-
-def op_counts(model):
-    return collections.Counter(op.get_type_name() for op in model.get_ordered_ops())
-
-
-def loop_trip_counts(model):
-    return [int(op.input_value(0).get_node().get_data()) for op in model.get_ordered_ops() if op.get_type_name() == "Loop"]
 
 
 def matches_jax(model, fn, *args):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import os
-import struct
 import subprocess
 import sys
 import textwrap
@@ -32,16 +31,10 @@ from ovjax._jax_compat import ClosedJaxpr
 
 from asan import read_check
 from harness import assert_close, run_ov
-from rawfile import Raw, add_one, call_chain, sections
+from rawfile import Raw, add_one, call_chain, put, sections
 
 X3 = np.array([1.0, 2.0, 3.0], np.float32)
 FAST = 1.0  # seconds: every malformed case is an error within this
-
-
-def put(b: bytes, off: int, fmt: str, *v, seal=True) -> bytes:
-    m = bytearray(b)
-    struct.pack_into(fmt, m, off, *v)
-    return F.seal(m) if seal else bytes(m)
 
 
 def rejected(data: bytes, tmp_path, expect: str, *, in_memory=True, by_reader=True) -> str:

@@ -13,13 +13,9 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import FLOATS, assert_close, check, check_cases, rand
+from harness import FLOATS, assert_close, assert_prims, check, check_cases, np_dtype, rand
 
 INF, NAN = np.inf, np.nan
-
-
-def np_dtype(dtype):
-    return jnp.dtype(dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -129,5 +125,6 @@ def test_while_with_batched_predicate():
 def test_unsupported_special(prim):
     x = np.full((3,), 2.5, np.float32)
     fn = {"polygamma": lambda x: lax.polygamma(jnp.ones_like(x), x), "zeta": lambda x: lax.zeta(x, x)}[prim]
+    assert_prims(jax.make_jaxpr(fn)(x), prims={prim})
     with pytest.raises(Exception, match=prim):
         ovjax.convert_model(fn, example_input=(x,))

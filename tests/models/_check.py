@@ -6,14 +6,10 @@ import jax
 import numpy as np
 
 import ovjax
-from harness import run_ov
-
-# f32 models a few layers deep: OpenVINO and XLA sum in different orders (matmul
-# blocking, softmax/normalisation reductions), so errors grow with depth.
-TOL = (1e-4, 1e-4)  # (rtol, atol)
+from harness import MODEL_TOL, run_ov
 
 
-def compare(got, want, tol=TOL, where="") -> float:
+def compare(got, want, tol=MODEL_TOL, where="") -> float:
     """Assert every output leaf is close; returns the largest absolute error."""
     want = [np.asarray(w) for w in jax.tree_util.tree_leaves(want)]
     assert len(got) == len(want), f"{where}: {len(got)} outputs, JAX has {len(want)}"
@@ -33,7 +29,7 @@ def compare(got, want, tol=TOL, where="") -> float:
     return worst
 
 
-def check_model(model, example_input, want, *, tol=TOL, where="", **convert_kwargs) -> list:
+def check_model(model, example_input, want, *, tol=MODEL_TOL, where="", **convert_kwargs) -> list:
     """Convert `model` traced on `example_input` (a tuple of positional args, or one
     array), run it on OpenVINO CPU with the same inputs and compare with `want`. Returns OpenVINO's outputs."""
     ov_model = ovjax.convert_model(model, example_input=example_input, **convert_kwargs)
@@ -45,6 +41,12 @@ def check_model(model, example_input, want, *, tol=TOL, where="", **convert_kwar
     got = run_ov(ov_model, flat)
     compare(got, want, tol, where or type(model).__name__)
     return got
+
+
+def check_function(fn, args, where, tol=MODEL_TOL) -> list:
+    """check_model() of a function of positional `args`, against JAX's jitted `fn`."""
+    want = jax.jit(fn)(*args)
+    return check_model(fn, tuple(args), want, tol=tol, where=where)
 
 
 def random_like(shapes, seed: int = 0):

@@ -9,15 +9,7 @@ import pytest
 
 from harness import rand
 
-from ._check import check_model, random_like
-
-TOL = (1e-4, 1e-4)
-
-
-def _run(fn, args, where, tol=TOL):
-    want = jax.jit(fn)(*args)
-    return check_model(fn, tuple(args), want, tol=tol, where=where)
-
+from ._check import check_function, random_like
 
 # ---------------------------------------------------------------- haiku
 
@@ -36,7 +28,7 @@ def test_haiku_mlp():
     hk = pytest.importorskip("haiku")
     x = rand((4, 16))
     fn = _haiku(lambda x, is_training: hk.nets.MLP([32, 32, 8], activation=jax.nn.gelu)(x), x)
-    _run(fn, (x,), "haiku MLP")
+    check_function(fn, (x,), "haiku MLP")
 
 
 @pytest.mark.slow
@@ -45,7 +37,7 @@ def test_haiku_resnet50():
     x = rand((1, 32, 32, 3), low=-1, high=1)
     fn = _haiku(lambda x, is_training: hk.nets.ResNet50(num_classes=10)(x, is_training=is_training), x)
     # 50 layers of batch-normalised convolutions
-    _run(fn, (x,), "haiku ResNet50", tol=(1e-3, 1e-3))
+    check_function(fn, (x,), "haiku ResNet50", tol=(1e-3, 1e-3))
 
 
 def test_haiku_small_resnet():
@@ -57,7 +49,7 @@ def test_haiku_small_resnet():
                              channels_per_group=(8, 16, 16, 32), use_projection=(True, True, True, True))
         return net(x, is_training=is_training)
 
-    _run(_haiku(forward, x), (x,), "haiku ResNet (ResNet18 layout, narrow)")
+    check_function(_haiku(forward, x), (x,), "haiku ResNet (ResNet18 layout, narrow)")
 
 
 # ---------------------------------------------------------------- equinox
@@ -76,7 +68,7 @@ def test_equinox_mlp_and_convnet():
     mlp = eqx.filter_eval_shape(eqx.nn.MLP, 16, 8, 32, 2, key=keys[0])
     mlp = _eqx_random(mlp)
     x = rand((4, 16))
-    _run(lambda x: jax.vmap(mlp)(x), (x,), "equinox MLP")
+    check_function(lambda x: jax.vmap(mlp)(x), (x,), "equinox MLP")
 
     class ConvNet(eqx.Module):
         c1: eqx.nn.Conv2d
@@ -100,7 +92,7 @@ def test_equinox_mlp_and_convnet():
 
     net = _eqx_random(eqx.filter_eval_shape(ConvNet, keys[1]))
     img = rand((2, 3, 16, 16), low=-1, high=1)
-    _run(lambda x: jax.vmap(net)(x), (img,), "equinox ConvNet")
+    check_function(lambda x: jax.vmap(net)(x), (img,), "equinox ConvNet")
 
 
 def test_equinox_multihead_attention():
@@ -109,7 +101,7 @@ def test_equinox_multihead_attention():
     mha = _eqx_random(mha)
     q, kv = rand((6, 32), seed=1), rand((9, 32), seed=2)
     mask = np.tril(np.ones((6, 9), bool), k=3)
-    _run(lambda q, kv, mask: mha(q, kv, kv, mask=mask), (q, kv, mask), "equinox MultiheadAttention")
+    check_function(lambda q, kv, mask: mha(q, kv, kv, mask=mask), (q, kv, mask), "equinox MultiheadAttention")
 
 
 # ---------------------------------------------------------------- keras
@@ -155,7 +147,7 @@ def test_keras_functional_model():
     shapes = {f"{i:03d}{w.path}": jax.ShapeDtypeStruct(w.shape, w.dtype) for i, w in enumerate(model.weights)}
     weights = random_like(shapes)
     model.set_weights([weights[k] for k in shapes])
-    _run(_stateless(model), (rand((2, 16, 16, 3), low=-1, high=1),), "keras functional CNN")
+    check_function(_stateless(model), (rand((2, 16, 16, 3), low=-1, high=1),), "keras functional CNN")
 
 
 @pytest.mark.slow  # keras-hub's import and the layers' eager random init take ~20 s
@@ -172,4 +164,4 @@ def test_keras_hub_bert_backbone():
     mask[1, -3:] = 0
     inputs = {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": mask}
     fn = _stateless(model)
-    _run(lambda inputs: fn(inputs), (inputs,), "keras_hub BertBackbone")
+    check_function(lambda inputs: fn(inputs), (inputs,), "keras_hub BertBackbone")

@@ -4,16 +4,15 @@ import jax
 import numpy as np
 import pytest
 
-from harness import rand
+from harness import MODEL_TOL, rand
 
-from ._check import check_model, random_like
+from ._check import check_function, check_model, random_like
 
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("transformers.models.bert.modeling_flax_bert", reason="this transformers has no Flax models (5.x)")
 
-# 2 layers, hidden 32: errors stay near f32 rounding; 1e-4 leaves room for the
-# different summation orders of softmax/LayerNorm/matmul.
-TOL = (1e-4, 1e-4)
+# 2 layers, hidden 32: errors stay near f32 rounding; MODEL_TOL (1e-4) leaves room for
+# the different summation orders of softmax/LayerNorm/matmul.
 B, T = 2, 8
 
 
@@ -34,11 +33,6 @@ def _mask(shape=(B, T)):
     return m
 
 
-def _run(fn, args, where, tol=TOL):
-    want = jax.jit(fn)(*args)
-    return check_model(fn, tuple(args), want, tol=tol, where=where)
-
-
 def test_bert():
     from transformers import BertConfig, FlaxBertModel
 
@@ -50,7 +44,7 @@ def test_bert():
         out = model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, params=params)
         return {"last_hidden_state": out.last_hidden_state, "pooler_output": out.pooler_output}
 
-    _run(fn, (_tokens(100), _mask(), np.zeros((B, T), np.int32)), "FlaxBertModel")
+    check_function(fn, (_tokens(100), _mask(), np.zeros((B, T), np.int32)), "FlaxBertModel")
 
 
 def _gpt2():
@@ -66,7 +60,7 @@ def test_gpt2_lm_head():
     def fn(input_ids, attention_mask):
         return model(input_ids, attention_mask=attention_mask, params=params).logits
 
-    _run(fn, (_tokens(100), _mask()), "FlaxGPT2LMHeadModel")
+    check_function(fn, (_tokens(100), _mask()), "FlaxGPT2LMHeadModel")
 
 
 def test_gpt2_kv_cache_prefill_and_decode():
@@ -87,7 +81,7 @@ def test_gpt2_kv_cache_prefill_and_decode():
     mask[:, :prompt] = 1
     pos = np.broadcast_to(np.arange(prompt, dtype=np.int32), (B, prompt)).copy()
     want = jax.jit(step)(ids, mask, pos, cache)
-    check_model(step, (ids, mask, pos, cache), want, tol=TOL, where="FlaxGPT2LMHeadModel prefill with cache")
+    check_model(step, (ids, mask, pos, cache), want, tol=MODEL_TOL, where="FlaxGPT2LMHeadModel prefill with cache")
 
     # one decoding step on the cache JAX filled
     past = jax.tree_util.tree_map(np.asarray, want[1])
@@ -96,7 +90,7 @@ def test_gpt2_kv_cache_prefill_and_decode():
     mask2[:, prompt] = 1
     pos2 = np.full((B, 1), prompt, np.int32)
     want2 = jax.jit(step)(nxt, mask2, pos2, past)
-    check_model(step, (nxt, mask2, pos2, past), want2, tol=TOL, where="FlaxGPT2LMHeadModel decode step")
+    check_model(step, (nxt, mask2, pos2, past), want2, tol=MODEL_TOL, where="FlaxGPT2LMHeadModel decode step")
 
 
 def test_vit():
@@ -110,7 +104,7 @@ def test_vit():
         out = model(pixel_values, params=params)
         return out.last_hidden_state, out.pooler_output
 
-    _run(fn, (rand((B, 3, 32, 32), low=-1, high=1),), "FlaxViTModel")
+    check_function(fn, (rand((B, 3, 32, 32), low=-1, high=1),), "FlaxViTModel")
 
 
 def test_resnet():
@@ -123,7 +117,7 @@ def test_resnet():
         out = model(pixel_values, params=params, train=False)
         return out.last_hidden_state, out.pooler_output
 
-    _run(fn, (rand((B, 3, 32, 32), low=-1, high=1),), "FlaxResNetModel")
+    check_function(fn, (rand((B, 3, 32, 32), low=-1, high=1),), "FlaxResNetModel")
 
 
 def test_clip_text_and_vision():
@@ -137,7 +131,7 @@ def test_clip_text_and_vision():
         out = text(input_ids, attention_mask=attention_mask, params=tparams)
         return out.last_hidden_state, out.pooler_output
 
-    _run(ftext, (_tokens(100), _mask()), "FlaxCLIPTextModel")
+    check_function(ftext, (_tokens(100), _mask()), "FlaxCLIPTextModel")
 
     vcfg = CLIPVisionConfig(image_size=32, patch_size=8, hidden_size=32, intermediate_size=64,
                             num_hidden_layers=2, num_attention_heads=4)
@@ -147,7 +141,7 @@ def test_clip_text_and_vision():
         out = vision(pixel_values, params=vparams)
         return out.last_hidden_state, out.pooler_output
 
-    _run(fvision, (rand((B, 3, 32, 32), low=-1, high=1),), "FlaxCLIPVisionModel")
+    check_function(fvision, (rand((B, 3, 32, 32), low=-1, high=1),), "FlaxCLIPVisionModel")
 
 
 def test_t5_encoder(monkeypatch):
@@ -168,7 +162,7 @@ def test_t5_encoder(monkeypatch):
     def fn(input_ids, attention_mask):
         return model(input_ids, attention_mask=attention_mask, params=params).last_hidden_state
 
-    _run(fn, (_tokens(100), _mask()), "FlaxT5EncoderModel")
+    check_function(fn, (_tokens(100), _mask()), "FlaxT5EncoderModel")
 
 
 def test_whisper_encoder():
@@ -185,7 +179,7 @@ def test_whisper_encoder():
     def fn(input_features):
         return model.encode(input_features, params=params).last_hidden_state
 
-    _run(fn, (feats,), "FlaxWhisperModel encoder")
+    check_function(fn, (feats,), "FlaxWhisperModel encoder")
 
 
 @pytest.mark.slow
@@ -199,7 +193,7 @@ def test_bert_and_gpt2_larger_configs():
     gpt2, gparams = _build(FlaxGPT2LMHeadModel, GPT2Config(vocab_size=1000, n_embd=256, n_layer=6, n_head=8,
                                                            n_positions=128), (b, t))
     ids, mask = _tokens(1000, (b, t)), _mask((b, t))
-    _run(lambda i, m: bert(i, attention_mask=m, params=bparams).last_hidden_state, (ids, mask),
+    check_function(lambda i, m: bert(i, attention_mask=m, params=bparams).last_hidden_state, (ids, mask),
          "FlaxBertModel 6x256", tol=(1e-3, 1e-3))
-    _run(lambda i, m: gpt2(i, attention_mask=m, params=gparams).logits, (ids, mask),
+    check_function(lambda i, m: gpt2(i, attention_mask=m, params=gparams).logits, (ids, mask),
          "FlaxGPT2LMHeadModel 6x256", tol=(1e-3, 1e-3))
