@@ -16,9 +16,10 @@ TABLE = ROOT / "src/cpp/ops/primitives.def"
 DOC = ROOT / "docs/primitives.md"
 TESTS = ROOT / "tests"
 
-OP = re.compile(r"^OVJAX_OP(?:_COMPLEX)?\(([\w-]+),\s*(\w+)\)")
-# OVJAX_OP_COMPLEX rows: the translator also handles complex operands and results.
-COMPLEX = re.compile(r"^OVJAX_OP_COMPLEX\(([\w-]+),")
+OP = re.compile(r"^OVJAX_OP(?:_COMPLEX|_REAL_COMPLEX)?\(([\w-]+),\s*(\w+)(?:,\s*\w+)?\)")
+# OVJAX_OP_COMPLEX rows (the translator also handles complex operands and results) and
+# OVJAX_OP_REAL_COMPLEX rows (a second translator does).
+COMPLEX = re.compile(r"^OVJAX_OP_(?:REAL_)?COMPLEX\(([\w-]+),")
 UNSUP = re.compile(r'^OVJAX_UNSUPPORTED\(([\w-]+),\s*"((?:[^"\\]|\\.)*)"\)')
 EXPANDED = re.compile(r'^OVJAX_EXPANDED\(([\w-]+),\s*"((?:[^"\\]|\\.)*)"\)')
 # The translator column of an OVJAX_EXPANDED row: the Python serializer replaces the
@@ -45,7 +46,7 @@ def parse_table():
 
 
 def complex_aware() -> set[str]:
-    """Primitives whose translator handles complex values (OVJAX_OP_COMPLEX rows)."""
+    """Primitives whose translator handles complex values (OVJAX_OP_COMPLEX and OVJAX_OP_REAL_COMPLEX rows)."""
     return {m.group(1) for line in TABLE.read_text().splitlines() if (m := COMPLEX.match(line.strip()))}
 
 

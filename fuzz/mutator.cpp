@@ -38,11 +38,13 @@ enum : uint32_t { STRINGS = 1, META = 2, BUFFERS = 3, GRAPHS = 4, DATA = 5, IONA
 const char* const kNames[] = {
 #define OVJAX_OP(prim, translator) #prim,
 #define OVJAX_OP_COMPLEX(prim, translator) #prim,
+#define OVJAX_OP_REAL_COMPLEX(prim, translator, complex_translator) #prim,
 #define OVJAX_UNSUPPORTED(prim, reason) #prim,
 #define OVJAX_EXPANDED(prim, how) #prim,
 #include "ops/primitives.def"
 #undef OVJAX_OP
 #undef OVJAX_OP_COMPLEX
+#undef OVJAX_OP_REAL_COMPLEX
 #undef OVJAX_UNSUPPORTED
 #undef OVJAX_EXPANDED
     // parameter keys, record fields and enum members the translators look up

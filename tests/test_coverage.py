@@ -29,7 +29,7 @@ def test_table_has_no_duplicates():
 
 
 def test_complex_aware_primitives():
-    """OVJAX_OP_COMPLEX rows are translated rows, each named by tests/test_complex.py,
+    """OVJAX_OP_COMPLEX and OVJAX_OP_REAL_COMPLEX rows are translated rows, each named by tests/test_complex.py,
     and the doc marks exactly them."""
     cplx = gen_primitives.complex_aware()
     translated = {p for _, p, fn, _ in gen_primitives.parse_table() if fn and fn != gen_primitives.EXPANDED_FN}

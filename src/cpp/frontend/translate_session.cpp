@@ -199,7 +199,12 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
         } else {
             try {
                 NodeContext ctx(*this, f, g, ei, env);
-                outs = it->second.extension ? it->second.extension(ctx) : it->second.builtin(ctx);
+                if (it->second.extension)
+                    outs = it->second.extension(ctx);
+                else if (it->second.complex_builtin && has_complex(f, g, ei))
+                    outs = it->second.complex_builtin(ctx);
+                else
+                    outs = it->second.builtin(ctx);
                 // Never silently wrong: outputs must match the equation's avals.
                 if (outs.size() != e.n_out) {
                     error = "translator produced " + std::to_string(outs.size()) + " outputs, the equation has " +

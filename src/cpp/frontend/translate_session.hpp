@@ -28,6 +28,9 @@ struct Translator {
     const char* unsupported_reason = nullptr;  // set for primitives listed as unsupported
     bool complex_aware = false;                // OVJAX_OP_COMPLEX: handles complex operands/results
     ComplexResultRule complex_result = nullptr;  // set with complex_aware
+    // OVJAX_OP_REAL_COMPLEX: translates the equations with a complex operand or result
+    // (`builtin` the others)
+    BuiltinTranslator complex_builtin = nullptr;
 };
 
 using TranslatorMap = std::unordered_map<std::string, Translator>;

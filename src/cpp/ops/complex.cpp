@@ -6,8 +6,10 @@
 // translate session reports any other primitive with a complex operand or result as an
 // error). Structural translators whose parameters only address the leading axes (reshape,
 // transpose, slice, broadcast_in_dim, ...) already keep trailing data axes in place (as
-// for PRNG key data) and are used unchanged; the translators here handle the primitives
-// whose complex meaning differs, and fall back to the real translators otherwise.
+// for PRNG key data) and are used unchanged. The translators here are the complex halves
+// of OVJAX_OP_REAL_COMPLEX rows, for the primitives whose complex meaning differs: the
+// session calls them for equations with a complex operand or result, and the row's real
+// translator for the others.
 #include <cmath>
 #include <set>
 #include <string>
@@ -43,26 +45,6 @@
 
 namespace ovjax {
 namespace op {
-
-// The real translators the complex ones fall back to (their table rows name the complex ones).
-ov::OutputVector translate_mul(const NodeContext& ctx);
-ov::OutputVector translate_div(const NodeContext& ctx);
-ov::OutputVector translate_abs(const NodeContext& ctx);
-ov::OutputVector translate_exp(const NodeContext& ctx);
-ov::OutputVector translate_eq(const NodeContext& ctx);
-ov::OutputVector translate_ne(const NodeContext& ctx);
-ov::OutputVector translate_convert_element_type(const NodeContext& ctx);
-ov::OutputVector translate_reduce_sum(const NodeContext& ctx);
-ov::OutputVector translate_pad(const NodeContext& ctx);
-ov::OutputVector translate_dynamic_slice(const NodeContext& ctx);
-ov::OutputVector translate_dot_general(const NodeContext& ctx);
-ov::OutputVector translate_integer_pow(const NodeContext& ctx);
-ov::OutputVector translate_cumsum(const NodeContext& ctx);
-ov::OutputVector translate_sign(const NodeContext& ctx);
-ov::OutputVector translate_square(const NodeContext& ctx);
-ov::OutputVector translate_one_minus_square(const NodeContext& ctx);
-ov::OutputVector translate_iota(const NodeContext& ctx);
-ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx);
 
 namespace {
 
@@ -201,23 +183,17 @@ ov::OutputVector translate_conj(const NodeContext& ctx) {
 // ---------------------------------------------------------------- arithmetic
 
 ov::OutputVector translate_mul_c(const NodeContext& ctx) {
-    if (!any_complex(ctx))
-        return translate_mul(ctx);
     require_complex_inputs(ctx);
     auto [r, i] = cmul_parts(ctx.get_input(0), ctx.get_input(1));
     return {make_complex(r, i)};
 }
 
 ov::OutputVector translate_square_c(const NodeContext& ctx) {
-    if (!any_complex(ctx))
-        return translate_square(ctx);
     auto x = ctx.get_input(0);
     return {cmul(x, x)};
 }
 
 ov::OutputVector translate_one_minus_square_c(const NodeContext& ctx) {
-    if (!any_complex(ctx))
-        return translate_one_minus_square(ctx);
     // (1 + x) * (1 - x) with 1 = 1 + 0i, as JAX lowers it (0 + im and 0 - im: signed zeros too)
     auto x = ctx.get_input(0);
     auto r = re(x), i = im(x);
@@ -226,8 +202,6 @@ ov::OutputVector translate_one_minus_square_c(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_integer_pow_c(const NodeContext& ctx) {
-    if (!any_complex(ctx))
-        return translate_integer_pow(ctx);
     // x^|y| by binary powering (as XLA), then 1 / x^|y| for negative y
     auto x = ctx.get_input(0);
     const int64_t y = ctx.int_param("y");
@@ -255,8 +229,6 @@ ov::OutputVector translate_integer_pow_c(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_div_c(const NodeContext& ctx) {
-    if (!any_complex(ctx))
-        return translate_div(ctx);
     require_complex_inputs(ctx);
     auto a = ctx.get_input(0), b = ctx.get_input(1);
     auto [r, i] = smith_div(re(a), im(a), re(b), im(b));
@@ -264,15 +236,11 @@ ov::OutputVector translate_div_c(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_abs_c(const NodeContext& ctx) {
-    if (!ctx.in_is_complex(0))
-        return translate_abs(ctx);
     auto x = ctx.get_input(0);
     return {hypot(re(x), im(x))};
 }
 
 ov::OutputVector translate_sign_c(const NodeContext& ctx) {
-    if (!ctx.in_is_complex(0))
-        return translate_sign(ctx);
     // z / |z|, and 0 for 0
     auto x = ctx.get_input(0);
     auto m = hypot(re(x), im(x));
@@ -284,8 +252,6 @@ ov::OutputVector translate_sign_c(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_exp_c(const NodeContext& ctx) {
-    if (!ctx.in_is_complex(0))
-        return translate_exp(ctx);
     auto x = ctx.get_input(0);
     auto m = make<v0::Exp>(re(x));
     auto y = im(x);
@@ -293,16 +259,12 @@ ov::OutputVector translate_exp_c(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_eq_c(const NodeContext& ctx) {
-    if (!any_complex(ctx))
-        return translate_eq(ctx);
     require_complex_inputs(ctx);
     auto e = make<v1::Equal>(ctx.get_input(0), ctx.get_input(1));
     return {make<v1::ReduceLogicalAnd>(e, const_i64({-1}), false)};
 }
 
 ov::OutputVector translate_ne_c(const NodeContext& ctx) {
-    if (!any_complex(ctx))
-        return translate_ne(ctx);
     require_complex_inputs(ctx);
     auto e = make<v1::NotEqual>(ctx.get_input(0), ctx.get_input(1));
     return {make<v1::ReduceLogicalOr>(e, const_i64({-1}), false)};
@@ -312,7 +274,7 @@ ov::OutputVector translate_convert_element_type_c(const NodeContext& ctx) {
     const auto to = ctx.dtype_param("new_dtype");
     const bool cin = ctx.in_is_complex(0), cout = is_complex(to);
     if (!cin && !cout)
-        return translate_convert_element_type(ctx);
+        return translate_convert_element_type(ctx);  // the file declared a complex result the parameter does not make
     auto x = ctx.get_input(0);
     const auto t = to_ov_type(to);
     if (cin && cout)  // complex64 <-> complex128
@@ -334,7 +296,7 @@ ov::OutputVector translate_convert_element_type_c(const NodeContext& ctx) {
 ov::OutputVector translate_iota_c(const NodeContext& ctx) {
     const auto dt = ctx.dtype_param("dtype");
     if (!is_complex(dt))
-        return translate_iota(ctx);
+        return translate_iota(ctx);  // the file declared a complex result the parameter does not make
     // the real iota, imaginary part 0
     const auto t = to_ov_type(dt);
     const auto s = shape_param(ctx, ctx.ints_param("shape"), "iota's shape");
@@ -354,15 +316,13 @@ ov::OutputVector translate_iota_c(const NodeContext& ctx) {
 ov::OutputVector translate_bitcast_convert_type_c(const NodeContext& ctx) {
     const auto to = ctx.dtype_param("new_dtype");
     if (!any_complex(ctx) && !is_complex(to))
-        return translate_bitcast_convert_type(ctx);
+        return translate_bitcast_convert_type(ctx);  // the file declared a complex result the parameter does not make
     OVJAX_CHECK(ctx, ctx.in_dtype(0) == to, "bitcast_convert_type of complex values is supported only to the same "
                 "complex type");
     return {ctx.get_input(0)};
 }
 
 ov::OutputVector translate_reduce_sum_c(const NodeContext& ctx) {
-    if (!ctx.in_is_complex(0))
-        return translate_reduce_sum(ctx);
     auto x = ctx.get_input(0);
     ov::Shape s = ctx.in_shape(0);
     auto axes = norm_axes(ctx.ints_param("axes"), s.size() - 1);
@@ -376,8 +336,6 @@ ov::OutputVector translate_reduce_sum_c(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_cumsum_c(const NodeContext& ctx) {
-    if (!ctx.in_is_complex(0))
-        return translate_cumsum(ctx);
     auto x = ctx.get_input(0);
     ov::Shape s = ctx.in_shape(0);
     const auto rank = static_cast<int64_t>(s.size()) - 1;
@@ -392,8 +350,6 @@ ov::OutputVector translate_cumsum_c(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_pad_c(const NodeContext& ctx) {
-    if (!ctx.in_is_complex(0))
-        return translate_pad(ctx);
     require_complex_inputs(ctx);
     const auto [lo, hi, in] = padding_config(ctx);
     const auto t = ctx.in_type(0);
@@ -419,8 +375,6 @@ ov::OutputVector translate_pad_c(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_dynamic_slice_c(const NodeContext& ctx) {
-    if (!ctx.in_is_complex(0))
-        return translate_dynamic_slice(ctx);
     const ov::Shape in = ctx.in_shape(0);
     const size_t rank = in.size() - 1;
     auto sizes = ctx.ints_param("slice_sizes");
@@ -456,8 +410,6 @@ ov::OutputVector translate_dynamic_slice_c(const NodeContext& ctx) {
 // ---------------------------------------------------------------- dot_general
 
 ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
-    if (!any_complex(ctx))
-        return translate_dot_general(ctx);
     // One real Einsum: the lhs's (real, imag) axis k is contracted with an axis k of the
     // rhs expanded to [[br, bi], [-bi, br]] (k, j), whose axis j is the result's:
     // j = 0: ar br - ai bi, j = 1: ar bi + ai br.

@@ -9,11 +9,15 @@ namespace ovjax {
 namespace op {
 #define OVJAX_OP(prim, fn) ov::OutputVector fn(const NodeContext& ctx);
 #define OVJAX_OP_COMPLEX(prim, fn) ov::OutputVector fn(const NodeContext& ctx);
+#define OVJAX_OP_REAL_COMPLEX(prim, fn, complex_fn) \
+    ov::OutputVector fn(const NodeContext& ctx);     \
+    ov::OutputVector complex_fn(const NodeContext& ctx);
 #define OVJAX_UNSUPPORTED(prim, reason)
 #define OVJAX_EXPANDED(prim, how)
 #include "ops/primitives.def"
 #undef OVJAX_OP
 #undef OVJAX_OP_COMPLEX
+#undef OVJAX_OP_REAL_COMPLEX
 #undef OVJAX_UNSUPPORTED
 #undef OVJAX_EXPANDED
 
@@ -23,7 +27,7 @@ namespace op {
 uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim,
                        const Options& options);
 
-// For the OVJAX_OP_COMPLEX primitives: whether result k is complex by JAX's dtype rules
+// For the OVJAX_OP_COMPLEX and OVJAX_OP_REAL_COMPLEX primitives: whether result k is complex by JAX's dtype rules
 // (complex.cpp).
 bool complex_result(const NodeContext& ctx, size_t k);
 // The sub-jaxpr a call-like primitive inlines (call.cpp).
