@@ -76,6 +76,25 @@ def test_fusions_per_conversion():
     assert op_counts(ovjax.convert_model(SOFTMAX, options={"fusions": 0}))["Softmax"] == 0
 
 
+def dense_mlp(x):
+    h = jax.nn.gelu(x @ W + 0.1, approximate=True)
+    return jnp.tanh(h @ U - 0.2)
+
+
+def test_cpu_workarounds_per_conversion():
+    """cpu_workarounds: the Dense layers run at rank 3 with their activation kept out of
+    the product (Reshapes around each MatMul), or as translated; both compute the same, and
+    the fusions stay on either way."""
+    x = rand((4, 5), seed=8)
+    jaxpr = jax.make_jaxpr(dense_mlp)(x)
+    on = ovjax.convert_model(jaxpr)
+    off = ovjax.convert_model(jaxpr, options={"cpu_workarounds": False})
+    assert op_counts(on)["Reshape"] >= 2 and op_counts(off)["Reshape"] == 0, (op_counts(on), op_counts(off))
+    assert op_counts(on)["Gelu"] == op_counts(off)["Gelu"] == 1
+    for m in (on, off):
+        matches_jax(m, dense_mlp, x)
+
+
 def test_scan_unroll_and_steps_per_conversion():
     """scan_unroll decides between the unrolled body and a Loop, scan_steps the steps per
     Loop iteration; each conversion its own."""

@@ -12,6 +12,7 @@
 #include "openvino/frontend/extension/conversion.hpp"
 #include "openvino/frontend/manager.hpp"
 #include "openvino/op/convert.hpp"
+#include "frontend/cpu_workarounds.hpp"
 #include "frontend/fusions.hpp"
 #include "frontend/layout.hpp"
 #include "frontend/provenance.hpp"
@@ -289,6 +290,8 @@ void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model, const Options&
     if (!options.fusions)
         return;
     apply_fusions(model);
+    if (options.cpu_workarounds)
+        apply_cpu_workarounds(model);
     apply_transpose_sinking(model);
     if (options.provenance)
         complete_provenance(model);  // what the passes built is named too

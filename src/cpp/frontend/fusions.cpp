@@ -14,6 +14,7 @@
 #include "frontend/fusions.hpp"
 
 #include "frontend/graph_walk.hpp"
+#include "frontend/pattern.hpp"
 #include "frontend/provenance.hpp"
 #include "ops/utils.hpp"
 
@@ -75,11 +76,8 @@ namespace {
 using ov::Node;
 using ov::Output;
 using namespace ov::op;
+using pattern::as;
 
-template <class T>
-std::shared_ptr<T> as(const Output<Node>& o) {
-    return ov::as_type_ptr<T>(o.get_node_shared_ptr());
-}
 
 // The value of a constant with all elements equal, if it is one.
 std::optional<double> splat(const Output<Node>& o0) {
@@ -344,13 +342,6 @@ std::optional<Output<Node>> match_over_sqrt2(const Output<Node>& o) {
     return std::nullopt;
 }
 
-// The single consumer of a node's output, if it has exactly one.
-std::shared_ptr<Node> only_consumer(const Output<Node>& o) {
-    auto targets = o.get_target_inputs();
-    if (targets.size() != 1)
-        return nullptr;
-    return targets.begin()->get_node()->shared_from_this();
-}
 
 // Gelu(x, mode). The CPU plugin's erf Gelu of +inf is NaN where JAX's x * erfc(-x / sqrt 2) / 2
 // is +inf, so +inf selects x (measured; its tanh Gelu gives +inf, and -inf and NaN give NaN
@@ -361,20 +352,6 @@ Output<Node> gelu(const Output<Node>& x, GeluApproximationMode mode) {
         return g;
     auto inf = std::make_shared<v1::Equal>(x, op::const_scalar(x.get_element_type(), INFINITY));
     return std::make_shared<v1::Select>(inf, x, g)->output(0);
-}
-// The Select of a guarded gelu(x) when it and its Gelu and Equal are all x's consumers.
-std::shared_ptr<Node> gelu_guard_of(const Output<Node>& x) {
-    std::shared_ptr<Node> sel;
-    for (const auto& in : x.get_target_inputs())
-        if (ov::is_type<v1::Select>(in.get_node()))
-            sel = in.get_node()->shared_from_this();
-    if (!sel || x.get_target_inputs().size() != 3 || sel->input_value(1) != x)
-        return nullptr;
-    auto eq = as<v1::Equal>(sel->input_value(0));
-    auto g = as<v7::Gelu>(sel->input_value(2));
-    if (!eq || !g || eq->input_value(0) != x || g->input_value(0) != x || !is_splat(eq->input_value(1), INFINITY))
-        return nullptr;
-    return sel;
 }
 
 // Replace the product around `inner` (whose factors must be exactly x, inner and
@@ -658,236 +635,10 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     return true;
 }
 
-// Several MatMuls of one value with small constant weights (an LSTM's four gates, of the
-// input and of the carried state): one MatMul with the weights side by side, then a
-// VariadicSplit. Each MatMul is a separate plugin node with a fixed cost per run, which
-// dominates small products (a scan body runs them once per step). Only small weights are
-// joined (the copy is made once; large products are compute-bound anyway).
-bool join_matmuls(const Output<Node>& o, bool tb);
-
-bool fuse_parallel_matmuls(const std::shared_ptr<Node>& node) {
-    bool a = join_matmuls(node->output(0), false);
-    bool b = join_matmuls(node->output(0), true);
-    return a || b;
-}
-
-// The MatMuls of `o` with weights [K, N] (tb: [N, K]) joined, when there are several.
-bool join_matmuls(const Output<Node>& o, bool tb) {
-    constexpr size_t kMaxJoinedElements = 1 << 20;
-    std::vector<std::shared_ptr<v0::MatMul>> mms;
-    std::shared_ptr<v0::Constant> first;
-    for (const auto& t : o.get_target_inputs()) {
-        auto mm = ov::as_type_ptr<v0::MatMul>(t.get_node()->shared_from_this());
-        if (!mm || t.get_index() != 0 || mm->get_transpose_a() || mm->get_transpose_b() != tb)
-            continue;
-        auto w = as<v0::Constant>(mm->input_value(1));
-        if (!w || w->get_shape().size() != 2 || w->get_element_type().bitwidth() < 8)
-            continue;
-        if (first && (w->get_element_type() != first->get_element_type() ||
-                      w->get_shape()[tb ? 1 : 0] != first->get_shape()[tb ? 1 : 0]))
-            continue;
-        if (!first)
-            first = w;
-        mms.push_back(mm);
-    }
-    if (mms.size() < 2)
-        return false;
-    // deterministic order (target inputs are a set)
-    std::sort(mms.begin(), mms.end(), [](const auto& a, const auto& b) {
-        return a->get_instance_id() < b->get_instance_id();
-    });
-    const size_t k = first->get_shape()[tb ? 1 : 0];
-    const size_t es = first->get_element_type().size();
-    size_t n_total = 0;
-    std::vector<size_t> ns;
-    for (auto& mm : mms) {
-        ns.push_back(mm->get_input_shape(1)[tb ? 0 : 1]);
-        n_total += ns.back();
-    }
-    if (n_total * k > kMaxJoinedElements)
-        return false;
-    auto joined = std::make_shared<v0::Constant>(first->get_element_type(),
-                                                 tb ? ov::Shape{n_total, k} : ov::Shape{k, n_total});
-    auto* dst = static_cast<char*>(const_cast<void*>(joined->get_data_ptr()));
-    size_t col = 0;
-    for (size_t i = 0; i < mms.size(); ++i) {
-        auto w = as<v0::Constant>(mms[i]->input_value(1));
-        const auto* src = static_cast<const char*>(w->get_data_ptr());
-        if (tb) {  // [N_i, K] blocks one after another
-            std::memcpy(dst + col * k * es, src, ns[i] * k * es);
-        } else {  // [K, N_i] blocks side by side
-            for (size_t r = 0; r < k; ++r)
-                std::memcpy(dst + (r * n_total + col) * es, src + r * ns[i] * es, ns[i] * es);
-        }
-        col += ns[i];
-    }
-    auto mm = std::make_shared<v0::MatMul>(o, joined, false, tb);
-    std::vector<int64_t> lengths(ns.begin(), ns.end());
-    auto split = std::make_shared<v1::VariadicSplit>(
-        mm, v0::Constant::create(ov::element::i64, ov::Shape{}, {-1}),
-        v0::Constant::create(ov::element::i64, ov::Shape{lengths.size()}, lengths));
-    // named after the first MatMul, with the sources of all
-    take_provenance(*mm, *mms[0]);
-    mm->get_rt_info()[kSourceKey] = SourceAttribute().merge(ov::NodeVector(mms.begin(), mms.end()));
-    name_built(split->output(0), *mm, "VariadicSplit");
-    name_after(*joined, *mm);
-    for (size_t i = 0; i < mms.size(); ++i)
-        mms[i]->output(0).replace(split->output(i));
-    return true;
-}
-
-// ---------------------------------------------------------------- dense chains
-// A chain of rank-2 MatMuls with constant weights and the elementwise ops between them
-// (Dense -> scale -> Dense ... on a [batch, features] value) is computed on [1, batch,
-// features] instead: a Reshape in front, one behind, the same MatMuls and elementwise ops.
-// The CPU plugin runs such a chain as FullyConnected nodes with the elementwise ops fused
-// into them; at rank 2 it instead tokenizes the whole chain into one "MLP sequence"
-// snippet (its TokenizeMLPSeqSnippets pass only takes rank <= 2), which on this 2-core CPU
-// measured as fast at batch 64 and up to 1.4x slower at batch 8 (the gelu MLP of
-// benchmarks/inference.py, before split_activation_from_matmul, which runs first and
-// breaks chains at each Dense + activation anyway). Rank-3 chains are never tokenized so.
-bool is_chain_elementwise(const std::shared_ptr<Node>& n) {
-    return ov::is_type<ov::op::util::UnaryElementwiseArithmetic>(n) ||
-           ov::is_type<ov::op::util::BinaryElementwiseArithmetic>(n) || ov::is_type<v0::Convert>(n);
-}
-
-bool is_dense_matmul(const std::shared_ptr<Node>& n, const Output<Node>& in) {
-    auto mm = ov::as_type_ptr<v0::MatMul>(n);
-    return mm && !mm->get_transpose_a() && mm->input_value(0) == in && as<v0::Constant>(mm->input_value(1)) &&
-           mm->get_input_partial_shape(1).rank().get_length() == 2 && mm->get_output_partial_shape(0).is_static() &&
-           mm->get_output_shape(0).size() == 2;
-}
-
-// A Reshape of `o` to `shape` between `o` and all its consumers; the tensor names (a model
-// output's) move to the Reshape.
-void reshape_for_consumers(const Output<Node>& o, const ov::Shape& shape) {
-    auto consumers = o.get_target_inputs();
-    auto r = op::reshape_node(o, shape);
-    name_built(r, *o.get_node(), "Reshape");
-    r.get_tensor().set_names(o.get_names());
-    o.get_tensor().set_names({});
-    for (auto& c : consumers) {
-        c.replace_source_output(r);
-        c.get_node()->validate_and_infer_types();
-    }
-}
-
-bool lift_dense_chain(const std::shared_ptr<Node>& node) {
-    if (!ov::is_type<v0::MatMul>(node) || !is_dense_matmul(node, node->input_value(0)))
-        return false;
-    std::vector<std::shared_ptr<Node>> chain{node};
-    size_t matmuls = 1;
-    for (;;) {
-        auto next = only_consumer(chain.back()->output(0));
-        if (!next || next->get_output_size() != 1 || next->get_output_partial_shape(0).is_dynamic())
-            break;
-        if (is_dense_matmul(next, chain.back()->output(0)))
-            ++matmuls;
-        else if (!is_chain_elementwise(next) || next->get_output_shape(0).size() > 2)
-            break;
-        chain.push_back(next);
-    }
-    while (chain.size() > 1 && !ov::is_type<v0::MatMul>(chain.back()) &&
-           chain.back()->get_output_shape(0) != chain.back()->get_input_shape(0))
-        chain.pop_back();  // an op that broadcasts the chain's value is left out at the end
-    if (matmuls < 2)
-        return false;
-    const auto in = node->input_value(0);
-    ov::Shape lifted = in.get_shape();
-    lifted.insert(lifted.begin(), 1);
-    node->input(0).replace_source_output(op::reshape_node(in, lifted));
-    for (auto& n : chain)
-        n->validate_and_infer_types();
-    const auto last = chain.back()->output(0);
-    ov::Shape out_shape = last.get_shape();
-    out_shape.erase(out_shape.begin());
-    reshape_for_consumers(last, out_shape);
-    return true;
-}
-
-// ---------------------------------------------------------------- activations after Dense
-// MatMul(x, W) + b -> activation (a Dense layer's gelu): the CPU plugin fuses the bias and
-// the activation into its FullyConnected node, and with an activation post-op it runs the
-// product on oneDNN's brgemm kernel instead of MLAS. On this AVX2 CPU that made the product
-// up to 1.5x slower (DistilBERT's feed-forward gelu layer: 49 ms of brgemm against 25 ms
-// expected on MLAS; 4 x 1024 gelu MLP at batch 256: 6.3 ms a layer, 4.2 ms without the
-// activation). Reshapes to another rank between the MatMul and the bias add (no copy)
-// keep the plugin from fusing either: the product runs on MLAS, bias and activation then
-// run as one elementwise kernel. (The plugin moves unary ops up through Reshapes, but not an
-// add of a per-channel constant.) Measured 1.0-1.17x faster for 8 to 256 rows.
-bool is_activation(const std::shared_ptr<Node>& n) {
-    return ov::is_type<ov::op::util::UnaryElementwiseArithmetic>(n) || ov::is_type<v4::Swish>(n) ||
-           ov::is_type<v4::HSwish>(n) || ov::is_type<v4::Mish>(n) || ov::is_type<v4::SoftPlus>(n);
-}
-
-bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
-    auto mm = ov::as_type_ptr<v0::MatMul>(node);
-    if (!mm || !as<v0::Constant>(mm->input_value(1)) || !mm->get_output_element_type(0).is_real() ||
-        mm->get_output_partial_shape(0).is_dynamic() || mm->get_output_shape(0).size() < 2)
-        return false;
-    auto add = ov::as_type_ptr<v1::Add>(only_consumer(mm->output(0)));
-    if (!add)
-        return false;
-    const size_t bias_port = add->input_value(0) == mm->output(0) ? 1 : 0;
-    auto bias = as<v0::Constant>(add->input_value(bias_port));
-    const ov::Shape shape = mm->get_output_shape(0);
-    if (!bias || add->get_output_shape(0) != shape)
-        return false;
-    const auto& bs = bias->get_shape();
-    for (size_t i = 0; i + 1 < bs.size(); ++i)
-        if (bs[i] != 1)
-            return false;  // a bias varying along rows would not broadcast the same
-    // The activation: the add's only consumer (it then runs at rank 2 with the bias), or
-    // one of several (silu's sigmoid and product: the value goes back to its shape right
-    // after the add; the plugin still keeps the product apart, measured).
-    std::shared_ptr<Node> act = only_consumer(add->output(0));
-    std::vector<std::shared_ptr<Node>> act_nodes{act};  // in order
-    if (auto guard = gelu_guard_of(add->output(0))) {
-        act = guard;
-        act_nodes = {guard->input_value(0).get_node_shared_ptr(), guard->input_value(2).get_node_shared_ptr(), guard};
-    } else if (!act || !is_activation(act) || act->input_value(0) != add->output(0) || act->get_output_size() != 1) {
-        act = nullptr;
-        bool any = false;
-        for (const auto& t : add->output(0).get_target_inputs())
-            any = any || is_activation(t.get_node()->shared_from_this());
-        if (!any)
-            return false;
-    }
-    // [..., M, K] x [K, N] -> as [1, P, K] x [1, K, N] (P = all rows), then [P, N] for the
-    // bias and the activation, then back. Both Reshapes change the rank: with the product
-    // left at rank 2 (or rank 3 on both sides) the plugin folds the Reshapes away again
-    // between consecutive Dense layers and fuses the activation after all.
-    auto w = as<v0::Constant>(mm->input_value(1));
-    const auto a = mm->input_value(0);
-    if (mm->get_transpose_a() || w->get_shape().size() != 2 || a.get_partial_shape().is_dynamic())
-        return false;
-    const size_t n = shape.back(), rows = ov::shape_size(shape) / n, k = a.get_shape().back();
-    auto w3 = op::reshape(w, {1, w->get_shape()[0], w->get_shape()[1]});  // a Constant viewing the same data
-    name_after(*w3.get_node(), *w);
-    auto a3 = op::reshape_node(a, {1, rows, k});
-    name_built(a3, *mm, "Reshape_in");
-    auto mm3 = std::make_shared<v0::MatMul>(a3, w3, false, mm->get_transpose_b());
-    take_provenance(*mm3, *mm);
-    auto mm2 = op::reshape_node(mm3, {rows, n});
-    name_built(mm2, *mm, "Reshape_out");
-    add->input(1 - bias_port).replace_source_output(mm2);
-    add->validate_and_infer_types();
-    std::shared_ptr<Node> last = add;
-    if (act) {
-        for (const auto& n : act_nodes)
-            n->validate_and_infer_types();
-        last = act;
-    }
-    if (last->get_output_shape(0) != shape)
-        reshape_for_consumers(last->output(0), shape);
-    return true;
-}
-
 void run(const std::shared_ptr<ov::Model>& model) {
     // bodies of Loop/If first, then this graph; each rule sees each node once
     for_each_body(model, run);
-    for (auto rule : {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa, fuse_parallel_matmuls,
-                      split_activation_from_matmul, lift_dense_chain}) {
+    for (auto rule : {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa}) {
         for (const auto& op : model->get_ordered_ops())
             if (op->get_output_size() == 1 && !op->get_output_target_inputs(0).empty())  // not replaced already
                 rule(op);
@@ -899,5 +650,27 @@ void run(const std::shared_ptr<ov::Model>& model) {
 void apply_fusions(const std::shared_ptr<ov::Model>& model) {
     run(model);
 }
+
+std::shared_ptr<Node> only_consumer(const Output<Node>& o) {
+    auto targets = o.get_target_inputs();
+    if (targets.size() != 1)
+        return nullptr;
+    return targets.begin()->get_node()->shared_from_this();
+}
+
+std::shared_ptr<Node> gelu_guard_of(const Output<Node>& x) {
+    std::shared_ptr<Node> sel;
+    for (const auto& in : x.get_target_inputs())
+        if (ov::is_type<v1::Select>(in.get_node()))
+            sel = in.get_node()->shared_from_this();
+    if (!sel || x.get_target_inputs().size() != 3 || sel->input_value(1) != x)
+        return nullptr;
+    auto eq = pattern::as<v1::Equal>(sel->input_value(0));
+    auto g = pattern::as<v7::Gelu>(sel->input_value(2));
+    if (!eq || !g || eq->input_value(0) != x || g->input_value(0) != x || !is_splat(eq->input_value(1), INFINITY))
+        return nullptr;
+    return sel;
+}
+
 
 }  // namespace ovjax

@@ -4,6 +4,7 @@
 #include "openvino/core/model.hpp"
 
 namespace ovjax {
-// Rewrites softmax, layer-norm and gelu subgraphs into Softmax, MVN and Gelu (see fusions.cpp).
+// Rewrites softmax, gelu, layer-norm and attention subgraphs into Softmax, Gelu, MVN and
+// ScaledDotProductAttention (see fusions.cpp).
 void apply_fusions(const std::shared_ptr<ov::Model>& model);
 }  // namespace ovjax

@@ -102,6 +102,13 @@ const Spec kSpecs[] = {
                 ", environment OVJAX_FUSIONS): recognise softmax, gelu, layer norm and attention as OpenVINO ops "
                 "and keep conv nets in one layout after translation";
      }},
+    {"cpu_workarounds", nullptr,
+     [](Options& o, const std::string& w, const ov::Any& v) { o.cpu_workarounds = as_flag(w, v); },
+     [](const Options& d) {
+         return std::string(d.cpu_workarounds ? "true" : "false") +
+                "): with fusions, the CPU-plugin scheduling rewrites (joined parallel MatMuls, Dense activations kept "
+                "apart, rank-3 Dense chains)";
+     }},
     {"provenance", nullptr,
      [](Options& o, const std::string& w, const ov::Any& v) { o.provenance = as_flag(w, v); },
      [](const Options& d) {

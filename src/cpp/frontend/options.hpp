@@ -27,6 +27,9 @@ struct Options {
     // fusions.cpp) and keep conv nets in one layout (layout.cpp) after translation
     // (environment: OVJAX_FUSIONS).
     bool fusions = true;
+    // With `fusions`: the CPU-plugin scheduling workarounds (cpu_workarounds.cpp), which
+    // change how the plugin schedules the graph, not what it computes.
+    bool cpu_workarounds = true;
     // Name every node after the equation that built it (<primitive>_<equation>, nested
     // graphs as a path) with the equation's source line in rt_info (provenance.hpp).
     // Costs about a quarter more conversion time on large models (benchmarks/README.md).
