@@ -130,11 +130,76 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
                          " equations and variables as calls are inlined and loops unrolled (at sub-graph " +
                          std::to_string(gi) + "); if it is meant to be this large, raise the conversion option "
                          "'max_expanded_size'");
+
+    Env env = bind_inputs(gi, g, inputs, complex_inputs);
+    for (size_t ei = 0; ei < g.eqns.size(); ++ei) {
+        const format::Eqn& e = g.eqns[ei];
+        std::string prim(f.string(e.primitive));
+        // an equation without a source line of its own (inside a library function's
+        // sub-graph) has its caller's
+        if (m_options.provenance)
+            set_provenance(prefix + prim + "_" + std::to_string(ei),
+                           e.source == format::kNone ? restore_prov.saved.source
+                                                     : source_attribute(static_cast<uint64_t>(e.source)));
+        const bool inputs_ok = inputs_defined(g, ei, env);
+        ov::OutputVector outs;
+        std::string error;
+        bool unsupported = false;
+        auto it = m_translators.find(prim);
+        if (!inputs_ok) {
+            error = "undefined input";
+        } else if (it == m_translators.end() || (!it->second.builtin && !it->second.extension)) {
+            unsupported = true;
+            auto& u = m_unsupported[prim];
+            if (u.count++ == 0) {
+                u.first_where = f.eqn_name(g, ei);
+                if (it != m_translators.end() && it->second.unsupported_reason)
+                    u.reason = it->second.unsupported_reason;
+            }
+        } else if ((it->second.extension || !it->second.complex_aware) && has_complex(f, g, ei)) {
+            // complex values are float pairs in the graph: a translator that does not know
+            // that (any extension, too) must never see them
+            error = prim + ": complex operands are not supported for this primitive";
+        } else {
+            error = call_translator(g, ei, it->second, env, outs);
+        }
+        if (!error.empty() && inputs_ok) {
+            ++m_failure_count;
+            if (m_failures.size() < 20)
+                m_failures.push_back(f.eqn_name(g, ei) + ": " + error);
+        }
+        if (unsupported || !error.empty())
+            outs = placeholder(g, ei, prim, env);
+        mark_new(outs);
+        for (uint32_t k = 0; k < e.n_out; ++k)
+            if (e.out[k] != format::kNone)
+                env[static_cast<size_t>(e.out[k])] = outs[k];
+    }
+
+    ov::OutputVector results;
+    results.reserve(g.outvars.size());
+    for (const Atom& a : g.outvars) {
+        if (a.is_literal) {
+            results.push_back(literal(a));
+        } else {
+            auto& o = env[static_cast<size_t>(a.var)];
+            if (!o.get_node())
+                throw TranslateError("graph " + std::to_string(gi) + " output uses variable " + std::to_string(a.var) +
+                                     " that is never defined");
+            results.push_back(o);
+        }
+    }
+    return results;
+}
+
+TranslateSession::Env TranslateSession::bind_inputs(uint64_t gi,
+                                                    const format::Graph& g,
+                                                    const ov::OutputVector& inputs,
+                                                    const std::vector<bool>* complex_inputs) {
     if (inputs.size() != g.invars.size())
         throw TranslateError("sub-graph " + std::to_string(gi) + " takes " + std::to_string(g.invars.size()) +
                              " inputs but " + std::to_string(inputs.size()) + " were given");
-
-    std::vector<ov::Output<ov::Node>> env(g.vars.size());
+    Env env(g.vars.size());
     for (size_t i = 0; i < g.invars.size(); ++i) {
         // Translators read their operands' avals: a sub-graph's declared inputs must be
         // what the caller passes (never silently another shape or type).
@@ -156,140 +221,101 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
         const auto& v = g.vars[static_cast<size_t>(cv.first)];
         env[static_cast<size_t>(cv.first)] = buffer_constant(cv.second, v.dtype, to_shape(v));
     }
+    return env;
+}
 
-    for (size_t ei = 0; ei < g.eqns.size(); ++ei) {
-        const format::Eqn& e = g.eqns[ei];
-        std::string prim(f.string(e.primitive));
-        // an equation without a source line of its own (inside a library function's
-        // sub-graph) has its caller's
-        if (m_options.provenance)
-            set_provenance(prefix + prim + "_" + std::to_string(ei),
-                           e.source == format::kNone ? restore_prov.saved.source
-                                                     : source_attribute(static_cast<uint64_t>(e.source)));
-        // Every input must be defined before use.
-        bool inputs_ok = true;
-        for (uint32_t k = 0; k < e.n_in; ++k) {
-            const Atom& a = f.input(g, ei, k);
-            if (!a.is_literal && !env[static_cast<size_t>(a.var)].get_node()) {
-                inputs_ok = false;
-                m_failures.push_back(f.eqn_name(g, ei) + ": input " + std::to_string(k) + " uses variable " +
-                                     std::to_string(a.var) + " before it is defined");
-                ++m_failure_count;
-                break;
-            }
-        }
-        ov::OutputVector outs;
-        std::string error;
-        bool unsupported = false;
-        auto it = m_translators.find(prim);
-        if (!inputs_ok) {
-            error = "undefined input";
-        } else if (it == m_translators.end() || (!it->second.builtin && !it->second.extension)) {
-            unsupported = true;
-            auto& u = m_unsupported[prim];
-            if (u.count++ == 0) {
-                u.first_where = f.eqn_name(g, ei);
-                if (it != m_translators.end() && it->second.unsupported_reason)
-                    u.reason = it->second.unsupported_reason;
-            }
-        } else if ((it->second.extension || !it->second.complex_aware) && has_complex(f, g, ei)) {
-            // complex values are float pairs in the graph: a translator that does not know
-            // that (any extension, too) must never see them
-            error = prim + ": complex operands are not supported for this primitive";
-        } else {
-            try {
-                NodeContext ctx(*this, f, g, ei, env);
-                if (it->second.extension)
-                    outs = it->second.extension(ctx);
-                else if (it->second.complex_builtin && has_complex(f, g, ei))
-                    outs = it->second.complex_builtin(ctx);
-                else
-                    outs = it->second.builtin(ctx);
-                // Never silently wrong: outputs must match the equation's avals.
-                if (outs.size() != e.n_out) {
-                    error = "translator produced " + std::to_string(outs.size()) + " outputs, the equation has " +
-                            std::to_string(e.n_out);
-                } else {
-                    for (uint32_t k = 0; k < e.n_out && error.empty(); ++k) {
-                        if (e.out[k] == format::kNone)
-                            continue;
-                        const auto& v = g.vars[static_cast<size_t>(e.out[k])];
-                        auto want_t = to_ov_type(v.dtype);
-                        auto want_s = to_shape(v);
-                        if (outs[k].get_element_type() != want_t)
-                            error = "output " + std::to_string(k) + " has element type " +
-                                    outs[k].get_element_type().get_type_name() + " but JAX says " +
-                                    want_t.get_type_name();
-                        else if (outs[k].get_partial_shape() != ov::PartialShape(want_s))
-                            error = "output " + std::to_string(k) + " has shape " +
-                                    shape_str(outs[k].get_partial_shape()) + " but JAX says " + shape_str(want_s);
-                        else if (it->second.complex_result && !it->second.extension &&
-                                 it->second.complex_result(ctx, k) != is_complex(v.dtype))
-                            error = "output " + std::to_string(k) + " is " + (is_complex(v.dtype) ? "real" : "complex") +
-                                    " but JAX says " + format::dtype_name(v.dtype);
-                    }
-                }
-            } catch (const LimitError&) {
-                throw;
-            } catch (const std::exception& ex) {
-                error = ex.what();
-            }
-        }
-        if (!error.empty() && inputs_ok) {
+bool TranslateSession::inputs_defined(const format::Graph& g, size_t ei, const Env& env) {
+    // Every input must be defined before use.
+    const format::Eqn& e = g.eqns[ei];
+    for (uint32_t k = 0; k < e.n_in; ++k) {
+        const Atom& a = m_file->input(g, ei, k);
+        if (!a.is_literal && !env[static_cast<size_t>(a.var)].get_node()) {
+            m_failures.push_back(m_file->eqn_name(g, ei) + ": input " + std::to_string(k) + " uses variable " +
+                                 std::to_string(a.var) + " before it is defined");
             ++m_failure_count;
-            if (m_failures.size() < 20)
-                m_failures.push_back(f.eqn_name(g, ei) + ": " + error);
+            return false;
         }
-        if (unsupported || !error.empty()) {
-            // A placeholder with the avals' types, so conversion can go on and report everything.
-            ov::OutputVector ins;
-            for (uint32_t k = 0; k < e.n_in; ++k) {
-                const Atom& a = f.input(g, ei, k);
-                if (a.is_literal)
-                    ins.push_back(literal(a));
-                else if (env[static_cast<size_t>(a.var)].get_node())
-                    ins.push_back(env[static_cast<size_t>(a.var)]);
-            }
-            auto fw = std::make_shared<ov::op::util::FrameworkNode>(ins, e.n_out);
-            ov::op::util::FrameworkNodeAttrs attrs;
-            attrs.set_type_name(prim);
-            attrs["ovjax_equation"] = f.eqn_name(g, ei);
-            fw->set_attrs(attrs);
-            for (uint32_t k = 0; k < e.n_out; ++k) {
-                if (e.out[k] == format::kNone) {
-                    fw->set_output_type(k, ov::element::dynamic, ov::PartialShape::dynamic());
-                    continue;
-                }
-                const auto& v = g.vars[static_cast<size_t>(e.out[k])];
-                ov::element::Type t = ov::element::dynamic;
-                try {
-                    t = to_ov_type(v.dtype);
-                } catch (...) {
-                }
-                fw->set_output_type(k, t, ov::PartialShape(to_shape(v)));
-            }
-            outs = fw->outputs();
-        }
-        mark_new(outs);
-        for (uint32_t k = 0; k < e.n_out; ++k)
-            if (e.out[k] != format::kNone)
-                env[static_cast<size_t>(e.out[k])] = outs[k];
     }
+    return true;
+}
 
-    ov::OutputVector results;
-    results.reserve(g.outvars.size());
-    for (const Atom& a : g.outvars) {
-        if (a.is_literal) {
-            results.push_back(literal(a));
-        } else {
-            auto& o = env[static_cast<size_t>(a.var)];
-            if (!o.get_node())
-                throw TranslateError("graph " + std::to_string(gi) + " output uses variable " + std::to_string(a.var) +
-                                     " that is never defined");
-            results.push_back(o);
+std::string TranslateSession::call_translator(const format::Graph& g,
+                                              size_t ei,
+                                              const Translator& t,
+                                              const Env& env,
+                                              ov::OutputVector& outs) {
+    const format::File& f = *m_file;
+    const format::Eqn& e = g.eqns[ei];
+    try {
+        NodeContext ctx(*this, f, g, ei, env);
+        if (t.extension)
+            outs = t.extension(ctx);
+        else if (t.complex_builtin && has_complex(f, g, ei))
+            outs = t.complex_builtin(ctx);
+        else
+            outs = t.builtin(ctx);
+        // Never silently wrong: outputs must match the equation's avals.
+        if (outs.size() != e.n_out)
+            return "translator produced " + std::to_string(outs.size()) + " outputs, the equation has " +
+                   std::to_string(e.n_out);
+        for (uint32_t k = 0; k < e.n_out; ++k) {
+            if (e.out[k] == format::kNone)
+                continue;
+            const auto& v = g.vars[static_cast<size_t>(e.out[k])];
+            auto want_t = to_ov_type(v.dtype);
+            auto want_s = to_shape(v);
+            if (outs[k].get_element_type() != want_t)
+                return "output " + std::to_string(k) + " has element type " +
+                       outs[k].get_element_type().get_type_name() + " but JAX says " + want_t.get_type_name();
+            if (outs[k].get_partial_shape() != ov::PartialShape(want_s))
+                return "output " + std::to_string(k) + " has shape " + shape_str(outs[k].get_partial_shape()) +
+                       " but JAX says " + shape_str(want_s);
+            if (t.complex_result && !t.extension && t.complex_result(ctx, k) != is_complex(v.dtype))
+                return "output " + std::to_string(k) + " is " + (is_complex(v.dtype) ? "real" : "complex") +
+                       " but JAX says " + format::dtype_name(v.dtype);
         }
+        return {};
+    } catch (const LimitError&) {
+        throw;
+    } catch (const std::exception& ex) {
+        return ex.what();
     }
-    return results;
+}
+
+ov::OutputVector TranslateSession::placeholder(const format::Graph& g,
+                                               size_t ei,
+                                               const std::string& prim,
+                                               const Env& env) {
+    // A FrameworkNode with the avals' types, so conversion can go on and report everything.
+    const format::File& f = *m_file;
+    const format::Eqn& e = g.eqns[ei];
+    ov::OutputVector ins;
+    for (uint32_t k = 0; k < e.n_in; ++k) {
+        const Atom& a = f.input(g, ei, k);
+        if (a.is_literal)
+            ins.push_back(literal(a));
+        else if (env[static_cast<size_t>(a.var)].get_node())
+            ins.push_back(env[static_cast<size_t>(a.var)]);
+    }
+    auto fw = std::make_shared<ov::op::util::FrameworkNode>(ins, e.n_out);
+    ov::op::util::FrameworkNodeAttrs attrs;
+    attrs.set_type_name(prim);
+    attrs["ovjax_equation"] = f.eqn_name(g, ei);
+    fw->set_attrs(attrs);
+    for (uint32_t k = 0; k < e.n_out; ++k) {
+        if (e.out[k] == format::kNone) {
+            fw->set_output_type(k, ov::element::dynamic, ov::PartialShape::dynamic());
+            continue;
+        }
+        const auto& v = g.vars[static_cast<size_t>(e.out[k])];
+        ov::element::Type t = ov::element::dynamic;
+        try {
+            t = to_ov_type(v.dtype);
+        } catch (...) {
+        }
+        fw->set_output_type(k, t, ov::PartialShape(to_shape(v)));
+    }
+    return fw->outputs();
 }
 
 const ov::Any& TranslateSession::source_attribute(uint64_t source) {

@@ -84,6 +84,18 @@ public:
     void mark_new(const ov::OutputVector& roots);
 
 private:
+    using Env = std::vector<ov::Output<ov::Node>>;  // a graph's variables' values
+    // translate_graph's steps: the graph's inputs checked against what it declares and its
+    // constants bound; an equation's operands defined; the translator called and its
+    // outputs checked against the equation's avals (the error, or empty); the
+    // FrameworkNode standing in for an equation that could not be translated.
+    Env bind_inputs(uint64_t gi, const format::Graph& g, const ov::OutputVector& inputs,
+                    const std::vector<bool>* complex_inputs);
+    bool inputs_defined(const format::Graph& g, size_t ei, const Env& env);
+    std::string call_translator(const format::Graph& g, size_t ei, const Translator& t, const Env& env,
+                                ov::OutputVector& outs);
+    ov::OutputVector placeholder(const format::Graph& g, size_t ei, const std::string& prim, const Env& env);
+
     // The equation whose nodes are being named: its path, its source, and how many nodes
     // got that path already (further ones get /1, /2, ...).
     struct Provenance {
