@@ -1,6 +1,6 @@
 // Small graph-building helpers shared by the translators: one node per call, no
 // workarounds (translators that need exact semantics on the CPU plugin build them on top
-// of these). Include after ops/utils.hpp.
+// of these).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 #include "openvino/op/bitwise_xor.hpp"
 #include "openvino/op/constant.hpp"
 #include "openvino/op/divide.hpp"
+#include "openvino/op/is_nan.hpp"
 #include "openvino/op/less.hpp"
 #include "openvino/op/less_eq.hpp"
 #include "openvino/op/logical_and.hpp"
@@ -62,6 +63,11 @@ inline Output<Node> select(const Output<Node>& cond, const Output<Node>& a, cons
 }
 
 // ---- comparisons
+
+// x != x, as IsNaN (float operands).
+inline Output<Node> is_nan(const Output<Node>& x) {
+    return make<ov::op::v10::IsNaN>(x);
+}
 
 // a > b and a >= b, built as Less(b, a) and LessEqual(b, a). The CPU plugin's AVX-512 JIT
 // kernels (eltwise nodes and snippets alike) evaluate Greater and GreaterEqual with the

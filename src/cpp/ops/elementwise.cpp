@@ -99,9 +99,6 @@ Output<Node> in_f32(const Output<Node>& x, F&& fn) {
         return convert(fn(convert(x, et::f32)), t);
     return fn(x);
 }
-Output<Node> is_nan(const Output<Node>& x) {
-    return make<ov::op::v10::IsNaN>(x);
-}
 // A constant whose values satisfy `pred` (false for anything that is not a constant).
 template <typename P>
 bool constant_all(const Output<Node>& v, P&& pred) {
