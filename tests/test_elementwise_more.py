@@ -1,6 +1,6 @@
-"""More elementwise primitives (src/cpp/ops/elementwise_more.cpp) against JAX on OpenVINO CPU:
+"""More elementwise primitives (src/cpp/ops/elementwise_float.cpp, bits.cpp) against JAX on OpenVINO CPU:
 inverse trigonometric / hyperbolic functions, atan2, population_count, clz; plus the shifts
-(translated in random.cpp) with out-of-range amounts.
+(translated in bits.cpp) with out-of-range amounts.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PRNG primitives (src/cpp/ops/random.cpp) against JAX on OpenVINO CPU, bit for bit.
+"""PRNG primitives (src/cpp/ops/random.cpp; shifts and bitcasts: bits.cpp) against JAX on OpenVINO CPU, bit for bit.
 
 Typed keys (key<fry>[S]) are u32 tensors of shape S + (2,) in OpenVINO (their key
 data; rbg/unsafe_rbg keys: S + (4,)); raw keys are uint32[2] arrays. Random bits, keys,

@@ -1,4 +1,4 @@
-"""Reductions, arg-reductions, windowed and cumulative reductions (src/cpp/ops/reduce.cpp).
+"""Reductions, arg-reductions, windowed and cumulative reductions (src/cpp/ops/reduce.cpp, windows.cpp, cumulative.cpp).
 
 Every case compares OpenVINO CPU numbers with JAX; integer results must be exact, including
 wrap-around of narrow types and int32 values beyond 2^24 (where f32 computation would round).
@@ -160,7 +160,7 @@ def _large_reductions(x):
 
 def test_reduce_max_min_large():
     # Large reductions take one pass with NaN mapped to the dominating infinity; the If that
-    # falls back to the exact two-pass form (reduce.cpp exact_extreme) is not taken here.
+    # falls back to the exact two-pass form (reduce.cpp reduce_float_extreme) is not taken here.
     check(_large_reductions, rand((10, 4096), "float32"), prims={"reduce_max", "reduce_min"})
 
 
@@ -193,7 +193,7 @@ def _numpy_pool(x, kind, window, strides, padding):
 
 
 def test_max_pool_large():
-    # Large pools in the pool layout with the class pool of fix_float_extreme (reduce.cpp).
+    # Large pools in the pool layout with the class pool of fix_float_extreme (reduction.hpp).
     check(_large_pools, rand((2, 64, 64, 8), "float32"), prims={"reduce_window_max", "reduce_window_min"})
 
 

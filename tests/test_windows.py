@@ -1,6 +1,6 @@
 """Generic reductions with a jaxpr body (reduce, reduce_window), reduce_xor, the max/min
 pooling derivatives (select_and_gather_add, select_and_scatter_add), cumlogsumexp and the
-half-precision cumsum rounding (src/cpp/ops/reduce.cpp).
+half-precision cumsum rounding (src/cpp/ops/windows.cpp, cumulative.cpp).
 
 Integer results must be exact; tie-breaking of the pooling derivatives (the first window
 position holding the extreme) is checked on data full of ties.

@@ -6,7 +6,6 @@
 // BitwiseRightShift is arithmetic (also for u32), u32 <-> i32 Convert keeps the bits, u32
 // constants >= 2^31 saturate (constants are built as i32 here), and comparisons and Select
 // of i32 data go through f32 (inexact beyond 2^24; the helpers below use none).
-// Include after ops/builders.hpp.
 #pragma once
 
 #include <utility>

@@ -2,7 +2,7 @@
 //
 // Every sort is a composition of stable TopK(v11) passes (k = the axis length, SORT_VALUES,
 // stable = true, which keeps tied elements in index order) over keys on which the CPU plugin
-// compares exactly: i32 (TopK on i32 is exact, see reduce.cpp) and f32. Several keys, or one
+// compares exactly: i32 (TopK on i32 is exact, see reduction.hpp) and f32. Several keys, or one
 // key that needs several passes, are sorted least significant first (LSD radix style), each
 // pass gathering the key through the permutation found so far. Operands are then permuted
 // with GatherElements, which only moves data.

@@ -1,13 +1,10 @@
-// More elementwise primitives: inverse trigonometric and hyperbolic functions, atan2,
-// reduce_precision, nextafter, and integer bit counts (population_count, clz). The shifts and
-// bitcast_convert_type are translated in random.cpp.
+// Elementwise float functions beyond elementwise.cpp's: inverse trigonometric and
+// hyperbolic functions, atan2, reduce_precision, nextafter. (Integer bit operations are in
+// bits.cpp.)
 //
 // Float functions of f16/bf16 operands are evaluated in f32 and rounded once at the end;
 // reduce_precision and nextafter are exact: powers of two are built by products of exact
 // constants (no bitcast in OpenVINO), and all scalings by them are exact in f32.
-// Integer ops work on i32 (narrow types as their zero-extended low bits, u32 as its bits),
-// where Add/Subtract/Multiply, bitwise ops and arithmetic right shifts are exact on the CPU
-// plugin (logical shifts are masked arithmetic ones).
 #include <cmath>
 #include <cstdint>
 
@@ -60,11 +57,6 @@ void require_float(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, ctx.in_type(0).is_real() && ctx.in_type(0).bitwidth() <= 32, ctx.primitive(),
                 " needs a f32/f16/bf16 operand, got ", ctx.in_type(0));
 }
-void require_int(const NodeContext& ctx) {
-    auto t = ctx.in_type(0);
-    OVJAX_CHECK(ctx, t.is_integral_number() && t.bitwidth() <= 32, ctx.primitive(),
-                " needs an integer operand of at most 32 bits, got ", t);
-}
 
 // fn over f32 operands, the result rounded back to the operands' type.
 template <typename F>
@@ -81,31 +73,6 @@ Output<Node> signbit(const Output<Node>& x) {
     auto zero = scalar_like(x, 0);
     auto neg_zero = land(make<v1::Equal>(x, zero), make<v1::Less>(div(scalar_like(x, 1), x), zero));
     return lor(make<v1::Less>(x, zero), neg_zero);
-}
-
-// ---- integers in i32
-
-// The low n bits of x (zero-extended) as i32.
-Output<Node> low_bits(const Output<Node>& x, int n) {
-    auto v = convert(x, et::i32);
-    if (n >= 32)
-        return v;
-    return bit_and(v, i32c((int64_t{1} << n) - 1));
-}
-Output<Node> band(const Output<Node>& a, uint32_t m) {
-    return bit_and(a, i32c(static_cast<int32_t>(m)));
-}
-// Logical right shift of i32 v by a constant s in [0, 31]: the arithmetic shift with the
-// sign copies masked off.
-Output<Node> shr(const Output<Node>& v, int s) {
-    return band(sar(v, i32c(s)), 0xFFFFFFFFu >> s);
-}
-// Number of set bits of i32 v (all 32 bits).
-Output<Node> popcount32(Output<Node> v) {
-    v = sub(v, band(shr(v, 1), 0x55555555));
-    v = add(band(v, 0x33333333), band(shr(v, 2), 0x33333333));
-    v = band(add(v, shr(v, 4)), 0x0F0F0F0F);
-    return shr(mul(v, i32c(0x01010101)), 24);
 }
 
 }  // namespace
@@ -263,25 +230,6 @@ ov::OutputVector translate_nextafter(const NodeContext& ctx) {
     r = select(same, y, r);
     r = select(make<ov::op::v10::IsNaN>(x), x, select(make<ov::op::v10::IsNaN>(y), y, r));
     return {t == et::bf16 ? convert_bf16_exact(r) : convert(r, t)};
-}
-
-// ---------------------------------------------------------------- integer bit operations
-
-ov::OutputVector translate_population_count(const NodeContext& ctx) {
-    require_int(ctx);
-    auto t = ctx.in_type(0);
-    return {convert(popcount32(low_bits(ctx.get_input(0), static_cast<int>(t.bitwidth()))), t)};
-}
-
-ov::OutputVector translate_clz(const NodeContext& ctx) {
-    // n - popcount(v smeared right): the smeared value has every bit below the top one set
-    require_int(ctx);
-    auto t = ctx.in_type(0);
-    const int n = static_cast<int>(t.bitwidth());
-    auto v = low_bits(ctx.get_input(0), n);
-    for (int s = 1; s < n; s *= 2)
-        v = bit_or(v, shr(v, s));
-    return {convert(sub(i32c(n), popcount32(v)), t)};
 }
 
 }  // namespace op
