@@ -349,16 +349,7 @@ class GraphWriter:
             self._value(v, out)
 
     # ---- layout ----------------------------------------------------
-    def _sections(self, external: bool) -> tuple[list[tuple[int, bytes]], list[np.ndarray], list[int]]:
-        strings_blob = bytearray()
-        offs = array("q", [len(self.strings)])
-        pos = 0
-        for s in self.strings:
-            offs.append(pos)
-            pos += len(s)
-        offs.append(pos)
-        strings_blob = offs.tobytes() + b"".join(self.strings)
-
+    def _sections(self, external: bool) -> tuple[list[tuple[int, bytes]], int, list[int]]:
         meta = array("q", [len(self.meta)])
         for k, v in self.meta.items():
             meta.append(self.string(k))
@@ -367,7 +358,7 @@ class GraphWriter:
         io.extend(self.string(n) for n in self.input_names)
         io.append(len(self.output_names))
         io.extend(self.string(n) for n in self.output_names)
-        # re-make strings (meta/io may have interned new ones)
+        # STRINGS last: meta and io intern strings of their own
         offs = array("q", [len(self.strings)])
         pos = 0
         for s in self.strings:
