@@ -285,9 +285,8 @@ class GraphWriter:
         self._value_slow(p, out)
 
     def _value_slow(self, p, out: array) -> None:
-        if p is None:
-            out.append(F.V_NONE)
-        elif isinstance(p, (bool, np.bool_)):
+        # _value has written None and the exact types int, bool, str and tuple
+        if isinstance(p, (bool, np.bool_)):
             out.append(F.V_BOOL)
             out.append(int(bool(p)))
         elif isinstance(p, enum.Enum):
