@@ -4,9 +4,10 @@ The writer walks the jaxpr once. Each equation's parameters are first put in the
 release-independent form (``_jax_compat.eqn_params``), then every parameter object is
 normalised into the format's typed values here, so the C++ side never sees a Python
 object nor learns which JAX release traced the model. Weights (the
-ClosedJaxpr's consts) are either written into the file's data section (``to_bytes``)
-or handed over as separate host buffers (``to_memory``, used for in-memory
-conversion so that no second copy of the weights is made).
+ClosedJaxpr's consts) are either written into the file's data section
+(``external=False``: ``write``, ``graph_bytes``) or handed over as separate host
+buffers (``to_buffer(external=True)``, which ``convert.to_frontend_input`` uses for
+in-memory conversion so that no second copy of the weights is made).
 """
 
 from __future__ import annotations
