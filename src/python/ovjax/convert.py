@@ -274,15 +274,13 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
     elif _is_nnx(model):
         fn, sig_fn = _nnx_fn(model, static), type(model).__call__
         names_fn = lambda: _arg_names(sig_fn, len(args) + 1)[1:]  # noqa: E731
-    elif callable(model):
+    else:  # a callable (checked above)
         if static:
             base = model
             fn = lambda *a, **k: base(*a, **k, **static)  # noqa: E731
         else:
             fn = model
         names_fn = lambda: _arg_names(model, len(args))  # noqa: E731
-    else:
-        raise TypeError(f"ovjax: cannot convert {_describe(model)}; {_ACCEPTED}")
 
     args, kwargs = _apply_input_spec(args, kwargs, input)
     out_shape_box: list[Any] = []
