@@ -46,7 +46,8 @@ def _is_nnx(obj) -> bool:
 
 
 def is_jax_model(obj) -> bool:
-    """True for the objects ovjax converts: jaxprs, Flax modules and JAX callables."""
+    """True for jaxprs and Flax modules: the objects the ov.convert_model hook hands to
+    ovjax. A plain callable is not one of them (ovjax.convert_model still converts it)."""
     if isinstance(obj, (ClosedJaxpr, Jaxpr)):
         return True
     if _is_linen(obj) or _is_nnx(obj):
