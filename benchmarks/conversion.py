@@ -10,7 +10,8 @@ Models:
 
 Methods, all starting from the same ClosedJaxpr:
   builtin     `with ovjax._hook.disabled(): ov.convert_model(jaxpr)` (OpenVINO's JAX frontend)
-  ov+ovjax    `ov.convert_model(jaxpr)` with ovjax's hook (ovjax frontend + OpenVINO's MOC passes)
+  ov+ovjax    `ov.convert_model(jaxpr)` with ovjax's hook (ovjax frontend + OpenVINO's post-conversion
+              steps; the hook skips the MOC cleanup pass unless OVJAX_MOC_PASSES=1)
   ovjax       `ovjax.convert_model(jaxpr)` (ovjax frontend only, no MOC passes)
 
 Where the time goes is reported from the same steps run one by one:
@@ -18,9 +19,11 @@ Where the time goes is reported from the same steps run one by one:
            load (FrontEnd.load: parse the format), translate (FrontEnd.convert_partially:
            primitives -> OpenVINO ops), normalize (FrontEnd.convert on the result:
            validate_nodes_and_infer_types), MOC passes (what ov.convert_model runs after
-           any frontend: apply_moc_transformations, compress_quantize_weights,
-           fused-names cleanup), and ov.convert_model's own overhead (argument handling,
-           telemetry) = ov+ovjax - serialize - load - translate - normalize - MOC.
+           other frontends: apply_moc_transformations, compress_quantize_weights,
+           fused-names cleanup; timed on ovjax's model although the hook skips
+           apply_moc_transformations by default), and ov.convert_model's own overhead
+           (argument handling, telemetry) = ov+ovjax - serialize - load - translate -
+           normalize - MOC.
   builtin: decoder (JaxprPythonDecoder), load, convert (FrontEnd.convert), MOC passes.
 Each time is the best of up to --repeats runs (fewer when one run exceeds --repeat-budget).
 """
@@ -148,7 +151,8 @@ def count_eqns(jaxpr) -> int:
 
 
 def moc_passes(model) -> None:
-    """The transformations ov.convert_model applies after any frontend (openvino.tools.ovc moc_emit_ir)."""
+    """The transformations ov.convert_model applies after other frontends (openvino.tools.ovc
+    moc_emit_ir; for ovjax models the hook leaves out apply_moc_transformations by default)."""
     from openvino._offline_transformations import apply_moc_transformations, compress_quantize_weights_transformation
     from openvino.tools.ovc.moc_frontend.offline_transformations import apply_fused_names_cleanup
 

@@ -18,7 +18,8 @@ held once conversion is done (retained), with the model alive.
 Methods:
   ovjax-shared   ovjax.convert_model(jaxpr, share_weights=True)  (constants view JAX's memory)
   ovjax-copy     ovjax.convert_model(jaxpr, share_weights=False) (weights copied into the graph bytes)
-  ov+ovjax       ov.convert_model(jaxpr) through ovjax's hook (ovjax + OpenVINO's MOC passes)
+  ov+ovjax       ov.convert_model(jaxpr) through ovjax's hook (ovjax + OpenVINO's post-conversion
+                 steps; the hook skips the MOC cleanup pass unless OVJAX_MOC_PASSES=1)
   builtin        OpenVINO's built-in JAX frontend (with ovjax._hook.disabled(): ov.convert_model(jaxpr)),
                  stopped after --builtin-timeout seconds
 

@@ -73,7 +73,6 @@ MODEL_TOL = (1e-4, 1e-4)
 
 FLOATS = ["float32", "float16", "bfloat16"]
 INTS = ["int8", "int16", "int32", "int64", "uint8", "uint32"]
-ALL_DTYPES = FLOATS + INTS + ["bool"]
 # every integer type of up to 32 bits (no x64 needed)
 INTS32 = ["int8", "int16", "int32", "uint8", "uint16", "uint32"]
 # data-movement primitives (shape, indexing, gather): a few of every kind of element

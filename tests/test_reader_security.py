@@ -10,7 +10,6 @@ runs under AddressSanitizer and UndefinedBehaviorSanitizer (tests/asan.py).
 
 from __future__ import annotations
 
-import gc
 import os
 import subprocess
 import sys

@@ -8,7 +8,6 @@ position holding the extreme) is checked on data full of ties.
 
 import jax
 import jax.numpy as jnp
-import ml_dtypes
 import numpy as np
 import pytest
 from jax import lax

@@ -57,7 +57,6 @@ def build(variant: str):
 
 VARIANTS = ["reshape_scalar", "mul_reshape_scalar", "const_rhs_reshape", "squeeze_scalar", "reshape_vector",
             "vector_dot"]
-CRASHING = {"reshape_scalar", "mul_reshape_scalar", "const_rhs_reshape"}  # on the version above
 
 
 def run(variant: str) -> None:

@@ -23,8 +23,8 @@ from typing import Any, Callable
 
 from ._jax_compat import own_params
 
-# Parameter name of the sub-jaxpr in the written ``closed_call`` equation, and of the
-# string naming the primitive it was expanded from (for diagnostics only).
+# The primitive an expansion is written as (its sub-jaxpr in ``call_jaxpr``), and the
+# parameter naming the primitive it was expanded from (for diagnostics only).
 CALL = "closed_call"
 EXPANDED_FROM = "ovjax_expanded_from"
 

@@ -79,9 +79,9 @@ def install() -> bool:
         """OpenVINO's post-conversion step. For ovjax models its generic MOC cleanup
         pass (apply_moc_transformations) is skipped unless OVJAX_MOC_PASSES=1: ovjax
         emits static graphs whose shapes and constants are already resolved, the pass
-        costs about 0.2 ms per node (90% of ov.convert_model's time on large jaxprs),
-        and compile_model runs the plugin's own pipeline either way. Preprocessing
-        options and the remaining steps run as usual."""
+        would be most of ov.convert_model's time on large jaxprs (benchmarks/README.md
+        has the measurements), and compile_model runs the plugin's own pipeline either
+        way. Preprocessing options and the remaining steps run as usual."""
         if getattr(argv, "framework", None) != "ovjax" or _options.env_flag("OVJAX_MOC_PASSES", False):
             return orig_emit(model, argv)
         from openvino._offline_transformations import compress_quantize_weights_transformation

@@ -142,14 +142,6 @@ def primitive_name(eqn) -> str:
     return RENAMED.get(name, name)
 
 
-def closed_call_name() -> str:
-    """The name of the primitive jaxprs hold for a call of a closed jaxpr: ``closed_call``
-    in JAX 0.10, ``eval_jaxpr`` (the same object, renamed) in 0.12."""
-    from jax._src import core
-
-    return core.closed_call_p.name
-
-
 def bind_closed_call(closed_jaxpr, *args):
     """Stage a call of ``closed_jaxpr`` on ``args`` the way jax.lax's eval_jaxpr does
     (0.10: eval_jaxpr_p(jaxpr=) staged as closed_call; 0.12: eval_jaxpr_p(call_jaxpr=))."""

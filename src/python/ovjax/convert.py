@@ -46,7 +46,8 @@ def _is_nnx(obj) -> bool:
 
 
 def is_jax_model(obj) -> bool:
-    """True for the objects ovjax converts: jaxprs, Flax modules and JAX callables."""
+    """True for jaxprs and Flax modules: the objects the ov.convert_model hook hands to
+    ovjax. A plain callable is not one of them (ovjax.convert_model still converts it)."""
     if isinstance(obj, (ClosedJaxpr, Jaxpr)):
         return True
     if _is_linen(obj) or _is_nnx(obj):
@@ -274,15 +275,13 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
     elif _is_nnx(model):
         fn, sig_fn = _nnx_fn(model, static), type(model).__call__
         names_fn = lambda: _arg_names(sig_fn, len(args) + 1)[1:]  # noqa: E731
-    elif callable(model):
+    else:  # a callable (checked above)
         if static:
             base = model
             fn = lambda *a, **k: base(*a, **k, **static)  # noqa: E731
         else:
             fn = model
         names_fn = lambda: _arg_names(model, len(args))  # noqa: E731
-    else:
-        raise TypeError(f"ovjax: cannot convert {_describe(model)}; {_ACCEPTED}")
 
     args, kwargs = _apply_input_spec(args, kwargs, input)
     out_shape_box: list[Any] = []

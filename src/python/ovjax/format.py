@@ -67,7 +67,6 @@ DTYPES = {
     "int4": 20,
     "uint4": 21,
 }
-DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 
 
 def checksum(data) -> int:

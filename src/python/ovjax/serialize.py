@@ -4,9 +4,10 @@ The writer walks the jaxpr once. Each equation's parameters are first put in the
 release-independent form (``_jax_compat.eqn_params``), then every parameter object is
 normalised into the format's typed values here, so the C++ side never sees a Python
 object nor learns which JAX release traced the model. Weights (the
-ClosedJaxpr's consts) are either written into the file's data section (``to_bytes``)
-or handed over as separate host buffers (``to_memory``, used for in-memory
-conversion so that no second copy of the weights is made).
+ClosedJaxpr's consts) are either written into the file's data section
+(``external=False``: ``write``, ``graph_bytes``) or handed over as separate host
+buffers (``to_buffer(external=True)``, which ``convert.to_frontend_input`` uses for
+in-memory conversion so that no second copy of the weights is made).
 """
 
 from __future__ import annotations
@@ -285,9 +286,8 @@ class GraphWriter:
         self._value_slow(p, out)
 
     def _value_slow(self, p, out: array) -> None:
-        if p is None:
-            out.append(F.V_NONE)
-        elif isinstance(p, (bool, np.bool_)):
+        # _value has written None and the exact types int, bool, str and tuple
+        if isinstance(p, (bool, np.bool_)):
             out.append(F.V_BOOL)
             out.append(int(bool(p)))
         elif isinstance(p, enum.Enum):
@@ -349,16 +349,7 @@ class GraphWriter:
             self._value(v, out)
 
     # ---- layout ----------------------------------------------------
-    def _sections(self, external: bool) -> tuple[list[tuple[int, bytes]], list[np.ndarray], list[int]]:
-        strings_blob = bytearray()
-        offs = array("q", [len(self.strings)])
-        pos = 0
-        for s in self.strings:
-            offs.append(pos)
-            pos += len(s)
-        offs.append(pos)
-        strings_blob = offs.tobytes() + b"".join(self.strings)
-
+    def _sections(self, external: bool) -> tuple[list[tuple[int, bytes]], int, list[int]]:
         meta = array("q", [len(self.meta)])
         for k, v in self.meta.items():
             meta.append(self.string(k))
@@ -367,7 +358,7 @@ class GraphWriter:
         io.extend(self.string(n) for n in self.input_names)
         io.append(len(self.output_names))
         io.extend(self.string(n) for n in self.output_names)
-        # re-make strings (meta/io may have interned new ones)
+        # STRINGS last: meta and io intern strings of their own
         offs = array("q", [len(self.strings)])
         pos = 0
         for s in self.strings:
