@@ -94,7 +94,6 @@ enum class ValueTag : uint8_t {
     array = 10,
     unknown = 11,
 };
-constexpr int64_t kNumValueTags = 12;
 
 // Any failure to read a file: the message names what is wrong and where.
 class FormatError : public std::runtime_error {
@@ -161,7 +160,7 @@ struct Eqn {
     int64_t source;      // string index or kNone
     uint64_t byte_offset;
     uint32_t n_in, n_out, n_params;
-    const int64_t* in;      // n_in atoms, 2 or 3 words each (see atom_at)
+    const int64_t* in;      // n_in atoms, 2 or 3 words each (see File::input)
     const int64_t* out;     // n_out var indices (kNone for dropped results)
     const int64_t* params;  // n_params (key, value) pairs
 };
@@ -227,7 +226,6 @@ public:
     // The deepest nesting of sub-graph references below graph 0.
     uint32_t graph_depth() const { return m_graph_depth; }
     // Whether the header carries a checksum (minor version >= 1); it was verified.
-    bool has_checksum() const { return m_minor >= 1; }
 
     // Inputs of equation `e` of graph `g`.
     const Atom& input(const Graph& g, size_t eqn, size_t i) const {

@@ -162,10 +162,6 @@ ov::OutputVector NodeContext::inputs() const {
     return r;
 }
 
-bool NodeContext::in_is_literal(size_t i) const {
-    return atom(i).is_literal;
-}
-
 format::DType NodeContext::in_dtype(size_t i) const {
     const auto& a = atom(i);
     return a.is_literal ? a.dtype : m_graph.vars[static_cast<size_t>(a.var)].dtype;

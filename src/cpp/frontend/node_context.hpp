@@ -77,7 +77,6 @@ public:
     ov::element::Type in_type(size_t i) const;
     ov::Shape in_shape(size_t i) const;
     format::DType in_dtype(size_t i) const;  // the operand's JAX dtype (complex and key included)
-    bool in_is_literal(size_t i) const;
     // complex operands are f32 (f64) tensors of the aval's shape + (2,): (real, imag)
     bool in_is_complex(size_t i) const;
     // The trailing dimensions of operand i beyond its aval's shape: 1 for a complex value

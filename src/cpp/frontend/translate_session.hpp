@@ -26,7 +26,7 @@ struct Translator {
     BuiltinTranslator builtin = nullptr;
     ov::frontend::CreatorFunction extension;  // set when a ConversionExtension overrides
     const char* unsupported_reason = nullptr;  // set for primitives listed as unsupported
-    bool complex_aware = false;                // OVJAX_OP_COMPLEX: handles complex operands/results
+    bool complex_aware = false;  // OVJAX_OP_COMPLEX / _REAL_COMPLEX: handles complex operands/results
     ComplexResultRule complex_result = nullptr;  // set with complex_aware
     // OVJAX_OP_REAL_COMPLEX: translates the equations with a complex operand or result
     // (`builtin` the others)
@@ -37,10 +37,6 @@ using TranslatorMap = std::unordered_map<std::string, Translator>;
 
 // The built-in table (generated from ops/primitives.def).
 const TranslatorMap& builtin_translators();
-
-struct InputOverride {
-    ov::element::Type type;  // dynamic = keep the aval's
-};
 
 // Ends the whole conversion (not one equation): the model is larger than the options allow.
 class LimitError : public std::runtime_error {

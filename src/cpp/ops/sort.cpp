@@ -9,7 +9,7 @@
 //
 // Key orders, as JAX's:
 //  * lax.sort on floats: -inf < ... < -0.0 == 0.0 < ... < inf < NaN, all NaNs equal
-//    (_float_to_int_for_sort): passes (is_nan, value with NaN and -0 -> 0). XLA on CPU
+//    (jax._src.lax.lax._canonicalize_float_for_sort): passes (is_nan, value with NaN and -0 -> 0). XLA on CPU
 //    compares with denormals as zero, so f32/bf16 denormals tie with the zeros too.
 //  * top_k on floats: XLA's total order, where -0.0 < 0.0 and NaN is the largest value: a
 //    third pass orders zeros by sign. OpenVINO cannot read the sign bit of a NaN, so a NaN

@@ -61,9 +61,6 @@ ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x,
                          const std::vector<int64_t>& hi,
                          const std::vector<int64_t>& interior);
 
-inline bool is_float(const ov::element::Type& t) {
-    return t.is_real();
-}
 // Shape arithmetic on sizes, paddings, strides and dilations a file supplies: the exact
 // result, or a TranslateError where it would overflow int64 (never a wrapped size).
 int64_t dim_add(int64_t a, int64_t b);
