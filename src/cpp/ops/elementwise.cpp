@@ -83,22 +83,9 @@ template <typename T>
 auto op2() {
     return [](const Output<Node>& a, const Output<Node>& b) { return make<T>(a, b); };
 }
-void require_float(const NodeContext& ctx) {
-    OVJAX_CHECK(ctx, ctx.in_type(0).is_real(), ctx.primitive(), " needs a floating-point operand, got ",
-                ctx.in_type(0));
-}
 
 // ---------------------------------------------------------------- floats
 
-// Composite float functions are evaluated in f32 for f16/bf16 operands (their
-// constants and intermediate results would lose precision in the narrow type).
-template <typename F>
-Output<Node> in_f32(const Output<Node>& x, F&& fn) {
-    auto t = x.get_element_type();
-    if (t == et::f16 || t == et::bf16)
-        return convert(fn(convert(x, et::f32)), t);
-    return fn(x);
-}
 // A constant whose values satisfy `pred` (false for anything that is not a constant).
 template <typename P>
 bool constant_all(const Output<Node>& v, P&& pred) {

@@ -53,19 +53,12 @@ namespace op {
 
 namespace {
 
-void require_float(const NodeContext& ctx) {
-    OVJAX_CHECK(ctx, ctx.in_type(0).is_real() && ctx.in_type(0).bitwidth() <= 32, ctx.primitive(),
-                " needs a f32/f16/bf16 operand, got ", ctx.in_type(0));
-}
 
-// fn over f32 operands, the result rounded back to the operands' type.
+// fn over f32 operands (f32, f16, bf16), the result rounded back to the operands' type.
 template <typename F>
 ov::OutputVector float_fn(const NodeContext& ctx, F&& fn) {
-    require_float(ctx);
-    ov::OutputVector in;
-    for (auto& x : ctx.inputs())
-        in.push_back(convert(x, et::f32));
-    return {convert(fn(in), ctx.in_type(0))};
+    require_float32(ctx);
+    return {in_f32(ctx.inputs(), fn)};
 }
 
 // signbit of an f32 value, zeros included (1 / -0 is -inf).
@@ -167,7 +160,7 @@ ov::OutputVector translate_reduce_precision(const NodeContext& ctx) {
     // format's smallest normal to (signed) zero; NaN stays NaN. Here, on f32 values: p = 2^e
     // for x's binade e (the source type's smallest normal binade for its denormals) from a
     // corrected log2, then Round(HALF_TO_EVEN)(x / p * 2^M) * 2^-M * p, all exact scalings.
-    require_float(ctx);
+    require_float32(ctx);
     auto t = ctx.in_type(0);
     const int64_t E = ctx.int_param("exponent_bits"), M = ctx.int_param("mantissa_bits");
     OVJAX_CHECK(ctx, E >= 1 && M >= 0, "reduce_precision: bad exponent_bits ", E, " or mantissa_bits ", M);
@@ -201,7 +194,7 @@ ov::OutputVector translate_nextafter(const NodeContext& ctx) {
     // x +- its ulp 2^(e - m) (half of it stepping toward zero from a power of two): exact
     // f32 arithmetic for values of x's type; from zero the smallest denormal with y's sign;
     // from +-inf the largest finite value; NaN propagates.
-    require_float(ctx);
+    require_float32(ctx);
     auto t = ctx.in_type(0);
     const auto fmt = format_of(t);
     auto x = convert(ctx.get_input(0), et::f32), y = convert(ctx.get_input(1), et::f32);

@@ -487,5 +487,15 @@ format::DType dot_result_dtype(const NodeContext& ctx, format::DType lhs, format
     return lhs;
 }
 
+void require_float(const NodeContext& ctx) {
+    OVJAX_CHECK(ctx, ctx.in_type(0).is_real(), ctx.primitive(), " needs a floating-point operand, got ",
+                ctx.in_type(0));
+}
+
+void require_float32(const NodeContext& ctx) {
+    OVJAX_CHECK(ctx, ctx.in_type(0).is_real() && ctx.in_type(0).bitwidth() <= 32, ctx.primitive(),
+                " needs a f32/f16/bf16 operand, got ", ctx.in_type(0));
+}
+
 }  // namespace op
 }  // namespace ovjax

@@ -61,6 +61,32 @@ ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x,
                          const std::vector<int64_t>& hi,
                          const std::vector<int64_t>& interior);
 
+// Operand 0 must be a float of any width (require_float) or of at most 32 bits
+// (require_float32: the translator computes in f32); a clear error names the primitive.
+void require_float(const NodeContext& ctx);
+void require_float32(const NodeContext& ctx);
+
+// fn computed in f32 for f16/bf16 operands and rounded back once (the constants and
+// intermediate results of a composite function would lose precision in the narrow type);
+// other types as they are. One operand, or all of `xs` (of one type).
+template <typename F>
+ov::Output<ov::Node> in_f32(const ov::Output<ov::Node>& x, F&& fn) {
+    const auto t = x.get_element_type();
+    if (t == ov::element::f16 || t == ov::element::bf16)
+        return convert(fn(convert(x, ov::element::f32)), t);
+    return fn(x);
+}
+template <typename F>
+ov::Output<ov::Node> in_f32(const ov::OutputVector& xs, F&& fn) {
+    const auto t = xs.at(0).get_element_type();
+    if (t != ov::element::f16 && t != ov::element::bf16)
+        return fn(xs);
+    ov::OutputVector wide;
+    for (const auto& x : xs)
+        wide.push_back(convert(x, ov::element::f32));
+    return convert(fn(wide), t);
+}
+
 // Shape arithmetic on sizes, paddings, strides and dilations a file supplies: the exact
 // result, or a TranslateError where it would overflow int64 (never a wrapped size).
 int64_t dim_add(int64_t a, int64_t b);
