@@ -82,7 +82,7 @@ Output<Node> sequential_sum(const Output<Node>& x, const ov::Shape& shape, size_
     Output<Node> acc;
     for (int64_t i = 0; i < n; ++i) {
         auto xi = slice(x, {i}, {i + 1}, {1}, {ax});
-        acc = i == 0 ? xi : round_significand(std::make_shared<v1::Add>(acc, xi), bits);
+        acc = i == 0 ? xi : round_significand(add(acc, xi), bits);
         parts.push_back(acc);
     }
     return n == 1 ? acc : std::make_shared<v0::Concat>(parts, ax)->output(0);
@@ -101,7 +101,7 @@ Output<Node> suffix_folds(const Output<Node>& x, const ov::Shape& shape, size_t 
     for (int64_t i = 0; i < n; ++i) {
         Output<Node> acc = xs[static_cast<size_t>(i)];
         for (int64_t k = i + 1; k < n; ++k)
-            acc = round_significand(std::make_shared<v1::Add>(acc, xs[static_cast<size_t>(k)]), bits);
+            acc = round_significand(add(acc, xs[static_cast<size_t>(k)]), bits);
         parts.push_back(acc);
     }
     return n == 1 ? parts[0] : std::make_shared<v0::Concat>(parts, ax)->output(0);
@@ -133,7 +133,7 @@ Output<Node> half_scan(Output<Node> x, size_t A, int64_t n, size_t C, bool rever
     ov::Shape ps{A, static_cast<size_t>(nb), C};
     auto outside = reverse ? concat_pad(prefix, ps, const_scalar(f32, 0), 1, -1, 1)
                            : concat_pad(prefix, ps, const_scalar(f32, 0), 1, 1, -1);
-    auto y = round_significand(std::make_shared<v1::Add>(inner, reshape(outside, ov::Shape{rows, 1, C})), bits);
+    auto y = round_significand(add(inner, reshape(outside, ov::Shape{rows, 1, C})), bits);
     y = reshape(y, ov::Shape{A, static_cast<size_t>(nb * kScanBlock), C});
     return slice(y, {0}, {n}, {1}, {1});
 }
@@ -154,13 +154,13 @@ Output<Node> half_cumsum(const Output<Node>& x, const ov::Shape& shape, size_t a
 // operands (infinities included) give max + log 2, NaN propagates.
 Output<Node> logaddexp(const Output<Node>& a, const Output<Node>& b) {
     auto t = a.get_element_type();
-    auto m = std::make_shared<v1::Maximum>(a, b);
-    Output<Node> d = std::make_shared<v0::Negative>(std::make_shared<v0::Abs>(std::make_shared<v1::Subtract>(a, b)));
-    d = std::make_shared<v1::Select>(std::make_shared<v1::Equal>(a, b), const_scalar(t, 0), d);
-    auto l = std::make_shared<v0::Log>(std::make_shared<v1::Add>(const_scalar(t, 1), std::make_shared<v0::Exp>(d)));
-    Output<Node> r = std::make_shared<v1::Add>(m, l);
-    auto nan = std::make_shared<v1::LogicalOr>(is_nan(a), is_nan(b));
-    return std::make_shared<v1::Select>(nan, std::make_shared<v1::Add>(a, b), r);
+    auto m = make<v1::Maximum>(a, b);
+    Output<Node> d = make<v0::Negative>(make<v0::Abs>(sub(a, b)));
+    d = select(make<v1::Equal>(a, b), const_scalar(t, 0), d);
+    auto l = make<v0::Log>(add(const_scalar(t, 1), make<v0::Exp>(d)));
+    Output<Node> r = add(m, l);
+    auto nan = lor(is_nan(a), is_nan(b));
+    return select(nan, add(a, b), r);
 }
 
 ov::OutputVector cumlogsumexp(const NodeContext& ctx) {
@@ -215,17 +215,17 @@ ov::OutputVector cumulative(const NodeContext& ctx, Kind kind) {
     if (kind == Kind::Sum && half)
         y = half_cumsum(x, shape, static_cast<size_t>(axis), reverse, t == ov::element::bf16 ? 8 : 11);
     else if (kind == Kind::Sum)
-        y = std::make_shared<v0::CumSum>(xw, const_scalar(ov::element::i64, static_cast<double>(axis)),
+        y = make<v0::CumSum>(xw, const_scalar(ov::element::i64, static_cast<double>(axis)),
                                          /*exclusive=*/false, reverse);
     else
         y = scan(xw, shape, static_cast<size_t>(axis), reverse, kind);
 
     if (wt.is_real() && (kind == Kind::Max || kind == Kind::Min)) {
         // NaN propagates to everything after it (in scan order).
-        auto nan_count = std::make_shared<v0::CumSum>(convert(is_nan(xw), ov::element::f32),
+        auto nan_count = make<v0::CumSum>(convert(is_nan(xw), ov::element::f32),
                                                       const_scalar(ov::element::i64, static_cast<double>(axis)),
                                                       false, reverse);
-        y = where_nan(std::make_shared<v1::Greater>(nan_count, const_scalar(ov::element::f32, 0)), y);
+        y = where_nan(make<v1::Greater>(nan_count, const_scalar(ov::element::f32, 0)), y);
     }
     if (t == ov::element::boolean)
         return {std::make_shared<v1::NotEqual>(y, const_scalar(wt, 0))->output(0)};

@@ -90,25 +90,25 @@ Output<Node> combine(Kind kind, const Output<Node>& a, const Output<Node>& b) {
     bool logical = a.get_element_type() == ov::element::boolean;
     switch (kind) {
     case Kind::Sum:
-        return std::make_shared<v1::Add>(a, b);
+        return add(a, b);
     case Kind::Prod:
-        return std::make_shared<v1::Multiply>(a, b);
+        return mul(a, b);
     case Kind::Max:
-        return std::make_shared<v1::Maximum>(a, b);
+        return make<v1::Maximum>(a, b);
     case Kind::Min:
-        return std::make_shared<v1::Minimum>(a, b);
+        return make<v1::Minimum>(a, b);
     case Kind::And:
         if (logical)
-            return std::make_shared<v1::LogicalAnd>(a, b);
-        return std::make_shared<ov::op::v13::BitwiseAnd>(a, b);
+            return land(a, b);
+        return bit_and(a, b);
     case Kind::Or:
         if (logical)
-            return std::make_shared<v1::LogicalOr>(a, b);
-        return std::make_shared<ov::op::v13::BitwiseOr>(a, b);
+            return lor(a, b);
+        return bit_or(a, b);
     case Kind::Xor:
         if (logical)
-            return std::make_shared<v1::LogicalXor>(a, b);
-        return std::make_shared<ov::op::v13::BitwiseXor>(a, b);
+            return make<v1::LogicalXor>(a, b);
+        return bit_xor(a, b);
     }
     throw TranslateError("bad reduction kind");
 }
@@ -116,12 +116,12 @@ Output<Node> combine(Kind kind, const Output<Node>& a, const Output<Node>& b) {
 // A constant of `shape` filled with the scalar constant `value`.
 Output<Node> fill(const Output<Node>& value, const ov::Shape& shape) {
     std::vector<int64_t> s(shape.begin(), shape.end());
-    return std::make_shared<ov::op::v3::Broadcast>(value, const_i64(s));
+    return make<ov::op::v3::Broadcast>(value, const_i64(s));
 }
 
 // Where `mask` is true, NaN; elsewhere `y`.
 Output<Node> where_nan(const Output<Node>& mask, const Output<Node>& y) {
-    return std::make_shared<v1::Select>(mask, const_scalar(y.get_element_type(), NAN), y);
+    return select(mask, const_scalar(y.get_element_type(), NAN), y);
 }
 
 // Pad `x` (shape `shape`, updated) along `axis` with `lo` / `hi` copies of the scalar
@@ -141,7 +141,7 @@ Output<Node> concat_pad(Output<Node> x,
         s1.insert(s1.begin() + ax + 1, 1);
         sf.insert(sf.begin() + ax + 1, static_cast<size_t>(interior));
         s2[axis] = static_cast<size_t>(n * (interior + 1));
-        Output<Node> y = std::make_shared<v0::Concat>(ov::OutputVector{reshape(x, s1), fill(value, sf)}, ax + 1);
+        Output<Node> y = make<v0::Concat>(ov::OutputVector{reshape(x, s1), fill(value, sf)}, ax + 1);
         int64_t keep = n + (n - 1) * interior;
         x = slice(reshape(y, s2), {0}, {keep}, {1}, {ax});
         n = keep;
@@ -171,7 +171,7 @@ Output<Node> concat_pad(Output<Node> x,
         parts.push_back(fill(value, ps));
     }
     shape[axis] = static_cast<size_t>(n + lo + hi);
-    return std::make_shared<v0::Concat>(parts, ax);
+    return make<v0::Concat>(parts, ax);
 }
 
 namespace {
@@ -190,12 +190,12 @@ Output<Node> reduce_float_extreme(const Output<Node>& x, const std::vector<int64
     // fresh nodes per call: the If's body gets its own
     auto reduce = [&](const Output<Node>& v) -> Output<Node> {
         if (max)
-            return std::make_shared<v1::ReduceMax>(v, const_i64(axes), false);
-        return std::make_shared<v1::ReduceMin>(v, const_i64(axes), false);
+            return make<v1::ReduceMax>(v, const_i64(axes), false);
+        return make<v1::ReduceMin>(v, const_i64(axes), false);
     };
     auto exact = [&](const Output<Node>& v) {
         return fix_float_extreme(v, reduce(v), max, [&](const Output<Node>& c) -> Output<Node> {
-            return std::make_shared<v1::ReduceMax>(c, const_i64(axes), false);
+            return make<v1::ReduceMax>(c, const_i64(axes), false);
         });
     };
     const auto t = x.get_element_type();
@@ -203,16 +203,16 @@ Output<Node> reduce_float_extreme(const Output<Node>& x, const std::vector<int64
     // output in a blocked layout (see window_reduce), which the If would copy.
     if (ov::shape_size(x.get_shape()) < kLazyExactMin || ov::is_type<v1::Transpose>(x.get_node()))
         return exact(x);
-    Output<Node> s = std::make_shared<v1::ReduceSum>(x, const_i64(axes), false);
+    Output<Node> s = make<v1::ReduceSum>(x, const_i64(axes), false);
     Output<Node> r = reduce(x);
-    Output<Node> unsure = std::make_shared<v1::LogicalOr>(
-        std::make_shared<ov::op::v10::IsNaN>(s),
-        max ? Output<Node>(std::make_shared<v1::LessEqual>(r, const_lowest(t)))
-            : Output<Node>(std::make_shared<v1::LessEqual>(const_highest(t), r)));  // not GreaterEqual: see greater()
+    Output<Node> unsure = lor(
+        make<ov::op::v10::IsNaN>(s),
+        max ? Output<Node>(make<v1::LessEqual>(r, const_lowest(t)))
+            : Output<Node>(make<v1::LessEqual>(const_highest(t), r)));  // not GreaterEqual: see greater()
     if (const auto rank = r.get_shape().size(); rank > 0) {
         std::vector<int64_t> all(rank);
         std::iota(all.begin(), all.end(), 0);
-        unsure = std::make_shared<v1::ReduceLogicalOr>(unsure, const_i64(all), false);
+        unsure = make<v1::ReduceLogicalOr>(unsure, const_i64(all), false);
     }
     auto px = std::make_shared<v0::Parameter>(t, x.get_partial_shape());
     auto then_body = std::make_shared<ov::Model>(ov::OutputVector{exact(px)}, ov::ParameterVector{px});
@@ -335,12 +335,12 @@ Output<Node> reduce_values(const NodeContext& ctx,
         size_t rows = static_cast<size_t>(numel(out_shape));
         int64_t k = numel(shape) / static_cast<int64_t>(rows);
         auto flat = convert(flatten_axes(x, shape, axes), at);
-        auto cs = std::make_shared<v0::CumSum>(flat, const_scalar(ov::element::i64, 1));
+        auto cs = make<v0::CumSum>(flat, const_scalar(ov::element::i64, 1));
         auto last = slice(cs, {k - 1}, {k}, {1}, {1});
         return convert(reshape(last, out_shape), t);
     }
     case Kind::Prod: {
-        auto r = std::make_shared<v1::ReduceProd>(convert(x, arith_type(t)), ax, false);
+        auto r = make<v1::ReduceProd>(convert(x, arith_type(t)), ax, false);
         return convert(r, t);
     }
     default: {
@@ -443,7 +443,7 @@ Output<Node> fold_init(const NodeContext& ctx,
     if (rows == 0)
         return r;
     ov::Shape col{rows, 1};
-    auto pair = std::make_shared<v0::Concat>(ov::OutputVector{reshape(r, col), fill(init, col)}, 1);
+    auto pair = make<v0::Concat>(ov::OutputVector{reshape(r, col), fill(init, col)}, 1);
     return reshape(reduce_values(ctx, pair, ov::Shape{rows, 2}, ov::Shape{rows}, {1}, kind), shape);
 }
 
@@ -505,8 +505,8 @@ ov::OutputVector argreduce(const NodeContext& ctx, bool max) {
         // JAX treats NaN as the extreme for both argmax and argmin: the first NaN wins.
         auto nan_mask = convert(is_nan(x), t);
         auto tn = top1(nan_mask, axis, true);
-        auto has_nan = std::make_shared<v1::Greater>(tn->output(0), const_scalar(t, 0));
-        idx = std::make_shared<v1::Select>(has_nan, tn->output(1), idx);
+        auto has_nan = make<v1::Greater>(tn->output(0), const_scalar(t, 0));
+        idx = select(has_nan, tn->output(1), idx);
     }
     return {reshape(convert(idx, out_t), out_shape)};
 }

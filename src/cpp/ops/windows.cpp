@@ -203,9 +203,9 @@ Output<Node> window_reduce(Output<Node> x,
         out_t_shape.push_back(static_cast<size_t>((n - (w.dims[i] - 1) * w.dilation[i] - 1) / w.strides[i] + 1));
     }
     auto sum_pool = [&](const Output<Node>& v) -> Output<Node> {
-        auto avg = std::make_shared<ov::op::v14::AvgPool>(v, strides, pads_begin, pads_end, kernel,
+        auto avg = make<ov::op::v14::AvgPool>(v, strides, pads_begin, pads_end, kernel,
                                                           /*exclude_pad=*/false, ov::op::RoundingType::FLOOR);
-        return std::make_shared<v1::Multiply>(avg, const_scalar(t, static_cast<double>(window_size)));
+        return mul(avg, const_scalar(t, static_cast<double>(window_size)));
     };
     auto max_pool = [&](const Output<Node>& v) -> Output<Node> {
         return std::make_shared<ov::op::v14::MaxPool>(v, strides, dilations, pads_begin, pads_end, kernel,
@@ -276,9 +276,9 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
     // Float min(x) = -max(-x) (exact), so floats only need MaxPool.
     bool negate = wt.is_real() && kind == Kind::Min;
     if (negate) {
-        x = std::make_shared<v0::Negative>(x);
+        x = make<v0::Negative>(x);
         if (init.get_node())
-            init = std::make_shared<v0::Negative>(init);
+            init = make<v0::Negative>(init);
         kind = Kind::Max;
     }
 
@@ -302,7 +302,7 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
     if (init.get_node())
         y = fold_init(ctx, reshape(y, out_shape), out_shape, init, kind);
     if (negate)
-        y = std::make_shared<v0::Negative>(y);
+        y = make<v0::Negative>(y);
     y = reshape(y, out_shape);
     if (t == ov::element::boolean)
         return std::make_shared<v1::NotEqual>(y, const_scalar(wt, 0))->output(0);
@@ -366,7 +366,7 @@ Output<Node> window_taps(const Output<Node>& x,
     }
     if (taps.size() == 1)
         return taps[0];
-    return std::make_shared<v0::Concat>(taps, static_cast<int64_t>(rank));
+    return make<v0::Concat>(taps, static_cast<int64_t>(rank));
 }
 
 // A key that TopK orders like JAX orders `x`: floats as f32, integers and booleans as i32
@@ -456,7 +456,7 @@ ov::OutputVector select_gather_add(const NodeContext& ctx) {
     auto keys = window_taps(key, pk, out_shape, s.w, nullptr, nest);
     auto vals = window_taps(tangents, pv, out_shape, s.w, nullptr, nest);
     auto tk = top1(keys, static_cast<int64_t>(rank), s.ge);
-    Output<Node> picked = std::make_shared<ov::op::v6::GatherElements>(vals, tk->output(1), static_cast<int64_t>(rank));
+    Output<Node> picked = make<ov::op::v6::GatherElements>(vals, tk->output(1), static_cast<int64_t>(rank));
     picked = reshape(picked, out_shape);
     auto is_init = std::make_shared<v1::Equal>(reshape(tk->output(0), out_shape), init);
     return {std::make_shared<v1::Select>(is_init, fill(zero, out_shape), picked)->output(0)};
@@ -472,20 +472,20 @@ Output<Node> nan_aware_selection(const Output<Node>& keys, int64_t axis, bool ge
     auto nan = is_nan(keys);
     auto ax = v0::Constant::create(ov::element::i64, ov::Shape{}, {axis});
     // NaNs strictly after each position
-    auto later = std::make_shared<v0::CumSum>(convert(nan, f32), ax, /*exclusive=*/true, /*reverse=*/true);
-    auto eligible = std::make_shared<v1::LogicalAnd>(std::make_shared<v1::Equal>(later, const_scalar(f32, 0)),
-                                                     std::make_shared<v1::LogicalNot>(nan));
+    auto later = make<v0::CumSum>(convert(nan, f32), ax, /*exclusive=*/true, /*reverse=*/true);
+    auto eligible = land(make<v1::Equal>(later, const_scalar(f32, 0)),
+                                                     lnot(nan));
     const auto t = keys.get_element_type();
     Output<Node> weakest = ge ? const_lowest(t) : const_highest(t);
-    auto best = top1(std::make_shared<v1::Select>(eligible, keys, weakest), axis, ge)->output(0);
+    auto best = top1(select(eligible, keys, weakest), axis, ge)->output(0);
     // the first eligible position holding the extreme (ties with excluded positions aside)
-    auto match = std::make_shared<v1::LogicalAnd>(eligible, std::make_shared<v1::Equal>(keys, best));
+    auto match = land(eligible, make<v1::Equal>(keys, best));
     Output<Node> first = top1(convert(match, f32), axis, true)->output(1);
     const auto taps = static_cast<double>(keys.get_shape()[static_cast<size_t>(axis)]);
-    auto some = std::make_shared<v1::ReduceLogicalOr>(eligible, ax, true);
-    first = std::make_shared<v1::Select>(some, first, const_scalar(ov::element::i32, taps - 1));
-    auto any_nan = std::make_shared<v1::ReduceLogicalOr>(nan, ax, true);
-    return std::make_shared<v1::Select>(any_nan, first, idx);
+    auto some = make<v1::ReduceLogicalOr>(eligible, ax, true);
+    first = select(some, first, const_scalar(ov::element::i32, taps - 1));
+    auto any_nan = make<v1::ReduceLogicalOr>(nan, ax, true);
+    return select(any_nan, first, idx);
 }
 
 // XLA's SelectAndScatter: in each window, the first position (row-major) holding the window's
@@ -526,8 +526,8 @@ ov::OutputVector select_scatter_add(const NodeContext& ctx) {
     Output<Node> acc;
     auto idx_r = reshape(idx, src_shape);
     for (size_t p = 0; p < offsets.size(); ++p) {
-        auto hit = std::make_shared<v1::Equal>(idx_r, const_scalar(ov::element::i32, static_cast<double>(p)));
-        Output<Node> part = std::make_shared<v1::Select>(hit, src, zero);
+        auto hit = make<v1::Equal>(idx_r, const_scalar(ov::element::i32, static_cast<double>(p)));
+        Output<Node> part = select(hit, src, zero);
         std::vector<int64_t> lo(rank), hi(rank), in(rank);
         for (size_t i = 0; i < rank; ++i) {
             int64_t n_src = static_cast<int64_t>(src_shape[i]);
