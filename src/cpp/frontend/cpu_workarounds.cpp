@@ -298,20 +298,11 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
     return true;
 }
 
-void run(const std::shared_ptr<ov::Model>& model) {
-    // bodies of Loop/If first, then this graph; each rule sees each node once
-    for_each_body(model, run);
-    for (auto rule : {fuse_parallel_matmuls, split_activation_from_matmul, lift_dense_chain}) {
-        for (const auto& op : model->get_ordered_ops())
-            if (op->get_output_size() == 1 && !op->get_output_target_inputs(0).empty())  // not replaced already
-                rule(op);
-    }
-}
-
 }  // namespace
 
 void apply_cpu_workarounds(const std::shared_ptr<ov::Model>& model) {
-    run(model);
+    using Rule = bool (*)(const std::shared_ptr<ov::Node>&);
+    run_rules<Rule>(model, {fuse_parallel_matmuls, split_activation_from_matmul, lift_dense_chain});
 }
 
 }  // namespace ovjax

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 
 #include "openvino/core/model.hpp"
@@ -15,6 +16,18 @@ void for_each_body(const std::shared_ptr<ov::Model>& model, F&& fn) {
         if (auto sg = ov::as_type_ptr<ov::op::util::MultiSubGraphOp>(op))
             for (size_t i = 0; i < sg->get_internal_subgraphs_size(); ++i)
                 fn(sg->get_function(static_cast<int>(i)));
+}
+
+// Runs each rule in turn over the nodes of `model` in topological order (the bodies of its
+// Loop / If / TensorIterator first): a rule sees each single-output node that is still
+// used once, and returns whether it rewrote it.
+template <typename Rule>
+void run_rules(const std::shared_ptr<ov::Model>& model, std::initializer_list<Rule> rules) {
+    for_each_body(model, [&](const std::shared_ptr<ov::Model>& body) { run_rules(body, rules); });
+    for (auto rule : rules)
+        for (const auto& op : model->get_ordered_ops())
+            if (op->get_output_size() == 1 && !op->get_output_target_inputs(0).empty())  // not replaced already
+                rule(op);
 }
 
 }  // namespace ovjax

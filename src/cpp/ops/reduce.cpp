@@ -51,11 +51,6 @@
 namespace ovjax {
 namespace op {
 
-using ov::Node;
-using ov::Output;
-namespace v0 = ov::op::v0;
-namespace v1 = ov::op::v1;
-
 // The type in which integer Add / Multiply are exact and wrap like JAX on the CPU plugin
 // (8/16-bit arithmetic saturates there). Convert back to the narrow type wraps.
 ov::element::Type arith_type(const ov::element::Type& t) {

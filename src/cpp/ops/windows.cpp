@@ -53,11 +53,6 @@
 namespace ovjax {
 namespace op {
 
-using ov::Node;
-using ov::Output;
-namespace v0 = ov::op::v0;
-namespace v1 = ov::op::v1;
-
 namespace {
 
 // ---- windows
