@@ -65,8 +65,9 @@ def worker() -> None:
             fn, args = builders[name]()
             path = os.path.join(tmp, name + ".ovjax")
             ovjax.save(fn, path, example_input=args)
-            compiled = core.compile_model(ovjax.convert_model(fn, example_input=args), "CPU",
-                                          {"INFERENCE_PRECISION_HINT": "f32"})
+            compiled = core.compile_model(
+                ovjax.convert_model(fn, example_input=args), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}
+            )
             flat = [np.asarray(a) for a in __import__("jax").tree_util.tree_leaves(args)]
             cache[name] = (fn, args, path, compiled, flat)
         return cache[name]
@@ -109,8 +110,14 @@ class Side:
             env["PYTHONPATH"] = os.path.abspath(pythonpath)
         if library:
             env["OVJAX_LIBRARY"] = os.path.abspath(library)
-        self.proc = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         ready = json.loads(self.proc.stdout.readline())
         print(f"{self.label}: ovjax {ready['ready']}, library {ready['library']}")
 

@@ -90,8 +90,12 @@ def transformer(blocks: int, d_model: int, heads: int, mlp: int, seq: int, batch
     # Random weights of the right shapes without running (and compiling) module.init.
     shapes = jax.eval_shape(module.init, jax.random.PRNGKey(seed), x)
     params = jax.tree_util.tree_map(
-        lambda s: jax.numpy.asarray((r.standard_normal(s.shape) / np.sqrt(s.shape[0] if s.ndim > 1 else 1) * 0.1
-                                     + (1.0 if s.ndim == 1 else 0.0)).astype(s.dtype)),
+        lambda s: jax.numpy.asarray(
+            (
+                r.standard_normal(s.shape) / np.sqrt(s.shape[0] if s.ndim > 1 else 1) * 0.1
+                + (1.0 if s.ndim == 1 else 0.0)
+            ).astype(s.dtype)
+        ),
         shapes,
     )
 
@@ -209,8 +213,9 @@ def bench(name: str, make, args, builtin_reason: str | None) -> Row:
     row = Row(name)
     fn, example = make()
     # A fresh function object each time, so that JAX's tracing cache does not answer.
-    row.t["make_jaxpr"], closed = best_of(lambda: jax.make_jaxpr(lambda *a: fn(*a))(*example), args.repeats,
-                                          args.repeat_budget)
+    row.t["make_jaxpr"], closed = best_of(
+        lambda: jax.make_jaxpr(lambda *a: fn(*a))(*example), args.repeats, args.repeat_budget
+    )
     row.eqns = count_eqns(closed)
     row.consts_mb = sum(np.asarray(c).nbytes for c in closed.consts) / 2**20
     reps, budget = args.repeats, args.repeat_budget
@@ -227,6 +232,7 @@ def bench(name: str, make, args, builtin_reason: str | None) -> Row:
 
     run("ovjax", lambda: ovjax.convert_model(closed))
     run("ov+ovjax", lambda: ov.convert_model(closed))
+
     def builtin_convert():
         with _hook.disabled():
             return ov.convert_model(closed)
@@ -263,8 +269,9 @@ def bench(name: str, make, args, builtin_reason: str | None) -> Row:
     # ---- builtin, step by step (costs as much again as the end-to-end run)
     bt = row.t.get("builtin")
     if bt is not None and not args.full and bt > args.breakdown_budget:
-        row.skipped["builtin steps"] = (f"ov.convert_model took {bt:.1f}s > --breakdown-budget "
-                                        f"{args.breakdown_budget:.0f}s (use --full)")
+        row.skipped["builtin steps"] = (
+            f"ov.convert_model took {bt:.1f}s > --breakdown-budget {args.breakdown_budget:.0f}s (use --full)"
+        )
     elif bt is not None:
         try:
             from openvino.frontend.jax.jaxpr_decoder import JaxprPythonDecoder
@@ -325,14 +332,37 @@ def report(rows: list[Row]) -> None:
         return fmt_s(r.t.get(method))
 
     print("\n== end to end, from the ClosedJaxpr (ratio = builtin time / ovjax time)")
-    print(table(
-        ["model", "eqns", "consts", "make_jaxpr", "builtin", "ov+ovjax", "ovjax", "builtin/ov+ovjax", "builtin/ovjax",
-         "ops builtin/ov+ovjax"],
-        [[r.name, r.eqns, f"{r.consts_mb:.1f}MB", fmt_s(r.t.get("make_jaxpr")), cell(r, "builtin"),
-          cell(r, "ov+ovjax"), cell(r, "ovjax"),
-          fmt_ratio(r.t.get("builtin"), r.t.get("ov+ovjax")), fmt_ratio(r.t.get("builtin"), r.t.get("ovjax")),
-          f"{r.ops.get('builtin', '-')}/{r.ops.get('ov+ovjax', '-')}"] for r in rows],
-    ))
+    print(
+        table(
+            [
+                "model",
+                "eqns",
+                "consts",
+                "make_jaxpr",
+                "builtin",
+                "ov+ovjax",
+                "ovjax",
+                "builtin/ov+ovjax",
+                "builtin/ovjax",
+                "ops builtin/ov+ovjax",
+            ],
+            [
+                [
+                    r.name,
+                    r.eqns,
+                    f"{r.consts_mb:.1f}MB",
+                    fmt_s(r.t.get("make_jaxpr")),
+                    cell(r, "builtin"),
+                    cell(r, "ov+ovjax"),
+                    cell(r, "ovjax"),
+                    fmt_ratio(r.t.get("builtin"), r.t.get("ov+ovjax")),
+                    fmt_ratio(r.t.get("builtin"), r.t.get("ovjax")),
+                    f"{r.ops.get('builtin', '-')}/{r.ops.get('ov+ovjax', '-')}",
+                ]
+                for r in rows
+            ],
+        )
+    )
 
     print("\n== where ovjax's time goes (ov.convert_model = serialize + load + translate + normalize + MOC + overhead)")
     out = []
@@ -344,10 +374,34 @@ def report(rows: list[Row]) -> None:
         hook = r.t.get("ov+ovjax")
         overhead = hook - fe_sum - r.t["ovjax.moc"] if hook is not None else None
         per_eqn = fe_sum / max(r.eqns, 1)
-        out.append([r.name, fmt_s(r.t["make_jaxpr"]), *map(fmt_s, steps), fmt_s(fe_sum), fmt_s(per_eqn),
-                    fmt_s(r.t["ovjax.moc"]), "-" if overhead is None else ("~0" if overhead <= 0 else fmt_s(overhead))])
-    print(table(["model", "(trace)", "serialize", "load", "translate", "normalize", "ovjax sum", "per eqn",
-                 "MOC passes", "ov overhead"], out))
+        out.append(
+            [
+                r.name,
+                fmt_s(r.t["make_jaxpr"]),
+                *map(fmt_s, steps),
+                fmt_s(fe_sum),
+                fmt_s(per_eqn),
+                fmt_s(r.t["ovjax.moc"]),
+                "-" if overhead is None else ("~0" if overhead <= 0 else fmt_s(overhead)),
+            ]
+        )
+    print(
+        table(
+            [
+                "model",
+                "(trace)",
+                "serialize",
+                "load",
+                "translate",
+                "normalize",
+                "ovjax sum",
+                "per eqn",
+                "MOC passes",
+                "ov overhead",
+            ],
+            out,
+        )
+    )
 
     out = []
     for r in rows:
@@ -355,17 +409,21 @@ def report(rows: list[Row]) -> None:
             continue
         steps = [r.t[k] for k in ("builtin.decoder", "builtin.load", "builtin.convert", "builtin.moc")]
         ovjax_fe = OVJAX_STEPS[0] in r.t and sum(r.t[k] for k in OVJAX_STEPS) or None
-        out.append([r.name, *map(fmt_s, steps), fmt_s(sum(steps[:3]) / max(r.eqns, 1)),
-                    fmt_ratio(sum(steps[:3]), ovjax_fe)])
+        out.append(
+            [r.name, *map(fmt_s, steps), fmt_s(sum(steps[:3]) / max(r.eqns, 1)), fmt_ratio(sum(steps[:3]), ovjax_fe)]
+        )
     if out:
         print("\n== where the built-in frontend's time goes (single runs)")
         print(table(["model", "decoder", "load", "convert", "MOC passes", "per eqn", "frontend vs ovjax"], out))
 
     if any(r.check for r in rows):
         print("\n== --check: max |OpenVINO CPU result - JAX result|")
-        print(table(["model", "builtin", "ovjax"],
-                    [[r.name, *(f"{r.check[m]:.2e}" if m in r.check else "-" for m in ("builtin", "ovjax"))]
-                     for r in rows]))
+        print(
+            table(
+                ["model", "builtin", "ovjax"],
+                [[r.name, *(f"{r.check[m]:.2e}" if m in r.check else "-" for m in ("builtin", "ovjax"))] for r in rows],
+            )
+        )
 
     notes = [(r.name, m, e) for r in rows for m, e in r.errors.items()]
     notes += [(r.name, m, "skipped: " + e) for r in rows for m, e in r.skipped.items()]
@@ -377,33 +435,60 @@ def report(rows: list[Row]) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--full", action="store_true",
-                   help="run the built-in frontend at every size and a bigger transformer stack")
+    p.add_argument(
+        "--full", action="store_true", help="run the built-in frontend at every size and a bigger transformer stack"
+    )
     p.add_argument("--sizes", default="10,100,300,1000", help="dense chain lengths N (default 10,100,300,1000)")
     p.add_argument("--width", type=int, default=128, help="dense layer width (default 128)")
-    p.add_argument("--builtin-max-n", type=int, default=300,
-                   help="largest N run through the built-in frontend without --full (default 300)")
-    p.add_argument("--builtin-budget", type=float, default=30.0,
-                   help="without --full, skip the built-in frontend at larger sizes once one conversion "
-                        "took longer than this many seconds (default 30)")
+    p.add_argument(
+        "--builtin-max-n",
+        type=int,
+        default=300,
+        help="largest N run through the built-in frontend without --full (default 300)",
+    )
+    p.add_argument(
+        "--builtin-budget",
+        type=float,
+        default=30.0,
+        help="without --full, skip the built-in frontend at larger sizes once one conversion "
+        "took longer than this many seconds (default 30)",
+    )
     p.add_argument("--blocks", type=int, default=None, help="transformer blocks (default 4, --full 12)")
     p.add_argument("--d-model", type=int, default=256)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--seq", type=int, default=64)
     p.add_argument("--repeats", type=int, default=3, help="best of this many runs per measurement (default 3)")
-    p.add_argument("--repeat-budget", type=float, default=2.0,
-                   help="stop repeating a measurement once it has taken this many seconds (default 2)")
-    p.add_argument("--breakdown-budget", type=float, default=5.0,
-                   help="without --full, time the built-in frontend step by step only when its ov.convert_model "
-                        "took at most this many seconds (default 5)")
-    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                   help="wall: time.perf_counter (default); cpu: this process's CPU time (time.process_time), "
-                        "steadier when other jobs load the machine")
-    p.add_argument("--with-telemetry", action="store_true",
-                   help="leave OpenVINO's telemetry on; by default this process sets CI=true, which turns it off "
-                        "(ov.convert_model otherwise forks a process per event to send it, for either frontend)")
-    p.add_argument("--check", action="store_true",
-                   help="also run the converted models on CPU and print their largest difference from JAX")
+    p.add_argument(
+        "--repeat-budget",
+        type=float,
+        default=2.0,
+        help="stop repeating a measurement once it has taken this many seconds (default 2)",
+    )
+    p.add_argument(
+        "--breakdown-budget",
+        type=float,
+        default=5.0,
+        help="without --full, time the built-in frontend step by step only when its ov.convert_model "
+        "took at most this many seconds (default 5)",
+    )
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: time.perf_counter (default); cpu: this process's CPU time (time.process_time), "
+        "steadier when other jobs load the machine",
+    )
+    p.add_argument(
+        "--with-telemetry",
+        action="store_true",
+        help="leave OpenVINO's telemetry on; by default this process sets CI=true, which turns it off "
+        "(ov.convert_model otherwise forks a process per event to send it, for either frontend)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="also run the converted models on CPU and print their largest difference from JAX",
+    )
     p.add_argument("--no-transformer", action="store_true")
     p.add_argument("--no-dense", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failed conversions")
@@ -421,13 +506,17 @@ def main(argv=None) -> int:
     import ovjax
     from ovjax import _hook
 
-    print(f"python {platform.python_version()}, jax {jax.__version__}, openvino {ov.__version__}, "
-          f"ovjax {ovjax.__version__} ({ovjax.library_path()}), {os.cpu_count()} CPUs, {args.clock} clock, "
-          f"OpenVINO telemetry {'on' if args.with_telemetry else 'off'}")
+    print(
+        f"python {platform.python_version()}, jax {jax.__version__}, openvino {ov.__version__}, "
+        f"ovjax {ovjax.__version__} ({ovjax.library_path()}), {os.cpu_count()} CPUs, {args.clock} clock, "
+        f"OpenVINO telemetry {'on' if args.with_telemetry else 'off'}"
+    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     if load > 0.75 * (os.cpu_count() or 1) and args.clock == "wall":
-        print(f"warning: load average {load:.1f} on {os.cpu_count()} CPUs: wall times are inflated; "
-              "--clock cpu is steadier")
+        print(
+            f"warning: load average {load:.1f} on {os.cpu_count()} CPUs: wall times are inflated; "
+            "--clock cpu is steadier"
+        )
 
     print(f"... imports ({time.perf_counter() - t_start:.1f}s)", file=sys.stderr, flush=True)
     # Warm up every path (imports, library loading, first-call caches) on a tiny model.
@@ -461,12 +550,15 @@ def main(argv=None) -> int:
     if not args.no_transformer:
         name = f"transformer x{blocks}"
         t0 = time.perf_counter()
-        rows.append(bench(name, lambda: transformer(blocks, args.d_model, args.heads, 4 * args.d_model, args.seq),
-                          args, None))
+        rows.append(
+            bench(name, lambda: transformer(blocks, args.d_model, args.heads, 4 * args.d_model, args.seq), args, None)
+        )
         print(f"... {name} ({time.perf_counter() - t0:.1f}s)", file=sys.stderr, flush=True)
 
-    print(f"\ndense: width {args.width}, batch 1; transformer: d_model {args.d_model}, {args.heads} heads, "
-          f"mlp {4 * args.d_model}, seq {args.seq}, batch 1; {args.clock} clock, best of up to {args.repeats}")
+    print(
+        f"\ndense: width {args.width}, batch 1; transformer: d_model {args.d_model}, {args.heads} heads, "
+        f"mlp {4 * args.d_model}, seq {args.seq}, batch 1; {args.clock} clock, best of up to {args.repeats}"
+    )
     report(rows)
     print(f"\ntotal {time.perf_counter() - t_start:.1f}s")
     return 0

@@ -98,8 +98,14 @@ def _hf(cls, config, input_shape):
 def _bert(hidden, layers, heads, seq, batch=1):
     from transformers import BertConfig, FlaxBertModel
 
-    cfg = BertConfig(vocab_size=1000, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-                     intermediate_size=4 * hidden, max_position_embeddings=max(512, seq))
+    cfg = BertConfig(
+        vocab_size=1000,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=4 * hidden,
+        max_position_embeddings=max(512, seq),
+    )
     model, params = _hf(FlaxBertModel, cfg, (batch, seq))
     ids = np.random.default_rng(0).integers(0, 1000, (batch, seq)).astype(np.int32)
     mask = np.ones((batch, seq), np.int32)
@@ -130,8 +136,9 @@ def m_gpt2():
 def m_vit():
     from transformers import FlaxViTModel, ViTConfig
 
-    cfg = ViTConfig(hidden_size=192, num_hidden_layers=4, num_attention_heads=3, intermediate_size=768,
-                    image_size=64, patch_size=8)
+    cfg = ViTConfig(
+        hidden_size=192, num_hidden_layers=4, num_attention_heads=3, intermediate_size=768, image_size=64, patch_size=8
+    )
     model, params = _hf(FlaxViTModel, cfg, (1, 64, 64, 3))
     x = np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32)
     return (lambda x: model(x, params=params).last_hidden_state), (x,)
@@ -326,8 +333,9 @@ def jax2onnx_model(fn, args):
 
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "model.onnx")
-        jax2onnx.to_onnx(fn, [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in args], return_mode="file",
-                         output_path=path)
+        jax2onnx.to_onnx(
+            fn, [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in args], return_mode="file", output_path=path
+        )
         return ov.Core().read_model(path)
 
 
@@ -344,7 +352,10 @@ def bench(name, builder, rounds, round_seconds, tput_seconds):
     for label, config in (("ovjax f32", {"INFERENCE_PRECISION_HINT": "f32"}), ("ovjax default", {})):
         runs[label], out = ov_request(model, args, config)
         errors[label] = max_err(out, want)
-    for label, make in (("builtin f32", lambda: builtin_model(closed)), ("jax2onnx f32", lambda: jax2onnx_model(fn, args))):
+    for label, make in (
+        ("builtin f32", lambda: builtin_model(closed)),
+        ("jax2onnx f32", lambda: jax2onnx_model(fn, args)),
+    ):
         try:
             runs[label], out = ov_request(make(), args, {"INFERENCE_PRECISION_HINT": "f32"})
             errors[label] = max_err(out, want)
@@ -367,16 +378,25 @@ def main():
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     rounds, round_seconds, tput = (3, 0.05, 1.0) if a.quick else (9, 0.15, 3.0)
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; openvino {ov.get_version()}, "
-          f"jax {jax.__version__}, ovjax {ovjax.__version__}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; openvino {ov.get_version()}, "
+        f"jax {jax.__version__}, ovjax {ovjax.__version__}"
+    )
     core = ov.Core()
     print(f"# CPU default inference precision: {core.get_property('CPU', 'INFERENCE_PRECISION_HINT')}")
     roof, parts = matmul_roofline(rounds)
-    print(f"# f32 matmul roofline (best measured): {roof:.1f} GFLOP/s  ("
-          + ", ".join(f"{k}: {v:.1f}" for k, v in parts.items()) + ")")
+    print(
+        f"# f32 matmul roofline (best measured): {roof:.1f} GFLOP/s  ("
+        + ", ".join(f"{k}: {v:.1f}" for k, v in parts.items())
+        + ")"
+    )
     cols = ["ovjax f32", "ovjax default", "builtin f32", "jax2onnx f32"]
-    print(f"{'model':18} {'jax.jit ms':>10} | " + " | ".join(f"{c:>24}" for c in cols) + f" | {'ovjax f32 tput/s':>16}"
-          + f" | {'GFLOP':>7} {'f32 % roof':>10}")
+    print(
+        f"{'model':18} {'jax.jit ms':>10} | "
+        + " | ".join(f"{c:>24}" for c in cols)
+        + f" | {'ovjax f32 tput/s':>16}"
+        + f" | {'GFLOP':>7} {'f32 % roof':>10}"
+    )
     print("-" * 150)
     all_notes = []
     for name, builder in MODELS.items():
@@ -393,8 +413,13 @@ def main():
             v = row[c]
             cells.append(f"{'-':>24}" if v is None else f"{v[0] * 1e3:8.2f}ms {row['jit'] / v[0]:5.2f}x e{v[1]:.1e}")
         f32 = row["ovjax f32"][0]
-        print(f"{name:18} {row['jit'] * 1e3:10.2f} | " + " | ".join(cells) + f" | {row['tput']:16.1f}"
-              + f" | {row['gflop']:7.3f} {100 * row['gflop'] / f32 / roof:9.0f}%", flush=True)
+        print(
+            f"{name:18} {row['jit'] * 1e3:10.2f} | "
+            + " | ".join(cells)
+            + f" | {row['tput']:16.1f}"
+            + f" | {row['gflop']:7.3f} {100 * row['gflop'] / f32 / roof:9.0f}%",
+            flush=True,
+        )
     if all_notes:
         print("\nroutes that did not convert:")
         for n in all_notes:

@@ -169,8 +169,16 @@ def child(method: str, size_mb: float, layers: int) -> dict:
 
 
 def run_child(method: str, args) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", method, "--size-mb", str(args.size_mb),
-           "--layers", str(args.layers)]
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child",
+        method,
+        "--size-mb",
+        str(args.size_mb),
+        "--layers",
+        str(args.layers),
+    ]
     timeout = args.builtin_timeout if method == "builtin" else args.timeout
     t0 = time.perf_counter()
     try:
@@ -198,8 +206,12 @@ def main(argv=None) -> int:
     p.add_argument("--layers", type=int, default=4, help="dense layers sharing those weights (default 4)")
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of {', '.join(METHODS)}")
     p.add_argument("--timeout", type=float, default=600, help="seconds allowed per ovjax method (default 600)")
-    p.add_argument("--builtin-timeout", type=float, default=300,
-                   help="seconds allowed for the built-in frontend before it is reported as too slow (default 300)")
+    p.add_argument(
+        "--builtin-timeout",
+        type=float,
+        default=300,
+        help="seconds allowed for the built-in frontend before it is reported as too slow (default 300)",
+    )
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
@@ -212,8 +224,10 @@ def main(argv=None) -> int:
         if m not in METHODS:
             p.error(f"unknown method {m!r} (known: {', '.join(METHODS)})")
 
-    print(f"weights: ~{args.size_mb:.0f} MiB float32 in {args.layers} dense layers; one fresh process per method",
-          flush=True)
+    print(
+        f"weights: ~{args.size_mb:.0f} MiB float32 in {args.layers} dense layers; one fresh process per method",
+        flush=True,
+    )
     rows, failures, info = [], [], {}
     for m in methods:
         print(f"... {m}", file=sys.stderr, flush=True)
@@ -226,11 +240,29 @@ def main(argv=None) -> int:
         ratio = extra / res["weights"]
         # judged on the value shown, so that "2.00x" never reads as below 2x
         ok = "" if m == "builtin" else ("yes" if round(ratio, 2) < TARGET else "NO")
-        rows.append([m, mb(res["weights"]), mb(res["base"]), mb(extra), f"{ratio:.2f}x", mb(res["retained"]),
-                     f"{res['seconds']:.2f}s", ok])
+        rows.append(
+            [
+                m,
+                mb(res["weights"]),
+                mb(res["base"]),
+                mb(extra),
+                f"{ratio:.2f}x",
+                mb(res["retained"]),
+                f"{res['seconds']:.2f}s",
+                ok,
+            ]
+        )
         info = res
-    headers = ["method", "weights", "baseline RSS", "peak extra", "peak/weights", "retained", "convert time",
-               f"< {TARGET:g}x"]
+    headers = [
+        "method",
+        "weights",
+        "baseline RSS",
+        "peak extra",
+        "peak/weights",
+        "retained",
+        "convert time",
+        f"< {TARGET:g}x",
+    ]
     widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
     if info:
         print(f"dense layers {info['width']}x{info['width']}; peak RSS from {info['peak_by']}")

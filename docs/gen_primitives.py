@@ -1,7 +1,7 @@
 """Generate docs/primitives.md from the primitive table (src/cpp/ops/primitives.def).
 
-    python docs/gen_primitives.py          # rewrite docs/primitives.md
-    python docs/gen_primitives.py --check  # exit 1 if it is out of date (tests do this)
+python docs/gen_primitives.py          # rewrite docs/primitives.md
+python docs/gen_primitives.py --check  # exit 1 if it is out of date (tests do this)
 """
 
 from __future__ import annotations
@@ -167,8 +167,13 @@ class _Module:
                         _bind_target(scope, item.optional_vars, "unknown", item)
             elif isinstance(n, ast.NamedExpr):
                 _bind_target(scope, n.target, "expr", n.value)
-            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "update" \
-                    and isinstance(n.func.value, ast.Name) and n.args:
+            elif (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and n.func.attr == "update"
+                and isinstance(n.func.value, ast.Name)
+                and n.args
+            ):
                 scope.bind(n.func.value.id, "update", n.args[0])
             stack.extend(ast.iter_child_nodes(n))
 
@@ -231,7 +236,7 @@ class _Module:
         try:
             a = fn.args
             positional = a.posonlyargs + a.args
-            defaults = {x.arg: d for x, d in zip(positional[len(positional) - len(a.defaults):], a.defaults)}
+            defaults = {x.arg: d for x, d in zip(positional[len(positional) - len(a.defaults) :], a.defaults)}
             defaults.update({x.arg: d for x, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
             out = []
             for call, scope in self._calls:
@@ -242,10 +247,11 @@ class _Module:
                     continue
                 passed = [k.value for k in call.keywords if k.arg == name]
                 if not passed and index is not None:
-                    if any(isinstance(x, ast.Starred) for x in call.args[:index + 1]) or any(
-                            k.arg is None for k in call.keywords):
+                    if any(isinstance(x, ast.Starred) for x in call.args[: index + 1]) or any(
+                        k.arg is None for k in call.keywords
+                    ):
                         raise Unresolved(ast.unparse(call))
-                    passed = call.args[index:index + 1]
+                    passed = call.args[index : index + 1]
                 if passed:
                     out.append((passed[0], scope))
                 elif name in defaults:
@@ -302,8 +308,10 @@ class _Module:
                 return self.elements(expr.args[0], scope)
             if name in ("items", "keys", "values") and isinstance(expr.func, ast.Attribute) and not expr.args:
                 # an item assignment's value is not followed: None stands for it
-                items = [(k, ast.Constant(None) if v is None else v, s) for k, v, s in
-                         self.dict_items(expr.func.value, scope)]
+                items = [
+                    (k, ast.Constant(None) if v is None else v, s)
+                    for k, v, s in self.dict_items(expr.func.value, scope)
+                ]
                 if name == "keys":
                     return [(k, s) for k, _, s in items]
                 if name == "values":
@@ -361,7 +369,8 @@ class _Module:
         if isinstance(expr, ast.JoinedStr):
             return self._joined(expr, scope)
         if isinstance(expr, (ast.Set, ast.List, ast.Tuple, ast.ListComp, ast.SetComp, ast.GeneratorExp)) or (
-                isinstance(expr, ast.Call) and _callee(expr) in ("set", "frozenset", "tuple", "list", "sorted")):
+            isinstance(expr, ast.Call) and _callee(expr) in ("set", "frozenset", "tuple", "list", "sorted")
+        ):
             if isinstance(expr, ast.Call) and not expr.args:
                 return set()
             out = set()
@@ -481,7 +490,7 @@ def render() -> str:
         f"{n_ok} primitives are translated; {len(rows) - n_ok} are known and reported as unsupported. "
         "Any other primitive is reported as unsupported too, together with every other one in the model.",
         "",
-        f"{len(cplx)} translators also handle complex values (\"complex too\"; complex64 is a float32 tensor "
+        f'{len(cplx)} translators also handle complex values ("complex too"; complex64 is a float32 tensor '
         "with a trailing (real, imag) axis of 2, see docs/format.md); any other primitive with a complex "
         "operand or result is reported as an error.",
         "",
@@ -528,8 +537,21 @@ APPROXIMATIONS = [
 ]
 
 
-DTYPE_ORDER = ["float32", "float16", "bfloat16", "float64", "int8", "int16", "int32", "uint8", "uint16",
-               "uint32", "bool", "complex64", "complex128"]
+DTYPE_ORDER = [
+    "float32",
+    "float16",
+    "bfloat16",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "uint8",
+    "uint16",
+    "uint32",
+    "bool",
+    "complex64",
+    "complex128",
+]
 
 
 def _group_primitive() -> dict[str, str]:
@@ -569,8 +591,10 @@ def render_harness_results() -> list[str]:
         passed = sum(r["status"] == "pass" for r in results.values())
         ours = [r for r in results.values() if table.get(group_primitive.get(r["group"], r["group"]))]
         ours_passed = sum(r["status"] == "pass" for r in ours)
-        lines.append(f"| {release} | {passed} of {total} ({100 * passed / total:.1f}%) | "
-                     f"{ours_passed} of {len(ours)} ({100 * ours_passed / len(ours):.1f}%) |")
+        lines.append(
+            f"| {release} | {passed} of {total} ({100 * passed / total:.1f}%) | "
+            f"{ours_passed} of {len(ours)} ({100 * ours_passed / len(ours):.1f}%) |"
+        )
     release, results = records[-1]
     cells: dict = {}
     for r in results.values():
@@ -597,15 +621,23 @@ def render_harness_results() -> list[str]:
         added = sorted(set(results) - set(old))
         dropped = sorted(set(old) - set(results))
         changed = sorted(k for k in set(results) & set(old) if results[k]["status"] != old[k]["status"])
-        out += ["", f"Between JAX {old_release} and {release}: {len(added)} harnesses added, {len(dropped)} dropped, "
-                f"{len(changed)} with a different outcome."]
+        out += [
+            "",
+            f"Between JAX {old_release} and {release}: {len(added)} harnesses added, {len(dropped)} dropped, "
+            f"{len(changed)} with a different outcome.",
+        ]
         for title, names, rec in (("added", added, results), ("dropped", dropped, old)):
             if names:
                 out.append(f"{title.capitalize()}: " + ", ".join(f"`{k}` ({rec[k]['status']})" for k in names) + ".")
         if changed:
-            out.append("Different outcome: " + ", ".join(
-                f"`{k}` ({old[k]['status']} under {old_release}, {results[k]['status']} under {release})"
-                for k in changed) + ".")
+            out.append(
+                "Different outcome: "
+                + ", ".join(
+                    f"`{k}` ({old[k]['status']} under {old_release}, {results[k]['status']} under {release})"
+                    for k in changed
+                )
+                + "."
+            )
     out += [
         "",
         f"Per harness group (usually one primitive) and dtype under JAX {release}, passed/total:",
@@ -617,8 +649,9 @@ def render_harness_results() -> list[str]:
         row = cells[g]
         p = sum(v[0] for v in row.values())
         n = sum(v[1] for v in row.values())
-        out.append(f"| `{g}` | " + " | ".join(f"{row[d][0]}/{row[d][1]}" if d in row else "" for d in dtypes)
-                   + f" | {p}/{n} |")
+        out.append(
+            f"| `{g}` | " + " | ".join(f"{row[d][0]}/{row[d][1]}" if d in row else "" for d in dtypes) + f" | {p}/{n} |"
+        )
     return out
 
 

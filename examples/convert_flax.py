@@ -72,9 +72,13 @@ def main() -> int:
     scale = float(np.max(np.abs(want)))
     n_eqns = len(jax.make_jaxpr(lambda x: model.apply(variables, x))(images).jaxpr.eqns)
     print(f"model: {type(model).__name__}, {sum(x.size for x in jax.tree_util.tree_leaves(variables))} weights")
-    print(f"converted in {1000 * (t1 - t0):.0f} ms ({len(ov_model.get_ordered_ops())} OpenVINO ops, "
-          f"{n_eqns} top-level jaxpr equations)")
-    print(f"inputs: {[i.get_any_name() for i in ov_model.inputs]}, outputs: {[o.get_any_name() for o in ov_model.outputs]}")
+    print(
+        f"converted in {1000 * (t1 - t0):.0f} ms ({len(ov_model.get_ordered_ops())} OpenVINO ops, "
+        f"{n_eqns} top-level jaxpr equations)"
+    )
+    print(
+        f"inputs: {[i.get_any_name() for i in ov_model.inputs]}, outputs: {[o.get_any_name() for o in ov_model.outputs]}"
+    )
     print(f"max |OpenVINO - JAX| = {diff:.3g} (max |JAX| = {scale:.3g})")
     ok = diff <= 1e-4 * max(1.0, scale)
     print("OK: OpenVINO matches JAX" if ok else "MISMATCH")

@@ -55,12 +55,27 @@ struct Walker {
         if (end <= p)
             finding("a parameter value ends before it starts");
         switch (v.tag()) {
-        case ValueTag::none: break;
-        case ValueTag::boolean: h += v.as_bool(); h += v.as_int(); break;
-        case ValueTag::integer: h += static_cast<uint64_t>(v.as_int()); h += v.as_float() != 0; h += v.as_ints().size(); break;
-        case ValueTag::floating: h += static_cast<uint64_t>(v.as_float() != 0); break;
-        case ValueTag::string: h += touch(v.as_string().data(), v.as_string().size()); break;
-        case ValueTag::dtype: h += dtype_size(v.as_dtype()); h += touch(dtype_name(v.as_dtype()), 1); break;
+        case ValueTag::none:
+            break;
+        case ValueTag::boolean:
+            h += v.as_bool();
+            h += v.as_int();
+            break;
+        case ValueTag::integer:
+            h += static_cast<uint64_t>(v.as_int());
+            h += v.as_float() != 0;
+            h += v.as_ints().size();
+            break;
+        case ValueTag::floating:
+            h += static_cast<uint64_t>(v.as_float() != 0);
+            break;
+        case ValueTag::string:
+            h += touch(v.as_string().data(), v.as_string().size());
+            break;
+        case ValueTag::dtype:
+            h += dtype_size(v.as_dtype());
+            h += touch(dtype_name(v.as_dtype()), 1);
+            break;
         case ValueTag::graph: {
             const uint64_t g = v.as_graph();
             h += f.graph(g).vars.size();  // std::out_of_range if the reader let a bad index through
@@ -109,7 +124,8 @@ struct Walker {
                 const std::string_view name = f.string(static_cast<uint64_t>(q[0]));
                 const auto field = v.field(name);
                 if (!field)
-                    finding("record field '" + std::string(name.substr(0, 80)) + "' is in the file but field() misses it");
+                    finding("record field '" + std::string(name.substr(0, 80)) +
+                            "' is in the file but field() misses it");
                 q = value(q + 1, depth + 1);
                 (void)field->describe();
             }
@@ -179,7 +195,8 @@ struct Walker {
                     const std::string_view key = f.string(static_cast<uint64_t>(p[0]));
                     const auto found = f.param(e, key);
                     if (!found)
-                        finding("parameter '" + std::string(key.substr(0, 80)) + "' is in the file but param() misses it");
+                        finding("parameter '" + std::string(key.substr(0, 80)) +
+                                "' is in the file but param() misses it");
                     p = value(p + 1, 0);
                 }
             }
@@ -238,7 +255,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Both must agree (the mapped error names the file as well).
     if ((mem_result == "ok") != (map_result == "ok") || mem_hash != map_hash ||
         (mem_result != "ok" && map_result.compare(0, mem_result.size(), mem_result) != 0))
-        finding("from_memory and open disagree: '" + mem_result.substr(0, 300) + "' vs '" +
-                map_result.substr(0, 300) + "'");
+        finding("from_memory and open disagree: '" + mem_result.substr(0, 300) + "' vs '" + map_result.substr(0, 300) +
+                "'");
     return 0;
 }

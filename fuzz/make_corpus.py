@@ -48,31 +48,76 @@ def seeds():
     yield "elementwise", lambda a, b: jnp.tanh(a) * b + jnp.exp(-a) / (1.0 + b * b) - jnp.sqrt(jnp.abs(b)), (x, y)
     yield "compare_select", lambda a, b: jnp.where(a > b, a, jnp.maximum(b, 0.25)), (x, y)
     yield "integer_bits", lambda a, b: (a << 1) ^ (b & 3) | jnp.right_shift(a, 1) + a % 2, (i32(4), i32(4) + 1)
-    yield "convert_types", lambda a: (a.astype(jnp.int8), a.astype(jnp.float16), a.astype(jnp.bfloat16),
-                                      a.astype(bool)), (x,)
-    yield "reductions", lambda a: (jnp.sum(a, axis=0), jnp.max(a, axis=1), jnp.prod(a), jnp.argmax(a, axis=1),
-                                   jnp.mean(a)), (x,)
+    yield (
+        "convert_types",
+        lambda a: (a.astype(jnp.int8), a.astype(jnp.float16), a.astype(jnp.bfloat16), a.astype(bool)),
+        (x,),
+    )
+    yield (
+        "reductions",
+        lambda a: (jnp.sum(a, axis=0), jnp.max(a, axis=1), jnp.prod(a), jnp.argmax(a, axis=1), jnp.mean(a)),
+        (x,),
+    )
     yield "cumulative", lambda a: (jnp.cumsum(a, axis=1), jnp.cumprod(a, axis=0), jax.lax.cummax(a, axis=1)), (x,)
-    yield "shapes", lambda a: (a.reshape(3, 2).T, jnp.broadcast_to(a[:, None, :], (2, 4, 3)), jnp.squeeze(a[None]),
-                               jnp.concatenate([a, a], axis=0), jnp.flip(a, 1)), (x,)
-    yield "slicing", lambda a, i: (a[1:, ::2], jax.lax.dynamic_slice(a, (i, 0), (1, 2)),
-                                   jax.lax.dynamic_update_slice(a, jnp.ones((1, 2)), (i, 1))), (x, np.int32(1))
-    yield "pad_iota", lambda a: (jnp.pad(a, ((1, 0), (0, 2))), jax.lax.pad(a, 0.0, ((0, 1, 1), (1, 0, 0))),
-                                 jnp.arange(6).reshape(2, 3) + a), (x,)
+    yield (
+        "shapes",
+        lambda a: (
+            a.reshape(3, 2).T,
+            jnp.broadcast_to(a[:, None, :], (2, 4, 3)),
+            jnp.squeeze(a[None]),
+            jnp.concatenate([a, a], axis=0),
+            jnp.flip(a, 1),
+        ),
+        (x,),
+    )
+    yield (
+        "slicing",
+        lambda a, i: (
+            a[1:, ::2],
+            jax.lax.dynamic_slice(a, (i, 0), (1, 2)),
+            jax.lax.dynamic_update_slice(a, jnp.ones((1, 2)), (i, 1)),
+        ),
+        (x, np.int32(1)),
+    )
+    yield (
+        "pad_iota",
+        lambda a: (
+            jnp.pad(a, ((1, 0), (0, 2))),
+            jax.lax.pad(a, 0.0, ((0, 1, 1), (1, 0, 0))),
+            jnp.arange(6).reshape(2, 3) + a,
+        ),
+        (x,),
+    )
     yield "dot_general", lambda a, b: (a @ b, jnp.einsum("bij,bjk->bik", a[None], b[None])), (f32(2, 3), f32(3, 4))
     yield "dense_consts", lambda a: jax.nn.relu(a @ W + 1.0), (f32(2, 3),)
-    yield "conv", lambda a, k: jax.lax.conv_general_dilated(a, k, (1, 1), "SAME", rhs_dilation=(1, 1)), (
-        f32(1, 2, 5, 5), f32(3, 2, 3, 3))
-    yield "conv_transpose", lambda a, k: jax.lax.conv_transpose(a, k, (2, 2), "VALID",
-                                                                dimension_numbers=("NHWC", "HWIO", "NHWC")), (
-        f32(1, 4, 4, 2), f32(2, 2, 2, 3))
-    yield "pooling", lambda a: (jax.lax.reduce_window(a, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID"),
-                                jax.lax.reduce_window(a, 0.0, jax.lax.add, (1, 1, 3, 3), (1, 1, 1, 1), "SAME")), (
-        f32(1, 1, 4, 4),)
-    yield "gather", lambda a, i: (a[i], jnp.take_along_axis(a[:3], i[:, None] % 3, axis=1), a.at[i].get(mode="clip")), (
-        f32(4, 3), np.array([0, 2, 3], np.int32))
-    yield "scatter", lambda a, i, u: (a.at[i].set(u), a.at[i].add(u), a.at[i].max(u, mode="drop")), (
-        f32(4, 3), np.array([0, 2], np.int32), f32(2, 3))
+    yield (
+        "conv",
+        lambda a, k: jax.lax.conv_general_dilated(a, k, (1, 1), "SAME", rhs_dilation=(1, 1)),
+        (f32(1, 2, 5, 5), f32(3, 2, 3, 3)),
+    )
+    yield (
+        "conv_transpose",
+        lambda a, k: jax.lax.conv_transpose(a, k, (2, 2), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")),
+        (f32(1, 4, 4, 2), f32(2, 2, 2, 3)),
+    )
+    yield (
+        "pooling",
+        lambda a: (
+            jax.lax.reduce_window(a, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID"),
+            jax.lax.reduce_window(a, 0.0, jax.lax.add, (1, 1, 3, 3), (1, 1, 1, 1), "SAME"),
+        ),
+        (f32(1, 1, 4, 4),),
+    )
+    yield (
+        "gather",
+        lambda a, i: (a[i], jnp.take_along_axis(a[:3], i[:, None] % 3, axis=1), a.at[i].get(mode="clip")),
+        (f32(4, 3), np.array([0, 2, 3], np.int32)),
+    )
+    yield (
+        "scatter",
+        lambda a, i, u: (a.at[i].set(u), a.at[i].add(u), a.at[i].max(u, mode="drop")),
+        (f32(4, 3), np.array([0, 2], np.int32), f32(2, 3)),
+    )
     yield "sort_topk", lambda a: (jnp.sort(a, axis=1), jnp.argsort(a[0]), jax.lax.top_k(a, 2)), (x,)
     yield "cond", lambda p, a: jax.lax.cond(p > 0, lambda v: v * 2.0, lambda v: v - 1.0, a), (np.int32(1), x)
     yield "switch", lambda i, a: jax.lax.switch(i, [jnp.sin, jnp.cos, lambda v: v * v], a), (np.int32(2), x)
@@ -83,11 +128,15 @@ def seeds():
         def step(carry, v):
             carry = jnp.tanh(carry + v)
             return carry, carry * 2.0
+
         return jax.lax.scan(step, c, xs)
 
     yield "scan", scan_fn, (f32(3), f32(4, 3))
-    yield "scan_reverse", lambda c, xs: jax.lax.scan(lambda a, v: (a * v, a), c, xs, reverse=True, unroll=2), (
-        f32(2), f32(5, 2))
+    yield (
+        "scan_reverse",
+        lambda c, xs: jax.lax.scan(lambda a, v: (a * v, a), c, xs, reverse=True, unroll=2),
+        (f32(2), f32(5, 2)),
+    )
 
     inner = jax.jit(lambda v: jnp.sin(v) * 2.0)
     middle = jax.jit(lambda v: inner(v) + inner(v * 0.5))
@@ -95,12 +144,21 @@ def seeds():
     yield "vmap", jax.vmap(lambda v, w: jnp.dot(v, w) + jnp.sum(v)), (f32(4, 3), f32(4, 3))
     yield "grad", jax.grad(lambda w, a: jnp.sum(jnp.tanh(a @ w) ** 2)), (f32(3, 2), f32(4, 3))
 
-    yield "prng_threefry", lambda k: (jax.random.normal(k, (2, 3)), jax.random.split(k, 3),
-                                      jax.random.randint(jax.random.fold_in(k, 7), (4,), 0, 10)), (
-        jax.random.key(0),)
+    yield (
+        "prng_threefry",
+        lambda k: (
+            jax.random.normal(k, (2, 3)),
+            jax.random.split(k, 3),
+            jax.random.randint(jax.random.fold_in(k, 7), (4,), 0, 10),
+        ),
+        (jax.random.key(0),),
+    )
     yield "prng_raw_key", lambda k: jax.random.uniform(k, (3,)), (jax.random.PRNGKey(3),)
-    yield "bernoulli_dropout", lambda k, a: jnp.where(jax.random.bernoulli(k, 0.5, a.shape), a, 0.0), (
-        jax.random.key(1), x)
+    yield (
+        "bernoulli_dropout",
+        lambda k, a: jnp.where(jax.random.bernoulli(k, 0.5, a.shape), a, 0.0),
+        (jax.random.key(1), x),
+    )
 
     c = (f32(2, 3) + 1j * f32(2, 3)[::-1]).astype(np.complex64)
     yield "complex", lambda z: (z * jnp.conj(z) + 1j, jnp.abs(z), jnp.real(z) - jnp.imag(z), jnp.exp(z)), (c,)
@@ -123,15 +181,33 @@ def seeds():
 
     clip_grad.defvjp(lambda v: (v, None), lambda _, g: (jnp.clip(g, -1, 1),))
     yield "custom_vjp", lambda a: clip_grad(a) + 1.0, (x,)
-    yield "nn_functions", lambda a: (jax.nn.softmax(a, axis=-1), jax.nn.gelu(a), jax.nn.log_softmax(a),
-                                     jax.nn.silu(a)), (x,)
+    yield (
+        "nn_functions",
+        lambda a: (jax.nn.softmax(a, axis=-1), jax.nn.gelu(a), jax.nn.log_softmax(a), jax.nn.silu(a)),
+        (x,),
+    )
     yield "layer_norm", lambda a: (a - a.mean(-1, keepdims=True)) / jnp.sqrt(a.var(-1, keepdims=True) + 1e-5), (x,)
-    yield "linalg", lambda a: (jnp.linalg.cholesky(a @ a.T + 3 * jnp.eye(3)), jnp.linalg.inv(a + 3 * jnp.eye(3))), (
-        f32(3, 3),)
-    yield "special", lambda a: (jax.scipy.special.erf(a), jax.lax.lgamma(a + 2.0), jax.lax.is_finite(a),
-                                jnp.round(a, 1), jnp.clip(a, -0.5, 0.5)), (x,)
-    yield "literals_many_dtypes", lambda a, b, u: (a + np.float32(2.5), b * np.int32(-3), u | np.uint8(3),
-                                                   jnp.logical_not(a > 0)), (x, i32(3), np.arange(3, dtype=np.uint8))
+    yield (
+        "linalg",
+        lambda a: (jnp.linalg.cholesky(a @ a.T + 3 * jnp.eye(3)), jnp.linalg.inv(a + 3 * jnp.eye(3))),
+        (f32(3, 3),),
+    )
+    yield (
+        "special",
+        lambda a: (
+            jax.scipy.special.erf(a),
+            jax.lax.lgamma(a + 2.0),
+            jax.lax.is_finite(a),
+            jnp.round(a, 1),
+            jnp.clip(a, -0.5, 0.5),
+        ),
+        (x,),
+    )
+    yield (
+        "literals_many_dtypes",
+        lambda a, b, u: (a + np.float32(2.5), b * np.int32(-3), u | np.uint8(3), jnp.logical_not(a > 0)),
+        (x, i32(3), np.arange(3, dtype=np.uint8)),
+    )
     yield "unused_and_dropped", lambda a, b: (a * 2.0, jnp.linalg.eigh(a @ a.T)[0]), (f32(2, 2), f32(2))
     yield "remat", jax.checkpoint(lambda a: jnp.sin(jnp.sin(a)) * a), (x,)
 

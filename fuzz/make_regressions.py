@@ -162,8 +162,10 @@ def files() -> dict[str, bytes]:
     depth = 64
     for g in range(depth):
         if g + 1 < depth:
-            eqns = [(jit, [var(0)], [1], [(key, [F.V_GRAPH, g + 1])]),
-                    (jit, [var(1)], [2], [(key, [F.V_GRAPH, g + 1])])]
+            eqns = [
+                (jit, [var(0)], [1], [(key, [F.V_GRAPH, g + 1])]),
+                (jit, [var(1)], [2], [(key, [F.V_GRAPH, g + 1])]),
+            ]
         else:
             eqns = [(sin, [var(0)], [1], []), (sin, [var(1)], [2], [])]
         m.graphs.append(graph([(F32, [3])] * 3, [0], [var(2)], eqns))
@@ -188,8 +190,9 @@ def files() -> dict[str, bytes]:
     # A long tuple parameter with a wrong type (the error describes it: capped since 97eb4d1).
     m = Model()
     v = [F.V_TUPLE, 1500] + [F.V_STR, 0] * 1500
-    m.graphs.append(graph([(F32, [2, 3]), (F32, [3])], [0], [var(1)],
-                          [(m.s("reduce_sum"), [var(0)], [1], [(m.s("axes"), v)])]))
+    m.graphs.append(
+        graph([(F32, [2, 3]), (F32, [3])], [0], [var(1)], [(m.s("reduce_sum"), [var(0)], [1], [(m.s("axes"), v)])])
+    )
     out["long_tuple_of_strings_as_axes"] = m.bytes()
 
     # Variables used before they are defined, and defined twice.
@@ -212,16 +215,17 @@ def files() -> dict[str, bytes]:
     # Reduction axes out of the operand's range (an out-of-bounds write in the reduce
     # translators, found by fuzz_convert): rank 0 and rank 2 operands, axes 5 and -9.
     I32 = F.DTYPES["int32"]
-    for name, prim, dt, dims, axes in [("reduce_sum_f32_axis_out_of_range_rank0", "reduce_sum", F32, [], [5]),
-                                       ("reduce_sum_f32_axis_out_of_range_rank2", "reduce_sum", F32, [2, 3], [1, -9]),
-                                       ("reduce_sum_i32_axis_out_of_range_rank0", "reduce_sum", I32, [], [5]),
-                                       ("reduce_sum_i32_axis_out_of_range_rank2", "reduce_sum", I32, [2, 3], [0, 70]),
-                                       ("reduce_xor_i32_axis_out_of_range_rank2", "reduce_xor", I32, [2, 3], [-9]),
-                                       ("reduce_and_i32_axis_out_of_range_rank1", "reduce_and", I32, [4], [1])]:
+    for name, prim, dt, dims, axes in [
+        ("reduce_sum_f32_axis_out_of_range_rank0", "reduce_sum", F32, [], [5]),
+        ("reduce_sum_f32_axis_out_of_range_rank2", "reduce_sum", F32, [2, 3], [1, -9]),
+        ("reduce_sum_i32_axis_out_of_range_rank0", "reduce_sum", I32, [], [5]),
+        ("reduce_sum_i32_axis_out_of_range_rank2", "reduce_sum", I32, [2, 3], [0, 70]),
+        ("reduce_xor_i32_axis_out_of_range_rank2", "reduce_xor", I32, [2, 3], [-9]),
+        ("reduce_and_i32_axis_out_of_range_rank1", "reduce_and", I32, [4], [1]),
+    ]:
         m = Model()
         v = [F.V_TUPLE, len(axes)] + [w for a in axes for w in (F.V_INT, a)]
-        m.graphs.append(graph([(dt, dims), (dt, [])], [0], [var(1)],
-                              [(m.s(prim), [var(0)], [1], [(m.s("axes"), v)])]))
+        m.graphs.append(graph([(dt, dims), (dt, [])], [0], [var(1)], [(m.s(prim), [var(0)], [1], [(m.s("axes"), v)])]))
         out[name] = m.bytes()
     return out
 

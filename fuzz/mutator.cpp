@@ -48,18 +48,77 @@ const char* const kNames[] = {
 #undef OVJAX_UNSUPPORTED
 #undef OVJAX_EXPANDED
     // parameter keys, record fields and enum members the translators look up
-    "axes", "axis", "dimension", "dimensions", "dimension_numbers", "shape", "padding", "jaxpr",
-    "branches", "cond_jaxpr", "body_jaxpr", "num_consts", "num_carry", "length", "reverse",
-    "linear", "unroll", "call_jaxpr", "new_dtype", "broadcast_dimensions", "start_indices",
-    "limit_indices", "strides", "slice_sizes", "window_strides", "window_dimensions", "lhs_dilation",
-    "rhs_dilation", "feature_group_count", "batch_group_count", "precision", "preferred_element_type",
-    "mode", "fill_value", "indices_are_sorted", "unique_indices", "update_jaxpr", "update_consts",
-    "offset_dims", "collapsed_slice_dims", "start_index_map", "operand_batching_dims",
-    "start_indices_batching_dims", "update_window_dims", "inserted_window_dims",
-    "scatter_dims_to_operand_dims", "lhs_spec", "rhs_spec", "out_spec", "GatherScatterMode", "CLIP",
-    "FILL_OR_DROP", "PROMISE_IN_BOUNDS", "ConvDimensionNumbers", "GatherDimensionNumbers",
-    "ScatterDimensionNumbers", "Precision", "DEFAULT", "HIGHEST", "y", "k", "permutation",
-    "num_keys", "is_stable", "bit_width", "algorithm", "", "x", "\xff", "\xc0\x80", "\xed\xa0\x80"};
+    "axes",
+    "axis",
+    "dimension",
+    "dimensions",
+    "dimension_numbers",
+    "shape",
+    "padding",
+    "jaxpr",
+    "branches",
+    "cond_jaxpr",
+    "body_jaxpr",
+    "num_consts",
+    "num_carry",
+    "length",
+    "reverse",
+    "linear",
+    "unroll",
+    "call_jaxpr",
+    "new_dtype",
+    "broadcast_dimensions",
+    "start_indices",
+    "limit_indices",
+    "strides",
+    "slice_sizes",
+    "window_strides",
+    "window_dimensions",
+    "lhs_dilation",
+    "rhs_dilation",
+    "feature_group_count",
+    "batch_group_count",
+    "precision",
+    "preferred_element_type",
+    "mode",
+    "fill_value",
+    "indices_are_sorted",
+    "unique_indices",
+    "update_jaxpr",
+    "update_consts",
+    "offset_dims",
+    "collapsed_slice_dims",
+    "start_index_map",
+    "operand_batching_dims",
+    "start_indices_batching_dims",
+    "update_window_dims",
+    "inserted_window_dims",
+    "scatter_dims_to_operand_dims",
+    "lhs_spec",
+    "rhs_spec",
+    "out_spec",
+    "GatherScatterMode",
+    "CLIP",
+    "FILL_OR_DROP",
+    "PROMISE_IN_BOUNDS",
+    "ConvDimensionNumbers",
+    "GatherDimensionNumbers",
+    "ScatterDimensionNumbers",
+    "Precision",
+    "DEFAULT",
+    "HIGHEST",
+    "y",
+    "k",
+    "permutation",
+    "num_keys",
+    "is_stable",
+    "bit_width",
+    "algorithm",
+    "",
+    "x",
+    "\xff",
+    "\xc0\x80",
+    "\xed\xa0\x80"};
 constexpr size_t kNumNames = sizeof(kNames) / sizeof(kNames[0]);
 
 // ---- CRC-32 (zlib's crc32): the header checksum of format 1.1 --------------
@@ -107,9 +166,7 @@ void wr16(Bytes& b, size_t o, uint16_t v) {
         std::memcpy(b.data() + o, &v, 2);
 }
 
-bool has_magic(const Bytes& b) {
-    return b.size() >= kHeader && std::memcmp(b.data(), kMagic, 8) == 0;
-}
+bool has_magic(const Bytes& b) { return b.size() >= kHeader && std::memcmp(b.data(), kMagic, 8) == 0; }
 
 // The DATA section's byte range as a checksum gap (mirrors the reader: only a
 // non-empty DATA inside the file past the header is left out).
@@ -155,21 +212,21 @@ struct Rng {
 // ---- the lenient parse -------------------------------------------------------
 
 enum class W : uint8_t {
-    Count,      // an element count (limit: bytes from here to the end of the enclosing range)
-    Offset,     // a byte offset (limit: the file size)
-    Size,       // a byte size (limit: the enclosing range)
-    String,     // a string index
-    Var,        // a variable index of the graph
-    Buffer,     // a buffer index
-    Graph,      // a graph index
-    ValueTag,   // a parameter value tag
-    AtomTag,    // 0 variable, 1 literal
-    DType,      // a dtype code
-    Rank,       // a rank
-    Dim,        // a dimension
-    Length,     // an equation record length (words)
-    Flags,      // flags words
-    Payload,    // ints, float bits, literal payloads
+    Count,     // an element count (limit: bytes from here to the end of the enclosing range)
+    Offset,    // a byte offset (limit: the file size)
+    Size,      // a byte size (limit: the enclosing range)
+    String,    // a string index
+    Var,       // a variable index of the graph
+    Buffer,    // a buffer index
+    Graph,     // a graph index
+    ValueTag,  // a parameter value tag
+    AtomTag,   // 0 variable, 1 literal
+    DType,     // a dtype code
+    Rank,      // a rank
+    Dim,       // a dimension
+    Length,    // an equation record length (words)
+    Flags,     // flags words
+    Payload,   // ints, float bits, literal payloads
 };
 
 struct Word {
@@ -211,11 +268,11 @@ struct Layout {
     std::vector<EqnRange> eqns;
     std::vector<Tuple> tuples;
     std::vector<GraphRange> graphs;
-    std::vector<size_t> graph_offset_words;  // GRAPHS' graph_offset[i] words
+    std::vector<size_t> graph_offset_words;        // GRAPHS' graph_offset[i] words
     std::vector<std::pair<size_t, size_t>> atoms;  // (atom start, enclosing eqn length word)
     uint64_t n_strings = 0, n_buffers = 0, n_graphs = 0;
     int strings = -1, graphs_sec = -1, data = -1;  // index into secs
-    size_t string_offsets = 0, string_bytes = 0;    // of the STRINGS section (when parsed)
+    size_t string_offsets = 0, string_bytes = 0;   // of the STRINGS section (when parsed)
 
     const Section* sec(uint32_t kind) const {
         for (auto& s : secs)
@@ -536,9 +593,9 @@ Layout parse(const Bytes& b) {
 
 // What owns an inserted or removed range, so that the right sizes grow or shrink.
 struct Owner {
-    int section = -1;                 // index into Layout::secs, -1 for none (a gap)
-    int graph = -1;                   // graph index within GRAPHS, -1 for none
-    std::vector<size_t> lengths;      // equation record length words to adjust
+    int section = -1;             // index into Layout::secs, -1 for none (a gap)
+    int graph = -1;               // graph index within GRAPHS, -1 for none
+    std::vector<size_t> lengths;  // equation record length words to adjust
 };
 
 // Shifts every offset that points at or past `pos` (and is not owned by the range's
@@ -665,36 +722,66 @@ int index_of(const Layout& L, uint32_t kind) {
 
 uint64_t interesting(Rng& r, uint64_t cur, uint64_t ctx) {
     switch (r.below(30)) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return 2 + r.below(15);
-    case 3: return cur + 1;
-    case 4: return cur - 1;
-    case 5: return cur * 2;
-    case 6: return uint64_t(1) << 31;
-    case 7: return (uint64_t(1) << 31) - 1;
-    case 8: return 0xFFFFFFFFull;
-    case 9: return uint64_t(1) << 32;
-    case 10: return INT64_MAX;
-    case 11: return UINT64_MAX;  // -1
-    case 12: return uint64_t(INT64_MIN);
-    case 13: return ctx;
-    case 14: return ctx / 8;
-    case 15: return ctx / 8 - 1;
-    case 16: return (ctx - 8) / 8 - 1;  // wraps for a context under 8 bytes (as a buggy check would)
-    case 17: return ctx / 8 + 1;
-    case 18: return ctx / (8 * (2 + r.below(3)));
-    case 19: return uint64_t(1) << r.below(64);
-    case 20: return uint64_t(-static_cast<int64_t>(1 + r.below(16)));
-    case 21: return cur ^ (uint64_t(1) << r.below(64));
-    case 22: return UINT64_MAX / 8 + 1 + r.below(2);  // times 8 wraps to a small number
-    case 23: return UINT64_MAX / 24 + 1;
-    case 24: return uint64_t(1) << (48 + r.below(16));
-    case 25: return ctx + 8 * (1 + r.below(4));
-    case 26: return cur + 8 * r.below(8);
-    case 27: return cur - 8 * r.below(8);
-    case 28: return uint64_t(1) << 61;
-    default: return r.any();
+    case 0:
+        return 0;
+    case 1:
+        return 1;
+    case 2:
+        return 2 + r.below(15);
+    case 3:
+        return cur + 1;
+    case 4:
+        return cur - 1;
+    case 5:
+        return cur * 2;
+    case 6:
+        return uint64_t(1) << 31;
+    case 7:
+        return (uint64_t(1) << 31) - 1;
+    case 8:
+        return 0xFFFFFFFFull;
+    case 9:
+        return uint64_t(1) << 32;
+    case 10:
+        return INT64_MAX;
+    case 11:
+        return UINT64_MAX;  // -1
+    case 12:
+        return uint64_t(INT64_MIN);
+    case 13:
+        return ctx;
+    case 14:
+        return ctx / 8;
+    case 15:
+        return ctx / 8 - 1;
+    case 16:
+        return (ctx - 8) / 8 - 1;  // wraps for a context under 8 bytes (as a buggy check would)
+    case 17:
+        return ctx / 8 + 1;
+    case 18:
+        return ctx / (8 * (2 + r.below(3)));
+    case 19:
+        return uint64_t(1) << r.below(64);
+    case 20:
+        return uint64_t(-static_cast<int64_t>(1 + r.below(16)));
+    case 21:
+        return cur ^ (uint64_t(1) << r.below(64));
+    case 22:
+        return UINT64_MAX / 8 + 1 + r.below(2);  // times 8 wraps to a small number
+    case 23:
+        return UINT64_MAX / 24 + 1;
+    case 24:
+        return uint64_t(1) << (48 + r.below(16));
+    case 25:
+        return ctx + 8 * (1 + r.below(4));
+    case 26:
+        return cur + 8 * r.below(8);
+    case 27:
+        return cur - 8 * r.below(8);
+    case 28:
+        return uint64_t(1) << 61;
+    default:
+        return r.any();
     }
 }
 
@@ -702,26 +789,41 @@ uint64_t value_for(Rng& r, const Layout& L, const Word& w, uint64_t cur) {
     if (r.chance(35))
         return interesting(r, cur, w.limit);
     switch (w.kind) {
-    case W::ValueTag: return r.chance(90) ? r.below(12) : interesting(r, cur, 12);
-    case W::AtomTag: return r.chance(80) ? r.below(2) : interesting(r, cur, 2);
-    case W::DType: return r.chance(90) ? r.below(22) : interesting(r, cur, 22);
-    case W::Rank: return r.chance(70) ? r.below(5) : 62 + r.below(5);
-    case W::Dim: return r.chance(60) ? r.below(9) : interesting(r, cur, 0);
+    case W::ValueTag:
+        return r.chance(90) ? r.below(12) : interesting(r, cur, 12);
+    case W::AtomTag:
+        return r.chance(80) ? r.below(2) : interesting(r, cur, 2);
+    case W::DType:
+        return r.chance(90) ? r.below(22) : interesting(r, cur, 22);
+    case W::Rank:
+        return r.chance(70) ? r.below(5) : 62 + r.below(5);
+    case W::Dim:
+        return r.chance(60) ? r.below(9) : interesting(r, cur, 0);
     case W::String: {
         const uint64_t n = L.n_strings;
         switch (r.below(4)) {
-        case 0: return r.below(n ? n : 1);
-        case 1: return n;
-        case 2: return n - 1;
-        default: return UINT64_MAX;
+        case 0:
+            return r.below(n ? n : 1);
+        case 1:
+            return n;
+        case 2:
+            return n - 1;
+        default:
+            return UINT64_MAX;
         }
     }
-    case W::Graph: return r.chance(70) ? r.below(L.n_graphs + 1) : interesting(r, cur, L.n_graphs);
-    case W::Buffer: return r.chance(70) ? r.below(L.n_buffers + 1) : interesting(r, cur, L.n_buffers);
-    case W::Var: return r.chance(60) ? r.below(16) : interesting(r, cur, w.limit);
-    case W::Flags: return r.chance(50) ? r.below(3) : uint64_t(1) << r.below(64);
-    case W::Length: return cur + (r.chance(50) ? 1 : -1) * static_cast<int64_t>(1 + r.below(4));
-    default: return interesting(r, cur, w.limit);
+    case W::Graph:
+        return r.chance(70) ? r.below(L.n_graphs + 1) : interesting(r, cur, L.n_graphs);
+    case W::Buffer:
+        return r.chance(70) ? r.below(L.n_buffers + 1) : interesting(r, cur, L.n_buffers);
+    case W::Var:
+        return r.chance(60) ? r.below(16) : interesting(r, cur, w.limit);
+    case W::Flags:
+        return r.chance(50) ? r.below(3) : uint64_t(1) << r.below(64);
+    case W::Length:
+        return cur + (r.chance(50) ? 1 : -1) * static_cast<int64_t>(1 + r.below(4));
+    default:
+        return interesting(r, cur, w.limit);
     }
 }
 
@@ -759,12 +861,23 @@ bool mutate_header(Bytes& b, Rng& r) {
     if (b.size() < kHeader)
         return false;
     switch (r.below(6)) {
-    case 0: wr16(b, 8, static_cast<uint16_t>(r.chance(80) ? 1 : r.below(4))); break;   // major
-    case 1: wr16(b, 10, static_cast<uint16_t>(r.below(4))); break;                     // minor
-    case 2: wr32(b, 12, static_cast<uint32_t>(r.chance(50) ? 64 + 8 * r.below(8) : interesting(r, 64, b.size()))); break;
-    case 3: wr64(b, 16, interesting(r, rd64(b, 16), 1024)); break;                      // section count
-    case 4: wr64(b, 40, r.chance(50) ? 0 : uint64_t(1) << r.below(64)); break;         // flags
-    default: b[kChecksumAt + 4 + r.below(kHeader - kChecksumAt - 4)] = static_cast<uint8_t>(r.any());  // reserved
+    case 0:
+        wr16(b, 8, static_cast<uint16_t>(r.chance(80) ? 1 : r.below(4)));
+        break;  // major
+    case 1:
+        wr16(b, 10, static_cast<uint16_t>(r.below(4)));
+        break;  // minor
+    case 2:
+        wr32(b, 12, static_cast<uint32_t>(r.chance(50) ? 64 + 8 * r.below(8) : interesting(r, 64, b.size())));
+        break;
+    case 3:
+        wr64(b, 16, interesting(r, rd64(b, 16), 1024));
+        break;  // section count
+    case 4:
+        wr64(b, 40, r.chance(50) ? 0 : uint64_t(1) << r.below(64));
+        break;  // flags
+    default:
+        b[kChecksumAt + 4 + r.below(kHeader - kChecksumAt - 4)] = static_cast<uint8_t>(r.any());  // reserved
     }
     return true;
 }
@@ -778,14 +891,22 @@ bool mutate_entry(Bytes& b, const Layout& L, Rng& r) {
         wr32(b, s.entry, static_cast<uint32_t>(r.chance(80) ? r.below(8) : r.any()));
         break;
     case 1: {  // another section's offset, the end of the file, misaligned
-        const uint64_t opts[] = {L.secs[r.below(L.secs.size())].off, b.size(), s.off + 4, s.off + 8, s.off - 8,
-                                 0, kHeader, L.table, interesting(r, s.off, b.size())};
+        const uint64_t opts[] = {
+            L.secs[r.below(L.secs.size())].off, b.size(), s.off + 4, s.off + 8, s.off - 8, 0, kHeader, L.table,
+            interesting(r, s.off, b.size())};
         wr64(b, s.entry + 8, opts[r.below(sizeof(opts) / 8)]);
         break;
     }
     case 2: {
-        const uint64_t opts[] = {0, 8, 8 + r.below(8), 16, s.size - 8, s.size + 8, b.size() - s.off,
-                                 b.size() - s.off + 8, interesting(r, s.size, b.size() - std::min<uint64_t>(s.off, b.size()))};
+        const uint64_t opts[] = {0,
+                                 8,
+                                 8 + r.below(8),
+                                 16,
+                                 s.size - 8,
+                                 s.size + 8,
+                                 b.size() - s.off,
+                                 b.size() - s.off + 8,
+                                 interesting(r, s.size, b.size() - std::min<uint64_t>(s.off, b.size()))};
         wr64(b, s.entry + 16, opts[r.below(sizeof(opts) / 8)]);
         break;
     }
@@ -838,9 +959,15 @@ bool rewrite_table(Bytes& b, const Layout& L, Rng& r, size_t max_size) {
         entries.push_back(e);
     }
     switch (r.below(4)) {
-    case 0: entries.push_back(entries[r.below(entries.size())]); break;
-    case 1: entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(r.below(entries.size()))); break;
-    case 2: std::shuffle(entries.begin(), entries.end(), r.g); break;
+    case 0:
+        entries.push_back(entries[r.below(entries.size())]);
+        break;
+    case 1:
+        entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(r.below(entries.size())));
+        break;
+    case 2:
+        std::shuffle(entries.begin(), entries.end(), r.g);
+        break;
     default: {  // an unknown kind, empty or covering a gap
         std::array<uint8_t, kEntry> e{};
         const uint32_t kind = static_cast<uint32_t>(7 + r.below(100));
@@ -872,10 +999,18 @@ bool truncate_section(Bytes& b, const Layout& L, Rng& r) {
     const Section& s = L.secs[i];
     uint64_t keep;
     switch (r.below(4)) {
-    case 0: keep = 8 * r.below(3); break;
-    case 1: keep = s.size - 8 * (1 + r.below(std::min<uint64_t>(s.size / 8, 4))); break;
-    case 2: keep = r.below(s.size / 8) * 8; break;
-    default: keep = 8 + r.below(8); break;  // an odd size
+    case 0:
+        keep = 8 * r.below(3);
+        break;
+    case 1:
+        keep = s.size - 8 * (1 + r.below(std::min<uint64_t>(s.size / 8, 4)));
+        break;
+    case 2:
+        keep = r.below(s.size / 8) * 8;
+        break;
+    default:
+        keep = 8 + r.below(8);
+        break;  // an odd size
     }
     keep = std::min<uint64_t>(keep, s.size);
     const size_t cut = static_cast<size_t>((s.size - keep) / 8 * 8);
@@ -897,10 +1032,18 @@ Bytes some_words(Rng& r, const Bytes& b, size_t n) {
     for (size_t i = 0; i < n; ++i) {
         uint64_t v;
         switch (r.below(4)) {
-        case 0: v = r.below(4); break;
-        case 1: v = interesting(r, 0, b.size()); break;
-        case 2: v = b.size() >= 8 ? rd64(b, 8 * r.below(b.size() / 8)) : 0; break;  // a word of the file
-        default: v = r.below(24); break;
+        case 0:
+            v = r.below(4);
+            break;
+        case 1:
+            v = interesting(r, 0, b.size());
+            break;
+        case 2:
+            v = b.size() >= 8 ? rd64(b, 8 * r.below(b.size() / 8)) : 0;
+            break;  // a word of the file
+        default:
+            v = r.below(24);
+            break;
         }
         std::memcpy(w.data() + 8 * i, &v, 8);
     }
@@ -1147,19 +1290,32 @@ bool structural(Bytes& b, Rng& r, size_t max_size) {
     case 0:
     case 1:
     case 2:
-    case 3: return set_word(b, L, r);
-    case 4: return swap_words(b, L, r);
-    case 5: return mutate_header(b, r);
-    case 6: return mutate_entry(b, L, r);
-    case 7: return move_section_to_end(b, L, r, max_size);
-    case 8: return rewrite_table(b, L, r, max_size);
-    case 9: return truncate_section(b, L, r);
-    case 10: return resize_inside(b, L, r, max_size);
-    case 11: return mutate_eqns(b, L, r, max_size);
-    case 12: return mutate_tuple(b, L, r, max_size);
-    case 13: return mutate_atom(b, L, r, max_size);
-    case 14: return rename_string(b, L, r, max_size);
-    default: return copy_graph(b, L, r, max_size);
+    case 3:
+        return set_word(b, L, r);
+    case 4:
+        return swap_words(b, L, r);
+    case 5:
+        return mutate_header(b, r);
+    case 6:
+        return mutate_entry(b, L, r);
+    case 7:
+        return move_section_to_end(b, L, r, max_size);
+    case 8:
+        return rewrite_table(b, L, r, max_size);
+    case 9:
+        return truncate_section(b, L, r);
+    case 10:
+        return resize_inside(b, L, r, max_size);
+    case 11:
+        return mutate_eqns(b, L, r, max_size);
+    case 12:
+        return mutate_tuple(b, L, r, max_size);
+    case 13:
+        return mutate_atom(b, L, r, max_size);
+    case 14:
+        return rename_string(b, L, r, max_size);
+    default:
+        return copy_graph(b, L, r, max_size);
     }
 }
 
@@ -1180,7 +1336,8 @@ bool splice_section(Bytes& a, const Bytes& b, Rng& r, size_t max_size) {
     const Section* sb = Lb.sec(k);
     if (!sa || !sb || sa->off < kHeader)
         return false;
-    Bytes nb(b.begin() + static_cast<std::ptrdiff_t>(sb->off), b.begin() + static_cast<std::ptrdiff_t>(sb->off + sb->size));
+    Bytes nb(b.begin() + static_cast<std::ptrdiff_t>(sb->off),
+             b.begin() + static_cast<std::ptrdiff_t>(sb->off + sb->size));
     while (nb.size() % 8)
         nb.push_back(0);
     size_t idx = 0;
@@ -1239,8 +1396,8 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
     return emit(b, data, max_size);
 }
 
-extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* d1, size_t s1, const uint8_t* d2, size_t s2,
-                                            uint8_t* out, size_t max_out, unsigned int seed) {
+extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* d1, size_t s1, const uint8_t* d2, size_t s2, uint8_t* out,
+                                            size_t max_out, unsigned int seed) {
     Rng r(seed);
     Bytes a(d1, d1 + s1);
     const Bytes b(d2, d2 + s2);

@@ -20,8 +20,20 @@ def _binary() -> Path:
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         cxx = os.environ.get("CXX", "g++")
-        cmd = [cxx, "-std=c++17", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-               "-fno-omit-frame-pointer", "-I", str(ROOT / "src/cpp"), *map(str, SOURCES), "-o", str(out) + ".tmp"]
+        cmd = [
+            cxx,
+            "-std=c++17",
+            "-O1",
+            "-g",
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer",
+            "-I",
+            str(ROOT / "src/cpp"),
+            *map(str, SOURCES),
+            "-o",
+            str(out) + ".tmp",
+        ]
         subprocess.run(cmd, check=True)
         os.replace(str(out) + ".tmp", out)
     return out
@@ -29,8 +41,11 @@ def _binary() -> Path:
 
 def read_check(*paths) -> tuple[int, str]:
     """Exit code and output of the sanitized reader on `paths` (one line per file if several)."""
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
-               UBSAN_OPTIONS="halt_on_error=1:exitcode=98")
+    env = dict(
+        os.environ,
+        ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
+        UBSAN_OPTIONS="halt_on_error=1:exitcode=98",
+    )
     p = subprocess.run([str(_binary()), *map(str, paths)], capture_output=True, text=True, env=env, timeout=60)
     out = (p.stdout + p.stderr).strip()
     return p.returncode, out

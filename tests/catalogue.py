@@ -45,7 +45,7 @@ X64_DTYPES = {"float64", "int64", "uint64", "complex128"}
 
 
 def release_name(version: str | None = None) -> str:
-    """"major.minor" of a JAX version (the running one by default)."""
+    """ "major.minor" of a JAX version (the running one by default)."""
     from ovjax import _jax_compat
 
     return ".".join(map(str, _jax_compat.release(version or jax.__version__)[:2]))
@@ -165,7 +165,6 @@ def _compare(got, want, tol, where):
         np.testing.assert_array_equal(got.astype(want.dtype), want, err_msg=where)
 
 
-
 def _unstable_sort_ties(h) -> bool:
     """A sort with is_stable=False and operands beyond its keys: the order of equal keys
     is unspecified (XLA's std::sort-like order), so the non-key outputs may be any
@@ -188,6 +187,7 @@ def _compare_unstable_sort(h, got, want):
     for r in range(g.shape[0]):
         if sorted(map(tuple, g[r])) != sorted(map(tuple, w[r])):
             raise AssertionError(f"slice {r}: the (key, value) pairs differ from JAX's")
+
 
 def run(h) -> tuple[str, str]:
     """("pass" | "fail" | "unsupported" | "error" | "jax_error", detail)."""
@@ -221,7 +221,11 @@ def run(h) -> tuple[str, str]:
                 return "pass", ""
             for i, (g, w) in enumerate(zip(got, want)):
                 # by the compared output's dtype (some harnesses named for bfloat16 compute in float32)
-                tol = CATALOGUE_GROUP_TOL.get(h.group_name) if w.dtype.name in ("float32", "float64", "complex64", "complex128") else None
+                tol = (
+                    CATALOGUE_GROUP_TOL.get(h.group_name)
+                    if w.dtype.name in ("float32", "float64", "complex64", "complex128")
+                    else None
+                )
                 _compare(g, w, tol, f"output {i}")
         except AssertionError as e:
             return "fail", str(e)[:600]
@@ -236,7 +240,9 @@ def main(argv=None) -> int:
     ap.add_argument("-k", default=None)
     ap.add_argument("--failures", action="store_true")
     ap.add_argument("--no-write", action="store_true")
-    ap.add_argument("--update", action="store_true", help="merge the results of a -k/--sample run into the recorded file")
+    ap.add_argument(
+        "--update", action="store_true", help="merge the results of a -k/--sample run into the recorded file"
+    )
     a = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "tests"))
     hs = all_harnesses()

@@ -45,12 +45,22 @@ CATALOGUE_TOL = {
 # outputs), where OpenVINO has no exact op and ovjax composes an approximation
 # (documented in docs/primitives.md), or where JAX's own harness tests loosen it too.
 CATALOGUE_GROUP_TOL = {
-    "lgamma": (1e-4, 1e-4), "digamma": (1e-4, 1e-4), "igamma": (1e-4, 1e-4),
-    "igammac": (1e-4, 1e-4), "regularized_incomplete_beta": (1e-4, 1e-4),
-    "bessel_i0e": (1e-4, 1e-4), "bessel_i1e": (1e-4, 1e-4), "erf_inv": (1e-4, 1e-4),
-    "random_gamma": (1e-4, 1e-4), "cumlogsumexp": (1e-4, 1e-4),
-    "triangular_solve": (1e-3, 1e-3), "cholesky": (1e-3, 1e-3), "fft": (1e-4, 1e-3),
-    "tan": (1e-4, 1e-5), "pow": (1e-4, 1e-5), "conv_general_dilated": (1e-4, 1e-4),
+    "lgamma": (1e-4, 1e-4),
+    "digamma": (1e-4, 1e-4),
+    "igamma": (1e-4, 1e-4),
+    "igammac": (1e-4, 1e-4),
+    "regularized_incomplete_beta": (1e-4, 1e-4),
+    "bessel_i0e": (1e-4, 1e-4),
+    "bessel_i1e": (1e-4, 1e-4),
+    "erf_inv": (1e-4, 1e-4),
+    "random_gamma": (1e-4, 1e-4),
+    "cumlogsumexp": (1e-4, 1e-4),
+    "triangular_solve": (1e-3, 1e-3),
+    "cholesky": (1e-3, 1e-3),
+    "fft": (1e-4, 1e-3),
+    "tan": (1e-4, 1e-5),
+    "pow": (1e-4, 1e-5),
+    "conv_general_dilated": (1e-4, 1e-4),
     "dot_general": (1e-4, 1e-4),
 }
 
@@ -149,17 +159,26 @@ def assert_prims(jaxpr, *, prims, where: str = "") -> set[str]:
     found = primitives_of(jaxpr)
     found |= {_jax_compat.RENAMED.get(n, n) for n in found}
     missing = set(prims) - found
-    assert not missing, (f"{where + ': ' if where else ''}primitives {sorted(missing)} not in the traced "
-                         f"jaxpr (found {sorted(found)})")
+    assert not missing, (
+        f"{where + ': ' if where else ''}primitives {sorted(missing)} not in the traced jaxpr (found {sorted(found)})"
+    )
     return found
 
 
 # Modules that define JAX primitives: all of jax.lax (incl. linalg, fft, special, control
 # flow, windowed reductions, collectives), the PRNG, call-like and effect primitives.
 PRIMITIVE_MODULES = [
-    "jax._src.core", "jax._src.pjit", "jax._src.custom_derivatives", "jax._src.ad_checkpoint",
-    "jax._src.ad_util", "jax._src.callback", "jax._src.debugging", "jax._src.dispatch",
-    "jax._src.random", "jax._src.custom_batching", "jax._src.state.primitives",
+    "jax._src.core",
+    "jax._src.pjit",
+    "jax._src.custom_derivatives",
+    "jax._src.ad_checkpoint",
+    "jax._src.ad_util",
+    "jax._src.callback",
+    "jax._src.debugging",
+    "jax._src.dispatch",
+    "jax._src.random",
+    "jax._src.custom_batching",
+    "jax._src.state.primitives",
 ]
 
 
@@ -202,8 +221,10 @@ def needs_primitives(*names: str):
     missing = [n for n in names if n not in jax_primitives()]
     what = ", ".join(missing)
     return pytest.mark.skipif(
-        bool(missing), reason=f"primitive{'s' if len(missing) > 1 else ''} {what} "
-        f"{'do' if len(missing) > 1 else 'does'} not exist in jax {jax.__version__}")
+        bool(missing),
+        reason=f"primitive{'s' if len(missing) > 1 else ''} {what} "
+        f"{'do' if len(missing) > 1 else 'does'} not exist in jax {jax.__version__}",
+    )
 
 
 def op_types(model: ov.Model) -> list[str]:
@@ -223,7 +244,9 @@ def op_counts(model: ov.Model) -> collections.Counter:
 
 def loop_trip_counts(model: ov.Model) -> list[int]:
     """The trip counts of the model's top-level Loops."""
-    return [int(op.input_value(0).get_node().get_data()) for op in model.get_ordered_ops() if op.get_type_name() == "Loop"]
+    return [
+        int(op.input_value(0).get_node().get_data()) for op in model.get_ordered_ops() if op.get_type_name() == "Loop"
+    ]
 
 
 def compile_cpu(model: ov.Model) -> ov.CompiledModel:
@@ -243,7 +266,9 @@ def run_ov(model: ov.Model, args) -> list[np.ndarray]:
 def to_tensor(a: np.ndarray) -> ov.Tensor:
     a = np.require(np.asarray(a), requirements="C")  # keeps 0-d arrays 0-d
     if np.iscomplexobj(a):  # complex inputs are (real, imag) float pairs: shape + (2,)
-        a = np.ascontiguousarray(a.reshape(-1).view(np.float32 if a.dtype == np.complex64 else np.float64)).reshape(a.shape + (2,))
+        a = np.ascontiguousarray(a.reshape(-1).view(np.float32 if a.dtype == np.complex64 else np.float64)).reshape(
+            a.shape + (2,)
+        )
     if a.dtype == ml_dtypes.bfloat16:
         t = ov.Tensor(ov.Type.bf16, ov.Shape(list(a.shape)))
         t.data.view(np.uint16)[...] = a.view(np.uint16)
@@ -272,8 +297,9 @@ def assert_close(got: np.ndarray, want, where: str = "", tol=None) -> None:
     if np.iscomplexobj(want):  # real and imaginary parts at the part type's tolerance
         part = "float32" if want.dtype == np.complex64 else "float64"
         rtol, atol = tol or FLOAT_TOL[part]
-        np.testing.assert_allclose(got.astype(np.complex128), want.astype(np.complex128), rtol=rtol, atol=atol,
-                                   equal_nan=True, err_msg=where)
+        np.testing.assert_allclose(
+            got.astype(np.complex128), want.astype(np.complex128), rtol=rtol, atol=atol, equal_nan=True, err_msg=where
+        )
         return
     name = np.dtype(want.dtype).name
     assert got.shape == want.shape, f"{where}: shape {got.shape} != JAX {want.shape}"
@@ -284,7 +310,9 @@ def assert_close(got: np.ndarray, want, where: str = "", tol=None) -> None:
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=where)
     else:
         got_c = got.astype(want.dtype) if got.dtype != want.dtype else got
-        assert got.dtype.itemsize == want.dtype.itemsize or name == "bool", f"{where}: dtype {got.dtype} vs {want.dtype}"
+        assert got.dtype.itemsize == want.dtype.itemsize or name == "bool", (
+            f"{where}: dtype {got.dtype} vs {want.dtype}"
+        )
         np.testing.assert_array_equal(got_c, want, err_msg=where)
 
 
@@ -375,8 +403,10 @@ def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: boo
     got = run_ov(model, args if ov_args is None else ov_args)
     assert len(got) == len(want)
     if compare is None:
+
         def compare(g, w, where):
             assert_close(g, w, where=where, tol=tol)
+
     errors = []
     for name, g, w in zip(labels, got, want):
         try:

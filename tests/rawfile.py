@@ -115,8 +115,9 @@ class Raw:
             (F.SEC_GRAPHS, struct.pack(f"<{len(gtab)}q", *gtab) + b"".join(blobs)),
         ]
 
-    def bytes(self, *, table_at_end=False, minor=F.MINOR, header_size=F.HEADER_SIZE, seal=True,
-              extra_sections=()) -> bytes:
+    def bytes(
+        self, *, table_at_end=False, minor=F.MINOR, header_size=F.HEADER_SIZE, seal=True, extra_sections=()
+    ) -> bytes:
         secs = self.sections() + list(extra_sections)
         n = len(secs) + 1
         pos = header_size if not table_at_end else header_size

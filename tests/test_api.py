@@ -61,8 +61,11 @@ def test_closed_jaxpr_and_consts_are_shared_constants():
     w = jnp.asarray(f32(4, 4))
     cj = jax.make_jaxpr(lambda x: jnp.tanh(x * w) + w)(f32(4, 4))
     m = ovjax.convert_model(cj)
-    consts = [op for op in m.get_ordered_ops() if op.get_type_name() == "Constant" and op.get_output_size() and
-              list(op.get_output_shape(0)) == [4, 4]]
+    consts = [
+        op
+        for op in m.get_ordered_ops()
+        if op.get_type_name() == "Constant" and op.get_output_size() and list(op.get_output_shape(0)) == [4, 4]
+    ]
     assert consts, "the weight should be a Constant"
     x = f32(4, 4)
     (got,) = run_ov(m, (x,))
@@ -281,8 +284,9 @@ def test_rt_info_records_versions():
 
 
 def _run(code: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env}, timeout=300
+    )
 
 
 def test_disable_hook_env():

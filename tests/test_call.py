@@ -397,6 +397,7 @@ def test_translator_outputs_that_disagree_with_jax_are_errors():
 
 # ------------------------------------------- more call-like and identity-like primitives
 
+
 def test_composite_custom_vmap_and_linear_call_are_inlined():
     from jax import custom_batching
     from jax.custom_derivatives import linear_call
@@ -421,7 +422,7 @@ def test_hi_primitives_are_expanded():
     from jax.experimental import hijax
 
     hi = {"call_hi_primitive"} if hasattr(hijax, "HiPrim") else set()  # the HiPrim API (0.12)
-    x = np.array([0.75, -3.5, 0.0, -0.0, 1e-3, 6e4, INF, -INF, NAN, 2.0 ** -120], np.float32)
+    x = np.array([0.75, -3.5, 0.0, -0.0, 1e-3, 6e4, INF, -INF, NAN, 2.0**-120], np.float32)
     e = np.array([0, 3, -2, 5, 140, -10, 1, 2, 0, 4], np.int32)
     check(lambda x, e: jnp.ldexp(x, e), x, e, prims=hi)
     check(jnp.frexp, x, prims=hi)
@@ -451,8 +452,11 @@ def test_identity_like_primitives():
 
     x = rand((2, 3))
     check(lambda x: checkpoint_name(x * 2, "h") + 1, x, prims={"name"})
-    check(lambda k: jax.random.uniform(jax.random.clone(jax.random.wrap_key_data(k)), (3,)),
-          np.array([0, 7], np.uint32), prims={"random_clone"})
+    check(
+        lambda k: jax.random.uniform(jax.random.clone(jax.random.wrap_key_data(k)), (3,)),
+        np.array([0, 7], np.uint32),
+        prims={"random_clone"},
+    )
 
 
 def stand_in(name: str, impl, n_out=1):
@@ -464,6 +468,7 @@ def stand_in(name: str, impl, n_out=1):
     p = Primitive(name)
     p.multiple_results = n_out != 1
     p.def_impl(impl)
+
     def abstract(*avals, **_):
         out = jax.eval_shape(impl, *avals)
         return jax.tree_util.tree_map(lambda o: ShapedArray(o.shape, o.dtype), out)
@@ -480,11 +485,22 @@ def test_sharding_and_ordering_primitives_are_identities():
     check(lambda x: lax.with_sharding_constraint(x * 2, single) + 1, x, prims={"sharding_constraint"})
     check(lambda x: lax_internal.tie_p.bind(x, x * 3) - x, x, prims={"tie"})
     check(lambda x: (lax_internal.dce_sink_p.bind(x), x + 1)[1], x, prims={"dce_sink"})
-    check(lambda x: (jax.debug.inspect_array_sharding(x, callback=lambda s: None), x * 2)[1], x,
-          prims={"inspect_sharding"})
+    check(
+        lambda x: (jax.debug.inspect_array_sharding(x, callback=lambda s: None), x * 2)[1],
+        x,
+        prims={"inspect_sharding"},
+    )
     # the two varying/unreduced casts were named with a _p suffix up to JAX 0.10
-    for name in ["stage", "pvary", "reduced_vary_cast_p", "vary_unreduced_cast_p", "reduced_vary_cast",
-                 "vary_unreduced_cast", "layout_constraint", "reshard"]:
+    for name in [
+        "stage",
+        "pvary",
+        "reduced_vary_cast_p",
+        "vary_unreduced_cast_p",
+        "reduced_vary_cast",
+        "vary_unreduced_cast",
+        "layout_constraint",
+        "reshard",
+    ]:
         p = stand_in(name, lambda v: v)
         check(lambda x: p.bind(x * 2) + 1, x, prims={name})
 
@@ -497,8 +513,11 @@ def test_layout_and_memory_space_casts_are_identities():
 
     x = rand((2, 3))
     check(lambda x: pjit.relayout(x * 2, AutoLayout) + 1, x, prims={"relayout"}, jit_reference=True)  # no eager impl
-    check(lambda x: state.with_memory_space_constraint(x * 2, core.MemorySpace.Device) - x, x,
-          prims={"with_memory_space_constraint"})
+    check(
+        lambda x: state.with_memory_space_constraint(x * 2, core.MemorySpace.Device) - x,
+        x,
+        prims={"with_memory_space_constraint"},
+    )
 
 
 def test_zero_makers():

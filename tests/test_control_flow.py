@@ -11,8 +11,18 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import (assert_close, check, check_many, compile_cpu, from_tensor, loop_trip_counts, op_types, primitives_of,
-                     rand, to_tensor)
+from harness import (
+    assert_close,
+    check,
+    check_many,
+    compile_cpu,
+    from_tensor,
+    loop_trip_counts,
+    op_types,
+    primitives_of,
+    rand,
+    to_tensor,
+)
 
 
 W = np.linspace(-1.0, 1.0, 6, dtype=np.float32)
@@ -237,7 +247,6 @@ def scan_mode(request, monkeypatch):
     return request.param
 
 
-
 @pytest.mark.usefixtures("scan_mode")
 def test_scan_cumulative_sum_and_int_carry():
     def fn(xs, ks):
@@ -435,8 +444,11 @@ def test_fori_loop_traced_bounds_is_a_while():
 
     cj = jax.make_jaxpr(fn)(np.int32(0), np.int32(0), np.int32(0))
     assert "scan" not in primitives_of(cj)
-    check_many(fn, [(np.int32(3), np.int32(lo), np.int32(hi)) for lo, hi in ((0, 10), (4, 4), (5, 2), (-3, 6))],
-               prims={"while"})
+    check_many(
+        fn,
+        [(np.int32(3), np.int32(lo), np.int32(hi)) for lo, hi in ((0, 10), (4, 4), (5, 2), (-3, 6))],
+        prims={"while"},
+    )
 
 
 # ---------------------------------------------------------------- flax
@@ -456,5 +468,7 @@ def test_flax_scanned_layers():
     # the parameters' structure from eval_shape (no slow eager init), filled with test data
     shapes = jax.eval_shape(Scanned().init, jax.random.PRNGKey(0), h0, xs)
     leaves, tree = jax.tree_util.tree_flatten(shapes)
-    params = jax.tree_util.tree_unflatten(tree, [rand(l.shape, seed=31 + i, low=-1.0, high=1.0) for i, l in enumerate(leaves)])
+    params = jax.tree_util.tree_unflatten(
+        tree, [rand(l.shape, seed=31 + i, low=-1.0, high=1.0) for i, l in enumerate(leaves)]
+    )
     check(lambda h, x: Scanned().apply(params, h, x), h0, xs, prims={"scan"})

@@ -12,7 +12,9 @@ from harness import jax_primitives  # noqa: E402
 
 
 def test_primitives_doc_is_current():
-    r = subprocess.run([sys.executable, str(ROOT / "docs/gen_primitives.py"), "--check"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "docs/gen_primitives.py"), "--check"], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -37,8 +39,22 @@ def test_complex_aware_primitives():
     text = (ROOT / "tests/test_complex.py").read_text()
     # call-like and identity primitives are exercised through jit / stop_gradient / copy;
     # expand_dims (not emitted by lax.expand_dims) is the same reshape as squeeze
-    passthrough = {"expand_dims", "add_any", "copy_p", "device_put", "optimization_barrier", "pjit", "closed_call", "core_call",
-                   "custom_jvp_call", "custom_vjp_call", "custom_vjp_call_jaxpr", "remat", "remat2", "checkpoint"}
+    passthrough = {
+        "expand_dims",
+        "add_any",
+        "copy_p",
+        "device_put",
+        "optimization_barrier",
+        "pjit",
+        "closed_call",
+        "core_call",
+        "custom_jvp_call",
+        "custom_vjp_call",
+        "custom_vjp_call_jaxpr",
+        "remat",
+        "remat2",
+        "checkpoint",
+    }
     unnamed = sorted(p for p in cplx - passthrough if f'"{p}' not in text)
     assert not unnamed, f"complex-aware primitives with no complex test: {unnamed}"
     doc = (ROOT / "docs/primitives.md").read_text()

@@ -39,9 +39,7 @@ def _require_tools() -> tuple[str, str]:
     missing = []
     cmake = shutil.which("cmake")
     ninja = shutil.which("ninja")
-    cxx = os.environ.get("CXX") or next(
-        (c for c in ("c++", "g++", "clang++") if shutil.which(c)), None
-    )
+    cxx = os.environ.get("CXX") or next((c for c in ("c++", "g++", "clang++") if shutil.which(c)), None)
     if not cmake:
         missing.append("cmake")
     if not ninja:
@@ -78,8 +76,17 @@ def program() -> Path:
         steps = []
         if not (build / "build.ninja").exists():
             steps.append(
-                [cmake, "-S", str(EXAMPLE), "-B", str(build), "-G", "Ninja",
-                 f"-DCMAKE_MAKE_PROGRAM={ninja}", f"-DOpenVINO_DIR={_openvino_cmake_dir()}"]
+                [
+                    cmake,
+                    "-S",
+                    str(EXAMPLE),
+                    "-B",
+                    str(build),
+                    "-G",
+                    "Ninja",
+                    f"-DCMAKE_MAKE_PROGRAM={ninja}",
+                    f"-DOpenVINO_DIR={_openvino_cmake_dir()}",
+                ]
             )
         steps.append([cmake, "--build", str(build)])
         for cmd in steps:
@@ -182,8 +189,20 @@ def test_flax_dense(program, tmp_path):
     _check_outputs(prefix, m.apply(params, x), rtol=1e-4, atol=1e-4)
 
 
-DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64",
-          "uint8", "uint16", "uint32", "uint64", "bool"]
+DTYPES = [
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -284,8 +303,13 @@ def test_error_bad_library(program, tmp_path, tanh_model):
     p = tmp_path / "x.npy"
     np.save(p, np.zeros((2, 3), np.float32))
     env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
-    r = subprocess.run([str(program), str(tmp_path / "nope.so"), str(tanh_model), str(p), str(tmp_path / "o_")],
-                       capture_output=True, text=True, env=env, timeout=120)
+    r = subprocess.run(
+        [str(program), str(tmp_path / "nope.so"), str(tanh_model), str(p), str(tmp_path / "o_")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert r.returncode != 0 and "convert_and_run: error:" in r.stderr, r.stderr
 
 

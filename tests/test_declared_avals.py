@@ -58,8 +58,12 @@ def spd(n):
 CASES = {
     "elementwise-sin": (jnp.sin, (x34(),), "sin", 0),
     "elementwise-convert": (lambda x: x.astype(jnp.int32), (x34(),), "convert_element_type", 0),
-    "elementwise-select_n": (lambda p, x, y: lax.select(p, x, y), (x34(dtype="bool"), x34(seed=1), x34(seed=2)),
-                             "select_n", 0),
+    "elementwise-select_n": (
+        lambda p, x, y: lax.select(p, x, y),
+        (x34(dtype="bool"), x34(seed=1), x34(seed=2)),
+        "select_n",
+        0,
+    ),
     "elementwise_more-atan2": (jnp.arctan2, (x34(), x34(seed=1)), "atan2", 0),
     "elementwise_more-clz": (lax.clz, (x34(dtype="int32"),), "clz", 0),
     "shape-reshape": (lambda x: x.reshape(3, 4), (x34(12),), "reshape", 0),
@@ -74,44 +78,76 @@ CASES = {
     "reduce-reduce_max": (lambda x: jnp.max(x, axis=0), (x34(5, 3, 4),), "reduce_max", 0),
     "reduce-argmax": (lambda x: jnp.argmax(x, axis=2), (x34(3, 4, 5),), "argmax", 0),
     "windows-reduce_window_max": (
-        lambda x: lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (1, 1), "VALID"), (x34(4, 5),),
-        "reduce_window_max", 0),
+        lambda x: lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (1, 1), "VALID"),
+        (x34(4, 5),),
+        "reduce_window_max",
+        0,
+    ),
     "windows-reduce_window_sum": (
-        lambda x: lax.reduce_window(x, 0.0, lax.add, (2, 3), (1, 1), "VALID"), (x34(4, 6),),
-        "reduce_window_sum", 0),
+        lambda x: lax.reduce_window(x, 0.0, lax.add, (2, 3), (1, 1), "VALID"),
+        (x34(4, 6),),
+        "reduce_window_sum",
+        0,
+    ),
     "cumulative-cumsum": (lambda x: lax.cumsum(x, axis=1), (x34(),), "cumsum", 0),
     "cumulative-cummax": (lambda x: lax.cummax(x, axis=0), (x34(),), "cummax", 0),
     "gather-gather": (lambda x, i: x[i], (x34(6, 4), np.array([0, 5, 2], np.int32)), "gather", 0),
     "gather-scatter_add": (lambda x, i: x.at[i].add(1.0), (x34(3, 4), np.array([0, 2], np.int32)), "scatter-add", 0),
-    "gather-dynamic_slice": (lambda x, i: lax.dynamic_slice(x, (i, 1), (3, 4)), (x34(5, 6), np.int32(1)),
-                             "dynamic_slice", 0),
-    "gather-dynamic_update_slice": (lambda x, u, i: lax.dynamic_update_slice(x, u, (i, 0)),
-                                    (x34(3, 4), x34(1, 4), np.int32(1)), "dynamic_update_slice", 0),
+    "gather-dynamic_slice": (
+        lambda x, i: lax.dynamic_slice(x, (i, 1), (3, 4)),
+        (x34(5, 6), np.int32(1)),
+        "dynamic_slice",
+        0,
+    ),
+    "gather-dynamic_update_slice": (
+        lambda x, u, i: lax.dynamic_update_slice(x, u, (i, 0)),
+        (x34(3, 4), x34(1, 4), np.int32(1)),
+        "dynamic_update_slice",
+        0,
+    ),
     "dot_general-matmul": (lambda a, b: a @ b, (x34(3, 5), x34(5, 4)), "dot_general", 0),
-    "dot_general-batched": (lambda a, b: jnp.einsum("bij,bjk->bik", a, b), (x34(2, 3, 5), x34(2, 5, 4)),
-                            "dot_general", 0),
-    "conv-conv": (lambda x, w: lax.conv(x, w, (1, 1), "VALID"), (x34(1, 2, 5, 6), x34(3, 2, 2, 2)),
-                  "conv_general_dilated", 0),
+    "dot_general-batched": (
+        lambda a, b: jnp.einsum("bij,bjk->bik", a, b),
+        (x34(2, 3, 5), x34(2, 5, 4)),
+        "dot_general",
+        0,
+    ),
+    "conv-conv": (
+        lambda x, w: lax.conv(x, w, (1, 1), "VALID"),
+        (x34(1, 2, 5, 6), x34(3, 2, 2, 2)),
+        "conv_general_dilated",
+        0,
+    ),
     "sort-sort": (lambda x: lax.sort(x, dimension=1), (x34(),), "sort", 0),
     "sort-top_k_values": (lambda x: lax.top_k(x, 4)[0], (x34(3, 6),), "top_k", 0),
     "sort-top_k_indices": (lambda x: lax.top_k(x, 4)[1], (x34(3, 6),), "top_k", 1),
     "random-random_bits": (lambda: jax.random.bits(jax.random.key(0), (3, 4)), (), "random_bits", 0),
-    "random-threefry2x32": (lambda k, a, b: threefry2x32_p.bind(k[0], k[1], a, b),
-                            (np.array([1, 2], np.uint32), x34(dtype="uint32"), x34(dtype="uint32", seed=1)),
-                            "threefry2x32", 1),
+    "random-threefry2x32": (
+        lambda k, a, b: threefry2x32_p.bind(k[0], k[1], a, b),
+        (np.array([1, 2], np.uint32), x34(dtype="uint32"), x34(dtype="uint32", seed=1)),
+        "threefry2x32",
+        1,
+    ),
     "complex-complex": (lax.complex, (x34(), x34(seed=1)), "complex", 0),
     "complex-mul": (lambda a, b: a * b, (cplx(3, 4), cplx(3, 4)), "mul", 0),
     "complex-fft": (lambda x: fft_p.bind(x, fft_type=FftType.FFT, fft_lengths=(4,)), (cplx(3, 4),), "fft", 0),
     "complex-rfft": (lambda x: fft_p.bind(x, fft_type=FftType.RFFT, fft_lengths=(6,)), (x34(3, 6),), "fft", 0),
     "complex-real": (jnp.real, (cplx(3, 4),), "real", 0),
     "linalg-cholesky": (lax.linalg.cholesky, (spd(3),), "cholesky", 0),
-    "linalg-triangular_solve": (lambda a, b: lax.linalg.triangular_solve(a, b, left_side=True, lower=True),
-                                (spd(3)[0], x34(3, 4)), "triangular_solve", 0),
+    "linalg-triangular_solve": (
+        lambda a, b: lax.linalg.triangular_solve(a, b, left_side=True, lower=True),
+        (spd(3)[0], x34(3, 4)),
+        "triangular_solve",
+        0,
+    ),
     "control_flow-cond": (lambda p, x: lax.cond(p, jnp.sin, jnp.cos, x), (np.bool_(True), x34()), "cond", 0),
-    "control_flow-while": (lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 2.0), (0, x)),
-                           (x34(),), "while", 1),
-    "control_flow-scan": (lambda xs: lax.scan(lambda c, x: (c + x, c * x), jnp.zeros(3), xs), (x34(4, 3),),
-                          "scan", 1),
+    "control_flow-while": (
+        lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 2.0), (0, x)),
+        (x34(),),
+        "while",
+        1,
+    ),
+    "control_flow-scan": (lambda xs: lax.scan(lambda c, x: (c + x, c * x), jnp.zeros(3), xs), (x34(4, 3),), "scan", 1),
     "call-jit": (lambda x: jax.jit(lambda a: jnp.tanh(a) * 2.0)(x), (x34(),), "jit", 0),
     "special-lgamma": (lax.lgamma, (x34(),), "lgamma", 0),
     "special-digamma": (lax.digamma, (x34(),), "digamma", 0),
@@ -140,8 +176,17 @@ def ov_shape(shape, dtype) -> str:
     return "[" + ",".join(str(d) for d in dims) + "]"
 
 
-OV_TYPE = {"float32": "f32", "float16": "f16", "float64": "f64", "int32": "i32", "int8": "i8", "uint32": "u32",
-           "bool": "boolean", "complex64": "f32", "complex128": "f64"}
+OV_TYPE = {
+    "float32": "f32",
+    "float16": "f16",
+    "float64": "f64",
+    "int32": "i32",
+    "int8": "i8",
+    "uint32": "u32",
+    "bool": "boolean",
+    "complex64": "f32",
+    "complex128": "f64",
+}
 
 
 @pytest.mark.parametrize("kind", LIES)
@@ -187,8 +232,9 @@ def test_lying_subgraph_input_is_rejected():
     assert [e.primitive.name for e in body] == ["reduce_sum"]
     lied_inner = ClosedJaxpr(inner.jaxpr.replace(invars=[new], eqns=body, outvars=[sum_out]), inner.consts)
     outer_out = Var(ShapedArray((4,), old.aval.dtype))
-    outer = closed.jaxpr.replace(eqns=[eqn.replace(params={**eqn.params, "jaxpr": lied_inner}, outvars=[outer_out])],
-                                 outvars=[outer_out])
+    outer = closed.jaxpr.replace(
+        eqns=[eqn.replace(params={**eqn.params, "jaxpr": lied_inner}, outvars=[outer_out])], outvars=[outer_out]
+    )
     with pytest.raises(Exception) as ei:
         ovjax.convert_model(ClosedJaxpr(outer, closed.consts))
     msg = str(ei.value)

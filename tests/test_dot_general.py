@@ -73,8 +73,19 @@ def test_layouts_float32(name, ls, rs, dims):
 
 
 LOW_PRECISION_LAYOUTS = {
-    "dense_rank3", "both_T", "matvec", "vecvec", "vec_rank3_NK", "outer_mat", "multi_contract_swapped",
-    "full_contract", "bmm_rhs_T", "attention_qk", "batch_not_leading", "batch_orders_differ", "batch_only",
+    "dense_rank3",
+    "both_T",
+    "matvec",
+    "vecvec",
+    "vec_rank3_NK",
+    "outer_mat",
+    "multi_contract_swapped",
+    "full_contract",
+    "bmm_rhs_T",
+    "attention_qk",
+    "batch_not_leading",
+    "batch_orders_differ",
+    "batch_only",
     "everything",
 }
 
@@ -98,12 +109,31 @@ def test_layouts_low_precision(dtype):
 def test_scalar_operand():
     # a rank-0 operand (outer product with a scalar); the scalar is made inside the
     # function because the harness feeds arrays of rank >= 1
-    check(lambda a, b: lax.dot_general(a.reshape(()), b, (((), ()), ((), ()))), rand((1,), seed=1), rand((4, 2), seed=2),
-          prims={"dot_general"})
+    check(
+        lambda a, b: lax.dot_general(a.reshape(()), b, (((), ()), ((), ()))),
+        rand((1,), seed=1),
+        rand((4, 2), seed=2),
+        prims={"dot_general"},
+    )
 
 
-INT_LAYOUTS = [c for c in LAYOUTS if c[0] in ("matmul", "dense_rank3", "rhs_T", "matvec", "vecvec", "outer_mat",
-                                             "multi_contract", "bmm_lhs_T", "attention_qk", "batch_orders_differ")]
+INT_LAYOUTS = [
+    c
+    for c in LAYOUTS
+    if c[0]
+    in (
+        "matmul",
+        "dense_rank3",
+        "rhs_T",
+        "matvec",
+        "vecvec",
+        "outer_mat",
+        "multi_contract",
+        "bmm_lhs_T",
+        "attention_qk",
+        "batch_orders_differ",
+    )
+]
 
 
 @pytest.mark.parametrize("name,ls,rs,dims", INT_LAYOUTS, ids=[c[0] for c in INT_LAYOUTS])
@@ -116,8 +146,12 @@ def test_layouts_int8_to_int32(name, ls, rs, dims):
 
 @pytest.mark.parametrize("name,ls,rs,dims", INT_LAYOUTS, ids=[c[0] for c in INT_LAYOUTS])
 def test_layouts_int32(name, ls, rs, dims):
-    check(dg(dims), rand(ls, "int32", seed=1, low=-1000, high=1000), rand(rs, "int32", seed=2, low=-1000, high=1000),
-          prims={"dot_general"})
+    check(
+        dg(dims),
+        rand(ls, "int32", seed=1, low=-1000, high=1000),
+        rand(rs, "int32", seed=2, low=-1000, high=1000),
+        prims={"dot_general"},
+    )
 
 
 @pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
@@ -143,8 +177,11 @@ def test_int8_long_contraction_exact(out):
     check(dg((((1,), (0,)), ((), ())), preferred=jnp.dtype(out)), a, b, prims={"dot_general"})
     # with the weights a constant of the model (closed over)
     bc = jnp.asarray(b)
-    check(lambda x: lax.dot_general(x, bc, (((1,), (0,)), ((), ())), preferred_element_type=jnp.dtype(out)), a,
-          prims={"dot_general"})
+    check(
+        lambda x: lax.dot_general(x, bc, (((1,), (0,)), ((), ())), preferred_element_type=jnp.dtype(out)),
+        a,
+        prims={"dot_general"},
+    )
     # the same through a batched, transposed layout
     check(dg((((2,), (2,)), ((0,), (0,))), preferred=jnp.dtype(out)), a[None], b.T[None], prims={"dot_general"})
 
@@ -153,8 +190,12 @@ def test_bool():
     a, b = rand((3, 6), "bool", seed=1), rand((6, 4), "bool", seed=2)
     a[0] = False  # a row with no matches
     check(lambda x, y: jnp.matmul(x, y), a, b, prims={"dot_general"})
-    check(dg((((2,), (2,)), ((0,), (0,)))), rand((2, 3, 5), "bool", seed=3), rand((2, 4, 5), "bool", seed=4),
-          prims={"dot_general"})
+    check(
+        dg((((2,), (2,)), ((0,), (0,)))),
+        rand((2, 3, 5), "bool", seed=3),
+        rand((2, 4, 5), "bool", seed=4),
+        prims={"dot_general"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -179,15 +220,22 @@ def test_int64_x64():
         b = rand((5, 6), "int64", seed=2, low=-1000, high=1000)
         assert jax.eval_shape(lambda x, y: jnp.matmul(x, y), a, b).dtype == jnp.int64
         check(lambda x, y: jnp.matmul(x, y), a, b, prims={"dot_general"})
-        check(dg((((1,), (0,)), ((0,), (2,)))), a, rand((4, 2, 3), "int64", seed=3, low=-1000, high=1000),
-              prims={"dot_general"})
+        check(
+            dg((((1,), (0,)), ((0,), (2,)))),
+            a,
+            rand((4, 2, 3), "int64", seed=3, low=-1000, high=1000),
+            prims={"dot_general"},
+        )
 
 
-@pytest.mark.parametrize("ls,rs,dims", [
-    ((0, 4), (4, 5), (((1,), (0,)), ((), ()))),
-    ((3, 0), (0, 5), (((1,), (0,)), ((), ()))),
-    ((2, 3, 0), (2, 0, 4), (((2,), (1,)), ((0,), (0,)))),
-])
+@pytest.mark.parametrize(
+    "ls,rs,dims",
+    [
+        ((0, 4), (4, 5), (((1,), (0,)), ((), ()))),
+        ((3, 0), (0, 5), (((1,), (0,)), ((), ()))),
+        ((2, 3, 0), (2, 0, 4), (((2,), (1,)), ((0,), (0,)))),
+    ],
+)
 def test_empty(ls, rs, dims):
     check(dg(dims), rand(ls, seed=1), rand(rs, seed=2), prims={"dot_general"})
 
@@ -195,24 +243,31 @@ def test_empty(ls, rs, dims):
 def test_long_reduction_f16_bf16():
     # K=512: JAX (XLA CPU) and OpenVINO both accumulate in f32 and round once.
     for dt in ("float16", "bfloat16"):
-        check(lambda x, y: jnp.matmul(x, y), rand((4, 512), dt, seed=1, low=-1, high=1), rand((512, 6), dt, seed=2, low=-1, high=1),
-              prims={"dot_general"})
+        check(
+            lambda x, y: jnp.matmul(x, y),
+            rand((4, 512), dt, seed=1, low=-1, high=1),
+            rand((512, 6), dt, seed=2, low=-1, high=1),
+            prims={"dot_general"},
+        )
 
 
 # ---- the numpy / einsum / autodiff surface ------------------------------------------
 
 
-@pytest.mark.parametrize("spec,ls,rs", [
-    ("ij,jk->ik", (3, 4), (4, 5)),
-    ("bij,bjk->bik", (2, 3, 4), (2, 4, 5)),
-    ("bhqd,bhkd->bhqk", (2, 2, 3, 4), (2, 2, 5, 4)),
-    ("bqhd,bkhd->bhqk", (2, 3, 2, 4), (2, 5, 2, 4)),
-    ("ij,kj->ki", (3, 4), (5, 4)),
-    ("abc,cba->b", (2, 3, 4), (4, 3, 2)),
-    ("i,i->", (5,), (5,)),
-    ("i,j->ij", (3,), (4,)),
-    ("btd,de->bte", (2, 3, 4), (4, 6)),
-])
+@pytest.mark.parametrize(
+    "spec,ls,rs",
+    [
+        ("ij,jk->ik", (3, 4), (4, 5)),
+        ("bij,bjk->bik", (2, 3, 4), (2, 4, 5)),
+        ("bhqd,bhkd->bhqk", (2, 2, 3, 4), (2, 2, 5, 4)),
+        ("bqhd,bkhd->bhqk", (2, 3, 2, 4), (2, 5, 2, 4)),
+        ("ij,kj->ki", (3, 4), (5, 4)),
+        ("abc,cba->b", (2, 3, 4), (4, 3, 2)),
+        ("i,i->", (5,), (5,)),
+        ("i,j->ij", (3,), (4,)),
+        ("btd,de->bte", (2, 3, 4), (4, 6)),
+    ],
+)
 def test_einsum(spec, ls, rs):
     check(lambda a, b: jnp.einsum(spec, a, b), rand(ls, seed=1), rand(rs, seed=2), prims={"dot_general"})
 
@@ -220,8 +275,12 @@ def test_einsum(spec, ls, rs):
 def test_tensordot_and_closure_weights():
     w = rand((4, 5), seed=3)
     check(lambda a: jnp.tanh(jnp.matmul(a, w) + 1.0), rand((2, 3, 4), seed=1), prims={"dot_general"})
-    check(lambda a, b: jnp.tensordot(a, b, axes=([1, 2], [0, 1])), rand((2, 3, 4), seed=1), rand((3, 4, 5), seed=2),
-          prims={"dot_general"})
+    check(
+        lambda a, b: jnp.tensordot(a, b, axes=([1, 2], [0, 1])),
+        rand((2, 3, 4), seed=1),
+        rand((3, 4, 5), seed=2),
+        prims={"dot_general"},
+    )
 
 
 def test_grad_of_dense():
@@ -244,16 +303,19 @@ def test_dense_is_single_matmul():
     assert [i.get_node().get_type_name() for i in mm.input_values()] == ["Parameter", "Parameter"]
 
 
-@pytest.mark.parametrize("ls,rs,dims,flags", [
-    ((3, 4), (5, 4), (((1,), (1,)), ((), ())), (False, True)),
-    ((2, 3, 4), (5, 4), (((2,), (1,)), ((), ())), (False, True)),
-    ((4, 3), (4, 5), (((0,), (0,)), ((), ())), (True, False)),
-    ((4, 3), (5, 4), (((0,), (1,)), ((), ())), (True, True)),
-    ((2, 3, 4), (2, 4, 5), (((2,), (1,)), ((0,), (0,))), (False, False)),
-    ((2, 4, 3), (2, 4, 5), (((1,), (1,)), ((0,), (0,))), (True, False)),
-    ((2, 3, 4, 5), (2, 3, 6, 5), (((3,), (3,)), ((0, 1), (0, 1))), (False, True)),
-    ((3, 4), (4,), (((1,), (0,)), ((), ())), (False, False)),
-])
+@pytest.mark.parametrize(
+    "ls,rs,dims,flags",
+    [
+        ((3, 4), (5, 4), (((1,), (1,)), ((), ())), (False, True)),
+        ((2, 3, 4), (5, 4), (((2,), (1,)), ((), ())), (False, True)),
+        ((4, 3), (4, 5), (((0,), (0,)), ((), ())), (True, False)),
+        ((4, 3), (5, 4), (((0,), (1,)), ((), ())), (True, True)),
+        ((2, 3, 4), (2, 4, 5), (((2,), (1,)), ((0,), (0,))), (False, False)),
+        ((2, 4, 3), (2, 4, 5), (((1,), (1,)), ((0,), (0,))), (True, False)),
+        ((2, 3, 4, 5), (2, 3, 6, 5), (((3,), (3,)), ((0, 1), (0, 1))), (False, True)),
+        ((3, 4), (4,), (((1,), (0,)), ((), ())), (False, False)),
+    ],
+)
 def test_flags_instead_of_transposes(ls, rs, dims, flags):
     m = check(dg(dims), rand(ls, seed=1), rand(rs, seed=2), prims={"dot_general"})
     assert compute_ops(m) == ["MatMul"], op_types(m)

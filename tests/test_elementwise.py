@@ -211,13 +211,17 @@ def test_max_min_with_constants(dtype):
     x = arr([0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 2.0, -3.0, 0.5], dtype)
     per_elem = arr([0.0, 0.0, -0.0, -0.0, 1.0, -1.0, 2.0, NAN, -0.0, 0.0], dtype)
     dt = x.dtype
-    cases = {"max:relu": lambda a: lax.max(a, dt.type(0.0)), "max:relu_swapped": lambda a: lax.max(dt.type(0.0), a),
-             "max:neg_zero": lambda a: lax.max(a, dt.type(-0.0)), "min:zero": lambda a: lax.min(a, dt.type(0.0)),
-             "min:neg_zero": lambda a: lax.min(dt.type(-0.0), a),
-             "min:clip": lambda a: lax.min(lax.max(a, dt.type(-1.5)), dt.type(1.5)),
-             # a constant holding both zeros, and one with a NaN: the general form
-             "max:mixed_zeros": lambda a: lax.max(a, jnp.asarray(per_elem[[0, 1, 2, 3, 4, 5, 6, 8, 8, 9]])),
-             "min:nan_constant": lambda a: lax.min(a, jnp.asarray(per_elem))}
+    cases = {
+        "max:relu": lambda a: lax.max(a, dt.type(0.0)),
+        "max:relu_swapped": lambda a: lax.max(dt.type(0.0), a),
+        "max:neg_zero": lambda a: lax.max(a, dt.type(-0.0)),
+        "min:zero": lambda a: lax.min(a, dt.type(0.0)),
+        "min:neg_zero": lambda a: lax.min(dt.type(-0.0), a),
+        "min:clip": lambda a: lax.min(lax.max(a, dt.type(-1.5)), dt.type(1.5)),
+        # a constant holding both zeros, and one with a NaN: the general form
+        "max:mixed_zeros": lambda a: lax.max(a, jnp.asarray(per_elem[[0, 1, 2, 3, 4, 5, 6, 8, 8, 9]])),
+        "min:nan_constant": lambda a: lax.min(a, jnp.asarray(per_elem)),
+    }
     check_elementwise(cases, x, signed_zeros=True)
 
 
@@ -585,11 +589,15 @@ def test_total_order_comparisons(dtype):
     else:
         a, b = rand((40,), dtype, seed=1), rand((40,), dtype, seed=2)
         b[::3] = a[::3]
-    check_elementwise({
-        "eq_to": lambda x, y: lax_internal.eq_to_p.bind(x, y),
-        "le_to": lambda x, y: lax_internal.le_to_p.bind(x, y),
-        "lt_to": lambda x, y: lax_internal.lt_to_p.bind(x, y),
-    }, a, b)
+    check_elementwise(
+        {
+            "eq_to": lambda x, y: lax_internal.eq_to_p.bind(x, y),
+            "le_to": lambda x, y: lax_internal.le_to_p.bind(x, y),
+            "lt_to": lambda x, y: lax_internal.lt_to_p.bind(x, y),
+        },
+        a,
+        b,
+    )
 
 
 # ---------------------------------------------------------------- added in JAX 0.12

@@ -36,8 +36,37 @@ def test_inverse_trig_hyperbolic(dtype):
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_special_values(dtype):
-    x = arr([0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 1e-6, -1e-6, 0.5, -0.5, 2.0, 1.5, 30.0, -30.0, 1e4,
-             -1e4, 3e38, -3e38, 1e-30, -1e-30, 0.999, -0.999, 88.0, -89.0, 1.0001], dtype)
+    x = arr(
+        [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            INF,
+            -INF,
+            NAN,
+            1e-6,
+            -1e-6,
+            0.5,
+            -0.5,
+            2.0,
+            1.5,
+            30.0,
+            -30.0,
+            1e4,
+            -1e4,
+            3e38,
+            -3e38,
+            1e-30,
+            -1e-30,
+            0.999,
+            -0.999,
+            88.0,
+            -89.0,
+            1.0001,
+        ],
+        dtype,
+    )
     cases = {
         "asin": lax.asin,
         "acos": lax.acos,
@@ -76,8 +105,24 @@ def test_shifts(dtype):
     bits = np.iinfo(np_dtype(dtype)).bits
     x = full_range((3, 16), dtype, seed=8)
     x[0, :4] = arr([0, 1, 3, 100], dtype)
-    amounts = [0, 1, 2, bits // 2, bits - 1, bits, bits + 1, 100 % (1 << bits) if bits > 7 else 100,
-               -1, -bits, 3, 5, 7, bits - 2, 1, 0]
+    amounts = [
+        0,
+        1,
+        2,
+        bits // 2,
+        bits - 1,
+        bits,
+        bits + 1,
+        100 % (1 << bits) if bits > 7 else 100,
+        -1,
+        -bits,
+        3,
+        5,
+        7,
+        bits - 2,
+        1,
+        0,
+    ]
     s = np.tile(np.array(amounts, np.int64), (3, 1)).astype(np_dtype(dtype))
     cases = {
         "shift_left": lax.shift_left,
@@ -92,14 +137,52 @@ def test_reduce_precision(dtype):
     r = np.random.default_rng(11)
     # random values over many binades, halfway cases, and the edges of the narrow formats
     mag = np.exp2(r.uniform(-140, 127, size=64)).astype(np.float32)
-    vals = np.concatenate([
-        mag * np.where(r.random(64) < 0.5, -1, 1),
-        r.uniform(-4, 4, size=32),
-        [0.0, -0.0, INF, -INF, NAN, 1.0, -1.0, 1 + 2**-8, 1 + 3 * 2**-8, 1 + 2**-11, 1 + 3 * 2**-11,
-         65504.0, 65520.0, 65536.0, -65520.0, 2.0**-14, 2.0**-15, 2.0**-14 * (1 - 2**-11), 6e-8, -6e-8,
-         3.3895e38, 3.4e38, -3.4e38, 2.0**-126, 2.0**-127, 1e-45, -1e-45, 2.0**-126 * (1 - 2**-8),
-         448.0, 464.0, 480.0, 57344.0, 61440.0, 2.0**-6, 2.0**-7, 2.0**-9 * 1.75, 0.1, -0.3],
-    ]).astype(np.float32)
+    vals = np.concatenate(
+        [
+            mag * np.where(r.random(64) < 0.5, -1, 1),
+            r.uniform(-4, 4, size=32),
+            [
+                0.0,
+                -0.0,
+                INF,
+                -INF,
+                NAN,
+                1.0,
+                -1.0,
+                1 + 2**-8,
+                1 + 3 * 2**-8,
+                1 + 2**-11,
+                1 + 3 * 2**-11,
+                65504.0,
+                65520.0,
+                65536.0,
+                -65520.0,
+                2.0**-14,
+                2.0**-15,
+                2.0**-14 * (1 - 2**-11),
+                6e-8,
+                -6e-8,
+                3.3895e38,
+                3.4e38,
+                -3.4e38,
+                2.0**-126,
+                2.0**-127,
+                1e-45,
+                -1e-45,
+                2.0**-126 * (1 - 2**-8),
+                448.0,
+                464.0,
+                480.0,
+                57344.0,
+                61440.0,
+                2.0**-6,
+                2.0**-7,
+                2.0**-9 * 1.75,
+                0.1,
+                -0.3,
+            ],
+        ]
+    ).astype(np.float32)
     x = arr(vals, dtype)
     cases = {
         "reduce_precision": lambda a: lax.reduce_precision(a, 8, 7),
@@ -117,11 +200,35 @@ def test_reduce_precision(dtype):
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_nextafter(dtype):
-    sv = [0.0, -0.0, 1.0, -1.0, 2.0, -0.5, 0.75, INF, -INF, NAN, 3.4e38, -3.4e38, 65504.0, 2.0**-14, 2.0**-24,
-          2.0**-126, -(2.0**-126), 1e-45, 2.0**-133, 1e-40, 0.1, 1e10]
+    sv = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        2.0,
+        -0.5,
+        0.75,
+        INF,
+        -INF,
+        NAN,
+        3.4e38,
+        -3.4e38,
+        65504.0,
+        2.0**-14,
+        2.0**-24,
+        2.0**-126,
+        -(2.0**-126),
+        1e-45,
+        2.0**-133,
+        1e-40,
+        0.1,
+        1e10,
+    ]
     xs, ys = np.meshgrid(sv, [0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 2.0, 1e-45], indexing="ij")
     x, y = arr(xs.ravel(), dtype), arr(ys.ravel(), dtype)
     # exact: neighbouring floats
     check_elementwise({"nextafter": lax.nextafter}, x, y, signed_zeros=True, tol=(0, 0))
     a, b = rand((4, 8), dtype, seed=12), rand((4, 8), dtype, seed=13)
-    check_elementwise({"nextafter": lax.nextafter, "nextafter:same": lambda u, v: lax.nextafter(u, u)}, a, b, tol=(0, 0))
+    check_elementwise(
+        {"nextafter": lax.nextafter, "nextafter:same": lambda u, v: lax.nextafter(u, u)}, a, b, tol=(0, 0)
+    )

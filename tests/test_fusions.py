@@ -129,7 +129,11 @@ def test_dense_weights_stay_constant_matmul_inputs_for_weight_compression():
         if op.get_type_name() == "MatMul":
             assert op.input_value(1).get_node().get_type_name() == "Constant", op
     compressed = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
-    u8 = [op for op in compressed.get_ops() if op.get_type_name() == "Constant" and op.get_output_element_type(0).get_type_name() == "u8"]
+    u8 = [
+        op
+        for op in compressed.get_ops()
+        if op.get_type_name() == "Constant" and op.get_output_element_type(0).get_type_name() == "u8"
+    ]
     assert len(u8) >= 3 * 2, f"weights not compressed: {len(u8)} u8 constants"  # weight + zero point per layer
     got = compile_cpu(compressed)(x)[0]
     np.testing.assert_allclose(got, np.asarray(m.apply(params, x)), atol=0.05)
@@ -172,7 +176,7 @@ def test_parallel_matmuls_in_an_lstm_scan(monkeypatch):
         ov.save_model(model, os.path.join(d, "m.xml"), compress_to_fp16=False)
         with open(os.path.join(d, "m.xml")) as f:
             text = f.read()
-    body = text[text.index("<body>"):text.index("</body>")]
+    body = text[text.index("<body>") : text.index("</body>")]
     assert body.count('type="MatMul"') == 1, body.count('type="MatMul"')
 
 
@@ -223,9 +227,13 @@ def test_dense_activation_stays_out_of_the_fully_connected_node(shape):
     assert [o.get_names() for o in model.outputs] == [{"output_0"}, {"output_1"}, {"output_2"}]
     ops = op_counts(model)
     assert ops["Gelu"] == 1 and ops["Tanh"] == 1 and ops["Sigmoid"] == 1, ops
-    mm_inputs = [op.input_value(0).get_node().get_type_name() for op in model.get_ops() if op.get_type_name() == "Add"
-                 and op.input_value(0).get_node().get_type_name() == "Reshape"
-                 and op.input_value(0).get_node().input_value(0).get_node().get_type_name() == "MatMul"]
+    mm_inputs = [
+        op.input_value(0).get_node().get_type_name()
+        for op in model.get_ops()
+        if op.get_type_name() == "Add"
+        and op.input_value(0).get_node().get_type_name() == "Reshape"
+        and op.input_value(0).get_node().input_value(0).get_node().get_type_name() == "MatMul"
+    ]
     assert len(mm_inputs) == 3, "each activation's bias add reads a Reshape of its MatMul"
     rt = runtime_counts(model)
     assert rt["FullyConnected"] == 4 and rt["Subgraph"] + rt["Gelu"] >= 3, rt
@@ -244,8 +252,11 @@ def test_weight_compression_of_dense_layers_with_activations():
 
     model = check_jit(fn, x, tol=FUSION_TOL)
     compressed = nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
-    u8 = [list(op.get_output_shape(0)) for op in compressed.get_ops()
-          if op.get_type_name() == "Constant" and op.get_output_element_type(0).get_type_name() == "u8"]
+    u8 = [
+        list(op.get_output_shape(0))
+        for op in compressed.get_ops()
+        if op.get_type_name() == "Constant" and op.get_output_element_type(0).get_type_name() == "u8"
+    ]
     assert [1, 64, 128] in u8 and [128, 64] in u8, u8
     got, want = compile_cpu(compressed)(x)[0], np.asarray(fn(x))
     np.testing.assert_allclose(got, want, atol=0.02 * np.abs(want).max())  # int8 weight rounding
@@ -289,10 +300,16 @@ def test_int8_post_training_quantization_with_nncf():
     quantized = nncf.quantize(model, nncf.Dataset(calibration), subset_size=len(calibration))
     assert op_counts(quantized)["FakeQuantize"] >= 3, op_counts(quantized)
     rt = compile_cpu(quantized).get_runtime_model()
-    int8 = [op for op in rt.get_ops() if op.get_rt_info()["layerType"].astype(str) in ("Convolution", "FullyConnected")
-            and op.get_rt_info()["runtimePrecision"].astype(str).lower() in ("i8", "u8")]
-    assert len(int8) >= 2, [(op.get_rt_info()["layerType"].astype(str), op.get_rt_info()["runtimePrecision"].astype(str))
-                            for op in rt.get_ops()]
+    int8 = [
+        op
+        for op in rt.get_ops()
+        if op.get_rt_info()["layerType"].astype(str) in ("Convolution", "FullyConnected")
+        and op.get_rt_info()["runtimePrecision"].astype(str).lower() in ("i8", "u8")
+    ]
+    assert len(int8) >= 2, [
+        (op.get_rt_info()["layerType"].astype(str), op.get_rt_info()["runtimePrecision"].astype(str))
+        for op in rt.get_ops()
+    ]
     want = np.asarray(m.apply(params, x))
     got = compile_cpu(quantized)(x)[0]
     assert np.max(np.abs(got - want)) <= 0.05 * np.max(np.abs(want)) + 1e-3, (got, want)

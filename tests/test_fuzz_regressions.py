@@ -62,8 +62,9 @@ def convert_results() -> dict[str, tuple[str, str]]:
     env = dict(os.environ, CI="true")
     while pending:
         try:
-            p = subprocess.run([sys.executable, "-c", _CONVERT, *pending], capture_output=True, text=True, env=env,
-                               timeout=600)
+            p = subprocess.run(
+                [sys.executable, "-c", _CONVERT, *pending], capture_output=True, text=True, env=env, timeout=600
+            )
             rc, stdout, stderr = p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired as e:
             rc, stdout, stderr = "timeout", (e.stdout or b"").decode(errors="replace"), ""

@@ -106,15 +106,23 @@ def test_whole_slice_gather():
     dnums = lax.GatherDimensionNumbers(offset_dims=(1, 2), collapsed_slice_dims=(), start_index_map=(1,))
     x = rand((2, 3))
     for mode in ["clip", "fill"]:
-        check(lambda x, s: lax.gather(x, s, dnums, slice_sizes=(2, 3), mode=mode), x, idx(0, 1, -1, 0)[:, None],
-              prims={"gather"})
+        check(
+            lambda x, s: lax.gather(x, s, dnums, slice_sizes=(2, 3), mode=mode),
+            x,
+            idx(0, 1, -1, 0)[:, None],
+            prims={"gather"},
+        )
 
 
 def test_kept_unit_slice_axis():
     # a size-1 slice axis kept as an offset axis (not collapsed)
     dnums = lax.GatherDimensionNumbers(offset_dims=(0, 2), collapsed_slice_dims=(), start_index_map=(1,))
-    check(lambda x, s: lax.gather(x, s, dnums, slice_sizes=(3, 1), mode="clip"), rand((3, 5)),
-          idx(0, 4, 9, -2)[:, None], prims={"gather"})
+    check(
+        lambda x, s: lax.gather(x, s, dnums, slice_sizes=(3, 1), mode="clip"),
+        rand((3, 5)),
+        idx(0, 4, 9, -2)[:, None],
+        prims={"gather"},
+    )
 
 
 def test_vmap_gather_batching_dims():
@@ -132,6 +140,7 @@ def test_vmap_gather_batching_dims():
 
 def test_embedding_lookup():
     import flax.linen as nn
+
     model = nn.Embed(num_embeddings=11, features=6)
     ids = np.array([[0, 3, 10], [7, 7, 1]], np.int32)
     params = model.init(jax.random.PRNGKey(0), ids)
@@ -166,8 +175,9 @@ def test_scatter_add_int_wraps():
     u = np.array([100, 100, -100, -100], np.int8)
     check(lambda x, i, u: x.at[i].add(u), x, idx(0, 0, 1, 1), u, prims={"scatter-add"})
     big = np.array([2**24 + 1, -(2**30), 7], np.int32)
-    check(lambda x, i, u: x.at[i].add(u), big, idx(0, 0, 1), np.array([2**24 + 3, 5, 1], np.int32),
-          prims={"scatter-add"})
+    check(
+        lambda x, i, u: x.at[i].add(u), big, idx(0, 0, 1), np.array([2**24 + 3, 5, 1], np.int32), prims={"scatter-add"}
+    )
 
 
 @pytest.mark.parametrize("mode", ["drop", "clip", "promise_in_bounds"])
@@ -184,8 +194,14 @@ def test_scatter_out_of_bounds(mode):
 def test_scatter_columns_and_pairs():
     x = rand((3, 6, 4))
     check(lambda x, i, u: x.at[:, i].add(u), x, idx(5, 0, 5, -1), rand((3, 4, 4), seed=2), prims={"scatter-add"})
-    check(lambda x, i, j, u: x.at[i, :, j].max(u), x, idx(0, 2, 2), idx(3, 1, 3), rand((3, 6), seed=3),
-          prims={"scatter-max"})
+    check(
+        lambda x, i, j, u: x.at[i, :, j].max(u),
+        x,
+        idx(0, 2, 2),
+        idx(3, 1, 3),
+        rand((3, 6), seed=3),
+        prims={"scatter-max"},
+    )
     # a scalar index, out of bounds; element updates addressed by an index and a constant
     check(lambda x, i: x.at[i].set(5.0), x, np.int32(7), prims={"scatter"})
     check(lambda x, i: x.at[i, 1].mul(2.0), x, idx(0, 0, 2, -1), prims={"scatter-mul"})
@@ -193,8 +209,9 @@ def test_scatter_columns_and_pairs():
 
 def test_scatter_windows_drop():
     # raw lax.scatter_add with 2x2 windows: windows reaching past an edge are dropped
-    dnums = lax.ScatterDimensionNumbers(update_window_dims=(1, 2), inserted_window_dims=(),
-                                        scatter_dims_to_operand_dims=(0, 1))
+    dnums = lax.ScatterDimensionNumbers(
+        update_window_dims=(1, 2), inserted_window_dims=(), scatter_dims_to_operand_dims=(0, 1)
+    )
     x = rand((5, 6))
     starts = np.array([[0, 0], [3, 4], [4, 4], [-1, 2], [2, 5], [3, 4]], np.int32)
     u = rand((6, 2, 2), seed=4)
@@ -203,12 +220,18 @@ def test_scatter_windows_drop():
 
 
 def test_scatter_whole_operand_window():
-    dnums = lax.ScatterDimensionNumbers(update_window_dims=(1,), inserted_window_dims=(),
-                                        scatter_dims_to_operand_dims=(0,))
+    dnums = lax.ScatterDimensionNumbers(
+        update_window_dims=(1,), inserted_window_dims=(), scatter_dims_to_operand_dims=(0,)
+    )
     x, u = rand((4,)), rand((3, 4), seed=5)
     for mode in ["clip", "fill"]:
-        check(lambda x, s, u: lax.scatter_add(x, s, u, dnums, mode=mode), x, idx(0, 1, 0)[:, None], u,
-              prims={"scatter-add"})
+        check(
+            lambda x, s, u: lax.scatter_add(x, s, u, dnums, mode=mode),
+            x,
+            idx(0, 1, 0)[:, None],
+            u,
+            prims={"scatter-add"},
+        )
 
 
 def test_vmap_scatter_batching_dims():
@@ -221,8 +244,7 @@ def test_vmap_scatter_batching_dims():
     g = jax.vmap(lambda x, i, u: x.at[i].set(u), in_axes=(1, 0, 0), out_axes=1)
     check(g, rand((5, 3)), np.array([[0], [4], [2]], np.int32), rand((3, 1), seed=7), prims={"scatter"})
     h = jax.vmap(jax.vmap(lambda x, i, u: x.at[i].max(u)))  # two batching axes
-    check(h, rand((2, 3, 6)), rand((2, 3, 4), "int32", low=-8, high=7), rand((2, 3, 4), seed=3),
-          prims={"scatter-max"})
+    check(h, rand((2, 3, 6)), rand((2, 3, 4), "int32", low=-8, high=7), rand((2, 3, 4), seed=3), prims={"scatter-max"})
 
 
 def test_gather_grad_is_scatter_add():
@@ -231,8 +253,9 @@ def test_gather_grad_is_scatter_add():
 
 
 def test_int64_scatter_indices_saturate():
-    dnums = lax.ScatterDimensionNumbers(update_window_dims=(1,), inserted_window_dims=(0,),
-                                        scatter_dims_to_operand_dims=(0,))
+    dnums = lax.ScatterDimensionNumbers(
+        update_window_dims=(1,), inserted_window_dims=(0,), scatter_dims_to_operand_dims=(0,)
+    )
     with jax.enable_x64(True):
         i = np.array([0, 2**40, -(2**40), 3, 2**32 + 1, -1], np.int64)[:, None]
         x, u = rand((4, 2)), rand((6, 2), seed=8)

@@ -95,10 +95,16 @@ def test_negative_index_wrapping(negative):
     x = rand(shape, "float32")
     u = rand(sizes, "float32", seed=1)
     sets = [(np.int32(i), np.int32(j)) for i, j in [(-1, -3), (-6, -7), (-7, -9), (-2, 4), (3, -1)]]
-    check_many(lambda x, i, j: lax.dynamic_slice(x, (i, j), sizes, allow_negative_indices=negative),
-               [(x, *s) for s in sets], prims={"dynamic_slice"})
-    check_many(lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j), allow_negative_indices=negative),
-               [(x, u, *s) for s in sets], prims={"dynamic_update_slice"})
+    check_many(
+        lambda x, i, j: lax.dynamic_slice(x, (i, j), sizes, allow_negative_indices=negative),
+        [(x, *s) for s in sets],
+        prims={"dynamic_slice"},
+    )
+    check_many(
+        lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j), allow_negative_indices=negative),
+        [(x, u, *s) for s in sets],
+        prims={"dynamic_update_slice"},
+    )
 
 
 def index_sets(index_dtype, values):
@@ -106,10 +112,16 @@ def index_sets(index_dtype, values):
 
 
 def check_both(x, u, sizes, sets, wrap):
-    check_many(lambda x, *i: lax.dynamic_slice(x, i, sizes, allow_negative_indices=wrap),
-               [(x, *s) for s in sets], prims={"dynamic_slice"})
-    check_many(lambda x, u, *i: lax.dynamic_update_slice(x, u, i, allow_negative_indices=wrap),
-               [(x, u, *s) for s in sets], prims={"dynamic_update_slice"})
+    check_many(
+        lambda x, *i: lax.dynamic_slice(x, i, sizes, allow_negative_indices=wrap),
+        [(x, *s) for s in sets],
+        prims={"dynamic_slice"},
+    )
+    check_many(
+        lambda x, u, *i: lax.dynamic_update_slice(x, u, i, allow_negative_indices=wrap),
+        [(x, u, *s) for s in sets],
+        prims={"dynamic_update_slice"},
+    )
 
 
 @pytest.mark.parametrize("index_dtype", ["int8", "int16", "int32", "uint8", "uint32"])
@@ -148,22 +160,38 @@ def test_index_dtypes_x64(index_dtype):
         values = [(0, 0), (1, 2), (3, 3), (4, 7), (-1, -2), (-100, 100)]
         if index_dtype == "int64":
             # beyond int32: OpenVINO's CPU plugin computes i64 in i32, indexing.cpp must not wrap them
-            values += [(-(2**40), 2**40), (2**31, -(2**31) - 1), (2**32 + 1, 2**33 + 2), (2**62, 5), (-(2**63), 2**63 - 1)]
+            values += [
+                (-(2**40), 2**40),
+                (2**31, -(2**31) - 1),
+                (2**32 + 1, 2**33 + 2),
+                (2**62, 5),
+                (-(2**63), 2**63 - 1),
+            ]
         else:
             values = [v for v in values if min(v) >= 0] + [(2**32 + 1, 2**63 + 5), (2**64 - 1, 2**31)]
         sets = [tuple(np.array(v, dtype=index_dtype) for v in s) for s in values]
         assert all(s[0].dtype == np.dtype(index_dtype) for s in sets)
         # the primitive itself (no wrapping arithmetic in front of it)
-        check_many(lambda x, i, j: lax.dynamic_slice(x, (i, j), sizes, allow_negative_indices=False),
-                   [(x, *s) for s in sets], prims={"dynamic_slice"})
-        check_many(lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j), allow_negative_indices=False),
-                   [(x, u, *s) for s in sets], prims={"dynamic_update_slice"})
+        check_many(
+            lambda x, i, j: lax.dynamic_slice(x, (i, j), sizes, allow_negative_indices=False),
+            [(x, *s) for s in sets],
+            prims={"dynamic_slice"},
+        )
+        check_many(
+            lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j), allow_negative_indices=False),
+            [(x, u, *s) for s in sets],
+            prims={"dynamic_update_slice"},
+        )
         # with JAX's negative-index wrapping (i64 arithmetic before the primitive), values in int32 range
         small = [s for s in sets if all(-(2**31) <= int(v) < 2**31 for v in s)]
-        check_many(lambda x, i, j: lax.dynamic_slice(x, (i, j), sizes),
-                   [(x, *s) for s in small], prims={"dynamic_slice"})
-        check_many(lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j)),
-                   [(x, u, *s) for s in small], prims={"dynamic_update_slice"})
+        check_many(
+            lambda x, i, j: lax.dynamic_slice(x, (i, j), sizes), [(x, *s) for s in small], prims={"dynamic_slice"}
+        )
+        check_many(
+            lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j)),
+            [(x, u, *s) for s in small],
+            prims={"dynamic_update_slice"},
+        )
 
 
 def test_whole_and_empty_windows():
@@ -177,13 +205,15 @@ def test_whole_and_empty_windows():
     # update covering everything, an empty update, a size-1 update
     for ushape in [(4, 5), (0, 5), (2, 0), (1, 1)]:
         u = rand(ushape, "float32", seed=2)
-        check_many(lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j)),
-                   [(x, u, i, j) for (x, i, j) in sets], prims={"dynamic_update_slice"})
+        check_many(
+            lambda x, u, i, j: lax.dynamic_update_slice(x, u, (i, j)),
+            [(x, u, i, j) for (x, i, j) in sets],
+            prims={"dynamic_update_slice"},
+        )
     # rank 0: no start indices at all
     s = np.float32(2.5)
     check_many(lambda s: lax.dynamic_slice(s, (), ()), [(s,)], prims={"dynamic_slice"})
-    check_many(lambda s, t: lax.dynamic_update_slice(s, t, ()), [(s, np.float32(-1.0))],
-               prims={"dynamic_update_slice"})
+    check_many(lambda s, t: lax.dynamic_update_slice(s, t, ()), [(s, np.float32(-1.0))], prims={"dynamic_update_slice"})
 
 
 def test_literal_and_mixed_starts():
@@ -191,10 +221,14 @@ def test_literal_and_mixed_starts():
     x = rand((6, 5, 4), "int32")
     u = rand((2, 5, 2), "int32", seed=3)
     sets = [(np.int32(v),) for v in [0, 2, 4, 5, -1, 77]]
-    check_many(lambda x, i: lax.dynamic_slice(x, (i, 1, 3), (3, 4, 1)), [(x, *s) for s in sets],
-               prims={"dynamic_slice"})
-    check_many(lambda x, u, i: lax.dynamic_update_slice(x, u, (2, 0, i)), [(x, u, *s) for s in sets],
-               prims={"dynamic_update_slice"})
+    check_many(
+        lambda x, i: lax.dynamic_slice(x, (i, 1, 3), (3, 4, 1)), [(x, *s) for s in sets], prims={"dynamic_slice"}
+    )
+    check_many(
+        lambda x, u, i: lax.dynamic_update_slice(x, u, (2, 0, i)),
+        [(x, u, *s) for s in sets],
+        prims={"dynamic_update_slice"},
+    )
     # all starts literal
     check_many(lambda x: lax.dynamic_slice(x, (5, 1, -9), (2, 2, 2)), [(x,)], prims={"dynamic_slice"})
     check_many(lambda x, u: lax.dynamic_update_slice(x, u, (9, 0, 1)), [(x, u)], prims={"dynamic_update_slice"})

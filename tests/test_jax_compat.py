@@ -59,8 +59,12 @@ def scans():
     def loss(x):
         return rnn(x)[1].sum() + counter(x)[0][1].sum()
 
-    return {"rnn": (rnn, x), "counter": (counter, x), "grad": (jax.grad(loss), x),
-            "fori": (lambda x: lax.fori_loop(0, 3, lambda i, c: c @ w[:, :3], x[0]), x)}
+    return {
+        "rnn": (rnn, x),
+        "counter": (counter, x),
+        "grad": (jax.grad(loss), x),
+        "fori": (lambda x: lax.fori_loop(0, 3, lambda i, c: c @ w[:, :3], x[0]), x),
+    }
 
 
 @pytest.mark.parametrize("case", ["rnn", "counter", "grad", "fori"])
@@ -77,10 +81,12 @@ def test_scan_counts_agree_with_the_body(case):
         ins = [v.aval for v in e.invars]
         outs = [v.aval for v in e.outvars]
         # the body takes consts, carries, one step of the xs and gives carries, one step of the ys
-        assert [a.shape for a in body.in_avals] == [a.shape for a in ins[:nc + nk]] + [a.shape[1:] for a in ins[nc + nk:]]
+        assert [a.shape for a in body.in_avals] == [a.shape for a in ins[: nc + nk]] + [
+            a.shape[1:] for a in ins[nc + nk :]
+        ]
         assert [a.shape for a in body.out_avals] == [a.shape for a in outs[:nk]] + [a.shape[1:] for a in outs[nk:]]
-        assert [a.shape for a in body.out_avals[:nk]] == [a.shape for a in ins[nc:nc + nk]]
-        assert all(a.shape[:1] == (p["length"],) for a in ins[nc + nk:] + outs[nk:])
+        assert [a.shape for a in body.out_avals[:nk]] == [a.shape for a in ins[nc : nc + nk]]
+        assert all(a.shape[:1] == (p["length"],) for a in ins[nc + nk :] + outs[nk:])
         assert isinstance(p["unroll"], int) and p["unroll"] >= 1
     check(fn, x, prims={"scan"})
 
@@ -89,10 +95,14 @@ def test_scan_of_an_unknown_shape_is_a_clear_error():
     closed = jax.make_jaxpr(scans()["rnn"][0])(rand((5, 3)))
     (e,) = eqns_of(closed, "scan")
     bare = {k: v for k, v in e.params.items() if k not in ("num_consts", "num_carry", "ft_in", "ft_out")}
-    with pytest.raises(C.ParamsError, match=rf"primitive 'scan': parameter 'num_consts' is missing .* JAX {jax.__version__}"):
+    with pytest.raises(
+        C.ParamsError, match=rf"primitive 'scan': parameter 'num_consts' is missing .* JAX {jax.__version__}"
+    ):
         C.eqn_params(e.replace(params=bare))
     odd = {**bare, "ft_in": 3, "ft_out": 3}
-    with pytest.raises(C.ParamsError, match=rf"primitive 'scan': parameter 'ft_in' is a int, not a FlatTree in JAX {jax.__version__}"):
+    with pytest.raises(
+        C.ParamsError, match=rf"primitive 'scan': parameter 'ft_in' is a int, not a FlatTree in JAX {jax.__version__}"
+    ):
         C.eqn_params(e.replace(params=odd))
     # and through the converter: the same message
     with pytest.raises(C.ParamsError, match="primitive 'scan'"):
@@ -109,7 +119,12 @@ def test_jit_inline_is_a_bool():
     inline = getattr(api, "Inline", None)  # JAX 0.12's enum
     if inline is not None:
         assert {m.name: C.inline_flag("jit", m) for m in inline} == {
-            "JAX_EARLY": True, "JAX_LATE": True, "XLA_EARLY": False, "XLA_LATE": False, "AUTO": False}
+            "JAX_EARLY": True,
+            "JAX_LATE": True,
+            "XLA_EARLY": False,
+            "XLA_LATE": False,
+            "AUTO": False,
+        }
 
     class Odd(enum.Enum):
         SOMETIMES = "sometimes"
@@ -171,7 +186,9 @@ def test_params_handed_back_to_jax_name_what_is_missing():
     closed = jax.make_jaxpr(lambda k: jax.random.gamma(k, 2.0, (3,)))(jax.random.key(0))
     (e,) = eqns_of(closed, "random_gamma")
     params = C.own_params(e.replace(params={}))
-    with pytest.raises(C.ParamsError, match=rf"primitive 'random_gamma': parameter 'log_space' is missing .* JAX {jax.__version__}"):
+    with pytest.raises(
+        C.ParamsError, match=rf"primitive 'random_gamma': parameter 'log_space' is missing .* JAX {jax.__version__}"
+    ):
         params["log_space"]
 
 

@@ -54,9 +54,13 @@ def test_conv_net_runs_nchw_between_convolutions():
     # one Transpose of data is left: the NHWC input into the first convolution
     assert transposes(model) == [("Parameter", (0, 3, 1, 2))], transposes(model)
     # batch norm scales are folded to per-channel constants in NCHW ([1, C, 1, 1])
-    per_channel = [tuple(i.get_shape()) for op in model.get_ordered_ops() if op.get_type_name() in ("Multiply", "Add")
-                   for i in op.inputs() if i.get_source_output().get_node().get_type_name() == "Constant"
-                   and int(np.prod(i.get_shape())) == 16]
+    per_channel = [
+        tuple(i.get_shape())
+        for op in model.get_ordered_ops()
+        if op.get_type_name() in ("Multiply", "Add")
+        for i in op.inputs()
+        if i.get_source_output().get_node().get_type_name() == "Constant" and int(np.prod(i.get_shape())) == 16
+    ]
     assert per_channel and all(s == (1, 16, 1, 1) for s in per_channel), per_channel
 
 
@@ -85,8 +89,11 @@ def test_reductions_after_a_transpose(axes, keepdims):
 
     def fn(x):
         y = lax.transpose(x, (0, 2, 3, 1)) * 2.0 + 1.0
-        return (jnp.sum(y, axis=axes, keepdims=keepdims), jnp.max(y, axis=axes, keepdims=keepdims),
-                jnp.any(y > 2.0, axis=axes, keepdims=keepdims))
+        return (
+            jnp.sum(y, axis=axes, keepdims=keepdims),
+            jnp.max(y, axis=axes, keepdims=keepdims),
+            jnp.any(y > 2.0, axis=axes, keepdims=keepdims),
+        )
 
     model = check_jit(fn, x)
     assert all(src != "Parameter" for src, _ in transposes(model)), transposes(model)

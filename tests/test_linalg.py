@@ -99,9 +99,7 @@ def test_expanded_solvers():
     cases = {
         "custom_linear_solve": lambda a, b, *_: lax.custom_linear_solve(lambda x: a @ x, b, solve, symmetric=False),
         "lu": lambda a, *_: lax.linalg.lu(a),
-        "lu_pivots_to_permutation": lambda a, *_: lax.linalg.lu_pivots_to_permutation(
-            lax.linalg.lu(a)[1], 4
-        ),
+        "lu_pivots_to_permutation": lambda a, *_: lax.linalg.lu_pivots_to_permutation(lax.linalg.lu(a)[1], 4),
         "tridiagonal_solve": lambda a, b, dl, d, du, tb, *_: lax.linalg.tridiagonal_solve(dl, d, du, tb),
         "cholesky_update": lambda *z: lax.linalg.cholesky_update(z[6], z[7]),
         "symmetric_product": lambda a, *_: lax.linalg.symmetric_product(a, a + 1.0),

@@ -161,8 +161,11 @@ def test_options_in_the_load_map():
     assert op_counts(fe.convert(fe.load(load())))["Loop"] == 0
     assert loop_trip_counts(fe.convert(fe.load(load(scan_unroll=0, scan_steps=6)))) == [2]
     softmax = ovjax.serialize(SOFTMAX)
-    m = fe.convert(fe.load({"ovjax_graph": ov.Tensor(np.frombuffer(softmax, np.uint8).copy()),
-                            "ovjax_options": {"fusions": False}}))
+    m = fe.convert(
+        fe.load(
+            {"ovjax_graph": ov.Tensor(np.frombuffer(softmax, np.uint8).copy()), "ovjax_options": {"fusions": False}}
+        )
+    )
     assert op_counts(m)["Softmax"] == 0
 
 
@@ -172,8 +175,9 @@ def test_partial_conversion_keeps_its_fusions_option():
     fe = ovjax._library.frontend()
     data = ovjax.serialize(SOFTMAX)
     for fusions, softmaxes in ((False, 0), (True, 1)):
-        im = fe.load({"ovjax_graph": ov.Tensor(np.frombuffer(data, np.uint8).copy()),
-                      "ovjax_options": {"fusions": fusions}})
+        im = fe.load(
+            {"ovjax_graph": ov.Tensor(np.frombuffer(data, np.uint8).copy()), "ovjax_options": {"fusions": fusions}}
+        )
         m = fe.convert_partially(im)
         fe.convert(m)
         assert op_counts(m)["Softmax"] == softmaxes
@@ -211,8 +215,11 @@ def test_bad_values_name_the_option_and_the_value(options, message):
 
 def test_bad_environment_values_name_the_variable(monkeypatch):
     monkeypatch.setenv("OVJAX_SCAN_UNROLL", "lots")
-    with pytest.raises(Exception, match="environment variable OVJAX_SCAN_UNROLL \\(option 'scan_unroll'\\) takes a "
-                       "non-negative integer, got 'lots'"):
+    with pytest.raises(
+        Exception,
+        match="environment variable OVJAX_SCAN_UNROLL \\(option 'scan_unroll'\\) takes a "
+        "non-negative integer, got 'lots'",
+    ):
         ovjax.convert_model(SCAN)
     # an option given is taken, its variable not read
     assert op_counts(ovjax.convert_model(SCAN, options={"scan_unroll": 16}))["Loop"] == 0

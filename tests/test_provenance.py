@@ -63,6 +63,7 @@ def check_provenance(model: ov.Model, *, sources_here: bool):
 
 # ---------------------------------------------------------------- a model in plain JAX
 
+
 def layer_norm(x, g, b):
     m = x.mean(-1, keepdims=True)
     v = ((x - m) ** 2).mean(-1, keepdims=True)
@@ -77,8 +78,7 @@ def attention(x, wq, wk, wv):
 
 
 def cnn_attention(params, images):
-    x = lax.conv_general_dilated(images, params["conv"], (1, 1), "SAME",
-                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    x = lax.conv_general_dilated(images, params["conv"], (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
     x = jax.nn.relu(x + params["conv_b"])
     x = lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
     b, h, w, c = x.shape
@@ -96,10 +96,15 @@ def cnn_attention(params, images):
 
 def cnn_attention_params():
     return {
-        "conv": rand((3, 3, 3, 16), seed=1) * 0.2, "conv_b": rand((16,), seed=2) * 0.1,
-        "g": 1 + rand((16,), seed=3) * 0.1, "b": rand((16,), seed=4) * 0.1,
-        "wq": rand((16, 16), seed=5) * 0.2, "wk": rand((16, 16), seed=6) * 0.2, "wv": rand((16, 16), seed=7) * 0.2,
-        "w1": rand((16, 32), seed=8) * 0.2, "w2": rand((32, 10), seed=9) * 0.2,
+        "conv": rand((3, 3, 3, 16), seed=1) * 0.2,
+        "conv_b": rand((16,), seed=2) * 0.1,
+        "g": 1 + rand((16,), seed=3) * 0.1,
+        "b": rand((16,), seed=4) * 0.1,
+        "wq": rand((16, 16), seed=5) * 0.2,
+        "wk": rand((16, 16), seed=6) * 0.2,
+        "wv": rand((16, 16), seed=7) * 0.2,
+        "w1": rand((16, 32), seed=8) * 0.2,
+        "w2": rand((32, 10), seed=9) * 0.2,
     }
 
 
@@ -148,8 +153,9 @@ def test_numbers_still_match_jax(plain):
 def test_names_are_deterministic(plain):
     fn, images, model = plain
     again = ovjax.convert_model(fn, example_input=images)
-    assert ([(op.get_friendly_name(), source_of(op)) for op in model.get_ordered_ops()] ==
-            [(op.get_friendly_name(), source_of(op)) for op in again.get_ordered_ops()])
+    assert [(op.get_friendly_name(), source_of(op)) for op in model.get_ordered_ops()] == [
+        (op.get_friendly_name(), source_of(op)) for op in again.get_ordered_ops()
+    ]
 
 
 def test_provenance_option_off(plain):
@@ -158,7 +164,9 @@ def test_provenance_option_off(plain):
     the same numbers."""
     fn, images, model = plain
     bare = ovjax.convert_model(fn, example_input=images, options={"provenance": False})
-    assert [op.get_type_name() for op in bare.get_ordered_ops()] == [op.get_type_name() for op in model.get_ordered_ops()]
+    assert [op.get_type_name() for op in bare.get_ordered_ops()] == [
+        op.get_type_name() for op in model.get_ordered_ops()
+    ]
     assert not [op.get_friendly_name() for op in own_ops(bare) if source_of(op)]
     automatic = [op for op in own_ops(bare) if re.fullmatch(op.get_type_name() + r"_\d+", op.get_friendly_name())]
     assert len(automatic) >= 0.9 * len(own_ops(bare))
@@ -170,8 +178,11 @@ def profile_names(model: ov.Model, *inputs) -> list[tuple[str, str]]:
     compiled = core().compile_model(model, "CPU", {"PERF_COUNT": "YES", "INFERENCE_PRECISION_HINT": "f32"})
     req = compiled.create_infer_request()
     req.infer(list(inputs))
-    return [(p.node_name, p.node_type) for p in req.profiling_info
-            if p.status == ov.ProfilingInfo.Status.EXECUTED and p.node_type not in ("Parameter", "Result")]
+    return [
+        (p.node_name, p.node_type)
+        for p in req.profiling_info
+        if p.status == ov.ProfilingInfo.Status.EXECUTED and p.node_type not in ("Parameter", "Result")
+    ]
 
 
 def test_profile_names_jax_primitives(plain):
@@ -229,6 +240,7 @@ def test_placeholders_of_a_partial_conversion_are_named():
 
 
 # ---------------------------------------------------------------- a Flax model
+
 
 def test_flax_model():
     nn = pytest.importorskip("flax.linen")

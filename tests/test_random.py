@@ -91,7 +91,9 @@ def test_key_arrays_and_data():
             "random_fold_in:vmap": lambda k, d: jax.vmap(jax.random.fold_in)(k, d),
             "random_fold_in:data": lambda k, d: jax.random.fold_in(k[1], d[2]),
             "random_unwrap": lambda k, d: jax.random.key_data(k),
-            "random_wrap": lambda k, d: jax.random.bits(jax.random.wrap_key_data(jax.random.key_data(k[0]) ^ d[1]), (4,)),
+            "random_wrap": lambda k, d: jax.random.bits(
+                jax.random.wrap_key_data(jax.random.key_data(k[0]) ^ d[1]), (4,)
+            ),
         },
         keys,
         data,
@@ -165,22 +167,41 @@ def test_shifts_and_bitcast():
     x8 = r.integers(0, 256, size=64).astype(np.uint8)
     d8 = (np.arange(64) % 12).astype(np.uint8)
     special = np.array(
-        [0, 0x80000000, 0x3F800000, 0x7F800000, 0xFF800000, 0x7FC00000, 0x7F7FFFFF, 0x00800000, 0x3EAAAAAB, 0xC2F6E979,
-         1, 0x807FFFFF, 0x7F800001],  # subnormals, a NaN payload
+        [
+            0,
+            0x80000000,
+            0x3F800000,
+            0x7F800000,
+            0xFF800000,
+            0x7FC00000,
+            0x7F7FFFFF,
+            0x00800000,
+            0x3EAAAAAB,
+            0xC2F6E979,
+            1,
+            0x807FFFFF,
+            0x7F800001,
+        ],  # subnormals, a NaN payload
         np.uint32,
     )
     cases = {
         "shift_right_logical": lambda x, d, x8, d8, s: lax.shift_right_logical(x, d),
-        "shift_right_logical:i32": lambda x, d, x8, d8, s: lax.shift_right_logical(x.view(jnp.int32), d.view(jnp.int32)),
+        "shift_right_logical:i32": lambda x, d, x8, d8, s: lax.shift_right_logical(
+            x.view(jnp.int32), d.view(jnp.int32)
+        ),
         "shift_right_logical:const": lambda x, d, x8, d8, s: lax.shift_right_logical(x, np.uint32(9)),
         "shift_right_logical:u8": lambda x, d, x8, d8, s: lax.shift_right_logical(x8, d8),
         "shift_right_logical:i8": lambda x, d, x8, d8, s: lax.shift_right_logical(x8.view(jnp.int8), d8.view(jnp.int8)),
         "shift_left": lambda x, d, x8, d8, s: lax.shift_left(x, d),
         "shift_left:const": lambda x, d, x8, d8, s: lax.shift_left(x, np.uint32(13)),
         "shift_left:i8": lambda x, d, x8, d8, s: lax.shift_left(x8.view(jnp.int8), d8.view(jnp.int8)),
-        "shift_right_arithmetic": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(x.view(jnp.int32), d.view(jnp.int32)),
+        "shift_right_arithmetic": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(
+            x.view(jnp.int32), d.view(jnp.int32)
+        ),
         "shift_right_arithmetic:u32": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(x, d),
-        "shift_right_arithmetic:const": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(x.view(jnp.int32), np.int32(40)),
+        "shift_right_arithmetic:const": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(
+            x.view(jnp.int32), np.int32(40)
+        ),
         "shift_right_arithmetic:u8": lambda x, d, x8, d8, s: lax.shift_right_arithmetic(x8, d8),
         "bitcast_convert_type": lambda x, d, x8, d8, s: lax.bitcast_convert_type(s, jnp.float32),
         "bitcast_convert_type:i32": lambda x, d, x8, d8, s: lax.bitcast_convert_type(x.view(jnp.int32), jnp.float32),
@@ -254,7 +275,8 @@ def test_rng_bit_generator(algorithm):
         for j, dtype in enumerate((jnp.uint8, jnp.uint16)):
             key = (i + j + 1) % len(RBG_KEYS)
             cases[f"rng_bit_generator:{shape}_{dtype.__name__}_key{key}"] = (
-                lambda k, shape=shape, dtype=dtype, key=key: rbg(k[key], shape, dtype))
+                lambda k, shape=shape, dtype=dtype, key=key: rbg(k[key], shape, dtype)
+            )
     for key in range(len(RBG_KEYS) if algorithm != "default" else 0):
         cases[f"rng_bit_generator:(3, 5)_key{key}"] = lambda k, key=key: rbg(k[key], (3, 5))
     const = jnp.asarray(RBG_KEYS[1])
@@ -267,6 +289,7 @@ def test_rng_bit_generator(algorithm):
 def test_rng_bit_generator_default_is_philox():
     """What the translator assumes of this jaxlib: on CPU, RNG_DEFAULT is RNG_PHILOX (and
     not RNG_THREE_FRY)."""
+
     def run(key, shape, name):
         return jax.jit(lambda k: lax.rng_bit_generator(k, shape, algorithm=ALGORITHMS[name]))(key)
 
@@ -350,7 +373,8 @@ def test_rbg_default_impl_and_constants(impl):
             {
                 "random_bits:closed_key": lambda x, s: x + jax.random.uniform(key, x.shape),
                 "random_bits:dropout": lambda x, s: jnp.where(
-                    jax.random.bernoulli(jax.random.fold_in(jax.random.key(s), 3), 0.7, x.shape), x / 0.7, 0.0),
+                    jax.random.bernoulli(jax.random.fold_in(jax.random.key(s), 3), 0.7, x.shape), x / 0.7, 0.0
+                ),
                 "random_seed": lambda x, s: jax.random.key(s),
             },
             x,
@@ -412,8 +436,9 @@ def test_key_arrays_through_structural_ops():
         {
             "broadcast_in_dim": lambda k: jnp.broadcast_to(k, (2, 3)),
             "transpose": lambda k: jax.random.split(k, (2, 3)).T,
-            "select_n": lambda k: jnp.where(jnp.array([True, False, True]), jax.random.split(k, 3),
-                                            jax.random.split(k, 3)[::-1]),
+            "select_n": lambda k: jnp.where(
+                jnp.array([True, False, True]), jax.random.split(k, 3), jax.random.split(k, 3)[::-1]
+            ),
             "rev": lambda k: jax.random.split(k, 3)[::-1],
             "reshape": lambda k: jax.random.split(k, 6).reshape(2, 3),
             "concatenate": lambda k: jnp.concatenate([jax.random.split(k, 2), jax.random.split(k, 3)]),
@@ -432,8 +457,15 @@ def test_bitcast_convert_type_all_pairs():
     bf16_ok = u16[~np.isnan(u16.view(ml_dtypes.bfloat16).astype(np.float32))]
     r = np.random.default_rng(5)
     u32 = r.integers(0, 2**32, size=4096, dtype=np.uint64).astype(np.uint32)
-    u32 = np.concatenate([u32, np.array([0, 0x80000000, 1, 0x807FFFFF, 0x00800000, 0x7F7FFFFF, 0x7F800000,
-                                         0xFF800000, 0x3F800000, 0x34000000], np.uint32)])
+    u32 = np.concatenate(
+        [
+            u32,
+            np.array(
+                [0, 0x80000000, 1, 0x807FFFFF, 0x00800000, 0x7F7FFFFF, 0x7F800000, 0xFF800000, 0x3F800000, 0x34000000],
+                np.uint32,
+            ),
+        ]
+    )
     u32 = u32[~np.isnan(u32.view(np.float32))]
     u32 = u32[~np.isnan(u32.view(ml_dtypes.bfloat16).astype(np.float32)).reshape(-1, 2).any(axis=1)]  # halves too
     bc = lax.bitcast_convert_type
@@ -462,8 +494,13 @@ def test_bitcast_convert_type_nan_and_errors():
     and bool bitcasts are refused with a clear error."""
     nan16 = np.array([0x7C01, 0x7E00, 0xFE00, 0x7FFF], np.uint16)
     nan32 = np.array([0x7FC00000, 0x7F800001, 0xFFC00000], np.uint32)
-    cl = jax.make_jaxpr(lambda a, b: (lax.bitcast_convert_type(a, jnp.float16), lax.bitcast_convert_type(b, jnp.float32),
-                                      lax.bitcast_convert_type(lax.bitcast_convert_type(b, jnp.float32), jnp.uint32)))
+    cl = jax.make_jaxpr(
+        lambda a, b: (
+            lax.bitcast_convert_type(a, jnp.float16),
+            lax.bitcast_convert_type(b, jnp.float32),
+            lax.bitcast_convert_type(lax.bitcast_convert_type(b, jnp.float32), jnp.uint32),
+        )
+    )
     model = ovjax.convert_model(cl(nan16, nan32))
     h, f, bits = harness.run_ov(model, [nan16, nan32])
     assert np.isnan(h).all() and np.isnan(f).all()

@@ -119,7 +119,9 @@ def test_array_parameter_whose_element_count_wraps(tmp_path):
     buf = r.buffer(b"")
     g = r.graphs[0]
     # a parameter with an ARRAY value on the add: dims 2^32 x 2^32 of float32, empty buffer
-    eq = r.eqn("add", [Raw.v(0), Raw.v(0)], [1], [("bogus", [F.V_ARRAY, F.DTYPES["float32"], 2, 1 << 32, 1 << 32, buf])])
+    eq = r.eqn(
+        "add", [Raw.v(0), Raw.v(0)], [1], [("bogus", [F.V_ARRAY, F.DTYPES["float32"], 2, 1 << 32, 1 << 32, buf])]
+    )
     r.graphs[0] = Raw.graph_words([Raw.var("float32", 3), Raw.var("float32", 3)], [0], [], [Raw.v(1)], [eq])
     del g
     rejected(r.bytes(), tmp_path, "bad array dimension")
@@ -247,7 +249,9 @@ def test_expansion_limit_is_an_option():
     # from C++'s load(model, options) form too
     fe = ovjax._library.frontend()
     with pytest.raises(Exception, match="more than the limit of 7"):
-        fe.load({"ovjax_graph": ov.Tensor(np.frombuffer(data, np.uint8).copy()), "ovjax_options": {"max_expanded_size": 7}})
+        fe.load(
+            {"ovjax_graph": ov.Tensor(np.frombuffer(data, np.uint8).copy()), "ovjax_options": {"max_expanded_size": 7}}
+        )
 
 
 def test_option_errors_name_the_option():
@@ -262,9 +266,11 @@ def test_option_errors_name_the_option():
 @pytest.mark.parametrize("case", ["unrolled scan", "nested short scans"])
 def test_unrolled_loops_count_toward_the_limit(tmp_path, case):
     if case == "unrolled scan":
+
         def f(x):
             return lax.scan(lambda c, _: (c * 1.0001 + 1.0, None), x, None, length=10**6, unroll=True)[0]
     else:
+
         def nest(x, k):
             if k == 0:
                 return jnp.sin(x) + 1.0
@@ -272,6 +278,7 @@ def test_unrolled_loops_count_toward_the_limit(tmp_path, case):
 
         def f(x):
             return nest(x, 6)  # 16^6 inlined bodies
+
     rejected(ovjax.serialize(f, (X3,)), tmp_path, "every unrolled loop repeated", by_reader=False)
 
 
@@ -347,8 +354,13 @@ def test_strings_are_utf8(tmp_path, name, raw, ok):
 def test_variables_too_large_for_any_machine(tmp_path, dims, expect):
     r = add_one()
     g = r.graphs[0]
-    r.graphs[0] = Raw.graph_words([Raw.var("float32", *dims), Raw.var("float32", *dims)], [0], [], [Raw.v(1)],
-                                  [r.eqn("add", [Raw.v(0), Raw.v(0)], [1])])
+    r.graphs[0] = Raw.graph_words(
+        [Raw.var("float32", *dims), Raw.var("float32", *dims)],
+        [0],
+        [],
+        [Raw.v(1)],
+        [r.eqn("add", [Raw.v(0), Raw.v(0)], [1])],
+    )
     del g
     rejected(r.bytes(), tmp_path, expect)
 
@@ -361,12 +373,10 @@ def _graph_of(r: Raw, variables, invars, outs, eqns):
 def test_definitions_before_use(tmp_path):
     f3 = Raw.var("float32", 3)
     r = add_one()
-    twice = _graph_of(r, [f3, f3], [0], [Raw.v(1)],
-                      [r.eqn("sin", [Raw.v(0)], [1]), r.eqn("cos", [Raw.v(0)], [1])])
+    twice = _graph_of(r, [f3, f3], [0], [Raw.v(1)], [r.eqn("sin", [Raw.v(0)], [1]), r.eqn("cos", [Raw.v(0)], [1])])
     rejected(twice, tmp_path, "variable 1 is defined twice")
     r = add_one()
-    early = _graph_of(r, [f3, f3, f3], [0], [Raw.v(2)],
-                      [r.eqn("sin", [Raw.v(1)], [2]), r.eqn("cos", [Raw.v(0)], [1])])
+    early = _graph_of(r, [f3, f3, f3], [0], [Raw.v(2)], [r.eqn("sin", [Raw.v(1)], [2]), r.eqn("cos", [Raw.v(0)], [1])])
     rejected(early, tmp_path, "variable 1 is used before it is defined")
     r = add_one()
     never = _graph_of(r, [f3, f3], [0], [Raw.v(1)], [])
@@ -495,7 +505,10 @@ def test_map_without_keepalive_is_copied():
     d = to_frontend_input(trace(lambda x: x + w, X3), share_weights=True)
     graph = d["ovjax_graph"].data.copy()
     buf = d["ovjax_buffers"]["0"].data.copy()
-    d = {"ovjax_graph": ov.Tensor(graph, shared_memory=True), "ovjax_buffers": {"0": ov.Tensor(buf, shared_memory=True)}}
+    d = {
+        "ovjax_graph": ov.Tensor(graph, shared_memory=True),
+        "ovjax_buffers": {"0": ov.Tensor(buf, shared_memory=True)},
+    }
     fe = ovjax._library.frontend()
     im = fe.load(d)
     del d
@@ -551,8 +564,10 @@ def test_one_file_converted_from_many_threads(tmp_path, model_bytes):
     def work(i):
         try:
             m = ov.convert_model(str(path)) if i % 2 else ovjax.convert_model(model_bytes)
-            ops = [(op.get_type_name(), str(op.get_output_partial_shape(0)) if op.get_output_size() else "")
-                   for op in m.get_ordered_ops()]
+            ops = [
+                (op.get_type_name(), str(op.get_output_partial_shape(0)) if op.get_output_size() else "")
+                for op in m.get_ordered_ops()
+            ]
             results[i] = (ops, run_ov(m, (x,))[0])
         except Exception as e:  # noqa: BLE001
             errors.append(e)
@@ -638,12 +653,15 @@ def test_size_arithmetic_on_extreme_parameters_is_an_error(case):
     a clean error naming the equation."""
     big, x4 = 2**62, np.ones((1, 2, 8, 8), np.float32)
     if case in ("lhs_dilation", "feature_group_count"):
-        cj = jax.make_jaxpr(lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "SAME"))(x4, np.ones((3, 2, 3, 3), np.float32))
+        cj = jax.make_jaxpr(lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "SAME"))(
+            x4, np.ones((3, 2, 3, 3), np.float32)
+        )
         p = {"lhs_dilation": (big, 1)} if case == "lhs_dilation" else {"feature_group_count": big}
         cj, prim = _with_params(cj, "conv_general_dilated", **p), "conv_general_dilated"
     elif case == "pad interior":
-        cj = _with_params(jax.make_jaxpr(lambda x: lax.pad(x, 0.0, [(1, 1, 0)]))(X3), "pad",
-                          padding_config=((1, 1, big),))
+        cj = _with_params(
+            jax.make_jaxpr(lambda x: lax.pad(x, 0.0, [(1, 1, 0)]))(X3), "pad", padding_config=((1, 1, big),)
+        )
         prim = "pad"
     elif case == "window padding":
         cj = jax.make_jaxpr(lambda x: lax.reduce_window(x, 0.0, lax.add, (1, 1, 2, 2), (1, 1, 1, 1), "VALID"))(x4)
@@ -658,7 +676,9 @@ def test_size_arithmetic_on_extreme_parameters_is_an_error(case):
     with pytest.raises(Exception) as ei:
         ovjax.convert_model(ovjax.serialize(cj))
     msg = str(ei.value)
-    expect = {"feature_group_count": "x feature_group_count 4611686018427387904",
-              "slice strides": "has shape [1] but JAX says [2]",
-              "slice_sizes": "slice size -9223372036854775808 does not fit"}.get(case, "size arithmetic overflows")
+    expect = {
+        "feature_group_count": "x feature_group_count 4611686018427387904",
+        "slice strides": "has shape [1] but JAX says [2]",
+        "slice_sizes": "slice size -9223372036854775808 does not fit",
+    }.get(case, "size arithmetic overflows")
     assert f"'{prim}'" in msg and expect in msg, msg[:2000]

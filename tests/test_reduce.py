@@ -29,7 +29,6 @@ REDUCE_CASES = [
 ]
 
 
-
 def check(fn, *args, prims):
     """harness.check on jax.jit(fn): JAX runs one compiled executable instead of compiling every
     primitive eagerly (most of this file's run time); the translated equations sit in the jit's
@@ -96,16 +95,28 @@ def test_reduce_sum_prod_wrap(dtype):
     x[1] = lo
     x[2, ::2] = hi - 1
     y = rand((4, 40), dtype, 3, low=max(lo, -7), high=7)
-    check(lambda x, y: (lax.reduce_sum(x, (1,)), lax.reduce_prod(y, (1,)), lax.reduce_prod(x, (0, 1))), x, y,
-          prims={"reduce_sum", "reduce_prod"})
+    check(
+        lambda x, y: (lax.reduce_sum(x, (1,)), lax.reduce_prod(y, (1,)), lax.reduce_prod(x, (0, 1))),
+        x,
+        y,
+        prims={"reduce_sum", "reduce_prod"},
+    )
 
 
 def test_reduce_int32_beyond_f32():
     # Distinct int32 values that f32 cannot tell apart.
     x = np.array([[16777217, 16777216, 5], [-16777217, -16777216, 7], [2**31 - 1, 2**31 - 2, 0]], np.int32)
-    check(lambda x: (lax.reduce_max(x, (1,)), lax.reduce_min(x, (1,)), lax.reduce_sum(x, (1,)),
-                     lax.reduce_max(x, (0,)), lax.reduce_min(x, (0,))),
-          x, prims={"reduce_max", "reduce_min", "reduce_sum"})
+    check(
+        lambda x: (
+            lax.reduce_max(x, (1,)),
+            lax.reduce_min(x, (1,)),
+            lax.reduce_sum(x, (1,)),
+            lax.reduce_max(x, (0,)),
+            lax.reduce_min(x, (0,)),
+        ),
+        x,
+        prims={"reduce_max", "reduce_min", "reduce_sum"},
+    )
 
 
 @pytest.mark.parametrize("prim", sorted(REDUCERS))
@@ -122,9 +133,16 @@ def test_reduce_max_min_nan(dtype):
     x[1, 2] = np.nan  # middle
     x[2, 4] = np.nan  # last
     x[3, 1] = np.inf
-    check(lambda x: (lax.reduce_max(x, (1,)), lax.reduce_min(x, (1,)), lax.reduce_max(x, (0,)),
-                     lax.reduce_min(x, (0, 1))),
-          x, prims={"reduce_max", "reduce_min"})
+    check(
+        lambda x: (
+            lax.reduce_max(x, (1,)),
+            lax.reduce_min(x, (1,)),
+            lax.reduce_max(x, (0,)),
+            lax.reduce_min(x, (0, 1)),
+        ),
+        x,
+        prims={"reduce_max", "reduce_min"},
+    )
 
 
 def test_reduce_max_min_infinities():
@@ -154,8 +172,13 @@ def _specials_rows(cols):
 
 
 def _large_reductions(x):
-    return (lax.reduce_max(x, (1,)), lax.reduce_min(x, (1,)), lax.reduce_max(x, (0, 1)), lax.reduce_min(x, (0, 1)),
-            jnp.max(x.reshape(10, 64, 64), axis=(0, 2)))
+    return (
+        lax.reduce_max(x, (1,)),
+        lax.reduce_min(x, (1,)),
+        lax.reduce_max(x, (0, 1)),
+        lax.reduce_min(x, (0, 1)),
+        jnp.max(x.reshape(10, 64, 64), axis=(0, 2)),
+    )
 
 
 def test_reduce_max_min_large():
@@ -175,8 +198,11 @@ def test_reduce_max_min_large_specials():
         harness.assert_close(g, np.asarray(w), where=f"output {i}")
 
 
-LARGE_POOLS = [("max", (1, 2, 2, 1), (1, 2, 2, 1), "VALID"), ("max", (1, 3, 3, 1), (1, 2, 2, 1), "SAME"),
-               ("min", (1, 3, 3, 1), (1, 1, 1, 1), "SAME")]
+LARGE_POOLS = [
+    ("max", (1, 2, 2, 1), (1, 2, 2, 1), "VALID"),
+    ("max", (1, 3, 3, 1), (1, 2, 2, 1), "SAME"),
+    ("min", (1, 3, 3, 1), (1, 1, 1, 1), "SAME"),
+]
 
 
 def _large_pools(x):
@@ -242,9 +268,21 @@ def test_jnp_reductions():
     # What user code emits: jnp.sum/mean/max/any/all with keepdims and dtype promotion.
     x = rand((4, 6, 5), "float32")
     b = rand((4, 6), "bool")
-    check(lambda x, b: (jnp.sum(x, axis=(0, 2), keepdims=True), jnp.mean(x, axis=1), jnp.max(x), jnp.min(x, axis=-1),
-                        jnp.prod(x[0, :3], axis=0), jnp.any(b, axis=1), jnp.all(b, axis=0), jnp.sum(b)),
-          x, b, prims={"reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_or", "reduce_and"})
+    check(
+        lambda x, b: (
+            jnp.sum(x, axis=(0, 2), keepdims=True),
+            jnp.mean(x, axis=1),
+            jnp.max(x),
+            jnp.min(x, axis=-1),
+            jnp.prod(x[0, :3], axis=0),
+            jnp.any(b, axis=1),
+            jnp.all(b, axis=0),
+            jnp.sum(b),
+        ),
+        x,
+        b,
+        prims={"reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_or", "reduce_and"},
+    )
 
 
 # ---------------------------------------------------------------- argmax / argmin
@@ -277,30 +315,40 @@ def test_argmax_argmin_full_range(dtype):
     if dtype == "int32":
         x[0, :3] = [16777217, 16777216, 16777217]  # equal in f32, not in int32
         x[1, :3] = [-16777217, -16777216, -16777217]
-    check(lambda x: (jnp.argmax(x, axis=1), jnp.argmin(x, axis=1), jnp.argmax(x, axis=0)), x,
-          prims={"argmax", "argmin"})
+    check(
+        lambda x: (jnp.argmax(x, axis=1), jnp.argmin(x, axis=1), jnp.argmax(x, axis=0)), x, prims={"argmax", "argmin"}
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
 def test_argmax_argmin_nan_and_inf(dtype):
-    x = np.array([
-        [1.0, np.nan, 3.0, np.nan],     # NaN is the extreme for both: first NaN
-        [np.nan, 5.0, 1.0, 2.0],
-        [1.0, 2.0, 3.0, np.nan],
-        [np.inf, 1.0, np.inf, -np.inf],
-        [-np.inf, -np.inf, -np.inf, -np.inf],
-        [-0.0, 0.0, -0.0, 0.0],
-        [2.0, 2.0, -1.0, -1.0],
-    ], np.float32).astype(rand((1,), dtype).dtype)
-    check(lambda x: (jnp.argmax(x, axis=1), jnp.argmin(x, axis=1), jnp.argmax(x, axis=0), jnp.argmin(x, axis=0)),
-          x, prims={"argmax", "argmin"})
+    x = np.array(
+        [
+            [1.0, np.nan, 3.0, np.nan],  # NaN is the extreme for both: first NaN
+            [np.nan, 5.0, 1.0, 2.0],
+            [1.0, 2.0, 3.0, np.nan],
+            [np.inf, 1.0, np.inf, -np.inf],
+            [-np.inf, -np.inf, -np.inf, -np.inf],
+            [-0.0, 0.0, -0.0, 0.0],
+            [2.0, 2.0, -1.0, -1.0],
+        ],
+        np.float32,
+    ).astype(rand((1,), dtype).dtype)
+    check(
+        lambda x: (jnp.argmax(x, axis=1), jnp.argmin(x, axis=1), jnp.argmax(x, axis=0), jnp.argmin(x, axis=0)),
+        x,
+        prims={"argmax", "argmin"},
+    )
 
 
 @pytest.mark.parametrize("index_dtype", ["int32", "int16", "uint8"])
 def test_argmax_index_dtype(index_dtype):
     x = rand((3, 4, 7), "float32")
-    check(lambda x: (lax.argmax(x, 2, jnp.dtype(index_dtype)), lax.argmin(x, 0, jnp.dtype(index_dtype))), x,
-          prims={"argmax", "argmin"})
+    check(
+        lambda x: (lax.argmax(x, 2, jnp.dtype(index_dtype)), lax.argmin(x, 0, jnp.dtype(index_dtype))),
+        x,
+        prims={"argmax", "argmin"},
+    )
 
 
 # ---------------------------------------------------------------- cumulative
@@ -340,14 +388,26 @@ def test_cumulative_int_wrap(dtype):
     x = np.full((2, 40), hi, dtype=dtype)
     x[1, ::3] = lo
     y = rand((2, 40), dtype, 1, low=max(lo, -9), high=9)
-    check(lambda x, y: (lax.cumsum(x, 1), lax.cumsum(x, 1, reverse=True), lax.cumprod(y, 1),
-                        lax.cumprod(y, 1, reverse=True)), x, y, prims={"cumsum", "cumprod"})
+    check(
+        lambda x, y: (
+            lax.cumsum(x, 1),
+            lax.cumsum(x, 1, reverse=True),
+            lax.cumprod(y, 1),
+            lax.cumprod(y, 1, reverse=True),
+        ),
+        x,
+        y,
+        prims={"cumsum", "cumprod"},
+    )
 
 
 def test_cummax_cummin_int32_beyond_f32():
     x = np.array([[16777216, 16777217, 16777216, 16777218], [-16777216, -16777217, -16777216, -16777218]], np.int32)
-    check(lambda x: (lax.cummax(x, 1), lax.cummin(x, 1), lax.cummax(x, 1, reverse=True),
-                     lax.cummin(x, 1, reverse=True)), x, prims={"cummax", "cummin"})
+    check(
+        lambda x: (lax.cummax(x, 1), lax.cummin(x, 1), lax.cummax(x, 1, reverse=True), lax.cummin(x, 1, reverse=True)),
+        x,
+        prims={"cummax", "cummin"},
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
@@ -356,9 +416,18 @@ def test_cummax_cummin_nan(dtype):
     x[0, 3] = np.nan
     x[1, 0] = np.nan
     x[2, 8] = np.nan
-    check(lambda x: (lax.cummax(x, 1), lax.cummin(x, 1), lax.cummax(x, 1, reverse=True),
-                     lax.cummin(x, 0, reverse=True), lax.cumsum(x, 1), lax.cumprod(x, 1)),
-          x, prims={"cummax", "cummin", "cumsum", "cumprod"})
+    check(
+        lambda x: (
+            lax.cummax(x, 1),
+            lax.cummin(x, 1),
+            lax.cummax(x, 1, reverse=True),
+            lax.cummin(x, 0, reverse=True),
+            lax.cumsum(x, 1),
+            lax.cumprod(x, 1),
+        ),
+        x,
+        prims={"cummax", "cummin", "cumsum", "cumprod"},
+    )
 
 
 # ---------------------------------------------------------------- reduce_window
@@ -436,10 +505,15 @@ def test_reduce_window_sum_wraps(dtype):
 
 def test_reduce_window_int32_beyond_f32():
     x = np.array([[16777217, 16777216, 16777217, 3, 2**30, 2**30, 2**30]], np.int32)
-    check(lambda x: (window_fns("max", "int32")(x, (1, 2), (1, 1), "VALID"),
-                     window_fns("min", "int32")(x, (1, 2), (1, 1), "VALID"),
-                     window_fns("sum", "int32")(x, (1, 3), (1, 1), "VALID")),
-          x, prims={"reduce_window_max", "reduce_window_min", "reduce_window_sum"})
+    check(
+        lambda x: (
+            window_fns("max", "int32")(x, (1, 2), (1, 1), "VALID"),
+            window_fns("min", "int32")(x, (1, 2), (1, 1), "VALID"),
+            window_fns("sum", "int32")(x, (1, 3), (1, 1), "VALID"),
+        ),
+        x,
+        prims={"reduce_window_max", "reduce_window_min", "reduce_window_sum"},
+    )
 
 
 def test_reduce_window_nan_and_infinities():
@@ -449,21 +523,35 @@ def test_reduce_window_nan_and_infinities():
     x[0, 5, 0, 1] = np.nan
     x[0, 2:4, 2:4, :] = -np.inf
     x[0, 4:, 4:, 0] = np.inf
-    check(lambda x: (nn.max_pool(x, (2, 2), (1, 1), "VALID"), nn.max_pool(x, (3, 3), (2, 2), "SAME"),
-                     window_fns("min", "float32")(x, (1, 2, 3, 1), (1, 1, 1, 1), "SAME"),
-                     nn.avg_pool(x, (2, 2), (2, 2), "VALID")),
-          x, prims={"reduce_window_max", "reduce_window_min", "reduce_window_sum"})
+    check(
+        lambda x: (
+            nn.max_pool(x, (2, 2), (1, 1), "VALID"),
+            nn.max_pool(x, (3, 3), (2, 2), "SAME"),
+            window_fns("min", "float32")(x, (1, 2, 3, 1), (1, 1, 1, 1), "SAME"),
+            nn.avg_pool(x, (2, 2), (2, 2), "VALID"),
+        ),
+        x,
+        prims={"reduce_window_max", "reduce_window_min", "reduce_window_sum"},
+    )
 
 
-@pytest.mark.parametrize("dtype, padding", [("float32", "SAME"), ("float32", "VALID"), ("float16", "SAME"),
-                                            ("bfloat16", "VALID")])
+@pytest.mark.parametrize(
+    "dtype, padding", [("float32", "SAME"), ("float32", "VALID"), ("float16", "SAME"), ("bfloat16", "VALID")]
+)
 def test_flax_pooling(dtype, padding):
     # avg_pool with count_include_pad=False divides the half-precision window sum by an f32
     # count, so the (exactly summable) half-precision data is compared at f32 tolerance.
     x = rand((2, 9, 8, 4), dtype) if dtype == "float32" else half_exact((2, 9, 8, 4), dtype)
-    check(lambda x: (nn.max_pool(x, (3, 3), (2, 2), padding), nn.max_pool(x, (2, 2), padding=padding),
-                     nn.avg_pool(x, (3, 3), (2, 2), padding), nn.avg_pool(x, (2, 2), (2, 2), padding),
-                     nn.avg_pool(x, (3, 3), padding=padding, count_include_pad=False),
-                     window_fns("min", dtype)(x, (1, 3, 2, 1), (1, 1, 2, 1), padding),
-                     nn.max_pool(x[:, :, 0, :], (3,), (2,), padding)),
-          x, prims={"reduce_window_max", "reduce_window_sum", "reduce_window_min"})
+    check(
+        lambda x: (
+            nn.max_pool(x, (3, 3), (2, 2), padding),
+            nn.max_pool(x, (2, 2), padding=padding),
+            nn.avg_pool(x, (3, 3), (2, 2), padding),
+            nn.avg_pool(x, (2, 2), (2, 2), padding),
+            nn.avg_pool(x, (3, 3), padding=padding, count_include_pad=False),
+            window_fns("min", dtype)(x, (1, 3, 2, 1), (1, 1, 2, 1), padding),
+            nn.max_pool(x[:, :, 0, :], (3,), (2,), padding),
+        ),
+        x,
+        prims={"reduce_window_max", "reduce_window_sum", "reduce_window_min"},
+    )

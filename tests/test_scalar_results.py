@@ -43,8 +43,10 @@ CASES = {
     "shape-transpose": (lambda x: x[None, :1].T.reshape(()), (vec(),)),
     "reduce-max": (lambda x: jnp.max(x[None, :], axis=1).reshape(()), (vec(),)),
     "reduce-argmax": (lambda x: jnp.argmax(x[None, :], axis=1).squeeze(), (vec(),)),
-    "windows-pool": (lambda x: lax.reduce_window(x[None, :4], -jnp.inf, lax.max, (1, 4), (1, 1), "VALID").squeeze(),
-                     (vec(),)),
+    "windows-pool": (
+        lambda x: lax.reduce_window(x[None, :4], -jnp.inf, lax.max, (1, 4), (1, 1), "VALID").squeeze(),
+        (vec(),),
+    ),
     "cumulative-cumsum": (lambda x: jnp.cumsum(x[:1]).reshape(()), (vec(),)),
     "gather-take": (lambda x: x[jnp.array([3])].reshape(()), (vec(),)),
     "gather-dynamic_slice": (lambda x, i: lax.dynamic_slice(x, (i,), (1,)).reshape(()), (vec(), np.int32(2))),
@@ -53,8 +55,10 @@ CASES = {
     "dot_general-scaled": (lambda x: ((x[None, :] @ x[:, None]) * 2.0).squeeze(), (vec(),)),
     "dot_general-weights": (lambda x: (x[None, :] @ jnp.arange(5.0, dtype=jnp.float32)[:, None]).squeeze(), (vec(),)),
     "dot_general-matvec": (lambda x: (x[None, :] @ x).reshape(()), (vec(),)),
-    "dot_general-batched": (lambda x: jnp.einsum("bij,bjk->bik", x[None, None, :], x[None, :, None]).squeeze(),
-                            (vec(),)),
+    "dot_general-batched": (
+        lambda x: jnp.einsum("bij,bjk->bik", x[None, None, :], x[None, :, None]).squeeze(),
+        (vec(),),
+    ),
     "dot_general-cov": (jnp.cov, (vec(),)),
     "dot_general-corrcoef": (jnp.corrcoef, (vec(),)),
     "conv-conv": (lambda x: lax.conv(x[None, None, :], x[None, None, :], (1,), "VALID").squeeze(), (vec(),)),
@@ -66,13 +70,20 @@ CASES = {
     "linalg-cholesky": (lambda x: lax.linalg.cholesky(x[:1, None] * x[:1, None]).squeeze(), (vec(),)),
     "linalg-triangular_solve": (
         lambda x: lax.linalg.triangular_solve(x[None, :1], x[None, 1:2], left_side=True, lower=True).squeeze(),
-        (vec(),)),
-    "control_flow-cond": (lambda p, x: lax.cond(p, lambda v: v[None, :] @ v[:, None], lambda v: v[None, :1] * 2.0,
-                                                x).squeeze(), (np.bool_(True), vec())),
-    "control_flow-while": (lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 1.5),
-                                                    (0, x[:1]))[1].reshape(()), (vec(),)),
-    "control_flow-scan": (lambda x: lax.scan(lambda c, v: (c + v, v), jnp.zeros((1, 1)), x[:, None, None])[0].squeeze(),
-                          (vec(),)),
+        (vec(),),
+    ),
+    "control_flow-cond": (
+        lambda p, x: lax.cond(p, lambda v: v[None, :] @ v[:, None], lambda v: v[None, :1] * 2.0, x).squeeze(),
+        (np.bool_(True), vec()),
+    ),
+    "control_flow-while": (
+        lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 1.5), (0, x[:1]))[1].reshape(()),
+        (vec(),),
+    ),
+    "control_flow-scan": (
+        lambda x: lax.scan(lambda c, v: (c + v, v), jnp.zeros((1, 1)), x[:, None, None])[0].squeeze(),
+        (vec(),),
+    ),
     "call-jit": (lambda x: jax.jit(lambda a: a[None, :] @ a[:, None])(x).squeeze(), (vec(),)),
     "special-lgamma": (lambda x: lax.lgamma(x[:1]).reshape(()), (vec(),)),
 }
@@ -106,8 +117,13 @@ def outcomes(tmp_path_factory):
     results: dict[str, tuple[str, str]] = {}
     pending = list(CASES)
     while pending:
-        proc = subprocess.run([sys.executable, os.path.abspath(__file__), str(path), *pending], cwd=HERE,
-                              capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), str(path), *pending],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         started = None
         for line in path.read_text().splitlines():
             rec = json.loads(line)

@@ -16,8 +16,18 @@ import pytest
 from jax import lax
 
 import ovjax
-from harness import (MOVE_DTYPES, assert_close, assert_prims, compile_cpu, from_tensor, primitives_of, rand, run_ov, to_tensor,
-                     unoptimised_jit)
+from harness import (
+    MOVE_DTYPES,
+    assert_close,
+    assert_prims,
+    compile_cpu,
+    from_tensor,
+    primitives_of,
+    rand,
+    run_ov,
+    to_tensor,
+    unoptimised_jit,
+)
 
 
 def assert_exact(got, want, where):
@@ -92,9 +102,7 @@ def test_broadcast_in_dim(dtype):
 @pytest.mark.parametrize("dtype", MOVE_DTYPES)
 def test_reshape(dtype):
     x = rand((2, 3, 4), dtype)
-    cases = [
-        (f"->{s}", (lambda x, s=s: x.reshape(s)), [x]) for s in [(6, 4), (24,), (4, 3, 2), (1, 24, 1), (2, 1, 12)]
-    ]
+    cases = [(f"->{s}", (lambda x, s=s: x.reshape(s)), [x]) for s in [(6, 4), (24,), (4, 3, 2), (1, 24, 1), (2, 1, 12)]]
     # `dimensions`: transpose first, then reshape (JAX still emits it from lax.reshape)
     cases += [
         (f"dims={d}->{s}", (lambda x, s=s, d=d: lax.reshape(x, s, dimensions=d)), [x])
@@ -146,7 +154,9 @@ def expand_dims_primitive():
     p = Primitive("expand_dims")
     p.def_impl(lambda x, *, dimensions: np.expand_dims(np.asarray(x), dimensions))
     p.def_abstract_eval(
-        lambda aval, *, dimensions: jax.core.ShapedArray(np.expand_dims(np.empty(aval.shape), dimensions).shape, aval.dtype)
+        lambda aval, *, dimensions: jax.core.ShapedArray(
+            np.expand_dims(np.empty(aval.shape), dimensions).shape, aval.dtype
+        )
     )
     return p
 
@@ -201,7 +211,11 @@ def test_concatenate(dtype):
         ("same input twice", lambda a: jnp.concatenate([a, a, a]), [r((4,), 3)]),
         ("empty piece", lambda a, b, c: lax.concatenate([a, b, c], 1), [r((2, 1), 0), r((2, 0), 1), r((2, 3), 2)]),
         ("empty first", lambda a, b: lax.concatenate([a, b], 0), [r((0, 3), 0), r((2, 3), 1)]),
-        ("all but one empty", lambda a, b, c: lax.concatenate([a, b, c], 0), [r((0, 2), 0), r((3, 2), 1), r((0, 2), 2)]),
+        (
+            "all but one empty",
+            lambda a, b, c: lax.concatenate([a, b, c], 0),
+            [r((0, 2), 0), r((3, 2), 1), r((0, 2), 2)],
+        ),
         ("all empty", lambda a, b: lax.concatenate([a, b], 0), [r((0, 3), 0), r((0, 3), 1)]),
         ("empty on another axis", lambda a, b: lax.concatenate([a, b], 1), [r((0, 3), 0), r((0, 2), 1)]),
     ]
@@ -288,31 +302,46 @@ def test_split_stack_unstack_tile(dtype):
     x = rand((4, 6), dtype)
     y = rand((4, 6), dtype, seed=3)
     e = rand((0, 3), dtype)
-    check_exact([
-        ("split axis 1", lambda x: lax.split(x, (1, 2, 3), axis=1), (x,)),
-        ("split with empty piece", lambda x: lax.split(x, (0, 4), axis=0), (x,)),
-        ("jnp.split", lambda x: jnp.split(x, [1, 3], axis=0), (x,)),
-    ], prims={"split"})
-    check_exact([
-        ("stack axis 0", lambda a, b: jnp.stack([a, b, a]), (x, y)),
-        ("stack axis 2", lambda a, b: jnp.stack([a, b], axis=2), (x, y)),
-        ("stack one", lambda a: jnp.stack([a], axis=1), (x,)),
-        ("stack empty", lambda a: jnp.stack([a, a], axis=1), (e,)),
-    ], prims={"stack"})
-    check_exact([
-        ("unstack axis 0", lambda a: jnp.unstack(a), (x,)),
-        ("unstack axis 1", lambda a: jnp.unstack(a, axis=1), (x,)),
-    ], prims={"unstack"})
-    check_exact([
-        ("tile 2d", lambda a: jnp.tile(a, (2, 3)), (x,)),
-        ("tile adds axes", lambda a: jnp.tile(a, (2, 1, 2)), (x,)),
-        ("tile of scalar", lambda a: jnp.tile(a[0, 0], 3), (x,)),
-    ], prims={"tile"})
+    check_exact(
+        [
+            ("split axis 1", lambda x: lax.split(x, (1, 2, 3), axis=1), (x,)),
+            ("split with empty piece", lambda x: lax.split(x, (0, 4), axis=0), (x,)),
+            ("jnp.split", lambda x: jnp.split(x, [1, 3], axis=0), (x,)),
+        ],
+        prims={"split"},
+    )
+    check_exact(
+        [
+            ("stack axis 0", lambda a, b: jnp.stack([a, b, a]), (x, y)),
+            ("stack axis 2", lambda a, b: jnp.stack([a, b], axis=2), (x, y)),
+            ("stack one", lambda a: jnp.stack([a], axis=1), (x,)),
+            ("stack empty", lambda a: jnp.stack([a, a], axis=1), (e,)),
+        ],
+        prims={"stack"},
+    )
+    check_exact(
+        [
+            ("unstack axis 0", lambda a: jnp.unstack(a), (x,)),
+            ("unstack axis 1", lambda a: jnp.unstack(a, axis=1), (x,)),
+        ],
+        prims={"unstack"},
+    )
+    check_exact(
+        [
+            ("tile 2d", lambda a: jnp.tile(a, (2, 3)), (x,)),
+            ("tile adds axes", lambda a: jnp.tile(a, (2, 1, 2)), (x,)),
+            ("tile of scalar", lambda a: jnp.tile(a[0, 0], 3), (x,)),
+        ],
+        prims={"tile"},
+    )
 
 
 def test_empty_and_zeros():
     """lax.empty's contents are unspecified in JAX; XLA (and ovjax) give zeros."""
     x = rand((2, 3))
-    check_exact([
-        ("empty", lambda a: a + lax.empty((2, 3), jnp.float32), (x,)),
-    ], prims={"empty"})
+    check_exact(
+        [
+            ("empty", lambda a: a + lax.empty((2, 3), jnp.float32), (x,)),
+        ],
+        prims={"empty"},
+    )

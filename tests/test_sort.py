@@ -26,9 +26,22 @@ def special(shape, dtype, seed=0):
     r = np.random.default_rng(seed)
     if np.issubdtype(dt, np.integer):
         info = np.iinfo(dt)
-        pool = np.array([info.min, info.max, 0, 1, -1 if info.min < 0 else 2, info.max - 1, info.min + 1,
-                         info.max // 2, info.max // 2 + 1, 16777217 % (int(info.max) + 1), 16777216 % (int(info.max) + 1)],
-                        dtype=np.int64)
+        pool = np.array(
+            [
+                info.min,
+                info.max,
+                0,
+                1,
+                -1 if info.min < 0 else 2,
+                info.max - 1,
+                info.min + 1,
+                info.max // 2,
+                info.max // 2 + 1,
+                16777217 % (int(info.max) + 1),
+                16777216 % (int(info.max) + 1),
+            ],
+            dtype=np.int64,
+        )
         full = r.integers(int(info.min), int(info.max) + 1, size=shape, dtype=np.int64)
         picks = pool[r.integers(0, len(pool), size=shape)]
         return np.where(r.random(shape) < 0.5, picks, full).astype(dt)
@@ -45,11 +58,16 @@ def same(got, want, where):
         g = np.asarray(got, np.float32)
         w = np.asarray(want, np.float32)
         gn, wn = np.isnan(g), np.isnan(w)
-        ok = np.array_equal(gn, wn) and np.array_equal(g[~gn], w[~wn]) and np.array_equal(
-            np.signbit(g[~gn]), np.signbit(w[~wn]))
+        ok = (
+            np.array_equal(gn, wn)
+            and np.array_equal(g[~gn], w[~wn])
+            and np.array_equal(np.signbit(g[~gn]), np.signbit(w[~wn]))
+        )
         assert ok, f"{where}:\n got {g.tolist()}\nwant {w.tolist()}"
     else:
-        assert got.dtype.itemsize == want.dtype.itemsize or want.dtype == np.bool_, f"{where}: {got.dtype} vs {want.dtype}"
+        assert got.dtype.itemsize == want.dtype.itemsize or want.dtype == np.bool_, (
+            f"{where}: {got.dtype} vs {want.dtype}"
+        )
         np.testing.assert_array_equal(got.astype(want.dtype), want, err_msg=where)
 
 
@@ -77,8 +95,30 @@ def test_sort_argsort(dtype):
 
 def test_sort_float_order():
     # JAX's lax.sort order: -inf < ... < -0.0 == 0.0 < ... < inf < NaN (all NaNs equal, stable)
-    x = np.array([NAN, -NAN, 1, INF, -INF, -0.0, 0.0, -0.0, 2, NAN, 0.0, -1e-45, 1e-45, -3.4e38, 3.4e38,
-                  5e-39, -1e-40, 6e-8, -6e-8], np.float32)
+    x = np.array(
+        [
+            NAN,
+            -NAN,
+            1,
+            INF,
+            -INF,
+            -0.0,
+            0.0,
+            -0.0,
+            2,
+            NAN,
+            0.0,
+            -1e-45,
+            1e-45,
+            -3.4e38,
+            3.4e38,
+            5e-39,
+            -1e-40,
+            6e-8,
+            -6e-8,
+        ],
+        np.float32,
+    )
     i = np.arange(x.size, dtype=np.int32)
     cases = {
         "sort:values": lambda a, b: lax.sort(a),
@@ -94,8 +134,7 @@ def test_sort_float_order():
 def test_top_k_float_order():
     # XLA's total order: -inf < ... < -0.0 < 0.0 < ... < inf < NaN. (A NaN with its sign bit
     # set, which XLA puts below -inf, is not distinguishable in OpenVINO: not tested.)
-    x = np.array([NAN, 1, INF, -INF, -0.0, 0.0, -0.0, 2, NAN, 0.0, -1e-45, 1e-45, -3.4e38, 3.4e38, 5e-39],
-                 np.float32)
+    x = np.array([NAN, 1, INF, -INF, -0.0, 0.0, -0.0, 2, NAN, 0.0, -1e-45, 1e-45, -3.4e38, 3.4e38, 5e-39], np.float32)
     cases = {
         "top_k": lambda a: lax.top_k(a, 15),
         "top_k:5": lambda a: lax.top_k(a, 5),
@@ -125,8 +164,24 @@ def test_sort_multiple_operands():
 
 def test_sort_wide_integers():
     # beyond f32's 2^24 and uint32 >= 2^31: neighbours must stay distinct and ordered
-    base = np.array([16777216, 16777217, 16777218, 2**31 - 1, -(2**31), -(2**31) + 1, 16777219, -16777217,
-                     -16777216, 0, 1, 2**30 + 1, 2**30], np.int64)
+    base = np.array(
+        [
+            16777216,
+            16777217,
+            16777218,
+            2**31 - 1,
+            -(2**31),
+            -(2**31) + 1,
+            16777219,
+            -16777217,
+            -16777216,
+            0,
+            1,
+            2**30 + 1,
+            2**30,
+        ],
+        np.int64,
+    )
     xi = base.astype(np.int32)
     xu = (base.astype(np.int64) % 2**32).astype(np.uint32)
     cases = {

@@ -25,6 +25,8 @@ def test_cpu_matmul_scalar_reshape():
     for variant in ("squeeze_scalar", "vector_dot"):
         assert any(line.startswith(f"{variant}: compiled, result 14.0") for line in lines), p.stdout + p.stderr
     if p.returncode == 0:
-        pytest.skip("OpenVINO no longer crashes on a MatMul Reshaped to rank 0: "
-                    "ops/utils.cpp reshape()'s Squeeze may no longer be needed\n" + p.stdout)
+        pytest.skip(
+            "OpenVINO no longer crashes on a MatMul Reshaped to rank 0: "
+            "ops/utils.cpp reshape()'s Squeeze may no longer be needed\n" + p.stdout
+        )
     assert p.returncode == 1, p.stdout + p.stderr

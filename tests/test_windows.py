@@ -122,6 +122,7 @@ def test_reduce_window_bodies(dtype):
     init = scalar(2, dtype)
     cases = {}
     for i, (win, st, pad, base, wdil) in enumerate(WINDOW_CASES):
+
         def rw(body, init_v, win=win, st=st, pad=pad, base=base, wdil=wdil):
             return lambda x: lax.reduce_window(x, init_v, body, win, st, pad, base, wdil)
 
@@ -165,9 +166,9 @@ def test_reduce_window_not_a_monoid_is_a_clear_error():
     import ovjax
 
     x = np.ones((4, 4), np.float32)
-    closed = jax.make_jaxpr(
-        lambda x: lax.reduce_window(x, np.float32(0), lambda a, b: a - b, (2, 2), (1, 1), "VALID")
-    )(x)
+    closed = jax.make_jaxpr(lambda x: lax.reduce_window(x, np.float32(0), lambda a, b: a - b, (2, 2), (1, 1), "VALID"))(
+        x
+    )
     with pytest.raises(Exception, match=r"reduce_window: the reduction body \(sub\) is not a recognised monoid"):
         ovjax.convert_model(closed)
 
@@ -233,10 +234,8 @@ def test_select_and_scatter_add(dtype):
         out = [(n + lo + hi - w) // s + 1 for n, w, s, (lo, hi) in zip(op.shape, win, st, pad)]
         srcs.append(rand(out, dtype, seed=i) if dtype != "bool" else rand(out, "bool", seed=i))
         for prim in (lax.ge_p, lax.le_p):
-            cases[f"select_and_scatter_add:{i}{prim.name}"] = (
-                lambda o, *s, i=i, win=win, st=st, pad=pad, prim=prim: wr._select_and_scatter_add(
-                    s[i], o, prim, win, st, pad
-                )
+            cases[f"select_and_scatter_add:{i}{prim.name}"] = lambda o, *s, i=i, win=win, st=st, pad=pad, prim=prim: (
+                wr._select_and_scatter_add(s[i], o, prim, win, st, pad)
             )
     harness.check_cases(cases, op, *srcs)
 

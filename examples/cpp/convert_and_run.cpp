@@ -63,8 +63,9 @@ ov::element::Type type_of_descr(const std::string& path, const std::string& desc
             if (order == '<' || order == '=' || ((order == '|' || order == '>') && d.type.size() == 1))
                 return d.type;
             if (order == '>')
-                fail(path, "big-endian dtype '" + descr + "' is not supported; save the array as little-endian "
-                           "(a.astype(a.dtype.newbyteorder('<')))");
+                fail(path, "big-endian dtype '" + descr +
+                               "' is not supported; save the array as little-endian "
+                               "(a.astype(a.dtype.newbyteorder('<')))");
         }
     }
     fail(path, "unsupported dtype '" + descr + "' (supported: " + supported_list() + ")");
@@ -217,7 +218,15 @@ void write(const std::string& path, const ov::element::Type& type, const ov::Sha
     std::ofstream out(path, std::ios::binary);
     if (!out)
         fail(path, "cannot create");
-    const unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(h.size() & 0xff),
+    const unsigned char head[10] = {0x93,
+                                    'N',
+                                    'U',
+                                    'M',
+                                    'P',
+                                    'Y',
+                                    1,
+                                    0,
+                                    static_cast<unsigned char>(h.size() & 0xff),
                                     static_cast<unsigned char>(h.size() >> 8)};
     out.write(reinterpret_cast<const char*>(head), sizeof(head));
     out.write(h.data(), static_cast<std::streamsize>(h.size()));

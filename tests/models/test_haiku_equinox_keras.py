@@ -45,8 +45,13 @@ def test_haiku_small_resnet():
     x = rand((1, 32, 32, 3), low=-1, high=1)
 
     def forward(x, is_training):
-        net = hk.nets.ResNet(blocks_per_group=(1, 1, 1, 1), num_classes=10, bottleneck=False,
-                             channels_per_group=(8, 16, 16, 32), use_projection=(True, True, True, True))
+        net = hk.nets.ResNet(
+            blocks_per_group=(1, 1, 1, 1),
+            num_classes=10,
+            bottleneck=False,
+            channels_per_group=(8, 16, 16, 32),
+            use_projection=(True, True, True, True),
+        )
         return net(x, is_training=is_training)
 
     check_function(_haiku(forward, x), (x,), "haiku ResNet (ResNet18 layout, narrow)")
@@ -157,8 +162,9 @@ def test_keras_hub_bert_backbone():
     import keras
 
     keras.utils.set_random_seed(0)
-    model = keras_hub.models.BertBackbone(vocabulary_size=100, num_layers=2, num_heads=4, hidden_dim=32,
-                                          intermediate_dim=64, max_sequence_length=16)
+    model = keras_hub.models.BertBackbone(
+        vocabulary_size=100, num_layers=2, num_heads=4, hidden_dim=32, intermediate_dim=64, max_sequence_length=16
+    )
     ids = np.random.default_rng(0).integers(0, 100, (2, 8)).astype(np.int32)
     mask = np.ones((2, 8), np.int32)
     mask[1, -3:] = 0

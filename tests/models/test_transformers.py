@@ -36,8 +36,14 @@ def _mask(shape=(B, T)):
 def test_bert():
     from transformers import BertConfig, FlaxBertModel
 
-    cfg = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                     intermediate_size=64, max_position_embeddings=32)
+    cfg = BertConfig(
+        vocab_size=100,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=32,
+    )
     model, params = _build(FlaxBertModel, cfg, (B, T))
 
     def fn(input_ids, attention_mask, token_type_ids):
@@ -72,8 +78,13 @@ def test_gpt2_kv_cache_prefill_and_decode():
     )
 
     def step(input_ids, attention_mask, position_ids, past_key_values):
-        out = model(input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                    params=params, past_key_values=past_key_values)
+        out = model(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            params=params,
+            past_key_values=past_key_values,
+        )
         return out.logits, out.past_key_values
 
     ids = _tokens(100, (B, prompt))
@@ -96,8 +107,9 @@ def test_gpt2_kv_cache_prefill_and_decode():
 def test_vit():
     from transformers import FlaxViTModel, ViTConfig
 
-    cfg = ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                    intermediate_size=64)
+    cfg = ViTConfig(
+        image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64
+    )
     model, params = _build(FlaxViTModel, cfg, (B, 32, 32, 3))  # init takes NHWC, the call NCHW
 
     def fn(pixel_values):
@@ -123,8 +135,14 @@ def test_resnet():
 def test_clip_text_and_vision():
     from transformers import CLIPTextConfig, CLIPVisionConfig, FlaxCLIPTextModel, FlaxCLIPVisionModel
 
-    tcfg = CLIPTextConfig(vocab_size=100, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                          num_attention_heads=4, max_position_embeddings=16)
+    tcfg = CLIPTextConfig(
+        vocab_size=100,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        max_position_embeddings=16,
+    )
     text, tparams = _build(FlaxCLIPTextModel, tcfg, (B, T))
 
     def ftext(input_ids, attention_mask):
@@ -133,8 +151,9 @@ def test_clip_text_and_vision():
 
     check_function(ftext, (_tokens(100), _mask()), "FlaxCLIPTextModel")
 
-    vcfg = CLIPVisionConfig(image_size=32, patch_size=8, hidden_size=32, intermediate_size=64,
-                            num_hidden_layers=2, num_attention_heads=4)
+    vcfg = CLIPVisionConfig(
+        image_size=32, patch_size=8, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4
+    )
     vision, vparams = _build(FlaxCLIPVisionModel, vcfg, (B, 32, 32, 3))
 
     def fvision(pixel_values):
@@ -168,9 +187,19 @@ def test_t5_encoder(monkeypatch):
 def test_whisper_encoder():
     from transformers import FlaxWhisperModel, WhisperConfig
 
-    cfg = WhisperConfig(vocab_size=100, d_model=32, encoder_layers=2, encoder_attention_heads=4,
-                        decoder_layers=1, decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
-                        num_mel_bins=16, max_source_positions=16, max_target_positions=16)
+    cfg = WhisperConfig(
+        vocab_size=100,
+        d_model=32,
+        encoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_layers=1,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        num_mel_bins=16,
+        max_source_positions=16,
+        max_target_positions=16,
+    )
     feats = rand((B, 16, 32), low=-1, high=1)  # (batch, mel bins, 2 * max_source_positions)
     model = FlaxWhisperModel(cfg, input_shape=feats.shape, _do_init=False)
     shapes = jax.eval_shape(lambda: model.init_weights(jax.random.PRNGKey(0), feats.shape))
@@ -188,12 +217,26 @@ def test_bert_and_gpt2_larger_configs():
     from transformers import BertConfig, FlaxBertModel, FlaxGPT2LMHeadModel, GPT2Config
 
     b, t = 2, 64
-    bert, bparams = _build(FlaxBertModel, BertConfig(vocab_size=1000, hidden_size=256, num_hidden_layers=6,
-                                                     num_attention_heads=8, intermediate_size=1024), (b, t))
-    gpt2, gparams = _build(FlaxGPT2LMHeadModel, GPT2Config(vocab_size=1000, n_embd=256, n_layer=6, n_head=8,
-                                                           n_positions=128), (b, t))
+    bert, bparams = _build(
+        FlaxBertModel,
+        BertConfig(
+            vocab_size=1000, hidden_size=256, num_hidden_layers=6, num_attention_heads=8, intermediate_size=1024
+        ),
+        (b, t),
+    )
+    gpt2, gparams = _build(
+        FlaxGPT2LMHeadModel, GPT2Config(vocab_size=1000, n_embd=256, n_layer=6, n_head=8, n_positions=128), (b, t)
+    )
     ids, mask = _tokens(1000, (b, t)), _mask((b, t))
-    check_function(lambda i, m: bert(i, attention_mask=m, params=bparams).last_hidden_state, (ids, mask),
-         "FlaxBertModel 6x256", tol=(1e-3, 1e-3))
-    check_function(lambda i, m: gpt2(i, attention_mask=m, params=gparams).logits, (ids, mask),
-         "FlaxGPT2LMHeadModel 6x256", tol=(1e-3, 1e-3))
+    check_function(
+        lambda i, m: bert(i, attention_mask=m, params=bparams).last_hidden_state,
+        (ids, mask),
+        "FlaxBertModel 6x256",
+        tol=(1e-3, 1e-3),
+    )
+    check_function(
+        lambda i, m: gpt2(i, attention_mask=m, params=gparams).logits,
+        (ids, mask),
+        "FlaxGPT2LMHeadModel 6x256",
+        tol=(1e-3, 1e-3),
+    )

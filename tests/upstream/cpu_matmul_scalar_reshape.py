@@ -55,8 +55,14 @@ def build(variant: str):
     return ov.Model([y], [x])
 
 
-VARIANTS = ["reshape_scalar", "mul_reshape_scalar", "const_rhs_reshape", "squeeze_scalar", "reshape_vector",
-            "vector_dot"]
+VARIANTS = [
+    "reshape_scalar",
+    "mul_reshape_scalar",
+    "const_rhs_reshape",
+    "squeeze_scalar",
+    "reshape_vector",
+    "vector_dot",
+]
 
 
 def run(variant: str) -> None:

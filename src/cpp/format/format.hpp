@@ -121,10 +121,10 @@ public:
     std::string_view record_type() const;
     std::string_view unknown_type() const;
 
-    size_t size() const;               // TUPLE length or RECORD field count
-    Value item(size_t i) const;        // TUPLE item
+    size_t size() const;                                      // TUPLE length or RECORD field count
+    Value item(size_t i) const;                               // TUPLE item
     std::optional<Value> field(std::string_view name) const;  // RECORD field
-    std::vector<int64_t> as_ints() const;  // TUPLE of INT (or a single INT)
+    std::vector<int64_t> as_ints() const;                     // TUPLE of INT (or a single INT)
 
     // ARRAY
     DType array_dtype() const;
@@ -228,9 +228,7 @@ public:
     // Whether the header carries a checksum (minor version >= 1); it was verified.
 
     // Inputs of equation `e` of graph `g`.
-    const Atom& input(const Graph& g, size_t eqn, size_t i) const {
-        return g.atoms[g.atom_offsets[eqn] + i];
-    }
+    const Atom& input(const Graph& g, size_t eqn, size_t i) const { return g.atoms[g.atom_offsets[eqn] + i]; }
     std::optional<Value> param(const Eqn& e, std::string_view key) const;
     std::string eqn_name(const Graph& g, size_t eqn) const;  // "graph G eqn E 'prim' (source)"
 

@@ -17,9 +17,9 @@ namespace format {
 namespace {
 
 const char* const kDTypeNames[kNumDTypes] = {
-    "bool",    "int8",      "int16",     "int32", "int64",         "uint8",      "uint16", "uint32",
-    "uint64",  "float16",   "bfloat16",  "float32", "float64",     "complex64",  "complex128",
-    "float0",  "token",     "key",       "float8_e4m3fn", "float8_e5m2", "int4", "uint4"};
+    "bool",   "int8",    "int16",         "int32",       "int64",   "uint8",     "uint16",     "uint32",
+    "uint64", "float16", "bfloat16",      "float32",     "float64", "complex64", "complex128", "float0",
+    "token",  "key",     "float8_e4m3fn", "float8_e5m2", "int4",    "uint4"};
 const size_t kDTypeSizes[kNumDTypes] = {1, 1, 2, 4, 8, 1, 2, 4, 8, 2, 2, 4, 8, 8, 16, 0, 0, 4, 1, 1, 0, 0};
 
 uint64_t rd64(const uint8_t* p) {
@@ -48,9 +48,7 @@ struct MappedFile {
 };
 
 // a * b, or false when it does not fit in 64 bits.
-bool mul_ok(uint64_t a, uint64_t b, uint64_t& r) {
-    return !__builtin_mul_overflow(a, b, &r);
-}
+bool mul_ok(uint64_t a, uint64_t b, uint64_t& r) { return !__builtin_mul_overflow(a, b, &r); }
 
 // The byte size of `numel` elements of `t` (4-bit types packed two to a byte), or false
 // when it exceeds kMaxTensorBytes.
@@ -121,8 +119,8 @@ uint32_t crc32(const uint8_t* p, size_t n, uint32_t crc) {
         std::memcpy(&lo, p, 4);
         std::memcpy(&hi, p + 4, 4);
         lo ^= crc;  // little-endian
-        crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^
-              t[3][hi & 0xFF] ^ t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
+        crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][hi & 0xFF] ^
+              t[2][(hi >> 8) & 0xFF] ^ t[1][(hi >> 16) & 0xFF] ^ t[0][hi >> 24];
         p += 8;
         n -= 8;
     }
@@ -160,7 +158,7 @@ std::shared_ptr<File> File::open(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         throw FormatError("ovjax: cannot open '" + path + "': " + std::strerror(errno));
-    struct stat st {};
+    struct stat st{};
     if (fstat(fd, &st) != 0) {
         int e = errno;
         ::close(fd);
@@ -363,8 +361,8 @@ void File::parse_strings(uint64_t off, uint64_t size) {
     for (uint64_t i = 1; i <= n; ++i) {
         const uint64_t o = static_cast<uint64_t>(m_string_offsets[i]);
         if (o < prev || o > bytes_size)
-            fail(off + 8 + i * 8, "string offset " + std::to_string(m_string_offsets[i]) +
-                                      " out of order or past the string bytes");
+            fail(off + 8 + i * 8,
+                 "string offset " + std::to_string(m_string_offsets[i]) + " out of order or past the string bytes");
         prev = o;
     }
     const size_t bad = utf8_error(b + bytes_off, prev);
@@ -438,9 +436,8 @@ void File::parse_buffers(uint64_t off, uint64_t size, uint64_t data_off, uint64_
             if (bo != 0)
                 fail(eo, "external buffer " + std::to_string(i) + " has offset " + std::to_string(bo) + " (must be 0)");
             if (next_external >= m_externals.size())
-                fail(eo, "buffer " + std::to_string(i) +
-                             " is external but the host supplied only " + std::to_string(m_externals.size()) +
-                             " external buffers");
+                fail(eo, "buffer " + std::to_string(i) + " is external but the host supplied only " +
+                             std::to_string(m_externals.size()) + " external buffers");
             const Memory& m = m_externals[next_external];
             if (m.size != bs)
                 fail(eo + 8, "external buffer " + std::to_string(i) + " has " + std::to_string(m.size) +
@@ -452,9 +449,8 @@ void File::parse_buffers(uint64_t off, uint64_t size, uint64_t data_off, uint64_
         if (bo % kDataAlign != 0)
             fail(eo, "buffer " + std::to_string(i) + " offset " + std::to_string(bo) + " is not 64-byte aligned");
         if (bo > data_size || bs > data_size - bo)
-            fail(eo, "buffer " + std::to_string(i) + " (offset " + std::to_string(bo) + ", size " +
-                         std::to_string(bs) + ") runs past the data section (" + std::to_string(data_size) +
-                         " bytes)");
+            fail(eo, "buffer " + std::to_string(i) + " (offset " + std::to_string(bo) + ", size " + std::to_string(bs) +
+                         ") runs past the data section (" + std::to_string(data_size) + " bytes)");
         if (bs > 0)
             used.push_back({bo, bs, eo, i});
         m_buffers.push_back({m_mem.data + data_off + bo, bs, fl});
@@ -466,8 +462,8 @@ void File::parse_buffers(uint64_t off, uint64_t size, uint64_t data_off, uint64_
     std::sort(used.begin(), used.end(), [](const Used& x, const Used& y) { return x.off < y.off; });
     for (size_t i = 1; i < used.size(); ++i)
         if (used[i].off < used[i - 1].off + used[i - 1].size)
-            fail(used[i].entry, "buffer " + std::to_string(used[i].index) + " overlaps buffer " +
-                                    std::to_string(used[i - 1].index));
+            fail(used[i].entry,
+                 "buffer " + std::to_string(used[i].index) + " overlaps buffer " + std::to_string(used[i - 1].index));
 }
 
 void File::parse_graphs(uint64_t off, uint64_t size) {
@@ -545,9 +541,7 @@ void File::check_graph_references(const std::vector<std::vector<uint64_t>>& refs
 const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth, uint64_t base,
                                  std::vector<uint64_t>& graph_refs) {
     const uint8_t* b0 = reinterpret_cast<const uint8_t*>(p);
-    auto at = [&](const int64_t* q) {
-        return base + static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(q) - b0);
-    };
+    auto at = [&](const int64_t* q) { return base + static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(q) - b0); };
     auto need = [&](const int64_t* q, uint64_t k) {
         if (static_cast<uint64_t>(end - q) < k)
             fail(at(q), "parameter value truncated");
@@ -591,8 +585,8 @@ const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth
             str(q++);
         const uint64_t n = static_cast<uint64_t>(*q++);
         if (n > static_cast<uint64_t>(end - q))
-            fail(at(q - 1), std::string(record ? "record field count " : "tuple length ") + std::to_string(n) +
-                                " does not fit");
+            fail(at(q - 1),
+                 std::string(record ? "record field count " : "tuple length ") + std::to_string(n) + " does not fit");
         const size_t ci = m_composites.size();
         m_composites.push_back({p, nullptr, 0});
         const size_t mark = m_scratch.size();
@@ -723,8 +717,8 @@ void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint6
         uint64_t numel = 1, bytes = 0;
         for (uint64_t d = 0; d < rank; ++d) {
             if (p[2 + d] < 0)
-                fail(at(p + 2 + d), "variable " + std::to_string(i) + " has negative dimension " +
-                                        std::to_string(p[2 + d]));
+                fail(at(p + 2 + d),
+                     "variable " + std::to_string(i) + " has negative dimension " + std::to_string(p[2 + d]));
             if (!mul_ok(numel, static_cast<uint64_t>(p[2 + d]), numel))
                 fail(at(p + 2 + d), "variable " + std::to_string(i) + "'s element count overflows 64 bits");
         }
@@ -732,7 +726,8 @@ void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint6
             fail(at(p), "variable " + std::to_string(i) + " (" + dtype_name(dt) + ", " + std::to_string(numel) +
                             " elements) is larger than any machine can hold (2^48 bytes)");
         if ((dt == DType::c64 || dt == DType::c128) && (rank == 0 || p[2 + rank - 1] != 2))
-            fail(at(p + 1), "complex variable " + std::to_string(i) + " lacks its trailing (real, imag) dimension of 2");
+            fail(at(p + 1),
+                 "complex variable " + std::to_string(i) + " lacks its trailing (real, imag) dimension of 2");
         g.vars.push_back({dt, static_cast<uint32_t>(rank), p + 2});
         p += 2 + rank;
     }

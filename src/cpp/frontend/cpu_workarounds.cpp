@@ -108,9 +108,8 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
     if (mms.size() < 2)
         return false;
     // deterministic order (target inputs are a set)
-    std::sort(mms.begin(), mms.end(), [](const auto& a, const auto& b) {
-        return a->get_instance_id() < b->get_instance_id();
-    });
+    std::sort(mms.begin(), mms.end(),
+              [](const auto& a, const auto& b) { return a->get_instance_id() < b->get_instance_id(); });
     const size_t k = first->get_shape()[tb ? 1 : 0];
     const size_t es = first->get_element_type().size();
     size_t n_total = 0;
@@ -121,8 +120,8 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
     }
     if (n_total * k > kMaxJoinedElements)
         return false;
-    auto joined = std::make_shared<v0::Constant>(first->get_element_type(),
-                                                 tb ? ov::Shape{n_total, k} : ov::Shape{k, n_total});
+    auto joined =
+        std::make_shared<v0::Constant>(first->get_element_type(), tb ? ov::Shape{n_total, k} : ov::Shape{k, n_total});
     auto* dst = static_cast<char*>(const_cast<void*>(joined->get_data_ptr()));
     size_t col = 0;
     for (size_t i = 0; i < mms.size(); ++i) {
@@ -138,9 +137,9 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
     }
     auto mm = std::make_shared<v0::MatMul>(o, joined, false, tb);
     std::vector<int64_t> lengths(ns.begin(), ns.end());
-    auto split = std::make_shared<v1::VariadicSplit>(
-        mm, v0::Constant::create(ov::element::i64, ov::Shape{}, {-1}),
-        v0::Constant::create(ov::element::i64, ov::Shape{lengths.size()}, lengths));
+    auto split =
+        std::make_shared<v1::VariadicSplit>(mm, v0::Constant::create(ov::element::i64, ov::Shape{}, {-1}),
+                                            v0::Constant::create(ov::element::i64, ov::Shape{lengths.size()}, lengths));
     // named after the first MatMul, with the sources of all
     take_provenance(*mm, *mms[0]);
     mm->get_rt_info()[kSourceKey] = SourceAttribute().merge(ov::NodeVector(mms.begin(), mms.end()));

@@ -29,7 +29,7 @@ class object;
 }
 
 #ifndef OVJAX_VERSION
-#    define OVJAX_VERSION "0.0.0"
+#define OVJAX_VERSION "0.0.0"
 #endif
 
 namespace ovjax {
@@ -137,8 +137,10 @@ Options load_options(const std::vector<ov::Any>& variants) {
     for (size_t i = 1; i < variants.size(); ++i) {
         if (variants[i].is<bool>())
             continue;  // Python's FrontEnd.load(path, enable_mmap): files are always mapped
-        OPENVINO_ASSERT(variants[i].is<ov::AnyMap>(), "ovjax: load() takes the model and then a map of options; "
-                        "argument ", i, " is ", describe_any(variants[i]));
+        OPENVINO_ASSERT(variants[i].is<ov::AnyMap>(),
+                        "ovjax: load() takes the model and then a map of options; "
+                        "argument ",
+                        i, " is ", describe_any(variants[i]));
         for (const auto& kv : variants[i].as<ov::AnyMap>())
             merged[kv.first] = kv.second;
     }
@@ -149,9 +151,7 @@ Options load_options(const std::vector<ov::Any>& variants) {
 
 FrontEnd::FrontEnd() : m_translators(builtin_translators()) {}
 
-std::string FrontEnd::get_name() const {
-    return "ovjax";
-}
+std::string FrontEnd::get_name() const { return "ovjax"; }
 
 bool FrontEnd::supported_impl(const std::vector<ov::Any>& variants) const {
     try {
@@ -311,9 +311,7 @@ void FrontEnd::add_extension(const std::shared_ptr<ov::Extension>& extension) {
 
 }  // namespace ovjax
 
-extern "C" OPENVINO_CORE_EXPORTS ov::frontend::FrontEndVersion get_api_version() {
-    return OV_FRONTEND_API_VERSION;
-}
+extern "C" OPENVINO_CORE_EXPORTS ov::frontend::FrontEndVersion get_api_version() { return OV_FRONTEND_API_VERSION; }
 
 extern "C" OPENVINO_CORE_EXPORTS void* get_front_end_data() {
     auto* res = new ov::frontend::FrontEndPluginInfo();

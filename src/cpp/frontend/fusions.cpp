@@ -78,7 +78,6 @@ using ov::Output;
 using namespace ov::op;
 using pattern::as;
 
-
 // The value of a constant with all elements equal, if it is one.
 std::optional<double> splat(const Output<Node>& o0) {
     // through Reshape/Broadcast of a constant (broadcast_in_dim of a literal)
@@ -317,8 +316,8 @@ bool fuse_softmax(const std::shared_ptr<Node>& node) {
         return false;
     auto axis = static_cast<size_t>((*ax)[0]);
     auto mshape = sub->get_input_shape(1);
-    bool constant_along_axis = ov::shape_size(mshape) == 1 ||
-                               (mshape.size() == x.get_shape().size() && mshape[axis] == 1);
+    bool constant_along_axis =
+        ov::shape_size(mshape) == 1 || (mshape.size() == x.get_shape().size() && mshape[axis] == 1);
     if (!constant_along_axis)
         return false;
     auto sm = std::make_shared<v8::Softmax>(x, (*ax)[0]);
@@ -341,7 +340,6 @@ std::optional<Output<Node>> match_over_sqrt2(const Output<Node>& o) {
     }
     return std::nullopt;
 }
-
 
 // Gelu(x, mode). The CPU plugin's erf Gelu of +inf is NaN where JAX's x * erfc(-x / sqrt 2) / 2
 // is +inf, so +inf selects x (measured; its tanh Gelu gives +inf, and -inf and NaN give NaN
@@ -593,7 +591,8 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
         return false;
     auto q = qk->input_value(0);
     auto k = qk->get_transpose_b() ? qk->input_value(1) : swap_last_two(qk->input_value(1));
-    if (q.get_shape().size() != rank || k.get_shape().size() != rank || q.get_element_type() != sm->get_output_element_type(0))
+    if (q.get_shape().size() != rank || k.get_shape().size() != rank ||
+        q.get_element_type() != sm->get_output_element_type(0))
         return false;
     // fuse_softmax's guard for non-finite rows goes with the Softmax: the attention kernel
     // keeps a NaN (or +inf) score row NaN in the output row on its own
@@ -662,6 +661,5 @@ std::shared_ptr<Node> gelu_guard_of(const Output<Node>& x) {
         return nullptr;
     return sel;
 }
-
 
 }  // namespace ovjax

@@ -13,9 +13,7 @@ bool TensorPlace::is_equal(const Ptr& another) const {
     return o && o->m_model == m_model && o->m_is_input == m_is_input && o->m_index == m_index;
 }
 
-bool TensorPlace::is_equal_data(const Ptr& another) const {
-    return is_equal(another);
-}
+bool TensorPlace::is_equal_data(const Ptr& another) const { return is_equal(another); }
 
 InputModel::InputModel(std::shared_ptr<format::File> file, Options options)
     : m_file(std::move(file)), m_options(options) {
@@ -96,7 +94,8 @@ ov::PartialShape InputModel::get_partial_shape(const ov::frontend::Place::Ptr& p
     if (t->is_input())
         return to_shape(g.vars[static_cast<size_t>(g.invars[t->index()])]);
     const auto& a = g.outvars[t->index()];
-    return a.is_literal ? ov::PartialShape(ov::Shape{}) : ov::PartialShape(to_shape(g.vars[static_cast<size_t>(a.var)]));
+    return a.is_literal ? ov::PartialShape(ov::Shape{})
+                        : ov::PartialShape(to_shape(g.vars[static_cast<size_t>(a.var)]));
 }
 
 void InputModel::set_element_type(const ov::frontend::Place::Ptr& place, const ov::element::Type& type) {

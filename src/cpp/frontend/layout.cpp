@@ -133,7 +133,8 @@ bool elementwise(const std::shared_ptr<Node>& n) {
            ov::is_type<ov::op::v10::IsInf>(n) || ov::is_type<ov::op::v10::IsFinite>(n);
 }
 
-void replace_with_transposed(const std::shared_ptr<Node>& old, const std::shared_ptr<Node>& fresh, const Perm& out_perm) {
+void replace_with_transposed(const std::shared_ptr<Node>& old, const std::shared_ptr<Node>& fresh,
+                             const Perm& out_perm) {
     take_provenance(*fresh, *old);
     if (is_identity(out_perm)) {
         old->output(0).replace(fresh->output(0));
@@ -148,8 +149,7 @@ void replace_with_transposed(const std::shared_ptr<Node>& old, const std::shared
 // with those Transposes removed and its constant inputs re-laid out; nullopt when there is
 // no Transpose input, the permutations differ, or another input is not a small constant
 // (of full rank, with `full_rank_constants`).
-std::optional<std::pair<Perm, ov::OutputVector>> untransposed_inputs(const std::shared_ptr<Node>& n,
-                                                                     size_t rank,
+std::optional<std::pair<Perm, ov::OutputVector>> untransposed_inputs(const std::shared_ptr<Node>& n, size_t rank,
                                                                      bool full_rank_constants) {
     std::optional<Perm> p;
     for (const auto& in : n->input_values())
@@ -299,8 +299,6 @@ void run(const std::shared_ptr<ov::Model>& model) {
 
 }  // namespace
 
-void apply_transpose_sinking(const std::shared_ptr<ov::Model>& model) {
-    run(model);
-}
+void apply_transpose_sinking(const std::shared_ptr<ov::Model>& model) { run(model); }
 
 }  // namespace ovjax

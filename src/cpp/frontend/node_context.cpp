@@ -61,13 +61,9 @@ ov::element::Type to_ov_type(DType t) {
     }
 }
 
-bool is_complex(DType t) {
-    return t == DType::c64 || t == DType::c128;
-}
+bool is_complex(DType t) { return t == DType::c64 || t == DType::c128; }
 
-ov::Shape to_shape(const format::VarInfo& v) {
-    return ov::Shape(v.dims, v.dims + v.rank);
-}
+ov::Shape to_shape(const format::VarInfo& v) { return ov::Shape(v.dims, v.dims + v.rank); }
 
 namespace {
 template <typename T>
@@ -111,11 +107,8 @@ std::shared_ptr<ov::Node> float_constant(const ov::element::Type& type, const ov
     }
 }
 
-NodeContext::NodeContext(TranslateSession& session,
-                         const format::File& file,
-                         const format::Graph& graph,
-                         size_t eqn_index,
-                         const std::vector<ov::Output<ov::Node>>& env)
+NodeContext::NodeContext(TranslateSession& session, const format::File& file, const format::Graph& graph,
+                         size_t eqn_index, const std::vector<ov::Output<ov::Node>>& env)
     : ov::frontend::NodeContext(std::string(file.string(graph.eqns[eqn_index].primitive))),
       m_session(session),
       m_file(file),
@@ -124,9 +117,7 @@ NodeContext::NodeContext(TranslateSession& session,
       m_env(env),
       m_prim(file.string(graph.eqns[eqn_index].primitive)) {}
 
-const Options& NodeContext::options() const {
-    return m_session.options();
-}
+const Options& NodeContext::options() const { return m_session.options(); }
 
 const std::string& NodeContext::get_name() const {
     if (m_name.empty())
@@ -134,18 +125,14 @@ const std::string& NodeContext::get_name() const {
     return m_name;
 }
 
-void NodeContext::fail(const std::string& msg) const {
-    throw TranslateError(msg);
-}
+void NodeContext::fail(const std::string& msg) const { throw TranslateError(msg); }
 
 const format::Atom& NodeContext::atom(size_t i) const {
     OVJAX_CHECK(*this, i < eqn().n_in, "input ", i, " requested but the equation has ", eqn().n_in, " inputs");
     return m_file.input(m_graph, m_eqn, i);
 }
 
-size_t NodeContext::get_input_size() const {
-    return eqn().n_in;
-}
+size_t NodeContext::get_input_size() const { return eqn().n_in; }
 
 ov::Output<ov::Node> NodeContext::get_input(int idx) const {
     const auto& a = atom(static_cast<size_t>(idx));
@@ -167,9 +154,7 @@ format::DType NodeContext::in_dtype(size_t i) const {
     return a.is_literal ? a.dtype : m_graph.vars[static_cast<size_t>(a.var)].dtype;
 }
 
-ov::element::Type NodeContext::in_type(size_t i) const {
-    return to_ov_type(in_dtype(i));
-}
+ov::element::Type NodeContext::in_type(size_t i) const { return to_ov_type(in_dtype(i)); }
 
 ov::Shape NodeContext::in_shape(size_t i) const {
     const auto& a = atom(i);
@@ -178,9 +163,7 @@ ov::Shape NodeContext::in_shape(size_t i) const {
     return to_shape(m_graph.vars[static_cast<size_t>(a.var)]);
 }
 
-bool NodeContext::in_is_complex(size_t i) const {
-    return is_complex(in_dtype(i));
-}
+bool NodeContext::in_is_complex(size_t i) const { return is_complex(in_dtype(i)); }
 
 size_t NodeContext::in_data_rank(size_t i) const {
     const auto t = in_dtype(i);
@@ -212,9 +195,7 @@ std::optional<format::Value> NodeContext::opt_param(const std::string& name) con
     return it->second;
 }
 
-bool NodeContext::has_param(const std::string& name) const {
-    return opt_param(name).has_value();
-}
+bool NodeContext::has_param(const std::string& name) const { return opt_param(name).has_value(); }
 
 format::Value NodeContext::param(const std::string& name) const {
     auto v = opt_param(name);
@@ -284,8 +265,7 @@ size_t NodeContext::get_subgraph_size() const {
     return n;
 }
 
-ov::OutputVector NodeContext::inline_graph(uint64_t graph,
-                                           const ov::OutputVector& inputs,
+ov::OutputVector NodeContext::inline_graph(uint64_t graph, const ov::OutputVector& inputs,
                                            const std::vector<bool>& complex_inputs) const {
     // What this equation built for the sub-graph's inputs is its own: named before the
     // sub-graph's equations name theirs (their walks stop at the inputs).

@@ -38,10 +38,7 @@ std::shared_ptr<ov::Node> float_constant(const ov::element::Type& type, const ov
 
 class NodeContext : public ov::frontend::NodeContext {
 public:
-    NodeContext(TranslateSession& session,
-                const format::File& file,
-                const format::Graph& graph,
-                size_t eqn_index,
+    NodeContext(TranslateSession& session, const format::File& file, const format::Graph& graph, size_t eqn_index,
                 const std::vector<ov::Output<ov::Node>>& env);
 
     // ov::frontend::NodeContext (what ConversionExtension translators see)
@@ -86,8 +83,7 @@ public:
 
     // Translate a sub-graph (call-like primitives, control flow bodies) inline; `complex_inputs`
     // says which inputs are complex values (none when empty).
-    ov::OutputVector inline_graph(uint64_t graph,
-                                  const ov::OutputVector& inputs,
+    ov::OutputVector inline_graph(uint64_t graph, const ov::OutputVector& inputs,
                                   const std::vector<bool>& complex_inputs = {}) const;
     TranslateSession& session() const { return m_session; }
     // The running conversion's options (the load()'s map, else the environment, else the
@@ -114,13 +110,13 @@ private:
 }  // namespace ovjax
 
 // Fail the current translation with a message naming the equation.
-#define OVJAX_CHECK(ctx, cond, ...)                                             \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            std::ostringstream ovjax_check_ss_;                                 \
-            ::ovjax::detail::write_all(ovjax_check_ss_, __VA_ARGS__);           \
-            (ctx).fail(ovjax_check_ss_.str());                                  \
-        }                                                                       \
+#define OVJAX_CHECK(ctx, cond, ...)                                   \
+    do {                                                              \
+        if (!(cond)) {                                                \
+            std::ostringstream ovjax_check_ss_;                       \
+            ::ovjax::detail::write_all(ovjax_check_ss_, __VA_ARGS__); \
+            (ctx).fail(ovjax_check_ss_.str());                        \
+        }                                                             \
     } while (0)
 
 #include <sstream>

@@ -109,8 +109,7 @@ const Spec kSpecs[] = {
                 "): with fusions, the CPU-plugin scheduling rewrites (joined parallel MatMuls, Dense activations kept "
                 "apart, rank-3 Dense chains)";
      }},
-    {"provenance", nullptr,
-     [](Options& o, const std::string& w, const ov::Any& v) { o.provenance = as_flag(w, v); },
+    {"provenance", nullptr, [](Options& o, const std::string& w, const ov::Any& v) { o.provenance = as_flag(w, v); },
      [](const Options& d) {
          return std::string(d.provenance ? "true" : "false") +
                 "): name every node after its JAX equation, with the equation's source line in rt_info";

@@ -76,13 +76,9 @@ namespace {
 // Named, with a source: the session, a pass or a walk here named it. (Passes name what they
 // build themselves, with take_provenance/name_after/name_built, not ov::copy_runtime_info:
 // that also hands the source to the Constants feeding a node, leaving them unnamed.)
-bool named(const ov::Node& node) {
-    return has_provenance(node);
-}
+bool named(const ov::Node& node) { return has_provenance(node); }
 
-bool is_io(const ov::Node* n) {
-    return ov::is_type<ov::op::v0::Parameter>(n) || ov::is_type<ov::op::v0::Result>(n);
-}
+bool is_io(const ov::Node* n) { return ov::is_type<ov::op::v0::Parameter>(n) || ov::is_type<ov::op::v0::Result>(n); }
 
 // name_after, with names kept unique within one walk: base/Type, then base/Type_1, ...
 class Namer {

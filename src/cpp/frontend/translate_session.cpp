@@ -22,9 +22,7 @@ namespace ovjax {
 using format::Atom;
 using format::DType;
 
-TranslateSession::TranslateSession(std::shared_ptr<format::File> file,
-                                   const TranslatorMap& translators,
-                                   bool partial,
+TranslateSession::TranslateSession(std::shared_ptr<format::File> file, const TranslatorMap& translators, bool partial,
                                    const Options& options)
     : m_file(std::move(file)),
       m_translators(translators),
@@ -99,9 +97,8 @@ bool has_complex(const format::File& f, const format::Graph& g, size_t ei) {
 }
 }  // namespace
 
-ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
-                                                  const ov::OutputVector& inputs,
-                                                  const std::vector<bool>* complex_inputs) {
+ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::OutputVector& inputs,
+                                                   const std::vector<bool>* complex_inputs) {
     const format::File& f = *m_file;
     if (gi >= f.num_graphs())
         throw TranslateError("sub-graph index " + std::to_string(gi) + " out of range");
@@ -128,7 +125,8 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
     if (m_expanded > m_options.max_expanded_size)
         throw LimitError("ovjax: the model grows past " + std::to_string(m_options.max_expanded_size) +
                          " equations and variables as calls are inlined and loops unrolled (at sub-graph " +
-                         std::to_string(gi) + "); if it is meant to be this large, raise the conversion option "
+                         std::to_string(gi) +
+                         "); if it is meant to be this large, raise the conversion option "
                          "'max_expanded_size'");
 
     Env env = bind_inputs(gi, g, inputs, complex_inputs);
@@ -192,9 +190,7 @@ ov::OutputVector TranslateSession::translate_graph(uint64_t gi,
     return results;
 }
 
-TranslateSession::Env TranslateSession::bind_inputs(uint64_t gi,
-                                                    const format::Graph& g,
-                                                    const ov::OutputVector& inputs,
+TranslateSession::Env TranslateSession::bind_inputs(uint64_t gi, const format::Graph& g, const ov::OutputVector& inputs,
                                                     const std::vector<bool>* complex_inputs) {
     if (inputs.size() != g.invars.size())
         throw TranslateError("sub-graph " + std::to_string(gi) + " takes " + std::to_string(g.invars.size()) +
@@ -239,10 +235,7 @@ bool TranslateSession::inputs_defined(const format::Graph& g, size_t ei, const E
     return true;
 }
 
-std::string TranslateSession::call_translator(const format::Graph& g,
-                                              size_t ei,
-                                              const Translator& t,
-                                              const Env& env,
+std::string TranslateSession::call_translator(const format::Graph& g, size_t ei, const Translator& t, const Env& env,
                                               ov::OutputVector& outs) {
     const format::File& f = *m_file;
     const format::Eqn& e = g.eqns[ei];
@@ -282,9 +275,7 @@ std::string TranslateSession::call_translator(const format::Graph& g,
     }
 }
 
-ov::OutputVector TranslateSession::placeholder(const format::Graph& g,
-                                               size_t ei,
-                                               const std::string& prim,
+ov::OutputVector TranslateSession::placeholder(const format::Graph& g, size_t ei, const std::string& prim,
                                                const Env& env) {
     // A FrameworkNode with the avals' types, so conversion can go on and report everything.
     const format::File& f = *m_file;
@@ -380,15 +371,14 @@ void charge_constant(uint64_t elements, uint64_t element_size) {
         bytes > s->m_options.max_constant_bytes - std::min(s->m_options.max_constant_bytes, s->m_constant_bytes))
         throw LimitError("ovjax: conversion would build more than " + std::to_string(s->m_options.max_constant_bytes) +
                          " bytes of constants from shapes (" + std::to_string(elements) + " elements more, after " +
-                         std::to_string(s->m_constant_bytes) + " bytes); if the model is meant to hold them, raise "
+                         std::to_string(s->m_constant_bytes) +
+                         " bytes); if the model is meant to hold them, raise "
                          "the conversion option 'max_constant_bytes'");
     s->m_constant_bytes += bytes;
 }
 
 namespace {
-uint64_t add_sat(uint64_t a, uint64_t b) {
-    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
-}
+uint64_t add_sat(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
 uint64_t mul_sat(uint64_t a, uint64_t b) {
     uint64_t r;
     return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
@@ -469,8 +459,8 @@ std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& pa
             for (auto& u : m_unsupported) {
                 if (msg.size() > kReport / 2)
                     break;
-                std::string line = u.first + " x" + std::to_string(u.second.count) + " (first: " +
-                                   u.second.first_where + ")";
+                std::string line =
+                    u.first + " x" + std::to_string(u.second.count) + " (first: " + u.second.first_where + ")";
                 if (!u.second.reason.empty())
                     line += ": " + u.second.reason;
                 msg += "\n  " + clip(line);
@@ -513,7 +503,7 @@ std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& pa
         // source of what it copies
         if (m_options.provenance) {
             const auto& rt = o.get_node()->get_input_size() ? o.get_node()->get_input_node_ptr(0)->get_rt_info()
-                                                         : o.get_node()->get_rt_info();
+                                                            : o.get_node()->get_rt_info();
             auto it = rt.find(kSourceKey);
             set_provenance(name + "/copy", it == rt.end() ? ov::Any() : it->second);
         }

@@ -24,9 +24,9 @@ using ComplexResultRule = bool (*)(const NodeContext&, size_t);
 
 struct Translator {
     BuiltinTranslator builtin = nullptr;
-    ov::frontend::CreatorFunction extension;  // set when a ConversionExtension overrides
-    const char* unsupported_reason = nullptr;  // set for primitives listed as unsupported
-    bool complex_aware = false;  // OVJAX_OP_COMPLEX / _REAL_COMPLEX: handles complex operands/results
+    ov::frontend::CreatorFunction extension;     // set when a ConversionExtension overrides
+    const char* unsupported_reason = nullptr;    // set for primitives listed as unsupported
+    bool complex_aware = false;                  // OVJAX_OP_COMPLEX / _REAL_COMPLEX: handles complex operands/results
     ComplexResultRule complex_result = nullptr;  // set with complex_aware
     // OVJAX_OP_REAL_COMPLEX: translates the equations with a complex operand or result
     // (`builtin` the others)
@@ -46,22 +46,18 @@ public:
 
 class TranslateSession {
 public:
-    TranslateSession(std::shared_ptr<format::File> file,
-                     const TranslatorMap& translators,
-                     bool partial,
+    TranslateSession(std::shared_ptr<format::File> file, const TranslatorMap& translators, bool partial,
                      const Options& options);
 
     // Build the model of graph 0 with the given parameters (one per graph input, in order).
-    std::shared_ptr<ov::Model> build(const ov::ParameterVector& params,
-                                     const ov::OutputVector& param_outputs,
+    std::shared_ptr<ov::Model> build(const ov::ParameterVector& params, const ov::OutputVector& param_outputs,
                                      const std::vector<size_t>& output_order,
                                      const std::vector<std::string>& output_names);
 
     // Translate sub-graph `graph` on `inputs`, which must have the types and shapes of its
     // declared inputs; `complex_inputs` says which inputs are complex values (graph 0's
     // inputs are what it declares).
-    ov::OutputVector translate_graph(uint64_t graph,
-                                     const ov::OutputVector& inputs,
+    ov::OutputVector translate_graph(uint64_t graph, const ov::OutputVector& inputs,
                                      const std::vector<bool>* complex_inputs = nullptr);
 
     // An upper bound of the equations plus variables translation builds: every sub-graph
@@ -107,7 +103,7 @@ private:
     const TranslatorMap& m_translators;
     bool m_partial;
     Options m_options;
-    uint64_t m_expanded = 0;  // equations and variables translated so far (all inlinings)
+    uint64_t m_expanded = 0;        // equations and variables translated so far (all inlinings)
     uint64_t m_constant_bytes = 0;  // charged by charge_constant()
     friend void charge_constant(uint64_t, uint64_t);
     std::vector<ov::Output<ov::Node>> m_buffer_cache;

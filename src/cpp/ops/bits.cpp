@@ -81,9 +81,7 @@ Output<Node> shr_const(const Output<Node>& x, int d) {
     return bit_and(sar(x, i32c(d)), i32c((int64_t{1} << (32 - d)) - 1));
 }
 
-Output<Node> rotl(const Output<Node>& x, int d) {
-    return bit_or(shl(x, i32c(d)), shr_const(x, 32 - d));
-}
+Output<Node> rotl(const Output<Node>& x, int d) { return bit_or(shl(x, i32c(d)), shr_const(x, 32 - d)); }
 
 Output<Node> carry_out(const Output<Node>& a, const Output<Node>& b, const Output<Node>& s) {
     // the top bit of (a & b) | ((a | b) & ~s): both top bits set, or one set and cleared in s
@@ -116,8 +114,8 @@ ov::OutputVector translate_mulhi(const NodeContext& ctx) {
     // The high half of the 2w-bit product of two w-bit integers (JAX: widen, multiply,
     // shift right arithmetically for signed types, logically for unsigned ones).
     const auto t = ctx.in_type(0);
-    OVJAX_CHECK(ctx, t.is_integral_number() && ctx.in_type(1) == t, "mulhi takes integer operands of one type, got ",
-                t, " and ", ctx.in_type(1));
+    OVJAX_CHECK(ctx, t.is_integral_number() && ctx.in_type(1) == t, "mulhi takes integer operands of one type, got ", t,
+                " and ", ctx.in_type(1));
     OVJAX_CHECK(ctx, t.bitwidth() <= 32, "mulhi of ", t,
                 " operands is not supported: OpenVINO's CPU plugin runs 64-bit integers as 32-bit, so the "
                 "high half of their 128-bit product cannot be computed exactly");
@@ -211,12 +209,8 @@ ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
 }
 }  // namespace
 
-ov::OutputVector translate_shift_left(const NodeContext& ctx) {
-    return shift(ctx, Shift::left);
-}
-ov::OutputVector translate_shift_right_logical(const NodeContext& ctx) {
-    return shift(ctx, Shift::right_logical);
-}
+ov::OutputVector translate_shift_left(const NodeContext& ctx) { return shift(ctx, Shift::left); }
+ov::OutputVector translate_shift_right_logical(const NodeContext& ctx) { return shift(ctx, Shift::right_logical); }
 ov::OutputVector translate_shift_right_arithmetic(const NodeContext& ctx) {
     return shift(ctx, Shift::right_arithmetic);
 }
@@ -280,8 +274,7 @@ Output<Node> f32_to_bits(const Output<Node>& v, const FloatFormat& f) {
     auto nan = make<ov::op::v10::IsNaN>(v);
     auto inf = make<ov::op::v10::IsInf>(v);
     // the sign, zeros included (1 / -0 is -inf); NaN counts as positive
-    auto neg = lor(make<v1::Less>(v, zero),
-                   land(make<v1::Equal>(v, zero), make<v1::Less>(div(one, v), zero)));
+    auto neg = lor(make<v1::Less>(v, zero), land(make<v1::Equal>(v, zero), make<v1::Less>(div(one, v), zero)));
     auto a = select(lor(nan, inf), one, make<v0::Abs>(v));  // finite from here on
     // normalise a to n in [1, 2) (n = a * 2^-e), scaling by one power 2^(2^i) at a time; the
     // steps of e are collected as i32 bits (this also keeps the CPU plugin's fused
@@ -300,9 +293,9 @@ Output<Node> f32_to_bits(const Output<Node>& v, const FloatFormat& f) {
         n = mul(n, select(c, f32c(std::ldexp(1.0, s)), one));
         e_down = bit_or(e_down, shl(convert(c, et::i32), i32c(i)));
     }
-    auto e = sub(e_up, e_down);  // -127..127
+    auto e = sub(e_up, e_down);                                              // -127..127
     auto sub_normal = make<v1::Less>(a, f32c(std::ldexp(1.0, 1 - f.bias)));  // zero included
-    auto mant_normal = mul(sub(n, one), f32c(std::ldexp(1.0, f.m)));  // integers < 2^M
+    auto mant_normal = mul(sub(n, one), f32c(std::ldexp(1.0, f.m)));         // integers < 2^M
     // a * 2^(bias - 1 + M), 2^149 for f32: in two exact steps (the Select keeps OpenVINO
     // from folding the two constants into one, which overflows)
     const int k = f.bias - 1 + f.m, k1 = k / 2;
@@ -357,7 +350,8 @@ ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
         return {x};
     OVJAX_CHECK(ctx, bitcastable(from) && bitcastable(to),
                 "bitcast_convert_type is supported between integers and float32/float16/bfloat16 of 8 to 32 "
-                "bits, not ", from, " -> ", to);
+                "bits, not ",
+                from, " -> ", to);
     const size_t wi = from.bitwidth(), wo = to.bitwidth();
     const auto in_shape = ctx.in_shape(0);
     auto bits = to_bits(x);
@@ -405,9 +399,7 @@ Output<Node> low_bits(const Output<Node>& x, int n) {
         return v;
     return bit_and(v, i32c((int64_t{1} << n) - 1));
 }
-Output<Node> band(const Output<Node>& a, uint32_t m) {
-    return bit_and(a, i32c(static_cast<int32_t>(m)));
-}
+Output<Node> band(const Output<Node>& a, uint32_t m) { return bit_and(a, i32c(static_cast<int32_t>(m))); }
 // Number of set bits of i32 v (all 32 bits).
 Output<Node> popcount32(Output<Node> v) {
     v = sub(v, band(shr_const(v, 1), 0x55555555));

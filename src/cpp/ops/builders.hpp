@@ -44,18 +44,10 @@ Output<Node> make(const A&... args) {
 
 // ---- arithmetic (numpy broadcasting)
 
-inline Output<Node> add(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::Add>(a, b);
-}
-inline Output<Node> sub(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::Subtract>(a, b);
-}
-inline Output<Node> mul(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::Multiply>(a, b);
-}
-inline Output<Node> div(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::Divide>(a, b);
-}
+inline Output<Node> add(const Output<Node>& a, const Output<Node>& b) { return make<v1::Add>(a, b); }
+inline Output<Node> sub(const Output<Node>& a, const Output<Node>& b) { return make<v1::Subtract>(a, b); }
+inline Output<Node> mul(const Output<Node>& a, const Output<Node>& b) { return make<v1::Multiply>(a, b); }
+inline Output<Node> div(const Output<Node>& a, const Output<Node>& b) { return make<v1::Divide>(a, b); }
 
 // cond ? a : b (a plain Select).
 inline Output<Node> select(const Output<Node>& cond, const Output<Node>& a, const Output<Node>& b) {
@@ -65,9 +57,7 @@ inline Output<Node> select(const Output<Node>& cond, const Output<Node>& a, cons
 // ---- comparisons
 
 // x != x, as IsNaN (float operands).
-inline Output<Node> is_nan(const Output<Node>& x) {
-    return make<ov::op::v10::IsNaN>(x);
-}
+inline Output<Node> is_nan(const Output<Node>& x) { return make<ov::op::v10::IsNaN>(x); }
 
 // a > b and a >= b, built as Less(b, a) and LessEqual(b, a). The CPU plugin's AVX-512 JIT
 // kernels (eltwise nodes and snippets alike) evaluate Greater and GreaterEqual with the
@@ -76,33 +66,21 @@ inline Output<Node> is_nan(const Output<Node>& x) {
 // use the ordered vcmpgtps and give false. Less and LessEqual are ordered on every ISA.
 // Measured on OpenVINO 2026.4 (AMD EPYC, AVX-512): Greater(NaN, 0) -> true, Less(0, NaN)
 // -> false. Every float comparison that may see a NaN goes through these.
-inline Output<Node> greater(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::Less>(b, a);
-}
-inline Output<Node> greater_eq(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::LessEqual>(b, a);
-}
+inline Output<Node> greater(const Output<Node>& a, const Output<Node>& b) { return make<v1::Less>(b, a); }
+inline Output<Node> greater_eq(const Output<Node>& a, const Output<Node>& b) { return make<v1::LessEqual>(b, a); }
 
 // ---- logical (boolean operands)
 
-inline Output<Node> land(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::LogicalAnd>(a, b);
-}
-inline Output<Node> lor(const Output<Node>& a, const Output<Node>& b) {
-    return make<v1::LogicalOr>(a, b);
-}
-inline Output<Node> lnot(const Output<Node>& a) {
-    return make<v1::LogicalNot>(a);
-}
+inline Output<Node> land(const Output<Node>& a, const Output<Node>& b) { return make<v1::LogicalAnd>(a, b); }
+inline Output<Node> lor(const Output<Node>& a, const Output<Node>& b) { return make<v1::LogicalOr>(a, b); }
+inline Output<Node> lnot(const Output<Node>& a) { return make<v1::LogicalNot>(a); }
 
 // ---- bitwise (integer operands)
 
 inline Output<Node> bit_and(const Output<Node>& a, const Output<Node>& b) {
     return make<ov::op::v13::BitwiseAnd>(a, b);
 }
-inline Output<Node> bit_or(const Output<Node>& a, const Output<Node>& b) {
-    return make<ov::op::v13::BitwiseOr>(a, b);
-}
+inline Output<Node> bit_or(const Output<Node>& a, const Output<Node>& b) { return make<ov::op::v13::BitwiseOr>(a, b); }
 inline Output<Node> bit_xor(const Output<Node>& a, const Output<Node>& b) {
     return make<ov::op::v13::BitwiseXor>(a, b);
 }
@@ -121,13 +99,9 @@ inline Output<Node> i32c(int64_t v) {
     return v0::Constant::create(et::i32, ov::Shape{}, std::vector<int32_t>{static_cast<int32_t>(v)});
 }
 // An f32 scalar.
-inline Output<Node> f32c(double v) {
-    return const_scalar(et::f32, v);
-}
+inline Output<Node> f32c(double v) { return const_scalar(et::f32, v); }
 // A scalar of `like`'s element type.
-inline Output<Node> scalar_like(const Output<Node>& like, double v) {
-    return const_scalar(like.get_element_type(), v);
-}
+inline Output<Node> scalar_like(const Output<Node>& like, double v) { return const_scalar(like.get_element_type(), v); }
 
 }  // namespace op
 }  // namespace ovjax

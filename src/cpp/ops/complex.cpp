@@ -59,9 +59,7 @@ bool any_complex(const NodeContext& ctx) {
 
 // The float type of the parts of the complex dtype JAX makes from real type t
 // (dtypes.to_complex_dtype: float64 -> complex128, narrower floats -> complex64).
-ov::element::Type complex_part_type(const ov::element::Type& t) {
-    return t == et::f64 ? et::f64 : et::f32;
-}
+ov::element::Type complex_part_type(const ov::element::Type& t) { return t == et::f64 ? et::f64 : et::f32; }
 
 // Part k (0: real, 1: imag) of complex x: shape S + (2,) -> S.
 Output<Node> part(const Output<Node>& x, int64_t k) {
@@ -71,12 +69,8 @@ Output<Node> part(const Output<Node>& x, int64_t k) {
     s.pop_back();
     return reshape(p, s);
 }
-Output<Node> re(const Output<Node>& x) {
-    return part(x, 0);
-}
-Output<Node> im(const Output<Node>& x) {
-    return part(x, 1);
-}
+Output<Node> re(const Output<Node>& x) { return part(x, 0); }
+Output<Node> im(const Output<Node>& x) { return part(x, 1); }
 
 // The complex value (r, i) (same shapes): shape S + (2,).
 Output<Node> make_complex(const Output<Node>& r, const Output<Node>& i) {
@@ -129,7 +123,6 @@ Output<Node> cmul(const Output<Node>& a, const Output<Node>& b) {
     auto [r, i] = cmul_parts(a, b);
     return make_complex(r, i);
 }
-
 
 // (ar + i ai) / (br + i bi) by Smith's algorithm: scaled by the larger of |br|, |bi|, so
 // br^2 + bi^2 cannot overflow. Returns (real, imag).
@@ -317,7 +310,8 @@ ov::OutputVector translate_bitcast_convert_type_c(const NodeContext& ctx) {
     const auto to = ctx.dtype_param("new_dtype");
     if (!any_complex(ctx) && !is_complex(to))
         return translate_bitcast_convert_type(ctx);  // the file declared a complex result the parameter does not make
-    OVJAX_CHECK(ctx, ctx.in_dtype(0) == to, "bitcast_convert_type of complex values is supported only to the same "
+    OVJAX_CHECK(ctx, ctx.in_dtype(0) == to,
+                "bitcast_convert_type of complex values is supported only to the same "
                 "complex type");
     return {ctx.get_input(0)};
 }
@@ -392,7 +386,8 @@ ov::OutputVector translate_dynamic_slice_c(const NodeContext& ctx) {
         const int64_t hi = static_cast<int64_t>(in[d]) - sizes[d];
         OVJAX_CHECK(ctx, sizes[d] >= 0 && hi >= 0, "slice size ", sizes[d], " does not fit dimension ", in[d]);
         auto i = convert(ctx.get_input(static_cast<int>(d + 1)), et::i64);
-        i = make<v1::Minimum>(make<v1::Maximum>(i, const_scalar(et::i64, 0)), const_scalar(et::i64, static_cast<double>(hi)));
+        i = make<v1::Minimum>(make<v1::Maximum>(i, const_scalar(et::i64, 0)),
+                              const_scalar(et::i64, static_cast<double>(hi)));
         starts.push_back(reshape(i, ov::Shape{1}));
         stops.push_back(sizes[d]);
     }
@@ -415,7 +410,8 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
     // j = 0: ar br - ai bi, j = 1: ar bi + ai br.
     auto dn = ctx.param("dimension_numbers");
     OVJAX_CHECK(ctx, dn.size() == 2 && dn.item(0).size() == 2 && dn.item(1).size() == 2,
-                "dimension_numbers must be ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)), got ", dn.describe());
+                "dimension_numbers must be ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)), got ",
+                dn.describe());
     ov::Shape ls = ctx.in_shape(0), rs = ctx.in_shape(1);
     if (ctx.in_is_complex(0))
         ls.pop_back();
@@ -433,12 +429,14 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
                 " is not supported");
     const auto t = to_ov_type(dt);
     for (size_t i = 0; i < lc.size(); ++i)
-        OVJAX_CHECK(ctx, lc[i] >= 0 && static_cast<size_t>(lc[i]) < lr && rc[i] >= 0 &&
-                             static_cast<size_t>(rc[i]) < rr && ls[lc[i]] == rs[rc[i]],
+        OVJAX_CHECK(ctx,
+                    lc[i] >= 0 && static_cast<size_t>(lc[i]) < lr && rc[i] >= 0 && static_cast<size_t>(rc[i]) < rr &&
+                        ls[lc[i]] == rs[rc[i]],
                     "contracting dimensions ", lc[i], " and ", rc[i], " do not pair up");
     for (size_t i = 0; i < lb.size(); ++i)
-        OVJAX_CHECK(ctx, lb[i] >= 0 && static_cast<size_t>(lb[i]) < lr && rb[i] >= 0 &&
-                             static_cast<size_t>(rb[i]) < rr && ls[lb[i]] == rs[rb[i]],
+        OVJAX_CHECK(ctx,
+                    lb[i] >= 0 && static_cast<size_t>(lb[i]) < lr && rb[i] >= 0 && static_cast<size_t>(rb[i]) < rr &&
+                        ls[lb[i]] == rs[rb[i]],
                     "batch dimensions ", lb[i], " and ", rb[i], " do not pair up");
     auto has = [](const std::vector<int64_t>& v, size_t a) {
         for (auto x : v)
@@ -450,10 +448,11 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
         OVJAX_CHECK(ctx, has(lc, i) + has(lb, i) <= 1, "dimension_numbers repeat lhs axis ", i);
     for (size_t i = 0; i < rr; ++i)
         OVJAX_CHECK(ctx, has(rc, i) + has(rb, i) <= 1, "dimension_numbers repeat rhs axis ", i);
-    OVJAX_CHECK(ctx, std::set<int64_t>(lc.begin(), lc.end()).size() + std::set<int64_t>(lb.begin(), lb.end()).size() ==
-                         lc.size() + lb.size() &&
-                     std::set<int64_t>(rc.begin(), rc.end()).size() + std::set<int64_t>(rb.begin(), rb.end()).size() ==
-                         rc.size() + rb.size(),
+    OVJAX_CHECK(ctx,
+                std::set<int64_t>(lc.begin(), lc.end()).size() + std::set<int64_t>(lb.begin(), lb.end()).size() ==
+                        lc.size() + lb.size() &&
+                    std::set<int64_t>(rc.begin(), rc.end()).size() + std::set<int64_t>(rb.begin(), rb.end()).size() ==
+                        rc.size() + rb.size(),
                 "dimension_numbers repeat an axis");
     // JAX's result: (batch..., lhs free..., rhs free...) + (real, imag)
     ov::Shape out;
@@ -502,9 +501,9 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
     ov::Shape rs1 = rs;
     rs1.push_back(1);
     rs1.push_back(2);
-    auto b2 = std::make_shared<v0::Concat>(ov::OutputVector{reshape(row0, rs1), reshape(row1, rs1)},
-                                           static_cast<int64_t>(rr))
-                  ->output(0);
+    auto b2 =
+        std::make_shared<v0::Concat>(ov::OutputVector{reshape(row0, rs1), reshape(row1, rs1)}, static_cast<int64_t>(rr))
+            ->output(0);
     const std::string eq = l + "Y," + r + "YZ->" + o + "Z";
     return {std::make_shared<ov::op::v7::Einsum>(ov::OutputVector{a, b2}, eq)->output(0)};
 }

@@ -62,13 +62,15 @@ ov::element::Type result_type(const NodeContext& ctx, uint64_t g, size_t k) {
 
 // JAX's rule for cond and while: every branch (body) gives results of the same types and
 // shapes (a Select or If of others would broadcast or merge them).
-void check_same_results(const NodeContext& ctx, const ov::OutputVector& a, const ov::OutputVector& b, const char* what) {
+void check_same_results(const NodeContext& ctx, const ov::OutputVector& a, const ov::OutputVector& b,
+                        const char* what) {
     OVJAX_CHECK(ctx, a.size() == b.size(), what, " give ", a.size(), " and ", b.size(), " results");
     for (size_t k = 0; k < a.size(); ++k)
-        OVJAX_CHECK(ctx, a[k].get_element_type() == b[k].get_element_type() &&
-                             a[k].get_partial_shape() == b[k].get_partial_shape(),
-                    what, " give result ", k, " as ", a[k].get_element_type(), a[k].get_partial_shape(), " and ",
-                    b[k].get_element_type(), b[k].get_partial_shape());
+        OVJAX_CHECK(
+            ctx,
+            a[k].get_element_type() == b[k].get_element_type() && a[k].get_partial_shape() == b[k].get_partial_shape(),
+            what, " give result ", k, " as ", a[k].get_element_type(), a[k].get_partial_shape(), " and ",
+            b[k].get_element_type(), b[k].get_partial_shape());
 }
 
 ov::OutputVector as_outputs(const ov::ParameterVector& ps) {
@@ -161,14 +163,52 @@ bool is_float_dtype(format::DType t) {
 }
 
 bool select_safe(std::string_view prim, std::optional<format::DType> operand) {
-    static const std::unordered_set<std::string> safe = {
-        "add",   "sub",     "mul",          "neg",         "max",       "min",     "abs",
-        "sign",  "floor",   "ceil",         "round",       "square",    "exp",     "exp2",
-        "expm1", "log",     "log1p",        "tanh",        "logistic",  "sin",     "cos",
-        "sqrt",  "rsqrt",   "integer_pow",  "select_n",    "clamp",     "eq",      "ne",
-        "lt",    "le",      "gt",           "ge",          "and",       "or",      "not",
-        "xor",   "copy",    "copy_p",       "stop_gradient", "broadcast_in_dim", "reshape", "squeeze",
-        "expand_dims", "transpose", "convert_element_type", "is_finite"};
+    static const std::unordered_set<std::string> safe = {"add",
+                                                         "sub",
+                                                         "mul",
+                                                         "neg",
+                                                         "max",
+                                                         "min",
+                                                         "abs",
+                                                         "sign",
+                                                         "floor",
+                                                         "ceil",
+                                                         "round",
+                                                         "square",
+                                                         "exp",
+                                                         "exp2",
+                                                         "expm1",
+                                                         "log",
+                                                         "log1p",
+                                                         "tanh",
+                                                         "logistic",
+                                                         "sin",
+                                                         "cos",
+                                                         "sqrt",
+                                                         "rsqrt",
+                                                         "integer_pow",
+                                                         "select_n",
+                                                         "clamp",
+                                                         "eq",
+                                                         "ne",
+                                                         "lt",
+                                                         "le",
+                                                         "gt",
+                                                         "ge",
+                                                         "and",
+                                                         "or",
+                                                         "not",
+                                                         "xor",
+                                                         "copy",
+                                                         "copy_p",
+                                                         "stop_gradient",
+                                                         "broadcast_in_dim",
+                                                         "reshape",
+                                                         "squeeze",
+                                                         "expand_dims",
+                                                         "transpose",
+                                                         "convert_element_type",
+                                                         "is_finite"};
     std::string p(prim);
     if (safe.count(p))
         return true;
@@ -215,11 +255,8 @@ bool lower_cond_to_select(const NodeContext& ctx, const std::vector<uint64_t>& b
 // Branch `k` of the chain: If(index == k, branch k, next) ... with the last branch as the
 // default (XLA runs the last branch for an out-of-range index). `index` is a body-local
 // integer; `operands` body-local outputs too.
-ov::OutputVector switch_chain(const NodeContext& ctx,
-                              const std::vector<uint64_t>& branches,
-                              size_t k,
-                              const Output<ov::Node>& index,
-                              const ov::OutputVector& operands) {
+ov::OutputVector switch_chain(const NodeContext& ctx, const std::vector<uint64_t>& branches, size_t k,
+                              const Output<ov::Node>& index, const ov::OutputVector& operands) {
     const size_t n = branches.size();
     auto then_ps = params_like(operands);
     auto then_outs = ctx.inline_graph(branches[k], as_outputs(then_ps));
@@ -363,8 +400,9 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
         auto pred = ctx.inline_graph(cond_g, cin1).at(0);
         for (size_t i = 0; i < m; ++i) {
             auto cs = carry_ps[i]->get_shape();
-            OVJAX_CHECK(ctx, cs.size() >= pred_shape.size() && std::equal(pred_shape.begin(), pred_shape.end(), cs.begin()),
-                        "while: batched predicate of shape ", pred_shape, " is not a prefix of carry ", i, "'s shape ", cs);
+            OVJAX_CHECK(
+                ctx, cs.size() >= pred_shape.size() && std::equal(pred_shape.begin(), pred_shape.end(), cs.begin()),
+                "while: batched predicate of shape ", pred_shape, " is not a prefix of carry ", i, "'s shape ", cs);
             ov::Shape ps = pred_shape;
             ps.resize(cs.size(), 1);
             next[i] = std::make_shared<ov::op::v1::Select>(reshape(pred, ps), next[i], carry_ps[i])->output(0);
@@ -459,8 +497,7 @@ ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t lengt
 }
 }  // namespace
 
-uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim,
-                       const Options& options) {
+uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim, const Options& options) {
     if (prim == "while")
         return 3;  // the condition: before the loop, in the body, and the peeled first test
     if (prim != "scan")

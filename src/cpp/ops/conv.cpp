@@ -71,8 +71,8 @@ ov::Shape permuted(const ov::Shape& s, const std::vector<int64_t>& perm) {
 ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     const ov::Shape xs0 = ctx.in_shape(0), ws0 = ctx.in_shape(1);
     const size_t rank = xs0.size();
-    OVJAX_CHECK(ctx, rank >= 3 && ws0.size() == rank,
-                "convolution operands need equal ranks >= 3, got ", rank, " and ", ws0.size());
+    OVJAX_CHECK(ctx, rank >= 3 && ws0.size() == rank, "convolution operands need equal ranks >= 3, got ", rank, " and ",
+                ws0.size());
     const size_t nsp = rank - 2;
 
     auto dn = ctx.param("dimension_numbers");
@@ -119,8 +119,8 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
         for (size_t i = 0; i < nsp; ++i) {
             const int64_t d = dim_add(dim_add(dilated_dim(static_cast<int64_t>(x[2 + i]), lhs_dil[i]), lo[i]), hi[i]);
             OVJAX_CHECK(ctx, d >= 0, "negative padding crops more than the input");
-            nc.push_back(static_cast<size_t>(strided_dim(d, dilated_dim(static_cast<int64_t>(w[2 + i]), rhs_dil[i]),
-                                                         strides[i])));
+            nc.push_back(static_cast<size_t>(
+                strided_dim(d, dilated_dim(static_cast<int64_t>(w[2 + i]), rhs_dil[i]), strides[i])));
         }
         ov::Shape r(rank);
         for (size_t j = 0; j < rank; ++j)
@@ -139,8 +139,8 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     ov::Shape xs = permuted(xs0, lhs_spec), ws = permuted(ws0, rhs_spec);
     const int64_t n = static_cast<int64_t>(xs[0]), c = static_cast<int64_t>(xs[1]);
     const int64_t o = static_cast<int64_t>(ws[0]), i_per_group = static_cast<int64_t>(ws[1]);
-    OVJAX_CHECK(ctx, c % fg == 0 && c / fg == i_per_group, "input features ", c, " != kernel input features ", i_per_group,
-                " x feature_group_count ", fg);
+    OVJAX_CHECK(ctx, c % fg == 0 && c / fg == i_per_group, "input features ", c, " != kernel input features ",
+                i_per_group, " x feature_group_count ", fg);
     OVJAX_CHECK(ctx, o % fg == 0 && o % bg == 0, "output features ", o, " not divisible by the group count");
     OVJAX_CHECK(ctx, n % bg == 0, "batch ", n, " not divisible by batch_group_count ", bg);
 
@@ -214,7 +214,8 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     // work: the plugin fuses the Add into the convolution, in f32.)
     int64_t nch = 1;
     if (t.is_integral_number()) {
-        const int64_t ci = exact_f32_chunk(ctx.in_type(0), ctx.in_type(1), static_cast<double>(numel(kernel)), i_per_group);
+        const int64_t ci =
+            exact_f32_chunk(ctx.in_type(0), ctx.in_type(1), static_cast<double>(numel(kernel)), i_per_group);
         nch = (i_per_group + ci - 1) / ci;
     }
     ov::Output<ov::Node> y;
@@ -251,7 +252,8 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
         const ov::Shape yg = yc.get_shape();
         const ov::Shape osp(yg.begin() + 2, yg.end());
         yc = reshape(yc, cat({yg[0], sz(g), sz(nch), sz(o / g)}, osp));
-        auto parts = std::make_shared<ov::op::v1::Split>(yc, const_scalar(ov::element::i64, 2), static_cast<size_t>(nch));
+        auto parts =
+            std::make_shared<ov::op::v1::Split>(yc, const_scalar(ov::element::i64, 2), static_cast<size_t>(nch));
         y = parts->output(0);
         for (size_t k = 1; k < static_cast<size_t>(nch); ++k)
             y = std::make_shared<ov::op::v1::Add>(y, parts->output(k));

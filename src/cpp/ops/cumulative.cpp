@@ -211,15 +211,14 @@ ov::OutputVector cumulative(const NodeContext& ctx, Kind kind) {
         y = half_cumsum(x, shape, static_cast<size_t>(axis), reverse, t == ov::element::bf16 ? 8 : 11);
     else if (kind == Kind::Sum)
         y = make<v0::CumSum>(xw, const_scalar(ov::element::i64, static_cast<double>(axis)),
-                                         /*exclusive=*/false, reverse);
+                             /*exclusive=*/false, reverse);
     else
         y = scan(xw, shape, static_cast<size_t>(axis), reverse, kind);
 
     if (wt.is_real() && (kind == Kind::Max || kind == Kind::Min)) {
         // NaN propagates to everything after it (in scan order).
         auto nan_count = make<v0::CumSum>(convert(is_nan(xw), ov::element::f32),
-                                                      const_scalar(ov::element::i64, static_cast<double>(axis)),
-                                                      false, reverse);
+                                          const_scalar(ov::element::i64, static_cast<double>(axis)), false, reverse);
         y = where_nan(make<v1::Greater>(nan_count, const_scalar(ov::element::f32, 0)), y);
     }
     if (t == ov::element::boolean)

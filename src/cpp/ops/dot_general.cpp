@@ -60,7 +60,8 @@ void check_axes(const NodeContext& ctx, const char* what, const std::vector<int6
 ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     auto dn = ctx.param("dimension_numbers");
     OVJAX_CHECK(ctx, dn.size() == 2 && dn.item(0).size() == 2 && dn.item(1).size() == 2,
-                "dimension_numbers must be ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)), got ", dn.describe());
+                "dimension_numbers must be ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)), got ",
+                dn.describe());
     const ov::Shape ls = ctx.in_shape(0), rs = ctx.in_shape(1);
     const size_t lr = ls.size(), rr = rs.size();
     auto lc = norm_axes(dn.item(0).item(0).as_ints(), lr);
@@ -213,7 +214,8 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     auto l = reshape(transpose(lhs, best.lperm), l3);
     auto r = reshape(transpose(rhs, best.rperm), r3);
     const auto nb = static_cast<int64_t>(batch.size());
-    return finish(mm(l, r, best.ta, best.tb, best.ta ? nb : nb + 1, best.tb ? nb + 1 : nb));  // [batch..., M, N] -> [batch..., lhs free..., rhs free...]
+    return finish(mm(l, r, best.ta, best.tb, best.ta ? nb : nb + 1,
+                     best.tb ? nb + 1 : nb));  // [batch..., M, N] -> [batch..., lhs free..., rhs free...]
 }
 
 }  // namespace op

@@ -98,17 +98,13 @@ bool constant_all(const Output<Node>& v, P&& pred) {
     return true;
 }
 // exp that keeps NaN (the CPU plugin's Exp maps NaN to +inf).
-Output<Node> exp_(const Output<Node>& x) {
-    return select(is_nan(x), x, make<v0::Exp>(x));
-}
+Output<Node> exp_(const Output<Node>& x) { return select(is_nan(x), x, make<v0::Exp>(x)); }
 // sign that keeps signed zeros (Sign(-0) is +0 in OpenVINO).
 Output<Node> float_sign(const Output<Node>& x) {
     return select(make<v1::Equal>(x, scalar_like(x, 0)), x, make<v0::Sign>(x));
 }
 // trunc(x): round toward zero.
-Output<Node> float_trunc(const Output<Node>& x) {
-    return mul(make<v0::Sign>(x), make<v0::Floor>(make<v0::Abs>(x)));
-}
+Output<Node> float_trunc(const Output<Node>& x) { return mul(make<v0::Sign>(x), make<v0::Floor>(make<v0::Abs>(x))); }
 // Arithmetic as JAX's CPU code does it on f16 / bf16 values: each operation evaluated in f32
 // and its result rounded to the narrow type (`bits` significant bits, narrow_float_bits);
 // natively for other types (bits 0). For compositions JAX lowers as several operations.
@@ -134,9 +130,7 @@ Output<Node> horner(const Output<Node>& z, const std::vector<double>& coeffs) {
 
 // Integer arithmetic is carried out in a signed "bits" type: i32 for integers of 32
 // bits and less (u32 as its bits), i64 for 64-bit ones (u64 as its bits).
-et::Type bits_type(const et::Type& t) {
-    return t.bitwidth() <= 32 ? et::i32 : et::i64;
-}
+et::Type bits_type(const et::Type& t) { return t.bitwidth() <= 32 ? et::i32 : et::i64; }
 // A scalar of the bits type `like` has.
 Output<Node> bits_c(const Output<Node>& like, int64_t v) {
     if (like.get_element_type() == et::i32)
@@ -162,9 +156,7 @@ Output<Node> as_bits(const Output<Node>& x) {
     return std::make_shared<v0::Convert>(x, bt);
 }
 // Back to `t`: Convert keeps the low bits, which is JAX's wrap-around.
-Output<Node> from_bits(const Output<Node>& v, const et::Type& t) {
-    return convert(v, t);
-}
+Output<Node> from_bits(const Output<Node>& v, const et::Type& t) { return convert(v, t); }
 // cond ? a : b. Integer data of 32 and 64 bits is selected as b + (a - b) * cond,
 // which stays in integer arithmetic; other data with Select.
 Output<Node> select_data(const Output<Node>& cond, const Output<Node>& a, const Output<Node>& b) {
@@ -215,9 +207,7 @@ bool inexact_in_f32(const Output<Node>& v) {
 }
 
 // Integer types that the CPU plugin compares wrongly (in f32).
-bool wide_int(const et::Type& t) {
-    return t.is_integral_number() && t.bitwidth() >= 32;
-}
+bool wide_int(const et::Type& t) { return t.is_integral_number() && t.bitwidth() >= 32; }
 // a < b for bits-type operands holding signed (or, with is_unsigned, unsigned) values,
 // exactly: the sign of a - b corrected for overflow (Hacker's Delight 2-12); only a
 // sign is compared with 0 in the end, which f32 gets right.
@@ -225,8 +215,7 @@ Output<Node> less_bits(Output<Node> a, Output<Node> b, bool is_unsigned) {
     a = flip_top_bit(a, is_unsigned);
     b = flip_top_bit(b, is_unsigned);
     auto d = sub(a, b);
-    auto overflow = bit_and(bit_xor(a, b),
-                                                  bit_xor(d, a));
+    auto overflow = bit_and(bit_xor(a, b), bit_xor(d, a));
     return make<v1::Less>(bit_xor(d, overflow), scalar_like(d, 0));
 }
 Output<Node> int_less(const Output<Node>& a, const Output<Node>& b) {
@@ -298,9 +287,11 @@ Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max)
         // no node keeps the pattern recognisable for OpenVINO's fusions
         const double neutral = is_max ? -INFINITY : INFINITY;
         auto is_neutral = [&](double e) { return e == neutral; };
-        if (constant_all(b, is_neutral) && ov::shape_size(b.get_shape()) <= 1 && a.get_shape().size() >= b.get_shape().size())
+        if (constant_all(b, is_neutral) && ov::shape_size(b.get_shape()) <= 1 &&
+            a.get_shape().size() >= b.get_shape().size())
             return a;
-        if (constant_all(a, is_neutral) && ov::shape_size(a.get_shape()) <= 1 && b.get_shape().size() >= a.get_shape().size())
+        if (constant_all(a, is_neutral) && ov::shape_size(a.get_shape()) <= 1 &&
+            b.get_shape().size() >= a.get_shape().size())
             return b;
         // Against a constant c (relu's max(x, 0), clipping): one compare and one select,
         // which keep a NaN x (the compare is false) and fuse into one plugin kernel. XLA
@@ -376,8 +367,8 @@ Output<Node> float_as_bits(const Output<Node>& f, const et::Type& bt, bool is_un
         return convert(f, bt);
     // floats >= 2^(n-1) are integers; shifting them by -2^n keeps their low n bits
     const int n = static_cast<int>(bt.bitwidth());
-    auto shifted = select(greater_eq(f, scalar_like(f, std::ldexp(1.0, n - 1))),
-                          sub(f, scalar_like(f, std::ldexp(1.0, n))), f);
+    auto shifted =
+        select(greater_eq(f, scalar_like(f, std::ldexp(1.0, n - 1))), sub(f, scalar_like(f, std::ldexp(1.0, n))), f);
     return convert(shifted, bt);
 }
 
@@ -436,12 +427,8 @@ ov::OutputVector translate_sub(const NodeContext& ctx) {
 ov::OutputVector translate_mul(const NodeContext& ctx) {
     return {int_wrapped(ctx.get_input(0), ctx.get_input(1), mul)};
 }
-ov::OutputVector translate_max(const NodeContext& ctx) {
-    return {extremum(ctx.get_input(0), ctx.get_input(1), true)};
-}
-ov::OutputVector translate_min(const NodeContext& ctx) {
-    return {extremum(ctx.get_input(0), ctx.get_input(1), false)};
-}
+ov::OutputVector translate_max(const NodeContext& ctx) { return {extremum(ctx.get_input(0), ctx.get_input(1), true)}; }
+ov::OutputVector translate_min(const NodeContext& ctx) { return {extremum(ctx.get_input(0), ctx.get_input(1), false)}; }
 
 ov::OutputVector translate_div(const NodeContext& ctx) {
     if (ctx.in_type(0).is_real())
@@ -463,8 +450,7 @@ ov::OutputVector translate_rem(const NodeContext& ctx) {
         auto ay = make<v0::Abs>(y);
         auto zero = scalar_like(x, 0);
         r = add(r, select(land(greater(x, zero), make<v1::Less>(r, zero)), ay,
-                          select(land(make<v1::Less>(x, zero), greater(r, zero)), make<v0::Negative>(ay),
-                                 zero)));
+                          select(land(make<v1::Less>(x, zero), greater(r, zero)), make<v0::Negative>(ay), zero)));
         // a zero remainder has the sign of x; fmod(finite x, +-inf) = x
         r = select(make<v1::Equal>(r, zero), mul(x, zero), r);
         auto keep_x = land(make<ov::op::v10::IsInf>(y), make<ov::op::v10::IsFinite>(x));
@@ -554,9 +540,7 @@ ov::OutputVector translate_polynomial(const NodeContext& ctx) {
         acc = make<ov::op::v3::Broadcast>(acc, const_i64(std::vector<int64_t>(out_shape.begin(), out_shape.end())));
     return {wraps ? from_bits(acc, t) : a.out(acc, t)};
 }
-ov::OutputVector translate_sqrt(const NodeContext& ctx) {
-    return translate_unary<v0::Sqrt>(ctx);
-}
+ov::OutputVector translate_sqrt(const NodeContext& ctx) { return translate_unary<v0::Sqrt>(ctx); }
 ov::OutputVector translate_rsqrt(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
     return {div(scalar_like(x, 1), make<v0::Sqrt>(x))};
@@ -583,12 +567,8 @@ ov::OutputVector translate_sign(const NodeContext& ctx) {
         return {convert(make<v1::NotEqual>(x, scalar_like(x, 0)), t)};
     return {int_wrapped(x, op1<v0::Sign>())};
 }
-ov::OutputVector translate_floor(const NodeContext& ctx) {
-    return translate_unary<v0::Floor>(ctx);
-}
-ov::OutputVector translate_ceil(const NodeContext& ctx) {
-    return translate_unary<v0::Ceiling>(ctx);
-}
+ov::OutputVector translate_floor(const NodeContext& ctx) { return translate_unary<v0::Floor>(ctx); }
+ov::OutputVector translate_ceil(const NodeContext& ctx) { return translate_unary<v0::Ceiling>(ctx); }
 
 ov::OutputVector translate_round(const NodeContext& ctx) {
     // lax.RoundingMethod: AWAY_FROM_ZERO (0) or TO_NEAREST_EVEN (1)
@@ -607,9 +587,7 @@ ov::OutputVector translate_round(const NodeContext& ctx) {
     return {select(make<v1::Equal>(r, scalar_like(x, 0)), mul(x, scalar_like(x, 0)), r)};
 }
 
-ov::OutputVector translate_is_finite(const NodeContext& ctx) {
-    return translate_unary<ov::op::v10::IsFinite>(ctx);
-}
+ov::OutputVector translate_is_finite(const NodeContext& ctx) { return translate_unary<ov::op::v10::IsFinite>(ctx); }
 
 ov::OutputVector translate_clamp(const NodeContext& ctx) {
     // lax.clamp(min, x, max); the bounds may be scalars
@@ -644,17 +622,13 @@ ov::OutputVector translate_select_n(const NodeContext& ctx) {
 
 // ---------------------------------------------------------------- transcendental
 
-ov::OutputVector translate_exp(const NodeContext& ctx) {
-    return {exp_(ctx.get_input(0))};
-}
+ov::OutputVector translate_exp(const NodeContext& ctx) { return {exp_(ctx.get_input(0))}; }
 ov::OutputVector translate_exp2(const NodeContext& ctx) {
     // exp(log(2) * x) with log(2) in x's type, as JAX lowers it (in bf16 that is not 2^x)
     auto x = ctx.get_input(0);
     return {exp_(mul(scalar_like(x, std::log(2.0)), x))};
 }
-ov::OutputVector translate_log(const NodeContext& ctx) {
-    return translate_unary<v0::Log>(ctx);
-}
+ov::OutputVector translate_log(const NodeContext& ctx) { return translate_unary<v0::Log>(ctx); }
 // log2 (JAX 0.12) as JAX lowers it: log(x) * (1 / ln 2), the constant in x's type (f16 /
 // bf16 rounded after each operation, as JAX).
 ov::OutputVector translate_log2(const NodeContext& ctx) {
@@ -694,24 +668,12 @@ ov::OutputVector translate_log1p(const NodeContext& ctx) {
     })};
 }
 
-ov::OutputVector translate_tanh(const NodeContext& ctx) {
-    return translate_unary<v0::Tanh>(ctx);
-}
-ov::OutputVector translate_logistic(const NodeContext& ctx) {
-    return translate_unary<v0::Sigmoid>(ctx);
-}
-ov::OutputVector translate_sin(const NodeContext& ctx) {
-    return translate_unary<v0::Sin>(ctx);
-}
-ov::OutputVector translate_cos(const NodeContext& ctx) {
-    return translate_unary<v0::Cos>(ctx);
-}
-ov::OutputVector translate_tan(const NodeContext& ctx) {
-    return translate_unary<v0::Tan>(ctx);
-}
-ov::OutputVector translate_erf(const NodeContext& ctx) {
-    return translate_unary<v0::Erf>(ctx);
-}
+ov::OutputVector translate_tanh(const NodeContext& ctx) { return translate_unary<v0::Tanh>(ctx); }
+ov::OutputVector translate_logistic(const NodeContext& ctx) { return translate_unary<v0::Sigmoid>(ctx); }
+ov::OutputVector translate_sin(const NodeContext& ctx) { return translate_unary<v0::Sin>(ctx); }
+ov::OutputVector translate_cos(const NodeContext& ctx) { return translate_unary<v0::Cos>(ctx); }
+ov::OutputVector translate_tan(const NodeContext& ctx) { return translate_unary<v0::Tan>(ctx); }
+ov::OutputVector translate_erf(const NodeContext& ctx) { return translate_unary<v0::Erf>(ctx); }
 
 ov::OutputVector translate_erfc(const NodeContext& ctx) {
     // 1 - erf(x) for |x| < 1; beyond, Cephes' erfcf (as XLA): exp(-x^2) / |x| * P(1 / x^2),
@@ -724,9 +686,9 @@ ov::OutputVector translate_erfc(const NodeContext& ctx) {
         auto p_small = horner(y, {2.326819970068386e-2, -1.387039388740657e-1, 3.687424674597105e-1,
                                   -5.824733027278666e-1, 6.210004621745983e-1, -4.944515323274145e-1,
                                   3.404879937665872e-1, -2.741127028184656e-1, 5.638259427386472e-1});
-        auto p_big = horner(y, {-1.047766399936249e+1, 1.297719955372516e+1, -7.495518717768503e+0,
-                                2.921019019210786e+0, -1.015265279202700e+0, 4.218463358204948e-1,
-                                -2.820767439740514e-1, 5.641895067754075e-1});
+        auto p_big =
+            horner(y, {-1.047766399936249e+1, 1.297719955372516e+1, -7.495518717768503e+0, 2.921019019210786e+0,
+                       -1.015265279202700e+0, 4.218463358204948e-1, -2.820767439740514e-1, 5.641895067754075e-1});
         auto p = select(make<v1::Less>(ax, scalar_like(x, 2.0)), p_small, p_big);
         Output<Node> tail = mul(mul(exp_(make<v0::Negative>(mul(x, x))), q), p);
         tail = select(make<v1::Less>(x, scalar_like(x, 0)), sub(scalar_like(x, 2.0), tail), tail);
@@ -743,11 +705,10 @@ ov::OutputVector translate_erf_inv(const NodeContext& ctx) {
     auto x = convert(x0, et::f32);
     auto w = make<v0::Negative>(make<v0::Log>(mul(sub(f32c(1), x), add(f32c(1), x))));
     auto p_small = horner(sub(w, f32c(2.5)), {2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
-                                              0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
-                                              1.50140941});
+                                              0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941});
     auto p_big = horner(sub(make<v0::Sqrt>(w), f32c(3.0)),
-                        {-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
-                         -0.0076224613, 0.00943887047, 1.00167406, 2.83297682});
+                        {-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+                         0.00943887047, 1.00167406, 2.83297682});
     auto p = select(make<v1::Less>(w, f32c(5.0)), p_small, p_big);
     Output<Node> r = mul(p, x);
     // |x| == 1 gives +-inf
@@ -771,28 +732,14 @@ ov::OutputVector translate_not(const NodeContext& ctx) {
         return translate_unary<v1::LogicalNot>(ctx);
     return {int_wrapped(ctx.get_input(0), op1<ov::op::v13::BitwiseNot>())};
 }
-ov::OutputVector translate_and(const NodeContext& ctx) {
-    return logic<v1::LogicalAnd, ov::op::v13::BitwiseAnd>(ctx);
-}
-ov::OutputVector translate_or(const NodeContext& ctx) {
-    return logic<v1::LogicalOr, ov::op::v13::BitwiseOr>(ctx);
-}
-ov::OutputVector translate_xor(const NodeContext& ctx) {
-    return logic<v1::LogicalXor, ov::op::v13::BitwiseXor>(ctx);
-}
+ov::OutputVector translate_and(const NodeContext& ctx) { return logic<v1::LogicalAnd, ov::op::v13::BitwiseAnd>(ctx); }
+ov::OutputVector translate_or(const NodeContext& ctx) { return logic<v1::LogicalOr, ov::op::v13::BitwiseOr>(ctx); }
+ov::OutputVector translate_xor(const NodeContext& ctx) { return logic<v1::LogicalXor, ov::op::v13::BitwiseXor>(ctx); }
 
-ov::OutputVector translate_eq(const NodeContext& ctx) {
-    return {compare(Cmp::eq, ctx.get_input(0), ctx.get_input(1))};
-}
-ov::OutputVector translate_ne(const NodeContext& ctx) {
-    return {compare(Cmp::ne, ctx.get_input(0), ctx.get_input(1))};
-}
-ov::OutputVector translate_lt(const NodeContext& ctx) {
-    return {compare(Cmp::lt, ctx.get_input(0), ctx.get_input(1))};
-}
-ov::OutputVector translate_le(const NodeContext& ctx) {
-    return {compare(Cmp::le, ctx.get_input(0), ctx.get_input(1))};
-}
+ov::OutputVector translate_eq(const NodeContext& ctx) { return {compare(Cmp::eq, ctx.get_input(0), ctx.get_input(1))}; }
+ov::OutputVector translate_ne(const NodeContext& ctx) { return {compare(Cmp::ne, ctx.get_input(0), ctx.get_input(1))}; }
+ov::OutputVector translate_lt(const NodeContext& ctx) { return {compare(Cmp::lt, ctx.get_input(0), ctx.get_input(1))}; }
+ov::OutputVector translate_le(const NodeContext& ctx) { return {compare(Cmp::le, ctx.get_input(0), ctx.get_input(1))}; }
 // eq_to / le_to / lt_to: comparisons in IEEE total order (-NaN < -inf < ... < -0 < +0 <
 // ... < +inf < +NaN); integers and bools compare as usual. A NaN's sign is not observable
 // with float ops, so every NaN counts as +NaN (the sign of JAX's quiet NaNs from
@@ -836,12 +783,8 @@ ov::OutputVector translate_le_to(const NodeContext& ctx) {
     auto a = total_key(ctx.get_input(0)), b = total_key(ctx.get_input(1));  // built once, used by both
     return {lor(total_lt(a, b), total_eq(a, b))};
 }
-ov::OutputVector translate_gt(const NodeContext& ctx) {
-    return {compare(Cmp::gt, ctx.get_input(0), ctx.get_input(1))};
-}
-ov::OutputVector translate_ge(const NodeContext& ctx) {
-    return {compare(Cmp::ge, ctx.get_input(0), ctx.get_input(1))};
-}
+ov::OutputVector translate_gt(const NodeContext& ctx) { return {compare(Cmp::gt, ctx.get_input(0), ctx.get_input(1))}; }
+ov::OutputVector translate_ge(const NodeContext& ctx) { return {compare(Cmp::ge, ctx.get_input(0), ctx.get_input(1))}; }
 
 // ---------------------------------------------------------------- types and identities
 
@@ -898,14 +841,10 @@ ov::OutputVector translate_convert_element_type(const NodeContext& ctx) {
     return {convert(x, to)};
 }
 
-ov::OutputVector translate_identity(const NodeContext& ctx) {
-    return ctx.inputs();
-}
+ov::OutputVector translate_identity(const NodeContext& ctx) { return ctx.inputs(); }
 
 // tie(x, y) -> y: an ordering hint for XLA; the value is y.
-ov::OutputVector translate_tie(const NodeContext& ctx) {
-    return {ctx.get_input(1)};
-}
+ov::OutputVector translate_tie(const NodeContext& ctx) { return {ctx.get_input(1)}; }
 
 // Primitives with no outputs and no effect on the computed values (dce_sink,
 // inspect_sharding): nothing to build.

@@ -53,7 +53,6 @@ namespace op {
 
 namespace {
 
-
 // fn over f32 operands (f32, f16, bf16), the result rounded back to the operands' type.
 template <typename F>
 ov::OutputVector float_fn(const NodeContext& ctx, F&& fn) {

@@ -63,9 +63,7 @@ std::vector<int64_t> dn_field(const format::Value& dn, const char* name) {
     return v->as_ints();
 }
 
-bool contains(const std::vector<int64_t>& v, int64_t x) {
-    return std::find(v.begin(), v.end(), x) != v.end();
-}
+bool contains(const std::vector<int64_t>& v, int64_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 Output<Node> const_i32(const std::vector<int32_t>& v, const ov::Shape& shape) {
     return ov::op::v0::Constant::create(ov::element::i32, shape, v);
@@ -82,10 +80,17 @@ Mode mode_of(const NodeContext& ctx, bool scatter) {
     std::string_view name = m->tag() == format::ValueTag::enumeration ? m->enum_member() : std::string_view{};
     if (m->tag() == format::ValueTag::integer) {
         switch (m->as_int()) {
-        case 1: name = "CLIP"; break;
-        case 2: name = "FILL_OR_DROP"; break;
-        case 3: name = "PROMISE_IN_BOUNDS"; break;
-        default: break;
+        case 1:
+            name = "CLIP";
+            break;
+        case 2:
+            name = "FILL_OR_DROP";
+            break;
+        case 3:
+            name = "PROMISE_IN_BOUNDS";
+            break;
+        default:
+            break;
         }
     }
     if (name == "PROMISE_IN_BOUNDS")
@@ -121,14 +126,14 @@ Output<Node> indices_i32(const NodeContext& ctx, size_t input, int64_t nb, int64
 
 // The problem both gather and scatter reduce to.
 struct Plan {
-    ov::Shape S;                        // operand shape (possibly with a leading unit axis added)
-    std::vector<int64_t> W;             // window per operand axis
-    std::vector<int64_t> src;           // per axis: k >= 0 index column, -1 zero, -2 - j batching pair j
-    std::vector<int64_t> P, F;          // indexed axes, whole axes
-    bool augmented = false;             // a leading unit axis was added (no axis needed an index)
-    ov::Shape B;                        // index batch shape
+    ov::Shape S;                // operand shape (possibly with a leading unit axis added)
+    std::vector<int64_t> W;     // window per operand axis
+    std::vector<int64_t> src;   // per axis: k >= 0 index column, -1 zero, -2 - j batching pair j
+    std::vector<int64_t> P, F;  // indexed axes, whole axes
+    bool augmented = false;     // a leading unit axis was added (no axis needed an index)
+    ov::Shape B;                // index batch shape
     int64_t nb = 0, n = 0, nsP = 0;
-    std::vector<int64_t> sim, sibd;     // start_index_map, start_indices_batching_dims
+    std::vector<int64_t> sim, sibd;  // start_index_map, start_indices_batching_dims
 };
 
 void plan_axes(const NodeContext& ctx, Plan& p) {
@@ -275,8 +280,9 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
                 kept.push_back(static_cast<int64_t>(d));
         OVJAX_CHECK(ctx, kept.size() == offset_dims.size(), "offset_dims do not match the kept slice axes");
         for (size_t k = 0; k < offset_dims.size(); ++k) {
-            OVJAX_CHECK(ctx, offset_dims[k] >= 0 && static_cast<size_t>(offset_dims[k]) < out_rank &&
-                                 (k == 0 || offset_dims[k] > offset_dims[k - 1]),
+            OVJAX_CHECK(ctx,
+                        offset_dims[k] >= 0 && static_cast<size_t>(offset_dims[k]) < out_rank &&
+                            (k == 0 || offset_dims[k] > offset_dims[k - 1]),
                         "offset_dims must be increasing and within the output rank ", out_rank);
             OVJAX_CHECK(ctx, slice[static_cast<size_t>(kept[k])] >= 0, "negative slice size");
         }
@@ -328,8 +334,8 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
     };
 
     // Gather-8: one indexed axis a, addressed by one index column, size-1 slice.
-    if (!p.augmented && p.P.size() == 1 && p.src[static_cast<size_t>(p.P[0])] >= 0 && p.W[static_cast<size_t>(p.P[0])] == 1 &&
-        obd.empty()) {
+    if (!p.augmented && p.P.size() == 1 && p.src[static_cast<size_t>(p.P[0])] >= 0 &&
+        p.W[static_cast<size_t>(p.P[0])] == 1 && obd.empty()) {
         const size_t a = static_cast<size_t>(p.P[0]);
         auto starts = reshape(starts_of(p, idx), p.B);
         Output<Node> y = std::make_shared<ov::op::v8::Gather>(operand, starts, const_i64({static_cast<int64_t>(a)}));
@@ -503,10 +509,14 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
     if ((red == Reduction::MAX || red == Reduction::MIN) && type.is_real()) {
         // The CPU plugin's max/min keep the element they have when an update is NaN; JAX's
         // propagate every NaN. Scatter-max a NaN flag the same way and put NaN where it is set.
-        auto flag = [](const Output<Node>& v) { return convert(std::make_shared<ov::op::v10::IsNaN>(v), ov::element::f32); };
-        Output<Node> nan = std::make_shared<ov::op::v15::ScatterNDUpdate>(flag(operand), eidx, flag(upd), Reduction::MAX);
+        auto flag = [](const Output<Node>& v) {
+            return convert(std::make_shared<ov::op::v10::IsNaN>(v), ov::element::f32);
+        };
+        Output<Node> nan =
+            std::make_shared<ov::op::v15::ScatterNDUpdate>(flag(operand), eidx, flag(upd), Reduction::MAX);
         auto is_set = std::make_shared<ov::op::v1::Less>(const_scalar(ov::element::f32, 0.5), nan);
-        y = std::make_shared<ov::op::v1::Select>(is_set, const_scalar(type, std::numeric_limits<double>::quiet_NaN()), y);
+        y = std::make_shared<ov::op::v1::Select>(is_set, const_scalar(type, std::numeric_limits<double>::quiet_NaN()),
+                                                 y);
     }
     if (pad_by > 0)
         y = slice(y, {0}, {static_cast<int64_t>(p.S[p0])}, {1}, {0});

@@ -36,8 +36,8 @@ Output<Node> scalar_i64(int64_t v) {
 // path, where the plugin's i32 arithmetic is exact.
 Output<Node> clamped_start(const NodeContext& ctx, size_t input, int64_t hi) {
     auto t = ctx.in_type(input);
-    OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, ctx.primitive(),
-                " start index ", input, " has non-integer type ", t);
+    OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, ctx.primitive(), " start index ", input,
+                " has non-integer type ", t);
     OVJAX_CHECK(ctx, ctx.in_shape(input).empty(), ctx.primitive(), " start index ", input, " is not a scalar");
     auto idx = ctx.get_input(static_cast<int>(input));
     Output<Node> v = convert(idx, ov::element::i64);
@@ -57,9 +57,7 @@ Output<Node> clamped_start(const NodeContext& ctx, size_t input, int64_t hi) {
 }
 
 // Clamped starts of the axes in `axes` (inputs first_index + axis) as a 1-D i64 vector.
-Output<Node> clamped_starts(const NodeContext& ctx,
-                            size_t first_index,
-                            const std::vector<int64_t>& axes,
+Output<Node> clamped_starts(const NodeContext& ctx, size_t first_index, const std::vector<int64_t>& axes,
                             const std::vector<int64_t>& hi) {
     ov::OutputVector parts;
     for (auto ax : axes)
@@ -81,7 +79,8 @@ ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) {
                 ctx.get_input_size());
     std::vector<int64_t> hi(rank), axes, stops;
     for (size_t d = 0; d < rank; ++d) {
-        OVJAX_CHECK(ctx, sizes[d] >= 0 && sizes[d] <= static_cast<int64_t>(in[d]), "slice size ", sizes[d], " does not fit dimension ", in[d]);
+        OVJAX_CHECK(ctx, sizes[d] >= 0 && sizes[d] <= static_cast<int64_t>(in[d]), "slice size ", sizes[d],
+                    " does not fit dimension ", in[d]);
         hi[d] = static_cast<int64_t>(in[d]) - sizes[d];
         if (hi[d] > 0 && sizes[d] > 0)  // axes taken whole have start 0 whatever the index says
             axes.push_back(static_cast<int64_t>(d));

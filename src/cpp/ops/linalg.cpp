@@ -111,14 +111,15 @@ std::vector<int64_t> swap_last2(size_t rank) {
 Output<Node> forward_subst(const Output<Node>& L, const Output<Node>& diag, const Output<Node>& C, int64_t m) {
     auto r = L.get_partial_shape().rank().get_length();
     auto init = const_fill(C.get_element_type(), C.get_shape(), 0.0);
-    return fori(m, {L, diag, C}, init, [m, r](const Output<Node>& i, const ov::OutputVector& in, const Output<Node>& Y) {
-        auto row = take(in[0], i, r - 2);             // [..., 1, m]
-        auto s = make<v0::MatMul>(row, Y);             // [..., 1, k]: rows not solved yet are 0
-        auto d = take(in[1], i, r - 2);               // [..., 1, 1]
-        auto y = div(sub(take(in[2], i, r - 2), s), d);
-        auto at_i = make<v1::Equal>(iota(m, true), convert(i, et::i64));  // [m, 1]
-        return select(at_i, y, Y);
-    });
+    return fori(m, {L, diag, C}, init,
+                [m, r](const Output<Node>& i, const ov::OutputVector& in, const Output<Node>& Y) {
+                    auto row = take(in[0], i, r - 2);   // [..., 1, m]
+                    auto s = make<v0::MatMul>(row, Y);  // [..., 1, k]: rows not solved yet are 0
+                    auto d = take(in[1], i, r - 2);     // [..., 1, 1]
+                    auto y = div(sub(take(in[2], i, r - 2), s), d);
+                    auto at_i = make<v1::Equal>(iota(m, true), convert(i, et::i64));  // [m, 1]
+                    return select(at_i, y, Y);
+                });
 }
 
 }  // namespace
@@ -127,8 +128,8 @@ ov::OutputVector translate_triangular_solve(const NodeContext& ctx) {
     auto a = ctx.get_input(0);
     auto b = ctx.get_input(1);
     auto t = ctx.in_type(1);
-    OVJAX_CHECK(ctx, t.is_real() && ctx.in_type(0) == t, "triangular_solve needs floating-point operands of one type, got ",
-                ctx.in_type(0), " and ", t);
+    OVJAX_CHECK(ctx, t.is_real() && ctx.in_type(0) == t,
+                "triangular_solve needs floating-point operands of one type, got ", ctx.in_type(0), " and ", t);
     auto as = ctx.in_shape(0);
     auto bs = ctx.in_shape(1);
     const bool left = ctx.bool_param("left_side");
@@ -136,8 +137,10 @@ ov::OutputVector translate_triangular_solve(const NodeContext& ctx) {
     const bool trans = ctx.bool_param("transpose_a");
     const bool unit = ctx.bool_param("unit_diagonal");
     const size_t r = as.size();
-    OVJAX_CHECK(ctx, r >= 2 && bs.size() == r && as[r - 1] == as[r - 2], "triangular_solve needs a square a [..., m, m] "
-                "and b of the same rank, got a ", as, " and b ", bs);
+    OVJAX_CHECK(ctx, r >= 2 && bs.size() == r && as[r - 1] == as[r - 2],
+                "triangular_solve needs a square a [..., m, m] "
+                "and b of the same rank, got a ",
+                as, " and b ", bs);
     const int64_t m = static_cast<int64_t>(as[r - 1]);
     OVJAX_CHECK(ctx, std::equal(as.begin(), as.end() - 2, bs.begin()) && bs[left ? r - 2 : r - 1] == as[r - 1],
                 "triangular_solve: b ", bs, " does not match a ", as, left ? " (left side)" : " (right side)");
@@ -208,9 +211,9 @@ ov::OutputVector translate_cholesky(const NodeContext& ctx) {
     auto init = const_fill(et::f32, as, 0.0);
     auto L = fori(n, {a}, init, [n, ra](const Output<Node>& j, const ov::OutputVector& in, const Output<Node>& L) {
         auto A = in[0];
-        auto row = take(L, j, ra - 2);                                   // [..., 1, n]
+        auto row = take(L, j, ra - 2);                                            // [..., 1, n]
         auto v = sub(take(A, j, ra - 1), make<v0::MatMul>(L, row, false, true));  // [..., n, 1]
-        auto d = take(v, j, ra - 2);                                   // [..., 1, 1]
+        auto d = take(v, j, ra - 2);                                              // [..., 1, 1]
         // a pivot <= 0 marks the factorization failed: a -1 on the diagonal (never a sqrt)
         auto s = select(make<v1::LessEqual>(d, scalar_like(d, 0)), scalar_like(d, -1), make<v0::Sqrt>(d));
         auto rows = iota(n, true);
@@ -228,8 +231,8 @@ ov::OutputVector translate_cholesky(const NodeContext& ctx) {
     flat.push_back(static_cast<size_t>(n * n));
     auto diag = make<ov::op::v8::Gather>(reshape(L, flat), const_i64(idx), const_i64({ra - 2}));
     auto ok = make<ov::op::v1::ReduceLogicalAnd>(make<v1::NotEqual>(diag, scalar_like(diag, -1)), const_i64({ra - 2}),
-                                                 true);  // [..., 1]
-    ok = make<v0::Unsqueeze>(ok, const_i64({ra - 1}));  // [..., 1, 1]
+                                                 true);          // [..., 1]
+    ok = make<v0::Unsqueeze>(ok, const_i64({ra - 1}));           // [..., 1, 1]
     auto upper = make<v1::Less>(iota(n, true), iota(n, false));  // row < col
     auto full = select(upper, a, L);
     auto res = select(ok, full, scalar_like(full, NAN));

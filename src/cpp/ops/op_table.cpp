@@ -8,12 +8,12 @@ const TranslatorMap& builtin_translators() {
     static const TranslatorMap table = [] {
         TranslatorMap m;
 #define OVJAX_OP(prim, fn) m[#prim].builtin = &op::fn;
-#define OVJAX_OP_COMPLEX(prim, fn)  \
-    m[#prim].builtin = &op::fn;     \
-    m[#prim].complex_aware = true;  \
+#define OVJAX_OP_COMPLEX(prim, fn) \
+    m[#prim].builtin = &op::fn;    \
+    m[#prim].complex_aware = true; \
     m[#prim].complex_result = &op::complex_result;
 #define OVJAX_OP_REAL_COMPLEX(prim, fn, complex_fn) \
-    OVJAX_OP_COMPLEX(prim, fn)                       \
+    OVJAX_OP_COMPLEX(prim, fn)                      \
     m[#prim].complex_builtin = &op::complex_fn;
 #define OVJAX_UNSUPPORTED(prim, reason) m[#prim].unsupported_reason = reason;
 #define OVJAX_EXPANDED(prim, how) \

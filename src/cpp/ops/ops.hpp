@@ -10,7 +10,7 @@ namespace op {
 #define OVJAX_OP(prim, fn) ov::OutputVector fn(const NodeContext& ctx);
 #define OVJAX_OP_COMPLEX(prim, fn) ov::OutputVector fn(const NodeContext& ctx);
 #define OVJAX_OP_REAL_COMPLEX(prim, fn, complex_fn) \
-    ov::OutputVector fn(const NodeContext& ctx);     \
+    ov::OutputVector fn(const NodeContext& ctx);    \
     ov::OutputVector complex_fn(const NodeContext& ctx);
 #define OVJAX_UNSUPPORTED(prim, reason)
 #define OVJAX_EXPANDED(prim, how)
@@ -24,8 +24,7 @@ namespace op {
 // How many times at most the translator of equation `e` (primitive `prim`) inlines each of
 // its sub-graphs (unrolled scans, a while's condition) under `options`: the session's size
 // bound uses it.
-uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim,
-                       const Options& options);
+uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::string_view prim, const Options& options);
 
 // For the OVJAX_OP_COMPLEX and OVJAX_OP_REAL_COMPLEX primitives: whether result k is complex by JAX's dtype rules
 // (complex.cpp).

@@ -44,9 +44,7 @@ namespace op {
 namespace {
 
 // Threefry-2x32 (20 rounds) of i32 bit patterns, broadcasting; as JAX's _threefry2x32_lowering.
-std::pair<Output<Node>, Output<Node>> threefry(const Output<Node>& k1,
-                                               const Output<Node>& k2,
-                                               const Output<Node>& x1,
+std::pair<Output<Node>, Output<Node>> threefry(const Output<Node>& k1, const Output<Node>& k2, const Output<Node>& x1,
                                                const Output<Node>& x2) {
     static const int rot[2][4] = {{13, 15, 26, 6}, {17, 29, 16, 24}};
     Output<Node> ks[3] = {k1, k2, bit_xor(bit_xor(k1, k2), i32c(0x1BD11BDA))};
@@ -240,9 +238,7 @@ std::array<Output<Node>, 4> philox4x32(std::array<Output<Node>, 4> x, Output<Nod
 }
 
 // A 64-bit count as constant words.
-U64 u64_const(uint64_t v) {
-    return {i32c(static_cast<int64_t>(v & 0xFFFFFFFFu)), i32c(static_cast<int64_t>(v >> 32))};
-}
+U64 u64_const(uint64_t v) { return {i32c(static_cast<int64_t>(v & 0xFFFFFFFFu)), i32c(static_cast<int64_t>(v >> 32))}; }
 
 // XLA's threefry layout: bits (i32 of `shape`), counter values used.
 std::pair<Output<Node>, uint64_t> rbg_threefry(const std::array<Output<Node>, 4>& k, const ov::Shape& shape) {
@@ -271,7 +267,8 @@ std::pair<Output<Node>, uint64_t> rbg_threefry(const std::array<Output<Node>, 4>
     ov::Shape h1 = half;  // the two words side by side after the halved dimension
     h1.insert(h1.begin() + static_cast<std::ptrdiff_t>(d) + 1, 1);
     auto pairs = std::make_shared<v0::Concat>(ov::OutputVector{reshape(x.first, h1), reshape(x.second, h1)},
-                                              static_cast<int64_t>(d) + 1)->output(0);
+                                              static_cast<int64_t>(d) + 1)
+                     ->output(0);
     ov::Shape even = shape;
     even[d] = half[d] * 2;
     Output<Node> bits = reshape(pairs, even);

@@ -121,13 +121,8 @@ Output<Node> where_nan(const Output<Node>& mask, const Output<Node>& y) {
 
 // Pad `x` (shape `shape`, updated) along `axis` with `lo` / `hi` copies of the scalar
 // constant `value` (negative: crop) and `interior` copies between elements, using Concat.
-Output<Node> concat_pad(Output<Node> x,
-                        ov::Shape& shape,
-                        const Output<Node>& value,
-                        size_t axis,
-                        int64_t lo,
-                        int64_t hi,
-                        int64_t interior) {
+Output<Node> concat_pad(Output<Node> x, ov::Shape& shape, const Output<Node>& value, size_t axis, int64_t lo,
+                        int64_t hi, int64_t interior) {
     const int64_t ax = static_cast<int64_t>(axis);
     int64_t n = static_cast<int64_t>(shape[axis]);
     if (interior > 0 && n > 1) {
@@ -200,10 +195,10 @@ Output<Node> reduce_float_extreme(const Output<Node>& x, const std::vector<int64
         return exact(x);
     Output<Node> s = make<v1::ReduceSum>(x, const_i64(axes), false);
     Output<Node> r = reduce(x);
-    Output<Node> unsure = lor(
-        make<ov::op::v10::IsNaN>(s),
-        max ? Output<Node>(make<v1::LessEqual>(r, const_lowest(t)))
-            : Output<Node>(make<v1::LessEqual>(const_highest(t), r)));  // not GreaterEqual: see greater()
+    Output<Node> unsure =
+        lor(make<ov::op::v10::IsNaN>(s),
+            max ? Output<Node>(make<v1::LessEqual>(r, const_lowest(t)))
+                : Output<Node>(make<v1::LessEqual>(const_highest(t), r)));  // not GreaterEqual: see greater()
     if (const auto rank = r.get_shape().size(); rank > 0) {
         std::vector<int64_t> all(rank);
         std::iota(all.begin(), all.end(), 0);
@@ -263,22 +258,15 @@ Output<Node> tree_reduce(Output<Node> x, Kind kind, size_t rows, size_t k) {
 
 // TopK (k = 1) along `axis`: values and first index of the extreme (stable sort keeps ties in order).
 std::shared_ptr<Node> top1(const Output<Node>& x, int64_t axis, bool max) {
-    return std::make_shared<ov::op::v11::TopK>(x,
-                                               v0::Constant::create(ov::element::i64, ov::Shape{}, {1}),
-                                               axis,
+    return std::make_shared<ov::op::v11::TopK>(x, v0::Constant::create(ov::element::i64, ov::Shape{}, {1}), axis,
                                                max ? ov::op::TopKMode::MAX : ov::op::TopKMode::MIN,
-                                               ov::op::TopKSortType::SORT_VALUES,
-                                               ov::element::i32,
+                                               ov::op::TopKSortType::SORT_VALUES, ov::element::i32,
                                                /*stable=*/true);
 }
 
 // Reduce `x` (shape `shape`) over the normalised `axes` to `out_shape` with `kind`.
-Output<Node> reduce_values(const NodeContext& ctx,
-                           const Output<Node>& x,
-                           const ov::Shape& shape,
-                           const ov::Shape& out_shape,
-                           const std::vector<int64_t>& axes,
-                           Kind kind) {
+Output<Node> reduce_values(const NodeContext& ctx, const Output<Node>& x, const ov::Shape& shape,
+                           const ov::Shape& out_shape, const std::vector<int64_t>& axes, Kind kind) {
     auto t = x.get_element_type();
     if (axes.empty())
         return x;
@@ -387,8 +375,8 @@ std::vector<Kind> body_monoids(const NodeContext& ctx, size_t n) {
         const auto& a = f.input(g, e, 0);
         const auto& b = f.input(g, e, 1);
         const int64_t acc = g.invars[base + i], x = g.invars[base + n + i];
-        bool operands_ok = !a.is_literal && !b.is_literal &&
-                           ((a.var == acc && b.var == x) || (a.var == x && b.var == acc));
+        bool operands_ok =
+            !a.is_literal && !b.is_literal && ((a.var == acc && b.var == x) || (a.var == x && b.var == acc));
         if (!operands_ok)
             unsupported("result " + std::to_string(i) + " does not combine accumulator " + std::to_string(i) +
                         " with operand " + std::to_string(i));
@@ -429,10 +417,7 @@ Kind bool_kind(Kind k) {
 
 // combine(kind, r, init) elementwise for `r` of shape `shape`, exactly: the pair is
 // reduced as a [rows, 2] tensor with the reduction's own (exact) machinery.
-Output<Node> fold_init(const NodeContext& ctx,
-                       const Output<Node>& r,
-                       const ov::Shape& shape,
-                       const Output<Node>& init,
+Output<Node> fold_init(const NodeContext& ctx, const Output<Node>& r, const ov::Shape& shape, const Output<Node>& init,
                        Kind kind) {
     size_t rows = static_cast<size_t>(numel(shape));
     if (rows == 0)

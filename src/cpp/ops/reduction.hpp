@@ -64,8 +64,8 @@ std::vector<Kind> body_monoids(const NodeContext& ctx, size_t n);
 // Booleans: sum is "or", product "and", max "or", min "and".
 Kind bool_kind(Kind k);
 // combine(kind, r, init) elementwise for `r` of shape `shape`, exactly.
-Output<Node> fold_init(const NodeContext& ctx, const Output<Node>& r, const ov::Shape& shape,
-                       const Output<Node>& init, Kind kind);
+Output<Node> fold_init(const NodeContext& ctx, const Output<Node>& r, const ov::Shape& shape, const Output<Node>& init,
+                       Kind kind);
 
 // For a float max (min) reduction `r` of `x` computed by an op that drops NaN and returns
 // -FLT_MAX (+FLT_MAX) when every element is -inf (+inf): classify elements as 0 = the

@@ -94,10 +94,8 @@ ov::Output<ov::Node> iota_values(const NodeContext& ctx, const ov::element::Type
 // For lax.pad: a boolean mask, broadcastable to `out`, that is true where the output
 // element comes from the operand (after interior padding, shifted by lo, cropped).
 // Built from one small constant per padded axis; nullopt when it is true everywhere.
-std::optional<ov::Output<ov::Node>> operand_mask(const ov::Shape& in,
-                                                 const ov::Shape& out,
-                                                 const std::vector<int64_t>& lo,
-                                                 const std::vector<int64_t>& interior) {
+std::optional<ov::Output<ov::Node>> operand_mask(const ov::Shape& in, const ov::Shape& out,
+                                                 const std::vector<int64_t>& lo, const std::vector<int64_t>& interior) {
     std::optional<ov::Output<ov::Node>> mask;
     for (size_t ax = 0; ax < out.size(); ++ax) {
         const int64_t n = static_cast<int64_t>(in[ax]), step = interior[ax] + 1;
@@ -146,9 +144,8 @@ ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
     // first order the operand's axes by their output positions.
     std::vector<int64_t> perm(dims.size());
     std::iota(perm.begin(), perm.end(), 0);
-    std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) {
-        return dims[static_cast<size_t>(a)] < dims[static_cast<size_t>(b)];
-    });
+    std::stable_sort(perm.begin(), perm.end(),
+                     [&](int64_t a, int64_t b) { return dims[static_cast<size_t>(a)] < dims[static_cast<size_t>(b)]; });
     x = transpose(x, perm);
     // Place the operand's axes at their output positions (size-1 elsewhere), then broadcast.
     ov::Shape expanded(out.size(), 1);
@@ -275,10 +272,10 @@ ov::OutputVector translate_slice(const NodeContext& ctx) {
     for (size_t i = 0; i < axes.size(); ++i) {
         axes[i] = static_cast<int64_t>(i);
         // JAX's rule: 0 <= start <= limit <= size, stride >= 1 (OpenVINO would clamp instead)
-        OVJAX_CHECK(ctx, 0 <= start[i] && start[i] <= limit[i] && limit[i] <= static_cast<int64_t>(out[i]) &&
-                             strides[i] >= 1,
-                    "slice [", start[i], ", ", limit[i], ") with stride ", strides[i], " does not fit dimension ", i,
-                    " of size ", out[i]);
+        OVJAX_CHECK(
+            ctx, 0 <= start[i] && start[i] <= limit[i] && limit[i] <= static_cast<int64_t>(out[i]) && strides[i] >= 1,
+            "slice [", start[i], ", ", limit[i], ") with stride ", strides[i], " does not fit dimension ", i,
+            " of size ", out[i]);
         out[i] = static_cast<size_t>(limit[i] == start[i] ? 0 : (limit[i] - start[i] - 1) / strides[i] + 1);
     }
     if (numel(out) == 0)
@@ -362,8 +359,8 @@ ov::OutputVector translate_stack(const NodeContext& ctx) {
     const ov::Shape in = ctx.in_shape(0);
     OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) <= in.size(), "bad stack axis ", axis);
     for (size_t i = 1; i < ctx.get_input_size(); ++i)
-        OVJAX_CHECK(ctx, ctx.in_shape(i) == in && ctx.in_type(i) == ctx.in_type(0), "operand ", i, " (",
-                    ctx.in_type(i), ctx.in_shape(i), ") differs from operand 0 (", ctx.in_type(0), in, ")");
+        OVJAX_CHECK(ctx, ctx.in_shape(i) == in && ctx.in_type(i) == ctx.in_type(0), "operand ", i, " (", ctx.in_type(i),
+                    ctx.in_shape(i), ") differs from operand 0 (", ctx.in_type(0), in, ")");
     ov::Shape out = in;
     out.insert(out.begin() + axis, ctx.get_input_size());
     if (numel(out) == 0)

@@ -173,8 +173,9 @@ ov::OutputVector translate_approx_top_k(const NodeContext& ctx) {
     // without aggregate_to_topk XLA may return more than k candidates (between k and the
     // axis size, by a rule of its own): the same only when k is the axis size
     const int64_t k = ctx.int_param("k");
-    OVJAX_CHECK(ctx, !ctx.has_param("aggregate_to_topk") || ctx.bool_param("aggregate_to_topk") ||
-                         static_cast<size_t>(k) == ctx.in_shape(0)[static_cast<size_t>(axis)],
+    OVJAX_CHECK(ctx,
+                !ctx.has_param("aggregate_to_topk") || ctx.bool_param("aggregate_to_topk") ||
+                    static_cast<size_t>(k) == ctx.in_shape(0)[static_cast<size_t>(axis)],
                 "approx_top_k with aggregate_to_topk=False is not supported");
     return top_k(ctx, axis, k, ctx.bool_param("is_max_k"), FloatOrder::sort);
 }

@@ -68,8 +68,9 @@ Output<Node> log1p_(const Output<Node>& u) {
 constexpr double kLanczosGamma = 7;
 constexpr double kBaseLanczosCoeff = 0.99999999999980993227684700473478;
 const std::vector<double> kLanczosCoefficients = {
-    676.520368121885098567009190444019, -1259.13921672240287047156078755283, 771.3234287776530788486528258894,
-    -176.61502916214059906584551354,    12.507343278686904814458936853,      -0.13857109526572011689554707,
+    676.520368121885098567009190444019, -1259.13921672240287047156078755283,
+    771.3234287776530788486528258894,   -176.61502916214059906584551354,
+    12.507343278686904814458936853,     -0.13857109526572011689554707,
     9.984369578019570859563e-6,         1.50563273514931155834e-7};
 
 // log(t) for t = kLanczosGamma + 0.5 + z, as log(g + 0.5) + log1p(z / (g + 0.5)).
@@ -89,16 +90,16 @@ Output<Node> lgamma_f32(const Output<Node>& input) {
     auto t = add(c(kLanczosGamma + 0.5), z);
     auto log_t = lanczos_log_t(z);
     // (z + 1/2 - t / log t) * log t rather than (z + 1/2) log t - t, which overflows
-    auto log_y = add(add(c(0.5 * std::log(2 * M_PI)), mul(sub(add(z, c(0.5)), div(t, log_t)), log_t)),
-                     make<v0::Log>(x));
+    auto log_y =
+        add(add(c(0.5 * std::log(2 * M_PI)), mul(sub(add(z, c(0.5)), div(t, log_t)), log_t)), make<v0::Log>(x));
     // |sin(pi x)| from the reduced fractional part of |x| (exactly 0 at the poles)
     auto abs_input = make<v0::Abs>(input);
     auto abs_frac = sub(abs_input, make<v0::Floor>(abs_input));
     auto reduced = select(greater(abs_frac, c(0.5)), sub(c(1), abs_frac), abs_frac);
     auto reflection_denom = make<v0::Log>(make<v0::Sin>(mul(c(M_PI), reduced)));
-    auto reflection = select(make<ov::op::v10::IsFinite>(reflection_denom),
-                             sub(sub(c(std::log(M_PI)), reflection_denom), log_y),
-                             make<v0::Negative>(reflection_denom));
+    auto reflection =
+        select(make<ov::op::v10::IsFinite>(reflection_denom), sub(sub(c(std::log(M_PI)), reflection_denom), log_y),
+               make<v0::Negative>(reflection_denom));
     auto result = select(need_to_reflect, reflection, log_y);
     return select(make<ov::op::v10::IsInf>(input), c(INFINITY), result);
 }
@@ -152,16 +153,14 @@ Output<Node> chbevl(const Output<Node>& x, const std::vector<double>& coeffs) {
 // Cephes i1ef (XLA's chlo.bessel_i1e decomposition for f32).
 Output<Node> bessel_i1e_f32(const Output<Node>& x) {
     static const std::vector<double> a = {
-        9.38153738649577178388E-9, -4.44505912879632808065E-8, 2.00329475355213526229E-7,
-        -8.56872026469545474066E-7, 3.47025130813767847674E-6, -1.32731636560394358279E-5,
-        4.78156510755005422638E-5, -1.61760815825896745588E-4, 5.12285956168575772895E-4,
-        -1.51357245063125314899E-3, 4.15642294431288815669E-3, -1.05640848946261981558E-2,
-        2.47264490306265168283E-2, -5.29459812080949914269E-2, 1.02643658689847095384E-1,
-        -1.76416518357834055153E-1, 2.52587186443633654823E-1};
-    static const std::vector<double> b = {-3.83538038596423702205E-9, -2.63146884688951950684E-8,
-                                          -2.51223623787020892529E-7, -3.88256480887769039346E-6,
-                                          -1.10588938762623716291E-4, -9.76109749136146840777E-3,
-                                          7.78576235018280120474E-1};
+        9.38153738649577178388E-9, -4.44505912879632808065E-8, 2.00329475355213526229E-7, -8.56872026469545474066E-7,
+        3.47025130813767847674E-6, -1.32731636560394358279E-5, 4.78156510755005422638E-5, -1.61760815825896745588E-4,
+        5.12285956168575772895E-4, -1.51357245063125314899E-3, 4.15642294431288815669E-3, -1.05640848946261981558E-2,
+        2.47264490306265168283E-2, -5.29459812080949914269E-2, 1.02643658689847095384E-1, -1.76416518357834055153E-1,
+        2.52587186443633654823E-1};
+    static const std::vector<double> b = {
+        -3.83538038596423702205E-9, -2.63146884688951950684E-8, -2.51223623787020892529E-7, -3.88256480887769039346E-6,
+        -1.10588938762623716291E-4, -9.76109749136146840777E-3, 7.78576235018280120474E-1};
     auto c = [&](double v) { return scalar_like(x, v); };
     auto z = make<v0::Abs>(x);
     auto le8 = mul(chbevl(sub(mul(c(0.5), z), c(2)), a), z);
@@ -173,9 +172,7 @@ Output<Node> bessel_i1e_f32(const Output<Node>& x) {
 
 }  // namespace
 
-ov::OutputVector translate_lgamma(const NodeContext& ctx) {
-    return unary_f32(ctx, lgamma_f32);
-}
+ov::OutputVector translate_lgamma(const NodeContext& ctx) { return unary_f32(ctx, lgamma_f32); }
 
 ov::OutputVector translate_digamma(const NodeContext& ctx) {
     auto z = ctx.opt_param("at_zero");
@@ -183,9 +180,7 @@ ov::OutputVector translate_digamma(const NodeContext& ctx) {
     return unary_f32(ctx, [at_zero](const Output<Node>& x) { return digamma_f32(x, at_zero); });
 }
 
-ov::OutputVector translate_bessel_i1e(const NodeContext& ctx) {
-    return unary_f32(ctx, bessel_i1e_f32);
-}
+ov::OutputVector translate_bessel_i1e(const NodeContext& ctx) { return unary_f32(ctx, bessel_i1e_f32); }
 
 }  // namespace op
 }  // namespace ovjax

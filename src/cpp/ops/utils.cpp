@@ -49,8 +49,7 @@ ov::Output<ov::Node> const_fill(const ov::element::Type& type, const ov::Shape& 
     const bool is_unsigned = !type.is_signed() || type == ov::element::boolean;
     const double lo = is_unsigned ? 0.0 : -std::ldexp(1.0, static_cast<int>(type.bitwidth()) - 1);
     const double hi = std::ldexp(1.0, static_cast<int>(type.bitwidth()) - (is_unsigned ? 0 : 1));
-    if (!(value >= lo && value < hi) || value != std::trunc(value))
-    {
+    if (!(value >= lo && value < hi) || value != std::trunc(value)) {
         std::ostringstream v;
         v << value;
         throw TranslateError("the value " + v.str() + " does not fit a constant of type " + type.get_type_name());
@@ -73,8 +72,9 @@ ov::Output<ov::Node> make(const ov::element::Type& t, T v) {
 ov::Output<ov::Node> limit(const ov::element::Type& t, bool lowest) {
     using ov::element::Type_t;
     if (t.is_real())
-        return float_constant(t, ov::Shape{}, lowest ? -std::numeric_limits<double>::infinity()
-                                                     : std::numeric_limits<double>::infinity());
+        return float_constant(
+            t, ov::Shape{},
+            lowest ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity());
     switch (t) {
     case Type_t::boolean:
         return make<int64_t>(t, lowest ? 0 : 1);
@@ -100,12 +100,8 @@ ov::Output<ov::Node> limit(const ov::element::Type& t, bool lowest) {
 }
 }  // namespace
 
-ov::Output<ov::Node> const_lowest(const ov::element::Type& type) {
-    return limit(type, true);
-}
-ov::Output<ov::Node> const_highest(const ov::element::Type& type) {
-    return limit(type, false);
-}
+ov::Output<ov::Node> const_lowest(const ov::element::Type& type) { return limit(type, true); }
+ov::Output<ov::Node> const_highest(const ov::element::Type& type) { return limit(type, false); }
 
 namespace {
 // The same shape: nothing to build; a Constant: the same data viewed with `shape`.
@@ -222,7 +218,8 @@ ov::Output<ov::Node> round_significand(const ov::Output<ov::Node>& x, int bits) 
     auto c = std::make_shared<ov::op::v1::Multiply>(x, const_scalar(f32, std::ldexp(1.0, 24 - bits) + 1));
     ov::Output<ov::Node> hi = std::make_shared<ov::op::v1::Subtract>(c, std::make_shared<ov::op::v1::Subtract>(c, x));
     // |x| > 2^100 as 2^100 < |x|: Greater is true for NaN on AVX-512 (builders.hpp's greater())
-    auto big = std::make_shared<ov::op::v1::Less>(const_scalar(f32, std::ldexp(1.0, 100)), std::make_shared<ov::op::v0::Abs>(x));
+    auto big = std::make_shared<ov::op::v1::Less>(const_scalar(f32, std::ldexp(1.0, 100)),
+                                                  std::make_shared<ov::op::v0::Abs>(x));
     return std::make_shared<ov::op::v1::Select>(big, x, hi);
 }
 
@@ -266,10 +263,8 @@ ov::Output<ov::Node> convert_bf16_exact(const ov::Output<ov::Node>& v) {
     return reshape(g, shape);
 }
 
-ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
-                           const std::vector<int64_t>& start,
-                           const std::vector<int64_t>& stop,
-                           const std::vector<int64_t>& step,
+ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x, const std::vector<int64_t>& start,
+                           const std::vector<int64_t>& stop, const std::vector<int64_t>& step,
                            const std::vector<int64_t>& axes) {
     return std::make_shared<ov::op::v8::Slice>(x, const_i64(start), const_i64(stop), const_i64(step), const_i64(axes));
 }
@@ -308,10 +303,8 @@ std::vector<int64_t> norm_axes(const std::vector<int64_t>& axes, size_t rank) {
     return r;
 }
 
-ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x_in,
-                         const ov::Output<ov::Node>& value,
-                         const std::vector<int64_t>& lo,
-                         const std::vector<int64_t>& hi,
+ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x_in, const ov::Output<ov::Node>& value,
+                         const std::vector<int64_t>& lo, const std::vector<int64_t>& hi,
                          const std::vector<int64_t>& interior) {
     ov::Output<ov::Node> x = x_in;
     ov::Shape shape = x.get_shape();
@@ -424,9 +417,7 @@ int64_t numel(const ov::Shape& s) {
     return n;
 }
 
-int64_t dilated_dim(int64_t d, int64_t dilation) {
-    return d == 0 ? 0 : dim_add(1, dim_mul(dilation, dim_add(d, -1)));
-}
+int64_t dilated_dim(int64_t d, int64_t dilation) { return d == 0 ? 0 : dim_add(1, dim_mul(dilation, dim_add(d, -1))); }
 
 int64_t padded_dim(const NodeContext& ctx, int64_t d, int64_t lo, int64_t hi, int64_t interior) {
     const int64_t r = dim_add(dim_add(lo, hi), dilated_dim(d, dim_add(interior, 1)));
@@ -435,11 +426,8 @@ int64_t padded_dim(const NodeContext& ctx, int64_t d, int64_t lo, int64_t hi, in
     return r;
 }
 
-ov::Shape padded_shape(const NodeContext& ctx,
-                       const ov::Shape& in,
-                       const std::vector<int64_t>& lo,
-                       const std::vector<int64_t>& hi,
-                       const std::vector<int64_t>& interior) {
+ov::Shape padded_shape(const NodeContext& ctx, const ov::Shape& in, const std::vector<int64_t>& lo,
+                       const std::vector<int64_t>& hi, const std::vector<int64_t>& interior) {
     OVJAX_CHECK(ctx, lo.size() == in.size(), "padding_config has ", lo.size(), " entries for rank ", in.size());
     ov::Shape out;
     for (size_t i = 0; i < in.size(); ++i)
@@ -459,15 +447,24 @@ namespace {
 std::array<int, 5> precision_rank(format::DType t) {
     using format::DType;
     switch (t) {
-    case DType::c64: return {1, 128, 23, 32, 1};
-    case DType::c128: return {1, 1024, 52, 64, 1};
-    case DType::f8e4m3: return {0, 9, 3, 8, 1};
-    case DType::f8e5m2: return {0, 16, 2, 8, 1};
-    case DType::f16: return {0, 16, 10, 16, 1};
-    case DType::bf16: return {0, 128, 7, 16, 1};
-    case DType::f32: return {0, 128, 23, 32, 1};
-    case DType::f64: return {0, 1024, 52, 64, 1};
-    case DType::boolean: return {0, -1, -1, 1, 1};
+    case DType::c64:
+        return {1, 128, 23, 32, 1};
+    case DType::c128:
+        return {1, 1024, 52, 64, 1};
+    case DType::f8e4m3:
+        return {0, 9, 3, 8, 1};
+    case DType::f8e5m2:
+        return {0, 16, 2, 8, 1};
+    case DType::f16:
+        return {0, 16, 10, 16, 1};
+    case DType::bf16:
+        return {0, 128, 7, 16, 1};
+    case DType::f32:
+        return {0, 128, 23, 32, 1};
+    case DType::f64:
+        return {0, 1024, 52, 64, 1};
+    case DType::boolean:
+        return {0, -1, -1, 1, 1};
     default: {
         const auto e = to_ov_type(t);
         return {0, -1, -1, static_cast<int>(e.bitwidth()), e.is_signed() ? 1 : 0};

@@ -34,7 +34,7 @@ ov::Output<ov::Node> transpose(const ov::Output<ov::Node>& x, const std::vector<
 // convolution kernel stays a Constant: what the CPU plugin and NNCF's quantization take for
 // a weight. Anything else gets a Transpose node.
 ov::Output<ov::Node> transpose_folded(const ov::Output<ov::Node>& x, const std::vector<int64_t>& perm);
-ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::Type& t);         // no-op for same type
+ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::Type& t);  // no-op for same type
 // f32 values that bf16 represents exactly (static shape) as bf16, subnormals included. On
 // CPUs with AVX512-BF16 the CPU plugin's f32 -> bf16 Convert flushes bf16 subnormals to
 // zero (measured on OpenVINO 2026.4; the instruction takes them as zeros), where JAX keeps
@@ -48,17 +48,13 @@ ov::Output<ov::Node> round_significand(const ov::Output<ov::Node>& x, int bits);
 // The significand bits of a narrow float type whose arithmetic JAX rounds after each
 // operation (bf16: 8, f16: 11), 0 for other types.
 int narrow_float_bits(const ov::element::Type& t);
-ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x,
-                           const std::vector<int64_t>& start,
-                           const std::vector<int64_t>& stop,
-                           const std::vector<int64_t>& step,
+ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x, const std::vector<int64_t>& start,
+                           const std::vector<int64_t>& stop, const std::vector<int64_t>& step,
                            const std::vector<int64_t>& axes);
 // Pad with per-axis (lo, hi, interior) like lax.pad; negative lo/hi crop. One entry per axis
 // of x (a TranslateError otherwise).
-ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x,
-                         const ov::Output<ov::Node>& value,
-                         const std::vector<int64_t>& lo,
-                         const std::vector<int64_t>& hi,
+ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x, const ov::Output<ov::Node>& value,
+                         const std::vector<int64_t>& lo, const std::vector<int64_t>& hi,
                          const std::vector<int64_t>& interior);
 
 // Operand 0 must be a float of any width (require_float) or of at most 32 bits
@@ -124,11 +120,8 @@ int64_t dilated_dim(int64_t d, int64_t dilation);
 // negative: a crop); an error when that leaves a negative size.
 int64_t padded_dim(const NodeContext& ctx, int64_t d, int64_t lo, int64_t hi, int64_t interior);
 // lax.pad's result shape: padded_dim per axis.
-ov::Shape padded_shape(const NodeContext& ctx,
-                       const ov::Shape& in,
-                       const std::vector<int64_t>& lo,
-                       const std::vector<int64_t>& hi,
-                       const std::vector<int64_t>& interior);
+ov::Shape padded_shape(const NodeContext& ctx, const ov::Shape& in, const std::vector<int64_t>& lo,
+                       const std::vector<int64_t>& hi, const std::vector<int64_t>& interior);
 // core.stride_dim: the windows of size `window` (already dilated) at `stride` that fit in `d`.
 int64_t strided_dim(int64_t d, int64_t window, int64_t stride);
 // dot_general's result dtype: preferred_element_type if given, else the operand dtype XLA

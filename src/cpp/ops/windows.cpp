@@ -89,11 +89,8 @@ struct Window {
 
 // JAX's reduce_window_shape_tuple: the operand dilated by interior + 1 and padded, then
 // the dilated windows at their strides.
-ov::Shape windowed_shape(const ov::Shape& shape,
-                         const std::vector<int64_t>& lo,
-                         const std::vector<int64_t>& hi,
-                         const std::vector<int64_t>& interior,
-                         const Window& w) {
+ov::Shape windowed_shape(const ov::Shape& shape, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi,
+                         const std::vector<int64_t>& interior, const Window& w) {
     ov::Shape out;
     for (size_t i = 0; i < shape.size(); ++i) {
         const int64_t padded =
@@ -106,14 +103,8 @@ ov::Shape windowed_shape(const ov::Shape& shape,
 // Reduce windows of a padded tensor (kind Sum or Max, or Min for integers). Floats go to
 // MaxPool / AvgPool when at most three axes are windowed (and sums have no window dilation);
 // everything else is separable exact 1-D passes.
-Output<Node> window_reduce(Output<Node> x,
-                           ov::Shape shape,
-                           std::vector<int64_t> lo,
-                           std::vector<int64_t> hi,
-                           const Window& w,
-                           Kind kind,
-                           const Output<Node>& id,
-                           bool nan_exact = false) {
+Output<Node> window_reduce(Output<Node> x, ov::Shape shape, std::vector<int64_t> lo, std::vector<int64_t> hi,
+                           const Window& w, Kind kind, const Output<Node>& id, bool nan_exact = false) {
     const size_t rank = shape.size();
     const auto t = x.get_element_type();
     std::vector<int64_t> win;  // windowed axes (window > 1)
@@ -131,8 +122,8 @@ Output<Node> window_reduce(Output<Node> x,
     bool native_pad = pool;
     for (size_t i = 0; i < rank; ++i)
         if (lo[i] != 0 || hi[i] != 0)
-            native_pad = native_pad && w.dims[i] > 1 && lo[i] >= 0 && hi[i] >= 0 && lo[i] < w.dims[i] &&
-                         hi[i] < w.dims[i];
+            native_pad =
+                native_pad && w.dims[i] > 1 && lo[i] >= 0 && hi[i] >= 0 && lo[i] < w.dims[i] && hi[i] < w.dims[i];
     if (!native_pad) {
         for (size_t i = 0; i < rank; ++i) {
             x = concat_pad(x, shape, id, i, lo[i], hi[i]);
@@ -199,7 +190,7 @@ Output<Node> window_reduce(Output<Node> x,
     }
     auto sum_pool = [&](const Output<Node>& v) -> Output<Node> {
         auto avg = make<ov::op::v14::AvgPool>(v, strides, pads_begin, pads_end, kernel,
-                                                          /*exclude_pad=*/false, ov::op::RoundingType::FLOOR);
+                                              /*exclude_pad=*/false, ov::op::RoundingType::FLOOR);
         return mul(avg, const_scalar(t, static_cast<double>(window_size)));
     };
     auto max_pool = [&](const Output<Node>& v) -> Output<Node> {
@@ -241,15 +232,16 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
     w.dilation = ctx.ints_param("window_dilation");
     auto base = ctx.ints_param("base_dilation");
     auto padding = ctx.param("padding");
-    OVJAX_CHECK(ctx, w.dims.size() == rank && w.strides.size() == rank && w.dilation.size() == rank &&
-                         base.size() == rank && padding.size() == rank,
+    OVJAX_CHECK(ctx,
+                w.dims.size() == rank && w.strides.size() == rank && w.dilation.size() == rank && base.size() == rank &&
+                    padding.size() == rank,
                 ctx.primitive(), ": window parameters do not match the operand rank ", rank);
     std::vector<int64_t> lo, hi, interior;
     for (size_t i = 0; i < rank; ++i) {
         auto p = padding.item(i).as_ints();
         OVJAX_CHECK(ctx, p.size() == 2, "padding entries are (lo, hi)");
-        OVJAX_CHECK(ctx, w.dims[i] >= 1 && w.strides[i] >= 1 && w.dilation[i] >= 1 && base[i] >= 1,
-                    ctx.primitive(), ": window sizes, strides and dilations must be positive");
+        OVJAX_CHECK(ctx, w.dims[i] >= 1 && w.strides[i] >= 1 && w.dilation[i] >= 1 && base[i] >= 1, ctx.primitive(),
+                    ": window sizes, strides and dilations must be positive");
         lo.push_back(p[0]);
         hi.push_back(p[1]);
         interior.push_back(base[i] - 1);
@@ -325,12 +317,8 @@ ov::OutputVector generic_reduce_window(const NodeContext& ctx) {
 // Stack the element at every window position of every window of a padded tensor (shape
 // `padded`) along a new last axis: [out..., P]. Positions are enumerated with the window
 // axes nested as in `nest` (outermost first; default: row-major).
-Output<Node> window_taps(const Output<Node>& x,
-                         const ov::Shape& padded,
-                         const ov::Shape& out,
-                         const Window& w,
-                         std::vector<std::vector<int64_t>>* offsets = nullptr,
-                         std::vector<size_t> nest = {}) {
+Output<Node> window_taps(const Output<Node>& x, const ov::Shape& padded, const ov::Shape& out, const Window& w,
+                         std::vector<std::vector<int64_t>>* offsets = nullptr, std::vector<size_t> nest = {}) {
     const size_t rank = padded.size();
     std::vector<int64_t> axes(rank), pos(rank, 0);
     std::iota(axes.begin(), axes.end(), 0);
@@ -388,8 +376,9 @@ SelectWindow select_window_params(const NodeContext& ctx, size_t rank, bool dila
     s.w.dilation = dilations ? ctx.ints_param("window_dilation") : std::vector<int64_t>(rank, 1);
     auto base = dilations ? ctx.ints_param("base_dilation") : std::vector<int64_t>(rank, 1);
     auto padding = ctx.param("padding");
-    OVJAX_CHECK(ctx, s.w.dims.size() == rank && s.w.strides.size() == rank && s.w.dilation.size() == rank &&
-                         base.size() == rank && padding.size() == rank,
+    OVJAX_CHECK(ctx,
+                s.w.dims.size() == rank && s.w.strides.size() == rank && s.w.dilation.size() == rank &&
+                    base.size() == rank && padding.size() == rank,
                 ctx.primitive(), ": window parameters do not match the operand rank ", rank);
     for (size_t i = 0; i < rank; ++i) {
         auto p = padding.item(i).as_ints();
@@ -468,8 +457,7 @@ Output<Node> nan_aware_selection(const Output<Node>& keys, int64_t axis, bool ge
     auto ax = v0::Constant::create(ov::element::i64, ov::Shape{}, {axis});
     // NaNs strictly after each position
     auto later = make<v0::CumSum>(convert(nan, f32), ax, /*exclusive=*/true, /*reverse=*/true);
-    auto eligible = land(make<v1::Equal>(later, const_scalar(f32, 0)),
-                                                     lnot(nan));
+    auto eligible = land(make<v1::Equal>(later, const_scalar(f32, 0)), lnot(nan));
     const auto t = keys.get_element_type();
     Output<Node> weakest = ge ? const_lowest(t) : const_highest(t);
     auto best = top1(select(eligible, keys, weakest), axis, ge)->output(0);
@@ -545,12 +533,8 @@ ov::OutputVector translate_reduce_window_sum(const NodeContext& ctx) { return re
 ov::OutputVector translate_reduce_window_max(const NodeContext& ctx) { return reduce_window(ctx, Kind::Max); }
 ov::OutputVector translate_reduce_window_min(const NodeContext& ctx) { return reduce_window(ctx, Kind::Min); }
 ov::OutputVector translate_reduce_window(const NodeContext& ctx) { return generic_reduce_window(ctx); }
-ov::OutputVector translate_select_and_gather_add(const NodeContext& ctx) {
-    return select_gather_add(ctx);
-}
-ov::OutputVector translate_select_and_scatter_add(const NodeContext& ctx) {
-    return select_scatter_add(ctx);
-}
+ov::OutputVector translate_select_and_gather_add(const NodeContext& ctx) { return select_gather_add(ctx); }
+ov::OutputVector translate_select_and_scatter_add(const NodeContext& ctx) { return select_scatter_add(ctx); }
 
 }  // namespace op
 }  // namespace ovjax

@@ -1,9 +1,9 @@
 """ovjax: an OpenVINO frontend for JAX.
 
-    import ovjax
-    ov_model = ovjax.convert_model(fn, example_input=x)   # or a ClosedJaxpr / Flax module
-    ovjax.save(fn, "model.ovjax", example_input=x)         # a file any ovjax frontend reads
-    ov.convert_model(closed_jaxpr)                          # goes through ovjax once imported
+import ovjax
+ov_model = ovjax.convert_model(fn, example_input=x)   # or a ClosedJaxpr / Flax module
+ovjax.save(fn, "model.ovjax", example_input=x)         # a file any ovjax frontend reads
+ov.convert_model(closed_jaxpr)                          # goes through ovjax once imported
 """
 
 from ._jax_compat import check_jax_version as _check_jax

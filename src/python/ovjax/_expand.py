@@ -138,8 +138,9 @@ def _key_bits(impl, params):
     from jax._src.random import prng
 
     def fn(keys):
-        return prng.random_bits_impl_base(impl, prng.random_unwrap(keys), keys.ndim,
-                                          bit_width=params["bit_width"], shape=params["shape"])
+        return prng.random_bits_impl_base(
+            impl, prng.random_unwrap(keys), keys.ndim, bit_width=params["bit_width"], shape=params["shape"]
+        )
 
     return fn
 
@@ -218,8 +219,10 @@ class Expander:
             if eqn.primitive.multiple_results:
                 fn = impl
             else:
+
                 def fn(*args):
                     return [impl(*args)]
+
             closed = jax.make_jaxpr(fn)(*structs)
         except Exception as e:  # noqa: BLE001 - JAX internals moved or rejected the case
             raise NotImplementedError(

@@ -68,7 +68,9 @@ def hoist_scan(eqn):
     # per-step residuals (depend on xs) are hoisted; the others are loop invariants
     per_step = [_in(v, dep) for v in res_vars]
     hoisted_bytes = sum(a.size * a.dtype.itemsize for a, s in zip(res_avals, per_step) if s) * length
-    hoisted_bytes += sum(a.size * a.dtype.itemsize for a, uk in zip(body.out_avals[nk:], out_uk[nk:]) if not uk) * length
+    hoisted_bytes += (
+        sum(a.size * a.dtype.itemsize for a, uk in zip(body.out_avals[nk:], out_uk[nk:]) if not uk) * length
+    )
     if hoisted_bytes > MAX_HOISTED_BYTES:
         return None
     known_fn = core.jaxpr_as_fun(jk)
@@ -76,7 +78,7 @@ def hoist_scan(eqn):
     reverse, unroll = p["reverse"], p["unroll"]
 
     def replacement(*operands):
-        consts, init, xs = operands[:nc], operands[nc:nc + nk], operands[nc + nk:]
+        consts, init, xs = operands[:nc], operands[nc : nc + nk], operands[nc + nk :]
         known = jax.vmap(lambda *x_t: known_fn(*consts, *x_t))(*xs)
         # loop invariants: the same values at every step, computed once from step 0's xs
         # (nothing invariant reads them); unused outputs are dropped by the converter
@@ -106,6 +108,7 @@ def hoist_scan(eqn):
         return None
     want = [v.aval for v in eqn.outvars]
     if len(closed.out_avals) != len(want) or any(
-            tuple(g.shape) != tuple(w.shape) or g.dtype != w.dtype for g, w in zip(closed.out_avals, want)):
+        tuple(g.shape) != tuple(w.shape) or g.dtype != w.dtype for g, w in zip(closed.out_avals, want)
+    ):
         return None
     return closed

@@ -177,9 +177,13 @@ def _apply_input_spec(args, kwargs, input_spec):
     if input_spec is None:
         return args, kwargs
     if isinstance(input_spec, dict):
-        raise TypeError("ovjax: input= as a dict is only supported for ClosedJaxpr inputs; pass a list in argument order")
+        raise TypeError(
+            "ovjax: input= as a dict is only supported for ClosedJaxpr inputs; pass a list in argument order"
+        )
     leaves, tree = jax.tree_util.tree_flatten((args, kwargs))
-    specs = [(None if sh is None else _as_static_shape(sh), dt) for sh, dt in _parse_input_spec(input_spec, len(leaves))]
+    specs = [
+        (None if sh is None else _as_static_shape(sh), dt) for sh, dt in _parse_input_spec(input_spec, len(leaves))
+    ]
     new = []
     for leaf, (shape, dtype) in zip(leaves, specs):
         arr_shape = tuple(np.shape(leaf))
@@ -262,9 +266,7 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
     if not (_is_linen(model) or _is_nnx(model) or callable(model)):
         raise TypeError(f"ovjax: cannot convert {_describe(model)}; {_ACCEPTED}")
     if example_input is None:
-        raise ValueError(
-            f"ovjax: converting {_describe(model)} needs example_input (the arrays to trace it with)"
-        )
+        raise ValueError(f"ovjax: converting {_describe(model)} needs example_input (the arrays to trace it with)")
     args, kwargs, static = _split_example(example_input)
     static = {**static, **(call_kwargs or {})}
     keepalive: list[Any] = []

@@ -582,5 +582,6 @@ def _source(eqn, string) -> int:
 try:
     from jax._src.source_info_util import user_frame as _user_frame
 except Exception:  # pragma: no cover - private API moved
+
     def _user_frame(tb):
         return None
