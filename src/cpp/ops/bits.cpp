@@ -49,7 +49,7 @@ Output<Node> as_i32(const Output<Node>& x) {
             w[i] = static_cast<int32_t>(static_cast<uint32_t>(v[i]));
         return v0::Constant::create(et::i32, k->get_shape(), w);
     }
-    return std::make_shared<v0::Convert>(x, et::i32);
+    return make<v0::Convert>(x, et::i32);
 }
 
 Output<Node> to_u32(const Output<Node>& v) {

@@ -27,6 +27,7 @@
 #include "openvino/op/subtract.hpp"
 #include "openvino/op/unsqueeze.hpp"
 #include "ops/ops.hpp"
+#include "ops/builders.hpp"
 #include "ops/utils.hpp"
 
 namespace ovjax {
@@ -275,7 +276,7 @@ ov::OutputVector switch_chain(const NodeContext& ctx, const std::vector<uint64_t
     check_same_results(ctx, then_outs, else_outs, "cond branches");
     auto else_body = make_body(else_outs, else_ps);
 
-    auto is_k = std::make_shared<ov::op::v1::Equal>(index, const_scalar(index.get_element_type(), double(k)));
+    auto is_k = make<ov::op::v1::Equal>(index, const_scalar(index.get_element_type(), double(k)));
     auto iff = std::make_shared<ov::op::v8::If>(is_k);
     iff->set_then_body(then_body);
     iff->set_else_body(else_body);
@@ -623,11 +624,10 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     for (int64_t j = 0; j < per_iter; ++j) {
         Output<ov::Node> t = iter_p;
         if (per_iter > 1)
-            t = std::make_shared<ov::op::v1::Add>(
-                std::make_shared<ov::op::v1::Multiply>(iter_p, const_scalar(ov::element::i64, double(per_iter))),
-                const_scalar(ov::element::i64, double(j)));
+            t = add(mul(iter_p, const_scalar(ov::element::i64, double(per_iter))),
+                    const_scalar(ov::element::i64, double(j)));
         if (reverse)
-            t = std::make_shared<ov::op::v1::Subtract>(const_scalar(ov::element::i64, double(length - 1)), t);
+            t = sub(const_scalar(ov::element::i64, double(length - 1)), t);
         ts.push_back(t);
     }
     std::vector<ov::OutputVector> ys(ny);
@@ -648,7 +648,7 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
         auto s = ys[k][0].get_shape();
         s.insert(s.begin(), 1);
         s[1] = ys[k].size();
-        outs.push_back(reshape(std::make_shared<ov::op::v0::Concat>(ys[k], 0), s));
+        outs.push_back(reshape(make<ov::op::v0::Concat>(ys[k], 0), s));
     }
     ov::ParameterVector loop_ps;
     for (auto& [p, outer] : invariants)

@@ -17,6 +17,7 @@
 #include "openvino/op/group_conv.hpp"
 #include "openvino/op/split.hpp"
 #include "ops/ops.hpp"
+#include "ops/builders.hpp"
 #include "ops/utils.hpp"
 
 namespace ovjax {
@@ -199,10 +200,10 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     }
     auto conv = [&](const ov::Output<ov::Node>& xi, const ov::Output<ov::Node>& wi) -> ov::Output<ov::Node> {
         if (g == 1)
-            return std::make_shared<ov::op::v1::Convolution>(xi, wi, ov_strides, pads_begin, pads_end, ov_dil,
-                                                             ov::op::PadType::EXPLICIT);
-        return std::make_shared<ov::op::v1::GroupConvolution>(xi, wi, ov_strides, pads_begin, pads_end, ov_dil,
-                                                              ov::op::PadType::EXPLICIT);
+            return make<ov::op::v1::Convolution>(xi, wi, ov_strides, pads_begin, pads_end, ov_dil,
+                                                 ov::op::PadType::EXPLICIT);
+        return make<ov::op::v1::GroupConvolution>(xi, wi, ov_strides, pads_begin, pads_end, ov_dil,
+                                                  ov::op::PadType::EXPLICIT);
     };
 
     // OpenVINO's CPU plugin runs integer convolutions in f32 arithmetic, exact only

@@ -15,6 +15,7 @@
 #include "openvino/op/matmul.hpp"
 #include "openvino/op/not_equal.hpp"
 #include "ops/ops.hpp"
+#include "ops/builders.hpp"
 #include "ops/utils.hpp"
 
 namespace ovjax {
@@ -37,7 +38,7 @@ std::vector<int64_t> concat(std::initializer_list<const std::vector<int64_t>*> p
 }
 
 ov::Output<ov::Node> matmul(const ov::Output<ov::Node>& a, const ov::Output<ov::Node>& b, bool ta, bool tb) {
-    return std::make_shared<ov::op::v0::MatMul>(a, b, ta, tb);
+    return make<ov::op::v0::MatMul>(a, b, ta, tb);
 }
 
 // Axes of an operand that are neither batch nor contracting, in order.

@@ -153,7 +153,7 @@ Output<Node> as_bits(const Output<Node>& x) {
             w[i] = static_cast<int32_t>(static_cast<uint32_t>(v[i]));
         return v0::Constant::create(bt, k->get_shape(), w);
     }
-    return std::make_shared<v0::Convert>(x, bt);
+    return make<v0::Convert>(x, bt);
 }
 // Back to `t`: Convert keeps the low bits, which is JAX's wrap-around.
 Output<Node> from_bits(const Output<Node>& v, const et::Type& t) { return convert(v, t); }
@@ -582,7 +582,7 @@ ov::OutputVector translate_round(const NodeContext& ctx) {
     }
     auto x = ctx.get_input(0);
     auto mode = even ? ov::op::v5::Round::RoundMode::HALF_TO_EVEN : ov::op::v5::Round::RoundMode::HALF_AWAY_FROM_ZERO;
-    Output<Node> r = std::make_shared<ov::op::v5::Round>(x, mode);
+    Output<Node> r = make<ov::op::v5::Round>(x, mode);
     // a zero result keeps x's sign (round(-0.4) is -0)
     return {select(make<v1::Equal>(r, scalar_like(x, 0)), mul(x, scalar_like(x, 0)), r)};
 }

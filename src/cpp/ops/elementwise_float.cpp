@@ -171,7 +171,7 @@ ov::OutputVector translate_reduce_precision(const NodeContext& ctx) {
         auto p = binade(x, emin);
         // x / p is in [1, 2) (or below, for denormals): exact, as are the scalings by 2^+-M
         auto y = mul(div(x, p), f32c(std::ldexp(1.0, static_cast<int>(M))));
-        Output<Node> q = std::make_shared<ov::op::v5::Round>(y, ov::op::v5::Round::RoundMode::HALF_TO_EVEN);
+        Output<Node> q = make<ov::op::v5::Round>(y, ov::op::v5::Round::RoundMode::HALF_TO_EVEN);
         q = mul(mul(q, f32c(std::ldexp(1.0, -static_cast<int>(M)))), p);
         r = select(make<v1::Equal>(q, f32c(0)), mul(x, f32c(0)), q);  // zeros keep x's sign
         r = select(make<ov::op::v10::IsInf>(x), x, r);

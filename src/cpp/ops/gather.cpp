@@ -44,6 +44,7 @@
 #include "openvino/op/scatter_nd_update.hpp"
 #include "openvino/op/select.hpp"
 #include "ops/ops.hpp"
+#include "ops/builders.hpp"
 #include "ops/utils.hpp"
 
 namespace ovjax {
@@ -114,12 +115,10 @@ Output<Node> indices_i32(const NodeContext& ctx, size_t input, int64_t nb, int64
     if (saturate && (t == ov::element::i64 || t == ov::element::u64 || t == ov::element::u32)) {
         constexpr double kBig = 1073741824.0;  // 2^30
         auto f = convert(idx, ov::element::f32);
-        auto big = std::make_shared<ov::op::v1::Greater>(std::make_shared<ov::op::v0::Abs>(f),
-                                                         const_scalar(ov::element::f32, kBig));
-        auto positive = std::make_shared<ov::op::v1::Greater>(f, const_scalar(ov::element::f32, 0));
-        auto sat = std::make_shared<ov::op::v1::Select>(positive, const_scalar(ov::element::i32, kBig),
-                                                        const_scalar(ov::element::i32, -kBig));
-        v = std::make_shared<ov::op::v1::Select>(big, sat, v);
+        auto big = make<ov::op::v1::Greater>(make<ov::op::v0::Abs>(f), const_scalar(ov::element::f32, kBig));
+        auto positive = make<ov::op::v1::Greater>(f, const_scalar(ov::element::f32, 0));
+        auto sat = select(positive, const_scalar(ov::element::i32, kBig), const_scalar(ov::element::i32, -kBig));
+        v = select(big, sat, v);
     }
     return reshape(v, ov::Shape{static_cast<size_t>(nb), static_cast<size_t>(n)});
 }
@@ -166,10 +165,10 @@ Output<Node> out_of_bounds(const Plan& p, const Output<Node>& idx) {
         size_t d = static_cast<size_t>(p.sim[k]) + (p.augmented ? 1 : 0);
         hi.push_back(static_cast<int32_t>(static_cast<int64_t>(p.S[d]) - p.W[d]));
     }
-    auto lo = std::make_shared<ov::op::v1::Less>(idx, const_scalar(ov::element::i32, 0));
-    auto up = std::make_shared<ov::op::v1::Greater>(idx, const_i32(hi, ov::Shape{hi.size()}));
-    auto any = std::make_shared<ov::op::v1::LogicalOr>(lo, up);
-    return std::make_shared<ov::op::v1::ReduceLogicalOr>(any, const_i64({1}), false);
+    auto lo = make<ov::op::v1::Less>(idx, const_scalar(ov::element::i32, 0));
+    auto up = make<ov::op::v1::Greater>(idx, const_i32(hi, ov::Shape{hi.size()}));
+    auto any = make<ov::op::v1::LogicalOr>(lo, up);
+    return make<ov::op::v1::ReduceLogicalOr>(any, const_i64({1}), false);
 }
 
 // Clamped starts of the indexed axes P, as i32 [nb, |P|].
@@ -182,10 +181,10 @@ Output<Node> starts_of(const Plan& p, const Output<Node>& idx) {
         if (s >= 0) {
             Output<Node> c = idx;
             if (p.n > 1)
-                c = std::make_shared<ov::op::v8::Gather>(idx, const_i64({s}), const_i64({1}));
+                c = make<ov::op::v8::Gather>(idx, const_i64({s}), const_i64({1}));
             int32_t hi = static_cast<int32_t>(static_cast<int64_t>(p.S[d]) - p.W[d]);
-            c = std::make_shared<ov::op::v1::Maximum>(c, const_scalar(ov::element::i32, 0));
-            c = std::make_shared<ov::op::v1::Minimum>(c, const_scalar(ov::element::i32, hi));
+            c = make<ov::op::v1::Maximum>(c, const_scalar(ov::element::i32, 0));
+            c = make<ov::op::v1::Minimum>(c, const_scalar(ov::element::i32, hi));
             cols.push_back(c);
         } else if (s == -1) {
             cols.push_back(const_i32(std::vector<int32_t>(nb, 0), ov::Shape{nb, 1}));
@@ -203,7 +202,7 @@ Output<Node> starts_of(const Plan& p, const Output<Node>& idx) {
     }
     if (cols.size() == 1)
         return cols[0];
-    return std::make_shared<ov::op::v0::Concat>(cols, 1);
+    return make<ov::op::v0::Concat>(cols, 1);
 }
 
 // start + window grid over P: i32 [nb, nsP, |P|].
@@ -220,7 +219,7 @@ Output<Node> element_indices(const Plan& p, const Output<Node>& starts) {
         }
     }
     auto g = const_i32(grid, ov::Shape{1, static_cast<size_t>(p.nsP), k});
-    return std::make_shared<ov::op::v1::Add>(reshape(starts, ov::Shape{static_cast<size_t>(p.nb), 1, k}), g);
+    return add(reshape(starts, ov::Shape{static_cast<size_t>(p.nb), 1, k}), g);
 }
 
 Output<Node> gather_fill_value(const NodeContext& ctx, const ov::element::Type& t) {
@@ -338,7 +337,7 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
         p.W[static_cast<size_t>(p.P[0])] == 1 && obd.empty()) {
         const size_t a = static_cast<size_t>(p.P[0]);
         auto starts = reshape(starts_of(p, idx), p.B);
-        Output<Node> y = std::make_shared<ov::op::v8::Gather>(operand, starts, const_i64({static_cast<int64_t>(a)}));
+        Output<Node> y = make<ov::op::v8::Gather>(operand, starts, const_i64({static_cast<int64_t>(a)}));
         std::vector<int64_t> have;
         std::vector<size_t> sizes;
         for (size_t d = 0; d < a; ++d)
@@ -351,7 +350,7 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
             ov::Shape ms(a, 1);
             ms.insert(ms.end(), p.B.begin(), p.B.end());
             ms.resize(r - 1 + nbatch, 1);
-            y = std::make_shared<ov::op::v1::Select>(reshape(*oob, ms), gather_fill_value(ctx, type), y);
+            y = select(reshape(*oob, ms), gather_fill_value(ctx, type), y);
         }
         if (!contains(want, -1 - static_cast<int64_t>(a))) {
             // the slice axis is collapsed: Gather already dropped it
@@ -373,7 +372,7 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
     Output<Node> y;
     {
         auto eidx = element_indices(p, starts_of(p, idx));
-        y = std::make_shared<ov::op::v8::GatherND>(operand, eidx, 0);  // [nb, nsP, S[F]...]
+        y = make<ov::op::v8::GatherND>(operand, eidx, 0);  // [nb, nsP, S[F]...]
     }
     ov::Shape gs{nb, static_cast<size_t>(p.nsP)};
     for (auto d : p.F)
@@ -381,7 +380,7 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
     if (oob) {
         ov::Shape ms(gs.size(), 1);
         ms[0] = nb;
-        y = std::make_shared<ov::op::v1::Select>(reshape(*oob, ms), gather_fill_value(ctx, type), y);
+        y = select(reshape(*oob, ms), gather_fill_value(ctx, type), y);
     }
     std::vector<int64_t> have;
     std::vector<size_t> sizes;
@@ -490,12 +489,11 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
     if (pad_by > 0) {
         auto oob = out_of_bounds(p, idx);
         // column 0 (axis p0) of dropped windows starts at S[p0], inside the padding
-        Output<Node> c0 = std::make_shared<ov::op::v8::Gather>(starts, const_i64({0}), const_i64({1}));
-        c0 = std::make_shared<ov::op::v1::Select>(reshape(oob, ov::Shape{nb, 1}),
-                                                  const_scalar(ov::element::i32, static_cast<double>(p.S[p0])), c0);
+        Output<Node> c0 = make<ov::op::v8::Gather>(starts, const_i64({0}), const_i64({1}));
+        c0 = select(reshape(oob, ov::Shape{nb, 1}), const_scalar(ov::element::i32, static_cast<double>(p.S[p0])), c0);
         if (p.P.size() > 1) {
             Output<Node> rest = slice(starts, {1}, {static_cast<int64_t>(p.P.size())}, {1}, {1});
-            starts = std::make_shared<ov::op::v0::Concat>(ov::OutputVector{c0, rest}, 1);
+            starts = make<ov::op::v0::Concat>(ov::OutputVector{c0, rest}, 1);
         } else {
             starts = c0;
         }
@@ -504,19 +502,15 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
         operand = pad(operand, const_scalar(type, 0), lo, hi, in);
     }
     auto eidx = reshape(element_indices(p, starts), ov::Shape{nb * static_cast<size_t>(p.nsP), p.P.size()});
-    Output<Node> y = std::make_shared<ov::op::v15::ScatterNDUpdate>(operand, eidx, upd, red);
+    Output<Node> y = make<ov::op::v15::ScatterNDUpdate>(operand, eidx, upd, red);
     using Reduction = ov::op::v15::ScatterNDUpdate::Reduction;
     if ((red == Reduction::MAX || red == Reduction::MIN) && type.is_real()) {
         // The CPU plugin's max/min keep the element they have when an update is NaN; JAX's
         // propagate every NaN. Scatter-max a NaN flag the same way and put NaN where it is set.
-        auto flag = [](const Output<Node>& v) {
-            return convert(std::make_shared<ov::op::v10::IsNaN>(v), ov::element::f32);
-        };
-        Output<Node> nan =
-            std::make_shared<ov::op::v15::ScatterNDUpdate>(flag(operand), eidx, flag(upd), Reduction::MAX);
-        auto is_set = std::make_shared<ov::op::v1::Less>(const_scalar(ov::element::f32, 0.5), nan);
-        y = std::make_shared<ov::op::v1::Select>(is_set, const_scalar(type, std::numeric_limits<double>::quiet_NaN()),
-                                                 y);
+        auto flag = [](const Output<Node>& v) { return convert(make<ov::op::v10::IsNaN>(v), ov::element::f32); };
+        Output<Node> nan = make<ov::op::v15::ScatterNDUpdate>(flag(operand), eidx, flag(upd), Reduction::MAX);
+        auto is_set = make<ov::op::v1::Less>(const_scalar(ov::element::f32, 0.5), nan);
+        y = select(is_set, const_scalar(type, std::numeric_limits<double>::quiet_NaN()), y);
     }
     if (pad_by > 0)
         y = slice(y, {0}, {static_cast<int64_t>(p.S[p0])}, {1}, {0});

@@ -13,6 +13,7 @@
 #include "openvino/op/select.hpp"
 #include "openvino/op/slice.hpp"
 #include "ops/ops.hpp"
+#include "ops/builders.hpp"
 #include "ops/utils.hpp"
 
 namespace ovjax {
@@ -41,17 +42,16 @@ Output<Node> clamped_start(const NodeContext& ctx, size_t input, int64_t hi) {
     OVJAX_CHECK(ctx, ctx.in_shape(input).empty(), ctx.primitive(), " start index ", input, " is not a scalar");
     auto idx = ctx.get_input(static_cast<int>(input));
     Output<Node> v = convert(idx, ov::element::i64);
-    v = std::make_shared<ov::op::v1::Minimum>(v, scalar_i64(hi));
-    v = std::make_shared<ov::op::v1::Maximum>(v, scalar_i64(0));
+    v = make<ov::op::v1::Minimum>(v, scalar_i64(hi));
+    v = make<ov::op::v1::Maximum>(v, scalar_i64(0));
     constexpr double kBig = 1073741824.0;  // 2^30
     const bool wide = t == ov::element::i64 || t == ov::element::u64 || t == ov::element::u32;
     if (wide && hi < static_cast<int64_t>(kBig)) {  // (saturating to hi needs hi below the threshold)
         auto f = convert(idx, ov::element::f32);
-        auto big = std::make_shared<ov::op::v1::Greater>(std::make_shared<ov::op::v0::Abs>(f),
-                                                         const_scalar(ov::element::f32, kBig));
-        auto positive = std::make_shared<ov::op::v1::Greater>(f, const_scalar(ov::element::f32, 0));
-        auto saturated = std::make_shared<ov::op::v1::Select>(positive, scalar_i64(hi), scalar_i64(0));
-        v = std::make_shared<ov::op::v1::Select>(big, saturated, v);
+        auto big = make<ov::op::v1::Greater>(make<ov::op::v0::Abs>(f), const_scalar(ov::element::f32, kBig));
+        auto positive = make<ov::op::v1::Greater>(f, const_scalar(ov::element::f32, 0));
+        auto saturated = select(positive, scalar_i64(hi), scalar_i64(0));
+        v = select(big, saturated, v);
     }
     return v;
 }
@@ -65,7 +65,7 @@ Output<Node> clamped_starts(const NodeContext& ctx, size_t first_index, const st
                                 ov::Shape{1}));
     if (parts.size() == 1)
         return parts[0];
-    return std::make_shared<ov::op::v0::Concat>(parts, 0);
+    return make<ov::op::v0::Concat>(parts, 0);
 }
 
 }  // namespace
@@ -93,10 +93,9 @@ ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) {
     for (auto ax : axes)
         stops.push_back(sizes[static_cast<size_t>(ax)]);
     auto start = clamped_starts(ctx, 1, axes, hi);
-    auto stop = std::make_shared<ov::op::v1::Add>(start, const_i64(stops));
+    auto stop = add(start, const_i64(stops));
     std::vector<int64_t> steps(axes.size(), 1);
-    Output<Node> y =
-        std::make_shared<ov::op::v8::Slice>(ctx.get_input(0), start, stop, const_i64(steps), const_i64(axes));
+    Output<Node> y = make<ov::op::v8::Slice>(ctx.get_input(0), start, stop, const_i64(steps), const_i64(axes));
     // The slice's extent is data-dependent to OpenVINO's shape inference; the jaxpr knows it.
     return {reshape(y, out)};
 }
@@ -138,12 +137,12 @@ ov::OutputVector translate_dynamic_update_slice(const NodeContext& ctx) {
             coords[c] = static_cast<int64_t>(c);
         Output<Node> col = const_i64(coords);
         if (hi[ju] > 0)
-            col = std::make_shared<ov::op::v1::Add>(col, clamped_start(ctx, 2 + ju, hi[ju]));
+            col = add(col, clamped_start(ctx, 2 + ju, hi[ju]));
         ov::Shape placed(static_cast<size_t>(k) + 1, 1);
         placed[ju] = upd[ju];
         col = reshape(col, placed);
         if (placed != grid)
-            col = std::make_shared<ov::op::v3::Broadcast>(col, const_i64(grid_target));
+            col = make<ov::op::v3::Broadcast>(col, const_i64(grid_target));
         columns.push_back(col);
     }
     Output<Node> indices =

@@ -102,8 +102,7 @@ Output<Node> make_key(const Output<Node>& w0, const Output<Node>& w1) {
     auto s = w0.get_shape();
     ov::Shape s1 = s;
     s1.push_back(1);
-    auto k = std::make_shared<v0::Concat>(ov::OutputVector{reshape(w0, s1), reshape(w1, s1)},
-                                          static_cast<int64_t>(s.size()));
+    auto k = make<v0::Concat>(ov::OutputVector{reshape(w0, s1), reshape(w1, s1)}, static_cast<int64_t>(s.size()));
     return to_u32(k);
 }
 // x of shape S viewed as S + (1,) * extra (to broadcast against per-key trailing shapes).
@@ -288,7 +287,7 @@ std::pair<Output<Node>, uint64_t> rbg_philox(const std::array<Output<Node>, 4>& 
     ov::OutputVector cols;
     for (auto& w : x)
         cols.push_back(reshape(w, ov::Shape{blocks, 1}));
-    Output<Node> bits = reshape(std::make_shared<v0::Concat>(cols, 1), ov::Shape{blocks * 4});
+    Output<Node> bits = reshape(make<v0::Concat>(cols, 1), ov::Shape{blocks * 4});
     if (blocks * 4 != n)
         bits = slice(bits, {0}, {static_cast<int64_t>(n)}, {1}, {0});
     return {reshape(bits, shape), blocks};
@@ -320,7 +319,7 @@ ov::OutputVector translate_rng_bit_generator(const NodeContext& ctx) {
     auto out = alg == "RNG_THREE_FRY" ? rbg_threefry(k, shape) : rbg_philox(k, shape);
     auto state = add_u64({k[2], k[3]}, u64_const(out.second));
     auto s1 = ov::Shape{1};
-    auto new_key = std::make_shared<v0::Concat>(
+    auto new_key = make<v0::Concat>(
         ov::OutputVector{reshape(k[0], s1), reshape(k[1], s1), reshape(state.lo, s1), reshape(state.hi, s1)}, 0);
     return {to_u32(new_key), i32_to(out.first, t)};
 }

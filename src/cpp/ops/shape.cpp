@@ -13,6 +13,7 @@
 #include "openvino/op/select.hpp"
 #include "openvino/op/tile.hpp"
 #include "ops/ops.hpp"
+#include "ops/builders.hpp"
 #include "ops/utils.hpp"
 
 namespace ovjax {

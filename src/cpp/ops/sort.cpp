@@ -93,7 +93,7 @@ std::vector<Output<Node>> order_keys(const NodeContext& ctx, const Output<Node>&
 Output<Node> gather(const Output<Node>& data, const Output<Node>& idx, int64_t axis) {
     if (data.get_element_type() == et::boolean)
         return convert(gather(convert(data, et::u8), idx, axis), et::boolean);
-    return std::make_shared<ov::op::v6::GatherElements>(data, idx, axis);
+    return make<ov::op::v6::GatherElements>(data, idx, axis);
 }
 
 // The permutation (i32 indices along `axis`, the first `k` of them) that stably sorts by
