@@ -183,6 +183,23 @@ def test_partial_conversion_keeps_its_fusions_option():
         assert op_counts(m)["Softmax"] == softmaxes
 
 
+def test_partial_conversion_keeps_its_pass_options():
+    """The same for cpu_workarounds and provenance: a partial conversion loaded with them
+    off is finished without the workarounds' Reshapes and without node sources."""
+    fe = ovjax._library.frontend()
+    x = rand((4, 5), seed=8)
+    data = ovjax.serialize(jax.make_jaxpr(dense_mlp)(x))
+    for on in (False, True):
+        options = {"cpu_workarounds": on, "provenance": on}
+        im = fe.load({"ovjax_graph": ov.Tensor(np.frombuffer(data, np.uint8).copy()), "ovjax_options": options})
+        m = fe.convert_partially(im)
+        fe.convert(m)
+        assert (op_counts(m)["Reshape"] >= 2) == on, op_counts(m)
+        sources = [op for op in m.get_ordered_ops() if "ovjax_source" in list(op.get_rt_info().keys())]
+        assert bool(sources) == on
+        matches_jax(m, dense_mlp, x)
+
+
 def test_the_expansion_bound_follows_scan_unroll():
     """The size bound load() checks counts a scan body once per step only when it will be
     unrolled."""

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "frontend/input_model.hpp"
 #include "frontend/options.hpp"
@@ -202,6 +203,16 @@ ov::frontend::InputModel::Ptr FrontEnd::load_impl(const std::vector<ov::Any>& va
     return std::make_shared<InputModel>(std::move(file), options);
 }
 
+namespace {
+// The options normalize() reads: a partially converted model keeps them in its rt_info
+// ("ovjax" / name) for the normalize() that finishes it.
+constexpr std::pair<const char*, bool Options::*> kNormalizeOptions[] = {
+    {"fusions", &Options::fusions},
+    {"cpu_workarounds", &Options::cpu_workarounds},
+    {"provenance", &Options::provenance},
+};
+}  // namespace
+
 std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel::Ptr& model, bool partial) const {
     auto im = std::dynamic_pointer_cast<InputModel>(model);
     OPENVINO_ASSERT(im, "ovjax: convert() got an InputModel of another frontend");
@@ -238,10 +249,9 @@ std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel
     m->set_rt_info(std::string(OVJAX_VERSION), "ovjax", "version");
     if (auto jv = file->meta("jax_version"))
         m->set_rt_info(*jv, "ovjax", "jax_version");
-    if (partial) {  // what convert(model) or normalize(model) apply later
-        m->set_rt_info(im->options().fusions, "ovjax", "fusions");
-        m->set_rt_info(im->options().provenance, "ovjax", "provenance");
-    }
+    if (partial)  // what convert(model) or normalize(model) apply later
+        for (const auto& [name, option] : kNormalizeOptions)
+            m->set_rt_info(im->options().*option, "ovjax", name);
     return m;
 }
 
@@ -271,22 +281,22 @@ std::shared_ptr<ov::Model> FrontEnd::decode(const ov::frontend::InputModel::Ptr&
 }
 
 void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model) const {
-    // A model from convert_partially() or decode() carries its load's `fusions` and
-    // `provenance` options;
-    // any other model takes the environment's options (or the defaults).
+    // A model from convert_partially() or decode() carries its load's options for these
+    // passes; any other model takes the environment's options (or the defaults).
     Options options = Options::from({});
-    if (model->has_rt_info("ovjax", "fusions"))
-        options.fusions = model->get_rt_info<bool>("ovjax", "fusions");
-    if (model->has_rt_info("ovjax", "provenance"))
-        options.provenance = model->get_rt_info<bool>("ovjax", "provenance");
+    for (const auto& [name, option] : kNormalizeOptions)
+        if (model->has_rt_info("ovjax", name))
+            options.*option = model->get_rt_info<bool>("ovjax", name);
     normalize(model, options);
 }
 
 void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model, const Options& options) const {
     // Translators build final opset operations with static shapes, and every node was
     // validated when it was created; what is left is recognising JAX's spelled-out nn
-    // functions (softmax, layer norm, gelu) as the OpenVINO ops they are (fusions.cpp), and
-    // keeping conv nets in one layout between convolutions (layout.cpp).
+    // functions (softmax, layer norm, gelu, attention) as the OpenVINO ops they are
+    // (fusions.cpp), the CPU plugin's scheduling workarounds (cpu_workarounds.cpp), keeping
+    // conv nets in one layout between convolutions (layout.cpp), and naming what those
+    // passes built (provenance.cpp).
     if (!options.fusions)
         return;
     apply_fusions(model);
