@@ -60,23 +60,26 @@ void take_provenance(ov::Node& node, const ov::Node& from) {
         node.get_rt_info()[kSourceKey] = it->second;
 }
 
-void name_after(ov::Node& node, const ov::Node& from) {
-    if (!has_provenance(from))
-        return;  // converted without provenance (the option), or from a Parameter
+namespace {
+// <from's name>/<suffix> with from's source, when from has provenance (none without the
+// option, or for a Parameter). Whether it named `node`.
+bool name_below(ov::Node& node, const ov::Node& from, std::string_view suffix) {
+    auto it = from.get_rt_info().find(kSourceKey);
+    if (it == from.get_rt_info().end())
+        return false;
     const std::string& base = from.get_friendly_name();
-    const char* type = node.get_type_name();
     std::string name;
-    name.reserve(base.size() + 1 + std::char_traits<char>::length(type));
-    name.append(base).append(1, '/').append(type);
+    name.reserve(base.size() + 1 + suffix.size());
+    name.append(base).append(1, '/').append(suffix);
     node.set_friendly_name(name);
-    node.get_rt_info()[kSourceKey] = from.get_rt_info().find(kSourceKey)->second;
+    node.get_rt_info()[kSourceKey] = it->second;
+    return true;
 }
+}  // namespace
+
+void name_after(ov::Node& node, const ov::Node& from) { name_below(node, from, node.get_type_name()); }
 
 namespace {
-// Named, with a source: the session, a pass or a walk here named it. (Passes name what they
-// build themselves, with take_provenance/name_after/name_built, not ov::copy_runtime_info:
-// that also hands the source to the Constants feeding a node, leaving them unnamed.)
-bool named(const ov::Node& node) { return has_provenance(node); }
 
 bool is_io(const ov::Node* n) { return ov::is_type<ov::op::v0::Parameter>(n) || ov::is_type<ov::op::v0::Result>(n); }
 
@@ -84,9 +87,8 @@ bool is_io(const ov::Node* n) { return ov::is_type<ov::op::v0::Parameter>(n) || 
 class Namer {
 public:
     void name(ov::Node& n, const ov::Node& from) {
-        if (!has_provenance(from))
+        if (!name_below(n, from, n.get_type_name()))
             return;
-        name_after(n, from);
         const uint32_t k = m_counts[n.get_friendly_name()]++;
         if (k != 0)
             n.set_friendly_name(n.get_friendly_name() + "_" + std::to_string(k));
@@ -96,6 +98,9 @@ private:
     std::unordered_map<std::string, uint32_t> m_counts;
 };
 
+// A node with a source has been named: by the session, by a pass (passes name what they
+// build with take_provenance/name_after/name_built, not ov::copy_runtime_info, which also
+// hands the source to the Constants feeding a node and leaves them unnamed), or here.
 void complete(const std::shared_ptr<ov::Model>& model, Namer& namer) {
     const auto ops = model->get_ordered_ops();
     for (const auto& op : ops)
@@ -104,11 +109,11 @@ void complete(const std::shared_ptr<ov::Model>& model, Namer& namer) {
                 complete(sg->get_function(static_cast<int>(i)), namer);
     // from the producer: a Transpose after a convolution is the convolution's
     for (const auto& n : ops) {
-        if (is_io(n.get()) || named(*n))
+        if (is_io(n.get()) || has_provenance(*n))
             continue;
         for (size_t i = 0; i < n->get_input_size(); ++i) {
             const ov::Node* src = n->get_input_node_ptr(i);
-            if (named(*src)) {
+            if (has_provenance(*src)) {
                 namer.name(*n, *src);
                 break;
             }
@@ -117,11 +122,11 @@ void complete(const std::shared_ptr<ov::Model>& model, Namer& namer) {
     // from the consumer: constants, and what computes only from them
     for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
         const auto& n = *it;
-        if (ov::is_type<ov::op::v0::Result>(n.get()) || !named(*n))
+        if (ov::is_type<ov::op::v0::Result>(n.get()) || !has_provenance(*n))
             continue;
         for (size_t i = 0; i < n->get_input_size(); ++i) {
             ov::Node* src = n->get_input_node_ptr(i);
-            if (!is_io(src) && !named(*src))
+            if (!is_io(src) && !has_provenance(*src))
                 namer.name(*src, *n);
         }
     }
@@ -140,7 +145,7 @@ void adopt_provenance(const ov::Output<ov::Node>& new_out, const ov::Node& old) 
         if (!seen.insert(n).second || is_io(n))
             continue;
         if (n != new_out.get_node()) {
-            if (named(*n))
+            if (has_provenance(*n))
                 continue;  // where the fused nodes' operands begin
             namer.name(*n, old);
         }
@@ -150,14 +155,8 @@ void adopt_provenance(const ov::Output<ov::Node>& new_out, const ov::Node& old) 
 }
 
 void name_built(const ov::Output<ov::Node>& out, const ov::Node& owner, std::string_view role) {
-    if (!has_provenance(owner))
-        return;
-    ov::Node* n = out.get_node();
-    std::string name = owner.get_friendly_name();
-    name.append(1, '/').append(role);
-    n->set_friendly_name(name);
-    n->get_rt_info()[kSourceKey] = owner.get_rt_info().find(kSourceKey)->second;
-    adopt_provenance(out, *n);  // what was built for it
+    if (name_below(*out.get_node(), owner, role))
+        adopt_provenance(out, *out.get_node());  // what was built for it
 }
 
 void complete_provenance(const std::shared_ptr<ov::Model>& model) {

@@ -321,7 +321,9 @@ const ov::Any& TranslateSession::source_attribute(uint64_t source) {
 
 void TranslateSession::set_provenance(std::string path, const ov::Any& source) {
     m_prov.count = &m_name_counts[path];  // references into an unordered_map stay valid
-    m_prov.source = source.empty() ? ov::Any(SourceAttribute()) : source;
+    if (source.empty() && m_no_source.empty())
+        m_no_source = SourceAttribute();
+    m_prov.source = source.empty() ? m_no_source : source;
     m_prov.path = std::move(path);
 }
 

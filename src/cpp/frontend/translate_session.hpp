@@ -121,6 +121,7 @@ private:
     Provenance m_prov;
     std::unordered_map<std::string, uint32_t> m_name_counts;
     std::unordered_map<uint64_t, ov::Any> m_sources;
+    ov::Any m_no_source;            // the (one) empty source attribute, made when first needed
     std::vector<ov::Node*> m_walk;  // mark_new's stack (kept to reuse its memory)
 };
 
