@@ -211,6 +211,25 @@ def seeds():
     yield "unused_and_dropped", lambda a, b: (a * 2.0, jnp.linalg.eigh(a @ a.T)[0]), (f32(2, 2), f32(2))
     yield "remat", jax.checkpoint(lambda a: jnp.sin(jnp.sin(a)) * a), (x,)
 
+    # symbolic dimensions (format 1.2: a DIMS section, expressions in shapes and parameters)
+    from jax import export
+
+    b, s = export.symbolic_shape("B, S", constraints=["S <= 512"])
+    sym = jax.ShapeDtypeStruct((b, 2 * s), np.float32)
+    yield (
+        "symbolic_shapes",
+        lambda a: (
+            a.reshape(-1, 2).sum(1) * jnp.arange(a.shape[0] * a.shape[1] // 2),
+            a.shape[0] // 3 + a.shape[1] % 5,
+        ),
+        (sym,),
+    )
+    yield (
+        "symbolic_matmul",
+        lambda a, w: jax.nn.softmax(jnp.tanh(a @ w), axis=-1),
+        (sym, jax.ShapeDtypeStruct((2 * s, 4), np.float32)),
+    )
+
     try:
         import flax.linen as nn
 

@@ -316,7 +316,105 @@ def assert_close(got: np.ndarray, want, where: str = "", tol=None) -> None:
         np.testing.assert_array_equal(got_c, want, err_msg=where)
 
 
-def check(fn, *args, prims=(), tol=None, jit_reference=False):
+# ---------------------------------------------------------------- symbolic dimensions
+
+# Primitives whose translators do not handle symbolic dimensions yet. A symbolic check of a
+# function using one of them must fail with a clear error naming a symbolic dimension
+# (never a wrong model); every other symbolic check must convert and compute JAX's numbers.
+SYMBOLIC_PENDING: frozenset[str] = frozenset(
+    {
+        # windows and their gradients
+        "reduce_window_sum",
+        "reduce_window_max",
+        "reduce_window_min",
+        "reduce_window",
+        "select_and_scatter_add",
+        "select_and_gather_add",
+        # indexing
+        "gather",
+        "scatter",
+        "scatter-add",
+        "scatter_add",
+        "scatter-sub",
+        "scatter_sub",
+        "scatter-mul",
+        "scatter_mul",
+        "scatter-min",
+        "scatter_min",
+        "scatter-max",
+        "scatter_max",
+        "dynamic_update_slice",
+        # partly: f16/bf16 sums, integer and/or, batched kernels (a symbolic group count)
+        "cumsum",
+        "cumlogsumexp",
+        "reduce_and",
+        "reduce_or",
+        "conv_general_dilated",
+        # not yet
+        "sort",
+        "top_k",
+        "triangular_solve",
+        "reduce_precision",
+        "shift_left",
+        "shift_right_logical",
+        "shift_right_arithmetic",
+        "bitcast_convert_type",
+        "cholesky",
+    }
+)
+
+# check()'s symbolic variant is on unless a test opts out (symbolic=False: its function
+# cannot be batched by jax.vmap, e.g. it takes Python scalars or PRNG key data).
+SYMBOLIC_SIZES = (1, 3)
+
+
+def _batched(a: np.ndarray, n: int) -> np.ndarray:
+    """n versions of `a` stacked on a new leading axis: a's values rolled by i (same values,
+    in other places: no new domain errors), so the batch elements differ."""
+    a = np.asarray(a)
+    return np.stack([np.roll(a.reshape(-1), i).reshape(a.shape) for i in range(n)])
+
+
+def check_symbolic(fn, *args, sizes=SYMBOLIC_SIZES, tol=None, prims=()):
+    """fn vmapped over a new leading axis of symbolic size B: traced once, converted once,
+    compiled once, then run at each batch size in `sizes` and compared with JAX's jitted
+    vmap at that size. (What JAX's shape-polymorphism tests do for its exporters.)"""
+    leaves, tree = jax.tree_util.tree_flatten(args)
+    (b,) = jax.export.symbolic_shape("B")
+    specs = [jax.ShapeDtypeStruct((b,) + np.shape(a), np.asarray(a).dtype) for a in leaves]
+    vf = jax.vmap(fn)
+    try:
+        closed = jax.make_jaxpr(lambda *xs: vf(*jax.tree_util.tree_unflatten(tree, xs)))(*specs)
+    except NotImplementedError as e:  # JAX cannot batch it (no batching rule): no symbolic form
+        assert "Batching rule" in str(e) or "batching" in str(e).lower(), e
+        return None
+    if prims:
+        assert_prims(closed, prims=prims, where="symbolic")
+    pending = primitives_of(closed) & SYMBOLIC_PENDING
+    if "c64[" in str(closed) or "c128[" in str(closed):  # complex translators: not yet
+        pending.add("complex")
+    try:
+        model = ovjax.convert_model(closed)
+    except Exception as e:
+        if not pending:
+            raise
+        assert "symbolic dimension" in str(e), f"symbolic conversion failed without naming the dimension: {e}"
+        return None
+    req = compile_cpu(model).create_infer_request()
+    jitted = jax.jit(lambda *xs: vf(*jax.tree_util.tree_unflatten(tree, xs)))
+    for n in sizes:
+        batched = [_batched(a, n) for a in leaves]
+        for i, a in enumerate(batched):
+            req.set_input_tensor(i, to_tensor(a))
+        req.infer()
+        want = jax.tree_util.tree_leaves(jitted(*batched))
+        assert len(req.model_outputs) == len(want), f"{len(req.model_outputs)} outputs, JAX has {len(want)}"
+        for i, w in enumerate(want):
+            assert_close(from_tensor(req.get_output_tensor(i)), w, where=f"symbolic B={n}: output {i}", tol=tol)
+    return model
+
+
+def check(fn, *args, prims=(), tol=None, jit_reference=False, symbolic=True):
     """Convert `fn` traced on `args` and compare OpenVINO CPU results with JAX's.
 
     jit_reference computes JAX's result under jax.jit (one XLA compilation instead of
@@ -332,13 +430,15 @@ def check(fn, *args, prims=(), tol=None, jit_reference=False):
     assert len(got) == len(want), f"{len(got)} outputs, JAX has {len(want)}"
     for i, (g, w) in enumerate(zip(got, want)):
         assert_close(g, w, where=f"output {i}", tol=tol)
+    if symbolic:
+        check_symbolic(fn, *args, tol=tol)
     return model
 
 
-def check_jit(fn, *args, prims=(), tol=None):
+def check_jit(fn, *args, prims=(), tol=None, symbolic=True):
     """check() with JAX's reference under jax.jit (one XLA compilation instead of one per
     equation: functions with many outputs, f16/bf16, flax modules)."""
-    return check(fn, *args, prims=prims, tol=tol, jit_reference=True)
+    return check(fn, *args, prims=prims, tol=tol, jit_reference=True, symbolic=symbolic)
 
 
 def unoptimised_jit(fn, *args):
@@ -347,7 +447,7 @@ def unoptimised_jit(fn, *args):
     return jax.jit(fn).lower(*args).compile({"xla_backend_optimization_level": 0})
 
 
-def check_many(fn, arg_sets, *, prims=(), tol=None, unoptimised=False, describe=None):
+def check_many(fn, arg_sets, *, prims=(), tol=None, unoptimised=False, describe=None, symbolic=True):
     """check() of one conversion on several argument sets (of the same avals): `fn` traced
     on arg_sets[0] is converted and compiled once, then run on every set (one infer
     request) and compared with JAX's jitted `fn`. Returns the model.
@@ -374,10 +474,12 @@ def check_many(fn, arg_sets, *, prims=(), tol=None, unoptimised=False, describe=
         where = describe(args) if describe else f"args {args}"
         for i, w in enumerate(want):
             assert_close(from_tensor(req.get_output_tensor(i)), w, where=f"{where}: output {i}", tol=tol)
+    if symbolic and not unoptimised:  # (unoptimised: indices JAX clamps at run time; vmap checks them)
+        check_symbolic(fn, *arg_sets[0], tol=tol)
     return model
 
 
-def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: bool = False, ov_args=None):
+def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: bool = False, ov_args=None, symbolic=True):
     """Convert all `cases` (name -> fn(*args)) as one model and compare every output.
 
     A case named "prim" or "prim:detail" must contain primitive `prim` in its jaxpr.
@@ -415,10 +517,12 @@ def check_cases(cases: dict, *args, compare=None, tol=None, describe_inputs: boo
             inputs = f" (inputs {[np.asarray(a).tolist() for a in args]})" if describe_inputs else ""
             errors.append(f"{name}{inputs}:\n{e}")
     assert not errors, "\n\n".join(errors)
+    if symbolic and ov_args is None and compare is None:
+        check_symbolic(fn, *args, tol=tol)
     return closed
 
 
-def check_elementwise(cases: dict, *args, signed_zeros: bool = False, tol=None):
+def check_elementwise(cases: dict, *args, signed_zeros: bool = False, tol=None, symbolic=True):
     """check_cases() for elementwise families, whose failures name their (small) inputs;
     with signed_zeros, float zeros must also carry JAX's sign."""
 
@@ -430,4 +534,8 @@ def check_elementwise(cases: dict, *args, signed_zeros: bool = False, tol=None):
             ws = np.signbit(np.asarray(w, np.float32))[wz]
             assert np.array_equal(gs, ws), f"{where}: signs of zeros {gs} != JAX {ws}"
 
-    return check_cases(cases, *args, compare=compare, describe_inputs=True)
+    closed = check_cases(cases, *args, compare=compare, describe_inputs=True)
+    names = list(cases)
+    if symbolic:
+        check_symbolic(lambda *a: tuple(cases[n](*a) for n in names), *args, tol=tol)
+    return closed

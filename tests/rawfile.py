@@ -170,3 +170,154 @@ def call_chain(depth: int, fanout: int = 1) -> Raw:
     eq = r.eqn("add", [Raw.v(0), [F.ATOM_LITERAL, F.DTYPES["float32"], one]], [1])
     r.graph(Raw.graph_words([Raw.var("float32", 3), Raw.var("float32", 3)], [0], [], [Raw.v(1)], [eq]))
     return r
+
+
+# ---- reading files back (the Python side's tests of what the writer wrote) -------------
+
+
+def header(b: bytes) -> tuple[int, int, int]:
+    """(major, minor, flags) of a file."""
+    major, minor = struct.unpack_from("<HH", b, 8)
+    (flags,) = struct.unpack_from("<Q", b, 40)
+    return major, minor, flags
+
+
+def _words(b: bytes, off: int, size: int) -> list[int]:
+    return list(struct.unpack_from(f"<{size // 8}q", b, off))
+
+
+def strings(b: bytes) -> list[str]:
+    _, off, _ = sections(b)[F.SEC_STRINGS]
+    (n,) = struct.unpack_from("<q", b, off)
+    offs = struct.unpack_from(f"<{n + 1}q", b, off + 8)
+    base = off + 8 + 8 * (n + 1)
+    return [b[base + offs[i] : base + offs[i + 1]].decode() for i in range(n)]
+
+
+def dims(b: bytes) -> tuple[list[tuple[str, int, int, int, int]], list[tuple[int, int, int]]]:
+    """The DIMS section: ([(name, lower, upper, input, axis)], [(op, a, b)])."""
+    _, off, size = sections(b)[F.SEC_DIMS]
+    w, names = _words(b, off, size), strings(b)
+    n = w[0]
+    syms = [(names[w[1 + 5 * i]], *w[2 + 5 * i : 6 + 5 * i]) for i in range(n)]
+    p = 1 + 5 * n
+    m = w[p]
+    exprs = [tuple(w[p + 1 + 3 * i : p + 4 + 3 * i]) for i in range(m)]
+    assert p + 1 + 3 * m == len(w), "DIMS section longer than its records"
+    return syms, exprs
+
+
+class Dim:
+    """A `dim` parameter value (tag 12): an expression index."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __repr__(self):
+        return f"Dim({self.index})"
+
+    def __eq__(self, other):
+        return isinstance(other, Dim) and other.index == self.index
+
+    def __hash__(self):
+        return hash(("Dim", self.index))
+
+
+def graphs(b: bytes) -> list[dict]:
+    """Every graph of a file, decoded: {"vars": [(dtype, dims)], "invars", "consts",
+    "outs", "eqns": [(primitive, {param: value})]}. Values: ints, floats as their bits,
+    strings, tuples, ("graph", i), ("enum", type, member), ("record", type, {field: value}),
+    ("array", dtype, dims, buffer), ("dtype", code), ("unknown", ...), Dim(i)."""
+    _, off, size = sections(b)[F.SEC_GRAPHS]
+    w, names = _words(b, off, size), strings(b)
+    n = w[0]
+    starts = [x // 8 for x in w[1 : 1 + n]] + [len(w)]
+    out = []
+    for g in range(n):
+        p = starts[g]
+
+        def take(k=1):
+            nonlocal p
+            r = w[p : p + k]
+            p += k
+            return r if k != 1 else r[0]
+
+        def value():
+            tag = take()
+            if tag == F.V_NONE:
+                return None
+            if tag == F.V_BOOL:
+                return bool(take())
+            if tag in (F.V_INT, F.V_FLOAT):
+                return take()
+            if tag == F.V_STR:
+                return names[take()]
+            if tag == F.V_DTYPE:
+                return ("dtype", take())
+            if tag == F.V_TUPLE:
+                return tuple(value() for _ in range(take()))
+            if tag == F.V_GRAPH:
+                return ("graph", take())
+            if tag == F.V_ENUM:
+                return ("enum", names[take()], names[take()])
+            if tag == F.V_RECORD:
+                t = names[take()]
+                return ("record", t, {names[take()]: value() for _ in range(take())})
+            if tag == F.V_ARRAY:
+                dt, rank = take(), take()
+                return ("array", dt, take(rank) if rank != 1 else [take()], take())
+            if tag == F.V_UNKNOWN:
+                return ("unknown", names[take()], names[take()])
+            if tag == F.V_DIM:
+                return Dim(take())
+            raise AssertionError(f"unknown value tag {tag}")
+
+        def atom():
+            tag = take()
+            return ("var", take()) if tag == F.ATOM_VAR else ("lit", take(), take())
+
+        variables = []
+        for _ in range(take()):
+            dt, rank = take(), take()
+            variables.append((dt, [take() for _ in range(rank)]))
+        invars = [take() for _ in range(take())]
+        consts = [(take(), take()) for _ in range(take())]
+        outs = [atom() for _ in range(take())]
+        eqns = []
+        for _ in range(take()):
+            length = take()
+            end = p + length
+            prim, _src = names[take()], take()
+            ins = [atom() for _ in range(take())]
+            eq_outs = [take() for _ in range(take())]
+            params = {}
+            for _ in range(take()):
+                k = names[take()]
+                params[k] = value()
+            assert p == end, f"equation {prim} record length"
+            eqns.append((prim, params, ins, eq_outs))
+        out.append({"vars": variables, "invars": invars, "consts": consts, "outs": outs, "eqns": eqns})
+    return out
+
+
+def eval_dim(exprs, symbols: list[str], i: int, env: dict[str, int]) -> int:
+    """The value of expression i of a DIMS section for symbol values `env` (Python's
+    floor division and modulo, as docs/format.md defines them)."""
+    vals: list[int] = []
+    for op, a, b in exprs[: i + 1]:
+        if op == F.DIM_CONST:
+            v = a
+        elif op == F.DIM_SYMBOL:
+            v = env[symbols[a]]
+        else:
+            x, y = vals[a], vals[b]
+            v = {
+                F.DIM_ADD: lambda: x + y,
+                F.DIM_MUL: lambda: x * y,
+                F.DIM_FLOORDIV: lambda: x // y,
+                F.DIM_MOD: lambda: x % y,
+                F.DIM_MAX: lambda: max(x, y),
+                F.DIM_MIN: lambda: min(x, y),
+            }[op]()
+        vals.append(v)
+    return vals[i]

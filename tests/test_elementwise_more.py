@@ -226,8 +226,9 @@ def test_nextafter(dtype):
     ]
     xs, ys = np.meshgrid(sv, [0.0, -0.0, 1.0, -1.0, INF, -INF, NAN, 2.0, 1e-45], indexing="ij")
     x, y = arr(xs.ravel(), dtype), arr(ys.ravel(), dtype)
-    # exact: neighbouring floats
-    check_elementwise({"nextafter": lax.nextafter}, x, y, signed_zeros=True, tol=(0, 0))
+    # exact: neighbouring floats. (Not with symbolic sizes: the CPU plugin's dynamic-shape
+    # kernels flush subnormal results to zero, measured on 2026.4; README "Dynamic shapes".)
+    check_elementwise({"nextafter": lax.nextafter}, x, y, signed_zeros=True, tol=(0, 0), symbolic=False)
     a, b = rand((4, 8), dtype, seed=12), rand((4, 8), dtype, seed=13)
     check_elementwise(
         {"nextafter": lax.nextafter, "nextafter:same": lambda u, v: lax.nextafter(u, u)}, a, b, tol=(0, 0)

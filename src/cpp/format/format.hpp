@@ -22,7 +22,7 @@ namespace format {
 
 constexpr char kMagic[8] = {'O', 'V', 'J', 'A', 'X', '\0', '\x1a', '\n'};
 constexpr uint16_t kMajor = 1;
-constexpr uint16_t kMinor = 1;  // 1.1: header checksum (docs/format.md)
+constexpr uint16_t kMinor = 2;  // 1.1: header checksum; 1.2: symbolic dimensions (docs/format.md)
 constexpr uint64_t kHeaderSize = 64;
 constexpr uint64_t kSectionEntrySize = 32;
 constexpr uint64_t kDataAlign = 64;
@@ -36,6 +36,11 @@ constexpr uint32_t kMaxGraphDepth = 256;
 // No variable or array holds more bytes than a 64-bit machine can address (48 bits).
 constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 48;
 constexpr uint64_t kChecksumOffset = 48;  // u32 CRC-32 in the header (minor >= 1)
+// Header flag (minor >= 2): the file has symbolic dimensions and a DIMS section.
+constexpr uint64_t kFlagSymbolic = 1;
+constexpr uint64_t kMaxSymbols = 65536;
+constexpr uint64_t kMaxDimExprs = uint64_t(1) << 24;
+constexpr int64_t kMaxDimValue = int64_t(1) << 62;  // bounds and constants of symbolic dimensions
 
 // CRC-32 (ISO-HDLC, zlib's crc32) of `size` bytes, continuing from `crc`.
 uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);
@@ -47,6 +52,7 @@ enum SectionKind : uint32_t {
     SEC_GRAPHS = 4,
     SEC_DATA = 5,
     SEC_IONAMES = 6,
+    SEC_DIMS = 7,
 };
 
 enum BufferFlags : uint64_t { BUF_EXTERNAL = 1 };
@@ -93,6 +99,35 @@ enum class ValueTag : uint8_t {
     record = 9,
     array = 10,
     unknown = 11,
+    dim = 12,  // a symbolic dimension: the index of a DIMS expression
+};
+
+// Symbolic dimensions (docs/format.md, DIMS). A dimension word is a static size when
+// >= 0; in a SYMBOLIC file a word <= -2 is expression -2 - word.
+inline bool is_symbolic_dim(int64_t word) { return word < 0; }
+inline uint64_t dim_expr_index(int64_t word) { return static_cast<uint64_t>(-2 - word); }
+inline int64_t dim_word(uint64_t expr) { return -2 - static_cast<int64_t>(expr); }
+
+enum class DimOp : uint8_t { constant = 0, symbol = 1, add = 2, mul = 3, floordiv = 4, mod = 5, max = 6, min = 7 };
+constexpr int64_t kNumDimOps = 8;
+
+struct DimExpr {
+    DimOp op;
+    int64_t a, b;  // constant: the value; symbol: its number; otherwise earlier expressions
+};
+
+// Every value an expression takes lies in [lo, hi] (interval arithmetic on the symbols'
+// bounds, saturating); hi == kUnbounded when there is no upper bound.
+struct DimBounds {
+    static constexpr int64_t kUnbounded = INT64_MAX;
+    int64_t lo = 0, hi = kUnbounded;
+};
+
+struct DimSymbol {
+    std::string_view name;
+    int64_t lower, upper;  // upper: -1 for none
+    uint64_t input, axis;  // origin: graph 0's input `input`, dimension `axis` (= scale * S + offset)
+    int64_t scale, offset;
 };
 
 // Any failure to read a file: the message names what is wrong and where.
@@ -125,6 +160,9 @@ public:
     Value item(size_t i) const;                               // TUPLE item
     std::optional<Value> field(std::string_view name) const;  // RECORD field
     std::vector<int64_t> as_ints() const;                     // TUPLE of INT (or a single INT)
+    // TUPLE of INT and DIM (or a single one) as dimension words: >= 0 static, <= -2 symbolic
+    std::vector<int64_t> as_dims() const;
+    uint64_t as_dim_expr() const;  // DIM
 
     // ARRAY
     DType array_dtype() const;
@@ -227,6 +265,14 @@ public:
     uint32_t graph_depth() const { return m_graph_depth; }
     // Whether the header carries a checksum (minor version >= 1); it was verified.
 
+    // Symbolic dimensions (empty in a file without the SYMBOLIC flag).
+    bool symbolic() const { return !m_symbols.empty(); }
+    const std::vector<DimSymbol>& symbols() const { return m_symbols; }
+    const std::vector<DimExpr>& dim_exprs() const { return m_dim_exprs; }
+    const DimBounds& dim_bounds(uint64_t expr) const { return m_dim_bounds.at(expr); }
+    // The text of a dimension word ("B*S + 1", "128"), at most about 120 characters.
+    std::string dim_text(int64_t word) const;
+
     // Inputs of equation `e` of graph `g`.
     const Atom& input(const Graph& g, size_t eqn, size_t i) const { return g.atoms[g.atom_offsets[eqn] + i]; }
     std::optional<Value> param(const Eqn& e, std::string_view key) const;
@@ -240,6 +286,9 @@ private:
     void parse_buffers(uint64_t off, uint64_t size, uint64_t data_off, uint64_t data_size);
     void parse_graphs(uint64_t off, uint64_t size);
     void parse_ionames(uint64_t off, uint64_t size);
+    void parse_dims(uint64_t off, uint64_t size);
+    void check_symbol_origins(uint64_t dims_off);
+    void dim_text_into(std::string& out, uint64_t expr, int depth, size_t limit) const;
     void parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint64_t base_offset,
                      std::vector<uint64_t>& graph_refs);
     const int64_t* check_value(const int64_t* p, const int64_t* end, int depth, uint64_t base,
@@ -266,6 +315,9 @@ private:
     std::vector<const int64_t*> m_items;
     std::vector<const int64_t*> m_scratch;  // items of the composites being checked
     uint32_t m_graph_depth = 0;
+    std::vector<DimSymbol> m_symbols;
+    std::vector<DimExpr> m_dim_exprs;
+    std::vector<DimBounds> m_dim_bounds;
 };
 
 }  // namespace format

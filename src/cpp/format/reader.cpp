@@ -242,8 +242,9 @@ void File::parse() {
     if (file_size != size)
         fail(32, "file size field says " + std::to_string(file_size) + " bytes but " + std::to_string(size) +
                      " are present (truncated or padded file)");
-    if (flags != 0)
-        fail(40, "header flags " + std::to_string(flags) + " are not 0 (a feature this reader does not know)");
+    const uint64_t known_flags = m_minor >= 2 ? kFlagSymbolic : 0;
+    if (flags & ~known_flags)
+        fail(40, "header flags " + std::to_string(flags) + " name a feature this reader does not know");
     // The reserved words: the checksum (minor >= 1) and zeros. A newer minor version may
     // use the rest; this reader checks the words of the versions it knows.
     if (m_minor <= kMinor)
@@ -263,7 +264,7 @@ void File::parse() {
     struct Sec {
         uint64_t off = 0, size = 0;
         bool present = false;
-    } secs[7];
+    } secs[8];
     struct Range {
         uint64_t off, size, entry;
     };
@@ -287,7 +288,7 @@ void File::parse() {
             fail(eoff, name + " overlaps the header or the section table");
         if (sz > 0)
             ranges.push_back({off, sz, eoff});
-        if (kind == 0 || kind >= 7)
+        if (kind == 0 || kind >= 8)
             continue;  // unknown section kinds are skipped (forward compatibility)
         if (secs[kind].present)
             fail(eoff, "section kind " + std::to_string(kind) + " appears twice");
@@ -307,7 +308,15 @@ void File::parse() {
     if (secs[SEC_META].present)
         parse_meta(secs[SEC_META].off, secs[SEC_META].size);
     parse_buffers(secs[SEC_BUFFERS].off, secs[SEC_BUFFERS].size, secs[SEC_DATA].off, secs[SEC_DATA].size);
+    if ((flags & kFlagSymbolic) != secs[SEC_DIMS].present)
+        fail(secs[SEC_DIMS].present ? secs[SEC_DIMS].off : 40,
+             secs[SEC_DIMS].present ? "a DIMS section in a file without the SYMBOLIC header flag"
+                                    : "the SYMBOLIC header flag is set but the file has no DIMS section");
+    if (secs[SEC_DIMS].present)
+        parse_dims(secs[SEC_DIMS].off, secs[SEC_DIMS].size);
     parse_graphs(secs[SEC_GRAPHS].off, secs[SEC_GRAPHS].size);
+    if (secs[SEC_DIMS].present)
+        check_symbol_origins(secs[SEC_DIMS].off);
     if (secs[SEC_IONAMES].present)
         parse_ionames(secs[SEC_IONAMES].off, secs[SEC_IONAMES].size);
 }
@@ -386,6 +395,263 @@ void File::parse_meta(uint64_t off, uint64_t size) {
         if (k >= m_string_offsets_count || v >= m_string_offsets_count)
             fail(off + 8 * (1 + 2 * i), "meta entry names a string that does not exist");
         m_meta.emplace_back(std::string(string(k)), std::string(string(v)));
+    }
+}
+
+namespace {
+// Interval arithmetic for DimBounds: wide integers, any magnitude past kMaxDimValue an
+// infinity (so nothing wraps whatever the file says).
+using Wide = __int128;
+constexpr Wide kInf = Wide(1) << 64;
+Wide clampw(Wide v) { return v > kMaxDimValue ? kInf : v < -kMaxDimValue ? -kInf : v; }
+bool infinite(Wide v) { return v >= kInf || v <= -kInf; }
+Wide addw(Wide a, Wide b) {
+    if (infinite(a))
+        return a;
+    if (infinite(b))
+        return b;
+    return clampw(a + b);
+}
+Wide mulw(Wide a, Wide b) {
+    if (a == 0 || b == 0)
+        return 0;
+    if (infinite(a) || infinite(b))
+        return (a > 0) == (b > 0) ? kInf : -kInf;
+    return clampw(a * b);  // |a|, |b| <= 2^62: the product fits
+}
+Wide floordivw(Wide a, Wide b) {  // b >= 1
+    if (infinite(b))
+        return a >= 0 ? 0 : -1;
+    if (infinite(a))
+        return a;
+    Wide q = a / b;
+    if ((a % b != 0) && (a < 0))
+        --q;
+    return q;
+}
+Wide lo_of(const DimBounds& b) { return b.lo == INT64_MIN ? -kInf : b.lo; }
+Wide hi_of(const DimBounds& b) { return b.hi == DimBounds::kUnbounded ? kInf : b.hi; }
+DimBounds bounds_of(Wide lo, Wide hi) {
+    DimBounds r;
+    r.lo = lo <= -kInf ? INT64_MIN : lo >= kInf ? kMaxDimValue : static_cast<int64_t>(lo);
+    r.hi = hi >= kInf ? DimBounds::kUnbounded : hi <= -kInf ? -kMaxDimValue : static_cast<int64_t>(hi);
+    return r;
+}
+// An expression that is scale * symbol + offset (symbol -1: a constant), when it is one.
+struct Affine {
+    bool ok = false;
+    int64_t symbol = -1;
+    Wide scale = 0, offset = 0;
+};
+}  // namespace
+
+void File::parse_dims(uint64_t off, uint64_t size) {
+    const int64_t* w = reinterpret_cast<const int64_t*>(m_mem.data + off);
+    const uint64_t nw = size / 8;
+    auto at = [&](uint64_t i) { return off + 8 * i; };
+    uint64_t i = 0;
+    if (nw < 1)
+        fail(off, "DIMS section too small");
+    const uint64_t nsym = static_cast<uint64_t>(w[i]);
+    if (nsym < 1 || nsym > kMaxSymbols)
+        fail(at(i), "symbol count " + std::to_string(w[i]) + " is not between 1 and " + std::to_string(kMaxSymbols));
+    if (nsym > (nw - 1) / 5)
+        fail(at(i), "symbol count " + std::to_string(nsym) + " does not fit in the DIMS section");
+    ++i;
+    std::vector<std::string_view> names;
+    for (uint64_t k = 0; k < nsym; ++k, i += 5) {
+        const int64_t* r = w + i;
+        if (static_cast<uint64_t>(r[0]) >= m_string_offsets_count)
+            fail(at(i), "symbol " + std::to_string(k) + " name string index out of range");
+        const std::string_view name = string(static_cast<uint64_t>(r[0]));
+        if (name.empty())
+            fail(at(i), "symbol " + std::to_string(k) + " has an empty name");
+        if (r[1] < 0 || r[1] > kMaxDimValue)
+            fail(at(i + 1),
+                 "symbol " + std::to_string(k) + " lower bound " + std::to_string(r[1]) + " is out of range");
+        if (r[2] != -1 && (r[2] < r[1] || r[2] > kMaxDimValue))
+            fail(at(i + 2), "symbol " + std::to_string(k) + " upper bound " + std::to_string(r[2]) +
+                                " is not -1 (none) nor between its lower bound " + std::to_string(r[1]) + " and 2^62");
+        if (r[3] < 0 || r[4] < 0)
+            fail(at(i + 3), "symbol " + std::to_string(k) + " has a negative origin input or axis");
+        m_symbols.push_back({name, r[1], r[2], static_cast<uint64_t>(r[3]), static_cast<uint64_t>(r[4]), 1, 0});
+        names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    if (std::adjacent_find(names.begin(), names.end()) != names.end())
+        fail(off, "two symbols are named '" + std::string(*std::adjacent_find(names.begin(), names.end())) + "'");
+    if (i >= nw)
+        fail(at(i), "DIMS section truncated before its expression count");
+    const uint64_t nexpr = static_cast<uint64_t>(w[i]);
+    if (nexpr < 1 || nexpr > kMaxDimExprs || nexpr > (nw - i - 1) / 3)
+        fail(at(i), "expression count " + std::to_string(w[i]) + " is not between 1 and " +
+                        std::to_string(kMaxDimExprs) + " or does not fit in the DIMS section");
+    ++i;
+    m_dim_exprs.reserve(nexpr);
+    m_dim_bounds.reserve(nexpr);
+    for (uint64_t k = 0; k < nexpr; ++k, i += 3) {
+        const int64_t op = w[i], a = w[i + 1], b = w[i + 2];
+        const std::string what = "expression " + std::to_string(k);
+        if (op < 0 || op >= kNumDimOps)
+            fail(at(i), what + " has unknown op " + std::to_string(op));
+        const DimOp o = static_cast<DimOp>(op);
+        DimBounds bounds;
+        if (o == DimOp::constant || o == DimOp::symbol) {
+            if (b != 0)
+                fail(at(i + 2), what + ": the second operand of a constant or symbol must be 0");
+            if (o == DimOp::constant) {
+                if (a < -kMaxDimValue || a > kMaxDimValue)
+                    fail(at(i + 1), what + ": constant " + std::to_string(a) + " is out of range (|c| <= 2^62)");
+                bounds = {a, a};
+            } else {
+                if (a < 0 || static_cast<uint64_t>(a) >= nsym)
+                    fail(at(i + 1), what + " names symbol " + std::to_string(a) + " of " + std::to_string(nsym));
+                const DimSymbol& sym = m_symbols[static_cast<size_t>(a)];
+                bounds = {sym.lower, sym.upper < 0 ? DimBounds::kUnbounded : sym.upper};
+            }
+        } else {
+            if (a < 0 || b < 0 || static_cast<uint64_t>(a) >= k || static_cast<uint64_t>(b) >= k)
+                fail(at(i + 1), what + "'s operands " + std::to_string(a) + ", " + std::to_string(b) +
+                                    " are not earlier expressions");
+            const DimBounds &x = m_dim_bounds[static_cast<size_t>(a)], &y = m_dim_bounds[static_cast<size_t>(b)];
+            const Wide xl = lo_of(x), xh = hi_of(x), yl = lo_of(y), yh = hi_of(y);
+            switch (o) {
+            case DimOp::add:
+                bounds = bounds_of(addw(xl, yl), addw(xh, yh));
+                break;
+            case DimOp::mul: {
+                const Wide c[4] = {mulw(xl, yl), mulw(xl, yh), mulw(xh, yl), mulw(xh, yh)};
+                bounds = bounds_of(*std::min_element(c, c + 4), *std::max_element(c, c + 4));
+                break;
+            }
+            case DimOp::floordiv: {  // the divisor is max(divisor, 1) in the model
+                const Wide dl = std::max<Wide>(yl, 1), dh = std::max<Wide>(yh, 1);
+                const Wide c[4] = {floordivw(xl, dl), floordivw(xl, dh), floordivw(xh, dl), floordivw(xh, dh)};
+                bounds = bounds_of(*std::min_element(c, c + 4), *std::max_element(c, c + 4));
+                break;
+            }
+            case DimOp::mod: {
+                Wide hi = infinite(yh) ? kInf : std::max<Wide>(yh, 1) - 1;
+                if (xl >= 0)
+                    hi = std::min(hi, xh);
+                bounds = bounds_of(0, hi);
+                break;
+            }
+            case DimOp::max:
+                bounds = bounds_of(std::max(xl, yl), std::max(xh, yh));
+                break;
+            default:  // min
+                bounds = bounds_of(std::min(xl, yl), std::min(xh, yh));
+                break;
+            }
+        }
+        m_dim_exprs.push_back({o, a, b});
+        m_dim_bounds.push_back(bounds);
+    }
+}
+
+void File::check_symbol_origins(uint64_t dims_off) {
+    // Which expressions are scale * S + offset in a single symbol S: one pass in order.
+    std::vector<Affine> affine(m_dim_exprs.size());
+    for (size_t k = 0; k < m_dim_exprs.size(); ++k) {
+        const DimExpr& e = m_dim_exprs[k];
+        Affine& r = affine[k];
+        if (e.op == DimOp::constant) {
+            r = {true, -1, 0, e.a};
+        } else if (e.op == DimOp::symbol) {
+            r = {true, e.a, 1, 0};
+        } else if (e.op == DimOp::add || e.op == DimOp::mul) {
+            const Affine &x = affine[static_cast<size_t>(e.a)], &y = affine[static_cast<size_t>(e.b)];
+            if (!x.ok || !y.ok || (x.symbol >= 0 && y.symbol >= 0 && x.symbol != y.symbol))
+                continue;
+            if (e.op == DimOp::add) {
+                r = {true, x.symbol >= 0 ? x.symbol : y.symbol, x.scale + y.scale, x.offset + y.offset};
+            } else {
+                if (x.symbol >= 0 && y.symbol >= 0)
+                    continue;  // S * S
+                const Affine& c = x.symbol >= 0 ? y : x;
+                const Affine& v = x.symbol >= 0 ? x : y;
+                r = {true, v.symbol, v.scale * c.offset, v.offset * c.offset};
+            }
+            if (infinite(clampw(r.scale)) || infinite(clampw(r.offset)))
+                r.ok = false;
+        }
+    }
+    const Graph& g0 = m_graphs.at(0);
+    for (size_t k = 0; k < m_symbols.size(); ++k) {
+        DimSymbol& s = m_symbols[k];
+        const uint64_t at = dims_off + 8 * (1 + 5 * k + 3);
+        const std::string what = "symbol " + std::to_string(k) + " ('" + std::string(s.name) + "')";
+        if (s.input >= g0.invars.size())
+            fail(at, what + "'s origin is input " + std::to_string(s.input) + " but the model has " +
+                         std::to_string(g0.invars.size()) + " inputs");
+        const VarInfo& v = g0.vars[static_cast<size_t>(g0.invars[s.input])];
+        if (s.axis >= v.rank)
+            fail(at + 8, what + "'s origin is axis " + std::to_string(s.axis) + " of input " + std::to_string(s.input) +
+                             ", which has rank " + std::to_string(v.rank));
+        const int64_t d = v.dims[s.axis];
+        const Affine* a = is_symbolic_dim(d) ? &affine[dim_expr_index(d)] : nullptr;
+        if (!a || !a->ok || a->symbol != static_cast<int64_t>(k) || a->scale < 1)
+            fail(at, what + "'s origin, axis " + std::to_string(s.axis) + " of input " + std::to_string(s.input) +
+                         ", is " + dim_text(d) + ", not k*" + std::string(s.name) + " + c (k >= 1)");
+        s.scale = static_cast<int64_t>(a->scale);
+        s.offset = static_cast<int64_t>(a->offset);
+    }
+}
+
+std::string File::dim_text(int64_t word) const {
+    if (!is_symbolic_dim(word))
+        return std::to_string(word);
+    std::string out;
+    dim_text_into(out, dim_expr_index(word), 0, 120);
+    return out;
+}
+
+void File::dim_text_into(std::string& out, uint64_t expr, int depth, size_t limit) const {
+    if (out.size() >= limit) {
+        if (out.compare(out.size() - 3, 3, "...") != 0)
+            out += "...";
+        return;
+    }
+    if (depth > 8 || expr >= m_dim_exprs.size()) {
+        out += "...";
+        return;
+    }
+    const DimExpr& e = m_dim_exprs[expr];
+    auto sub = [&](int64_t x, bool paren) {
+        const bool p = paren && m_dim_exprs[static_cast<uint64_t>(x)].op == DimOp::add;
+        if (p)
+            out += "(";
+        dim_text_into(out, static_cast<uint64_t>(x), depth + 1, limit);
+        if (p)
+            out += ")";
+    };
+    static const char* const kCalls[] = {"", "", "", "", "floordiv", "mod", "max", "min"};
+    switch (e.op) {
+    case DimOp::constant:
+        out += std::to_string(e.a);
+        return;
+    case DimOp::symbol:
+        out += m_symbols[static_cast<size_t>(e.a)].name;
+        return;
+    case DimOp::add:
+        sub(e.a, false);
+        out += " + ";
+        sub(e.b, false);
+        return;
+    case DimOp::mul:
+        sub(e.a, true);
+        out += "*";
+        sub(e.b, true);
+        return;
+    default:
+        out += kCalls[static_cast<int>(e.op)];
+        out += "(";
+        sub(e.a, false);
+        out += ", ";
+        sub(e.b, false);
+        out += ")";
+        return;
     }
 }
 
@@ -641,6 +907,12 @@ const int64_t* File::check_value(const int64_t* p, const int64_t* end, int depth
             fail(at(q + rank), "array buffer " + std::to_string(buf) + " size does not match its shape and dtype");
         return q + rank + 1;
     }
+    case 12:
+        need(q, 1);
+        if (static_cast<uint64_t>(*q) >= m_dim_exprs.size())
+            fail(at(q), "symbolic dimension " + std::to_string(*q) + " names no expression (" +
+                            std::to_string(m_dim_exprs.size()) + " expressions)");
+        return q + 1;
     default:
         fail(base, "unknown parameter value tag " + std::to_string(tag));
     }
@@ -716,9 +988,16 @@ void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint6
         const DType dt = static_cast<DType>(p[0]);
         uint64_t numel = 1, bytes = 0;
         for (uint64_t d = 0; d < rank; ++d) {
-            if (p[2 + d] < 0)
-                fail(at(p + 2 + d),
-                     "variable " + std::to_string(i) + " has negative dimension " + std::to_string(p[2 + d]));
+            if (p[2 + d] < 0) {
+                if (!symbolic() || p[2 + d] == -1)
+                    fail(at(p + 2 + d),
+                         "variable " + std::to_string(i) + " has negative dimension " + std::to_string(p[2 + d]));
+                if (dim_expr_index(p[2 + d]) >= m_dim_exprs.size())
+                    fail(at(p + 2 + d), "variable " + std::to_string(i) + " has symbolic dimension " +
+                                            std::to_string(p[2 + d]) + ", an expression that does not exist (" +
+                                            std::to_string(m_dim_exprs.size()) + " expressions)");
+                continue;  // sized at run time
+            }
             if (!mul_ok(numel, static_cast<uint64_t>(p[2 + d]), numel))
                 fail(at(p + 2 + d), "variable " + std::to_string(i) + "'s element count overflows 64 bits");
         }
@@ -747,6 +1026,10 @@ void File::parse_graph(Graph& g, const int64_t* begin, const int64_t* end, uint6
             fail(at(p + 1), "constant buffer index " + std::to_string(p[1]) + " out of range (" +
                                 std::to_string(m_buffers.size()) + " buffers)");
         const VarInfo& v = g.vars[static_cast<size_t>(p[0])];
+        for (uint32_t d = 0; d < v.rank; ++d)
+            if (is_symbolic_dim(v.dims[d]))
+                fail(at(p), gname + ": constant variable " + std::to_string(p[0]) +
+                                " has a symbolic dimension (constants are static)");
         uint64_t numel = 1;
         for (uint32_t d = 0; d < v.rank; ++d)
             numel *= static_cast<uint64_t>(v.dims[d]);  // checked above not to overflow
@@ -868,7 +1151,9 @@ std::string File::eqn_name(const Graph& g, size_t eqn) const {
 
 namespace {
 [[noreturn]] void type_error(const Value& v, const char* want) {
-    throw FormatError(std::string("expected ") + want + " parameter, found " + v.describe());
+    throw FormatError(std::string("expected ") + want + " parameter, found " +
+                      (v.tag() == ValueTag::dim ? "the symbolic dimension " : "") + v.describe() +
+                      (v.tag() == ValueTag::dim ? " (not supported here yet: make that dimension static)" : ""));
 }
 }  // namespace
 
@@ -959,6 +1244,31 @@ std::vector<int64_t> Value::as_ints() const {
         r.push_back(item(k).as_int());
     return r;
 }
+std::vector<int64_t> Value::as_dims() const {
+    if (tag() == ValueTag::integer || tag() == ValueTag::dim)
+        return {tag() == ValueTag::dim ? dim_word(as_dim_expr()) : as_int()};
+    if (tag() != ValueTag::tuple)
+        type_error(*this, "a tuple of dimensions");
+    std::vector<int64_t> r;
+    r.reserve(size());
+    for (size_t k = 0; k < size(); ++k) {
+        const Value v = item(k);
+        if (v.tag() == ValueTag::dim) {
+            r.push_back(dim_word(v.as_dim_expr()));
+        } else {
+            const int64_t d = v.as_int();
+            if (d < 0)
+                type_error(v, "a dimension (an integer >= 0, or symbolic)");
+            r.push_back(d);
+        }
+    }
+    return r;
+}
+uint64_t Value::as_dim_expr() const {
+    if (tag() != ValueTag::dim)
+        type_error(*this, "a symbolic dimension");
+    return static_cast<uint64_t>(m_p[1]);
+}
 DType Value::array_dtype() const {
     if (tag() != ValueTag::array)
         type_error(*this, "an array");
@@ -985,6 +1295,7 @@ const int64_t* Value::end() const {
     case ValueTag::string:
     case ValueTag::dtype:
     case ValueTag::graph:
+    case ValueTag::dim:
         return m_p + 2;
     case ValueTag::enumeration:
     case ValueTag::unknown:
@@ -1044,6 +1355,8 @@ void Value::describe_into(std::string& out, size_t limit) const {
         return put(">");
     case ValueTag::array:
         return put("<array>");
+    case ValueTag::dim:
+        return put(m_file->dim_text(dim_word(as_dim_expr())));
     case ValueTag::tuple: {
         const size_t n = size();
         put("(");

@@ -219,6 +219,7 @@ std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel
     const auto& file = im->file();
     const auto& g = file->graph(0);
 
+    TranslateSession session(file, m_translators, partial, im->options());
     ov::ParameterVector params;
     ov::OutputVector param_outputs(g.invars.size());
     for (size_t k = 0; k < im->input_order().size(); ++k) {
@@ -231,7 +232,7 @@ std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel
             OPENVINO_THROW("ovjax: input '", im->input_name(i), "': ", e.what());
         }
         ov::element::Type t = im->input_type(i) == ov::element::dynamic ? traced : im->input_type(i);
-        auto p = std::make_shared<ov::op::v0::Parameter>(t, ov::PartialShape(to_shape(v)));
+        auto p = std::make_shared<ov::op::v0::Parameter>(t, session.shapes().input_shape(v));
         p->set_friendly_name(im->input_name(i));
         p->output(0).get_tensor().set_names({im->input_name(i)});
         params.push_back(p);
@@ -244,7 +245,6 @@ std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel
     for (size_t i : im->output_order())
         out_names.push_back(im->output_name(i));
 
-    TranslateSession session(file, m_translators, partial, im->options());
     auto m = session.build(params, param_outputs, im->output_order(), out_names);
     m->set_rt_info(std::string(OVJAX_VERSION), "ovjax", "version");
     if (auto jv = file->meta("jax_version"))

@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 
+#include "openvino/core/symbol.hpp"
 #include "openvino/core/graph_util.hpp"
 #include "openvino/core/rt_info.hpp"
 #include "openvino/core/model.hpp"
@@ -114,7 +115,18 @@ Output<Node> unguard(const Output<Node>& o) {
 Output<Node> unreshape(const Output<Node>& o) {
     if (as<v1::Reshape>(o) || as<v0::Unsqueeze>(o) || as<v0::Squeeze>(o)) {
         auto in = o.get_node()->input_value(0);
-        if (ov::shape_size(in.get_shape()) == ov::shape_size(o.get_shape()))
+        // the same dims once size-1 axes are dropped
+        auto squeezed = [](const ov::PartialShape& s) {
+            std::vector<ov::Dimension> d;
+            for (const auto& x : s)
+                if (!(x.is_static() && x.get_length() == 1))
+                    d.push_back(x);
+            return ov::PartialShape(d);
+        };
+        const auto &a = in.get_partial_shape(), &b = o.get_partial_shape();
+        if (a.is_static() && b.is_static()
+                ? ov::shape_size(a.to_shape()) == ov::shape_size(b.to_shape())
+                : a.rank().is_static() && b.rank().is_static() && same_shape(squeezed(a), squeezed(b)))
             return in;
     }
     return o;
@@ -142,7 +154,9 @@ std::optional<std::vector<int64_t>> axes_of(const std::shared_ptr<Node>& r) {
     if (!c)
         return std::nullopt;
     auto ax = c->cast_vector<int64_t>();
-    auto rank = static_cast<int64_t>(r->get_input_shape(0).size());
+    auto rank = rank_of(r->input_value(0));
+    if (rank < 0)
+        return std::nullopt;
     for (auto& a : ax)
         a = a < 0 ? a + rank : a;
     std::sort(ax.begin(), ax.end());
@@ -177,8 +191,12 @@ std::optional<std::pair<Output<Node>, std::vector<int64_t>>> match_mean(const Ou
     if (!ax)
         return std::nullopt;
     double n = 1;
-    for (auto a : *ax)
-        n *= static_cast<double>(sum->get_input_shape(0)[static_cast<size_t>(a)]);
+    for (auto a : *ax) {
+        const auto& d = sum->get_input_partial_shape(0)[static_cast<size_t>(a)];
+        if (d.is_dynamic())  // a mean over a symbolic axis divides by its size at run time
+            return std::nullopt;
+        n *= static_cast<double>(d.get_length());
+    }
     if (std::abs(factor * n - 1.0) > 1e-6)
         return std::nullopt;
     return std::make_pair(sum->input_value(0), *ax);
@@ -311,13 +329,14 @@ bool fuse_softmax(const std::shared_ptr<Node>& node) {
         return false;
     auto x = sub->input_value(0);
     auto ax = axes_of(sum);
-    if (!ax || ax->size() != 1 || x.get_partial_shape().is_dynamic() || sub->get_input_partial_shape(1).is_dynamic() ||
-        div->get_output_shape(0) != x.get_shape() || sub->get_output_shape(0) != x.get_shape())
+    if (!ax || ax->size() != 1 || rank_of(x) < 0 || rank_of(sub->input_value(1)) < 0 ||
+        !same_shape(div->output(0), x) || !same_shape(sub->output(0), x))
         return false;
     auto axis = static_cast<size_t>((*ax)[0]);
-    auto mshape = sub->get_input_shape(1);
+    const auto& mshape = sub->get_input_partial_shape(1);
     bool constant_along_axis =
-        ov::shape_size(mshape) == 1 || (mshape.size() == x.get_shape().size() && mshape[axis] == 1);
+        (mshape.is_static() && ov::shape_size(mshape.to_shape()) == 1) ||
+        (rank_of(sub->input_value(1)) == rank_of(x) && mshape[axis].is_static() && mshape[axis].get_length() == 1);
     if (!constant_along_axis)
         return false;
     auto sm = std::make_shared<v8::Softmax>(x, (*ax)[0]);
@@ -365,19 +384,19 @@ bool replace_gelu_product(const Output<Node>& inner, const Output<Node>& x, Gelu
             seen_x = true;
         else if (!seen_inner && f == inner)
             seen_inner = true;
-        else if (auto c = splat(f); c && ov::shape_size(f.get_shape()) == 1)
+        else if (auto c = splat(f); c && f.get_partial_shape().is_static() && ov::shape_size(f.get_shape()) == 1)
             scale *= *c;
         else
             rest.push_back(f);
     }
-    if (!seen_x || !seen_inner || scale == 0.0 || root.get_shape() != x.get_shape())
+    if (!seen_x || !seen_inner || scale == 0.0 || !same_shape(root, x))
         return false;
     Output<Node> g = gelu(x, mode);
     if (std::abs(scale - 0.5) > 1e-7)
         rest.push_back(v0::Constant::create(x.get_element_type(), {}, {scale / 0.5}));
     rest.insert(rest.begin(), g);
     auto out = product(rest);
-    if (out.get_shape() != root.get_shape())
+    if (!same_shape(out, root))
         return false;
     replace(root, out);
     return true;
@@ -466,7 +485,8 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
         return false;
     for (int i = 0; i < 2; ++i) {
         auto eps = splat(add->input_value(1 - i));
-        if (!eps || *eps < 0 || ov::shape_size(add->get_input_shape(1 - i)) != 1)
+        if (!eps || *eps < 0 || add->get_input_partial_shape(1 - i).is_dynamic() ||
+            ov::shape_size(add->get_input_shape(1 - i)) != 1)
             continue;
         auto var = unguard(unreshape(add->input_value(i)));
         // the flax form's max(v, 0)
@@ -499,7 +519,7 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
                 }
             }
         }
-        if (!x || x->get_partial_shape().is_dynamic())
+        if (!x || rank_of(*x) < 0)
             return false;
         // rsqrt: 1 / sqrt(...)
         auto d = ov::as_type_ptr<v1::Divide>(only_consumer(sqrt->output(0)));
@@ -524,13 +544,13 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
                 rest.push_back(f);
             }
         }
-        if (!seen_inv || !seen_centred || root.get_shape() != x->get_shape())
+        if (!seen_inv || !seen_centred || !same_shape(root, *x))
             return false;
         auto mvn = std::make_shared<v6::MVN>(*x, v0::Constant::create(ov::element::i64, {axes.size()}, axes), true,
                                              static_cast<float>(*eps), MVNEpsMode::INSIDE_SQRT);
         rest.insert(rest.begin(), mvn->output(0));
         auto out = product(rest);
-        if (out.get_shape() != root.get_shape())
+        if (!same_shape(out, root))
             return false;
         replace(root, out);
         return true;
@@ -542,7 +562,7 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
 // MatMul(Softmax(MatMul(q, k^T) [+ mask]), v) -> ScaledDotProductAttention(q, k, v, mask,
 // scale 1), also when the second product is spelled v^T . p^T (flax's einsum order).
 Output<Node> swap_last_two(const Output<Node>& x) {
-    auto r = x.get_shape().size();
+    auto r = static_cast<size_t>(rank_of(x));
     std::vector<int64_t> perm(r);
     for (size_t i = 0; i < r; ++i)
         perm[i] = static_cast<int64_t>(i);
@@ -552,9 +572,9 @@ Output<Node> swap_last_two(const Output<Node>& x) {
 
 bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     auto sm = ov::as_type_ptr<v8::Softmax>(node);
-    if (!sm || sm->get_output_partial_shape(0).is_dynamic())
+    if (!sm || rank_of(sm->output(0)) < 0)
         return false;
-    const auto rank = sm->get_output_shape(0).size();
+    const auto rank = static_cast<size_t>(rank_of(sm->output(0)));
     auto axis = sm->get_axis();
     if (rank < 3 || (axis != -1 && axis != static_cast<int64_t>(rank) - 1))
         return false;
@@ -566,7 +586,7 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
         for (int i = 1; i <= 2 && !mask; ++i) {
             auto c = splat(sel->input_value(3 - i));
             if (!c || *c > -1e30 || !as<v0::MatMul>(sel->input_value(i)) ||
-                sel->get_output_shape(0) != sel->get_input_shape(i))
+                !same_shape(sel->output(0), sel->input_value(i)))
                 continue;
             auto t = sel->get_output_element_type(0);
             auto zero = op::const_scalar(t, 0.0);
@@ -579,7 +599,7 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
             return false;
     } else if (auto a = as<v1::Add>(w)) {
         for (int i = 0; i < 2 && !mask; ++i)
-            if (as<v0::MatMul>(a->input_value(i)) && a->get_output_shape(0) == a->get_input_shape(i)) {
+            if (as<v0::MatMul>(a->input_value(i)) && same_shape(a->output(0), a->input_value(i))) {
                 mask = a->input_value(1 - i);
                 w = a->input_value(i);
             }
@@ -591,7 +611,7 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
         return false;
     auto q = qk->input_value(0);
     auto k = qk->get_transpose_b() ? qk->input_value(1) : swap_last_two(qk->input_value(1));
-    if (q.get_shape().size() != rank || k.get_shape().size() != rank ||
+    if (rank_of(q) != static_cast<int64_t>(rank) || rank_of(k) != static_cast<int64_t>(rank) ||
         q.get_element_type() != sm->get_output_element_type(0))
         return false;
     // fuse_softmax's guard for non-finite rows goes with the Softmax: the attention kernel
@@ -614,11 +634,17 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
         return false;
     }
     // identical batch dimensions, q/k depth equal
-    auto qs = q.get_shape(), ks = k.get_shape(), vs = v.get_shape();
-    if (vs.size() != rank || qs[rank - 1] != ks[rank - 1] || ks[rank - 2] != vs[rank - 2])
+    const auto &qs = q.get_partial_shape(), &ks = k.get_partial_shape(), &vs = v.get_partial_shape();
+    // Static shapes only: on dynamic ones the CPU plugin's ScaledDotProductAttention computes
+    // a longer sequence wrong after a shorter one (2026.4;
+    // tests/upstream/cpu_sdpa_dynamic_growing_shape.py). The Softmax stays fused.
+    if (qs.is_dynamic() || ks.is_dynamic() || vs.is_dynamic())
+        return false;
+    if (rank_of(v) != static_cast<int64_t>(rank) || !same_dim(qs[rank - 1], ks[rank - 1]) ||
+        !same_dim(ks[rank - 2], vs[rank - 2]))
         return false;
     for (size_t i = 0; i + 2 < rank; ++i)
-        if (qs[i] != ks[i] || qs[i] != vs[i])
+        if (!same_dim(qs[i], ks[i]) || !same_dim(qs[i], vs[i]))
             return false;
     auto t = q.get_element_type();
     Output<Node> m = mask ? *mask : v0::Constant::create(t, {}, {0.0})->output(0);
@@ -628,7 +654,7 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     Output<Node> out = std::make_shared<v13::ScaledDotProductAttention>(q, k, v, m, scale, false)->output(0);
     if (transposed_out)
         out = swap_last_two(out);
-    if (out.get_shape() != m2->get_output_shape(0))
+    if (!same_shape(out, m2->output(0)))
         return false;
     replace(m2->output(0), out);
     return true;
@@ -639,6 +665,21 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
 void apply_fusions(const std::shared_ptr<ov::Model>& model) {
     using Rule = bool (*)(const std::shared_ptr<ov::Node>&);
     run_rules<Rule>(model, {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa});
+}
+
+bool same_dim(const ov::Dimension& a, const ov::Dimension& b) {
+    if (a.is_static() || b.is_static())
+        return a.is_static() && b.is_static() && a.get_length() == b.get_length();
+    return a.has_symbol() && b.has_symbol() && ov::symbol::are_equal(a.get_symbol(), b.get_symbol());
+}
+
+bool same_shape(const ov::PartialShape& a, const ov::PartialShape& b) {
+    if (a.rank().is_dynamic() || b.rank().is_dynamic() || a.rank().get_length() != b.rank().get_length())
+        return false;
+    for (int64_t k = 0; k < a.rank().get_length(); ++k)
+        if (!same_dim(a[k], b[k]))
+            return false;
+    return true;
 }
 
 std::shared_ptr<Node> only_consumer(const Output<Node>& o) {

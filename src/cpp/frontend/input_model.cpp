@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "frontend/node_context.hpp"
+#include "frontend/shapes.hpp"
 #include "openvino/core/except.hpp"
 
 namespace ovjax {
@@ -91,11 +92,15 @@ void InputModel::set_partial_shape(const ov::frontend::Place::Ptr& place, const 
 ov::PartialShape InputModel::get_partial_shape(const ov::frontend::Place::Ptr& place) const {
     auto t = as_tensor(place, "get_partial_shape");
     const auto& g = m_file->graph(0);
+    const Shapes shapes(*m_file);
+    auto of = [&](int64_t var) {
+        const auto& v = g.vars[static_cast<size_t>(var)];
+        return shapes.partial_shape(v.dims, v.rank);
+    };
     if (t->is_input())
-        return to_shape(g.vars[static_cast<size_t>(g.invars[t->index()])]);
+        return of(g.invars[t->index()]);
     const auto& a = g.outvars[t->index()];
-    return a.is_literal ? ov::PartialShape(ov::Shape{})
-                        : ov::PartialShape(to_shape(g.vars[static_cast<size_t>(a.var)]));
+    return a.is_literal ? ov::PartialShape(ov::Shape{}) : of(a.var);
 }
 
 void InputModel::set_element_type(const ov::frontend::Place::Ptr& place, const ov::element::Type& type) {

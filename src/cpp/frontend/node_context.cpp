@@ -63,7 +63,13 @@ ov::element::Type to_ov_type(DType t) {
 
 bool is_complex(DType t) { return t == DType::c64 || t == DType::c128; }
 
-ov::Shape to_shape(const format::VarInfo& v) { return ov::Shape(v.dims, v.dims + v.rank); }
+ov::Shape to_shape(const format::VarInfo& v) {
+    for (uint32_t k = 0; k < v.rank; ++k)
+        if (format::is_symbolic_dim(v.dims[k]))
+            throw TranslateError("a static shape is needed where axis " + std::to_string(k) +
+                                 " has a symbolic dimension");
+    return ov::Shape(v.dims, v.dims + v.rank);
+}
 
 namespace {
 template <typename T>
@@ -160,8 +166,39 @@ ov::Shape NodeContext::in_shape(size_t i) const {
     const auto& a = atom(i);
     if (a.is_literal)
         return is_complex(a.dtype) ? ov::Shape{2} : ov::Shape{};
-    return to_shape(m_graph.vars[static_cast<size_t>(a.var)]);
+    const auto& v = m_graph.vars[static_cast<size_t>(a.var)];
+    for (uint32_t k = 0; k < v.rank; ++k)
+        OVJAX_CHECK(*this, !format::is_symbolic_dim(v.dims[k]), m_prim, " does not support the symbolic dimension ",
+                    m_file.dim_text(v.dims[k]), " (operand ", i, ", axis ", k, ") yet: make that dimension static");
+    return to_shape(v);
 }
+
+Dims NodeContext::in_dims(size_t i) const {
+    const auto& a = atom(i);
+    if (a.is_literal)
+        return is_complex(a.dtype) ? Dims{2} : Dims{};
+    const auto& v = m_graph.vars[static_cast<size_t>(a.var)];
+    return Dims(v.dims, v.dims + v.rank);
+}
+
+ov::PartialShape NodeContext::in_pshape(size_t i) const { return shapes().partial_shape(in_dims(i)); }
+
+Dims NodeContext::dims_param(const std::string& name) const {
+    try {
+        return param(name).as_dims();
+    } catch (const format::FormatError& e) {
+        fail(name + ": " + e.what());
+    }
+}
+
+Shapes& NodeContext::shapes() const { return m_session.shapes(); }
+
+format::DType NodeContext::declared_out_dtype(size_t k) const {
+    OVJAX_CHECK(*this, k < eqn().n_out && eqn().out[k] != format::kNone, "result ", k, " is not declared");
+    return m_graph.vars[static_cast<size_t>(eqn().out[k])].dtype;
+}
+ov::Output<ov::Node> NodeContext::shape_of(const Dims& dims) const { return shapes().shape(dims); }
+ov::Output<ov::Node> NodeContext::dim_of(int64_t word) const { return shapes().dim(word); }
 
 bool NodeContext::in_is_complex(size_t i) const { return is_complex(in_dtype(i)); }
 

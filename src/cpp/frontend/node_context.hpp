@@ -9,6 +9,7 @@
 
 #include "format/format.hpp"
 #include "frontend/options.hpp"
+#include "frontend/shapes.hpp"
 #include "openvino/core/node.hpp"
 #include "openvino/frontend/node_context.hpp"
 
@@ -71,8 +72,25 @@ public:
     // compares each result with (a file is untrusted input), so a translator never reads
     // them.
     size_t num_outputs() const { return eqn().n_out; }
+    // The dtype the file declares for result k: only for a choice JAX makes from a global
+    // flag no parameter records (jax_enable_x64: int32 or int64), never for a shape.
+    format::DType declared_out_dtype(size_t k) const;
     ov::element::Type in_type(size_t i) const;
+    // Operand i's static shape; a TranslateError naming the dimension when one is symbolic
+    // (a translator that handles symbolic dimensions uses in_dims).
     ov::Shape in_shape(size_t i) const;
+    // Operand i's dims (shapes.hpp: >= 0 static, <= -2 symbolic), trailing data dims included.
+    Dims in_dims(size_t i) const;
+    ov::PartialShape in_pshape(size_t i) const;
+    // A shape parameter (reshape's new_sizes, iota's shape, ...) as dims; a negative size is
+    // an error naming it.
+    Dims dims_param(const std::string& name) const;
+    // Sizes as tensors (shapes.hpp): a Constant when static, else the model's shared subgraph.
+    ov::Output<ov::Node> shape_of(const Dims& dims) const;
+    ov::Output<ov::Node> dim_of(int64_t word) const;
+    // "B*S" / "128"
+    std::string dim_text(int64_t word) const { return m_file.dim_text(word); }
+    Shapes& shapes() const;
     format::DType in_dtype(size_t i) const;  // the operand's JAX dtype (complex and key included)
     // complex operands are f32 (f64) tensors of the aval's shape + (2,): (real, imag)
     bool in_is_complex(size_t i) const;

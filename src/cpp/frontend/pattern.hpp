@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "openvino/core/node.hpp"
+#include "openvino/core/partial_shape.hpp"
 
 namespace ovjax {
 
@@ -14,6 +15,20 @@ std::shared_ptr<T> as(const ov::Output<ov::Node>& o) {
     return ov::as_type_ptr<T>(o.get_node_shared_ptr());
 }
 }  // namespace pattern
+
+// Whether two dimensions are provably equal: the same static size, or dynamic with the same
+// ov::Symbol (symbolic dimensions of ovjax models carry their input's symbol).
+bool same_dim(const ov::Dimension& a, const ov::Dimension& b);
+// same_dim for every axis of two shapes of the same static rank.
+bool same_shape(const ov::PartialShape& a, const ov::PartialShape& b);
+inline bool same_shape(const ov::Output<ov::Node>& a, const ov::Output<ov::Node>& b) {
+    return same_shape(a.get_partial_shape(), b.get_partial_shape());
+}
+// The (static) rank of an output, -1 when dynamic.
+inline int64_t rank_of(const ov::Output<ov::Node>& o) {
+    const auto r = o.get_partial_shape().rank();
+    return r.is_static() ? r.get_length() : -1;
+}
 
 // The single consumer of a node's output, if it has exactly one.
 std::shared_ptr<ov::Node> only_consumer(const ov::Output<ov::Node>& o);

@@ -28,6 +28,7 @@ TranslateSession::TranslateSession(std::shared_ptr<format::File> file, const Tra
       m_translators(translators),
       m_partial(partial),
       m_options(options),
+      m_shapes(*m_file),
       m_buffer_cache(m_file->num_buffers()) {}
 
 ov::Output<ov::Node> TranslateSession::literal(const Atom& a) const {
@@ -82,6 +83,11 @@ std::string shape_str(const ov::PartialShape& s) {
     o << s;
     return o.str();
 }
+// An OpenVINO error that says an operation needed a static shape.
+bool needs_static(const std::string& what) {
+    return what.find("is_static") != std::string::npos || what.find("static shape") != std::string::npos ||
+           what.find("dynamic") != std::string::npos;
+}
 // Whether an operand or a result of equation `ei` is complex.
 bool has_complex(const format::File& f, const format::Graph& g, size_t ei) {
     const format::Eqn& e = g.eqns[ei];
@@ -96,6 +102,30 @@ bool has_complex(const format::File& f, const format::Graph& g, size_t ei) {
     return false;
 }
 }  // namespace
+
+std::string TranslateSession::dims_str(const format::VarInfo& v) const {
+    std::string r = "[";
+    for (uint32_t k = 0; k < v.rank; ++k)
+        r += (k ? "," : "") + m_file->dim_text(v.dims[k]);
+    return r + "]";
+}
+
+std::string TranslateSession::symbolic_operand(const format::Graph& g, size_t ei) const {
+    if (!m_file->symbolic())
+        return {};
+    const format::Eqn& e = g.eqns[ei];
+    for (uint32_t k = 0; k < e.n_in; ++k) {
+        const Atom& a = m_file->input(g, ei, k);
+        if (a.is_literal)
+            continue;
+        const auto& v = g.vars[static_cast<size_t>(a.var)];
+        for (uint32_t d = 0; d < v.rank; ++d)
+            if (format::is_symbolic_dim(v.dims[d]))
+                return "symbolic dimension " + m_file->dim_text(v.dims[d]) + " (operand " + std::to_string(k) +
+                       ", axis " + std::to_string(d) + ")";
+    }
+    return {};
+}
 
 ov::OutputVector TranslateSession::translate_graph(uint64_t gi, const ov::OutputVector& inputs,
                                                    const std::vector<bool>* complex_inputs) {
@@ -201,12 +231,11 @@ TranslateSession::Env TranslateSession::bind_inputs(uint64_t gi, const format::G
         // what the caller passes (never silently another shape or type).
         const auto& v = g.vars[static_cast<size_t>(g.invars[i])];
         const auto want_t = to_ov_type(v.dtype);
-        const auto want_s = ov::PartialShape(to_shape(v));
-        if (inputs[i].get_element_type() != want_t || inputs[i].get_partial_shape() != want_s)
+        if (inputs[i].get_element_type() != want_t || !m_shapes.matches(inputs[i].get_partial_shape(), v.dims, v.rank))
             throw TranslateError("sub-graph " + std::to_string(gi) + " input " + std::to_string(i) + " is " +
                                  inputs[i].get_element_type().get_type_name() +
                                  shape_str(inputs[i].get_partial_shape()) + " but the sub-graph declares " +
-                                 want_t.get_type_name() + shape_str(want_s));
+                                 want_t.get_type_name() + dims_str(v));
         if (complex_inputs && complex_inputs->at(i) != is_complex(v.dtype))
             throw TranslateError("sub-graph " + std::to_string(gi) + " input " + std::to_string(i) + " is " +
                                  (complex_inputs->at(i) ? "complex" : "real") + " but the sub-graph declares " +
@@ -256,13 +285,12 @@ std::string TranslateSession::call_translator(const format::Graph& g, size_t ei,
                 continue;
             const auto& v = g.vars[static_cast<size_t>(e.out[k])];
             auto want_t = to_ov_type(v.dtype);
-            auto want_s = to_shape(v);
             if (outs[k].get_element_type() != want_t)
                 return "output " + std::to_string(k) + " has element type " +
                        outs[k].get_element_type().get_type_name() + " but JAX says " + want_t.get_type_name();
-            if (outs[k].get_partial_shape() != ov::PartialShape(want_s))
+            if (!m_shapes.matches(outs[k].get_partial_shape(), v.dims, v.rank))
                 return "output " + std::to_string(k) + " has shape " + shape_str(outs[k].get_partial_shape()) +
-                       " but JAX says " + shape_str(want_s);
+                       " but JAX says " + dims_str(v);
             if (t.complex_result && !t.extension && t.complex_result(ctx, k) != is_complex(v.dtype))
                 return "output " + std::to_string(k) + " is " + (is_complex(v.dtype) ? "real" : "complex") +
                        " but JAX says " + format::dtype_name(v.dtype);
@@ -271,6 +299,13 @@ std::string TranslateSession::call_translator(const format::Graph& g, size_t ei,
     } catch (const LimitError&) {
         throw;
     } catch (const std::exception& ex) {
+        // A translator that meets a symbolic dimension it cannot handle fails somewhere in
+        // OpenVINO (a static shape asked of a dynamic one): say which dimension.
+        const std::string what = ex.what();
+        if (what.find("symbolic dimension") == std::string::npos && needs_static(what))
+            if (const std::string sym = symbolic_operand(g, ei); !sym.empty())
+                return std::string(f.string(e.primitive)) + " does not support the " + sym +
+                       " here (OpenVINO: " + what.substr(0, 300) + ")";
         return ex.what();
     }
 }
@@ -304,7 +339,7 @@ ov::OutputVector TranslateSession::placeholder(const format::Graph& g, size_t ei
             t = to_ov_type(v.dtype);
         } catch (...) {
         }
-        fw->set_output_type(k, t, ov::PartialShape(to_shape(v)));
+        fw->set_output_type(k, t, m_shapes.partial_shape(v.dims, v.rank));
     }
     return fw->outputs();
 }
@@ -438,6 +473,7 @@ std::shared_ptr<ov::Model> TranslateSession::build(const ov::ParameterVector& pa
             mark_new({o});
         }
     m_prov = {};
+    m_shapes.set_model_inputs(param_outputs);
     ov::OutputVector outs = translate_graph(0, param_outputs);
 
     if (!m_unsupported.empty() || m_failure_count) {

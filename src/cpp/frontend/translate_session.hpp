@@ -12,6 +12,7 @@
 #include "format/format.hpp"
 #include "frontend/node_context.hpp"
 #include "frontend/options.hpp"
+#include "frontend/shapes.hpp"
 #include "openvino/core/model.hpp"
 #include "openvino/frontend/node_context.hpp"
 
@@ -66,6 +67,7 @@ public:
     // `options` (scan_unroll, scan_steps).
     static uint64_t expanded_size_bound(const format::File& file, const Options& options);
     const Options& options() const { return m_options; }
+    Shapes& shapes() { return m_shapes; }
     ov::Output<ov::Node> literal(const format::Atom& a) const;
     ov::Output<ov::Node> buffer_constant(uint64_t buffer, format::DType dtype, const ov::Shape& shape);
 
@@ -87,6 +89,9 @@ private:
     std::string call_translator(const format::Graph& g, size_t ei, const Translator& t, const Env& env,
                                 ov::OutputVector& outs);
     ov::OutputVector placeholder(const format::Graph& g, size_t ei, const std::string& prim, const Env& env);
+    std::string dims_str(const format::VarInfo& v) const;  // "[B,128]"
+    // "symbolic dimension B (operand 0, axis 0)": the first of the equation's, or empty
+    std::string symbolic_operand(const format::Graph& g, size_t ei) const;
 
     // The equation whose nodes are being named: its path, its source, and how many nodes
     // got that path already (further ones get /1, /2, ...).
@@ -103,6 +108,7 @@ private:
     const TranslatorMap& m_translators;
     bool m_partial;
     Options m_options;
+    Shapes m_shapes;
     uint64_t m_expanded = 0;        // equations and variables translated so far (all inlinings)
     uint64_t m_constant_bytes = 0;  // charged by charge_constant()
     friend void charge_constant(uint64_t, uint64_t);

@@ -9,6 +9,8 @@
 #include "format/format.hpp"
 #include "frontend/translate_session.hpp"
 #include "openvino/core/model.hpp"
+#include "openvino/op/reshape.hpp"
+#include "openvino/op/shape_of.hpp"
 #include "openvino/op/add.hpp"
 #include "openvino/op/concat.hpp"
 #include "openvino/op/constant.hpp"
@@ -62,16 +64,20 @@ ov::element::Type result_type(const NodeContext& ctx, uint64_t g, size_t k) {
 }
 
 // JAX's rule for cond and while: every branch (body) gives results of the same types and
-// shapes (a Select or If of others would broadcast or merge them).
+// shapes (a Select or If of others would broadcast or merge them). Symbolic sizes are
+// compared where known: a dynamic dimension matches one of compatible bounds (the results'
+// declared avals are checked when the equation is done).
 void check_same_results(const NodeContext& ctx, const ov::OutputVector& a, const ov::OutputVector& b,
                         const char* what) {
     OVJAX_CHECK(ctx, a.size() == b.size(), what, " give ", a.size(), " and ", b.size(), " results");
-    for (size_t k = 0; k < a.size(); ++k)
-        OVJAX_CHECK(
-            ctx,
-            a[k].get_element_type() == b[k].get_element_type() && a[k].get_partial_shape() == b[k].get_partial_shape(),
-            what, " give result ", k, " as ", a[k].get_element_type(), a[k].get_partial_shape(), " and ",
-            b[k].get_element_type(), b[k].get_partial_shape());
+    for (size_t k = 0; k < a.size(); ++k) {
+        const auto &sa = a[k].get_partial_shape(), &sb = b[k].get_partial_shape();
+        const bool same = sa.is_static() && sb.is_static() ? sa == sb
+                                                           : sa.rank().is_static() && sb.rank().is_static() &&
+                                                                 sa.rank() == sb.rank() && sa.compatible(sb);
+        OVJAX_CHECK(ctx, a[k].get_element_type() == b[k].get_element_type() && same, what, " give result ", k, " as ",
+                    a[k].get_element_type(), sa, " and ", b[k].get_element_type(), sb);
+    }
 }
 
 ov::OutputVector as_outputs(const ov::ParameterVector& ps) {
@@ -88,7 +94,18 @@ std::shared_ptr<ov::Model> make_body(const ov::OutputVector& outs, const ov::Par
     ov::ResultVector results;
     for (auto& o : outs)
         results.push_back(std::make_shared<Result>(o));
-    auto body = std::make_shared<ov::Model>(results, params);
+    std::shared_ptr<ov::Model> body;
+    try {
+        body = std::make_shared<ov::Model>(results, params);
+    } catch (const ov::Exception& e) {
+        // Every value from outside reaches a body as an input, but for the sizes of
+        // symbolic dimensions, which are read from the model's inputs (shapes.hpp).
+        if (std::string(e.what()).find("unregistered_parameters") == std::string::npos)
+            throw;
+        throw TranslateError(
+            "a symbolic dimension's size is needed inside a loop or cond body; symbolic dimensions are not "
+            "supported inside control-flow bodies yet (make that dimension static)");
+    }
     auto ops = body->get_ordered_ops();
     std::unordered_set<const ov::Node*> in_body;
     for (auto& n : ops)
@@ -260,12 +277,17 @@ ov::OutputVector switch_chain(const NodeContext& ctx, const std::vector<uint64_t
                               const Output<ov::Node>& index, const ov::OutputVector& operands) {
     const size_t n = branches.size();
     auto then_ps = params_like(operands);
+    Shapes::Body then_scope(ctx.shapes());
     auto then_outs = ctx.inline_graph(branches[k], as_outputs(then_ps));
+    const auto then_sizes = then_scope.end();  // symbolic sizes the branch reads
+    for (const auto& [p, outer] : then_sizes)
+        then_ps.push_back(p);
     auto then_body = make_body(then_outs, then_ps);
 
     ov::ParameterVector else_ps = params_like(operands);
     std::shared_ptr<Parameter> else_index;
     ov::OutputVector else_outs;
+    Shapes::Body else_scope(ctx.shapes());
     if (k + 2 == n) {
         else_outs = ctx.inline_graph(branches[k + 1], as_outputs(else_ps));
     } else {
@@ -273,6 +295,9 @@ ov::OutputVector switch_chain(const NodeContext& ctx, const std::vector<uint64_t
         else_outs = switch_chain(ctx, branches, k + 1, else_index, as_outputs(else_ps));
         else_ps.insert(else_ps.begin(), else_index);
     }
+    const auto else_sizes = else_scope.end();
+    for (const auto& [p, outer] : else_sizes)
+        else_ps.push_back(p);
     check_same_results(ctx, then_outs, else_outs, "cond branches");
     auto else_body = make_body(else_outs, else_ps);
 
@@ -284,6 +309,10 @@ ov::OutputVector switch_chain(const NodeContext& ctx, const std::vector<uint64_t
         iff->set_input(index, nullptr, else_index);
     for (size_t i = 0; i < operands.size(); ++i)
         iff->set_input(operands[i], then_ps[i], else_ps[else_index ? i + 1 : i]);
+    for (const auto& [p, outer] : then_sizes)
+        iff->set_input(outer, p, nullptr);
+    for (const auto& [p, outer] : else_sizes)
+        iff->set_input(outer, nullptr, p);
     const auto& tr = then_body->get_results();
     const auto& er = else_body->get_results();
     OVJAX_CHECK(ctx, tr.size() == er.size(), "branches have ", tr.size(), " and ", er.size(), " outputs");
@@ -371,11 +400,12 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
     // A batched predicate (a vmapped while_loop, e.g. in jax.random.gamma): as JAX lowers
     // it, the loop runs while any element is true, and each iteration updates only the
     // carry elements (leading dims = the predicate's shape) whose predicate was true.
-    const ov::Shape pred_shape = first[0].get_shape();
+    const ov::PartialShape pred_shape = first[0].get_partial_shape();
+    const auto pred_rank = static_cast<size_t>(pred_shape.rank().get_length());
     auto any = [&](const Output<ov::Node>& p) -> Output<ov::Node> {
-        if (pred_shape.empty())
+        if (pred_rank == 0)
             return p;
-        std::vector<int64_t> axes(pred_shape.size());
+        std::vector<int64_t> axes(pred_rank);
         for (size_t k = 0; k < axes.size(); ++k)
             axes[k] = static_cast<int64_t>(k);
         return std::make_shared<ov::op::v1::ReduceLogicalOr>(p, const_i64(axes), false)->output(0);
@@ -389,24 +419,38 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
     for (auto& o : bconsts)
         bc_in.push_back(loop_invariant(o, invariants));
     ov::ParameterVector carry_ps = params_like(carries);
+    Shapes::Body scope(ctx.shapes());
     ov::OutputVector bin = bc_in;
     for (auto& p : carry_ps)
         bin.push_back(p->output(0));
     ov::OutputVector next = ctx.inline_graph(body_g, bin);
     check_same_results(ctx, as_outputs(carry_ps), next, "the carries and body_jaxpr");
-    if (!pred_shape.empty()) {
+    if (pred_rank > 0) {
         ov::OutputVector cin1 = cc_in;
         for (auto& p : carry_ps)
             cin1.push_back(p->output(0));
         auto pred = ctx.inline_graph(cond_g, cin1).at(0);
         for (size_t i = 0; i < m; ++i) {
-            auto cs = carry_ps[i]->get_shape();
-            OVJAX_CHECK(
-                ctx, cs.size() >= pred_shape.size() && std::equal(pred_shape.begin(), pred_shape.end(), cs.begin()),
-                "while: batched predicate of shape ", pred_shape, " is not a prefix of carry ", i, "'s shape ", cs);
-            ov::Shape ps = pred_shape;
-            ps.resize(cs.size(), 1);
-            next[i] = std::make_shared<ov::op::v1::Select>(reshape(pred, ps), next[i], carry_ps[i])->output(0);
+            const auto& cs = carry_ps[i]->get_partial_shape();
+            const auto cr = static_cast<size_t>(cs.rank().get_length());
+            bool prefix = cr >= pred_rank;
+            for (size_t d = 0; prefix && d < pred_rank; ++d)  // (a symbolic size: as JAX checked it)
+                prefix = pred_shape[d].is_dynamic() || cs[d].is_dynamic() || pred_shape[d] == cs[d];
+            OVJAX_CHECK(ctx, prefix, "while: batched predicate of shape ", pred_shape, " is not a prefix of carry ", i,
+                        "'s shape ", cs);
+            std::vector<int64_t> added;
+            for (size_t d = pred_rank; d < cr; ++d)
+                added.push_back(static_cast<int64_t>(d));
+            Output<ov::Node> p = pred;
+            if (!added.empty())
+                p = pred_shape.is_static() && cs.is_static() ? reshape(pred,
+                                                                       [&] {
+                                                                           ov::Shape ps = pred_shape.to_shape();
+                                                                           ps.resize(cr, 1);
+                                                                           return ps;
+                                                                       }())
+                                                             : make<ov::op::v0::Unsqueeze>(pred, const_i64(added));
+            next[i] = std::make_shared<ov::op::v1::Select>(p, next[i], carry_ps[i])->output(0);
         }
     }
     for (auto& o : next)
@@ -416,6 +460,8 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
     auto go_on = ctx.inline_graph(cond_g, cin2);
     ov::OutputVector body_outs = next;
     body_outs.push_back(any(go_on.at(0)));
+    for (const auto& pair : scope.end())  // symbolic sizes the body reads
+        invariants.push_back(pair);
     ov::ParameterVector all;
     for (auto& [p, outer] : invariants)
         all.push_back(p);
@@ -452,6 +498,23 @@ int64_t scan_steps_setting(const Options& options) {
     return static_cast<int64_t>(std::min<uint64_t>(options.scan_steps, uint64_t(INT64_MAX)));
 }
 
+// x with a new leading axis of 1 (a Reshape when static, as before; an Unsqueeze otherwise).
+Output<ov::Node> lead1(const Output<ov::Node>& x) {
+    if (x.get_partial_shape().is_dynamic())
+        return make<ov::op::v0::Unsqueeze>(x, const_i64({0}));
+    auto s = x.get_shape();
+    s.insert(s.begin(), 1);
+    return reshape(x, s);
+}
+
+// x ([n, skip - 1 more axes..., rest...]) as [length, rest...] (`length` of shape [1]), rest's
+// sizes at run time.
+Output<ov::Node> with_leading(const Output<ov::Node>& x, const Output<ov::Node>& length, int64_t skip) {
+    auto shape = make<ov::op::v3::ShapeOf>(x, ov::element::i64);
+    auto rest = slice(shape, {skip}, {INT64_MAX}, {1}, {0});
+    return make<ov::op::v1::Reshape>(x, make<ov::op::v0::Concat>(ov::OutputVector{length, rest}, 0), false);
+}
+
 // `steps` steps of the scan body, inlined one after another from `carry` (updated to the
 // last step's carries): step j reads each xs through take(x, j), and each step's ys are
 // appended to `ys` with a leading axis of 1.
@@ -469,11 +532,8 @@ void scan_steps(const NodeContext& ctx, uint64_t g, int64_t steps, const ov::Out
         check_same_results(ctx, carry, ov::OutputVector(outs.begin(), outs.begin() + static_cast<std::ptrdiff_t>(nk)),
                            "the carries and the scan body");
         carry.assign(outs.begin(), outs.begin() + static_cast<std::ptrdiff_t>(nk));
-        for (size_t k = 0; k < ny; ++k) {
-            auto s = outs[nk + k].get_shape();
-            s.insert(s.begin(), 1);
-            ys[k].push_back(reshape(outs[nk + k], s));
-        }
+        for (size_t k = 0; k < ny; ++k)
+            ys[k].push_back(lead1(outs[nk + k]));
     }
 }
 
@@ -484,9 +544,12 @@ ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t lengt
     std::vector<ov::OutputVector> ys(ny);
     scan_steps(ctx, g, length, consts, carry, xs, ys, [&](const Output<ov::Node>& x, int64_t step) {
         const int64_t t = reverse ? length - 1 - step : step;
+        auto one = slice(x, {t}, {t + 1}, {1}, {0});
+        if (x.get_partial_shape().is_dynamic())
+            return make<ov::op::v0::Squeeze>(one, const_i64({0}));
         auto s = x.get_shape();
         s.erase(s.begin());
-        return reshape(slice(x, {t}, {t + 1}, {1}, {0}), s);
+        return reshape(one, s);
     });
     ov::OutputVector r = carry;
     for (size_t k = 0; k < ny; ++k) {
@@ -527,7 +590,9 @@ uint64_t max_inlinings(const format::File& file, const format::Eqn& e, std::stri
 
 ov::OutputVector translate_scan(const NodeContext& ctx) {
     const uint64_t g = ctx.param("jaxpr").as_graph();
-    const int64_t length = ctx.int_param("length");
+    const int64_t length_word = ctx.dims_param("length").at(0);  // a symbolic length: steps at run time
+    const bool symbolic_length = format::is_symbolic_dim(length_word);
+    const int64_t length = symbolic_length ? 1 : length_word;  // (symbolic: at least 1, as JAX's symbols)
     const bool reverse = ctx.bool_param("reverse");
     const auto nc = static_cast<size_t>(ctx.int_param("num_consts"));
     const auto nk = static_cast<size_t>(ctx.int_param("num_carry"));
@@ -536,9 +601,9 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     const size_t ny = ctx.num_outputs() - nk;
     OVJAX_CHECK(ctx, length >= 0, "negative scan length ", length);
     for (size_t i = nc + nk; i < ins.size(); ++i) {
-        auto s = ctx.in_shape(i);
-        OVJAX_CHECK(ctx, !s.empty() && static_cast<int64_t>(s[0]) == length, "xs operand ", i - nc - nk, " has shape ",
-                    s, ", not a leading axis of length ", length);
+        auto s = ctx.in_dims(i);
+        OVJAX_CHECK(ctx, !s.empty() && s[0] == length_word, "xs operand ", i - nc - nk, " has shape ", ctx.in_pshape(i),
+                    ", not a leading axis of length ", ctx.dim_text(length_word));
     }
 
     const auto& graph = ctx.file().graph(g);
@@ -547,7 +612,7 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, graph.outvars.size() == nk + ny, "the scan body has ", graph.outvars.size(), " outputs, scan has ",
                 nk + ny);
 
-    if (length == 0) {  // no iteration: the carries as they are, empty ys
+    if (length_word == 0) {  // no iteration: the carries as they are, empty ys
         // the ys' avals are what one step would give: the body, translated on Parameters of
         // the operands' types and shapes (xs without their leading axis), and dropped
         ov::OutputVector step(ins.begin(), ins.begin() + nc + nk);
@@ -587,10 +652,12 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
         else if (u && u->tag() == format::ValueTag::boolean && u->as_bool())
             unroll = length;
         const int64_t budget = scan_unroll_budget(ctx.options());
-        if (unroll >= length || (length <= budget && length * body_size <= 64 * budget))
+        if (!symbolic_length && (unroll >= length || (length <= budget && length * body_size <= 64 * budget)))
             return unrolled_scan(ctx, g, length, reverse, nc, nk, ny, ins);
         const int64_t setting = scan_steps_setting(ctx.options());
-        if (unroll > 1 && length % unroll == 0)
+        if (symbolic_length)
+            per_iter = 1;
+        else if (unroll > 1 && length % unroll == 0)
             per_iter = unroll;
         else if (setting > 0)
             per_iter = length % setting == 0 ? setting : 1;
@@ -607,6 +674,11 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     // the step's index (length - 1 - t for a reverse scan) rather than fed as Loop sliced
     // inputs: on the 2026.4 CPU plugin, a sliced input added to a MatMul of a carry (an
     // LSTM gate, x_t + h @ U) reads wrong values from the second iteration on.
+    // the length as a scalar: outside the body (the trip count) and inside (a reverse scan's
+    // indices)
+    const Output<ov::Node> outer_length = symbolic_length
+                                              ? make<ov::op::v0::Squeeze>(ctx.dim_of(length_word), const_i64({0}))
+                                              : const_scalar(ov::element::i64, double(length));
     Invariants invariants;
     ov::OutputVector consts;
     for (size_t i = 0; i < nc; ++i)
@@ -619,6 +691,7 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     for (auto& p : carry_ps)
         carry.push_back(p->output(0));
     auto iter_p = std::make_shared<Parameter>(ov::element::i64, ov::PartialShape{});
+    Shapes::Body scope(ctx.shapes());
     // step j of an iteration is t = iter * per_iter + j, taken from the end for a reverse scan
     ov::OutputVector ts;
     for (int64_t j = 0; j < per_iter; ++j) {
@@ -627,7 +700,10 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
             t = add(mul(iter_p, const_scalar(ov::element::i64, double(per_iter))),
                     const_scalar(ov::element::i64, double(j)));
         if (reverse)
-            t = sub(const_scalar(ov::element::i64, double(length - 1)), t);
+            t = sub(symbolic_length ? sub(make<ov::op::v0::Squeeze>(ctx.dim_of(length_word), const_i64({0})),
+                                          const_scalar(ov::element::i64, 1))
+                                    : const_scalar(ov::element::i64, double(length - 1)),
+                    t);
         ts.push_back(t);
     }
     std::vector<ov::OutputVector> ys(ny);
@@ -645,11 +721,17 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
             outs.push_back(ys[k][0]);
             continue;
         }
+        if (ys[k][0].get_partial_shape().is_dynamic()) {
+            outs.push_back(lead1(make<ov::op::v0::Concat>(ys[k], 0)));
+            continue;
+        }
         auto s = ys[k][0].get_shape();
         s.insert(s.begin(), 1);
         s[1] = ys[k].size();
         outs.push_back(reshape(make<ov::op::v0::Concat>(ys[k], 0), s));
     }
+    for (const auto& pair : scope.end())  // symbolic sizes the body reads
+        invariants.push_back(pair);
     ov::ParameterVector loop_ps;
     for (auto& [p, outer] : invariants)
         loop_ps.push_back(p);
@@ -658,8 +740,9 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     outs.push_back(Constant::create(ov::element::boolean, ov::Shape{}, {true}));
     auto body = make_body(outs, loop_ps);
 
-    auto loop = std::make_shared<ov::op::v5::Loop>(const_scalar(ov::element::i64, double(length / per_iter)),
-                                                   Constant::create(ov::element::boolean, ov::Shape{}, {true}));
+    auto loop = std::make_shared<ov::op::v5::Loop>(
+        symbolic_length ? outer_length : const_scalar(ov::element::i64, double(length / per_iter)),
+        Constant::create(ov::element::boolean, ov::Shape{}, {true}));
     loop->set_function(body);
     loop->set_special_body_ports({static_cast<int64_t>(loop_ps.size() - 1), static_cast<int64_t>(nk + ny)});
     const auto& results = body->get_results();
@@ -677,10 +760,15 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     loop->validate_and_infer_types();
     for (size_t k = 0; k < ny; ++k) {
         // the ys' leading axis is the trip count: [length, one step's y...]
-        ov::Shape ys_shape = ys[k][0].get_shape();
-        ys_shape[0] = static_cast<size_t>(length);
-        if (r[nk + k].get_partial_shape().is_dynamic() || per_iter > 1)
-            r[nk + k] = reshape(r[nk + k], ys_shape);
+        if (ys[k][0].get_partial_shape().is_dynamic() || symbolic_length) {
+            r[nk + k] = with_leading(r[nk + k], make<ov::op::v0::Unsqueeze>(outer_length, const_i64({0})),
+                                     per_iter > 1 ? 2 : 1);
+        } else {
+            ov::Shape ys_shape = ys[k][0].get_shape();
+            ys_shape[0] = static_cast<size_t>(length);
+            if (r[nk + k].get_partial_shape().is_dynamic() || per_iter > 1)
+                r[nk + k] = reshape(r[nk + k], ys_shape);
+        }
         if (reverse)  // Loop concatenates forwards only
             r[nk + k] = rev0(r[nk + k]);
     }

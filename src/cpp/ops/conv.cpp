@@ -16,6 +16,7 @@
 #include "openvino/op/convolution.hpp"
 #include "openvino/op/group_conv.hpp"
 #include "openvino/op/split.hpp"
+#include "openvino/op/pad.hpp"
 #include "ops/ops.hpp"
 #include "ops/builders.hpp"
 #include "ops/utils.hpp"
@@ -70,10 +71,10 @@ ov::Shape permuted(const ov::Shape& s, const std::vector<int64_t>& perm) {
 }  // namespace
 
 ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
-    const ov::Shape xs0 = ctx.in_shape(0), ws0 = ctx.in_shape(1);
-    const size_t rank = xs0.size();
-    OVJAX_CHECK(ctx, rank >= 3 && ws0.size() == rank, "convolution operands need equal ranks >= 3, got ", rank, " and ",
-                ws0.size());
+    const Dims xd = ctx.in_dims(0), wd = ctx.in_dims(1);
+    const size_t rank = xd.size();
+    OVJAX_CHECK(ctx, rank >= 3 && wd.size() == rank, "convolution operands need equal ranks >= 3, got ", rank, " and ",
+                wd.size());
     const size_t nsp = rank - 2;
 
     auto dn = ctx.param("dimension_numbers");
@@ -85,17 +86,27 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     const auto lhs_dil = ints_or(ctx, "lhs_dilation", nsp, 1);
     const auto rhs_dil = ints_or(ctx, "rhs_dilation", nsp, 1);
     std::vector<int64_t> lo(nsp, 0), hi(nsp, 0);
+    Dims sym_lo(nsp, 0), sym_hi(nsp, 0);  // with symbolic paddings ('SAME' on a symbolic size)
+    bool symbolic_padding = false;
     {
         auto p = ctx.param("padding");
         OVJAX_CHECK(ctx, p.tag() == format::ValueTag::tuple && p.size() == nsp,
                     "padding must be one (lo, hi) pair per spatial dimension, got ", p.describe());
         for (size_t i = 0; i < nsp; ++i) {
-            auto pr = p.item(i).as_ints();
-            OVJAX_CHECK(ctx, pr.size() == 2, "padding entries are (lo, hi) pairs, got ", p.item(i).describe());
-            lo[i] = pr[0];
-            hi[i] = pr[1];
+            const auto pr = p.item(i);
+            OVJAX_CHECK(ctx, pr.tag() == format::ValueTag::tuple && pr.size() == 2,
+                        "padding entries are (lo, hi) pairs, got ", pr.describe());
+            for (size_t k = 0; k < 2; ++k) {
+                const auto v = pr.item(k);
+                const int64_t w = v.tag() == format::ValueTag::dim ? format::dim_word(v.as_dim_expr()) : v.as_int();
+                if (v.tag() == format::ValueTag::dim)
+                    symbolic_padding = true;
+                (k == 0 ? sym_lo : sym_hi)[i] = w;
+                (k == 0 ? lo : hi)[i] = v.tag() == format::ValueTag::dim ? 0 : w;
+            }
         }
     }
+    OVJAX_CHECK(ctx, !symbolic_padding || !is_static(xd), "symbolic padding of static operands");
     for (size_t i = 0; i < nsp; ++i) {
         OVJAX_CHECK(ctx, strides[i] >= 1, "window stride must be positive, got ", strides[i]);
         OVJAX_CHECK(ctx, lhs_dil[i] >= 1 && rhs_dil[i] >= 1, "dilations must be positive");
@@ -110,6 +121,51 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
                 format::dtype_name(ctx.in_dtype(0)), " and ", format::dtype_name(ctx.in_dtype(1)));
     const ov::element::Type out_t = ctx.type_param("preferred_element_type", ctx.in_type(0));
     OVJAX_CHECK(ctx, out_t.is_real() || out_t.is_integral_number(), "convolution of ", out_t, " is not supported");
+    if (!is_static(xd)) {
+        // Batch and spatial sizes known at run time (Convolution infers them): the plain
+        // forms only. The kernel and the features are static.
+        const ov::Shape ws = permuted(static_shape(ctx, wd), rhs_spec);
+        bool plain = bg == 1 && out_t.is_real();
+        for (size_t i = 0; i < nsp; ++i)
+            plain = plain && lhs_dil[i] == 1 && lo[i] >= 0 && hi[i] >= 0;
+        const int64_t c = xd[static_cast<size_t>(lhs_spec[1])];
+        OVJAX_CHECK(ctx, plain && !format::is_symbolic_dim(c), "a convolution over the symbolic dimensions ",
+                    ctx.in_pshape(0), " with ",
+                    format::is_symbolic_dim(c) ? "symbolic input features"
+                                               : "input dilation, negative padding, batch groups or an integer type",
+                    " is not supported yet");
+        OVJAX_CHECK(ctx, c % fg == 0 && c / fg == static_cast<int64_t>(ws[1]), "input features ", c,
+                    " != kernel input features ", ws[1], " x feature_group_count ", fg);
+        auto x = transpose(convert(ctx.get_input(0), out_t), lhs_spec);
+        auto w = transpose_folded(convert(ctx.get_input(1), out_t), rhs_spec);
+        if (symbolic_padding) {  // padded first (sizes at run time), then a convolution without padding
+            Dims b{0, 0}, e{0, 0};
+            b.insert(b.end(), sym_lo.begin(), sym_lo.end());
+            e.insert(e.end(), sym_hi.begin(), sym_hi.end());
+            for (size_t i = 0; i < nsp; ++i)
+                OVJAX_CHECK(ctx, sym_lo[i] >= 0 || format::is_symbolic_dim(sym_lo[i]), "negative padding");
+            x = make<ov::op::v12::Pad>(x, ctx.shape_of(b), ctx.shape_of(e), const_scalar(out_t, 0),
+                                       ov::op::PadMode::CONSTANT);
+        }
+        ov::CoordinateDiff pb, pe;
+        ov::Strides st, dl;
+        for (size_t i = 0; i < nsp; ++i) {
+            pb.push_back(lo[i]);
+            pe.push_back(hi[i]);
+            st.push_back(static_cast<size_t>(strides[i]));
+            dl.push_back(static_cast<size_t>(rhs_dil[i]));
+        }
+        ov::Output<ov::Node> y;
+        if (fg == 1) {
+            y = make<ov::op::v1::Convolution>(x, w, st, pb, pe, dl, ov::op::PadType::EXPLICIT);
+        } else {
+            ov::Shape gw = {static_cast<size_t>(fg), ws[0] / static_cast<size_t>(fg), ws[1]};
+            gw.insert(gw.end(), ws.begin() + 2, ws.end());
+            y = make<ov::op::v1::GroupConvolution>(x, reshape(w, gw), st, pb, pe, dl, ov::op::PadType::EXPLICIT);
+        }
+        return {transpose(y, inverse(out_spec))};
+    }
+    const ov::Shape xs0 = static_shape(ctx, xd), ws0 = static_shape(ctx, wd);
     // JAX's conv_general_dilated shape rule: N C spatial... (lhs dilated and padded, windows
     // of the dilated kernel at the strides), laid out by out_spec
     const ov::Shape os = [&] {

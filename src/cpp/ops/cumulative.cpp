@@ -8,6 +8,8 @@
 #include "openvino/core/model.hpp"
 #include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
+#include "openvino/op/shape_of.hpp"
+#include "openvino/op/pad.hpp"
 #include "openvino/op/avg_pool.hpp"
 #include "openvino/op/bitwise_and.hpp"
 #include "openvino/op/bitwise_or.hpp"
@@ -58,6 +60,26 @@ namespace {
 
 // Inclusive scan with a log-step (Hillis-Steele) scheme: y = op(y, y shifted by s along the
 // axis, identity shifted in), s = 1, 2, 4, ...
+// y shifted by s along `axis` (towards the end; towards the start when reverse), the scalar
+// `id` shifted in, for any shape (concat_pad builds static pieces): s copies of `id` shaped
+// like the part that leaves, concatenated. (Not a Pad: the CPU plugin's Pad takes an i32
+// pad value of INT32_MAX as INT32_MIN, 2026.4.)
+Output<Node> shifted(const Output<Node>& y, const Output<Node>& id, size_t axis, int64_t s, bool reverse) {
+    const auto ax = static_cast<int64_t>(axis);
+    auto out = reverse ? slice(y, {0}, {s}, {1}, {ax}) : slice(y, {-s}, {INT64_MAX}, {1}, {ax});
+    auto fill = make<ov::op::v3::Broadcast>(id, make<ov::op::v3::ShapeOf>(out, ov::element::i64));
+    auto kept = reverse ? slice(y, {s}, {INT64_MAX}, {1}, {ax}) : slice(y, {0}, {-s}, {1}, {ax});
+    return make<v0::Concat>(reverse ? ov::OutputVector{kept, fill} : ov::OutputVector{fill, kept}, ax);
+}
+
+// scan() along a static axis of `n` elements of a tensor whose other sizes are symbolic.
+Output<Node> scan_symbolic(Output<Node> y, int64_t n, size_t axis, bool reverse, Kind kind) {
+    auto id = identity(kind, y.get_element_type());
+    for (int64_t s = 1; s < n; s *= 2)
+        y = combine(kind, y, shifted(y, id, axis, s, reverse));
+    return y;
+}
+
 Output<Node> scan(Output<Node> y, const ov::Shape& shape, size_t axis, bool reverse, Kind kind) {
     const int64_t n = static_cast<int64_t>(shape[axis]);
     auto id = identity(kind, y.get_element_type());
@@ -185,15 +207,24 @@ ov::OutputVector cumlogsumexp(const NodeContext& ctx) {
 
 ov::OutputVector cumulative(const NodeContext& ctx, Kind kind) {
     auto x = ctx.get_input(0);
-    ov::Shape shape = ctx.in_shape(0);
+    const Dims dims = ctx.in_dims(0);
     auto t = ctx.in_type(0);
     int64_t axis = ctx.int_param("axis");
     if (axis < 0)
-        axis += static_cast<int64_t>(shape.size());
-    OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) < shape.size(), "bad axis ", axis);
+        axis += static_cast<int64_t>(dims.size());
+    OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) < dims.size(), "bad axis ", axis);
     bool reverse = ctx.bool_param("reverse");
-    if (numel(shape) == 0 || shape[static_cast<size_t>(axis)] <= 1)
+    const int64_t n = dims[static_cast<size_t>(axis)];
+    if (has_zero(dims) || n == 1)
         return {x};
+    const bool symbolic = !is_static(dims);
+    const bool half = t == ov::element::f16 || t == ov::element::bf16;
+    if (symbolic)
+        OVJAX_CHECK(ctx, (kind == Kind::Sum && !half) || !format::is_symbolic_dim(n), ctx.primitive(),
+                    " along the symbolic dimension ", ctx.dim_text(n), " is not supported yet");
+    OVJAX_CHECK(ctx, !(symbolic && kind == Kind::Sum && half), ctx.primitive(), " of ", t,
+                " over symbolic dimensions is not supported yet");
+    const ov::Shape shape = symbolic ? ov::Shape{} : static_shape(ctx, dims);
     OVJAX_CHECK(ctx, t.is_real() || t.is_integral_number() || t == ov::element::boolean, ctx.primitive(),
                 " does not support element type ", t);
 
@@ -206,8 +237,9 @@ ov::OutputVector cumulative(const NodeContext& ctx, Kind kind) {
     auto xw = convert(x, wt);
 
     Output<Node> y;
-    const bool half = t == ov::element::f16 || t == ov::element::bf16;
-    if (kind == Kind::Sum && half)
+    if (symbolic && kind != Kind::Sum)
+        y = scan_symbolic(xw, n, static_cast<size_t>(axis), reverse, kind);
+    else if (kind == Kind::Sum && half)
         y = half_cumsum(x, shape, static_cast<size_t>(axis), reverse, t == ov::element::bf16 ? 8 : 11);
     else if (kind == Kind::Sum)
         y = make<v0::CumSum>(xw, const_scalar(ov::element::i64, static_cast<double>(axis)),

@@ -10,8 +10,11 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "openvino/op/add.hpp"
+#include "openvino/op/concat.hpp"
+#include "openvino/op/reshape.hpp"
 #include "openvino/op/matmul.hpp"
 #include "openvino/op/not_equal.hpp"
 #include "ops/ops.hpp"
@@ -63,7 +66,7 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, dn.size() == 2 && dn.item(0).size() == 2 && dn.item(1).size() == 2,
                 "dimension_numbers must be ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)), got ",
                 dn.describe());
-    const ov::Shape ls = ctx.in_shape(0), rs = ctx.in_shape(1);
+    const Dims ls = ctx.in_dims(0), rs = ctx.in_dims(1);
     const size_t lr = ls.size(), rr = rs.size();
     auto lc = norm_axes(dn.item(0).item(0).as_ints(), lr);
     auto rc = norm_axes(dn.item(0).item(1).as_ints(), rr);
@@ -83,7 +86,7 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, lf.size() + lc.size() + lb.size() == lr && rf.size() + rc.size() + rb.size() == rr,
                 "dimension_numbers repeat an axis");
     // JAX's result: (batch..., lhs free..., rhs free...)
-    ov::Shape os;
+    Dims os;
     for (auto a : lb)
         os.push_back(ls[static_cast<size_t>(a)]);
     for (auto a : lf)
@@ -92,15 +95,21 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
         os.push_back(rs[static_cast<size_t>(a)]);
 
     const ov::element::Type out_t = to_ov_type(dot_result_dtype(ctx, ctx.in_dtype(0), ctx.in_dtype(1)));
-    auto sizes = [](const ov::Shape& s, const std::vector<int64_t>& axes) {
-        int64_t n = 1;
+    auto pick = [](const Dims& s, const std::vector<int64_t>& axes) {
+        Dims r;
         for (auto a : axes)
-            n *= static_cast<int64_t>(s[static_cast<size_t>(a)]);
-        return n;
+            r.push_back(s[static_cast<size_t>(a)]);
+        return r;
+    };
+    // the product of static sizes, or -1 when one is symbolic
+    auto sizes = [&](const Dims& s, const std::vector<int64_t>& axes) -> int64_t {
+        const Dims d = pick(s, axes);
+        return is_static(d) ? numel(ov::Shape(d.begin(), d.end())) : -1;
     };
     const int64_t K = sizes(ls, lc);
-    if (numel(os) == 0 || K == 0)  // empty result, or a sum over nothing
-        return {const_fill(out_t, os, 0)};
+    if (has_zero(os) || K == 0)  // empty result, or a sum over nothing
+        return {zeros(ctx, out_t, os)};
+    const bool symbolic = !is_static(os) || K < 0;
 
     // preferred_element_type: the operands are converted to the result type first.
     // Narrow integer results (int8 x int8 -> int8 wraps like XLA) are computed in i32
@@ -115,8 +124,9 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
         t = ov::element::i32;
     auto lhs = convert(ctx.get_input(0), t);
     auto rhs = convert(ctx.get_input(1), t);
-    auto finish = [&](const ov::Output<ov::Node>& y) -> ov::OutputVector {
-        auto r = reshape(y, os);
+    // y: [batch..., M, N], or the result's shape already (`shaped`)
+    auto finish = [&](const ov::Output<ov::Node>& y, bool shaped = false) -> ov::OutputVector {
+        auto r = shaped && symbolic ? y : reshape(ctx, y, os);
         if (is_bool)
             return {std::make_shared<ov::op::v1::NotEqual>(r, const_scalar(t, 0))->output(0)};
         return {convert(r, out_t)};
@@ -125,11 +135,14 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     // every partial sum stays within 2^24. When the operand dtypes bound the products
     // (8-bit operands: |a*b| <= 2^14 or 255^2), split K into chunks whose sums are
     // provably exact and add the chunk results in integer arithmetic.
+    OVJAX_CHECK(ctx, K >= 0 || !t.is_integral_number(), "an integer dot_general contracting the symbolic dimensions ",
+                ctx.shapes().partial_shape(pick(ls, lc)),
+                " is not supported (OpenVINO's CPU plugin sums integers in f32)");
     const int64_t chunk = t.is_integral_number() ? exact_f32_chunk(ctx.in_type(0), ctx.in_type(1), 1, K) : K;
     // MatMul, K-chunked as above; `la`/`ra` are the contracting axes of a/b.
     auto mm = [&](const ov::Output<ov::Node>& a, const ov::Output<ov::Node>& b, bool ta, bool tb, int64_t la,
                   int64_t ra) -> ov::Output<ov::Node> {
-        if (chunk >= K)
+        if (K < 0 || chunk >= K)
             return matmul(a, b, ta, tb);
         ov::Output<ov::Node> acc;
         for (int64_t k0 = 0; k0 < K; k0 += chunk) {
@@ -148,14 +161,14 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
         if ((a == lr_ - 1 || (lr == 2 && a == 0)) && rr <= 2) {
             const bool ta = lr == 2 && a == 0;
             const bool tb = rr == 2 && b == 1;
-            return finish(mm(lhs, rhs, ta, tb, a, b));
+            return finish(mm(lhs, rhs, ta, tb, a, b), true);
         }
         // vector lhs [K] against rhs [..., K, N] or [..., N, K]: result is rhs free dims
         if (lr == 1 && rr >= 3) {
             if (b == rr_ - 2)
-                return finish(mm(lhs, rhs, false, false, 0, b));
+                return finish(mm(lhs, rhs, false, false, 0, b), true);
             if (b == rr_ - 1)
-                return finish(mm(rhs, lhs, false, false, b, 0));
+                return finish(mm(rhs, lhs, false, false, b, 0), true);
         }
     }
 
@@ -198,9 +211,45 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     if (lb.empty() && lf.empty() && rf.empty()) {
         // Full contraction to a scalar: a 1-D x 1-D MatMul. ([1, K] x [K, 1] reshaped to
         // rank 0 crashes the CPU plugin's compile_model, OpenVINO 2026.4.)
+        if (K < 0) {
+            auto k = ctx.shapes().product(pick(ls, lc));
+            auto l = std::make_shared<ov::op::v1::Reshape>(transpose(lhs, best.lperm), k, false);
+            auto r = std::make_shared<ov::op::v1::Reshape>(transpose(rhs, best.rperm), k, false);
+            return finish(mm(l, r, false, false, 0, 0));
+        }
         auto l = reshape(transpose(lhs, best.lperm), ov::Shape{static_cast<size_t>(K)});
         auto r = reshape(transpose(rhs, best.rperm), ov::Shape{static_cast<size_t>(K)});
         return finish(mm(l, r, false, false, 0, 0));
+    }
+    const auto nb = static_cast<int64_t>(lb.size());
+    if (symbolic) {  // [batch..., M, K] x [batch..., K, N] with sizes at run time
+        auto& sh = ctx.shapes();
+        const auto b = sh.shape(pick(ls, lb));
+        const auto M = sh.product(pick(ls, lf)), N = sh.product(pick(rs, rf)), Kt = sh.product(pick(ls, lc));
+        auto cat = [](const ov::OutputVector& parts) {
+            return std::make_shared<ov::op::v0::Concat>(parts, 0)->output(0);
+        };
+        // The 3-D form's dims when each group is one axis: then a transposed operand that
+        // has them already needs no Reshape.
+        auto one = [&](const Dims& s, const std::vector<int64_t>& axes) -> std::optional<int64_t> {
+            if (axes.size() == 1)
+                return s[static_cast<size_t>(axes[0])];
+            return std::nullopt;
+        };
+        auto as3 = [&](const ov::Output<ov::Node>& x, const Dims& s, const std::vector<int64_t>& perm,
+                       const std::vector<int64_t>& first, const std::vector<int64_t>& second,
+                       const ov::Output<ov::Node>& a, const ov::Output<ov::Node>& c) -> ov::Output<ov::Node> {
+            auto t = transpose(x, perm);
+            auto f = one(s, first), g = one(s, second);
+            if (f && g && perm.size() == first.size() + second.size() + static_cast<size_t>(nb))
+                return t;  // [batch..., first, second] already
+            return std::make_shared<ov::op::v1::Reshape>(t, cat({b, a, c}), false);
+        };
+        auto l = best.ta ? as3(lhs, ls, best.lperm, lc, lf, Kt, M) : as3(lhs, ls, best.lperm, lf, lc, M, Kt);
+        auto r = best.tb ? as3(rhs, rs, best.rperm, rf, rc, N, Kt) : as3(rhs, rs, best.rperm, rc, rf, Kt, N);
+        // [batch..., M, N] is the result's shape when M and N are one axis each
+        return finish(mm(l, r, best.ta, best.tb, best.ta ? nb : nb + 1, best.tb ? nb + 1 : nb),
+                      lf.size() == 1 && rf.size() == 1);
     }
     ov::Shape batch;
     for (auto a : lb)
@@ -214,7 +263,6 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
     r3.push_back(best.tb ? Kz : N);
     auto l = reshape(transpose(lhs, best.lperm), l3);
     auto r = reshape(transpose(rhs, best.rperm), r3);
-    const auto nb = static_cast<int64_t>(batch.size());
     return finish(mm(l, r, best.ta, best.tb, best.ta ? nb : nb + 1,
                      best.tb ? nb + 1 : nb));  // [batch..., M, N] -> [batch..., lhs free..., rhs free...]
 }

@@ -268,16 +268,19 @@ Output<Node> compare(Cmp k, const Output<Node>& a, const Output<Node>& b) {
 }
 
 // Whether numpy-broadcasting `small` against `big` gives `big`.
-bool broadcasts_into(const ov::Shape& small, const ov::Shape& big) {
-    if (small.size() > big.size())
+bool broadcasts_into(const ov::Shape& small, const ov::PartialShape& big) {
+    if (big.rank().is_dynamic() || small.size() > static_cast<size_t>(big.rank().get_length()))
         return false;
+    const size_t n = static_cast<size_t>(big.rank().get_length());
     for (size_t i = 0; i < small.size(); ++i) {
-        size_t d = small[small.size() - 1 - i];
-        if (d != 1 && d != big[big.size() - 1 - i])
+        const size_t d = small[small.size() - 1 - i];
+        const auto& b = big[n - 1 - i];
+        if (d != 1 && !(b.is_static() && static_cast<size_t>(b.get_length()) == d))
             return false;
     }
     return true;
 }
+int64_t rank_of(const Output<Node>& x) { return x.get_partial_shape().rank().get_length(); }
 
 // max/min with JAX's semantics: NaN from either operand propagates; integers exact.
 Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max) {
@@ -287,11 +290,9 @@ Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max)
         // no node keeps the pattern recognisable for OpenVINO's fusions
         const double neutral = is_max ? -INFINITY : INFINITY;
         auto is_neutral = [&](double e) { return e == neutral; };
-        if (constant_all(b, is_neutral) && ov::shape_size(b.get_shape()) <= 1 &&
-            a.get_shape().size() >= b.get_shape().size())
+        if (constant_all(b, is_neutral) && ov::shape_size(b.get_shape()) <= 1 && rank_of(a) >= rank_of(b))
             return a;
-        if (constant_all(a, is_neutral) && ov::shape_size(a.get_shape()) <= 1 &&
-            b.get_shape().size() >= a.get_shape().size())
+        if (constant_all(a, is_neutral) && ov::shape_size(a.get_shape()) <= 1 && rank_of(b) >= rank_of(a))
             return b;
         // Against a constant c (relu's max(x, 0), clipping): one compare and one select,
         // which keep a NaN x (the compare is false) and fuse into one plugin kernel. XLA
@@ -301,7 +302,7 @@ Output<Node> extremum(const Output<Node>& a, const Output<Node>& b, bool is_max)
             const auto& x = i == 0 ? a : b;
             const auto& c = i == 0 ? b : a;
             auto k = ov::as_type_ptr<v0::Constant>(c.get_node_shared_ptr());
-            if (!k || !broadcasts_into(c.get_shape(), x.get_shape()))
+            if (!k || !broadcasts_into(c.get_shape(), x.get_partial_shape()))
                 continue;
             const auto values = k->cast_vector<double>();
             std::vector<char> losing(values.size()), nan(values.size());
@@ -470,7 +471,7 @@ ov::OutputVector translate_pow(const NodeContext& ctx) {
 ov::OutputVector translate_integer_pow(const NodeContext& ctx) {
     int64_t y = ctx.int_param("y");
     if (y == 0)
-        return {const_fill(ctx.in_type(0), ctx.in_shape(0), 1.0)};
+        return {filled(ctx, ctx.in_type(0), ctx.in_dims(0), 1.0)};
     // Exponentiation by squaring, as JAX lowers it.
     auto power = [y](const Output<Node>& x) {
         uint64_t n = y < 0 ? 0 - static_cast<uint64_t>(y) : static_cast<uint64_t>(y);
@@ -602,10 +603,10 @@ ov::OutputVector translate_select_n(const NodeContext& ctx) {
     if (n == 1)
         return {ctx.get_input(1)};
     // PRNG key cases carry trailing key data dimensions that the predicate lacks
-    auto ps = ctx.in_shape(0), cs = ctx.in_shape(1);
+    auto ps = ctx.in_dims(0), cs = ctx.in_dims(1);
     if (!ps.empty() && ps.size() < cs.size()) {
         ps.resize(cs.size(), 1);
-        pred = reshape(pred, ps);
+        pred = reshape(ctx, pred, ps);
     }
     if (ctx.in_type(0) == et::boolean) {
         OVJAX_CHECK(ctx, n == 2, "select_n with a boolean predicate takes two cases, got ", n);

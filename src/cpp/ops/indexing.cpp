@@ -12,6 +12,8 @@
 #include "openvino/op/scatter_nd_update.hpp"
 #include "openvino/op/select.hpp"
 #include "openvino/op/slice.hpp"
+#include "openvino/op/squeeze.hpp"
+#include "openvino/op/subtract.hpp"
 #include "ops/ops.hpp"
 #include "ops/builders.hpp"
 #include "ops/utils.hpp"
@@ -35,25 +37,28 @@ Output<Node> scalar_i64(int64_t v) {
 // index types a value of magnitude >= 2^30 is therefore decided from its f32 copy
 // (sign only: it saturates to 0 or hi), and only smaller values take the integer
 // path, where the plugin's i32 arithmetic is exact.
-Output<Node> clamped_start(const NodeContext& ctx, size_t input, int64_t hi) {
+Output<Node> clamped_start(const NodeContext& ctx, size_t input, const Output<Node>& hi_value, bool hi_small) {
     auto t = ctx.in_type(input);
     OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, ctx.primitive(), " start index ", input,
                 " has non-integer type ", t);
-    OVJAX_CHECK(ctx, ctx.in_shape(input).empty(), ctx.primitive(), " start index ", input, " is not a scalar");
+    OVJAX_CHECK(ctx, ctx.in_dims(input).empty(), ctx.primitive(), " start index ", input, " is not a scalar");
     auto idx = ctx.get_input(static_cast<int>(input));
     Output<Node> v = convert(idx, ov::element::i64);
-    v = make<ov::op::v1::Minimum>(v, scalar_i64(hi));
+    v = make<ov::op::v1::Minimum>(v, hi_value);
     v = make<ov::op::v1::Maximum>(v, scalar_i64(0));
     constexpr double kBig = 1073741824.0;  // 2^30
     const bool wide = t == ov::element::i64 || t == ov::element::u64 || t == ov::element::u32;
-    if (wide && hi < static_cast<int64_t>(kBig)) {  // (saturating to hi needs hi below the threshold)
+    if (wide && hi_small) {  // (saturating to hi needs hi below the threshold)
         auto f = convert(idx, ov::element::f32);
         auto big = make<ov::op::v1::Greater>(make<ov::op::v0::Abs>(f), const_scalar(ov::element::f32, kBig));
         auto positive = make<ov::op::v1::Greater>(f, const_scalar(ov::element::f32, 0));
-        auto saturated = select(positive, scalar_i64(hi), scalar_i64(0));
+        auto saturated = select(positive, hi_value, scalar_i64(0));
         v = select(big, saturated, v);
     }
     return v;
+}
+Output<Node> clamped_start(const NodeContext& ctx, size_t input, int64_t hi) {
+    return clamped_start(ctx, input, scalar_i64(hi), hi < int64_t(1) << 30);
 }
 
 // Clamped starts of the axes in `axes` (inputs first_index + axis) as a 1-D i64 vector.
@@ -70,7 +75,43 @@ Output<Node> clamped_starts(const NodeContext& ctx, size_t first_index, const st
 
 }  // namespace
 
+// dynamic_slice of an operand or slice sizes with symbolic dimensions: the clamp's bound and
+// the slice's extent at run time (sizes below 2^30 assumed for wide index types).
+ov::OutputVector dynamic_slice_symbolic(const NodeContext& ctx) {
+    const Dims in = ctx.in_dims(0);
+    const size_t rank = in.size();
+    const Dims sizes = dims_param(ctx, "slice_sizes");
+    OVJAX_CHECK(ctx, sizes.size() == rank, "slice_sizes has ", sizes.size(), " entries for rank ", rank);
+    OVJAX_CHECK(ctx, ctx.get_input_size() == 1 + rank, "dynamic_slice expects 1 + ", rank, " inputs, got ",
+                ctx.get_input_size());
+    if (has_zero(sizes))
+        return {zeros(ctx, ctx.in_type(0), sizes)};
+    ov::OutputVector starts, stops;
+    std::vector<int64_t> axes;
+    auto scalar = [](const Output<Node>& d) { return make<ov::op::v0::Squeeze>(d, const_i64({0})); };
+    for (size_t d = 0; d < rank; ++d) {
+        if (sizes[d] == in[d])  // taken whole (a vmapped batch axis)
+            continue;
+        if (is_static({in[d], sizes[d]}))
+            OVJAX_CHECK(ctx, sizes[d] <= in[d], "slice size ", sizes[d], " does not fit dimension ", in[d]);
+        auto hi = scalar(sub(ctx.dim_of(in[d]), ctx.dim_of(sizes[d])));
+        auto start = clamped_start(ctx, 1 + d, hi, true);
+        starts.push_back(reshape(start, ov::Shape{1}));
+        stops.push_back(add(starts.back(), ctx.dim_of(sizes[d])));
+        axes.push_back(static_cast<int64_t>(d));
+    }
+    if (axes.empty())
+        return {ctx.get_input(0)};
+    auto cat = [](const ov::OutputVector& v) { return v.size() == 1 ? v[0] : make<ov::op::v0::Concat>(v, 0); };
+    std::vector<int64_t> steps(axes.size(), 1);
+    Output<Node> y =
+        make<ov::op::v8::Slice>(ctx.get_input(0), cat(starts), cat(stops), const_i64(steps), const_i64(axes));
+    return {reshape(ctx, y, sizes)};
+}
+
 ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0)) || !is_static(dims_param(ctx, "slice_sizes")))
+        return dynamic_slice_symbolic(ctx);
     const ov::Shape in = ctx.in_shape(0);
     const size_t rank = in.size();
     auto sizes = ctx.ints_param("slice_sizes");

@@ -29,6 +29,7 @@
 #include "openvino/op/logical_xor.hpp"
 #include "openvino/op/max_pool.hpp"
 #include "openvino/op/maximum.hpp"
+#include "openvino/op/reshape.hpp"
 #include "openvino/op/minimum.hpp"
 #include "openvino/op/multiply.hpp"
 #include "openvino/op/negative.hpp"
@@ -191,7 +192,9 @@ Output<Node> reduce_float_extreme(const Output<Node>& x, const std::vector<int64
     const auto t = x.get_element_type();
     // If inputs are plain-layout on the CPU plugin: a transposed x is likely a convolution's
     // output in a blocked layout (see window_reduce), which the If would copy.
-    if (ov::shape_size(x.get_shape()) < kLazyExactMin || ov::is_type<v1::Transpose>(x.get_node()))
+    // (dynamic x: always exact; an If over dynamic f16 bodies gave -inf on the CPU plugin, 2026.4)
+    if (x.get_partial_shape().is_dynamic() || ov::shape_size(x.get_shape()) < kLazyExactMin ||
+        ov::is_type<v1::Transpose>(x.get_node()))
         return exact(x);
     Output<Node> s = make<v1::ReduceSum>(x, const_i64(axes), false);
     Output<Node> r = reduce(x);
@@ -335,7 +338,89 @@ Output<Node> reduce_values(const NodeContext& ctx, const Output<Node>& x, const 
 }
 
 namespace {
+// `shape` without `axes` (normalised, checked by reduced_shape).
+Dims reduced_dims(const Dims& shape, const std::vector<int64_t>& axes) {
+    Dims r;
+    for (size_t i = 0; i < shape.size(); ++i)
+        if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end())
+            r.push_back(shape[i]);
+    return r;
+}
+
+// flatten_axes with sizes known at run time: [prod(kept), prod(axes)].
+Output<Node> flatten_axes(const NodeContext& ctx, const Output<Node>& x, const Dims& shape,
+                          const std::vector<int64_t>& axes) {
+    std::vector<int64_t> perm;
+    Dims kept, red;
+    for (size_t i = 0; i < shape.size(); ++i)
+        if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(i)) == axes.end()) {
+            perm.push_back(static_cast<int64_t>(i));
+            kept.push_back(shape[i]);
+        }
+    for (auto a : axes) {
+        perm.push_back(a);
+        red.push_back(shape[static_cast<size_t>(a)]);
+    }
+    auto& sh = ctx.shapes();
+    auto target = make<v0::Concat>(ov::OutputVector{sh.product(kept), sh.product(red)}, 0);
+    return make<v1::Reshape>(transpose(x, perm), target, false);
+}
+
+// reduce_values for operands with symbolic dimensions.
+Output<Node> reduce_symbolic(const NodeContext& ctx, const Output<Node>& x, const Dims& shape,
+                             const std::vector<int64_t>& axes, Kind kind) {
+    const auto t = x.get_element_type();
+    const Dims out = reduced_dims(shape, axes);
+    if (axes.empty())
+        return x;
+    if (has_zero(out))
+        return zeros(ctx, t, out);
+    Dims reduced;
+    for (auto a : axes)
+        reduced.push_back(shape[static_cast<size_t>(a)]);
+    if (has_zero(reduced))  // a reduction over nothing: the identity
+        return make<ov::op::v3::Broadcast>(identity(kind, t), ctx.shape_of(out));
+    auto ax = const_i64(axes);
+    if (t == ov::element::boolean && kind != Kind::Xor) {
+        if (kind == Kind::Max || kind == Kind::Or || kind == Kind::Sum)
+            return make<v1::ReduceLogicalOr>(x, ax, false);
+        return make<v1::ReduceLogicalAnd>(x, ax, false);
+    }
+    if (t.is_real()) {
+        switch (kind) {
+        case Kind::Sum:
+            return make<v1::ReduceSum>(x, ax, false);
+        case Kind::Prod:
+            return make<v1::ReduceProd>(x, ax, false);
+        case Kind::Max:
+        case Kind::Min:
+            return reduce_float_extreme(x, axes, kind == Kind::Max);
+        default:
+            break;
+        }
+    }
+    OVJAX_CHECK(
+        ctx,
+        t.is_integral_number() && (kind == Kind::Sum || kind == Kind::Prod || kind == Kind::Max || kind == Kind::Min),
+        ctx.primitive(), " of ", t, " over symbolic dimensions is not supported yet");
+    if (kind == Kind::Prod)
+        return convert(make<v1::ReduceProd>(convert(x, arith_type(t)), ax, false), t);
+    auto flat = flatten_axes(ctx, x, shape, axes);
+    if (kind == Kind::Sum) {  // the last element of an inclusive CumSum (exact, wrapping)
+        auto cs = make<v0::CumSum>(convert(flat, arith_type(t)), const_scalar(ov::element::i64, 1));
+        auto last = slice(cs, {-1}, {INT64_MAX}, {1}, {1});
+        return convert(reshape(ctx, last, out), t);
+    }
+    return reshape(ctx, top1(flat, 1, kind == Kind::Max)->output(0), out);
+}
+
 ov::OutputVector reduce(const NodeContext& ctx, Kind kind) {
+    if (!is_static(ctx.in_dims(0))) {
+        const Dims shape = ctx.in_dims(0);
+        auto axes = norm_axes(ctx.ints_param("axes"), shape.size());
+        reduced_shape(ctx, ov::Shape(shape.size(), 1), axes);  // checks the axes
+        return {reduce_symbolic(ctx, ctx.get_input(0), shape, axes, kind)};
+    }
     ov::Shape shape = ctx.in_shape(0);
     auto axes = norm_axes(ctx.ints_param("axes"), shape.size());
     return {reduce_values(ctx, ctx.get_input(0), shape, reduced_shape(ctx, shape, axes), axes, kind)};
@@ -466,17 +551,18 @@ ov::OutputVector generic_reduce(const NodeContext& ctx) {
 
 ov::OutputVector argreduce(const NodeContext& ctx, bool max) {
     auto x = ctx.get_input(0);
-    ov::Shape shape = ctx.in_shape(0);
+    const Dims shape = ctx.in_dims(0);
     auto axes = norm_axes(ctx.ints_param("axes"), shape.size());
     OVJAX_CHECK(ctx, axes.size() == 1, ctx.primitive(), " reduces exactly one axis, got ", axes.size());
     int64_t axis = axes[0];
-    const ov::Shape out_shape = reduced_shape(ctx, shape, axes);
-    OVJAX_CHECK(ctx, shape[static_cast<size_t>(axis)] > 0, ctx.primitive(), " over an empty axis");
+    reduced_shape(ctx, ov::Shape(shape.size(), 1), axes);  // checks the axis
+    const Dims out_shape = reduced_dims(shape, axes);
+    OVJAX_CHECK(ctx, shape[static_cast<size_t>(axis)] != 0, ctx.primitive(), " over an empty axis");
     const auto out_t = to_ov_type(ctx.dtype_param("index_dtype"));
     OVJAX_CHECK(ctx, out_t.is_integral_number() && out_t != ov::element::boolean, ctx.primitive(),
                 ": index_dtype must be an integer type, got ", out_t);
-    if (numel(out_shape) == 0)
-        return {const_fill(out_t, out_shape, 0)};
+    if (has_zero(out_shape))
+        return {zeros(ctx, out_t, out_shape)};
     auto t = ctx.in_type(0);
     if (t == ov::element::boolean)
         x = convert(x, ov::element::u8);
@@ -488,7 +574,7 @@ ov::OutputVector argreduce(const NodeContext& ctx, bool max) {
         auto has_nan = make<v1::Greater>(tn->output(0), const_scalar(t, 0));
         idx = select(has_nan, tn->output(1), idx);
     }
-    return {reshape(convert(idx, out_t), out_shape)};
+    return {reshape(ctx, convert(idx, out_t), out_shape)};
 }
 
 }  // namespace

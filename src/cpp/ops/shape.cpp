@@ -1,5 +1,5 @@
-// Shape primitives. Every target shape is static in the jaxpr, so they become
-// constants here rather than ShapeOf subgraphs.
+// Shape primitives. A static target shape becomes a constant; a symbolic one (a dimension
+// of a shape-polymorphic jaxpr) the model's shared subgraph for it (frontend/shapes.hpp).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -11,7 +11,14 @@
 #include "openvino/op/logical_and.hpp"
 #include "openvino/op/reverse.hpp"
 #include "openvino/op/select.hpp"
+#include "openvino/op/pad.hpp"
 #include "openvino/op/tile.hpp"
+#include "openvino/op/range.hpp"
+#include "openvino/op/slice.hpp"
+#include "openvino/op/squeeze.hpp"
+#include "openvino/op/unsqueeze.hpp"
+#include "openvino/op/variadic_split.hpp"
+#include "openvino/op/add.hpp"
 #include "ops/ops.hpp"
 #include "ops/builders.hpp"
 #include "ops/utils.hpp"
@@ -122,8 +129,8 @@ std::optional<ov::Output<ov::Node>> operand_mask(const ov::Shape& in, const ov::
 
 ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    const ov::Shape in = ctx.in_shape(0);
-    ov::Shape out = shape_param(ctx, ctx.ints_param("shape"), "broadcast_in_dim's shape");
+    const Dims in = ctx.in_dims(0);
+    Dims out = dims_param(ctx, "shape");
     auto dims = ctx.ints_param("broadcast_dimensions");
     OVJAX_CHECK(ctx, dims.size() <= in.size(), "broadcast_dimensions has ", dims.size(), " entries for rank ",
                 in.size());
@@ -137,10 +144,11 @@ ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
         const auto d = dims[i];
         OVJAX_CHECK(ctx, d >= 0 && static_cast<size_t>(d) < out.size(), "bad broadcast dimension ", d);
         OVJAX_CHECK(ctx, in[i] == 1 || in[i] == out[static_cast<size_t>(d)], "operand dimension ", i, " of size ",
-                    in[i], " cannot broadcast to dimension ", d, " of size ", out[static_cast<size_t>(d)]);
+                    ctx.dim_text(in[i]), " cannot broadcast to dimension ", d, " of size ",
+                    ctx.dim_text(out[static_cast<size_t>(d)]));
     }
-    if (numel(out) == 0)
-        return {const_fill(ctx.in_type(0), out, 0)};
+    if (has_zero(out))
+        return {zeros(ctx, ctx.in_type(0), out)};
     // broadcast_dimensions need not increase (JAX accepts e.g. (1, 0), a transpose):
     // first order the operand's axes by their output positions.
     std::vector<int64_t> perm(dims.size());
@@ -149,23 +157,36 @@ ov::OutputVector translate_broadcast_in_dim(const NodeContext& ctx) {
                      [&](int64_t a, int64_t b) { return dims[static_cast<size_t>(a)] < dims[static_cast<size_t>(b)]; });
     x = transpose(x, perm);
     // Place the operand's axes at their output positions (size-1 elsewhere), then broadcast.
-    ov::Shape expanded(out.size(), 1);
+    Dims expanded(out.size(), 1);
     for (auto p : perm)
         expanded[static_cast<size_t>(dims[static_cast<size_t>(p)])] = in[static_cast<size_t>(p)];
-    auto y = reshape(x, expanded);
+    ov::Output<ov::Node> y;
+    if (is_static(expanded)) {
+        y = reshape(x, static_shape(ctx, expanded));
+    } else {  // the new axes as such: no size to compute
+        std::vector<int64_t> added;
+        std::vector<bool> placed(out.size(), false);
+        for (auto d : dims)
+            placed[static_cast<size_t>(d)] = true;
+        for (size_t k = 0; k < out.size(); ++k)
+            if (!placed[k])
+                added.push_back(static_cast<int64_t>(k));
+        y = added.empty() ? x : std::make_shared<ov::op::v0::Unsqueeze>(x, const_i64(added))->output(0);
+    }
     if (expanded == out)
         return {y};
-    std::vector<int64_t> target(out.begin(), out.end());
-    return {std::make_shared<ov::op::v3::Broadcast>(y, const_i64(target))->output(0)};
+    return {broadcast(ctx, y, out)};
 }
 
 ov::OutputVector translate_reshape(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    const ov::Shape in = ctx.in_shape(0);
+    const Dims in = ctx.in_dims(0);
     const size_t data = ctx.in_data_rank(0);  // trailing (real, imag) or key data axes, kept
-    ov::Shape out = shape_param(ctx, ctx.ints_param("new_sizes"), "new_sizes");
+    Dims out = dims_param(ctx, "new_sizes");
     out.insert(out.end(), in.end() - static_cast<std::ptrdiff_t>(data), in.end());
-    OVJAX_CHECK(ctx, numel(out) == numel(in), "cannot reshape ", in, " to ", out);
+    if (is_static(in) && is_static(out))  // (symbolic sizes: JAX checked them, OpenVINO checks at run time)
+        OVJAX_CHECK(ctx, numel(static_shape(ctx, out)) == numel(static_shape(ctx, in)), "cannot reshape ",
+                    ctx.in_pshape(0), " to ", ctx.shapes().partial_shape(out));
     auto dims = ctx.opt_param("dimensions");
     if (dims && !dims->is_none()) {
         auto perm = dims->as_ints();
@@ -173,11 +194,11 @@ ov::OutputVector translate_reshape(const NodeContext& ctx) {
             perm.push_back(static_cast<int64_t>(i));
         x = transpose(x, perm);
     }
-    return {reshape(x, out)};
+    return {reshape(ctx, x, out)};
 }
 
 ov::OutputVector translate_squeeze(const NodeContext& ctx) {
-    const ov::Shape in = ctx.in_shape(0);
+    const Dims in = ctx.in_dims(0);
     const size_t rank = in.size() - ctx.in_data_rank(0);
     std::vector<bool> drop(in.size(), false);
     for (auto d : ctx.ints_param("dimensions")) {
@@ -186,19 +207,26 @@ ov::OutputVector translate_squeeze(const NodeContext& ctx) {
         OVJAX_CHECK(ctx, d >= 0 && static_cast<size_t>(d) < rank, "squeeze dimension ", d, " out of range for rank ",
                     rank);
         OVJAX_CHECK(ctx, in[static_cast<size_t>(d)] == 1, "cannot squeeze dimension ", d, " of size ",
-                    in[static_cast<size_t>(d)]);
+                    ctx.dim_text(in[static_cast<size_t>(d)]));
         drop[static_cast<size_t>(d)] = true;
     }
-    ov::Shape out;
+    Dims out;
+    std::vector<int64_t> axes;
     for (size_t i = 0; i < in.size(); ++i)
         if (!drop[i])
             out.push_back(in[i]);
-    return {reshape(ctx.get_input(0), out)};
+        else
+            axes.push_back(static_cast<int64_t>(i));
+    if (is_static(in))
+        return {reshape(ctx.get_input(0), static_shape(ctx, out))};
+    if (axes.empty())
+        return {ctx.get_input(0)};
+    return {std::make_shared<ov::op::v0::Squeeze>(ctx.get_input(0), const_i64(axes))->output(0)};
 }
 
 // lax.expand_dims: size-1 axes at `dimensions` of the result.
 ov::OutputVector translate_expand_dims(const NodeContext& ctx) {
-    const ov::Shape in = ctx.in_shape(0);
+    const Dims in = ctx.in_dims(0);
     const size_t data = ctx.in_data_rank(0);
     const auto dims = ctx.ints_param("dimensions");
     const size_t rank = in.size() - data + dims.size();
@@ -210,18 +238,24 @@ ov::OutputVector translate_expand_dims(const NodeContext& ctx) {
                     "bad expand_dims dimension ", d, " for result rank ", rank);
         added[static_cast<size_t>(d)] = true;
     }
-    ov::Shape out;
+    Dims out;
     size_t k = 0;
-    for (size_t i = 0; i < rank; ++i)
+    std::vector<int64_t> axes;
+    for (size_t i = 0; i < rank; ++i) {
         out.push_back(added[i] ? 1 : in[k++]);
+        if (added[i])
+            axes.push_back(static_cast<int64_t>(i));
+    }
     out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(k), in.end());
-    return {reshape(ctx.get_input(0), out)};
+    if (is_static(in))
+        return {reshape(ctx.get_input(0), static_shape(ctx, out))};
+    return {std::make_shared<ov::op::v0::Unsqueeze>(ctx.get_input(0), const_i64(axes))->output(0)};
 }
 
 ov::OutputVector translate_transpose(const NodeContext& ctx) {
     auto perm = ctx.ints_param("permutation");
     // PRNG key arrays: their trailing key data dimensions stay in place
-    for (auto r = static_cast<int64_t>(ctx.in_shape(0).size()), i = static_cast<int64_t>(perm.size()); i < r; ++i)
+    for (auto r = static_cast<int64_t>(ctx.in_dims(0).size()), i = static_cast<int64_t>(perm.size()); i < r; ++i)
         perm.push_back(i);
     return {transpose(ctx.get_input(0), perm)};
 }
@@ -237,55 +271,113 @@ ov::OutputVector translate_rev(const NodeContext& ctx) {
 ov::OutputVector translate_concatenate(const NodeContext& ctx) {
     int64_t dim = ctx.int_param("dimension");
     OVJAX_CHECK(ctx, ctx.get_input_size() >= 1, "concatenate needs an operand");
-    ov::Shape out = ctx.in_shape(0);
-    OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < out.size(), "bad concatenate dimension ", dim);
+    const Dims first = ctx.in_dims(0);
+    OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < first.size(), "bad concatenate dimension ", dim);
+    const auto axis = static_cast<size_t>(dim);
+    Dims out = first;  // the axis' size only when static
+    bool axis_static = !format::is_symbolic_dim(first[axis]);
     for (size_t i = 1; i < ctx.get_input_size(); ++i) {
-        const ov::Shape s = ctx.in_shape(i);
+        const Dims s = ctx.in_dims(i);
         bool same = s.size() == out.size() && ctx.in_type(i) == ctx.in_type(0);
         for (size_t k = 0; same && k < s.size(); ++k)
-            same = k == static_cast<size_t>(dim) || s[k] == out[k];
-        OVJAX_CHECK(ctx, same, "operand ", i, " (", ctx.in_type(i), s, ") does not concatenate with operand 0 (",
-                    ctx.in_type(0), out, ") along dimension ", dim);
-        out[static_cast<size_t>(dim)] += s[static_cast<size_t>(dim)];
+            same = k == axis || s[k] == out[k];
+        OVJAX_CHECK(ctx, same, "operand ", i, " (", ctx.in_type(i), ctx.in_pshape(i),
+                    ") does not concatenate with operand 0 (", ctx.in_type(0), ctx.in_pshape(0), ") along dimension ",
+                    dim);
+        if (axis_static && !format::is_symbolic_dim(s[axis]))
+            out[axis] = dim_add(out[axis], s[axis]);
+        else
+            axis_static = false;
     }
-    if (numel(out) == 0)  // e.g. pieces empty along another axis
-        return {const_fill(ctx.in_type(0), out, 0)};
     ov::OutputVector ins;
     for (size_t i = 0; i < ctx.get_input_size(); ++i)
-        if (ctx.in_shape(i).at(static_cast<size_t>(dim)) != 0)  // empty pieces add nothing
+        if (ctx.in_dims(i).at(axis) != 0)  // empty pieces add nothing
             ins.push_back(ctx.get_input(static_cast<int>(i)));
+    Dims others = out;
+    others.erase(others.begin() + dim);
+    if (axis_static && is_static(out) && numel(static_shape(ctx, out)) == 0)  // e.g. pieces empty along another axis
+        return {const_fill(ctx.in_type(0), static_shape(ctx, out), 0)};
+    if (has_zero(others) || ins.empty()) {  // no element, of a size known at run time
+        ov::OutputVector size;
+        for (size_t i = 0; i < ctx.get_input_size(); ++i)
+            size.push_back(ctx.dim_of(ctx.in_dims(i)[axis]));
+        ov::Output<ov::Node> n = size[0];
+        for (size_t i = 1; i < size.size(); ++i)
+            n = std::make_shared<ov::op::v1::Add>(n, size[i]);
+        Dims before(out.begin(), out.begin() + dim), after(out.begin() + dim + 1, out.end());
+        auto shape =
+            std::make_shared<ov::op::v0::Concat>(ov::OutputVector{ctx.shape_of(before), n, ctx.shape_of(after)}, 0);
+        return {std::make_shared<ov::op::v3::Broadcast>(const_scalar(ctx.in_type(0), 0), shape)->output(0)};
+    }
     if (ins.size() == 1)
         return {ins[0]};
     return {std::make_shared<ov::op::v0::Concat>(ins, dim)->output(0)};
 }
 
 ov::OutputVector translate_slice(const NodeContext& ctx) {
-    auto start = ctx.ints_param("start_indices");
-    auto limit = ctx.ints_param("limit_indices");
+    const Dims start = ctx.dims_param("start_indices");
+    const Dims limit = ctx.dims_param("limit_indices");
     std::vector<int64_t> strides(start.size(), 1);
     auto s = ctx.opt_param("strides");
     if (s && !s->is_none())
         strides = s->as_ints();
-    ov::Shape out = ctx.in_shape(0);
-    OVJAX_CHECK(ctx, start.size() == limit.size() && start.size() == strides.size() && start.size() <= out.size(),
-                "slice parameters do not match the operand rank ", out.size());
+    const Dims in = ctx.in_dims(0);
+    OVJAX_CHECK(ctx, start.size() == limit.size() && start.size() == strides.size() && start.size() <= in.size(),
+                "slice parameters do not match the operand rank ", in.size());
     std::vector<int64_t> axes(start.size());
+    Dims out = in;
+    bool whole = true;  // symbolic start or limit only where the slice keeps the whole axis
     for (size_t i = 0; i < axes.size(); ++i) {
         axes[i] = static_cast<int64_t>(i);
+        OVJAX_CHECK(ctx, strides[i] >= 1, "slice stride ", strides[i], " on dimension ", i);
+        if (!is_static({start[i], limit[i], in[i]})) {
+            // JAX checked 0 <= start <= limit <= size symbolically; a full slice is common
+            // (a vmapped batch axis), anything else is sliced at run time
+            if (!(start[i] == 0 && limit[i] == in[i] && strides[i] == 1))
+                whole = false;
+            continue;
+        }
         // JAX's rule: 0 <= start <= limit <= size, stride >= 1 (OpenVINO would clamp instead)
-        OVJAX_CHECK(
-            ctx, 0 <= start[i] && start[i] <= limit[i] && limit[i] <= static_cast<int64_t>(out[i]) && strides[i] >= 1,
-            "slice [", start[i], ", ", limit[i], ") with stride ", strides[i], " does not fit dimension ", i,
-            " of size ", out[i]);
-        out[i] = static_cast<size_t>(limit[i] == start[i] ? 0 : (limit[i] - start[i] - 1) / strides[i] + 1);
+        OVJAX_CHECK(ctx, 0 <= start[i] && start[i] <= limit[i] && limit[i] <= in[i], "slice [", start[i], ", ",
+                    limit[i], ") with stride ", strides[i], " does not fit dimension ", i, " of size ", in[i]);
+        out[i] = limit[i] == start[i] ? 0 : (limit[i] - start[i] - 1) / strides[i] + 1;
     }
-    if (numel(out) == 0)
-        return {const_fill(ctx.in_type(0), out, 0)};
-    return {slice(ctx.get_input(0), start, limit, strides, axes)};
+    if (is_static(out) && numel(static_shape(ctx, out)) == 0)
+        return {const_fill(ctx.in_type(0), static_shape(ctx, out), 0)};
+    if (is_static(start) && is_static(limit))
+        return {slice(ctx.get_input(0), start, limit, strides, axes)};
+    OVJAX_CHECK(ctx, whole || !has_zero(out), "an empty slice of symbolic size");
+    // only the axes with something to cut
+    Dims st, li;
+    std::vector<int64_t> sp, ax;
+    for (size_t i = 0; i < axes.size(); ++i)
+        if (!(start[i] == 0 && limit[i] == in[i] && strides[i] == 1)) {
+            st.push_back(start[i]);
+            li.push_back(limit[i]);
+            sp.push_back(strides[i]);
+            ax.push_back(static_cast<int64_t>(i));
+        }
+    if (ax.empty())
+        return {ctx.get_input(0)};
+    return {std::make_shared<ov::op::v8::Slice>(ctx.get_input(0), ctx.shape_of(st), ctx.shape_of(li), const_i64(sp),
+                                                const_i64(ax))
+                ->output(0)};
 }
 
 ov::OutputVector translate_pad(const NodeContext& ctx) {
     const auto [lo, hi, in] = padding_config(ctx);
+    if (!is_static(ctx.in_dims(0))) {
+        // Sizes at run time: a Constant pad value pads in one op (interior padding and the
+        // mask of run-time padding values need static sizes).
+        OVJAX_CHECK(ctx,
+                    std::all_of(in.begin(), in.end(), [](int64_t v) { return v == 0; }) &&
+                        ov::as_type_ptr<ov::op::v0::Constant>(ctx.get_input(1).get_node_shared_ptr()),
+                    "pad with interior padding or a computed pad value on a symbolic dimension (", ctx.in_pshape(0),
+                    ") is not supported yet");
+        return {std::make_shared<ov::op::v12::Pad>(ctx.get_input(0), const_i64(lo), const_i64(hi), ctx.get_input(1),
+                                                   ov::op::PadMode::CONSTANT)
+                    ->output(0)};
+    }
     const ov::Shape in_shape = ctx.in_shape(0);
     const ov::Shape out = padded_shape(ctx, in_shape, lo, hi, in);
     if (numel(out) == 0)
@@ -309,43 +401,80 @@ ov::OutputVector translate_pad(const NodeContext& ctx) {
 
 ov::OutputVector translate_iota(const NodeContext& ctx) {
     const auto t = to_ov_type(ctx.dtype_param("dtype"));
-    const ov::Shape shape = shape_param(ctx, ctx.ints_param("shape"), "iota's shape");
+    const Dims shape = dims_param(ctx, "shape");
     int64_t dim = ctx.int_param("dimension");
     OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < shape.size(), "bad iota dimension ", dim);
-    if (numel(shape) == 0)
-        return {const_fill(t, shape, 0)};
-    const size_t n = shape[static_cast<size_t>(dim)];
-    ov::Output<ov::Node> r = iota_values(ctx, t, n);
-    ov::Shape expanded(shape.size(), 1);
+    if (has_zero(shape))
+        return {zeros(ctx, t, shape)};
+    const int64_t n = shape[static_cast<size_t>(dim)];
+    ov::Output<ov::Node> r;
+    if (!format::is_symbolic_dim(n)) {
+        r = iota_values(ctx, t, static_cast<size_t>(n));
+    } else {
+        // 0 .. n-1 at run time: exact in i64 and (below 2^24) in f32, then JAX's type
+        const auto wide = t.is_real() ? ov::element::f32 : ov::element::i64;
+        OVJAX_CHECK(ctx, t != ov::element::f64 && t != ov::element::u64, "iota of ", t,
+                    " along the symbolic dimension ", ctx.dim_text(n), " is not supported");
+        auto stop = std::make_shared<ov::op::v0::Squeeze>(ctx.dim_of(n), const_i64({0}));
+        r = std::make_shared<ov::op::v4::Range>(const_scalar(ov::element::i64, 0), stop,
+                                                const_scalar(ov::element::i64, 1), ov::element::i64);
+        r = convert(convert(r, wide), t);
+    }
+    Dims expanded(shape.size(), 1);
     expanded[static_cast<size_t>(dim)] = n;
-    r = reshape(r, expanded);
+    if (format::is_symbolic_dim(n)) {
+        std::vector<int64_t> added;
+        for (size_t k = 0; k < shape.size(); ++k)
+            if (k != static_cast<size_t>(dim))
+                added.push_back(static_cast<int64_t>(k));
+        if (!added.empty())
+            r = std::make_shared<ov::op::v0::Unsqueeze>(r, const_i64(added));
+    } else {
+        r = reshape(r, static_shape(ctx, expanded));
+    }
     if (expanded == shape)
         return {r};
-    std::vector<int64_t> target(shape.begin(), shape.end());
-    return {std::make_shared<ov::op::v3::Broadcast>(r, const_i64(target))->output(0)};
+    return {broadcast(ctx, r, shape)};
+}
+
+// dim_as_value (a dimension used as a number, jnp.arange(x.shape[0]) etc.): the scalar from
+// the model's shape subgraph. JAX's result type is int32, or int64 with jax_enable_x64,
+// which no parameter records: the one of the two the equation declares.
+ov::OutputVector translate_dim_as_value(const NodeContext& ctx) {
+    const Dims d = ctx.dims_param("dim");
+    OVJAX_CHECK(ctx, d.size() == 1, "dim is not one dimension");
+    const auto t = ctx.declared_out_dtype(0) == format::DType::i64 ? ov::element::i64 : ov::element::i32;
+    auto scalar = std::make_shared<ov::op::v0::Squeeze>(ctx.dim_of(d[0]), const_i64({0}));
+    return {convert(scalar, t)};
 }
 
 // lax.split: pieces of `sizes` along `axis`, in order.
 ov::OutputVector translate_split(const NodeContext& ctx) {
-    auto sizes = ctx.ints_param("sizes");
+    const Dims sizes = ctx.dims_param("sizes");
     int64_t axis = ctx.int_param("axis");
     OVJAX_CHECK(ctx, sizes.size() == ctx.num_outputs(), sizes.size(), " sizes for ", ctx.num_outputs(), " outputs");
-    const ov::Shape in = ctx.in_shape(0);
+    const Dims in = ctx.in_dims(0);
     OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) < in.size(), "bad split axis ", axis);
+    const auto ax = static_cast<size_t>(axis);
+    if (!is_static(sizes) || format::is_symbolic_dim(in[ax])) {
+        // sizes known at run time (JAX checked that they add up)
+        return std::make_shared<ov::op::v1::VariadicSplit>(ctx.get_input(0), const_scalar(ov::element::i64, axis),
+                                                           ctx.shape_of(sizes))
+            ->outputs();
+    }
     int64_t total = 0;
     for (auto n : sizes) {
         OVJAX_CHECK(ctx, n >= 0, "negative split size ", n);
-        total += n;
+        total = dim_add(total, n);
     }
-    OVJAX_CHECK(ctx, total == static_cast<int64_t>(in[static_cast<size_t>(axis)]), "split sizes add up to ", total,
-                ", not the axis size ", in[static_cast<size_t>(axis)]);
+    OVJAX_CHECK(ctx, total == in[ax], "split sizes add up to ", total, ", not the axis size ", in[ax]);
     ov::OutputVector outs;
     int64_t start = 0;
     for (size_t i = 0; i < sizes.size(); ++i) {
-        ov::Shape s = in;
-        s[static_cast<size_t>(axis)] = static_cast<size_t>(sizes[i]);
-        if (numel(s) == 0)
-            outs.push_back(const_fill(ctx.in_type(0), s, 0));
+        Dims s = in;
+        s[ax] = sizes[i];
+        if (has_zero(s))
+            outs.push_back(zeros(ctx, ctx.in_type(0), s));
         else
             outs.push_back(slice(ctx.get_input(0), {start}, {start + sizes[i]}, {1}, {axis}));
         start += sizes[i];
@@ -357,20 +486,23 @@ ov::OutputVector translate_split(const NodeContext& ctx) {
 ov::OutputVector translate_stack(const NodeContext& ctx) {
     int64_t axis = ctx.int_param("axis");
     OVJAX_CHECK(ctx, ctx.get_input_size() >= 1, "stack needs an operand");
-    const ov::Shape in = ctx.in_shape(0);
+    const Dims in = ctx.in_dims(0);
     OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) <= in.size(), "bad stack axis ", axis);
     for (size_t i = 1; i < ctx.get_input_size(); ++i)
-        OVJAX_CHECK(ctx, ctx.in_shape(i) == in && ctx.in_type(i) == ctx.in_type(0), "operand ", i, " (", ctx.in_type(i),
-                    ctx.in_shape(i), ") differs from operand 0 (", ctx.in_type(0), in, ")");
-    ov::Shape out = in;
-    out.insert(out.begin() + axis, ctx.get_input_size());
-    if (numel(out) == 0)
-        return {const_fill(ctx.in_type(0), out, 0)};
+        OVJAX_CHECK(ctx, ctx.in_dims(i) == in && ctx.in_type(i) == ctx.in_type(0), "operand ", i, " (", ctx.in_type(i),
+                    ctx.in_pshape(i), ") differs from operand 0 (", ctx.in_type(0), ctx.in_pshape(0), ")");
+    Dims out = in;
+    out.insert(out.begin() + axis, static_cast<int64_t>(ctx.get_input_size()));
+    if (has_zero(out))
+        return {zeros(ctx, ctx.in_type(0), out)};
     ov::OutputVector pieces;
     for (size_t i = 0; i < ctx.get_input_size(); ++i) {
-        ov::Shape s = in;
+        Dims s = in;
         s.insert(s.begin() + axis, 1);
-        pieces.push_back(reshape(ctx.get_input(static_cast<int>(i)), s));
+        pieces.push_back(is_static(s) ? reshape(ctx.get_input(static_cast<int>(i)), static_shape(ctx, s))
+                                      : std::make_shared<ov::op::v0::Unsqueeze>(ctx.get_input(static_cast<int>(i)),
+                                                                                const_i64({axis}))
+                                            ->output(0));
     }
     if (pieces.size() == 1)
         return {pieces[0]};
@@ -380,20 +512,22 @@ ov::OutputVector translate_stack(const NodeContext& ctx) {
 // unstack: the inverse of stack, one output per index along `axis`.
 ov::OutputVector translate_unstack(const NodeContext& ctx) {
     int64_t axis = ctx.int_param("axis");
-    const ov::Shape in = ctx.in_shape(0);
+    const Dims in = ctx.in_dims(0);
     OVJAX_CHECK(ctx, axis >= 0 && static_cast<size_t>(axis) < in.size(), "bad unstack axis ", axis);
-    OVJAX_CHECK(ctx, ctx.num_outputs() == in[static_cast<size_t>(axis)], "unstack of an axis of ",
-                in[static_cast<size_t>(axis)], " has ", ctx.num_outputs(), " outputs");
-    ov::Shape out = in;
+    OVJAX_CHECK(ctx, static_cast<int64_t>(ctx.num_outputs()) == in[static_cast<size_t>(axis)], "unstack of an axis of ",
+                ctx.dim_text(in[static_cast<size_t>(axis)]), " has ", ctx.num_outputs(), " outputs");
+    Dims out = in;
     out.erase(out.begin() + axis);
     ov::OutputVector outs;
     for (size_t i = 0; i < ctx.num_outputs(); ++i) {
-        if (numel(out) == 0) {
-            outs.push_back(const_fill(ctx.in_type(0), out, 0));
+        if (has_zero(out)) {
+            outs.push_back(zeros(ctx, ctx.in_type(0), out));
             continue;
         }
         auto k = static_cast<int64_t>(i);
-        outs.push_back(reshape(slice(ctx.get_input(0), {k}, {k + 1}, {1}, {axis}), out));
+        auto piece = slice(ctx.get_input(0), {k}, {k + 1}, {1}, {axis});
+        outs.push_back(is_static(out) ? reshape(piece, static_shape(ctx, out))
+                                      : std::make_shared<ov::op::v0::Squeeze>(piece, const_i64({axis}))->output(0));
     }
     return outs;
 }
@@ -401,15 +535,19 @@ ov::OutputVector translate_unstack(const NodeContext& ctx) {
 // lax tile (jnp.tile): `reps` copies along each axis.
 ov::OutputVector translate_tile(const NodeContext& ctx) {
     auto reps = ctx.ints_param("reps");
-    ov::Shape out = ctx.in_shape(0);
+    Dims out = ctx.in_dims(0);
     OVJAX_CHECK(ctx, reps.size() <= out.size(), "tile has ", reps.size(), " reps for rank ", out.size());
     reps.resize(out.size(), 1);  // PRNG key data dimensions are not tiled
     for (size_t i = 0; i < out.size(); ++i) {
         OVJAX_CHECK(ctx, reps[i] >= 0, "negative tile reps ", reps[i]);
-        out[i] *= static_cast<size_t>(reps[i]);
+        if (!format::is_symbolic_dim(out[i]))
+            out[i] = dim_mul(out[i], reps[i]);
+        else if (reps[i] == 0)
+            out[i] = 0;
     }
-    if (numel(out) == 0)
-        return {const_fill(ctx.in_type(0), out, 0)};
+    if (is_static(out) && numel(static_shape(ctx, out)) == 0)
+        return {const_fill(ctx.in_type(0), static_shape(ctx, out), 0)};
+    OVJAX_CHECK(ctx, !has_zero(out), "an empty tile of symbolic size");
     return {std::make_shared<ov::op::v0::Tile>(ctx.get_input(0), const_i64(reps))->output(0)};
 }
 
@@ -418,18 +556,18 @@ ov::OutputVector translate_tile(const NodeContext& ctx) {
 // allocates zeros); zeros are a valid value.
 ov::OutputVector translate_zeros(const NodeContext& ctx) {
     if (ctx.primitive() == "zeros_like")
-        return {const_fill(ctx.in_type(0), ctx.in_shape(0), 0)};
+        return {zeros(ctx, ctx.in_type(0), ctx.in_dims(0))};
     // an empty2 spelled without its dtype but with an operand: that operand's dtype
     const bool operand_dtype = !ctx.has_param("dtype") && ctx.primitive() == "empty2" && ctx.get_input_size() > 0;
     const auto dt = operand_dtype ? ctx.in_dtype(0) : ctx.dtype_param("dtype");
     // a key's data shape depends on its PRNG implementation, which no parameter names
     OVJAX_CHECK(ctx, dt != format::DType::key, ctx.primitive(), " of PRNG keys is not supported");
-    ov::Shape s;
+    Dims s;
     if (ctx.has_param("shape"))
-        s = shape_param(ctx, ctx.ints_param("shape"), "shape");
+        s = dims_param(ctx, "shape");
     if (is_complex(dt))
         s.push_back(2);
-    return {const_fill(to_ov_type(dt), s, 0)};
+    return {zeros(ctx, to_ov_type(dt), s)};
 }
 
 }  // namespace op

@@ -1,5 +1,7 @@
 #include "ops/utils.hpp"
 
+#include "openvino/op/broadcast.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -24,6 +26,8 @@
 #include "openvino/op/convert.hpp"
 #include "openvino/op/pad.hpp"
 #include "openvino/op/reshape.hpp"
+#include "openvino/op/reduce_prod.hpp"
+#include "openvino/op/shape_of.hpp"
 #include "openvino/op/slice.hpp"
 #include "openvino/op/squeeze.hpp"
 #include "openvino/op/subtract.hpp"
@@ -230,13 +234,30 @@ int narrow_float_bits(const ov::element::Type& t) {
 ov::Output<ov::Node> convert_bf16_exact(const ov::Output<ov::Node>& v) {
     using ov::element::f32;
     using ov::element::i32;
-    const ov::Shape shape = v.get_shape();
-    const auto n = static_cast<int64_t>(ov::shape_size(shape));
+    // the element count and the shapes: constants when static, from ShapeOf otherwise
+    const bool dynamic = v.get_partial_shape().is_dynamic();
+    ov::Output<ov::Node> n_value, flat_shape, shape;
+    int64_t n = 0;
+    if (dynamic) {
+        shape = std::make_shared<ov::op::v3::ShapeOf>(v, ov::element::i64);
+        n_value = convert(std::make_shared<ov::op::v1::ReduceProd>(shape, const_i64({0}), false), i32);
+        flat_shape = const_i64({-1});
+    } else {
+        n = static_cast<int64_t>(ov::shape_size(v.get_shape()));
+        n_value = const_scalar(i32, static_cast<double>(n));
+        flat_shape = const_i64({n});
+        shape = const_i64(std::vector<int64_t>(v.get_shape().begin(), v.get_shape().end()));
+    }
+    auto flatten = [&](const ov::Output<ov::Node>& x) -> ov::Output<ov::Node> {
+        if (dynamic)
+            return std::make_shared<ov::op::v1::Reshape>(x, flat_shape, false);
+        return reshape(x, ov::Shape{static_cast<size_t>(n)});
+    };
     std::vector<uint16_t> bits(256);
     for (uint16_t i = 0; i < 256; ++i)
         bits[i] = i < 128 ? i : static_cast<uint16_t>(0x8000u | (i - 128u));
     auto table = std::make_shared<ov::op::v0::Constant>(ov::element::bf16, ov::Shape{256}, bits.data());
-    auto flat = reshape(convert(v, ov::element::bf16), ov::Shape{static_cast<size_t>(n)});
+    auto flat = flatten(convert(v, ov::element::bf16));
     auto source = std::make_shared<ov::op::v0::Concat>(ov::OutputVector{flat, table}, 0);
     auto f = [](double x) { return const_scalar(f32, x); };
     auto a = std::make_shared<ov::op::v0::Abs>(v);
@@ -253,14 +274,19 @@ ov::Output<ov::Node> convert_bf16_exact(const ov::Output<ov::Node>& v) {
         std::make_shared<ov::op::v1::LogicalAnd>(
             std::make_shared<ov::op::v1::Equal>(v, zero),
             std::make_shared<ov::op::v1::Less>(std::make_shared<ov::op::v1::Divide>(f(1), v), zero)));
-    auto idx = std::make_shared<ov::op::v1::Add>(
-        convert(m, i32), std::make_shared<ov::op::v1::Select>(neg, const_scalar(i32, n + 128), const_scalar(i32, n)));
-    auto iota = std::make_shared<ov::op::v4::Range>(const_scalar(i32, 0), const_scalar(i32, static_cast<double>(n)),
-                                                    const_scalar(i32, 1), i32);
-    auto pick = std::make_shared<ov::op::v1::Select>(reshape(tiny, ov::Shape{static_cast<size_t>(n)}),
-                                                     reshape(idx, ov::Shape{static_cast<size_t>(n)}), iota);
+    auto base = dynamic ? std::make_shared<ov::op::v1::Select>(
+                              neg, std::make_shared<ov::op::v1::Add>(n_value, const_scalar(i32, 128)), n_value)
+                              ->output(0)
+                        : std::make_shared<ov::op::v1::Select>(neg, const_scalar(i32, static_cast<double>(n + 128)),
+                                                               const_scalar(i32, static_cast<double>(n)))
+                              ->output(0);
+    auto idx = std::make_shared<ov::op::v1::Add>(convert(m, i32), base);
+    auto iota = std::make_shared<ov::op::v4::Range>(const_scalar(i32, 0), n_value, const_scalar(i32, 1), i32);
+    auto pick = std::make_shared<ov::op::v1::Select>(flatten(tiny), flatten(idx), iota);
     auto g = std::make_shared<ov::op::v8::Gather>(source, pick, const_scalar(ov::element::i64, 0));
-    return reshape(g, shape);
+    if (dynamic)
+        return std::make_shared<ov::op::v1::Reshape>(g, shape, false);
+    return reshape(g, v.get_shape());
 }
 
 ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x, const std::vector<int64_t>& start,
@@ -361,6 +387,42 @@ ov::Shape shape_param(const NodeContext& ctx, const std::vector<int64_t>& dims, 
         s.push_back(static_cast<size_t>(d));
     }
     return s;
+}
+
+ov::Shape static_shape(const NodeContext& ctx, const Dims& dims) {
+    ov::Shape s;
+    for (size_t k = 0; k < dims.size(); ++k) {
+        OVJAX_CHECK(ctx, !format::is_symbolic_dim(dims[k]), ctx.primitive(),
+                    " does not support the symbolic dimension ", ctx.dim_text(dims[k]), " at axis ", k,
+                    " yet: make that dimension static");
+        s.push_back(static_cast<size_t>(dims[k]));
+    }
+    return s;
+}
+
+bool has_zero(const Dims& dims) { return std::find(dims.begin(), dims.end(), 0) != dims.end(); }
+
+ov::Output<ov::Node> reshape(const NodeContext& ctx, const ov::Output<ov::Node>& x, const Dims& dims) {
+    if (is_static(dims))
+        return reshape(x, static_shape(ctx, dims));
+    return std::make_shared<ov::op::v1::Reshape>(x, ctx.shape_of(dims), false);
+}
+
+ov::Output<ov::Node> broadcast(const NodeContext& ctx, const ov::Output<ov::Node>& x, const Dims& dims) {
+    return std::make_shared<ov::op::v3::Broadcast>(x, ctx.shape_of(dims));
+}
+
+ov::Output<ov::Node> filled(const NodeContext& ctx, const ov::element::Type& t, const Dims& dims, double value) {
+    if (is_static(dims))
+        return const_fill(t, static_shape(ctx, dims), value);
+    return broadcast(ctx, const_fill(t, ov::Shape{}, value), dims);
+}
+
+Dims dims_param(const NodeContext& ctx, const char* name) {
+    Dims d = ctx.dims_param(name);
+    for (auto v : d)
+        OVJAX_CHECK(ctx, v >= 0 || format::is_symbolic_dim(v), name, " has a negative size ", v);
+    return d;
 }
 
 ov::Shape broadcast_shapes(const NodeContext& ctx, const ov::Shape& a, const ov::Shape& b) {

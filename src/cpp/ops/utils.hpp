@@ -128,6 +128,25 @@ int64_t strided_dim(int64_t d, int64_t window, int64_t stride);
 // calls the higher precision one (they must be equal when neither is).
 format::DType dot_result_dtype(const NodeContext& ctx, format::DType lhs, format::DType rhs);
 
+// ---- Symbolic dimensions (frontend/shapes.hpp). Translators that handle them take their
+// operands' dims (ctx.in_dims) and shape parameters (ctx.dims_param) as Dims and build with
+// these what the helpers above build from static Shapes (the same nodes when all are static).
+
+// A static Dims as a Shape (a TranslateError naming the dimension otherwise).
+ov::Shape static_shape(const NodeContext& ctx, const Dims& dims);
+// Whether a static dimension of `dims` is 0 (the tensor has no element whatever the symbols).
+bool has_zero(const Dims& dims);
+ov::Output<ov::Node> reshape(const NodeContext& ctx, const ov::Output<ov::Node>& x, const Dims& dims);
+// x broadcast (numpy rules) to `dims`.
+ov::Output<ov::Node> broadcast(const NodeContext& ctx, const ov::Output<ov::Node>& x, const Dims& dims);
+// `value` in every element of type `t` and `dims` (const_fill when static).
+ov::Output<ov::Node> filled(const NodeContext& ctx, const ov::element::Type& t, const Dims& dims, double value);
+inline ov::Output<ov::Node> zeros(const NodeContext& ctx, const ov::element::Type& t, const Dims& dims) {
+    return filled(ctx, t, dims, 0);
+}
+// A shape parameter's dims, checked (no negative static size).
+Dims dims_param(const NodeContext& ctx, const char* name);
+
 template <typename T>
 ov::OutputVector translate_unary(const NodeContext& ctx) {
     return {std::make_shared<T>(ctx.get_input(0))->output(0)};

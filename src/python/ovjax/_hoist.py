@@ -14,11 +14,13 @@ not depend on ``xs`` (a weight, a reshaped bias) stay loop invariants. It is app
 when the known part contains a ``dot_general`` or a convolution on the xs, and when the
 hoisted per-step values stay small (``MAX_HOISTED_BYTES`` over all steps).
 The serializer option ``scan_hoist`` (environment ``OVJAX_SCAN_HOIST``) turns it off.
+A scan with symbolic dimensions (a symbolic length, or symbolic shapes in its operands or
+results) is left as it is: the size limit cannot be decided on them.
 """
 
 from __future__ import annotations
 
-from ._jax_compat import Literal, eqn_params
+from ._jax_compat import Literal, eqn_params, has_symbolic, is_symbolic
 
 MAX_HOISTED_BYTES = 64 << 20
 HEAVY = {"dot_general", "conv_general_dilated"}
@@ -50,6 +52,8 @@ def hoist_scan(eqn):
     p = eqn_params(eqn)  # the release-independent form: num_consts, num_carry, length, ...
     body = p["jaxpr"]
     nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
+    if is_symbolic(length) or any(has_symbolic(getattr(v.aval, "shape", ())) for v in (*eqn.invars, *eqn.outvars)):
+        return None  # symbolic shapes: the hoisted size cannot be bounded; keep the scan
     nx = len(eqn.invars) - nc - nk
     ny = len(body.out_avals) - nk
     if nx == 0 or length < 1 or body.effects:

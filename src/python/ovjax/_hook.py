@@ -54,6 +54,10 @@ def install() -> bool:
             traced = trace(model, argv.get("example_input"), input=spec if retrace else None)
             argv["input_model"] = to_frontend_input(traced, bool(argv.get("share_weights", True)))
             argv["example_input"] = None
+            if retrace:
+                # the trace has the input shapes and types: OpenVINO's own parsing of
+                # input= does not know symbol names ("B") and would set them again
+                argv["input"] = None
             return "ovjax"
         return orig_check(argv)
 

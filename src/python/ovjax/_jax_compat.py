@@ -48,6 +48,7 @@ import warnings
 from typing import Any
 
 import jax
+from jax._src.export import shape_poly as _shape_poly  # symbolic dimensions (below); jax imports it too
 
 # ---------------------------------------------------------------- version facts
 
@@ -215,12 +216,19 @@ def scan_counts(eqn) -> tuple[int, int, int]:
 
 def _scan(eqn, p) -> dict:
     nc, nk, _ = scan_counts(eqn)
+    length = p["length"]
+    # a scan over a symbolic axis has a symbolic length (written as a dim value)
+    length = length if isinstance(length, DimExpr) else int(length)
     unroll = p.get("unroll", 1)
     if isinstance(unroll, bool):  # both releases store an int; True once meant "all steps"
-        unroll = max(int(p["length"]), 1) if unroll else 1
+        unroll = (length if isinstance(length, DimExpr) else max(length, 1)) if unroll else 1
+    if isinstance(unroll, DimExpr):
+        # unroll=True on a symbolic length: JAX stores the length. Steps per iteration only
+        # tune the loop, and a number known at run time only cannot be unrolled: one step.
+        unroll = 1
     return {
         "reverse": bool(p["reverse"]),
-        "length": int(p["length"]),
+        "length": length,
         "jaxpr": p["jaxpr"],
         "num_consts": nc,
         "num_carry": nk,
@@ -321,3 +329,141 @@ def eqn_params(eqn) -> dict:
     """The parameters of ``eqn`` in the normalised form the serializer writes."""
     rule = _RULES.get(eqn.primitive.name)
     return eqn.params if rule is None else rule(eqn, eqn.params)
+
+
+# ---------------------------------------------------------------- symbolic dimensions
+#
+# A jaxpr traced with symbolic shapes (jax.export.symbolic_shape) has dimensions that are
+# JAX's private ``_DimExpr``: a sum of terms ``coeff * f1^e1 * f2^e2 ...`` (its
+# ``_sorted_terms``: (term, coeff) pairs, the constant term having no factors; a term's
+# ``_factors``: (factor, exponent) pairs), where a factor is a named symbol (``.var``) or
+# ``floordiv``/``mod``/``max``/``min`` (``.operation``) of operand expressions
+# (``.operands``). The same in JAX 0.10 and 0.12; everything the package reads of it is
+# here. Symbols live in a ``SymbolicScope`` that holds the user's constraints
+# (``symbolic_shape(..., constraints=[...])``); JAX bounds a symbol by them (and by its
+# own implicit ``>= 1``).
+
+DimExpr = _shape_poly._DimExpr
+SymbolicScope = _shape_poly.SymbolicScope
+InconclusiveDimensionOperation = getattr(jax.errors, "InconclusiveDimensionOperation", None) or (
+    _shape_poly.InconclusiveDimensionOperation
+)
+DIM_OPERATIONS = ("floordiv", "mod", "max", "min")
+
+
+def is_symbolic(d) -> bool:
+    """Whether ``d`` (a dimension or parameter value) is a symbolic dimension."""
+    return isinstance(d, DimExpr)
+
+
+def has_symbolic(shape) -> bool:
+    """Whether any dimension of ``shape`` is symbolic."""
+    return any(isinstance(d, DimExpr) for d in shape)
+
+
+def dim_constant(e) -> int | None:
+    """The integer value of a dimension that is a constant (an int, or a constant
+    ``_DimExpr``), else None."""
+    if not isinstance(e, DimExpr):
+        return int(e)
+    return DimExpr._to_constant(e)
+
+
+def dim_terms(e) -> list[tuple[int, tuple]]:
+    """``e`` as a sum of terms in JAX's order: [(coeff, ((factor, exponent), ...)), ...],
+    the constant term with no factors. Read factors with ``dim_factor``."""
+    return [(int(k), tuple((f, int(x)) for f, x in t._factors)) for t, k in e._sorted_terms]
+
+
+def dim_factor(f) -> tuple[str, Any]:
+    """A factor of a term: ("symbol", name), or (operation, (operand, operand)) for the
+    operations of ``DIM_OPERATIONS``; an operand is an int or a ``_DimExpr``."""
+    if f.var is not None:
+        return "symbol", str(f.var)
+    op = f.operation
+    if op not in DIM_OPERATIONS or len(f.operands) != 2:
+        raise NotImplementedError(
+            f"ovjax: symbolic dimension factor {f} (operation {op!r} of {len(f.operands)} operands) in "
+            f"JAX {jax.__version__}: ovjax knows {', '.join(DIM_OPERATIONS)} of two operands"
+        )
+    return op, tuple(o if (c := dim_constant(o)) is None else c for o in f.operands)
+
+
+def dim_scope(e):
+    """The ``SymbolicScope`` of a symbolic dimension."""
+    return e.scope
+
+
+def dim_symbols(e) -> set[str]:
+    """The names of the symbols a dimension uses (none for an int)."""
+    return set(e._get_vars()) if isinstance(e, DimExpr) else set()
+
+
+def affine_symbol(e) -> tuple[str, int, int] | None:
+    """(name, k, c) when the dimension ``e`` is ``k*S + c`` in one symbol ``S`` with k >= 1
+    (what a symbol can be read back from at run time), else None."""
+    if not isinstance(e, DimExpr):
+        return None
+    name, k, c = None, 0, 0
+    for coeff, factors in dim_terms(e):
+        if not factors:
+            c = coeff
+            continue
+        if name is not None or len(factors) != 1 or factors[0][1] != 1:
+            return None
+        kind, what = dim_factor(factors[0][0])
+        if kind != "symbol":
+            return None
+        name, k = what, coeff
+    if name is None or k < 1:
+        return None
+    return name, k, c
+
+
+def symbol_bounds(name: str, scope) -> tuple[int, int | None]:
+    """(lower, upper or None for unbounded) that JAX proves for the symbol ``name`` under
+    ``scope``'s constraints (JAX's lower bound is at least 1)."""
+    from jax._src.export import shape_poly_decision  # noqa: F401 - installs the decision procedure
+
+    e = DimExpr._from_var(name, scope)
+    lo, hi = _shape_poly._bounds_decision(e, _shape_poly.BoundsPrecision.BEST)
+    lower = 1 if lo == -math.inf else max(int(lo), 1)
+    upper = None if hi == math.inf else int(hi)
+    return lower, upper
+
+
+def scope_constraints(scope) -> list[str]:
+    """The constraints a ``SymbolicScope`` was created with, as strings (to create another
+    scope with them and more). A ``mod(e, k) == 0`` constraint makes JAX add
+    ``k*floordiv(e, k) == e`` before it; that one is left out (JAX derives it again)."""
+    cons = list(scope._explicit_constraints)
+    out = []
+    for i, c in enumerate(cons):
+        nxt = cons[i + 1] if i + 1 < len(cons) else None
+        if nxt is not None and _is_mod_zero(nxt) and _derived_from(c, nxt):
+            continue
+        out.append(str(c.debug_str))
+    return out
+
+
+def _is_mod_zero(c) -> bool:
+    if c.cmp != _shape_poly.Comparator.EQ or not isinstance(c.e1, DimExpr) or c.e2 != 0 or isinstance(c.e2, DimExpr):
+        return False
+    f = c.e1._to_factor()
+    return f is not None and f.operation == "mod"
+
+
+def _derived_from(c, mod_zero) -> bool:
+    e = mod_zero.e1._to_factor().operands[0]
+    return c.cmp == _shape_poly.Comparator.EQ and str(c.e2) == str(e) and "floordiv" in str(c.e1)
+
+
+def symbolic_dims(spec: str, scope) -> tuple:
+    """The dimensions of ``spec`` (e.g. "B, 2*S") parsed in ``scope``."""
+    from jax import export
+
+    return tuple(export.symbolic_shape(spec, scope=scope))
+
+
+def new_scope(constraints) -> Any:
+    return SymbolicScope(list(constraints))

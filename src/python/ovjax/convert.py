@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import _library, _options
+from . import _jax_compat, _library, _options
 from ._jax_compat import ClosedJaxpr, Jaxpr
 from .serialize import GraphWriter, warn_dropped_effects
 
@@ -135,13 +136,21 @@ def _arg_names(fn, n_pos: int) -> list[str]:
     return names[:n_pos]
 
 
-def _leaf_names(prefix: str, tree) -> list[str]:
+def _flat_input_names(arg_names: list[str], args, kwargs) -> list[str]:
+    """The names of the flat inputs, in the order JAX flattens (args, kwargs) (a dict's
+    keys sorted): a positional argument's name or a keyword, then the leaf's pytree path."""
     import jax
 
-    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
-    if len(leaves) == 1 and not leaves[0][0]:
-        return [prefix]
-    return [prefix + jax.tree_util.keystr(path) for path, _ in leaves]
+    names = []
+    for path, _ in jax.tree_util.tree_flatten_with_path((args, kwargs))[0]:
+        group, key, rest = path[0], path[1], path[2:]
+        if getattr(group, "idx", 0) == 0:
+            i = key.idx
+            prefix = arg_names[i] if i < len(arg_names) else f"input_{i}"
+        else:
+            prefix = str(key.key)
+        names.append(prefix + (jax.tree_util.keystr(rest) if rest else ""))
+    return names
 
 
 def _output_names(out_tree_value) -> list[str]:
@@ -170,41 +179,86 @@ def _dedupe(names: list[str]) -> list[str]:
     return out
 
 
-def _apply_input_spec(args, kwargs, input_spec):
-    """Replace example leaves by ShapeDtypeStructs of the requested shapes/types."""
+def _apply_input_spec(args, kwargs, input_spec, names=None):
+    """Replace example leaves by ShapeDtypeStructs of the requested shapes/types.
+
+    A shape may have symbolic dimensions (``_parse_input_spec``): then, and when
+    example_input itself holds ShapeDtypeStructs of symbolic shapes
+    (``jax.export.symbolic_shape``), every leaf becomes a ShapeDtypeStruct whose symbolic
+    dimensions live in one ``jax.export.SymbolicScope`` (``_symbolic_structs``).
+    ``names``: the flat inputs' names, for messages.
+    """
     import jax
 
-    if input_spec is None:
-        return args, kwargs
     if isinstance(input_spec, dict):
         raise TypeError(
             "ovjax: input= as a dict is only supported for ClosedJaxpr inputs; pass a list in argument order"
         )
     leaves, tree = jax.tree_util.tree_flatten((args, kwargs))
-    specs = [
-        (None if sh is None else _as_static_shape(sh), dt) for sh, dt in _parse_input_spec(input_spec, len(leaves))
+    if names is None or len(names) != len(leaves):
+        names = [f"input_{i}" for i in range(len(leaves))]
+    examples = [_leaf_shape(leaf) for leaf in leaves]
+    example_symbolic = any(_jax_compat.has_symbolic(sh) for sh in examples)
+    if input_spec is None and not example_symbolic:
+        return args, kwargs
+    if input_spec is None:
+        specs = [(None, None)] * len(leaves)
+    else:
+        specs = _parse_input_spec(input_spec, len(leaves))
+    shapes = [None if sh is None else _read_shape(sh, name) for (sh, _), name in zip(specs, names)]
+    if not example_symbolic and all(sh is None or all(type(d) is int for d in sh) for sh in shapes):
+        # static shapes: the spec's shape replaces the example's, whatever its rank
+        new = []
+        for leaf, shape, (_, dtype) in zip(leaves, shapes, specs):
+            new.append(
+                jax.ShapeDtypeStruct(shape if shape is not None else _leaf_shape(leaf), dtype or _leaf_dtype(leaf))
+            )
+        return jax.tree_util.tree_unflatten(tree, new)
+    shapes = _symbolic_structs(examples, shapes, names)
+    new = [
+        jax.ShapeDtypeStruct(shape, dtype or _leaf_dtype(leaf))
+        for leaf, shape, (_, dtype) in zip(leaves, shapes, specs)
     ]
-    new = []
-    for leaf, (shape, dtype) in zip(leaves, specs):
-        arr_shape = tuple(np.shape(leaf))
-        arr_dtype = getattr(leaf, "dtype", np.asarray(leaf).dtype)
-        new.append(jax.ShapeDtypeStruct(tuple(shape) if shape is not None else arr_shape, dtype or arr_dtype))
     return jax.tree_util.tree_unflatten(tree, new)
+
+
+def _leaf_shape(leaf) -> tuple:
+    shape = getattr(leaf, "shape", None)
+    return tuple(shape) if shape is not None else tuple(np.shape(leaf))
+
+
+def _leaf_dtype(leaf):
+    dt = getattr(leaf, "dtype", None)
+    return dt if dt is not None else np.asarray(leaf).dtype
+
+
+def _is_dim_item(d) -> bool:
+    """An item of a shape written as a tuple: an int, a symbol name (str) or an ov.Dimension."""
+    if isinstance(d, (int, str)):
+        return True
+    import openvino as ov
+
+    return isinstance(d, ov.Dimension)
 
 
 def _parse_input_spec(spec, n: int):
     """OpenVINO-style `input=` into a list of (shape object or None, numpy dtype or None).
 
     Accepts one shape, or a list with an entry per input: a shape (list/tuple of ints,
-    ov.Shape, ov.PartialShape), a type (ov.Type, numpy dtype), or a tuple mixing a name,
-    a shape and a type.
+    symbol names and ov.Dimension; ov.Shape, ov.PartialShape), a type (ov.Type, numpy
+    dtype), or a tuple mixing a name, a shape and a type. A tuple whose items are all
+    ints, strs and ov.Dimensions is a shape (its strs are symbol names: ("B", 128)); a
+    bare str is an input's name.
     """
-    if not isinstance(spec, (list, tuple)) or (spec and all(isinstance(d, int) for d in spec)):
+    if not isinstance(spec, (list, tuple)) or (
+        spec and all(_is_dim_item(d) for d in spec) and not all(isinstance(d, str) for d in spec)
+    ):
         spec = [spec]
     out = []
     for item in spec:
         shape = dtype = None
-        parts = item if isinstance(item, tuple) and item and not all(isinstance(d, int) for d in item) else (item,)
+        is_shape = isinstance(item, tuple) and item and all(_is_dim_item(d) for d in item)
+        parts = item if isinstance(item, tuple) and item and not is_shape else (item,)
         for p in parts:
             if isinstance(p, str):
                 continue  # a name
@@ -232,22 +286,275 @@ def _as_np_dtype(p):
     return None
 
 
-def _as_static_shape(p):
+@dataclass(frozen=True)
+class _Sym:
+    """A symbolic dimension of an input= shape: a named symbol ("B") or, name None, a
+    fresh one (-1, "?", an unnamed ov.Dimension), with OpenVINO-style bounds."""
+
+    name: str | None
+    lower: int = 1
+    upper: int | None = None
+
+    def bounds(self) -> str:
+        return f"{self.lower}..{'' if self.upper is None else self.upper}"
+
+
+_RESERVED_NAMES = frozenset({"floordiv", "mod", "max", "min", "_"})
+
+
+def _read_shape(p, where: str = "") -> tuple:
+    """An input= shape as a tuple of ints (static dims) and ``_Sym`` (symbolic dims).
+    ``where``: the input's name, for messages."""
     import openvino as ov
 
+    at = f" for input {where!r}" if where else ""
     if isinstance(p, ov.PartialShape):
-        if p.is_dynamic:
+        if p.rank.is_dynamic:
             raise ValueError(
-                f"ovjax: dynamic input shape {p}: ovjax converts jaxprs with static shapes; give a static shape"
+                f"ovjax: input shape {p}{at} has a dynamic rank: give each dimension (? for a dynamic one)"
             )
-        return tuple(int(d.get_length()) for d in p)
+        return tuple(_read_dim(d, at, axis) for axis, d in enumerate(p))
     if isinstance(p, ov.Shape):
         return tuple(int(d) for d in p)
     if isinstance(p, (list, tuple)):
-        if any((not isinstance(d, int)) or d < 0 for d in p):
-            raise ValueError(f"ovjax: dynamic input shape {p}: give a static shape")
-        return tuple(p)
+        return tuple(_read_dim(d, at, axis) for axis, d in enumerate(p))
     raise TypeError(f"ovjax: cannot read an input shape or type from {p!r}")
+
+
+def _read_dim(d, at: str, axis: int):
+    import openvino as ov
+
+    if isinstance(d, ov.Dimension):
+        if d.is_static:
+            return int(d.get_length())
+        lo, hi = int(d.get_min_length()), int(d.get_max_length())
+        if lo < 0 or (hi >= 0 and lo > hi):  # OpenVINO makes Dimension(64, 1) an empty interval
+            raise ValueError(
+                f"ovjax: the dimension {d} at axis {axis}{at} has bounds that contradict each other "
+                "(lower bound above the upper one)"
+            )
+        if lo == 0 and hi < 0:
+            return _Sym(None)  # unbounded: ?, Dimension(), Dimension(-1)
+        if lo == 0:
+            raise ValueError(
+                f"ovjax: the dimension {d} at axis {axis}{at} has the lower bound 0: a JAX symbolic dimension is at "
+                "least 1; give a lower bound of at least 1 (ov.Dimension(1, ...))"
+            )
+        return _Sym(None, lo, None if hi < 0 else hi)
+    if not isinstance(d, (int, np.integer, str)):
+        raise ValueError(
+            f"ovjax: cannot read the dimension {d!r} at axis {axis}{at}: give an int (-1 for a dynamic one), "
+            "a symbol name or an ov.Dimension"
+        )
+    if isinstance(d, str):
+        name = d.strip()
+        if name == "?":
+            return _Sym(None)
+        if not name.isidentifier() or name in _RESERVED_NAMES:
+            raise ValueError(
+                f"ovjax: {d!r} at axis {axis}{at} is not a symbol name: a dimension name is an identifier "
+                "(letters, digits and _, not starting with a digit; not floordiv, mod, max or min)"
+            )
+        return _Sym(name)
+    d = int(d)
+    if d == -1:
+        return _Sym(None)
+    if d < 0:
+        raise ValueError(f"ovjax: the dimension {d} at axis {axis}{at} is negative (-1 means a dynamic one)")
+    return d
+
+
+def _symbolic_structs(examples: list[tuple], shapes: list, names: list[str]) -> list[tuple]:
+    """The shape of each input, with symbolic dimensions of one SymbolicScope.
+
+    examples: each input's example shape (ints, or JAX symbolic dimensions of a
+    ShapeDtypeStruct in example_input); shapes: each input's input= shape from
+    ``_read_shape`` (ints and ``_Sym``), or None for the example's. The same name is one
+    symbol wherever it occurs (in input= or in example_input); -1, ? and unnamed
+    ov.Dimensions are fresh symbols of their own. Bounds become the scope's constraints,
+    with the user's own constraints (symbolic_shape(..., constraints=)) kept.
+    """
+    jc = _jax_compat
+
+    def at(i, axis):
+        return f"input {names[i]!r} axis {axis}"
+
+    # the example's scope: every symbolic dimension of example_input must share one
+    user_scope = owner = None
+    for i, ex in enumerate(examples):
+        for axis, d in enumerate(ex):
+            if jc.is_symbolic(d):
+                sc = jc.dim_scope(d)
+                if user_scope is None:
+                    user_scope, owner = sc, at(i, axis)
+                elif sc is not user_scope:
+                    raise ValueError(
+                        f"ovjax: the symbolic shapes of example_input mix two jax.export.SymbolicScope objects "
+                        f"({owner} and {at(i, axis)}): create them in one scope (symbolic_shape(..., scope=...))"
+                    )
+    example_vars: set[str] = set()
+    for ex in examples:
+        for d in ex:
+            example_vars |= jc.dim_symbols(d)
+    taken = set(example_vars)
+    if user_scope is not None:
+        for c in jc.scope_constraints(user_scope):
+            taken.update(re.findall(r"[^\W\d]\w*", c))
+    for sh in shapes:
+        for d in sh or ():
+            if isinstance(d, _Sym) and d.name is not None:
+                taken.add(d.name)
+
+    # each dimension: an int, ("sym", name) or ("expr", an example's symbolic dimension)
+    plan: list[list] = []
+    bounds: dict[str, list[tuple[int, int | None, str]]] = {}  # name -> (lower, upper, where)
+    for i, (ex, sh) in enumerate(zip(examples, shapes)):
+        if sh is None:
+            plan.append([("expr", d) if jc.is_symbolic(d) else d for d in ex])
+            continue
+        if all(type(d) is int for d in sh) and not jc.has_symbolic(ex):
+            plan.append(list(sh))  # a static shape replaces a static example's, as without symbols
+            continue
+        if len(sh) != len(ex):
+            raise ValueError(
+                f"ovjax: input= gives input {names[i]!r} a shape of rank {len(sh)}, but its example_input has rank "
+                f"{len(ex)} (shape {_shape_str(ex)}): the shape with symbolic dimensions must have the example's rank"
+            )
+        dims = []
+        for axis, (d, e) in enumerate(zip(sh, ex)):
+            sym_e = jc.is_symbolic(e)
+            var = _bare_symbol(e) if sym_e else None
+            if not isinstance(d, _Sym):
+                if sym_e:
+                    raise ValueError(
+                        f"ovjax: {at(i, axis)} is the symbolic dimension {e} in example_input, but input= fixes it to "
+                        f"{d}: a dimension cannot be both; make it a number in example_input too, or leave it symbolic"
+                    )
+                dims.append(d)
+                continue
+            if d.name is not None:
+                if sym_e and var != d.name:
+                    raise ValueError(
+                        f"ovjax: {at(i, axis)} is the symbolic dimension {e} in example_input, but {d.name} in input="
+                    )
+                name = d.name
+            elif sym_e:
+                if var is None:
+                    if d.lower > 1 or d.upper is not None:
+                        raise ValueError(
+                            f"ovjax: input= bounds {at(i, axis)} to {d.bounds()}, but in example_input it is {e}, not "
+                            "a symbol: give its bounds as constraints of symbolic_shape"
+                        )
+                    dims.append(("expr", e))
+                    continue
+                name = var
+            else:
+                name = f"_d{i}_{axis}"
+                while name in taken:
+                    name += "_"
+                taken.add(name)
+            if d.lower > 1 or d.upper is not None:
+                bounds.setdefault(name, []).append((d.lower, d.upper, at(i, axis)))
+            dims.append(("sym", name))
+        plan.append(dims)
+
+    constraints = []
+    for name, bs in bounds.items():
+        lower = max(b[0] for b in bs)
+        uppers = [b[1] for b in bs if b[1] is not None]
+        upper = min(uppers) if uppers else None
+        given = [f"{b[0]}..{'' if b[1] is None else b[1]} at {b[2]}" for b in bs]
+        if name in example_vars:  # the user's own constraints on it, if any
+            slo, shi = jc.symbol_bounds(name, user_scope)
+            if slo > 1 or shi is not None:
+                given.append(f"{slo}..{'' if shi is None else shi} from example_input's constraints")
+            lower = max(lower, slo)
+            upper = shi if upper is None else (upper if shi is None else min(upper, shi))
+        if upper is not None and lower > upper:
+            raise ValueError(
+                f"ovjax: the bounds of the symbolic dimension {name!r} contradict each other: {'; '.join(given)}"
+            )
+        if lower > 1:
+            constraints.append(f"{name} >= {lower}")
+        if upper is not None:
+            constraints.append(f"{name} <= {upper}")
+
+    if user_scope is not None and not constraints:
+        scope, reparse = user_scope, False
+    else:
+        kept = jc.scope_constraints(user_scope) if user_scope is not None else []
+        try:
+            scope = jc.new_scope(kept + constraints)
+        except Exception as e:  # noqa: BLE001 - JAX's own message says what it refused
+            raise ValueError(
+                f"ovjax: JAX refuses the constraints {kept + constraints} of the symbolic dimensions: {e}"
+            ) from e
+        reparse = user_scope is not None
+    symbols: dict[str, Any] = {}
+    reparsed: dict[str, Any] = {}
+
+    def dim(p):
+        if type(p) is int:
+            return p
+        kind, v = p
+        if kind == "sym":
+            if v not in symbols:
+                symbols[v] = jc.symbolic_dims(v, scope)[0]
+            return symbols[v]
+        if not reparse:
+            return v
+        key = str(v)  # the example's dimension in the new scope (same constraints and more)
+        if key not in reparsed:
+            reparsed[key] = jc.symbolic_dims(key, scope)[0]
+        return reparsed[key]
+
+    return [tuple(dim(p) for p in dims) for dims in plan]
+
+
+def _bare_symbol(e) -> str | None:
+    """The name of a symbolic dimension that is one symbol (B, not 2*B or B + 1)."""
+    jc = _jax_compat
+
+    r = jc.affine_symbol(e)
+    return r[0] if r is not None and r[1:] == (1, 0) else None
+
+
+def _shape_str(shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _symbolic_trace_error(e: Exception, args, kwargs, names: list[str]) -> Exception | None:
+    """The error for a function JAX cannot trace with symbolic input dimensions (it
+    branches on a dimension's value, ...): JAX's message, plus which input dimensions
+    are symbolic and which to make static. None when no input is symbolic."""
+    import jax
+
+    jc = _jax_compat
+
+    leaves = jax.tree_util.tree_leaves((args, kwargs))
+    if len(names) != len(leaves):
+        names = [f"input_{i}" for i in range(len(leaves))]
+    dims = []  # (input name, axis, dimension, its symbols)
+    for name, leaf in zip(names, leaves):
+        for axis, d in enumerate(_leaf_shape(leaf)):
+            if jc.is_symbolic(d):
+                dims.append((name, axis, d, jc.dim_symbols(d)))
+    if not dims:
+        return None
+    msg = str(e)
+    named = {s for *_, syms in dims for s in syms if re.search(rf"(?<![\w]){re.escape(s)}(?![\w])", msg)}
+    culprits = [x for x in dims if x[3] & named] or dims
+    listing = ", ".join(f"{n!r} axis {a} ({d})" for n, a, d, _ in dims)
+    which = " and ".join(f"{n!r} axis {a}" for n, a, _, _ in culprits)
+    first = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
+    text = (
+        f"ovjax: JAX cannot trace the model with symbolic input dimensions: {first}\n"
+        f"The symbolic input dimensions are {listing}. "
+        f"{'The error is about ' + ', '.join(sorted(named)) + ': m' if named else 'M'}ake {which} static "
+        "(a number in input=, not a name, -1 or ?; a number in example_input's shape), or change the model so "
+        "that it does not depend on that dimension's value."
+    )
+    return (TypeError if isinstance(e, TypeError) else ValueError)(text)
 
 
 def trace(model, example_input=None, *, params=None, call_kwargs=None, input=None) -> Traced:
@@ -285,7 +592,8 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
             fn = model
         names_fn = lambda: _arg_names(model, len(args))  # noqa: E731
 
-    args, kwargs = _apply_input_spec(args, kwargs, input)
+    flat_names = _flat_input_names(names_fn(), args, kwargs)
+    args, kwargs = _apply_input_spec(args, kwargs, input, flat_names)
     out_shape_box: list[Any] = []
 
     def flat_fn(*a, **k):
@@ -293,13 +601,17 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
         out_shape_box.append(out)
         return out
 
-    closed = jax.make_jaxpr(flat_fn)(*args, **kwargs)
-    arg_names = names_fn()
-    in_names: list[str] = []
-    for name, a in zip(arg_names, args):
-        in_names.extend(_leaf_names(name, a))
-    for k in kwargs:
-        in_names.extend(_leaf_names(k, kwargs[k]))
+    try:
+        closed = jax.make_jaxpr(flat_fn)(*args, **kwargs)
+    except (_jax_compat.InconclusiveDimensionOperation, TypeError) as e:
+        # a model that branches on a symbolic dimension's value, or needs it as an int
+        if isinstance(e, TypeError) and not any(w in str(e) for w in ("_DimExpr", "symbolic", "Symbolic")):
+            raise
+        err = _symbolic_trace_error(e, args, kwargs, flat_names)
+        if err is None:
+            raise
+        raise err from e
+    in_names = flat_names
     if len(in_names) != len(closed.jaxpr.invars):
         in_names = [f"input_{i}" for i in range(len(closed.jaxpr.invars))]
     out_names = _output_names(out_shape_box[-1]) if out_shape_box else []
@@ -473,7 +785,12 @@ def convert_model(
         passed as static flags, e.g. {"x": x, "training": False}).
     input: OpenVINO-style input shapes/types, in argument order. For callables and
         modules the model is retraced with them; for a ClosedJaxpr or a file only the
-        element types can change (a jaxpr's shapes are fixed when it is traced).
+        element types can change (a jaxpr's shapes are fixed when it is traced). A shape
+        may have symbolic (dynamic) dimensions: a name (("B", 3, 224, 224): the same name
+        is the same size wherever it occurs), -1, "?" or ov.Dimension() (each a size of
+        its own), ov.Dimension(1, 64) (bounded), or an ov.PartialShape ("[?,128]",
+        "[1..64,128]"); example_input may also hold jax.ShapeDtypeStructs of
+        jax.export.symbolic_shape(...) shapes. The model is traced once, for every size.
     call_kwargs: static keyword arguments for the call (e.g. {"training": False}).
     extension: a ConversionExtension (or list) adding or overriding translators.
     options: conversion options, e.g. {"scan_unroll": 0, "max_expanded_size": 10**8}:

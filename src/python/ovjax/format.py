@@ -6,12 +6,16 @@ documentation agree. The C++ reader has the same numbers in src/cpp/format/forma
 
 MAGIC = b"OVJAX\x00\x1a\n"
 MAJOR = 1
-MINOR = 1  # 1.1: header checksum
+MINOR = 1  # 1.1: header checksum; what every file without symbolic dimensions is written with
+MINOR_SYMBOLIC = 2  # 1.2: symbolic dimensions (the DIMS section, header flag SYMBOLIC)
 HEADER_SIZE = 64
 CHECKSUM_OFFSET = 48  # u32 CRC-32 (zlib.crc32) of every byte outside DATA (minor >= 1)
 SECTION_ENTRY_SIZE = 32
 DATA_ALIGN = 64
 NONE = -1  # "no value" in a word slot (string index, output var of a dropped result)
+
+# header flags (must-understand bits)
+FLAG_SYMBOLIC = 1  # minor >= 2: the file has symbolic dimensions (a DIMS section)
 
 # section kinds
 SEC_STRINGS = 1
@@ -20,6 +24,7 @@ SEC_BUFFERS = 3
 SEC_GRAPHS = 4
 SEC_DATA = 5
 SEC_IONAMES = 6
+SEC_DIMS = 7  # symbols and dimension expressions (minor >= 2, exactly when FLAG_SYMBOLIC)
 
 # buffer flags
 BUF_EXTERNAL = 1
@@ -41,6 +46,20 @@ V_ENUM = 8
 V_RECORD = 9
 V_ARRAY = 10
 V_UNKNOWN = 11
+V_DIM = 12  # a symbolic dimension: the index of an expression of the DIMS section
+
+# dimension expression ops of the DIMS section: (op, a, b) records
+DIM_CONST = 0  # the integer a
+DIM_SYMBOL = 1  # symbol number a
+DIM_ADD = 2  # E[a] + E[b]
+DIM_MUL = 3  # E[a] * E[b]
+DIM_FLOORDIV = 4  # floor(E[a] / E[b])
+DIM_MOD = 5  # E[a] - E[b] * floor(E[a] / E[b])
+DIM_MAX = 6
+DIM_MIN = 7
+MAX_SYMBOLS = 65536
+MAX_DIM_EXPRS = 1 << 24
+MAX_DIM_VALUE = 1 << 62  # the largest |constant| and symbol bound
 
 # dtype codes: name -> code. Names are numpy/ml_dtypes names.
 DTYPES = {

@@ -8,12 +8,18 @@ ClosedJaxpr's consts) are either written into the file's data section
 (``external=False``: ``write``, ``graph_bytes``) or handed over as separate host
 buffers (``to_buffer(external=True)``, which ``convert.to_frontend_input`` uses for
 in-memory conversion so that no second copy of the weights is made).
+
+Symbolic dimensions (a jaxpr traced with ``jax.export.symbolic_shape``) go into one
+table of expressions for the whole file (``_Dims``, the DIMS section): a variable's
+symbolic dimension is the word ``-2 - i`` and a parameter's the value ``dim`` i. A file
+without any is written exactly as format 1.1 (minor 1, no flag, no DIMS section).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 import struct
 import zlib
 from array import array
@@ -24,7 +30,8 @@ import numpy as np
 from . import _expand, _hoist
 from ._options import SerializeOptions, split
 from . import format as F
-from ._jax_compat import DropVar, Literal, eqn_params as _eqn_params, is_jaxpr, primitive_name, sub_jaxpr
+from . import _jax_compat as _compat
+from ._jax_compat import DimExpr, DropVar, Literal, eqn_params as _eqn_params, is_jaxpr, primitive_name, sub_jaxpr
 
 _pack_d = struct.Struct("<d").pack
 _unpack_q = struct.Struct("<q").unpack
@@ -110,6 +117,7 @@ class GraphWriter:
         self._expander = _expand.Expander()
         # effect-only equations left out of the graph: primitive name -> count
         self.dropped_effects: dict[str, int] = {}
+        self._dims = _Dims(self.string)  # symbolic dimensions (the DIMS section), if any
 
     # ---- interning -------------------------------------------------
     def string(self, s: str) -> int:
@@ -143,10 +151,10 @@ class GraphWriter:
         self._graph_ids[key] = i
         self.graphs.append(None)  # reserve: sub-graphs get later indices
         self._keepalive.append(jaxpr)
-        self.graphs[i] = self._encode_graph(jaxpr, consts)
+        self.graphs[i] = self._encode_graph(jaxpr, consts, i == 0)
         return i
 
-    def _encode_graph(self, jaxpr, consts) -> array:
+    def _encode_graph(self, jaxpr, consts, top: bool = False) -> array:
         w = array("q")
         ids: dict[Any, int] = {}
         var_words: list[int] = []
@@ -193,6 +201,9 @@ class GraphWriter:
         if len(consts) == 0 and constvars:
             # An open Jaxpr whose constvars are bound by the caller: treat them as inputs.
             invars = [var(v) for v in constvars] + invars
+        if top:  # the model's inputs: where symbols are read from (and numbered in order)
+            in_vars = (list(constvars) if len(consts) == 0 and constvars else []) + list(jaxpr.invars)
+            self._dims.set_inputs([_shape_or_none(v.aval) for v in in_vars])
 
         # The hot loop: plain lists and local names (this runs once per equation).
         eqn_words: list[int] = []
@@ -245,7 +256,11 @@ class GraphWriter:
             atom(a, outs)
 
         w.append(len(ids))
-        w.extend(array("q", var_words))
+        try:
+            w.extend(array("q", var_words))
+        except TypeError:  # symbolic dimensions among the words (a static graph never gets here)
+            word = self._dims.word
+            w.extend(array("q", [d if type(d) is int else word(d) for d in var_words]))
         w.append(len(invars))
         w.extend(invars)
         w.append(len(const_pairs))
@@ -322,6 +337,14 @@ class GraphWriter:
             out.append(dtype_code(p))
         elif dataclasses.is_dataclass(p) and not isinstance(p, type):
             self._record(type(p).__name__, [(f.name, getattr(p, f.name)) for f in dataclasses.fields(p)], out)
+        elif isinstance(p, DimExpr):  # a symbolic dimension (reshape's new_sizes, iota's shape, ...)
+            c = _compat.dim_constant(p)
+            if c is None:
+                out.append(F.V_DIM)
+                out.append(self._dims.expr(p))
+            else:
+                out.append(F.V_INT)
+                out.append(c)
         elif isinstance(p, np.ndarray) or hasattr(p, "__array__") and hasattr(p, "dtype") and hasattr(p, "shape"):
             b, arr = self.buffer(p)
             out.append(F.V_ARRAY)
@@ -349,7 +372,13 @@ class GraphWriter:
             self._value(v, out)
 
     # ---- layout ----------------------------------------------------
+    @property
+    def symbolic(self) -> bool:
+        """Whether the file has symbolic dimensions (format 1.2, a DIMS section)."""
+        return bool(self._dims.symbols)
+
     def _sections(self, external: bool) -> tuple[list[tuple[int, bytes]], int, list[int]]:
+        dims = self._dims.section() if self.symbolic else None  # interns the symbol names
         meta = array("q", [len(self.meta)])
         for k, v in self.meta.items():
             meta.append(self.string(k))
@@ -398,6 +427,8 @@ class GraphWriter:
             (F.SEC_GRAPHS, graphs_blob),
             (F.SEC_IONAMES, io.tobytes()),
         ]
+        if dims is not None:
+            sections.append((F.SEC_DIMS, dims.tobytes()))
         return sections, data_size, data_offsets
 
     def _layout(self, external: bool):
@@ -414,7 +445,9 @@ class GraphWriter:
         entries.append((F.SEC_DATA, data_off, data_size))
         file_size = data_off + data_size
         head = bytearray(F.HEADER_SIZE)
-        struct.pack_into("<8sHHIQQQQ", head, 0, F.MAGIC, F.MAJOR, F.MINOR, F.HEADER_SIZE, n, table_off, file_size, 0)
+        # format 1.1 exactly unless the file has symbolic dimensions (1.2, flag SYMBOLIC)
+        minor, flags = (F.MINOR_SYMBOLIC, F.FLAG_SYMBOLIC) if self.symbolic else (F.MINOR, 0)
+        struct.pack_into("<8sHHIQQQQ", head, 0, F.MAGIC, F.MAJOR, minor, F.HEADER_SIZE, n, table_off, file_size, flags)
         table = b"".join(struct.pack("<IIQQQ", k, 0, o, s, 0) for k, o, s in entries)
         # The checksum covers every byte before the DATA section (the last one), its own
         # four bytes taken as zeros.
@@ -524,6 +557,164 @@ def _physical_shape(aval) -> tuple:
     elif code in _COMPLEX_CODES:  # (real, imag) float pairs
         shape += (2,)
     return shape
+
+
+def _shape_or_none(aval) -> tuple:
+    """``_physical_shape`` of an array aval; () for tokens and other non-array avals."""
+    try:
+        return _physical_shape(aval)
+    except AttributeError:
+        return ()
+
+
+_DIM_OPS = {"floordiv": F.DIM_FLOORDIV, "mod": F.DIM_MOD, "max": F.DIM_MAX, "min": F.DIM_MIN}
+
+
+class _Dims:
+    """The DIMS section of one file (docs/format.md): the symbols and one table of
+    dimension expressions, each distinct expression once, in topological order.
+
+    An expression node is interned by (op, a, b), a's and b's being node indices, so equal
+    subexpressions are one node wherever they occur. JAX's ``_DimExpr`` is a sum of terms
+    ``coeff * f1^e1 * f2^e2 ...``: written as ``add`` nodes over the terms in JAX's order,
+    each term a left-to-right chain of ``mul`` over its factors (a power as repeated
+    multiplication), times ``const coeff`` when coeff is not 1 (``x - y`` is
+    ``add(x, mul(y, const -1))``); the constant term is ``const c``; a factor is a
+    ``symbol`` or floordiv/mod/max/min of its two operand expressions. Symbols are numbered
+    as first met: the model's inputs are interned first, in order.
+    """
+
+    def __init__(self, string) -> None:
+        self._string = string  # GraphWriter.string: interns the symbol names
+        self.symbols: list[str] = []
+        self._symbol_ids: dict[str, int] = {}
+        self._first_use: dict[str, str] = {}  # symbol -> the expression it was first met in
+        self.scope = None
+        self.nodes = array("q")  # (op, a, b) per expression
+        self._node_ids: dict[tuple[int, int, int], int] = {}
+        self._expr_ids: dict[int, tuple[int, Any]] = {}  # id(_DimExpr) -> (index, the object)
+        self._inputs: list[tuple] = []  # physical shapes of graph 0's inputs
+
+    def set_inputs(self, shapes: list[tuple]) -> None:
+        """Graph 0's input shapes (where the symbols are read from at run time)."""
+        self._inputs = shapes
+        for shape in shapes:
+            for d in shape:
+                if type(d) is not int:
+                    self.word(d)
+
+    def word(self, d) -> int:
+        """The dimension word of one of a variable's dims: a static size, or -2 - expression."""
+        if isinstance(d, DimExpr):
+            c = _compat.dim_constant(d)
+            if c is None:
+                return -2 - self.expr(d)
+        else:
+            try:
+                c = operator.index(d)
+            except TypeError:
+                raise TypeError(f"ovjax: dimension {d!r} of type {type(d).__name__} has no .ovjax encoding") from None
+        if c < 0:
+            raise ValueError(f"ovjax: negative dimension {d}")
+        return c
+
+    def node(self, op: int, a: int, b: int) -> int:
+        key = (op, a, b)
+        i = self._node_ids.get(key)
+        if i is None:
+            i = len(self._node_ids)
+            if i >= F.MAX_DIM_EXPRS:
+                raise ValueError(f"ovjax: more than {F.MAX_DIM_EXPRS} symbolic dimension expressions")
+            self._node_ids[key] = i
+            self.nodes.extend(key)
+        return i
+
+    def const(self, c: int) -> int:
+        if abs(c) > F.MAX_DIM_VALUE:
+            raise ValueError(f"ovjax: the constant {c} of a symbolic dimension is out of range (|c| <= 2^62)")
+        return self.node(F.DIM_CONST, c, 0)
+
+    def expr(self, e) -> int:
+        """The index of the expression of a dimension (an int or a ``_DimExpr``)."""
+        if not isinstance(e, DimExpr):
+            return self.const(operator.index(e))
+        hit = self._expr_ids.get(id(e))
+        if hit is not None:
+            return hit[0]
+        scope = _compat.dim_scope(e)
+        if self.scope is None:
+            self.scope = scope
+        elif scope is not self.scope:
+            raise ValueError(
+                f"ovjax: the symbolic dimensions {e} and {next(iter(self._first_use.values()), '?')} come from "
+                "two different jax.export.SymbolicScope objects: trace the model with the symbolic shapes of one scope"
+            )
+        mul, add = F.DIM_MUL, F.DIM_ADD
+        acc = None
+        for coeff, factors in _compat.dim_terms(e):
+            if not factors:
+                t = self.const(coeff)
+            else:
+                t = None
+                for f, exponent in factors:
+                    fi = self.factor(f)
+                    for _ in range(exponent):
+                        t = fi if t is None else self.node(mul, t, fi)
+                if coeff != 1:
+                    t = self.node(mul, t, self.const(coeff))
+            acc = t if acc is None else self.node(add, acc, t)
+        self._expr_ids[id(e)] = (acc, e)  # the object kept alive: its id stays its own
+        for name in _compat.dim_symbols(e):
+            self._first_use.setdefault(name, str(e))
+        return acc
+
+    def factor(self, f) -> int:
+        kind, what = _compat.dim_factor(f)
+        if kind == "symbol":
+            i = self._symbol_ids.get(what)
+            if i is None:
+                i = self._symbol_ids[what] = len(self.symbols)
+                if i >= F.MAX_SYMBOLS:
+                    raise ValueError(f"ovjax: more than {F.MAX_SYMBOLS} symbolic dimension names")
+                self.symbols.append(what)
+            return self.node(F.DIM_SYMBOL, i, 0)
+        a, b = (self.expr(o) for o in what)
+        return self.node(_DIM_OPS[kind], a, b)
+
+    def origins(self) -> dict[str, tuple[int, int]]:
+        """symbol -> (input, axis) of graph 0's first input dimension that is k*S + c (k >= 1)."""
+        out: dict[str, tuple[int, int]] = {}
+        for i, shape in enumerate(self._inputs):
+            for axis, d in enumerate(shape):
+                r = _compat.affine_symbol(d)
+                if r is not None and r[0] not in out:
+                    out[r[0]] = (i, axis)
+        return out
+
+    def section(self) -> array:
+        """The DIMS section's words (the symbol names interned as strings)."""
+        origins = self.origins()
+        missing = [n for n in self.symbols if n not in origins]
+        if missing:
+            uses = ", ".join(f"{n!r} (first used in {self._first_use.get(n, n)})" for n in missing)
+            what = f"dimension {uses} appears" if len(missing) == 1 else f"dimensions {uses} appear"
+            raise ValueError(
+                f"ovjax: the symbolic {what} in no input dimension of the form k*S + c: "
+                "each symbol must appear in some input dimension as k*S + c (k >= 1), where its value is read "
+                "from at run time"
+            )
+        w = array("q", [len(self.symbols)])
+        for name in self.symbols:
+            lower, upper = _compat.symbol_bounds(name, self.scope)
+            if lower > F.MAX_DIM_VALUE:
+                raise ValueError(f"ovjax: the symbolic dimension {name!r} has a lower bound {lower} past 2^62")
+            if upper is None or upper > F.MAX_DIM_VALUE:
+                upper = -1
+            inp, axis = origins[name]
+            w.extend((self._string(name), lower, upper, inp, axis))
+        w.append(len(self._node_ids))
+        w.extend(self.nodes)
+        return w
 
 
 def _host_array(value) -> np.ndarray:

@@ -1,0 +1,230 @@
+#include "frontend/shapes.hpp"
+
+#include <algorithm>
+
+#include "frontend/node_context.hpp"
+#include "openvino/op/add.hpp"
+#include "openvino/op/concat.hpp"
+#include "openvino/op/constant.hpp"
+#include "openvino/op/divide.hpp"
+#include "openvino/op/floor_mod.hpp"
+#include "openvino/op/gather.hpp"
+#include "openvino/op/maximum.hpp"
+#include "openvino/op/minimum.hpp"
+#include "openvino/op/multiply.hpp"
+#include "openvino/op/shape_of.hpp"
+#include "openvino/op/subtract.hpp"
+
+namespace ovjax {
+
+using format::DimOp;
+
+bool is_static(const Dims& dims) {
+    return std::none_of(dims.begin(), dims.end(), [](int64_t d) { return format::is_symbolic_dim(d); });
+}
+
+namespace {
+ov::Output<ov::Node> i64(int64_t v) { return ov::op::v0::Constant::create(ov::element::i64, ov::Shape{1}, {v}); }
+}  // namespace
+
+Shapes::Shapes(const format::File& file) : m_file(file), m_frames(1) {}
+
+ov::Dimension Shapes::dimension(int64_t word) const {
+    if (!format::is_symbolic_dim(word))
+        return ov::Dimension(word);
+    const auto& b = m_file.dim_bounds(format::dim_expr_index(word));
+    const int64_t lo = std::max<int64_t>(b.lo, 0);
+    if (b.hi == format::DimBounds::kUnbounded)
+        return ov::Dimension(lo, -1);
+    return ov::Dimension(lo, std::max(b.hi, lo));
+}
+
+ov::PartialShape Shapes::partial_shape(const int64_t* dims, size_t rank) const {
+    std::vector<ov::Dimension> ds;
+    ds.reserve(rank);
+    for (size_t k = 0; k < rank; ++k)
+        ds.push_back(dimension(dims[k]));
+    return ov::PartialShape(ds);
+}
+
+ov::PartialShape Shapes::input_shape(const format::VarInfo& v) {
+    ov::PartialShape s = partial_shape(v.dims, v.rank);
+    for (size_t k = 0; k < v.rank; ++k) {
+        if (!format::is_symbolic_dim(v.dims[k]) || s[k].is_static())
+            continue;
+        const uint64_t e = format::dim_expr_index(v.dims[k]);
+        if (m_ov_symbols.size() <= e)
+            m_ov_symbols.resize(m_file.dim_exprs().size());
+        if (!m_ov_symbols[e])
+            m_ov_symbols[e] = std::make_shared<ov::Symbol>();
+        s[k].set_symbol(m_ov_symbols[e]);
+    }
+    return s;
+}
+
+bool Shapes::matches(const ov::PartialShape& got, const int64_t* dims, size_t rank) const {
+    if (got.rank().is_dynamic() || got.rank().get_length() != static_cast<int64_t>(rank))
+        return false;
+    for (size_t k = 0; k < rank; ++k) {
+        const auto& d = got[k];
+        if (!format::is_symbolic_dim(dims[k])) {
+            if (!d.is_static() || d.get_length() != dims[k])
+                return false;
+        } else if (d.is_static()) {
+            const auto& b = m_file.dim_bounds(format::dim_expr_index(dims[k]));
+            if (b.lo != b.hi || b.lo != d.get_length())
+                return false;
+        }
+    }
+    return true;
+}
+
+ov::Output<ov::Node> Shapes::symbol(size_t frame, uint64_t s) {
+    Frame& f = m_frames[frame];
+    if (f.symbols.empty())
+        f.symbols.resize(m_file.symbols().size());
+    auto& cached = f.symbols.at(s);
+    if (cached.get_node())
+        return cached;
+    if (frame > 0) {
+        auto p = std::make_shared<ov::op::v0::Parameter>(ov::element::i64, ov::PartialShape{1});
+        p->set_friendly_name(std::string(m_file.symbols()[s].name));
+        f.params.emplace_back(p, s);
+        return cached = p;
+    }
+    const auto& sym = m_file.symbols()[s];
+    if (sym.input >= m_inputs.size() || !m_inputs[sym.input].get_node())
+        throw TranslateError("symbolic dimension '" + std::string(sym.name) + "' is read from input " +
+                             std::to_string(sym.input) + ", which the model does not have");
+    auto shape = std::make_shared<ov::op::v3::ShapeOf>(m_inputs[sym.input], ov::element::i64);
+    ov::Output<ov::Node> d = std::make_shared<ov::op::v8::Gather>(
+        shape, i64(static_cast<int64_t>(sym.axis)), ov::op::v0::Constant::create(ov::element::i64, ov::Shape{}, {0}));
+    if (sym.offset != 0)
+        d = std::make_shared<ov::op::v1::Subtract>(d, i64(sym.offset));
+    if (sym.scale != 1)  // (exact for the sizes the origin admits, dim - c a multiple of k)
+        d = std::make_shared<ov::op::v1::Divide>(d, i64(sym.scale));
+    return cached = d;
+}
+
+ov::Output<ov::Node> Shapes::expr(size_t frame, uint64_t e) {
+    Frame& f = m_frames[frame];
+    if (f.exprs.empty())
+        f.exprs.resize(m_file.dim_exprs().size());
+    const auto& exprs = m_file.dim_exprs();
+    // Operands are earlier expressions: build the missing ones bottom-up with an explicit
+    // stack (a file's expressions may nest deeply).
+    std::vector<uint64_t> stack{e};
+    while (!stack.empty()) {
+        const uint64_t k = stack.back();
+        if (f.exprs[k].get_node()) {
+            stack.pop_back();
+            continue;
+        }
+        const auto& x = exprs[k];
+        const auto& b = m_file.dim_bounds(k);
+        if (x.op == DimOp::constant || b.lo == b.hi) {  // b.lo == b.hi: one value only
+            f.exprs[k] = i64(x.op == DimOp::constant ? x.a : b.lo);
+            stack.pop_back();
+            continue;
+        }
+        if (x.op == DimOp::symbol) {
+            f.exprs[k] = symbol(frame, static_cast<uint64_t>(x.a));
+            stack.pop_back();
+            continue;
+        }
+        const auto ia = static_cast<uint64_t>(x.a), ib = static_cast<uint64_t>(x.b);
+        if (!f.exprs[ia].get_node() || !f.exprs[ib].get_node()) {
+            if (!f.exprs[ia].get_node())
+                stack.push_back(ia);
+            if (!f.exprs[ib].get_node())
+                stack.push_back(ib);
+            continue;
+        }
+        const auto a = f.exprs[ia];
+        auto c = f.exprs[ib];
+        if ((x.op == DimOp::floordiv || x.op == DimOp::mod) && m_file.dim_bounds(ib).lo < 1)
+            c = std::make_shared<ov::op::v1::Maximum>(c, i64(1));  // never a division by zero
+        switch (x.op) {
+        case DimOp::add:
+            f.exprs[k] = std::make_shared<ov::op::v1::Add>(a, c);
+            break;
+        case DimOp::mul:
+            f.exprs[k] = std::make_shared<ov::op::v1::Multiply>(a, c);
+            break;
+        case DimOp::floordiv: {
+            // floor(a / c) = (a - a mod c) / c, an exact division (the CPU plugin's Divide
+            // truncates integers towards zero, pythondiv or not: measured on 2026.4)
+            auto m = std::make_shared<ov::op::v1::FloorMod>(a, c);
+            f.exprs[k] = std::make_shared<ov::op::v1::Divide>(std::make_shared<ov::op::v1::Subtract>(a, m), c);
+            break;
+        }
+        case DimOp::mod:
+            f.exprs[k] = std::make_shared<ov::op::v1::FloorMod>(a, c);
+            break;
+        case DimOp::max:
+            f.exprs[k] = std::make_shared<ov::op::v1::Maximum>(a, c);
+            break;
+        default:
+            f.exprs[k] = std::make_shared<ov::op::v1::Minimum>(a, c);
+            break;
+        }
+        stack.pop_back();
+    }
+    return f.exprs[e];
+}
+
+ov::Output<ov::Node> Shapes::dim(int64_t word) {
+    if (!format::is_symbolic_dim(word))
+        return i64(word);
+    return expr(m_frames.size() - 1, format::dim_expr_index(word));
+}
+
+ov::Output<ov::Node> Shapes::shape(const Dims& dims) {
+    if (is_static(dims))
+        return ov::op::v0::Constant::create(ov::element::i64, ov::Shape{dims.size()}, dims);
+    // runs of static dims as one constant each
+    ov::OutputVector parts;
+    Dims run;
+    for (int64_t d : dims) {
+        if (!format::is_symbolic_dim(d)) {
+            run.push_back(d);
+            continue;
+        }
+        if (!run.empty())
+            parts.push_back(ov::op::v0::Constant::create(ov::element::i64, ov::Shape{run.size()}, run));
+        run.clear();
+        parts.push_back(dim(d));
+    }
+    if (!run.empty())
+        parts.push_back(ov::op::v0::Constant::create(ov::element::i64, ov::Shape{run.size()}, run));
+    return parts.size() == 1 ? parts[0] : std::make_shared<ov::op::v0::Concat>(parts, 0)->output(0);
+}
+
+ov::Output<ov::Node> Shapes::product(const Dims& dims) {
+    int64_t constant = 1;
+    ov::Output<ov::Node> r;
+    for (int64_t d : dims) {
+        if (!format::is_symbolic_dim(d)) {
+            if (__builtin_mul_overflow(constant, d, &constant))
+                throw TranslateError("a product of dimensions overflows int64");
+            continue;
+        }
+        r = r.get_node() ? std::make_shared<ov::op::v1::Multiply>(r, dim(d))->output(0) : dim(d);
+    }
+    if (!r.get_node())
+        return i64(constant);
+    return constant == 1 ? r : std::make_shared<ov::op::v1::Multiply>(r, i64(constant))->output(0);
+}
+
+void Shapes::begin_body() { m_frames.emplace_back(); }
+
+std::vector<std::pair<std::shared_ptr<ov::op::v0::Parameter>, ov::Output<ov::Node>>> Shapes::end_body() {
+    Frame f = std::move(m_frames.back());
+    m_frames.pop_back();
+    std::vector<std::pair<std::shared_ptr<ov::op::v0::Parameter>, ov::Output<ov::Node>>> r;
+    for (auto& [p, s] : f.params)
+        r.emplace_back(p, symbol(m_frames.size() - 1, s));
+    return r;
+}
+
+}  // namespace ovjax

@@ -1,0 +1,95 @@
+// Sizes for translators, static or symbolic (docs/format.md, DIMS).
+//
+// A dimension is a word of the file: >= 0 a static size, <= -2 a symbolic one (an
+// expression of the symbols). Translators take every size they build into the graph from
+// here: a static size is a Constant (static models are exactly what they were), a
+// symbolic one the shared subgraph that computes its expression, built once per model from
+// the symbols, each read once from the input that defines it (ShapeOf, Gather).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "format/format.hpp"
+#include "openvino/core/node.hpp"
+#include "openvino/core/partial_shape.hpp"
+#include "openvino/op/parameter.hpp"
+
+namespace ovjax {
+
+using Dims = std::vector<int64_t>;  // dimension words
+
+bool is_static(const Dims& dims);
+
+class Shapes {
+public:
+    explicit Shapes(const format::File& file);
+
+    // The shape of graph 0's input variable `v` for its Parameter: static dims, symbolic
+    // ones with their bounds, and one ov::Symbol per expression, so that equal dimensions
+    // share it.
+    ov::PartialShape input_shape(const format::VarInfo& v);
+    // Where the symbols are read: graph 0's inputs as the model computes them.
+    void set_model_inputs(const ov::OutputVector& inputs) { m_inputs = inputs; }
+
+    // A variable's or a parameter's dims as a PartialShape: symbolic dims are dynamic with
+    // their bounds (for comparing, and for placeholders).
+    ov::PartialShape partial_shape(const int64_t* dims, size_t rank) const;
+    ov::PartialShape partial_shape(const Dims& dims) const { return partial_shape(dims.data(), dims.size()); }
+    ov::Dimension dimension(int64_t word) const;
+    // Whether an output shape OpenVINO computed is the one the dims describe: static dims
+    // equal; a symbolic one dynamic (or static, when its bounds allow one value only).
+    bool matches(const ov::PartialShape& got, const int64_t* dims, size_t rank) const;
+
+    // The size `word` as an i64 tensor of shape [1].
+    ov::Output<ov::Node> dim(int64_t word);
+    // The shape `dims` as an i64 tensor of shape [rank]: a Constant when static.
+    ov::Output<ov::Node> shape(const Dims& dims);
+    // The product of `dims` as an i64 tensor of shape [1] (1 for none).
+    ov::Output<ov::Node> product(const Dims& dims);
+    std::string text(int64_t word) const { return m_file.dim_text(word); }
+
+    // Sub-graphs built as separate bodies (Loop, If) cannot use the model's nodes: while
+    // one is built, symbols are body Parameters, made when first needed. end_body() returns
+    // them with the value each must be bound to outside (the enclosing body's or model's).
+    void begin_body();
+    std::vector<std::pair<std::shared_ptr<ov::op::v0::Parameter>, ov::Output<ov::Node>>> end_body();
+
+    // begin_body() now, end_body() by end() or, when translation throws, on destruction.
+    class Body {
+    public:
+        explicit Body(Shapes& s) : m_shapes(s) { s.begin_body(); }
+        ~Body() {
+            if (!m_ended)
+                m_shapes.end_body();
+        }
+        Body(const Body&) = delete;
+        Body& operator=(const Body&) = delete;
+        std::vector<std::pair<std::shared_ptr<ov::op::v0::Parameter>, ov::Output<ov::Node>>> end() {
+            m_ended = true;
+            return m_shapes.end_body();
+        }
+
+    private:
+        Shapes& m_shapes;
+        bool m_ended = false;
+    };
+
+private:
+    struct Frame {
+        std::vector<ov::Output<ov::Node>> exprs;  // by expression index, built when first needed
+        std::vector<ov::Output<ov::Node>> symbols;
+        std::vector<std::pair<std::shared_ptr<ov::op::v0::Parameter>, uint64_t>> params;  // (param, symbol)
+    };
+    ov::Output<ov::Node> symbol(size_t frame, uint64_t s);
+    ov::Output<ov::Node> expr(size_t frame, uint64_t e);
+
+    const format::File& m_file;
+    ov::OutputVector m_inputs;
+    std::vector<Frame> m_frames;
+    std::vector<std::shared_ptr<ov::Symbol>> m_ov_symbols;  // by expression index, made when first needed
+};
+
+}  // namespace ovjax

@@ -1,0 +1,252 @@
+"""Dynamic shapes end to end: one conversion of a function traced with symbolic dimensions,
+run at several sizes and compared with JAX at each (README "Dynamic shapes"). Every
+translator family's own tests run a symbolic variant too (harness.check_symbolic)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import openvino as ov
+import pytest
+from jax import export
+
+import ovjax
+
+from harness import assert_close, assert_prims, compile_cpu, op_counts
+
+RNG = np.random.default_rng(0)
+
+
+def run_sizes(model, fn, make_args, sizes, tol=(1e-4, 1e-4)):
+    compiled = compile_cpu(model)
+    jitted = jax.jit(fn)
+    for size in sizes:
+        args = make_args(*size) if isinstance(size, tuple) else make_args(size)
+        got = compiled(list(args))
+        want = jax.tree_util.tree_leaves(jitted(*args))
+        for i, w in enumerate(want):
+            assert_close(got[i], np.asarray(w), where=f"size {size}: output {i}", tol=tol)
+
+
+def f(x, y):
+    return jnp.tanh(x @ y)
+
+
+Y = RNG.standard_normal((3, 4)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        [("B", 3), (3, 4)],
+        [(-1, 3), (3, 4)],
+        ["?", None],
+    ],
+    ids=["name", "minus-one", "partial-shape"],
+)
+def test_readme_forms(spec):
+    x = np.ones((2, 3), np.float32)
+    if spec == ["?", None]:
+        spec = [ov.PartialShape("[1..64,3]"), ov.PartialShape([3, 4])]
+    m = ovjax.convert_model(f, example_input=(x, Y), input=spec)
+    assert m.inputs[0].get_partial_shape()[0].is_dynamic
+    assert m.inputs[1].get_partial_shape().is_static
+    run_sizes(m, f, lambda n: (RNG.standard_normal((n, 3)).astype(np.float32), Y), [1, 5, 17])
+
+
+def test_bounds_and_symbolic_example_input():
+    (b,) = export.symbolic_shape("B", constraints=["B <= 64"])
+    m = ovjax.convert_model(f, example_input=(jax.ShapeDtypeStruct((b, 3), jnp.float32), Y))
+    assert str(m.inputs[0].get_partial_shape()) == "[1..64,3]"
+    m2 = ovjax.convert_model(
+        f, example_input=(np.ones((2, 3), np.float32), Y), input=[(ov.Dimension(1, 64), 3), (3, 4)]
+    )
+    assert str(m2.inputs[0].get_partial_shape()) == "[1..64,3]"
+    m3 = ov.convert_model(jax.make_jaxpr(f)(jax.ShapeDtypeStruct((b, 3), jnp.float32), Y))
+    run_sizes(m3, f, lambda n: (RNG.standard_normal((n, 3)).astype(np.float32), Y), [1, 64])
+
+
+def attention_block(x, wq, wk, wv, g):
+    x = (x - x.mean(-1, keepdims=True)) / jnp.sqrt(x.var(-1, keepdims=True) + 1e-5) * g
+    q, k, v = x @ wq, x @ wk, x @ wv
+    a = jax.nn.softmax(q @ k.swapaxes(-1, -2) / 4.0, axis=-1)
+    return jax.nn.gelu(a @ v)
+
+
+def test_attention_block_with_batch_and_sequence_dynamic():
+    d = 16
+    ws = [RNG.standard_normal((d, d)).astype(np.float32) * 0.2 for _ in range(3)]
+    g = RNG.standard_normal(d).astype(np.float32)
+    b, s = export.symbolic_shape("B, S")
+    spec = (jax.ShapeDtypeStruct((b, s, d), jnp.float32), *ws, g)
+    m = ovjax.convert_model(jax.make_jaxpr(attention_block)(*spec))
+    assert str(m.inputs[0].get_partial_shape()) == "[1..,1..,16]"
+    ops = op_counts(m)
+    assert ops["Softmax"] == 1 and ops["Gelu"] == 1, ops  # the fusions work on dynamic shapes
+    run_sizes(
+        m,
+        attention_block,
+        lambda nb, ns: (RNG.standard_normal((nb, ns, d)).astype(np.float32), *ws, g),
+        [(1, 1), (2, 7), (3, 33)],
+    )
+
+
+def test_conv_net_with_dynamic_batch_height_and_width():
+    k1 = RNG.standard_normal((3, 3, 3, 8)).astype(np.float32) * 0.3
+    k2 = RNG.standard_normal((3, 3, 8, 4)).astype(np.float32) * 0.3
+
+    def net(x):
+        dn = ("NHWC", "HWIO", "NHWC")
+        y = jax.lax.conv_general_dilated(x, k1, (1, 1), "SAME", dimension_numbers=dn)
+        y = jax.nn.relu(y)
+        y = jax.lax.conv_general_dilated(y, k2, (2, 2), "SAME", dimension_numbers=dn)
+        return y.mean(axis=(1, 2))
+
+    m = ovjax.convert_model(net, example_input=np.ones((1, 8, 8, 3), np.float32), input=[("B", "H", "W", 3)])
+    assert str(m.inputs[0].get_partial_shape()) == "[1..,1..,1..,3]"
+    run_sizes(
+        m,
+        net,
+        lambda nb, h, w: (RNG.standard_normal((nb, h, w, 3)).astype(np.float32),),
+        [(1, 8, 8), (2, 9, 13), (3, 32, 5)],
+    )
+
+
+def test_static_model_is_unchanged_by_symbolic_support():
+    # a static conversion builds no shape subgraph
+    m = ovjax.convert_model(f, example_input=(np.ones((2, 3), np.float32), Y))
+    ops = op_counts(m)
+    assert "ShapeOf" not in ops and "Concat" not in ops, ops
+
+
+def test_unsupported_primitive_names_the_dimension():
+    def g(x, i):
+        return x[i]  # a gather (pending for symbolic dimensions)
+
+    with pytest.raises(Exception, match=r"gather does not support the symbolic dimension B \(operand 0, axis 0\)"):
+        ovjax.convert_model(
+            g, example_input=(np.ones((4, 3), np.float32), np.array([0, 2], np.int32)), input=[("B", 3), (2,)]
+        )
+
+
+def test_branching_on_a_dimension_names_the_input():
+    def g(x):
+        return x * 2 if x.shape[0] > 2 else x
+
+    with pytest.raises(Exception, match=r"(?s)x.*axis 0|axis 0.*x"):
+        ovjax.convert_model(g, example_input=np.ones((4, 3), np.float32), input=[("B", 3)])
+
+
+def test_dimension_expressions_compute_jax_values():
+    # floordiv and mod of negative values round as Python's // and %; max, min, products
+    (h,) = export.symbolic_shape("H")
+
+    def g(x):
+        n = x.shape[0]
+        return jnp.array(
+            [(-n) // 2, ((-n) // 2) * -2 - n + 1, (((-n) // 2) * -2 - n + 1) // 2, n % 3, (-n) % 4, (n * n) // 3],
+            jnp.int32,
+        ) + jnp.array([jnp.maximum(n, 5), jnp.minimum(n, 5), 0, 0, 0, 0], jnp.int32)
+
+    closed = jax.make_jaxpr(g)(jax.ShapeDtypeStruct((h,), jnp.float32))
+    assert_prims(closed, prims={"dim_as_value"})
+    m = ovjax.convert_model(closed)
+    run_sizes(m, g, lambda n: (np.zeros(n, np.float32),), [1, 2, 7, 8, 9, 13])
+
+
+H, D = 8, 4
+WI = RNG.standard_normal((D, 4 * H)).astype(np.float32) * 0.3
+WH = RNG.standard_normal((H, 4 * H)).astype(np.float32) * 0.3
+
+
+def lstm(xs, reverse=False):  # xs: [T, B, D]
+    def step(c, x):
+        h, cc = c
+        i, f, g, o = jnp.split(x @ WI + h @ WH, 4, axis=-1)
+        cc = jax.nn.sigmoid(f) * cc + jax.nn.sigmoid(i) * jnp.tanh(g)
+        h = jax.nn.sigmoid(o) * jnp.tanh(cc)
+        return (h, cc), h
+
+    init = (jnp.zeros((xs.shape[1], H)), jnp.zeros((xs.shape[1], H)))
+    return jax.lax.scan(step, init, xs, reverse=reverse)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_over_a_dynamic_number_of_steps(reverse):
+    t, b = export.symbolic_shape("T, B")
+    closed = jax.make_jaxpr(lambda xs: lstm(xs, reverse))(jax.ShapeDtypeStruct((t, b, D), jnp.float32))
+    assert_prims(closed, prims={"scan"})
+    m = ovjax.convert_model(closed)
+    assert str(m.inputs[0].get_partial_shape()) == "[1..,1..,4]"
+    assert op_counts(m)["Loop"] == 1
+    run_sizes(
+        m,
+        lambda xs: lstm(xs, reverse),
+        lambda nt, nb: (RNG.standard_normal((nt, nb, D)).astype(np.float32),),
+        [(1, 1), (5, 3), (17, 2)],
+    )
+
+
+def test_symbolic_sizes_inside_cond_and_while_bodies():
+    (b,) = export.symbolic_shape("B")
+
+    def g(p, x):
+        y = jax.lax.cond(p > 0, lambda v: jnp.sin(v) + jnp.arange(v.shape[0]), lambda v: jnp.cos(v), x)
+        return jax.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] + c[1].shape[0]), (0, y))[1]
+
+    closed = jax.make_jaxpr(g)(jax.ShapeDtypeStruct((), jnp.float32), jax.ShapeDtypeStruct((b,), jnp.float32))
+    assert_prims(closed, prims={"cond", "while"})
+    m = ovjax.convert_model(closed)
+    for p in (1.0, -1.0):
+        run_sizes(m, g, lambda n, p=p: (np.float32(p), RNG.standard_normal(n).astype(np.float32)), [1, 4, 9])
+
+
+def test_dynamic_slice_window_of_a_symbolic_axis():
+    (s,) = export.symbolic_shape("S", constraints=["S >= 4"])
+
+    def f(x, i):
+        return jax.lax.dynamic_slice_in_dim(x, i, 4, axis=0) * 2.0
+
+    closed = jax.make_jaxpr(f)(jax.ShapeDtypeStruct((s, 3), jnp.float32), jax.ShapeDtypeStruct((), jnp.int32))
+    assert_prims(closed, prims={"dynamic_slice"})
+    m = ovjax.convert_model(closed)
+    assert str(m.inputs[0].get_partial_shape()) == "[4..,3]"
+    for i in (0, 2, 7, -1):  # JAX clamps the start into [0, S - 4]
+        run_sizes(m, f, lambda n, i=i: (RNG.standard_normal((n, 3)).astype(np.float32), np.int32(i)), [4, 9])
+
+
+def test_transformer_block_fusions_on_dynamic_batch_and_sequence():
+    import flax.linen as nn
+
+    class Block(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            h = nn.LayerNorm()(x)
+            x = x + nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=64)(h, h)
+            h = nn.LayerNorm()(x)
+            return x + nn.Dense(64)(nn.gelu(nn.Dense(128)(h)))
+
+    blk = Block()
+    x = np.ones((2, 16, 64), np.float32)
+    params = blk.init(jax.random.key(0), x)
+
+    def fn(v):
+        return blk.apply(params, v)
+
+    m = ovjax.convert_model(fn, example_input=x, input=[("B", "S", 64)])
+    ops = op_counts(m)
+    # MVN, Gelu and Softmax fuse; attention stays Softmax + MatMuls on dynamic shapes (the
+    # CPU plugin's ScaledDotProductAttention is wrong there: tests/upstream/cpu_sdpa_dynamic_growing_shape.py)
+    assert ops["MVN"] == 2 and ops["Gelu"] == 1 and ops["Softmax"] == 1, ops
+    assert ops["ScaledDotProductAttention"] == 0, ops
+    rt = compile_cpu(m).get_runtime_model()
+    layers = [op.get_rt_info()["layerType"].astype(str) for op in rt.get_ops()]
+    assert layers.count("MVN") == 2 and layers.count("FullyConnected") == 6, layers
+    # a longer sequence after shorter ones (what broke the attention kernel)
+    run_sizes(
+        m,
+        fn,
+        lambda nb, ns: (RNG.standard_normal((nb, ns, 64)).astype(np.float32),),
+        [(1, 1), (3, 7), (2, 40), (1, 1), (2, 40)],
+    )
