@@ -603,6 +603,21 @@ def render_harness_results() -> list[str]:
         c[1] += 1
     dtypes = [d for d in DTYPE_ORDER if any(d in g for g in cells.values())]
     dtypes += sorted({d for g in cells.values() for d in g} - set(dtypes))
+    sym_lines = []
+    for release, results in records:
+        path = ROOT / f"docs/harness_symbolic_jax{release}.json"
+        if not path.exists():
+            continue
+        import json
+
+        sym = json.loads(path.read_text())
+        batched = [k for k, r in sym.items() if r["status"] != "jax_error" and k in results]
+        sp = sum(sym[k]["status"] == "pass" for k in batched)
+        st = sum(results[k]["status"] == "pass" for k in batched)
+        n = len(batched)
+        sym_lines.append(
+            f"| {release} | {n} of {len(sym)} | {sp} of {n} ({100 * sp / n:.1f}%) | {st} of {n} ({100 * st / n:.1f}%) |"
+        )
     out = [
         "",
         "## JAX's harness catalogue",
@@ -616,6 +631,19 @@ def render_harness_results() -> list[str]:
         "|---|---|---|",
         *lines,
     ]
+    if sym_lines:
+        out += [
+            "",
+            "With a symbolic batch: each harness vmapped over a new leading axis of symbolic size B (what JAX's "
+            "own shape-polymorphism tests do for its exporters), traced once, converted once, run at B = 1, 3 "
+            "and 7 and compared with JAX's jitted vmap at each size (`tests/catalogue.py --symbolic`; results in "
+            "`docs/harness_symbolic_jax<release>.json`). Counted over the harnesses JAX itself can batch and "
+            "trace symbolically, beside the static outcome of the same harnesses:",
+            "",
+            "| JAX | harnesses JAX batches | symbolic batch passing | static passing (same harnesses) |",
+            "|---|---|---|---|",
+            *sym_lines,
+        ]
     if len(records) > 1:
         old_release, old = records[0]
         added = sorted(set(results) - set(old))

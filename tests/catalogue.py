@@ -234,12 +234,93 @@ def run(h) -> tuple[str, str]:
     return "pass", ""
 
 
+SYMBOLIC_SIZES = (1, 3, 7)
+
+
+def symbolic_results_file(release: str | None = None) -> Path:
+    """The recorded results of the symbolic (vmapped) catalogue of a release."""
+    return results_file(release).with_name(results_file(release).name.replace("harness_results", "harness_symbolic"))
+
+
+def _stacked(a: np.ndarray, n: int) -> np.ndarray:
+    """n versions of `a` on a new leading axis: a's values rolled by i (same values, other
+    places), so that batch elements differ."""
+    a = np.asarray(a)
+    return np.stack([np.roll(a.reshape(-1), i).reshape(a.shape) for i in range(n)])
+
+
+def run_symbolic(h) -> tuple[str, str]:
+    """The harness vmapped over a new leading axis of symbolic size B (what JAX's own
+    shape-polymorphism tests do for its exporters): traced once, converted once, run at
+    B = 1, 3 and 7 and compared with JAX's jitted vmap at each size. "jax_error" when JAX
+    cannot batch or trace it symbolically."""
+    import ovjax
+    from jax import export
+
+    x64 = dtype_name(h) in X64_DTYPES
+    with _x64(x64), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            args = h.dyn_args_maker(np.random.RandomState(0))
+            leaves, tree = jax.tree_util.tree_flatten(args)
+            leaves = [np.asarray(a) for a in leaves]
+            vf = jax.vmap(lambda *xs: h.dyn_fun(*jax.tree_util.tree_unflatten(tree, xs)))
+            (b,) = export.symbolic_shape("B")
+            specs = [jax.ShapeDtypeStruct((b,) + a.shape, a.dtype) for a in leaves]
+            closed = jax.make_jaxpr(vf)(*specs)
+            jitted = jax.jit(vf)
+            batches = {n: [_stacked(a, n) for a in leaves] for n in SYMBOLIC_SIZES}
+            wants = {n: [np.asarray(w) for w in jax.tree_util.tree_leaves(jitted(*batches[n]))] for n in batches}
+        except Exception as e:  # noqa: BLE001 - JAX itself cannot batch or trace it symbolically
+            return "jax_error", f"{type(e).__name__}: {e}"[:300]
+        try:
+            model = ovjax.convert_model(closed)
+        except Exception as e:  # noqa: BLE001
+            msg = str(e)
+            status = "unsupported" if "unsupported" in msg.lower() or "symbolic dimension" in msg else "error"
+            return status, f"{type(e).__name__}: {msg}"[:600]
+        try:
+            from harness import compile_cpu, from_tensor, to_tensor
+
+            req = compile_cpu(model).create_infer_request()
+            for n, batched in batches.items():
+                for i, (a, v) in enumerate(zip(batched, closed.jaxpr.invars)):
+                    req.set_input_tensor(i, to_tensor(a.astype(v.aval.dtype)))
+                req.infer()
+                want = wants[n]
+                if len(req.model_outputs) != len(want):
+                    return "fail", f"{len(req.model_outputs)} outputs, JAX has {len(want)}"
+                got = [from_tensor(req.get_output_tensor(i)) for i in range(len(want))]
+                if _unstable_sort_ties(h):  # per batch element, as the static run compares
+                    for k in range(n):
+                        _compare_unstable_sort(h, [g[k] for g in got], [w[k] for w in want])
+                    continue
+                for i, (g, w) in enumerate(zip(got, want)):
+                    tol = (
+                        CATALOGUE_GROUP_TOL.get(h.group_name)
+                        if w.dtype.name in ("float32", "float64", "complex64", "complex128")
+                        else None
+                    )
+                    _compare(g, w, tol, f"B={n}: output {i}")
+        except AssertionError as e:
+            return "fail", str(e)[:600]
+        except Exception as e:  # noqa: BLE001
+            return "error", f"{type(e).__name__}: {e}"[:600]
+    return "pass", ""
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sample", action="store_true")
     ap.add_argument("-k", default=None)
     ap.add_argument("--failures", action="store_true")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument(
+        "--symbolic",
+        action="store_true",
+        help="each harness vmapped over a symbolic batch axis, converted once, run at B = 1, 3, 7 "
+        "(results in docs/harness_symbolic_jax<release>.json)",
+    )
     ap.add_argument(
         "--update", action="store_true", help="merge the results of a -k/--sample run into the recorded file"
     )
@@ -252,8 +333,9 @@ def main(argv=None) -> int:
         hs = [h for h in hs if a.k in h.fullname]
     results = {}
     t0 = time.time()
+    target = symbolic_results_file() if a.symbolic else RESULTS
     for i, h in enumerate(hs):
-        status, detail = run(h)
+        status, detail = run_symbolic(h) if a.symbolic else run(h)
         results[h.fullname] = {"group": h.group_name, "dtype": dtype_name(h), "status": status}
         if a.failures and status != "pass":
             print(f"[{status}] {h.fullname}: {detail}\n", flush=True)
@@ -262,12 +344,12 @@ def main(argv=None) -> int:
     counts = collections.Counter(r["status"] for r in results.values())
     print(f"{len(results)} harnesses in {time.time() - t0:.0f}s: {dict(counts)}")
     if a.update:
-        recorded = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        RESULTS.write_text(json.dumps({**recorded, **results}, indent=0, sort_keys=True) + "\n")
-        print(f"updated {len(results)} results in {RESULTS.relative_to(ROOT)} (jax {jax.__version__})")
+        recorded = json.loads(target.read_text()) if target.exists() else {}
+        target.write_text(json.dumps({**recorded, **results}, indent=0, sort_keys=True) + "\n")
+        print(f"updated {len(results)} results in {target.relative_to(ROOT)} (jax {jax.__version__})")
     elif not (a.sample or a.k or a.no_write):
-        RESULTS.write_text(json.dumps(results, indent=0, sort_keys=True) + "\n")
-        print(f"wrote {RESULTS.relative_to(ROOT)} (jax {jax.__version__})")
+        target.write_text(json.dumps(results, indent=0, sort_keys=True) + "\n")
+        print(f"wrote {target.relative_to(ROOT)} (jax {jax.__version__})")
     return 0
 
 

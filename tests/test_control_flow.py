@@ -472,3 +472,24 @@ def test_flax_scanned_layers():
         tree, [rand(l.shape, seed=31 + i, low=-1.0, high=1.0) for i, l in enumerate(leaves)]
     )
     check(lambda h, x: Scanned().apply(params, h, x), h0, xs, prims={"scan"})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug, found by the symbolic-batch variant of test_jax_compat's scans: jax.vmap of the "
+    "gradient of an RNN scan (a reverse scan over the residuals) converts to wrong numbers, with static and "
+    "with symbolic shapes alike (errors ~2 at B=3); the gradient alone and the vmapped forward scan are right",
+)
+def test_vmapped_grad_of_an_rnn_scan():
+    w = jnp.asarray(np.linspace(-1.0, 1.0, 12, dtype=np.float32).reshape(3, 4))
+
+    def loss(x):
+        def cell(h, xt):
+            h = jnp.tanh(h @ w[:, :3] + xt)
+            return h, h * 2.0
+
+        return lax.scan(cell, jnp.zeros(3), x)[1].sum()
+
+    x = rand((5, 3))
+    xb = np.stack([np.roll(x.reshape(-1), i).reshape(x.shape) for i in range(3)])
+    check(jax.vmap(jax.grad(loss)), xb, prims={"scan"}, symbolic=False)

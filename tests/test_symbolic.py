@@ -121,13 +121,11 @@ def test_static_model_is_unchanged_by_symbolic_support():
 
 
 def test_unsupported_primitive_names_the_dimension():
-    def g(x, i):
-        return x[i]  # a gather (pending for symbolic dimensions)
+    def g(x):
+        return jnp.sort(x, axis=1)  # sort: pending for symbolic dimensions
 
-    with pytest.raises(Exception, match=r"gather does not support the symbolic dimension B \(operand 0, axis 0\)"):
-        ovjax.convert_model(
-            g, example_input=(np.ones((4, 3), np.float32), np.array([0, 2], np.int32)), input=[("B", 3), (2,)]
-        )
+    with pytest.raises(Exception, match=r"sort does not support the symbolic dimension B \(operand 0, axis 0\)"):
+        ovjax.convert_model(g, example_input=np.ones((4, 3), np.float32), input=[("B", 3)])
 
 
 def test_branching_on_a_dimension_names_the_input():
@@ -250,3 +248,79 @@ def test_transformer_block_fusions_on_dynamic_batch_and_sequence():
         lambda nb, ns: (RNG.standard_normal((nb, ns, 64)).astype(np.float32),),
         [(1, 1), (3, 7), (2, 40), (1, 1), (2, 40)],
     )
+
+
+EMB = RNG.standard_normal((10, 4)).astype(np.float32)
+
+
+@pytest.mark.parametrize("mode", ["fill", "clip"])
+def test_gather_takes_with_symbolic_indices_and_operands(mode):
+    b, s = export.symbolic_shape("B, S")
+
+    def lookup(ids):  # an embedding lookup: indices [B, S]
+        return jnp.take(jnp.asarray(EMB), ids, axis=0, mode=mode)
+
+    def columns(x, ids):  # a take along axis 1 of a [B, 7] operand
+        return jnp.take(x, ids, axis=1, mode=mode)
+
+    closed = jax.make_jaxpr(lookup)(jax.ShapeDtypeStruct((b, s), jnp.int32))
+    assert_prims(closed, prims={"gather"})
+    run_sizes(
+        ovjax.convert_model(closed),
+        lookup,
+        lambda nb, ns: (RNG.integers(-12, 12, (nb, ns)).astype(np.int32),),
+        [(1, 1), (3, 5)],
+    )
+    closed = jax.make_jaxpr(columns)(jax.ShapeDtypeStruct((b, 7), jnp.float32), jax.ShapeDtypeStruct((s,), jnp.int32))
+    run_sizes(
+        ovjax.convert_model(closed),
+        columns,
+        lambda nb, ns: (RNG.standard_normal((nb, 7)).astype(np.float32), RNG.integers(-9, 9, (ns,)).astype(np.int32)),
+        [(1, 1), (3, 5)],
+    )
+
+
+def test_dynamic_update_slice_into_a_cache_of_symbolic_length():
+    (length,) = export.symbolic_shape("L", constraints=["L >= 2"])
+
+    def f(cache, u, i):
+        return jax.lax.dynamic_update_slice_in_dim(cache, u, i, axis=0)
+
+    closed = jax.make_jaxpr(f)(
+        jax.ShapeDtypeStruct((length, 4), jnp.float32),
+        jax.ShapeDtypeStruct((1, 4), jnp.float32),
+        jax.ShapeDtypeStruct((), jnp.int32),
+    )
+    assert_prims(closed, prims={"dynamic_update_slice"})
+    m = ovjax.convert_model(closed)
+    for i in (0, 1, 5, 20, -3):  # JAX clamps the start into [0, L - 1]
+        run_sizes(
+            m,
+            f,
+            lambda n, i=i: (RNG.standard_normal((n, 4)).astype(np.float32), np.ones((1, 4), np.float32), np.int32(i)),
+            [2, 9],
+        )
+
+
+def test_input_narrows_a_symbolic_jaxpr():
+    b, s = export.symbolic_shape("B, S")
+
+    def f(x, y):
+        return (x * 2.0).sum(1) + y
+
+    closed = jax.make_jaxpr(f)(jax.ShapeDtypeStruct((b, s), jnp.float32), jax.ShapeDtypeStruct((b,), jnp.float32))
+    m = ov.convert_model(closed, input=[ov.PartialShape("[1..8,?]"), ov.PartialShape("[?]")])
+    assert [str(i.get_partial_shape()) for i in m.inputs] == ["[1..8,1..]", "[1..8]"]  # B is one dimension
+    m = ov.convert_model(closed, input=[(3, 5), (3,)])  # fixing the symbols: a static model
+    assert [str(i.get_partial_shape()) for i in m.inputs] == ["[3,5]", "[3]"]
+    assert "ShapeOf" not in op_counts(m)
+    run_sizes(m, f, lambda n: (RNG.standard_normal((3, 5)).astype(np.float32), np.arange(3, dtype=np.float32)), [3])
+    with pytest.raises(Exception, match=r"symbol 'B' is bounded to \[3, 3\]"):
+        ov.convert_model(closed, input=[(3, 5), (4,)])  # B fixed to 3, then 4
+    with pytest.raises(Exception, match=r"symbol 'B' is bounded to \[9, 12\]"):
+        ov.convert_model(closed, input=[ov.PartialShape("[9..12,?]"), ov.PartialShape("[1..4]")])
+    with pytest.raises(Exception, match=r"has rank 1; cannot set \[3,1\]"):
+        ov.convert_model(closed, input=[(3, 5), (3, 1)])
+    static = jax.make_jaxpr(f)(np.ones((2, 3), np.float32), np.ones(2, np.float32))
+    with pytest.raises(Exception, match="was traced with shape"):
+        ov.convert_model(static, input=[(-1, 3), (-1,)])  # a static jaxpr stays the clear error

@@ -138,6 +138,9 @@ public:
 
 class File;
 
+// The bounds of every expression (in order: operands first) for the symbols' bounds.
+std::vector<DimBounds> dim_bounds(const std::vector<DimExpr>& exprs, const std::vector<DimSymbol>& symbols);
+
 // A typed parameter value (validated when the file was opened).
 class Value {
 public:

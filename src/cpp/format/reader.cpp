@@ -488,34 +488,42 @@ void File::parse_dims(uint64_t off, uint64_t size) {
                         std::to_string(kMaxDimExprs) + " or does not fit in the DIMS section");
     ++i;
     m_dim_exprs.reserve(nexpr);
-    m_dim_bounds.reserve(nexpr);
     for (uint64_t k = 0; k < nexpr; ++k, i += 3) {
         const int64_t op = w[i], a = w[i + 1], b = w[i + 2];
         const std::string what = "expression " + std::to_string(k);
         if (op < 0 || op >= kNumDimOps)
             fail(at(i), what + " has unknown op " + std::to_string(op));
         const DimOp o = static_cast<DimOp>(op);
-        DimBounds bounds;
         if (o == DimOp::constant || o == DimOp::symbol) {
             if (b != 0)
                 fail(at(i + 2), what + ": the second operand of a constant or symbol must be 0");
-            if (o == DimOp::constant) {
-                if (a < -kMaxDimValue || a > kMaxDimValue)
-                    fail(at(i + 1), what + ": constant " + std::to_string(a) + " is out of range (|c| <= 2^62)");
-                bounds = {a, a};
-            } else {
-                if (a < 0 || static_cast<uint64_t>(a) >= nsym)
-                    fail(at(i + 1), what + " names symbol " + std::to_string(a) + " of " + std::to_string(nsym));
-                const DimSymbol& sym = m_symbols[static_cast<size_t>(a)];
-                bounds = {sym.lower, sym.upper < 0 ? DimBounds::kUnbounded : sym.upper};
-            }
+            if (o == DimOp::constant && (a < -kMaxDimValue || a > kMaxDimValue))
+                fail(at(i + 1), what + ": constant " + std::to_string(a) + " is out of range (|c| <= 2^62)");
+            if (o == DimOp::symbol && (a < 0 || static_cast<uint64_t>(a) >= nsym))
+                fail(at(i + 1), what + " names symbol " + std::to_string(a) + " of " + std::to_string(nsym));
+        } else if (a < 0 || b < 0 || static_cast<uint64_t>(a) >= k || static_cast<uint64_t>(b) >= k) {
+            fail(at(i + 1),
+                 what + "'s operands " + std::to_string(a) + ", " + std::to_string(b) + " are not earlier expressions");
+        }
+        m_dim_exprs.push_back({o, a, b});
+    }
+    m_dim_bounds = format::dim_bounds(m_dim_exprs, m_symbols);
+}
+
+std::vector<DimBounds> dim_bounds(const std::vector<DimExpr>& exprs, const std::vector<DimSymbol>& symbols) {
+    std::vector<DimBounds> out;
+    out.reserve(exprs.size());
+    for (const DimExpr& e : exprs) {
+        DimBounds bounds;
+        if (e.op == DimOp::constant) {
+            bounds = {e.a, e.a};
+        } else if (e.op == DimOp::symbol) {
+            const DimSymbol& sym = symbols.at(static_cast<size_t>(e.a));
+            bounds = {sym.lower, sym.upper < 0 ? DimBounds::kUnbounded : sym.upper};
         } else {
-            if (a < 0 || b < 0 || static_cast<uint64_t>(a) >= k || static_cast<uint64_t>(b) >= k)
-                fail(at(i + 1), what + "'s operands " + std::to_string(a) + ", " + std::to_string(b) +
-                                    " are not earlier expressions");
-            const DimBounds &x = m_dim_bounds[static_cast<size_t>(a)], &y = m_dim_bounds[static_cast<size_t>(b)];
+            const DimBounds &x = out.at(static_cast<size_t>(e.a)), &y = out.at(static_cast<size_t>(e.b));
             const Wide xl = lo_of(x), xh = hi_of(x), yl = lo_of(y), yh = hi_of(y);
-            switch (o) {
+            switch (e.op) {
             case DimOp::add:
                 bounds = bounds_of(addw(xl, yl), addw(xh, yh));
                 break;
@@ -545,9 +553,9 @@ void File::parse_dims(uint64_t off, uint64_t size) {
                 break;
             }
         }
-        m_dim_exprs.push_back({o, a, b});
-        m_dim_bounds.push_back(bounds);
+        out.push_back(bounds);
     }
+    return out;
 }
 
 void File::check_symbol_origins(uint64_t dims_off) {

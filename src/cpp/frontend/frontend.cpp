@@ -219,7 +219,7 @@ std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel
     const auto& file = im->file();
     const auto& g = file->graph(0);
 
-    TranslateSession session(file, m_translators, partial, im->options());
+    TranslateSession session(file, m_translators, partial, im->options(), im->symbols());
     ov::ParameterVector params;
     ov::OutputVector param_outputs(g.invars.size());
     for (size_t k = 0; k < im->input_order().size(); ++k) {

@@ -17,7 +17,7 @@ bool TensorPlace::is_equal(const Ptr& another) const {
 bool TensorPlace::is_equal_data(const Ptr& another) const { return is_equal(another); }
 
 InputModel::InputModel(std::shared_ptr<format::File> file, Options options)
-    : m_file(std::move(file)), m_options(options) {
+    : m_file(std::move(file)), m_options(options), m_symbols(m_file->symbols()) {
     const auto& g = m_file->graph(0);
     const auto& in_names = m_file->input_names();
     const auto& out_names = m_file->output_names();
@@ -79,7 +79,12 @@ void InputModel::set_partial_shape(const ov::frontend::Place::Ptr& place, const 
     auto t = as_tensor(place, "set_partial_shape");
     OPENVINO_ASSERT(t->is_input(), "ovjax: set_partial_shape: '", t->name(), "' is not an input");
     const auto& g = m_file->graph(0);
-    ov::Shape traced = to_shape(g.vars[static_cast<size_t>(g.invars[t->index()])]);
+    const auto& var = g.vars[static_cast<size_t>(g.invars[t->index()])];
+    if (m_file->symbolic() && std::any_of(var.dims, var.dims + var.rank, format::is_symbolic_dim)) {
+        narrow(*t, var, shape);
+        return;
+    }
+    ov::Shape traced = to_shape(var);
     if (shape.compatible(ov::PartialShape(traced)) && shape.is_static())
         return;  // the shape the jaxpr was traced with
     std::ostringstream s;
@@ -89,10 +94,51 @@ void InputModel::set_partial_shape(const ov::frontend::Place::Ptr& place, const 
     OPENVINO_THROW(s.str());
 }
 
+// A symbolic jaxpr's input: static dims must stay what they are; a dimension that is a
+// symbol takes the given bounds (a number fixes it), intersected with what it has (so an
+// input fixing a symbol another input fixed otherwise is an error); other expressions
+// (2*S) take none but the dynamic dimension.
+void InputModel::narrow(const TensorPlace& t, const format::VarInfo& var, const ov::PartialShape& shape) {
+    const Shapes declared(*m_file, m_symbols);
+    auto fail = [&](size_t k, const std::string& why) {
+        std::ostringstream s;
+        s << "ovjax: input '" << t.name() << "' has shape " << declared.partial_shape(var.dims, var.rank) << " (axis "
+          << k << ": " << m_file->dim_text(var.dims[k]) << "); cannot set " << shape << ": " << why;
+        OPENVINO_THROW(s.str());
+    };
+    OPENVINO_ASSERT(shape.rank().is_static() && static_cast<uint32_t>(shape.rank().get_length()) == var.rank,
+                    "ovjax: input '", t.name(), "' has rank ", var.rank, "; cannot set ", shape);
+    auto narrowed = m_symbols;
+    for (size_t k = 0; k < var.rank; ++k) {
+        const auto& d = shape[k];
+        const int64_t w = var.dims[k];
+        if (!format::is_symbolic_dim(w)) {
+            if (!d.compatible(ov::Dimension(w)))
+                fail(k, "that dimension is static");
+            continue;
+        }
+        const auto& e = m_file->dim_exprs()[format::dim_expr_index(w)];
+        if (d.is_dynamic() && d.get_min_length() <= 0 && d.get_max_length() < 0)
+            continue;  // "?": nothing to narrow
+        if (e.op != format::DimOp::symbol)
+            fail(k, "only a dimension that is a symbol itself takes bounds or a value (set them where it is)");
+        auto& sym = narrowed[static_cast<size_t>(e.a)];
+        const int64_t lo = std::max<int64_t>(sym.lower, d.get_min_length());
+        const int64_t old_hi = sym.upper < 0 ? format::kMaxDimValue : sym.upper;
+        const int64_t hi = d.get_max_length() < 0 ? old_hi : std::min<int64_t>(old_hi, d.get_max_length());
+        if (lo > hi)
+            fail(k, "symbol '" + std::string(sym.name) + "' is bounded to [" + std::to_string(sym.lower) + ", " +
+                        (sym.upper < 0 ? std::string("inf") : std::to_string(sym.upper)) + "]");
+        sym.lower = lo;
+        sym.upper = sym.upper < 0 && d.get_max_length() < 0 ? -1 : hi;
+    }
+    m_symbols = std::move(narrowed);
+}
+
 ov::PartialShape InputModel::get_partial_shape(const ov::frontend::Place::Ptr& place) const {
     auto t = as_tensor(place, "get_partial_shape");
     const auto& g = m_file->graph(0);
-    const Shapes shapes(*m_file);
+    const Shapes shapes(*m_file, m_symbols);
     auto of = [&](int64_t var) {
         const auto& v = g.vars[static_cast<size_t>(var)];
         return shapes.partial_shape(v.dims, v.rank);

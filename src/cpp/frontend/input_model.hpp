@@ -57,8 +57,11 @@ public:
     const std::string& input_name(size_t i) const { return m_inputs[i]->name(); }
     const std::string& output_name(size_t i) const { return m_outputs[i]->name(); }
     ov::element::Type input_type(size_t i) const { return m_input_types[i]; }  // user's override or aval's
+    // The symbolic dimensions' bounds, narrowed by set_partial_shape (empty when static).
+    const std::vector<format::DimSymbol>& symbols() const { return m_symbols; }
 
 private:
+    void narrow(const TensorPlace& t, const format::VarInfo& var, const ov::PartialShape& shape);
     std::shared_ptr<TensorPlace> as_tensor(const ov::frontend::Place::Ptr& p, const char* what) const;
 
     std::shared_ptr<format::File> m_file;
@@ -66,6 +69,7 @@ private:
     std::vector<std::shared_ptr<TensorPlace>> m_inputs, m_outputs;
     std::vector<size_t> m_input_order, m_output_order;
     std::vector<ov::element::Type> m_input_types;
+    std::vector<format::DimSymbol> m_symbols;
 };
 
 }  // namespace ovjax

@@ -27,12 +27,20 @@ namespace {
 ov::Output<ov::Node> i64(int64_t v) { return ov::op::v0::Constant::create(ov::element::i64, ov::Shape{1}, {v}); }
 }  // namespace
 
-Shapes::Shapes(const format::File& file) : m_file(file), m_frames(1) {}
+Shapes::Shapes(const format::File& file, std::vector<format::DimSymbol> symbols)
+    : m_file(file),
+      m_bounds(symbols.empty() || !file.symbolic() ? std::vector<format::DimBounds>()
+                                                   : format::dim_bounds(file.dim_exprs(), symbols)),
+      m_frames(1) {
+    if (m_bounds.empty() && file.symbolic())
+        for (size_t e = 0; e < file.dim_exprs().size(); ++e)
+            m_bounds.push_back(file.dim_bounds(e));
+}
 
 ov::Dimension Shapes::dimension(int64_t word) const {
     if (!format::is_symbolic_dim(word))
         return ov::Dimension(word);
-    const auto& b = m_file.dim_bounds(format::dim_expr_index(word));
+    const auto& b = bounds(format::dim_expr_index(word));
     const int64_t lo = std::max<int64_t>(b.lo, 0);
     if (b.hi == format::DimBounds::kUnbounded)
         return ov::Dimension(lo, -1);
@@ -71,7 +79,7 @@ bool Shapes::matches(const ov::PartialShape& got, const int64_t* dims, size_t ra
             if (!d.is_static() || d.get_length() != dims[k])
                 return false;
         } else if (d.is_static()) {
-            const auto& b = m_file.dim_bounds(format::dim_expr_index(dims[k]));
+            const auto& b = bounds(format::dim_expr_index(dims[k]));
             if (b.lo != b.hi || b.lo != d.get_length())
                 return false;
         }
@@ -86,6 +94,13 @@ ov::Output<ov::Node> Shapes::symbol(size_t frame, uint64_t s) {
     auto& cached = f.symbols.at(s);
     if (cached.get_node())
         return cached;
+    if (frame > 0 && s < f.sources.size() && f.sources[s].first.get_node()) {
+        const auto& [input, axis] = f.sources[s];
+        auto shape = std::make_shared<ov::op::v3::ShapeOf>(input, ov::element::i64);
+        return cached = std::make_shared<ov::op::v8::Gather>(
+                   shape, i64(static_cast<int64_t>(axis)),
+                   ov::op::v0::Constant::create(ov::element::i64, ov::Shape{}, {0}));
+    }
     if (frame > 0) {
         auto p = std::make_shared<ov::op::v0::Parameter>(ov::element::i64, ov::PartialShape{1});
         p->set_friendly_name(std::string(m_file.symbols()[s].name));
@@ -121,7 +136,7 @@ ov::Output<ov::Node> Shapes::expr(size_t frame, uint64_t e) {
             continue;
         }
         const auto& x = exprs[k];
-        const auto& b = m_file.dim_bounds(k);
+        const auto& b = bounds(k);
         if (x.op == DimOp::constant || b.lo == b.hi) {  // b.lo == b.hi: one value only
             f.exprs[k] = i64(x.op == DimOp::constant ? x.a : b.lo);
             stack.pop_back();
@@ -142,7 +157,7 @@ ov::Output<ov::Node> Shapes::expr(size_t frame, uint64_t e) {
         }
         const auto a = f.exprs[ia];
         auto c = f.exprs[ib];
-        if ((x.op == DimOp::floordiv || x.op == DimOp::mod) && m_file.dim_bounds(ib).lo < 1)
+        if ((x.op == DimOp::floordiv || x.op == DimOp::mod) && bounds(ib).lo < 1)
             c = std::make_shared<ov::op::v1::Maximum>(c, i64(1));  // never a division by zero
         switch (x.op) {
         case DimOp::add:
@@ -214,6 +229,28 @@ ov::Output<ov::Node> Shapes::product(const Dims& dims) {
     if (!r.get_node())
         return i64(constant);
     return constant == 1 ? r : std::make_shared<ov::op::v1::Multiply>(r, i64(constant))->output(0);
+}
+
+void Shapes::note_inputs(const ov::OutputVector& values, const format::Graph& g) {
+    if (m_frames.size() < 2 || !m_file.symbolic())
+        return;  // graph 0's symbols come from their origins
+    Frame& f = m_frames.back();
+    const auto& exprs = m_file.dim_exprs();
+    for (size_t i = 0; i < g.invars.size() && i < values.size(); ++i) {
+        const auto& v = g.vars[static_cast<size_t>(g.invars[i])];
+        for (uint32_t k = 0; k < v.rank; ++k) {
+            if (!format::is_symbolic_dim(v.dims[k]))
+                continue;
+            const auto& e = exprs[format::dim_expr_index(v.dims[k])];
+            if (e.op != DimOp::symbol)
+                continue;
+            const auto s = static_cast<uint64_t>(e.a);
+            if (f.sources.size() <= s)
+                f.sources.resize(m_file.symbols().size());
+            if (!f.sources[s].first.get_node())
+                f.sources[s] = {values[i], k};
+        }
+    }
 }
 
 void Shapes::begin_body() { m_frames.emplace_back(); }

@@ -25,7 +25,10 @@ bool is_static(const Dims& dims);
 
 class Shapes {
 public:
-    explicit Shapes(const format::File& file);
+    // `symbols`: the symbols' bounds when the user narrowed them (InputModel::set_partial_shape:
+    // a symbol fixed to one value is a constant), else the file's.
+    explicit Shapes(const format::File& file, std::vector<format::DimSymbol> symbols = {});
+    const format::DimBounds& bounds(uint64_t expr) const { return m_bounds.at(expr); }
 
     // The shape of graph 0's input variable `v` for its Parameter: static dims, symbolic
     // ones with their bounds, and one ov::Symbol per expression, so that equal dimensions
@@ -51,9 +54,15 @@ public:
     ov::Output<ov::Node> product(const Dims& dims);
     std::string text(int64_t word) const { return m_file.dim_text(word); }
 
+    // A graph's inputs as they are bound (TranslateSession::bind_inputs): inside a body, a
+    // symbol that is an input's dimension is read from that input (so OpenVINO's shape
+    // inference sees it as that dimension).
+    void note_inputs(const ov::OutputVector& values, const format::Graph& g);
+
     // Sub-graphs built as separate bodies (Loop, If) cannot use the model's nodes: while
-    // one is built, symbols are body Parameters, made when first needed. end_body() returns
-    // them with the value each must be bound to outside (the enclosing body's or model's).
+    // one is built, a symbol no body input has is a body Parameter, made when first needed.
+    // end_body() returns those with the value each must be bound to outside (the enclosing
+    // body's or model's).
     void begin_body();
     std::vector<std::pair<std::shared_ptr<ov::op::v0::Parameter>, ov::Output<ov::Node>>> end_body();
 
@@ -82,11 +91,13 @@ private:
         std::vector<ov::Output<ov::Node>> exprs;  // by expression index, built when first needed
         std::vector<ov::Output<ov::Node>> symbols;
         std::vector<std::pair<std::shared_ptr<ov::op::v0::Parameter>, uint64_t>> params;  // (param, symbol)
+        std::vector<std::pair<ov::Output<ov::Node>, uint64_t>> sources;                   // by symbol: (input, axis)
     };
     ov::Output<ov::Node> symbol(size_t frame, uint64_t s);
     ov::Output<ov::Node> expr(size_t frame, uint64_t e);
 
     const format::File& m_file;
+    std::vector<format::DimBounds> m_bounds;  // by expression
     ov::OutputVector m_inputs;
     std::vector<Frame> m_frames;
     std::vector<std::shared_ptr<ov::Symbol>> m_ov_symbols;  // by expression index, made when first needed

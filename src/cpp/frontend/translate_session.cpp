@@ -23,12 +23,12 @@ using format::Atom;
 using format::DType;
 
 TranslateSession::TranslateSession(std::shared_ptr<format::File> file, const TranslatorMap& translators, bool partial,
-                                   const Options& options)
+                                   const Options& options, std::vector<format::DimSymbol> symbols)
     : m_file(std::move(file)),
       m_translators(translators),
       m_partial(partial),
       m_options(options),
-      m_shapes(*m_file),
+      m_shapes(*m_file, std::move(symbols)),
       m_buffer_cache(m_file->num_buffers()) {}
 
 ov::Output<ov::Node> TranslateSession::literal(const Atom& a) const {
@@ -246,6 +246,7 @@ TranslateSession::Env TranslateSession::bind_inputs(uint64_t gi, const format::G
         const auto& v = g.vars[static_cast<size_t>(cv.first)];
         env[static_cast<size_t>(cv.first)] = buffer_constant(cv.second, v.dtype, to_shape(v));
     }
+    m_shapes.note_inputs(inputs, g);
     return env;
 }
 

@@ -47,8 +47,9 @@ public:
 
 class TranslateSession {
 public:
+    // `symbols`: the symbolic dimensions' bounds as the user narrowed them (empty: the file's)
     TranslateSession(std::shared_ptr<format::File> file, const TranslatorMap& translators, bool partial,
-                     const Options& options);
+                     const Options& options, std::vector<format::DimSymbol> symbols = {});
 
     // Build the model of graph 0 with the given parameters (one per graph input, in order).
     std::shared_ptr<ov::Model> build(const ov::ParameterVector& params, const ov::OutputVector& param_outputs,

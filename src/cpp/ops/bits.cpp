@@ -151,7 +151,9 @@ ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
                 " supports integers of at most 32 bits, got ", t);
     OVJAX_CHECK(ctx, ctx.in_type(1) == t, ctx.primitive(), ": the amount has type ", ctx.in_type(1), ", the value ", t);
     // JAX's rule: the value's type, the operands' common shape (a scalar literal broadcasts)
-    const ov::Shape shape = broadcast_shapes(ctx, ctx.in_shape(0), ctx.in_shape(1));
+    // (with symbolic dimensions OpenVINO's broadcast of the two is JAX's; checked as declared)
+    const bool symbolic = !is_static(ctx.in_dims(0)) || !is_static(ctx.in_dims(1));
+    const ov::Shape shape = symbolic ? ov::Shape{} : broadcast_shapes(ctx, ctx.in_shape(0), ctx.in_shape(1));
     const int64_t w = static_cast<int64_t>(t.bitwidth());
     const int64_t mask = w == 32 ? -1 : (int64_t{1} << w) - 1;
     auto x = as_i32(ctx.get_input(0));
@@ -182,7 +184,7 @@ ov::OutputVector shift(const NodeContext& ctx, Shift kind) {
             r = sar(xs, i32c(a));
         }
         auto out = i32_to(r, t);
-        if (out.get_shape() != shape)  // a scalar shifted by an array amount
+        if (!symbolic && out.get_shape() != shape)  // a scalar shifted by an array amount
             out = reshape(out, shape);
         return {out};
     }

@@ -9,6 +9,7 @@
 #include "format/format.hpp"
 #include "frontend/translate_session.hpp"
 #include "openvino/core/model.hpp"
+#include "openvino/op/broadcast.hpp"
 #include "openvino/op/reshape.hpp"
 #include "openvino/op/shape_of.hpp"
 #include "openvino/op/add.hpp"
@@ -612,6 +613,29 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, graph.outvars.size() == nk + ny, "the scan body has ", graph.outvars.size(), " outputs, scan has ",
                 nk + ny);
 
+    const bool dynamic = std::any_of(ins.begin(), ins.end(),
+                                     [](const Output<ov::Node>& o) { return o.get_partial_shape().is_dynamic(); });
+    if (length_word == 0 && dynamic) {
+        // no iteration, sizes at run time: the ys' step shapes are the body's on one step of
+        // zeros (the body inlined for its shapes only), the ys zeros of [0, step...]
+        ov::OutputVector step(ins.begin(), ins.begin() + nc + nk);
+        for (size_t i = nc + nk; i < ins.size(); ++i) {
+            auto shape = make<ov::op::v3::ShapeOf>(ins[i], ov::element::i64);
+            step.push_back(make<ov::op::v3::Broadcast>(const_scalar(ins[i].get_element_type(), 0),
+                                                       slice(shape, {1}, {INT64_MAX}, {1}, {0})));
+        }
+        auto body = ctx.inline_graph(g, step);
+        OVJAX_CHECK(ctx, body.size() == nk + ny, "the scan body has ", body.size(), " outputs, scan has ", nk + ny);
+        ov::OutputVector outs(ins.begin() + nc, ins.begin() + nc + nk);
+        check_same_results(ctx, outs, ov::OutputVector(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(nk)),
+                           "the carries and the scan body");
+        for (size_t k = 0; k < ny; ++k) {
+            auto shape = make<ov::op::v0::Concat>(
+                ov::OutputVector{const_i64({0}), make<ov::op::v3::ShapeOf>(body[nk + k], ov::element::i64)}, 0);
+            outs.push_back(make<ov::op::v3::Broadcast>(const_scalar(body[nk + k].get_element_type(), 0), shape));
+        }
+        return outs;
+    }
     if (length_word == 0) {  // no iteration: the carries as they are, empty ys
         // the ys' avals are what one step would give: the body, translated on Parameters of
         // the operands' types and shapes (xs without their leading axis), and dropped

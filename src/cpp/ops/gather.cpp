@@ -28,6 +28,10 @@
 #include <optional>
 #include <numeric>
 
+#include "openvino/op/slice.hpp"
+#include "openvino/op/subtract.hpp"
+#include "openvino/op/unsqueeze.hpp"
+#include "openvino/op/squeeze.hpp"
 #include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
 #include "openvino/op/broadcast.hpp"
@@ -240,7 +244,154 @@ Output<Node> gather_fill_value(const NodeContext& ctx, const ov::element::Type& 
 
 }  // namespace
 
+namespace {
+// gather with symbolic dimensions and a single index vector (no batch axes): a dynamic
+// slice of `slice` at the indexed starts (clamped, as JAX's clip and promise_in_bounds
+// modes do; fill mode fills a slice whose start is out of bounds), its collapsed axes
+// dropped. Every output axis is an offset axis, in operand order.
+ov::OutputVector gather_slice_symbolic(const NodeContext& ctx, const Dims& S, const Dims& slice,
+                                       const std::vector<int64_t>& sim, const std::vector<int64_t>& collapsed) {
+    const size_t r = S.size();
+    const Mode mode = mode_of(ctx, false);
+    OVJAX_CHECK(ctx, static_cast<int64_t>(sim.size()) == ctx.in_dims(1)[0], "index vector of ",
+                ctx.dim_text(ctx.in_dims(1)[0]), " entries for start_index_map of ", sim.size());
+    auto t = ctx.in_type(1);
+    OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, "gather indices have type ", t);
+    for (auto d : collapsed)
+        OVJAX_CHECK(ctx, d >= 0 && static_cast<size_t>(d) < r && slice[static_cast<size_t>(d)] == 1, "collapsed axis ",
+                    d, " must have slice size 1");
+    auto idx = convert(ctx.get_input(1), ov::element::i64);
+    ov::OutputVector starts, stops;
+    std::vector<int64_t> axes;
+    Output<Node> oob;
+    auto scalar = [](const Output<Node>& d) { return make<ov::op::v0::Squeeze>(d, const_i64({0})); };
+    for (size_t k = 0; k < sim.size(); ++k) {
+        const auto a = sim[k];
+        OVJAX_CHECK(ctx, a >= 0 && static_cast<size_t>(a) < r, "start_index_map axis ", a, " out of range");
+        const auto d = static_cast<size_t>(a);
+        auto start =
+            make<ov::op::v8::Gather>(idx, const_scalar(ov::element::i64, double(k)), const_scalar(ov::element::i64, 0));
+        auto hi = scalar(make<ov::op::v1::Subtract>(ctx.dim_of(S[d]), ctx.dim_of(slice[d])));
+        if (mode == Mode::fill) {
+            Output<Node> bad = make<ov::op::v1::LogicalOr>(
+                make<ov::op::v1::Less>(start, const_scalar(ov::element::i64, 0)), make<ov::op::v1::Greater>(start, hi));
+            oob = oob.get_node() ? make<ov::op::v1::LogicalOr>(oob, bad) : bad;
+        }
+        Output<Node> c =
+            make<ov::op::v1::Maximum>(make<ov::op::v1::Minimum>(start, hi), const_scalar(ov::element::i64, 0));
+        c = make<ov::op::v0::Unsqueeze>(c, const_i64({0}));
+        starts.push_back(c);
+        stops.push_back(make<ov::op::v1::Add>(c, ctx.dim_of(slice[d])));
+        axes.push_back(a);
+    }
+    for (size_t d = 0; d < r; ++d)
+        if (std::find(sim.begin(), sim.end(), static_cast<int64_t>(d)) == sim.end())
+            OVJAX_CHECK(ctx, slice[d] == S[d], "axis ", d, " is neither indexed nor taken whole (slice ",
+                        ctx.dim_text(slice[d]), " of ", ctx.dim_text(S[d]), ")");
+    Output<Node> y = ctx.get_input(0);
+    if (!axes.empty()) {
+        auto cat = [](const ov::OutputVector& v) { return v.size() == 1 ? v[0] : make<ov::op::v0::Concat>(v, 0); };
+        y = make<ov::op::v8::Slice>(y, cat(starts), cat(stops), const_i64(std::vector<int64_t>(axes.size(), 1)),
+                                    const_i64(axes));
+    }
+    // the slice's extent is data-dependent to OpenVINO's shape inference; its sizes are known
+    Dims out;
+    for (size_t d = 0; d < r; ++d)
+        if (std::find(collapsed.begin(), collapsed.end(), static_cast<int64_t>(d)) == collapsed.end())
+            out.push_back(slice[d]);
+    y = reshape(ctx, y, out);
+    if (oob.get_node())
+        y = select(oob, gather_fill_value(ctx, ctx.in_type(0)), y);
+    return {y};
+}
+
+// gather with symbolic dimensions, in the form of a take along one axis (an embedding
+// lookup, x[idx], jnp.take): one collapsed indexed axis `a`, every other axis whole, no
+// batching dims. OpenVINO's Gather along `a`, the start clamped (clip) or out-of-bounds
+// slices filled (fill), then JAX's output layout.
+ov::OutputVector gather_take_symbolic(const NodeContext& ctx) {
+    const Dims S = ctx.in_dims(0), I = ctx.in_dims(1);
+    const auto type = ctx.in_type(0);
+    const size_t r = S.size();
+    auto dn = ctx.param("dimension_numbers");
+    const auto offset_dims = dn_field(dn, "offset_dims");
+    const auto collapsed = dn_field(dn, "collapsed_slice_dims");
+    const auto sim = dn_field(dn, "start_index_map");
+    const Dims slice = dims_param(ctx, "slice_sizes");
+    bool take = !I.empty() && I.back() == 1 && sim.size() == 1 && collapsed == sim &&
+                dn_field(dn, "operand_batching_dims").empty() && dn_field(dn, "start_indices_batching_dims").empty() &&
+                slice.size() == r && sim[0] >= 0 && static_cast<size_t>(sim[0]) < r;
+    if (I.size() == 1 && !format::is_symbolic_dim(I[0]) && dn_field(dn, "operand_batching_dims").empty() &&
+        slice.size() == r && offset_dims.size() + collapsed.size() == r)
+        return gather_slice_symbolic(ctx, S, slice, sim, collapsed);
+    const auto a = take ? static_cast<size_t>(sim[0]) : 0;
+    for (size_t d = 0; take && d < r; ++d)
+        take = d == a ? slice[d] == 1 : slice[d] == S[d];
+    const size_t nbatch = I.size() - 1;
+    take = take && offset_dims.size() == r - 1;
+    OVJAX_CHECK(ctx, take, "gather over the symbolic dimensions ", ctx.in_pshape(0), " and ", ctx.in_pshape(1),
+                " is supported as a take along one axis (an embedding lookup, x[idx]); this one is not yet");
+    const Mode mode = mode_of(ctx, false);
+    auto t = ctx.in_type(1);
+    OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, "gather indices have type ", t);
+    auto raw = ctx.get_input(1);
+    Output<Node> idx =
+        convert(make<ov::op::v0::Squeeze>(raw, const_i64({static_cast<int64_t>(nbatch)})), ov::element::i32);
+    if (mode == Mode::clip && (t == ov::element::i64 || t == ov::element::u64 || t == ov::element::u32)) {
+        constexpr double kBig = 1073741824.0;  // 2^30, as indices_i32
+        auto f = convert(make<ov::op::v0::Squeeze>(raw, const_i64({static_cast<int64_t>(nbatch)})), ov::element::f32);
+        auto big = make<ov::op::v1::Greater>(make<ov::op::v0::Abs>(f), const_scalar(ov::element::f32, kBig));
+        auto positive = make<ov::op::v1::Greater>(f, const_scalar(ov::element::f32, 0));
+        idx = select(big, select(positive, const_scalar(ov::element::i32, kBig), const_scalar(ov::element::i32, -kBig)),
+                     idx);
+    }
+    const auto n = convert(make<ov::op::v0::Squeeze>(ctx.dim_of(S[a]), const_i64({0})), ov::element::i32);
+    const auto last = make<ov::op::v1::Subtract>(n, const_scalar(ov::element::i32, 1));
+    Output<Node> clamped =
+        make<ov::op::v1::Maximum>(make<ov::op::v1::Minimum>(idx, last), const_scalar(ov::element::i32, 0));
+    Output<Node> y = make<ov::op::v8::Gather>(ctx.get_input(0), clamped, const_scalar(ov::element::i64, double(a)));
+    // y: [S[:a], batch..., S[a+1:]]
+    if (mode == Mode::fill) {
+        Output<Node> oob = make<ov::op::v1::LogicalOr>(make<ov::op::v1::Less>(idx, const_scalar(ov::element::i32, 0)),
+                                                       make<ov::op::v1::Greater>(idx, last));
+        std::vector<int64_t> lead(a), trail;
+        std::iota(lead.begin(), lead.end(), 0);
+        for (size_t d = a + 1; d < r; ++d)
+            trail.push_back(static_cast<int64_t>(a + nbatch + (d - a - 1)));
+        if (!lead.empty())
+            oob = make<ov::op::v0::Unsqueeze>(oob, const_i64(lead));
+        if (!trail.empty())
+            oob = make<ov::op::v0::Unsqueeze>(oob, const_i64(trail));
+        y = select(oob, gather_fill_value(ctx, type), y);
+    }
+    // JAX's layout: kept operand axes (in order) at offset_dims, the batch axes elsewhere
+    std::vector<int64_t> have;  // y's axes: operand axis d as -1 - d, batch axis j as j
+    for (size_t d = 0; d < a; ++d)
+        have.push_back(-1 - static_cast<int64_t>(d));
+    for (size_t j = 0; j < nbatch; ++j)
+        have.push_back(static_cast<int64_t>(j));
+    for (size_t d = a + 1; d < r; ++d)
+        have.push_back(-1 - static_cast<int64_t>(d));
+    std::vector<int64_t> want, perm;
+    size_t k = 0, b = 0;
+    for (size_t o = 0; o < have.size(); ++o) {
+        if (std::find(offset_dims.begin(), offset_dims.end(), static_cast<int64_t>(o)) != offset_dims.end()) {
+            const size_t d = k < a ? k : k + 1;  // the k-th kept operand axis
+            ++k;
+            want.push_back(-1 - static_cast<int64_t>(d));
+        } else {
+            want.push_back(static_cast<int64_t>(b++));
+        }
+    }
+    for (auto w : want)
+        perm.push_back(std::find(have.begin(), have.end(), w) - have.begin());
+    return {transpose(y, perm)};
+}
+}  // namespace
+
 ov::OutputVector translate_gather(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0)) || !is_static(ctx.in_dims(1)) || symbolic_param(ctx, "slice_sizes"))
+        return gather_take_symbolic(ctx);
     const ov::Shape S = ctx.in_shape(0), I = ctx.in_shape(1);
     const auto type = ctx.in_type(0);
     const size_t r = S.size();

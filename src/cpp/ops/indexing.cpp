@@ -2,6 +2,8 @@
 // dynamic_update_slice. Shapes (operand, slice sizes, update) are static in the
 // jaxpr; only the start indices are data. JAX clamps every start into
 // [0, dim - size], so the result never reads or writes out of bounds.
+#include "openvino/op/shape_of.hpp"
+#include "openvino/op/pad.hpp"
 #include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
 #include "openvino/op/broadcast.hpp"
@@ -110,7 +112,7 @@ ov::OutputVector dynamic_slice_symbolic(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) {
-    if (!is_static(ctx.in_dims(0)) || !is_static(dims_param(ctx, "slice_sizes")))
+    if (!is_static(ctx.in_dims(0)) || symbolic_param(ctx, "slice_sizes"))
         return dynamic_slice_symbolic(ctx);
     const ov::Shape in = ctx.in_shape(0);
     const size_t rank = in.size();
@@ -141,7 +143,50 @@ ov::OutputVector translate_dynamic_slice(const NodeContext& ctx) {
     return {reshape(y, out)};
 }
 
+// dynamic_update_slice with symbolic dimensions (a KV cache of dynamic length): the update
+// padded into place (the clamped starts before it, the rest after) and selected where it
+// lands, the pads computed at run time.
+ov::OutputVector dynamic_update_slice_symbolic(const NodeContext& ctx) {
+    const Dims in = ctx.in_dims(0), upd = ctx.in_dims(1);
+    const size_t rank = in.size();
+    OVJAX_CHECK(ctx, upd.size() == rank, "update rank ", upd.size(), " differs from operand rank ", rank);
+    OVJAX_CHECK(ctx, ctx.get_input_size() == 2 + rank, "dynamic_update_slice expects 2 + ", rank, " inputs, got ",
+                ctx.get_input_size());
+    OVJAX_CHECK(ctx, ctx.in_type(0) == ctx.in_type(1), "update type ", ctx.in_type(1), " differs from operand type ",
+                ctx.in_type(0));
+    if (has_zero(upd))
+        return {ctx.get_input(0)};
+    ov::OutputVector begins, ends;
+    bool whole = true;
+    for (size_t d = 0; d < rank; ++d) {
+        if (is_static({in[d], upd[d]}))
+            OVJAX_CHECK(ctx, upd[d] <= in[d], "update dimension ", upd[d], " exceeds operand dimension ", in[d]);
+        if (upd[d] == in[d]) {  // covered whole: start 0
+            begins.push_back(const_i64({0}));
+            ends.push_back(const_i64({0}));
+            continue;
+        }
+        whole = false;
+        auto room = sub(ctx.dim_of(in[d]), ctx.dim_of(upd[d]));  // [1]
+        auto start = clamped_start(ctx, 2 + d, make<ov::op::v0::Squeeze>(room, const_i64({0})), true);
+        auto b = reshape(start, ov::Shape{1});
+        begins.push_back(b);
+        ends.push_back(sub(room, b));
+    }
+    if (whole)  // the update covers the whole operand
+        return {ctx.get_input(1)};
+    auto pb = make<ov::op::v0::Concat>(begins, 0), pe = make<ov::op::v0::Concat>(ends, 0);
+    auto update = ctx.get_input(1);
+    auto placed = make<ov::op::v12::Pad>(update, pb, pe, const_scalar(ctx.in_type(0), 0), ov::op::PadMode::CONSTANT);
+    auto ones = make<ov::op::v3::Broadcast>(const_scalar(ov::element::boolean, 1),
+                                            make<ov::op::v3::ShapeOf>(update, ov::element::i64));
+    auto mask = make<ov::op::v12::Pad>(ones, pb, pe, const_scalar(ov::element::boolean, 0), ov::op::PadMode::CONSTANT);
+    return {select(mask, placed, ctx.get_input(0))};
+}
+
 ov::OutputVector translate_dynamic_update_slice(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0)) || !is_static(ctx.in_dims(1)))
+        return dynamic_update_slice_symbolic(ctx);
     ov::Shape in = ctx.in_shape(0), upd = ctx.in_shape(1);
     const size_t rank = in.size();
     OVJAX_CHECK(ctx, upd.size() == rank, "update rank ", upd.size(), " differs from operand rank ", rank);

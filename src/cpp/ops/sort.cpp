@@ -123,14 +123,16 @@ int64_t norm_axis(const NodeContext& ctx, int64_t axis, size_t rank) {
 // top_k / approx_top_k: the first k of the stable order along `axis`.
 ov::OutputVector top_k(const NodeContext& ctx, int64_t axis, int64_t k, bool descending, FloatOrder fo) {
     auto x = ctx.get_input(0);
-    auto shape = ctx.in_shape(0);
-    const int64_t n = static_cast<int64_t>(shape[static_cast<size_t>(axis)]);
+    const Dims shape = ctx.in_dims(0);
+    const int64_t n = shape[static_cast<size_t>(axis)];
+    OVJAX_CHECK(ctx, !format::is_symbolic_dim(n), ctx.primitive(), " along the symbolic dimension ", ctx.dim_text(n),
+                " is not supported yet: make that dimension static");
     OVJAX_CHECK(ctx, k >= 0 && k <= n, ctx.primitive(), ": k = ", k, " out of range for an axis of ", n);
     // JAX's rule: k elements along the axis, and int32 indices
-    ov::Shape out = shape;
-    out[static_cast<size_t>(axis)] = static_cast<size_t>(k);
-    if (numel(out) == 0)
-        return {const_fill(ctx.in_type(0), out, 0), const_fill(et::i32, out, 0)};
+    Dims out = shape;
+    out[static_cast<size_t>(axis)] = k;
+    if (has_zero(out))
+        return {zeros(ctx, ctx.in_type(0), out), zeros(ctx, et::i32, out)};
     auto perm = stable_permutation(order_keys(ctx, x, fo), axis, n, k, descending);
     return {gather(x, perm, axis), convert(perm, et::i32)};
 }
@@ -140,12 +142,14 @@ ov::OutputVector top_k(const NodeContext& ctx, int64_t axis, int64_t k, bool des
 ov::OutputVector translate_sort(const NodeContext& ctx) {
     auto inputs = ctx.inputs();
     OVJAX_CHECK(ctx, !inputs.empty(), "sort needs an operand");
-    auto shape = ctx.in_shape(0);
+    const Dims shape = ctx.in_dims(0);
     int64_t axis = norm_axis(ctx, ctx.int_param("dimension"), shape.size());
     int64_t num_keys = ctx.has_param("num_keys") ? ctx.int_param("num_keys") : 1;
     OVJAX_CHECK(ctx, num_keys >= 1 && static_cast<size_t>(num_keys) <= inputs.size(), "sort: bad num_keys ", num_keys);
-    const int64_t n = static_cast<int64_t>(shape[static_cast<size_t>(axis)]);
-    if (n <= 1 || numel(shape) == 0)
+    const int64_t n = shape[static_cast<size_t>(axis)];
+    OVJAX_CHECK(ctx, !format::is_symbolic_dim(n), "sort along the symbolic dimension ", ctx.dim_text(n),
+                " is not supported yet: make that dimension static");
+    if (n <= 1 || has_zero(shape))
         return inputs;
     // stable whether or not is_stable asks for it (an unstable sort may order ties any way)
     std::vector<Output<Node>> keys;
@@ -160,7 +164,7 @@ ov::OutputVector translate_sort(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_top_k(const NodeContext& ctx) {
-    auto rank = ctx.in_shape(0).size();
+    auto rank = ctx.in_dims(0).size();
     OVJAX_CHECK(ctx, rank >= 1, "top_k needs an operand of rank >= 1");
     int64_t axis = ctx.has_param("axis") ? norm_axis(ctx, ctx.int_param("axis"), rank) : static_cast<int64_t>(rank) - 1;
     return top_k(ctx, axis, ctx.int_param("k"), true, FloatOrder::total);
@@ -168,14 +172,14 @@ ov::OutputVector translate_top_k(const NodeContext& ctx) {
 
 ov::OutputVector translate_approx_top_k(const NodeContext& ctx) {
     // Exact results (what XLA computes on CPU): ties in index order, -0.0 == 0.0.
-    auto rank = ctx.in_shape(0).size();
+    auto rank = ctx.in_dims(0).size();
     int64_t axis = norm_axis(ctx, ctx.int_param("reduction_dimension"), rank);
     // without aggregate_to_topk XLA may return more than k candidates (between k and the
     // axis size, by a rule of its own): the same only when k is the axis size
     const int64_t k = ctx.int_param("k");
     OVJAX_CHECK(ctx,
                 !ctx.has_param("aggregate_to_topk") || ctx.bool_param("aggregate_to_topk") ||
-                    static_cast<size_t>(k) == ctx.in_shape(0)[static_cast<size_t>(axis)],
+                    k == ctx.in_dims(0)[static_cast<size_t>(axis)],
                 "approx_top_k with aggregate_to_topk=False is not supported");
     return top_k(ctx, axis, k, ctx.bool_param("is_max_k"), FloatOrder::sort);
 }

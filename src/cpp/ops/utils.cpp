@@ -425,6 +425,20 @@ Dims dims_param(const NodeContext& ctx, const char* name) {
     return d;
 }
 
+bool symbolic_param(const NodeContext& ctx, const char* name) {
+    const auto v = ctx.opt_param(name);
+    if (!v)
+        return false;
+    if (v->tag() == format::ValueTag::dim)
+        return true;
+    if (v->tag() != format::ValueTag::tuple)
+        return false;
+    for (size_t k = 0; k < v->size(); ++k)
+        if (v->item(k).tag() == format::ValueTag::dim)
+            return true;
+    return false;
+}
+
 ov::Shape broadcast_shapes(const NodeContext& ctx, const ov::Shape& a, const ov::Shape& b) {
     ov::Shape r(std::max(a.size(), b.size()), 1);
     for (size_t i = 0; i < r.size(); ++i) {

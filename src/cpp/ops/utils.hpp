@@ -146,6 +146,9 @@ inline ov::Output<ov::Node> zeros(const NodeContext& ctx, const ov::element::Typ
 }
 // A shape parameter's dims, checked (no negative static size).
 Dims dims_param(const NodeContext& ctx, const char* name);
+// Whether a parameter (a dimension or a tuple of them) holds a symbolic dimension; never throws
+// (a translator's static path reports a bad value in its own words).
+bool symbolic_param(const NodeContext& ctx, const char* name);
 
 template <typename T>
 ov::OutputVector translate_unary(const NodeContext& ctx) {

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "openvino/core/model.hpp"
+#include "openvino/op/reshape.hpp"
 #include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
 #include "openvino/op/avg_pool.hpp"
@@ -216,13 +217,90 @@ Output<Node> window_reduce(Output<Node> x, ov::Shape shape, std::vector<int64_t>
     return transpose(y, inv);
 }
 
+// A float max / min / sum pool whose operand has symbolic dimensions, all of them passed
+// through (window 1, stride 1, no padding or dilation: batch axes, a vmapped axis): the
+// other axes folded into the pool's batch at run time, the windowed ones static.
+Output<Node> symbolic_pool(const NodeContext& ctx, Output<Node> x, const Dims& dims, const Window& w,
+                           const std::vector<int64_t>& base, const std::vector<int64_t>& lo,
+                           const std::vector<int64_t>& hi, Kind kind) {
+    const size_t rank = dims.size();
+    const auto t = x.get_element_type();
+    std::vector<int64_t> win;
+    bool ok = t.is_real() && (kind == Kind::Max || kind == Kind::Min || kind == Kind::Sum);
+    for (size_t i = 0; i < rank; ++i) {
+        const bool sym = format::is_symbolic_dim(dims[i]);
+        ok = ok && base[i] == 1;
+        if (sym)
+            ok = ok && w.dims[i] == 1 && w.strides[i] == 1 && w.dilation[i] == 1 && lo[i] == 0 && hi[i] == 0;
+        else if (w.dims[i] > 1)
+            win.push_back(static_cast<int64_t>(i));
+        else
+            ok = ok && w.strides[i] == 1 && lo[i] == 0 && hi[i] == 0;
+        if (w.dims[i] > 1)  // padded natively: by less than the window, on windowed axes
+            ok = ok && lo[i] >= 0 && hi[i] >= 0 && lo[i] < w.dims[i] && hi[i] < w.dims[i] &&
+                 (kind != Kind::Sum || w.dilation[i] == 1);
+    }
+    OVJAX_CHECK(ctx, ok && !win.empty() && win.size() <= 3, ctx.primitive(), " over the symbolic dimensions ",
+                ctx.shapes().partial_shape(dims),
+                " supports float pools whose symbolic axes are passed through (window 1, stride 1, no padding) "
+                "with at most three windowed static axes, padded by less than the window");
+    const bool negate = kind == Kind::Min;
+    if (negate)
+        x = make<v0::Negative>(x);
+    // [kept..., windowed...] -> [-1, C, windowed...] (C: the last kept axis when static)
+    std::vector<int64_t> perm;
+    Dims kept;
+    for (size_t i = 0; i < rank; ++i)
+        if (w.dims[i] == 1) {
+            perm.push_back(static_cast<int64_t>(i));
+            kept.push_back(dims[i]);
+        }
+    const int64_t c = !kept.empty() && !format::is_symbolic_dim(kept.back()) ? kept.back() : 1;
+    std::vector<int64_t> pooled{-1, c}, out_win;
+    ov::Strides strides, dilations;
+    ov::Shape kernel, pads_begin, pads_end;
+    size_t window_size = 1;
+    for (auto a : win) {
+        const auto i = static_cast<size_t>(a);
+        perm.push_back(a);
+        pooled.push_back(dims[i]);
+        strides.push_back(static_cast<size_t>(w.strides[i]));
+        dilations.push_back(static_cast<size_t>(w.dilation[i]));
+        kernel.push_back(static_cast<size_t>(w.dims[i]));
+        pads_begin.push_back(static_cast<size_t>(lo[i]));
+        pads_end.push_back(static_cast<size_t>(hi[i]));
+        window_size *= static_cast<size_t>(w.dims[i]);
+        out_win.push_back(
+            strided_dim(dim_add(dim_add(dims[i], lo[i]), hi[i]), dilated_dim(w.dims[i], w.dilation[i]), w.strides[i]));
+    }
+    Output<Node> y = make<v1::Reshape>(transpose(x, perm), const_i64(pooled), false);
+    auto max_pool = [&](const Output<Node>& v) -> Output<Node> {
+        return std::make_shared<ov::op::v14::MaxPool>(v, strides, dilations, pads_begin, pads_end, kernel,
+                                                      ov::op::RoundingType::FLOOR)
+            ->output(0);
+    };
+    if (kind == Kind::Sum)
+        y = mul(make<ov::op::v14::AvgPool>(y, strides, pads_begin, pads_end, kernel, /*exclude_pad=*/false,
+                                           ov::op::RoundingType::FLOOR),
+                const_scalar(t, static_cast<double>(window_size)));
+    else
+        y = fix_float_extreme(y, max_pool(y), true, max_pool);
+    auto target = make<v0::Concat>(ov::OutputVector{ctx.shape_of(kept), const_i64(out_win)}, 0);
+    y = make<v1::Reshape>(y, target, false);
+    std::vector<int64_t> inv(rank);
+    for (size_t i = 0; i < rank; ++i)
+        inv[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
+    y = transpose(y, inv);
+    return negate ? make<v0::Negative>(y) : y;
+}
+
 // Windowed reduction of operand `i` into result `i`. With `init`, XLA's (CPU) semantics:
 // each window's reduction starts from `init` and covers only the operand's elements
 // (padding and base dilation holes are skipped).
 Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<Node> init, Kind kind) {
     auto x = ctx.get_input(static_cast<int>(i_op));
-    ov::Shape shape = ctx.in_shape(i_op);
-    const size_t rank = shape.size();
+    const Dims dims = ctx.in_dims(i_op);
+    const size_t rank = dims.size();
     auto t = ctx.in_type(i_op);
     if (t == ov::element::boolean)
         kind = bool_kind(kind);
@@ -246,6 +324,12 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
         hi.push_back(p[1]);
         interior.push_back(base[i] - 1);
     }
+    if (!is_static(dims)) {
+        OVJAX_CHECK(ctx, !init.get_node(), ctx.primitive(), " with an init value over the symbolic dimensions ",
+                    ctx.shapes().partial_shape(dims), " is not supported yet");
+        return symbolic_pool(ctx, x, dims, w, base, lo, hi, kind);
+    }
+    ov::Shape shape = static_shape(ctx, dims);
     const ov::Shape out_shape = windowed_shape(shape, lo, hi, interior, w);
     if (numel(out_shape) == 0)
         return const_fill(t, out_shape, 0);
