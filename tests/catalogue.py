@@ -189,6 +189,22 @@ def _compare_unstable_sort(h, got, want):
             raise AssertionError(f"slice {r}: the (key, value) pairs differ from JAX's")
 
 
+def _compare_outputs(h, got, want, where: str) -> None:
+    """Every output against JAX's, at the tolerance of its dtype and the harness group (an
+    unstable sort's ties in any order)."""
+    if _unstable_sort_ties(h):
+        _compare_unstable_sort(h, got, want)
+        return
+    for i, (g, w) in enumerate(zip(got, want)):
+        # by the compared output's dtype (some harnesses named for bfloat16 compute in float32)
+        tol = (
+            CATALOGUE_GROUP_TOL.get(h.group_name)
+            if w.dtype.name in ("float32", "float64", "complex64", "complex128")
+            else None
+        )
+        _compare(g, w, tol, f"{where}output {i}")
+
+
 def run(h) -> tuple[str, str]:
     """("pass" | "fail" | "unsupported" | "error" | "jax_error", detail)."""
     import ovjax
@@ -216,17 +232,7 @@ def run(h) -> tuple[str, str]:
             got = run_ov(model, ov_args)
             if len(got) != len(want):
                 return "fail", f"{len(got)} outputs, JAX has {len(want)}"
-            if _unstable_sort_ties(h):
-                _compare_unstable_sort(h, got, want)
-                return "pass", ""
-            for i, (g, w) in enumerate(zip(got, want)):
-                # by the compared output's dtype (some harnesses named for bfloat16 compute in float32)
-                tol = (
-                    CATALOGUE_GROUP_TOL.get(h.group_name)
-                    if w.dtype.name in ("float32", "float64", "complex64", "complex128")
-                    else None
-                )
-                _compare(g, w, tol, f"output {i}")
+            _compare_outputs(h, got, want, "")
         except AssertionError as e:
             return "fail", str(e)[:600]
         except Exception as e:  # noqa: BLE001
@@ -295,13 +301,7 @@ def run_symbolic(h) -> tuple[str, str]:
                     for k in range(n):
                         _compare_unstable_sort(h, [g[k] for g in got], [w[k] for w in want])
                     continue
-                for i, (g, w) in enumerate(zip(got, want)):
-                    tol = (
-                        CATALOGUE_GROUP_TOL.get(h.group_name)
-                        if w.dtype.name in ("float32", "float64", "complex64", "complex128")
-                        else None
-                    )
-                    _compare(g, w, tol, f"B={n}: output {i}")
+                _compare_outputs(h, got, want, f"B={n}: ")
         except AssertionError as e:
             return "fail", str(e)[:600]
         except Exception as e:  # noqa: BLE001

@@ -122,10 +122,10 @@ def test_static_model_is_unchanged_by_symbolic_support():
 
 def test_unsupported_primitive_names_the_dimension():
     def g(x):
-        return jnp.sort(x, axis=1)  # sort: pending for symbolic dimensions
+        return jnp.linalg.cholesky(x @ jnp.swapaxes(x, -1, -2))  # cholesky: pending for symbolic dimensions
 
-    with pytest.raises(Exception, match=r"sort does not support the symbolic dimension B \(operand 0, axis 0\)"):
-        ovjax.convert_model(g, example_input=np.ones((4, 3), np.float32), input=[("B", 3)])
+    with pytest.raises(Exception, match=r"cholesky does not support the symbolic dimension B \(operand 0, axis 0\)"):
+        ovjax.convert_model(g, example_input=np.ones((4, 3, 3), np.float32), input=[("B", 3, 3)])
 
 
 def test_branching_on_a_dimension_names_the_input():
@@ -324,3 +324,21 @@ def test_input_narrows_a_symbolic_jaxpr():
     static = jax.make_jaxpr(f)(np.ones((2, 3), np.float32), np.ones(2, np.float32))
     with pytest.raises(Exception, match="was traced with shape"):
         ov.convert_model(static, input=[(-1, 3), (-1,)])  # a static jaxpr stays the clear error
+
+
+def test_shape_assertions_are_dropped_with_a_warning():
+    from jax._src.export import shape_poly
+
+    (b,) = export.symbolic_shape("B")
+
+    def f(x):
+        n = x.shape[0]
+        shape_poly.shape_assertion(jnp.asarray(n) >= 1, jnp.asarray(n), error_message="B = {0} must be >= 1")
+        return x * 2.0
+
+    closed = jax.make_jaxpr(f)(jax.ShapeDtypeStruct((b, 3), jnp.float32))
+    assert_prims(closed, prims={"shape_assertion"})
+    with pytest.warns(UserWarning, match="shape_assertion x1.*OpenVINO cannot run"):
+        m = ovjax.convert_model(closed)
+    # (JAX runs shape_assertion only in an exported module: the reference is f without it)
+    run_sizes(m, lambda x: x * 2.0, lambda n: (RNG.standard_normal((n, 3)).astype(np.float32),), [1, 4])

@@ -88,6 +88,36 @@ struct Window {
     std::vector<int64_t> dims, strides, dilation;
 };
 
+// MaxPool / AvgPool over the windowed axes `win` of a [B, C, windowed...] tensor, padded
+// natively by lo / hi.
+struct Pool {
+    ov::Strides strides, dilations;
+    ov::Shape kernel, pads_begin, pads_end;
+    size_t window_size = 1;
+    Pool(const Window& w, const std::vector<int64_t>& win, const std::vector<int64_t>& lo,
+         const std::vector<int64_t>& hi) {
+        for (auto a : win) {
+            const auto i = static_cast<size_t>(a);
+            strides.push_back(static_cast<size_t>(w.strides[i]));
+            dilations.push_back(static_cast<size_t>(w.dilation[i]));
+            kernel.push_back(static_cast<size_t>(w.dims[i]));
+            pads_begin.push_back(static_cast<size_t>(lo[i]));
+            pads_end.push_back(static_cast<size_t>(hi[i]));
+            window_size *= static_cast<size_t>(w.dims[i]);
+        }
+    }
+    Output<Node> max(const Output<Node>& v) const {
+        return std::make_shared<ov::op::v14::MaxPool>(v, strides, dilations, pads_begin, pads_end, kernel,
+                                                      ov::op::RoundingType::FLOOR)
+            ->output(0);
+    }
+    Output<Node> sum(const Output<Node>& v) const {  // AvgPool (no window dilation) times the window size
+        auto avg = make<ov::op::v14::AvgPool>(v, strides, pads_begin, pads_end, kernel, /*exclude_pad=*/false,
+                                              ov::op::RoundingType::FLOOR);
+        return mul(avg, const_scalar(v.get_element_type(), static_cast<double>(window_size)));
+    }
+};
+
 // JAX's reduce_window_shape_tuple: the operand dilated by interior + 1 and padded, then
 // the dilated windows at their strides.
 ov::Shape windowed_shape(const ov::Shape& shape, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi,
@@ -172,33 +202,17 @@ Output<Node> window_reduce(Output<Node> x, ov::Shape shape, std::vector<int64_t>
         }
     for (size_t k = 0; k < kept_shape.size(); ++k)
         pooled_shape[k + 1 == kept_shape.size() ? 1 : 0] *= kept_shape[k];
-    ov::Strides strides, dilations;
-    ov::Shape kernel, pads_begin, pads_end;
     ov::Shape out_t_shape = kept_shape;
-    size_t window_size = 1;
     for (auto a : win) {
         size_t i = static_cast<size_t>(a);
         perm.push_back(a);
         pooled_shape.push_back(shape[i]);
-        strides.push_back(static_cast<size_t>(w.strides[i]));
-        dilations.push_back(static_cast<size_t>(w.dilation[i]));
-        kernel.push_back(static_cast<size_t>(w.dims[i]));
-        pads_begin.push_back(static_cast<size_t>(lo[i]));
-        pads_end.push_back(static_cast<size_t>(hi[i]));
-        window_size *= static_cast<size_t>(w.dims[i]);
         int64_t n = static_cast<int64_t>(shape[i]) + lo[i] + hi[i];
         out_t_shape.push_back(static_cast<size_t>((n - (w.dims[i] - 1) * w.dilation[i] - 1) / w.strides[i] + 1));
     }
-    auto sum_pool = [&](const Output<Node>& v) -> Output<Node> {
-        auto avg = make<ov::op::v14::AvgPool>(v, strides, pads_begin, pads_end, kernel,
-                                              /*exclude_pad=*/false, ov::op::RoundingType::FLOOR);
-        return mul(avg, const_scalar(t, static_cast<double>(window_size)));
-    };
-    auto max_pool = [&](const Output<Node>& v) -> Output<Node> {
-        return std::make_shared<ov::op::v14::MaxPool>(v, strides, dilations, pads_begin, pads_end, kernel,
-                                                      ov::op::RoundingType::FLOOR)
-            ->output(0);
-    };
+    const Pool pools(w, win, lo, hi);
+    auto sum_pool = [&](const Output<Node>& v) { return pools.sum(v); };
+    auto max_pool = [&](const Output<Node>& v) { return pools.max(v); };
     // The exact float max is taken in the pool layout (so transpose sinking can make the
     // pool's input a convolution's output) and always with fix_float_extreme's class pool:
     // reduce_float_extreme's If would take that input, and the CPU plugin reorders If inputs from
@@ -257,34 +271,17 @@ Output<Node> symbolic_pool(const NodeContext& ctx, Output<Node> x, const Dims& d
         }
     const int64_t c = !kept.empty() && !format::is_symbolic_dim(kept.back()) ? kept.back() : 1;
     std::vector<int64_t> pooled{-1, c}, out_win;
-    ov::Strides strides, dilations;
-    ov::Shape kernel, pads_begin, pads_end;
-    size_t window_size = 1;
     for (auto a : win) {
         const auto i = static_cast<size_t>(a);
         perm.push_back(a);
         pooled.push_back(dims[i]);
-        strides.push_back(static_cast<size_t>(w.strides[i]));
-        dilations.push_back(static_cast<size_t>(w.dilation[i]));
-        kernel.push_back(static_cast<size_t>(w.dims[i]));
-        pads_begin.push_back(static_cast<size_t>(lo[i]));
-        pads_end.push_back(static_cast<size_t>(hi[i]));
-        window_size *= static_cast<size_t>(w.dims[i]);
-        out_win.push_back(
-            strided_dim(dim_add(dim_add(dims[i], lo[i]), hi[i]), dilated_dim(w.dims[i], w.dilation[i]), w.strides[i]));
+        out_win.push_back(strided_dim(dim_add(dim_add(dims[i], lo[i]), hi[i]), dilated_dim(w.dims[i], w.dilation[i]),
+                                      w.strides[i]));
     }
+    const Pool pool(w, win, lo, hi);
     Output<Node> y = make<v1::Reshape>(transpose(x, perm), const_i64(pooled), false);
-    auto max_pool = [&](const Output<Node>& v) -> Output<Node> {
-        return std::make_shared<ov::op::v14::MaxPool>(v, strides, dilations, pads_begin, pads_end, kernel,
-                                                      ov::op::RoundingType::FLOOR)
-            ->output(0);
-    };
-    if (kind == Kind::Sum)
-        y = mul(make<ov::op::v14::AvgPool>(y, strides, pads_begin, pads_end, kernel, /*exclude_pad=*/false,
-                                           ov::op::RoundingType::FLOOR),
-                const_scalar(t, static_cast<double>(window_size)));
-    else
-        y = fix_float_extreme(y, max_pool(y), true, max_pool);
+    auto max_pool = [&](const Output<Node>& v) { return pool.max(v); };
+    y = kind == Kind::Sum ? pool.sum(y) : fix_float_extreme(y, max_pool(y), true, max_pool);
     auto target = make<v0::Concat>(ov::OutputVector{ctx.shape_of(kept), const_i64(out_win)}, 0);
     y = make<v1::Reshape>(y, target, false);
     std::vector<int64_t> inv(rank);

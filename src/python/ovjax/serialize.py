@@ -503,7 +503,7 @@ class GraphWriter:
 # Side effects with no value that an inference graph can drop: jax.debug.print and
 # jax.debug.callback (host callbacks that only print or log). The model computes the
 # same results without them; warn_dropped_effects (called by convert.py) names them.
-_DROPPED_EFFECTS = frozenset({"debug_callback", "debug_print"})
+_DROPPED_EFFECTS = frozenset({"debug_callback", "debug_print", "shape_assertion"})
 # Tokens only order effects: their producers go when nothing kept uses the token.
 _TOKEN_PRIMS = frozenset({"create_token", "after_all"})
 _EFFECT_PRIMS = _DROPPED_EFFECTS | _TOKEN_PRIMS
@@ -534,9 +534,17 @@ def warn_dropped_effects(dropped: dict[str, int]) -> None:
         import warnings
 
         what = ", ".join(f"{n} x{c}" for n, c in sorted(dropped.items()))
+        why = "host callbacks such as jax.debug.print; the outputs are unchanged"
+        if "shape_assertion" in dropped:
+            # jax.export's checks of symbolic dimensions: OpenVINO has no run-time assertion. It
+            # checks an input's dimensions against their bounds; other relations (two inputs'
+            # equal dimensions, 2*S even) are the caller's to keep.
+            why += (
+                "; shape_assertion is jax.export's check of symbolic dimensions, which OpenVINO cannot run: "
+                "inputs must keep the relations the model was traced with"
+            )
         warnings.warn(
-            f"ovjax: dropped side-effect-only equations the converted model cannot run: {what} "
-            "(host callbacks such as jax.debug.print; the outputs are unchanged)",
+            f"ovjax: dropped side-effect-only equations the converted model cannot run: {what} ({why})",
             stacklevel=3,
         )
 
