@@ -22,6 +22,7 @@
 #include <limits>
 #include <utility>
 
+#include "openvino/op/shape_of.hpp"
 #include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
 #include "openvino/op/bitwise_and.hpp"
@@ -520,24 +521,38 @@ ov::OutputVector translate_polynomial(const NodeContext& ctx) {
     const bool wraps = t.is_integral_number();
     const NarrowArith a{narrow_float_bits(t)};
     ov::OutputVector ops;
-    ov::Shape out_shape = ctx.in_shape(0);
+    bool symbolic = false;
+    for (size_t i = 0; i <= n_terms; ++i)
+        symbolic = symbolic || !is_static(ctx.in_dims(i));
+    ov::Shape out_shape = symbolic ? ov::Shape{} : ctx.in_shape(0);
     for (size_t i = 0; i <= n_terms; ++i) {
         OVJAX_CHECK(ctx, ctx.in_type(i) == t, "operand ", i, " is ", ctx.in_type(i), ", x is ", t);
-        out_shape = broadcast_shapes(ctx, out_shape, ctx.in_shape(i));
+        if (!symbolic)
+            out_shape = broadcast_shapes(ctx, out_shape, ctx.in_shape(i));
         const auto v = ctx.get_input(static_cast<int>(i));
         ops.push_back(wraps ? as_bits(v) : a.in(v));
     }
+    // the operands' common shape (sizes at run time): every operand broadcast into `v`
+    auto to_common = [&](Output<Node> v) {
+        for (const auto& o : ops)
+            v = make<ov::op::v3::Broadcast>(v, make<ov::op::v3::ShapeOf>(o, et::i64),
+                                            ov::op::BroadcastType::BIDIRECTIONAL);
+        return v;
+    };
     const auto& x = ops[0];
     Output<Node> acc;
     size_t k = n_terms;  // the next coefficient to add
     if (static_cast<int64_t>(n_terms) <= unroll) {
         acc = ops[k--];
     } else {
-        acc = const_fill(x.get_element_type(), out_shape, 0);
+        acc = symbolic ? to_common(const_scalar(x.get_element_type(), 0))
+                       : const_fill(x.get_element_type(), out_shape, 0);
     }
     for (; k >= 1; --k)
         acc = a.add(a.mul(acc, x), ops[k]);
-    if (acc.get_shape() != out_shape)  // a single coefficient
+    if (symbolic)
+        acc = to_common(acc);               // (a single coefficient: its shape, not x's)
+    else if (acc.get_shape() != out_shape)  // a single coefficient
         acc = make<ov::op::v3::Broadcast>(acc, const_i64(std::vector<int64_t>(out_shape.begin(), out_shape.end())));
     return {wraps ? from_bits(acc, t) : a.out(acc, t)};
 }

@@ -275,8 +275,8 @@ Output<Node> symbolic_pool(const NodeContext& ctx, Output<Node> x, const Dims& d
         const auto i = static_cast<size_t>(a);
         perm.push_back(a);
         pooled.push_back(dims[i]);
-        out_win.push_back(strided_dim(dim_add(dim_add(dims[i], lo[i]), hi[i]), dilated_dim(w.dims[i], w.dilation[i]),
-                                      w.strides[i]));
+        out_win.push_back(
+            strided_dim(dim_add(dim_add(dims[i], lo[i]), hi[i]), dilated_dim(w.dims[i], w.dilation[i]), w.strides[i]));
     }
     const Pool pool(w, win, lo, hi);
     Output<Node> y = make<v1::Reshape>(transpose(x, perm), const_i64(pooled), false);
