@@ -342,3 +342,20 @@ def test_shape_assertions_are_dropped_with_a_warning():
         m = ovjax.convert_model(closed)
     # (JAX runs shape_assertion only in an exported module: the reference is f without it)
     run_sizes(m, lambda x: x * 2.0, lambda n: (RNG.standard_normal((n, 3)).astype(np.float32),), [1, 4])
+
+
+def test_flax_module_through_the_hook_with_dynamic_input():
+    import flax.linen as nn
+
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.Dense(4)(nn.relu(nn.Dense(8)(x)))
+
+    x = np.ones((2, 5), np.float32)
+    net = Net()
+    variables = net.init(jax.random.key(0), x)
+    bound = net.bind(variables)
+    m = ov.convert_model(bound, example_input=x, input=[("B", 5)])
+    assert str(m.inputs[0].get_partial_shape()) == "[1..,5]"
+    run_sizes(m, lambda v: net.apply(variables, v), lambda n: (RNG.standard_normal((n, 5)).astype(np.float32),), [1, 6])
