@@ -683,3 +683,14 @@ def test_size_arithmetic_on_extreme_parameters_is_an_error(case):
         "slice_sizes": "slice size -9223372036854775808 does not fit",
     }.get(case, "size arithmetic overflows")
     assert f"'{prim}'" in msg and expect in msg, msg[:2000]
+
+
+@pytest.mark.parametrize("length", [-1, -2, -(2**63)])
+def test_negative_scan_length_is_an_error(length):
+    """A negative integer where a dimension goes (scan's length) was read as a symbolic
+    dimension word and indexed the expression table out of bounds (fuzz/extreme_params.py
+    found it): dimension parameters reject negative integers."""
+    cj = jax.make_jaxpr(lambda x: lax.scan(lambda c, _: (c * 2.0, c), x, None, length=4))(np.ones(3, np.float32))
+    cj = _with_params(cj, "scan", length=length)
+    with pytest.raises(Exception, match=r"'scan'.*length: expected a dimension \(an integer >= 0, or symbolic\)"):
+        ovjax.convert_model(cj)

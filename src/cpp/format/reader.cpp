@@ -1253,8 +1253,13 @@ std::vector<int64_t> Value::as_ints() const {
     return r;
 }
 std::vector<int64_t> Value::as_dims() const {
-    if (tag() == ValueTag::integer || tag() == ValueTag::dim)
-        return {tag() == ValueTag::dim ? dim_word(as_dim_expr()) : as_int()};
+    if (tag() == ValueTag::dim)
+        return {dim_word(as_dim_expr())};
+    if (tag() == ValueTag::integer) {
+        if (as_int() < 0)  // (a negative word would read as a symbolic dimension)
+            type_error(*this, "a dimension (an integer >= 0, or symbolic)");
+        return {as_int()};
+    }
     if (tag() != ValueTag::tuple)
         type_error(*this, "a tuple of dimensions");
     std::vector<int64_t> r;

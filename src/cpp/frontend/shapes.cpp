@@ -191,6 +191,10 @@ ov::Output<ov::Node> Shapes::expr(size_t frame, uint64_t e) {
 ov::Output<ov::Node> Shapes::dim(int64_t word) {
     if (!format::is_symbolic_dim(word))
         return i64(word);
+    // (words come from the reader's checked dims and DIM values; a translator's own
+    // arithmetic must not make one up)
+    if (word == -1 || format::dim_expr_index(word) >= m_file.dim_exprs().size())
+        throw TranslateError("dimension word " + std::to_string(word) + " names no symbolic dimension");
     return expr(m_frames.size() - 1, format::dim_expr_index(word));
 }
 
