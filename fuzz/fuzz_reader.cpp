@@ -133,6 +133,13 @@ struct Walker {
                 finding("a record's fields do not end where the record does");
             break;
         }
+        case ValueTag::dim: {  // a symbolic dimension: an expression of the DIMS section
+            if (v.as_dim_expr() >= f.dim_exprs().size())
+                finding("a dimension parameter names expression " + std::to_string(v.as_dim_expr()) + " of " +
+                        std::to_string(f.dim_exprs().size()));
+            h += v.as_dims().size();
+            break;
+        }
         default:
             finding("a parameter value with tag " + std::to_string(static_cast<int>(v.tag())) + " was accepted");
         }
@@ -164,12 +171,38 @@ struct Walker {
             h += s.size();
         for (const auto& s : f.output_names())
             h += s.size();
+        // symbolic dimensions: every operand an earlier expression, every origin in range
+        const auto& exprs = f.dim_exprs();
+        for (size_t k = 0; k < exprs.size(); ++k) {
+            const auto& e = exprs[k];
+            if (e.op != DimOp::constant && e.op != DimOp::symbol &&
+                (e.a < 0 || e.b < 0 || static_cast<size_t>(e.a) >= k || static_cast<size_t>(e.b) >= k))
+                finding("expression " + std::to_string(k) + " has an operand that is not an earlier expression");
+            if (e.op == DimOp::symbol && static_cast<size_t>(e.a) >= f.symbols().size())
+                finding("expression " + std::to_string(k) + " names a symbol that does not exist");
+            const auto& b = f.dim_bounds(k);
+            h += static_cast<uint64_t>(b.lo) + static_cast<uint64_t>(b.hi);
+        }
+        for (const auto& sym : f.symbols()) {
+            h += touch(sym.name.data(), sym.name.size());
+            const Graph& g0 = f.graph(0);
+            if (sym.input >= g0.invars.size() ||
+                sym.axis >= g0.vars.at(static_cast<size_t>(g0.invars[sym.input])).rank || sym.scale < 1)
+                finding("a symbol's origin is not an input dimension");
+        }
         for (size_t gi = 0; gi < f.num_graphs(); ++gi) {
             const Graph& g = f.graph(gi);
             for (const VarInfo& v : g.vars) {
                 h += dtype_size(v.dtype);
-                for (uint32_t d = 0; d < v.rank; ++d)
+                for (uint32_t d = 0; d < v.rank; ++d) {
                     h += static_cast<uint64_t>(v.dims[d]);
+                    if (is_symbolic_dim(v.dims[d])) {
+                        if (v.dims[d] == -1 || dim_expr_index(v.dims[d]) >= exprs.size())
+                            finding("a variable's symbolic dimension names no expression");
+                        const std::string text = f.dim_text(v.dims[d]);
+                        h += touch(text.data(), text.size());
+                    }
+                }
             }
             for (int64_t v : g.invars)
                 h += g.vars.at(static_cast<size_t>(v)).rank;
