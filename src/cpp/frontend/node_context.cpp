@@ -5,6 +5,7 @@
 
 #include "frontend/translate_session.hpp"
 #include "openvino/op/constant.hpp"
+#include "openvino/op/squeeze.hpp"
 
 namespace ovjax {
 
@@ -199,6 +200,10 @@ format::DType NodeContext::declared_out_dtype(size_t k) const {
 }
 ov::Output<ov::Node> NodeContext::shape_of(const Dims& dims) const { return shapes().shape(dims); }
 ov::Output<ov::Node> NodeContext::dim_of(int64_t word) const { return shapes().dim(word); }
+ov::Output<ov::Node> NodeContext::dim_scalar(int64_t word) const {
+    return std::make_shared<ov::op::v0::Squeeze>(dim_of(word),
+                                                 ov::op::v0::Constant::create(ov::element::i64, ov::Shape{1}, {0}));
+}
 
 bool NodeContext::in_is_complex(size_t i) const { return is_complex(in_dtype(i)); }
 

@@ -88,6 +88,8 @@ public:
     // Sizes as tensors (shapes.hpp): a Constant when static, else the model's shared subgraph.
     ov::Output<ov::Node> shape_of(const Dims& dims) const;
     ov::Output<ov::Node> dim_of(int64_t word) const;
+    // The size `word` as an i64 scalar (dim_of without its axis).
+    ov::Output<ov::Node> dim_scalar(int64_t word) const;
     // "B*S" / "128"
     std::string dim_text(int64_t word) const { return m_file.dim_text(word); }
     Shapes& shapes() const;

@@ -13,6 +13,7 @@
 #include "openvino/op/bitwise_or.hpp"
 #include "openvino/op/bitwise_right_shift.hpp"
 #include "openvino/op/bitwise_xor.hpp"
+#include "openvino/op/concat.hpp"
 #include "openvino/op/constant.hpp"
 #include "openvino/op/divide.hpp"
 #include "openvino/op/is_nan.hpp"
@@ -40,6 +41,11 @@ namespace v1 = ov::op::v1;
 template <typename T, typename... A>
 Output<Node> make(const A&... args) {
     return std::make_shared<T>(args...);
+}
+
+// `parts` concatenated along `axis`; the part itself when there is one.
+inline Output<Node> concat(const ov::OutputVector& parts, int64_t axis) {
+    return parts.size() == 1 ? parts[0] : make<v0::Concat>(parts, axis);
 }
 
 // ---- arithmetic (numpy broadcasting)

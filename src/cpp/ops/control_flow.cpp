@@ -556,7 +556,7 @@ ov::OutputVector unrolled_scan(const NodeContext& ctx, uint64_t g, int64_t lengt
     for (size_t k = 0; k < ny; ++k) {
         if (reverse)
             std::reverse(ys[k].begin(), ys[k].end());
-        r.push_back(ys[k].size() == 1 ? ys[k][0] : std::make_shared<ov::op::v0::Concat>(ys[k], 0)->output(0));
+        r.push_back(concat(ys[k], 0));
     }
     return r;
 }
@@ -700,9 +700,8 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
     // LSTM gate, x_t + h @ U) reads wrong values from the second iteration on.
     // the length as a scalar: outside the body (the trip count) and inside (a reverse scan's
     // indices)
-    const Output<ov::Node> outer_length = symbolic_length
-                                              ? make<ov::op::v0::Squeeze>(ctx.dim_of(length_word), const_i64({0}))
-                                              : const_scalar(ov::element::i64, double(length));
+    const Output<ov::Node> outer_length =
+        symbolic_length ? ctx.dim_scalar(length_word) : const_scalar(ov::element::i64, double(length));
     Invariants invariants;
     ov::OutputVector consts;
     for (size_t i = 0; i < nc; ++i)
@@ -724,8 +723,7 @@ ov::OutputVector translate_scan(const NodeContext& ctx) {
             t = add(mul(iter_p, const_scalar(ov::element::i64, double(per_iter))),
                     const_scalar(ov::element::i64, double(j)));
         if (reverse)
-            t = sub(symbolic_length ? sub(make<ov::op::v0::Squeeze>(ctx.dim_of(length_word), const_i64({0})),
-                                          const_scalar(ov::element::i64, 1))
+            t = sub(symbolic_length ? sub(ctx.dim_scalar(length_word), const_scalar(ov::element::i64, 1))
                                     : const_scalar(ov::element::i64, double(length - 1)),
                     t);
         ts.push_back(t);

@@ -264,14 +264,13 @@ ov::OutputVector gather_slice_symbolic(const NodeContext& ctx, const Dims& S, co
     ov::OutputVector starts, stops;
     std::vector<int64_t> axes;
     Output<Node> oob;
-    auto scalar = [](const Output<Node>& d) { return make<ov::op::v0::Squeeze>(d, const_i64({0})); };
     for (size_t k = 0; k < sim.size(); ++k) {
         const auto a = sim[k];
         OVJAX_CHECK(ctx, a >= 0 && static_cast<size_t>(a) < r, "start_index_map axis ", a, " out of range");
         const auto d = static_cast<size_t>(a);
         auto start =
             make<ov::op::v8::Gather>(idx, const_scalar(ov::element::i64, double(k)), const_scalar(ov::element::i64, 0));
-        auto hi = scalar(make<ov::op::v1::Subtract>(ctx.dim_of(S[d]), ctx.dim_of(slice[d])));
+        auto hi = sub(ctx.dim_scalar(S[d]), ctx.dim_scalar(slice[d]));
         if (mode == Mode::fill) {
             Output<Node> bad = make<ov::op::v1::LogicalOr>(
                 make<ov::op::v1::Less>(start, const_scalar(ov::element::i64, 0)), make<ov::op::v1::Greater>(start, hi));
@@ -290,9 +289,8 @@ ov::OutputVector gather_slice_symbolic(const NodeContext& ctx, const Dims& S, co
                         ctx.dim_text(slice[d]), " of ", ctx.dim_text(S[d]), ")");
     Output<Node> y = ctx.get_input(0);
     if (!axes.empty()) {
-        auto cat = [](const ov::OutputVector& v) { return v.size() == 1 ? v[0] : make<ov::op::v0::Concat>(v, 0); };
-        y = make<ov::op::v8::Slice>(y, cat(starts), cat(stops), const_i64(std::vector<int64_t>(axes.size(), 1)),
-                                    const_i64(axes));
+        y = make<ov::op::v8::Slice>(y, concat(starts, 0), concat(stops, 0),
+                                    const_i64(std::vector<int64_t>(axes.size(), 1)), const_i64(axes));
     }
     // the slice's extent is data-dependent to OpenVINO's shape inference; its sizes are known
     Dims out;
@@ -345,7 +343,7 @@ ov::OutputVector gather_take_symbolic(const NodeContext& ctx) {
         idx = select(big, select(positive, const_scalar(ov::element::i32, kBig), const_scalar(ov::element::i32, -kBig)),
                      idx);
     }
-    const auto n = convert(make<ov::op::v0::Squeeze>(ctx.dim_of(S[a]), const_i64({0})), ov::element::i32);
+    const auto n = convert(ctx.dim_scalar(S[a]), ov::element::i32);
     const auto last = make<ov::op::v1::Subtract>(n, const_scalar(ov::element::i32, 1));
     Output<Node> clamped =
         make<ov::op::v1::Maximum>(make<ov::op::v1::Minimum>(idx, last), const_scalar(ov::element::i32, 0));

@@ -70,9 +70,7 @@ Output<Node> clamped_starts(const NodeContext& ctx, size_t first_index, const st
     for (auto ax : axes)
         parts.push_back(reshape(clamped_start(ctx, first_index + static_cast<size_t>(ax), hi[static_cast<size_t>(ax)]),
                                 ov::Shape{1}));
-    if (parts.size() == 1)
-        return parts[0];
-    return make<ov::op::v0::Concat>(parts, 0);
+    return concat(parts, 0);
 }
 
 }  // namespace
@@ -90,13 +88,12 @@ ov::OutputVector dynamic_slice_symbolic(const NodeContext& ctx) {
         return {zeros(ctx, ctx.in_type(0), sizes)};
     ov::OutputVector starts, stops;
     std::vector<int64_t> axes;
-    auto scalar = [](const Output<Node>& d) { return make<ov::op::v0::Squeeze>(d, const_i64({0})); };
     for (size_t d = 0; d < rank; ++d) {
         if (sizes[d] == in[d])  // taken whole (a vmapped batch axis)
             continue;
         if (is_static({in[d], sizes[d]}))
             OVJAX_CHECK(ctx, sizes[d] <= in[d], "slice size ", sizes[d], " does not fit dimension ", in[d]);
-        auto hi = scalar(sub(ctx.dim_of(in[d]), ctx.dim_of(sizes[d])));
+        auto hi = sub(ctx.dim_scalar(in[d]), ctx.dim_scalar(sizes[d]));
         auto start = clamped_start(ctx, 1 + d, hi, true);
         starts.push_back(reshape(start, ov::Shape{1}));
         stops.push_back(add(starts.back(), ctx.dim_of(sizes[d])));
@@ -104,10 +101,9 @@ ov::OutputVector dynamic_slice_symbolic(const NodeContext& ctx) {
     }
     if (axes.empty())
         return {ctx.get_input(0)};
-    auto cat = [](const ov::OutputVector& v) { return v.size() == 1 ? v[0] : make<ov::op::v0::Concat>(v, 0); };
     std::vector<int64_t> steps(axes.size(), 1);
-    Output<Node> y =
-        make<ov::op::v8::Slice>(ctx.get_input(0), cat(starts), cat(stops), const_i64(steps), const_i64(axes));
+    Output<Node> y = make<ov::op::v8::Slice>(ctx.get_input(0), concat(starts, 0), concat(stops, 0), const_i64(steps),
+                                             const_i64(axes));
     return {reshape(ctx, y, sizes)};
 }
 
@@ -231,8 +227,7 @@ ov::OutputVector translate_dynamic_update_slice(const NodeContext& ctx) {
             col = make<ov::op::v3::Broadcast>(col, const_i64(grid_target));
         columns.push_back(col);
     }
-    Output<Node> indices =
-        columns.size() == 1 ? columns[0] : std::make_shared<ov::op::v0::Concat>(columns, k)->output(0);
+    Output<Node> indices = concat(columns, k);
     return {std::make_shared<ov::op::v3::ScatterNDUpdate>(operand, indices, ctx.get_input(1))->output(0)};
 }
 

@@ -542,7 +542,7 @@ ov::OutputVector generic_reduce(const NodeContext& ctx) {
         if (k > 0)
             parts.push_back(flatten_axes(ctx.get_input(static_cast<int>(i)), shape, axes));
         parts.push_back(fill(ctx.get_input(static_cast<int>(n + i)), ov::Shape{rows, 1}));
-        Output<Node> flat = parts.size() == 1 ? parts[0] : std::make_shared<v0::Concat>(parts, 1)->output(0);
+        Output<Node> flat = concat(parts, 1);
         auto r = reduce_values(ctx, flat, ov::Shape{rows, k + 1}, ov::Shape{rows}, {1}, kind);
         outs.push_back(reshape(r, out_shape));
     }

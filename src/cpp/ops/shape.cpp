@@ -415,8 +415,7 @@ ov::OutputVector translate_iota(const NodeContext& ctx) {
         const auto wide = t.is_real() ? ov::element::f32 : ov::element::i64;
         OVJAX_CHECK(ctx, t != ov::element::f64 && t != ov::element::u64, "iota of ", t,
                     " along the symbolic dimension ", ctx.dim_text(n), " is not supported");
-        auto stop = std::make_shared<ov::op::v0::Squeeze>(ctx.dim_of(n), const_i64({0}));
-        r = std::make_shared<ov::op::v4::Range>(const_scalar(ov::element::i64, 0), stop,
+        r = std::make_shared<ov::op::v4::Range>(const_scalar(ov::element::i64, 0), ctx.dim_scalar(n),
                                                 const_scalar(ov::element::i64, 1), ov::element::i64);
         r = convert(convert(r, wide), t);
     }
@@ -444,8 +443,7 @@ ov::OutputVector translate_dim_as_value(const NodeContext& ctx) {
     const Dims d = ctx.dims_param("dim");
     OVJAX_CHECK(ctx, d.size() == 1, "dim is not one dimension");
     const auto t = ctx.declared_out_dtype(0) == format::DType::i64 ? ov::element::i64 : ov::element::i32;
-    auto scalar = std::make_shared<ov::op::v0::Squeeze>(ctx.dim_of(d[0]), const_i64({0}));
-    return {convert(scalar, t)};
+    return {convert(ctx.dim_scalar(d[0]), t)};
 }
 
 // lax.split: pieces of `sizes` along `axis`, in order.
