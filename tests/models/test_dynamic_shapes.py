@@ -14,7 +14,7 @@ import ovjax
 from harness import MODEL_TOL, compile_cpu
 
 from ._check import compare
-from .test_transformers import _build, _tokens
+from .test_transformers import _bert, _build, _gpt2, _tokens, _vit
 
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("transformers.models.bert.modeling_flax_bert", reason="this transformers has no Flax models (5.x)")
@@ -46,17 +46,7 @@ TEXT_SIZES = [(1, 3), (2, 8), (3, 17)]
 
 
 def test_bert_dynamic_batch_and_sequence():
-    from transformers import BertConfig, FlaxBertModel
-
-    cfg = BertConfig(
-        vocab_size=100,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        max_position_embeddings=32,
-    )
-    model, params = _build(FlaxBertModel, cfg, (2, 8))
+    model, params = _bert()
 
     def fn(input_ids, attention_mask):
         out = model(input_ids, attention_mask=attention_mask, params=params)
@@ -78,13 +68,6 @@ def test_distilbert_dynamic_batch_and_sequence():
 
     m = ovjax.convert_model(fn, example_input=token_specs())  # symbolic_shape in example_input
     run_sizes(m, fn, tokens_and_mask, TEXT_SIZES, "FlaxDistilBertModel")
-
-
-def _gpt2():
-    from transformers import FlaxGPT2LMHeadModel, GPT2Config
-
-    cfg = GPT2Config(vocab_size=100, n_embd=32, n_layer=2, n_head=4, n_positions=32)
-    return _build(FlaxGPT2LMHeadModel, cfg, (2, 8))
 
 
 def test_gpt2_dynamic_batch_and_sequence():
@@ -168,12 +151,7 @@ def images(b):
 
 
 def test_vit_dynamic_batch():
-    from transformers import FlaxViTModel, ViTConfig
-
-    cfg = ViTConfig(
-        image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64
-    )
-    model, params = _build(FlaxViTModel, cfg, (2, 32, 32, 3))
+    model, params = _vit()
 
     def fn(pixel_values):
         out = model(pixel_values, params=params)

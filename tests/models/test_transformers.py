@@ -33,7 +33,7 @@ def _mask(shape=(B, T)):
     return m
 
 
-def test_bert():
+def _bert():
     from transformers import BertConfig, FlaxBertModel
 
     cfg = BertConfig(
@@ -44,7 +44,11 @@ def test_bert():
         intermediate_size=64,
         max_position_embeddings=32,
     )
-    model, params = _build(FlaxBertModel, cfg, (B, T))
+    return _build(FlaxBertModel, cfg, (B, T))
+
+
+def test_bert():
+    model, params = _bert()
 
     def fn(input_ids, attention_mask, token_type_ids):
         out = model(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, params=params)
@@ -104,13 +108,17 @@ def test_gpt2_kv_cache_prefill_and_decode():
     check_model(step, (nxt, mask2, pos2, past), want2, tol=MODEL_TOL, where="FlaxGPT2LMHeadModel decode step")
 
 
-def test_vit():
+def _vit():
     from transformers import FlaxViTModel, ViTConfig
 
     cfg = ViTConfig(
         image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64
     )
-    model, params = _build(FlaxViTModel, cfg, (B, 32, 32, 3))  # init takes NHWC, the call NCHW
+    return _build(FlaxViTModel, cfg, (B, 32, 32, 3))  # init takes NHWC, the call NCHW
+
+
+def test_vit():
+    model, params = _vit()
 
     def fn(pixel_values):
         out = model(pixel_values, params=params)
