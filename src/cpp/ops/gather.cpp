@@ -23,6 +23,12 @@
 // first, decided on an f32 copy), and operand axes must stay below 2^24 so every
 // in-range index value and bound is exact in f32. ScatterNDUpdate-15's reductions
 // were checked exact on CPU for int8/uint8 (wrapping) and int32 (beyond 2^24).
+//
+// Symbolic sizes (a vmapped batch, a dynamic sequence): the operand's axes, the index
+// batch and whole windows may be symbolic; the window of an indexed axis must be static
+// (its element grid is a constant). Batch coordinates become a Range broadcast over the
+// index batch, bounds come from the shared size subgraph. An indexed axis of symbolic
+// size is checked against 2^24 by its upper bound; an unbounded one is assumed below it.
 #include <algorithm>
 #include <limits>
 #include <optional>
@@ -44,7 +50,10 @@
 #include "openvino/op/logical_or.hpp"
 #include "openvino/op/maximum.hpp"
 #include "openvino/op/minimum.hpp"
+#include "openvino/op/pad.hpp"
+#include "openvino/op/range.hpp"
 #include "openvino/op/reduce_logical_or.hpp"
+#include "openvino/op/reshape.hpp"
 #include "openvino/op/scatter_nd_update.hpp"
 #include "openvino/op/select.hpp"
 #include "ops/ops.hpp"
@@ -107,11 +116,36 @@ Mode mode_of(const NodeContext& ctx, bool scatter) {
     ctx.fail("unsupported GatherScatterMode " + m->describe());
 }
 
+// The problem both gather and scatter reduce to. Sizes are dimension words (shapes.hpp):
+// the operand's and the index batch's may be symbolic; the windows of indexed axes are
+// static (their element grid is a constant).
+struct Plan {
+    Dims S;                     // operand dims (possibly with a leading unit axis added)
+    Dims W;                     // window per operand axis
+    std::vector<int64_t> src;   // per axis: k >= 0 index column, -1 zero, -2 - j batching pair j
+    std::vector<int64_t> P, F;  // indexed axes, whole axes
+    bool augmented = false;     // a leading unit axis was added (no axis needed an index)
+    Dims B;                     // index batch dims
+    int64_t n = 0, nsP = 0;
+    std::vector<int64_t> sim, sibd;  // start_index_map, start_indices_batching_dims
+};
+
+// `x` reshaped to [product of `rows`, tail...].
+Output<Node> reshape_rows(const NodeContext& ctx, const Output<Node>& x, const Dims& rows, const Dims& tail) {
+    if (is_static(rows) && is_static(tail)) {
+        ov::Shape s{static_cast<size_t>(numel(static_shape(ctx, rows)))};
+        for (auto t : tail)
+            s.push_back(static_cast<size_t>(t));
+        return reshape(x, s);
+    }
+    return make<ov::op::v1::Reshape>(x, concat({ctx.shapes().product(rows), ctx.shape_of(tail)}, 0), false);
+}
+
 // The index array (shape B ++ [N]) as i32 [nb, N]. With `saturate`, wide index types
 // (whose values the CPU plugin would truncate) saturate to +-2^30 first, decided on an
 // f32 copy; without it they wrap to 32 bits, as JAX's FILL_OR_DROP gather does (it
 // converts the indices to int32 before its bounds check).
-Output<Node> indices_i32(const NodeContext& ctx, size_t input, int64_t nb, int64_t n, bool saturate) {
+Output<Node> indices_i32(const NodeContext& ctx, size_t input, const Plan& p, bool saturate) {
     auto t = ctx.in_type(input);
     OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, ctx.primitive(), " indices have type ", t);
     auto idx = ctx.get_input(static_cast<int>(input));
@@ -124,29 +158,28 @@ Output<Node> indices_i32(const NodeContext& ctx, size_t input, int64_t nb, int64
         auto sat = select(positive, const_scalar(ov::element::i32, kBig), const_scalar(ov::element::i32, -kBig));
         v = select(big, sat, v);
     }
-    return reshape(v, ov::Shape{static_cast<size_t>(nb), static_cast<size_t>(n)});
+    return reshape_rows(ctx, v, p.B, {p.n});
 }
 
-// The problem both gather and scatter reduce to.
-struct Plan {
-    ov::Shape S;                // operand shape (possibly with a leading unit axis added)
-    std::vector<int64_t> W;     // window per operand axis
-    std::vector<int64_t> src;   // per axis: k >= 0 index column, -1 zero, -2 - j batching pair j
-    std::vector<int64_t> P, F;  // indexed axes, whole axes
-    bool augmented = false;     // a leading unit axis was added (no axis needed an index)
-    ov::Shape B;                // index batch shape
-    int64_t nb = 0, n = 0, nsP = 0;
-    std::vector<int64_t> sim, sibd;  // start_index_map, start_indices_batching_dims
-};
-
+// Sorts the operand axes into indexed (P) and whole (F) ones. An axis is whole when its
+// window is its size (the same word: equal static sizes or the same expression); an
+// indexed axis needs a static window, and its size below 2^24 (the CPU plugin compares
+// i32 indices through f32; a symbolic size is checked by its upper bound when it has one).
 void plan_axes(const NodeContext& ctx, Plan& p) {
     const size_t r = p.S.size();
     for (size_t d = 0; d < r; ++d) {
-        OVJAX_CHECK(ctx, static_cast<int64_t>(p.S[d]) < kMaxDim, "operand axis ", d, " of size ", p.S[d],
+        if (p.W[d] == p.S[d]) {
+            p.F.push_back(static_cast<int64_t>(d));
+            continue;
+        }
+        OVJAX_CHECK(ctx, !format::is_symbolic_dim(p.W[d]), "a window of the symbolic dimension ", ctx.dim_text(p.W[d]),
+                    " on operand axis ", d, " (of size ", ctx.dim_text(p.S[d]), ") is not supported yet");
+        const auto upper = format::is_symbolic_dim(p.S[d]) ? ctx.shapes().dimension(p.S[d]).get_max_length() : p.S[d];
+        OVJAX_CHECK(ctx, upper < kMaxDim, "operand axis ", d, " of size ", ctx.dim_text(p.S[d]),
                     " exceeds the supported 2^24");
-        OVJAX_CHECK(ctx, p.W[d] >= 0 && p.W[d] <= static_cast<int64_t>(p.S[d]), "window ", p.W[d],
-                    " does not fit operand axis ", d, " of size ", p.S[d]);
-        (p.W[d] < static_cast<int64_t>(p.S[d]) ? p.P : p.F).push_back(static_cast<int64_t>(d));
+        OVJAX_CHECK(ctx, p.W[d] >= 0 && (format::is_symbolic_dim(p.S[d]) || p.W[d] <= p.S[d]), "window ", p.W[d],
+                    " does not fit operand axis ", d, " of size ", ctx.dim_text(p.S[d]));
+        p.P.push_back(static_cast<int64_t>(d));
     }
     if (p.P.empty()) {  // address a leading unit axis so the ND ops have an index
         p.augmented = true;
@@ -162,23 +195,36 @@ void plan_axes(const NodeContext& ctx, Plan& p) {
         p.nsP *= p.W[static_cast<size_t>(d)];
 }
 
+// The largest start of operand axis d, S[d] - W[d], as i32: a Constant when static.
+Output<Node> max_start(const NodeContext& ctx, const Plan& p, size_t d) {
+    if (!format::is_symbolic_dim(p.S[d]))
+        return const_scalar(ov::element::i32, static_cast<double>(p.S[d] - p.W[d]));
+    return convert(sub(ctx.dim_scalar(p.S[d]), const_scalar(ov::element::i64, static_cast<double>(p.W[d]))),
+                   ov::element::i32);
+}
+
 // Out-of-bounds flags [nb] (boolean): some index column k has idx < 0 or idx > S - W.
-Output<Node> out_of_bounds(const Plan& p, const Output<Node>& idx) {
+Output<Node> out_of_bounds(const NodeContext& ctx, const Plan& p, const Output<Node>& idx) {
     std::vector<int32_t> hi;
+    ov::OutputVector his;
     for (size_t k = 0; k < p.sim.size(); ++k) {
         size_t d = static_cast<size_t>(p.sim[k]) + (p.augmented ? 1 : 0);
-        hi.push_back(static_cast<int32_t>(static_cast<int64_t>(p.S[d]) - p.W[d]));
+        if (!format::is_symbolic_dim(p.S[d]))
+            hi.push_back(static_cast<int32_t>(p.S[d] - p.W[d]));
+        his.push_back(make<ov::op::v0::Unsqueeze>(max_start(ctx, p, d), const_i64({0})));
     }
+    auto upper = hi.size() == p.sim.size() ? const_i32(hi, ov::Shape{hi.size()}) : concat(his, 0);
     auto lo = make<ov::op::v1::Less>(idx, const_scalar(ov::element::i32, 0));
-    auto up = make<ov::op::v1::Greater>(idx, const_i32(hi, ov::Shape{hi.size()}));
+    auto up = make<ov::op::v1::Greater>(idx, upper);
     auto any = make<ov::op::v1::LogicalOr>(lo, up);
     return make<ov::op::v1::ReduceLogicalOr>(any, const_i64({1}), false);
 }
 
 // Clamped starts of the indexed axes P, as i32 [nb, |P|].
-Output<Node> starts_of(const Plan& p, const Output<Node>& idx) {
+Output<Node> starts_of(const NodeContext& ctx, const Plan& p, const Output<Node>& idx) {
     ov::OutputVector cols;
-    const size_t nb = static_cast<size_t>(p.nb);
+    const bool static_batch = is_static(p.B);
+    const size_t nb = static_batch ? static_cast<size_t>(numel(static_shape(ctx, p.B))) : 0;
     for (auto d64 : p.P) {
         size_t d = static_cast<size_t>(d64);
         int64_t s = p.src[d];
@@ -186,31 +232,45 @@ Output<Node> starts_of(const Plan& p, const Output<Node>& idx) {
             Output<Node> c = idx;
             if (p.n > 1)
                 c = make<ov::op::v8::Gather>(idx, const_i64({s}), const_i64({1}));
-            int32_t hi = static_cast<int32_t>(static_cast<int64_t>(p.S[d]) - p.W[d]);
             c = make<ov::op::v1::Maximum>(c, const_scalar(ov::element::i32, 0));
-            c = make<ov::op::v1::Minimum>(c, const_scalar(ov::element::i32, hi));
+            c = make<ov::op::v1::Minimum>(c, max_start(ctx, p, d));
             cols.push_back(c);
         } else if (s == -1) {
-            cols.push_back(const_i32(std::vector<int32_t>(nb, 0), ov::Shape{nb, 1}));
-        } else {  // batching axis: the coordinate along indices axis sibd[j]
+            if (static_batch)
+                cols.push_back(const_i32(std::vector<int32_t>(nb, 0), ov::Shape{nb, 1}));
+            else
+                cols.push_back(make<ov::op::v3::Broadcast>(const_scalar(ov::element::i32, 0),
+                                                           concat({ctx.shapes().product(p.B), const_i64({1})}, 0)));
+        } else if (static_batch) {  // batching axis: the coordinate along indices axis sibd[j]
             size_t t = static_cast<size_t>(p.sibd[static_cast<size_t>(-2 - s)]);
             charge_constant(nb, 4);
             std::vector<int32_t> col(nb);
             size_t inner = 1;
             for (size_t a = t + 1; a < p.B.size(); ++a)
-                inner *= p.B[a];
+                inner *= static_cast<size_t>(p.B[a]);
             for (size_t i = 0; i < nb; ++i)
-                col[i] = static_cast<int32_t>((i / inner) % p.B[t]);
+                col[i] = static_cast<int32_t>((i / inner) % static_cast<size_t>(p.B[t]));
             cols.push_back(const_i32(col, ov::Shape{nb, 1}));
+        } else {  // the same coordinate, as a Range broadcast over the index batch
+            size_t t = static_cast<size_t>(p.sibd[static_cast<size_t>(-2 - s)]);
+            Output<Node> iota = make<ov::op::v4::Range>(const_scalar(ov::element::i32, 0),
+                                                        convert(ctx.dim_scalar(p.B[t]), ov::element::i32),
+                                                        const_scalar(ov::element::i32, 1), ov::element::i32);
+            std::vector<int64_t> around;
+            for (size_t a = 0; a < p.B.size(); ++a)
+                if (a != t)
+                    around.push_back(static_cast<int64_t>(a));
+            if (!around.empty())
+                iota = make<ov::op::v0::Unsqueeze>(iota, const_i64(around));
+            iota = make<ov::op::v3::Broadcast>(iota, ctx.shape_of(p.B));
+            cols.push_back(reshape_rows(ctx, iota, p.B, {1}));
         }
     }
-    if (cols.size() == 1)
-        return cols[0];
-    return make<ov::op::v0::Concat>(cols, 1);
+    return concat(cols, 1);
 }
 
 // start + window grid over P: i32 [nb, nsP, |P|].
-Output<Node> element_indices(const Plan& p, const Output<Node>& starts) {
+Output<Node> element_indices(const NodeContext& ctx, const Plan& p, const Output<Node>& starts) {
     const size_t k = p.P.size();
     charge_constant(static_cast<uint64_t>(p.nsP), 4 * k);
     std::vector<int32_t> grid(static_cast<size_t>(p.nsP) * k);
@@ -223,7 +283,7 @@ Output<Node> element_indices(const Plan& p, const Output<Node>& starts) {
         }
     }
     auto g = const_i32(grid, ov::Shape{1, static_cast<size_t>(p.nsP), k});
-    return add(reshape(starts, ov::Shape{static_cast<size_t>(p.nb), 1, k}), g);
+    return add(reshape_rows(ctx, starts, p.B, {1, static_cast<int64_t>(k)}), g);
 }
 
 Output<Node> gather_fill_value(const NodeContext& ctx, const ov::element::Type& t) {
@@ -303,94 +363,10 @@ ov::OutputVector gather_slice_symbolic(const NodeContext& ctx, const Dims& S, co
     return {y};
 }
 
-// gather with symbolic dimensions, in the form of a take along one axis (an embedding
-// lookup, x[idx], jnp.take): one collapsed indexed axis `a`, every other axis whole, no
-// batching dims. OpenVINO's Gather along `a`, the start clamped (clip) or out-of-bounds
-// slices filled (fill), then JAX's output layout.
-ov::OutputVector gather_take_symbolic(const NodeContext& ctx) {
-    const Dims S = ctx.in_dims(0), I = ctx.in_dims(1);
-    const auto type = ctx.in_type(0);
-    const size_t r = S.size();
-    auto dn = ctx.param("dimension_numbers");
-    const auto offset_dims = dn_field(dn, "offset_dims");
-    const auto collapsed = dn_field(dn, "collapsed_slice_dims");
-    const auto sim = dn_field(dn, "start_index_map");
-    const Dims slice = dims_param(ctx, "slice_sizes");
-    bool take = !I.empty() && I.back() == 1 && sim.size() == 1 && collapsed == sim &&
-                dn_field(dn, "operand_batching_dims").empty() && dn_field(dn, "start_indices_batching_dims").empty() &&
-                slice.size() == r && sim[0] >= 0 && static_cast<size_t>(sim[0]) < r;
-    if (I.size() == 1 && !format::is_symbolic_dim(I[0]) && dn_field(dn, "operand_batching_dims").empty() &&
-        slice.size() == r && offset_dims.size() + collapsed.size() == r)
-        return gather_slice_symbolic(ctx, S, slice, sim, collapsed);
-    const auto a = take ? static_cast<size_t>(sim[0]) : 0;
-    for (size_t d = 0; take && d < r; ++d)
-        take = d == a ? slice[d] == 1 : slice[d] == S[d];
-    const size_t nbatch = I.size() - 1;
-    take = take && offset_dims.size() == r - 1;
-    OVJAX_CHECK(ctx, take, "gather over the symbolic dimensions ", ctx.in_pshape(0), " and ", ctx.in_pshape(1),
-                " is supported as a take along one axis (an embedding lookup, x[idx]); this one is not yet");
-    const Mode mode = mode_of(ctx, false);
-    auto t = ctx.in_type(1);
-    OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, "gather indices have type ", t);
-    auto raw = ctx.get_input(1);
-    Output<Node> idx =
-        convert(make<ov::op::v0::Squeeze>(raw, const_i64({static_cast<int64_t>(nbatch)})), ov::element::i32);
-    if (mode == Mode::clip && (t == ov::element::i64 || t == ov::element::u64 || t == ov::element::u32)) {
-        constexpr double kBig = 1073741824.0;  // 2^30, as indices_i32
-        auto f = convert(make<ov::op::v0::Squeeze>(raw, const_i64({static_cast<int64_t>(nbatch)})), ov::element::f32);
-        auto big = make<ov::op::v1::Greater>(make<ov::op::v0::Abs>(f), const_scalar(ov::element::f32, kBig));
-        auto positive = make<ov::op::v1::Greater>(f, const_scalar(ov::element::f32, 0));
-        idx = select(big, select(positive, const_scalar(ov::element::i32, kBig), const_scalar(ov::element::i32, -kBig)),
-                     idx);
-    }
-    const auto n = convert(ctx.dim_scalar(S[a]), ov::element::i32);
-    const auto last = make<ov::op::v1::Subtract>(n, const_scalar(ov::element::i32, 1));
-    Output<Node> clamped =
-        make<ov::op::v1::Maximum>(make<ov::op::v1::Minimum>(idx, last), const_scalar(ov::element::i32, 0));
-    Output<Node> y = make<ov::op::v8::Gather>(ctx.get_input(0), clamped, const_scalar(ov::element::i64, double(a)));
-    // y: [S[:a], batch..., S[a+1:]]
-    if (mode == Mode::fill) {
-        Output<Node> oob = make<ov::op::v1::LogicalOr>(make<ov::op::v1::Less>(idx, const_scalar(ov::element::i32, 0)),
-                                                       make<ov::op::v1::Greater>(idx, last));
-        std::vector<int64_t> lead(a), trail;
-        std::iota(lead.begin(), lead.end(), 0);
-        for (size_t d = a + 1; d < r; ++d)
-            trail.push_back(static_cast<int64_t>(a + nbatch + (d - a - 1)));
-        if (!lead.empty())
-            oob = make<ov::op::v0::Unsqueeze>(oob, const_i64(lead));
-        if (!trail.empty())
-            oob = make<ov::op::v0::Unsqueeze>(oob, const_i64(trail));
-        y = select(oob, gather_fill_value(ctx, type), y);
-    }
-    // JAX's layout: kept operand axes (in order) at offset_dims, the batch axes elsewhere
-    std::vector<int64_t> have;  // y's axes: operand axis d as -1 - d, batch axis j as j
-    for (size_t d = 0; d < a; ++d)
-        have.push_back(-1 - static_cast<int64_t>(d));
-    for (size_t j = 0; j < nbatch; ++j)
-        have.push_back(static_cast<int64_t>(j));
-    for (size_t d = a + 1; d < r; ++d)
-        have.push_back(-1 - static_cast<int64_t>(d));
-    std::vector<int64_t> want, perm;
-    size_t k = 0, b = 0;
-    for (size_t o = 0; o < have.size(); ++o) {
-        if (std::find(offset_dims.begin(), offset_dims.end(), static_cast<int64_t>(o)) != offset_dims.end()) {
-            const size_t d = k < a ? k : k + 1;  // the k-th kept operand axis
-            ++k;
-            want.push_back(-1 - static_cast<int64_t>(d));
-        } else {
-            want.push_back(static_cast<int64_t>(b++));
-        }
-    }
-    for (auto w : want)
-        perm.push_back(std::find(have.begin(), have.end(), w) - have.begin());
-    return {transpose(y, perm)};
-}
 }  // namespace
 
 ov::OutputVector translate_gather(const NodeContext& ctx) {
-    if (!is_static(ctx.in_dims(0)) || !is_static(ctx.in_dims(1)) || symbolic_param(ctx, "slice_sizes"))
-        return gather_take_symbolic(ctx);
-    const ov::Shape S = ctx.in_shape(0), I = ctx.in_shape(1);
+    const Dims S = ctx.in_dims(0), I = ctx.in_dims(1);
     const auto type = ctx.in_type(0);
     const size_t r = S.size();
     auto dn = ctx.param("dimension_numbers");
@@ -400,27 +376,30 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
     Plan p;
     p.sim = dn_field(dn, "start_index_map");
     p.sibd = dn_field(dn, "start_indices_batching_dims");
-    const auto slice = ctx.ints_param("slice_sizes");
-    const Mode mode = mode_of(ctx, false);
+    const Dims slice = dims_param(ctx, "slice_sizes");
     OVJAX_CHECK(ctx, !I.empty(), "gather indices must have an index vector axis");
     OVJAX_CHECK(ctx, slice.size() == r, "slice_sizes has ", slice.size(), " entries for operand rank ", r);
-    OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for start_index_map of ",
-                p.sim.size());
+    OVJAX_CHECK(ctx, I.back() == static_cast<int64_t>(p.sim.size()), "index vector of ", ctx.dim_text(I.back()),
+                " entries for start_index_map of ", p.sim.size());
+    // One start with symbolic sizes: a dynamic Slice (its window may be symbolic too).
+    if (!(is_static(S) && is_static(slice)) && I.size() == 1 && obd.empty() &&
+        offset_dims.size() + collapsed.size() == r)
+        return gather_slice_symbolic(ctx, S, slice, p.sim, collapsed);
+    const Mode mode = mode_of(ctx, false);
     OVJAX_CHECK(ctx, obd.size() == p.sibd.size(), "operand_batching_dims and start_indices_batching_dims differ");
     for (auto t : p.sibd)  // axes of the index batch (starts_of indexes B with them)
         OVJAX_CHECK(ctx, t >= 0 && static_cast<size_t>(t) + 1 < I.size(), "indices batching dimension ", t,
                     " is not an axis of the index batch (rank ", I.size() - 1, ")");
     p.S = S;
     p.W = slice;
-    p.B = ov::Shape(I.begin(), I.end() - 1);
-    p.nb = numel(p.B);
-    p.n = static_cast<int64_t>(I.back());
+    p.B = Dims(I.begin(), I.end() - 1);
+    p.n = I.back();
     // JAX's _gather_shape_rule: the batch axes of the indices, with the slice axes that are
     // neither collapsed nor batching (slice_sizes) at offset_dims.
     const size_t out_rank = p.B.size() + offset_dims.size();
     // Output position -> descriptor: batch axis j (>= 0) or operand axis d (encoded -1 - d).
     std::vector<int64_t> want(out_rank);
-    ov::Shape out(out_rank);
+    Dims out(out_rank);
     {
         std::vector<int64_t> kept;
         for (size_t d = 0; d < r; ++d)
@@ -432,19 +411,17 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
                         offset_dims[k] >= 0 && static_cast<size_t>(offset_dims[k]) < out_rank &&
                             (k == 0 || offset_dims[k] > offset_dims[k - 1]),
                         "offset_dims must be increasing and within the output rank ", out_rank);
-            OVJAX_CHECK(ctx, slice[static_cast<size_t>(kept[k])] >= 0, "negative slice size");
         }
         size_t b = 0;
         for (size_t o = 0; o < out_rank; ++o) {
             auto it = std::find(offset_dims.begin(), offset_dims.end(), static_cast<int64_t>(o));
             want[o] = it != offset_dims.end() ? -1 - kept[static_cast<size_t>(it - offset_dims.begin())]
                                               : static_cast<int64_t>(b++);
-            out[o] = want[o] >= 0 ? p.B[static_cast<size_t>(want[o])]
-                                  : static_cast<size_t>(slice[static_cast<size_t>(-1 - want[o])]);
+            out[o] = want[o] >= 0 ? p.B[static_cast<size_t>(want[o])] : slice[static_cast<size_t>(-1 - want[o])];
         }
     }
-    if (numel(out) == 0)
-        return {const_fill(type, out, 0)};
+    if (has_zero(out))
+        return {zeros(ctx, type, out)};
     p.src.assign(r, -1);
     for (size_t k = 0; k < p.sim.size(); ++k)
         p.src.at(static_cast<size_t>(p.sim[k])) = static_cast<int64_t>(k);
@@ -452,43 +429,44 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
         p.src.at(static_cast<size_t>(obd[j])) = -2 - static_cast<int64_t>(j);
     for (auto d : collapsed)
         OVJAX_CHECK(ctx, slice.at(static_cast<size_t>(d)) == 1, "collapsed axis ", d, " has slice size ",
-                    slice[static_cast<size_t>(d)]);
+                    ctx.dim_text(slice[static_cast<size_t>(d)]));
     plan_axes(ctx, p);
 
     Output<Node> idx;
     if (p.n > 0)
-        idx = indices_i32(ctx, 1, p.nb, p.n, mode != Mode::fill);
+        idx = indices_i32(ctx, 1, p, mode != Mode::fill);
     std::optional<Output<Node>> oob;
     if (mode == Mode::fill && p.n > 0)
-        oob = out_of_bounds(p, idx);
+        oob = out_of_bounds(ctx, p, idx);
     auto operand = ctx.get_input(0);
     const size_t nbatch = p.B.size();
     // Arrange `y` (axes described by `have`, sizes `sizes`) to the output layout:
     // drop its size-1 collapsed/batching axes, then transpose.
-    auto finish = [&](Output<Node> y, std::vector<int64_t> have, std::vector<size_t> sizes) {
+    auto finish = [&](Output<Node> y, std::vector<int64_t> have, Dims sizes) {
         std::vector<int64_t> h2;
-        ov::Shape s2;
+        Dims s2;
         for (size_t i = 0; i < have.size(); ++i) {
             if (have[i] < 0 && !std::count(want.begin(), want.end(), have[i]))
                 continue;  // collapsed / batching / augmented axis, size 1
             h2.push_back(have[i]);
             s2.push_back(sizes[i]);
         }
-        y = reshape(y, s2);
+        y = reshape(ctx, y, s2);
         std::vector<int64_t> perm;
         for (auto w : want)
             perm.push_back(std::find(h2.begin(), h2.end(), w) - h2.begin());
-        return reshape(transpose(y, perm), out);
+        return reshape(ctx, transpose(y, perm), out);
     };
 
-    // Gather-8: one indexed axis a, addressed by one index column, size-1 slice.
+    // Gather-8: one indexed axis a, addressed by one index column, size-1 slice (x[idx],
+    // jnp.take, embedding lookups).
     if (!p.augmented && p.P.size() == 1 && p.src[static_cast<size_t>(p.P[0])] >= 0 &&
         p.W[static_cast<size_t>(p.P[0])] == 1 && obd.empty()) {
         const size_t a = static_cast<size_t>(p.P[0]);
-        auto starts = reshape(starts_of(p, idx), p.B);
+        auto starts = reshape(ctx, starts_of(ctx, p, idx), p.B);
         Output<Node> y = make<ov::op::v8::Gather>(operand, starts, const_i64({static_cast<int64_t>(a)}));
         std::vector<int64_t> have;
-        std::vector<size_t> sizes;
+        Dims sizes;
         for (size_t d = 0; d < a; ++d)
             have.push_back(-1 - static_cast<int64_t>(d)), sizes.push_back(S[d]);
         for (size_t j = 0; j < nbatch; ++j)
@@ -496,10 +474,10 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
         for (size_t d = a + 1; d < r; ++d)
             have.push_back(-1 - static_cast<int64_t>(d)), sizes.push_back(S[d]);
         if (oob) {
-            ov::Shape ms(a, 1);
+            Dims ms(a, 1);
             ms.insert(ms.end(), p.B.begin(), p.B.end());
             ms.resize(r - 1 + nbatch, 1);
-            y = select(reshape(*oob, ms), gather_fill_value(ctx, type), y);
+            y = select(reshape(ctx, *oob, ms), gather_fill_value(ctx, type), y);
         }
         if (!contains(want, -1 - static_cast<int64_t>(a))) {
             // the slice axis is collapsed: Gather already dropped it
@@ -513,32 +491,25 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
 
     // General: GatherND over the indexed axes P of the operand transposed to P ++ F.
     if (p.augmented)
-        operand = reshape(operand, p.S);
+        operand = reshape(ctx, operand, p.S);
     std::vector<int64_t> order = p.P;
     order.insert(order.end(), p.F.begin(), p.F.end());
     operand = transpose(operand, order);
-    const size_t nb = static_cast<size_t>(p.nb);
     Output<Node> y;
     {
-        auto eidx = element_indices(p, starts_of(p, idx));
+        auto eidx = element_indices(ctx, p, starts_of(ctx, p, idx));
         y = make<ov::op::v8::GatherND>(operand, eidx, 0);  // [nb, nsP, S[F]...]
     }
-    ov::Shape gs{nb, static_cast<size_t>(p.nsP)};
-    for (auto d : p.F)
-        gs.push_back(p.S[static_cast<size_t>(d)]);
-    if (oob) {
-        ov::Shape ms(gs.size(), 1);
-        ms[0] = nb;
-        y = select(reshape(*oob, ms), gather_fill_value(ctx, type), y);
-    }
+    if (oob)
+        y = select(reshape_rows(ctx, *oob, p.B, Dims(1 + p.F.size(), 1)), gather_fill_value(ctx, type), y);
     std::vector<int64_t> have;
-    std::vector<size_t> sizes;
+    Dims sizes;
     for (size_t j = 0; j < nbatch; ++j)
         have.push_back(static_cast<int64_t>(j)), sizes.push_back(p.B[j]);
     for (auto d : order) {
         int64_t od = p.augmented ? d - 1 : d;  // original operand axis (-1: the added unit axis)
         have.push_back(od >= 0 ? -1 - od : std::numeric_limits<int64_t>::min());
-        sizes.push_back(static_cast<size_t>(p.W[static_cast<size_t>(d)]));
+        sizes.push_back(p.W[static_cast<size_t>(d)]);
     }
     return {finish(y, have, sizes)};
 }
@@ -546,7 +517,7 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
 namespace {
 
 ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::ScatterNDUpdate::Reduction red) {
-    const ov::Shape S = ctx.in_shape(0), I = ctx.in_shape(1), U = ctx.in_shape(2);
+    const Dims S = ctx.in_dims(0), I = ctx.in_dims(1), U = ctx.in_dims(2);
     const auto type = ctx.in_type(0);
     const size_t r = S.size();
     OVJAX_CHECK(ctx, ctx.in_type(2) == ctx.in_type(0), "updates type ", ctx.in_type(2), " differs from operand type ",
@@ -560,18 +531,17 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
     p.sibd = dn_field(dn, "scatter_indices_batching_dims");
     const Mode mode = mode_of(ctx, true);
     OVJAX_CHECK(ctx, !I.empty(), "scatter indices must have an index vector axis");
-    OVJAX_CHECK(ctx, I.back() == p.sim.size(), "index vector of ", I.back(), " entries for ", p.sim.size(),
-                " scatter_dims_to_operand_dims");
+    OVJAX_CHECK(ctx, I.back() == static_cast<int64_t>(p.sim.size()), "index vector of ", ctx.dim_text(I.back()),
+                " entries for ", p.sim.size(), " scatter_dims_to_operand_dims");
     OVJAX_CHECK(ctx, obd.size() == p.sibd.size(), "operand_batching_dims and scatter_indices_batching_dims differ");
     for (auto t : p.sibd)  // axes of the index batch (starts_of indexes B with them)
         OVJAX_CHECK(ctx, t >= 0 && static_cast<size_t>(t) + 1 < I.size(), "indices batching dimension ", t,
                     " is not an axis of the index batch (rank ", I.size() - 1, ")");
     p.S = S;
-    p.B = ov::Shape(I.begin(), I.end() - 1);
-    p.nb = numel(p.B);
-    p.n = static_cast<int64_t>(I.back());
+    p.B = Dims(I.begin(), I.end() - 1);
+    p.n = I.back();
     auto operand = ctx.get_input(0);
-    if (numel(U) == 0 || numel(S) == 0)
+    if (has_zero(U) || has_zero(S))
         return {operand};
     OVJAX_CHECK(ctx, U.size() == p.B.size() + uwd.size(), "updates rank ", U.size(), " does not match");
     // Window per operand axis, and the updates' axes in (batch ++ operand) order.
@@ -590,7 +560,7 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
             OVJAX_CHECK(ctx, i < uwd.size(), "update_window_dims do not cover the operand's window axes");
             OVJAX_CHECK(ctx, uwd[i] >= 0 && static_cast<size_t>(uwd[i]) < U.size(), "update_window_dims entry ", uwd[i],
                         " is not an axis of the updates (rank ", U.size(), ")");
-            p.W[d] = static_cast<int64_t>(U[static_cast<size_t>(uwd[i++])]);
+            p.W[d] = U[static_cast<size_t>(uwd[i++])];
         }
     }
     uperm.insert(uperm.end(), uwd.begin(), uwd.end());
@@ -606,51 +576,50 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
             return p.W[static_cast<size_t>(a)] < p.W[static_cast<size_t>(b)];
         });
     }
-    const size_t nb = static_cast<size_t>(p.nb);
 
     // updates -> [nb * nsP, W[F]...] in the order P ++ F
-    Output<Node> upd = transpose(ctx.get_input(2), uperm);
-    ov::Shape wshape{nb};
-    for (size_t d = 0; d < p.S.size(); ++d)
-        wshape.push_back(static_cast<size_t>(p.W[d]));
-    upd = reshape(upd, wshape);
+    Output<Node> upd = reshape_rows(ctx, transpose(ctx.get_input(2), uperm), p.B, p.W);
     std::vector<int64_t> order = p.P;
     order.insert(order.end(), p.F.begin(), p.F.end());
     std::vector<int64_t> uorder{0};
     for (auto d : order)
         uorder.push_back(d + 1);
     upd = transpose(upd, uorder);
-    ov::Shape ushape{nb * static_cast<size_t>(p.nsP)};
+    Dims rows = p.B, whole;
+    rows.push_back(p.nsP);
     for (auto d : p.F)
-        ushape.push_back(p.S[static_cast<size_t>(d)]);
-    upd = reshape(upd, ushape);
+        whole.push_back(p.S[static_cast<size_t>(d)]);
+    upd = reshape_rows(ctx, upd, rows, whole);
 
     if (p.augmented)
-        operand = reshape(operand, p.S);
+        operand = reshape(ctx, operand, p.S);
     operand = transpose(operand, order);
 
     Output<Node> idx;
     if (p.n > 0)
-        idx = indices_i32(ctx, 1, p.nb, p.n, true);
-    Output<Node> starts = starts_of(p, idx);
+        idx = indices_i32(ctx, 1, p, true);
+    Output<Node> starts = starts_of(ctx, p, idx);
     const size_t p0 = static_cast<size_t>(p.P[0]);
     const int64_t pad_by = (mode == Mode::fill && p.n > 0) ? p.W[p0] : 0;
     if (pad_by > 0) {
-        auto oob = out_of_bounds(p, idx);
+        auto oob = out_of_bounds(ctx, p, idx);
         // column 0 (axis p0) of dropped windows starts at S[p0], inside the padding
+        auto end = format::is_symbolic_dim(p.S[p0]) ? convert(ctx.dim_scalar(p.S[p0]), ov::element::i32)
+                                                    : const_scalar(ov::element::i32, static_cast<double>(p.S[p0]));
         Output<Node> c0 = make<ov::op::v8::Gather>(starts, const_i64({0}), const_i64({1}));
-        c0 = select(reshape(oob, ov::Shape{nb, 1}), const_scalar(ov::element::i32, static_cast<double>(p.S[p0])), c0);
+        c0 = select(reshape_rows(ctx, oob, p.B, {1}), end, c0);
         if (p.P.size() > 1) {
             Output<Node> rest = slice(starts, {1}, {static_cast<int64_t>(p.P.size())}, {1}, {1});
             starts = make<ov::op::v0::Concat>(ov::OutputVector{c0, rest}, 1);
         } else {
             starts = c0;
         }
-        std::vector<int64_t> lo(p.S.size(), 0), hi(p.S.size(), 0), in(p.S.size(), 0);
+        std::vector<int64_t> lo(p.S.size(), 0), hi(p.S.size(), 0);
         hi[0] = pad_by;
-        operand = pad(operand, const_scalar(type, 0), lo, hi, in);
+        operand = make<ov::op::v12::Pad>(operand, const_i64(lo), const_i64(hi), const_scalar(type, 0),
+                                         ov::op::PadMode::CONSTANT);
     }
-    auto eidx = reshape(element_indices(p, starts), ov::Shape{nb * static_cast<size_t>(p.nsP), p.P.size()});
+    auto eidx = reshape_rows(ctx, element_indices(ctx, p, starts), rows, {static_cast<int64_t>(p.P.size())});
     Output<Node> y = make<ov::op::v15::ScatterNDUpdate>(operand, eidx, upd, red);
     using Reduction = ov::op::v15::ScatterNDUpdate::Reduction;
     if ((red == Reduction::MAX || red == Reduction::MIN) && type.is_real()) {
@@ -661,13 +630,13 @@ ov::OutputVector translate_scatter_impl(const NodeContext& ctx, ov::op::v15::Sca
         auto is_set = make<ov::op::v1::Less>(const_scalar(ov::element::f32, 0.5), nan);
         y = select(is_set, const_scalar(type, std::numeric_limits<double>::quiet_NaN()), y);
     }
-    if (pad_by > 0)
-        y = slice(y, {0}, {static_cast<int64_t>(p.S[p0])}, {1}, {0});
+    if (pad_by > 0)  // drop the padding: the first S[p0] rows
+        y = slice(y, {0}, {-pad_by}, {1}, {0});
     std::vector<int64_t> inv(order.size());
     for (size_t i = 0; i < order.size(); ++i)
         inv[static_cast<size_t>(order[i])] = static_cast<int64_t>(i);
     y = transpose(y, inv);
-    return {reshape(y, S)};
+    return {reshape(ctx, y, S)};
 }
 
 }  // namespace
