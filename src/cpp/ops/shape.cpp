@@ -367,16 +367,34 @@ ov::OutputVector translate_slice(const NodeContext& ctx) {
 ov::OutputVector translate_pad(const NodeContext& ctx) {
     const auto [lo, hi, in] = padding_config(ctx);
     if (!is_static(ctx.in_dims(0))) {
-        // Sizes at run time: a Constant pad value pads in one op (interior padding and the
-        // mask of run-time padding values need static sizes).
-        OVJAX_CHECK(ctx,
-                    std::all_of(in.begin(), in.end(), [](int64_t v) { return v == 0; }) &&
-                        ov::as_type_ptr<ov::op::v0::Constant>(ctx.get_input(1).get_node_shared_ptr()),
-                    "pad with interior padding or a computed pad value on a symbolic dimension (", ctx.in_pshape(0),
-                    ") is not supported yet");
-        return {std::make_shared<ov::op::v12::Pad>(ctx.get_input(0), const_i64(lo), const_i64(hi), ctx.get_input(1),
-                                                   ov::op::PadMode::CONSTANT)
-                    ->output(0)};
+        // Sizes at run time: padding (lo, hi, interior) on static axes only; a symbolic axis
+        // passes through (JAX's padded size of a symbolic one is not a dimension word here).
+        const Dims d = ctx.in_dims(0);
+        Dims out_dims = d;
+        ov::Shape in_shape(d.size(), 1), out(d.size(), 1);
+        for (size_t i = 0; i < d.size(); ++i) {
+            if (format::is_symbolic_dim(d[i])) {
+                OVJAX_CHECK(ctx, lo[i] == 0 && hi[i] == 0 && in[i] == 0, "pad of the symbolic dimension ",
+                            ctx.dim_text(d[i]), " (axis ", i, ") is not supported yet: make that dimension static");
+                continue;  // size 1 for the mask below: not padded, every element kept
+            }
+            in_shape[i] = static_cast<size_t>(d[i]);
+            out[i] = static_cast<size_t>(padded_dim(ctx, d[i], lo[i], hi[i], in[i]));
+            out_dims[i] = static_cast<int64_t>(out[i]);
+        }
+        auto value = ctx.get_input(1);
+        if (numel(out) == 0)
+            return {zeros(ctx, ctx.in_type(0), out_dims)};
+        if (numel(in_shape) == 0)  // all padding
+            return {std::make_shared<ov::op::v3::Broadcast>(value, ctx.shape_of(out_dims))->output(0)};
+        if (ov::as_type_ptr<ov::op::v0::Constant>(value.get_node_shared_ptr()))
+            return {pad(ctx.get_input(0), value, lo, hi, in)};
+        // a run-time pad value: as below, selected where no operand element landed
+        auto padded = pad(ctx.get_input(0), const_scalar(ctx.in_type(0), 0), lo, hi, in);
+        auto mask = operand_mask(in_shape, out, lo, in);
+        if (!mask)
+            return {padded};
+        return {std::make_shared<ov::op::v1::Select>(*mask, padded, value)->output(0)};
     }
     const ov::Shape in_shape = ctx.in_shape(0);
     const ov::Shape out = padded_shape(ctx, in_shape, lo, hi, in);

@@ -333,30 +333,50 @@ ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x_in, const ov::Output<ov::
                          const std::vector<int64_t>& lo, const std::vector<int64_t>& hi,
                          const std::vector<int64_t>& interior) {
     ov::Output<ov::Node> x = x_in;
-    ov::Shape shape = x.get_shape();
-    const size_t rank = shape.size();
-    if (lo.size() != rank || hi.size() != rank || interior.size() != rank)  // padding_config from a file
+    const auto ps = x.get_partial_shape();
+    if (ps.rank().is_dynamic() || lo.size() != ps.size() || hi.size() != ps.size() || interior.size() != ps.size())
         throw TranslateError("padding for " + std::to_string(lo.size()) + " axes of an operand of rank " +
-                             std::to_string(rank));
-    // Interior padding: interleave `interior` pad values between elements, one axis at a time.
+                             ps.rank().to_string());  // padding_config from a file
+    const size_t rank = ps.size();
+    // Interior padding: interleave `interior` pad values between elements, one axis at a time
+    // (the axis's size must be static; the others may be dynamic).
     for (size_t ax = 0; ax < rank; ++ax) {
         int64_t in = interior[ax];
-        int64_t n = static_cast<int64_t>(shape[ax]);
-        if (in <= 0 || n == 0)
+        if (in <= 0)
+            continue;
+        if (ps[ax].is_dynamic())
+            throw TranslateError("interior padding of an axis of dynamic size (axis " + std::to_string(ax) + ")");
+        int64_t n = ps[ax].get_length();
+        if (n == 0)
             continue;
         // [.., n, ..] -> [.., n, 1, ..] -> pad the new axis with `in` values -> [.., n*(in+1), ..] -> drop the tail
-        ov::Shape s1 = shape;
-        s1.insert(s1.begin() + ax + 1, 1);
-        auto y = reshape(x, s1);
         std::vector<int64_t> pb(rank + 1, 0), pe(rank + 1, 0);
         pe[ax + 1] = in;
-        y = std::make_shared<ov::op::v12::Pad>(y, const_i64(pb), const_i64(pe), value, ov::op::PadMode::CONSTANT);
-        ov::Shape s2 = shape;
-        s2[ax] = static_cast<size_t>(n * (in + 1));
-        y = reshape(y, s2);
+        ov::Output<ov::Node> y;
+        if (ps.is_static()) {
+            const ov::Shape shape = x.get_shape();
+            ov::Shape s1 = shape;
+            s1.insert(s1.begin() + ax + 1, 1);
+            y = std::make_shared<ov::op::v12::Pad>(reshape(x, s1), const_i64(pb), const_i64(pe), value,
+                                                   ov::op::PadMode::CONSTANT);
+            ov::Shape s2 = shape;
+            s2[ax] = static_cast<size_t>(n * (in + 1));
+            y = reshape(y, s2);
+        } else {  // the other sizes from the tensor's shape at run time
+            auto x1 = std::make_shared<ov::op::v0::Unsqueeze>(x, const_i64({static_cast<int64_t>(ax) + 1}));
+            y = std::make_shared<ov::op::v12::Pad>(x1, const_i64(pb), const_i64(pe), value, ov::op::PadMode::CONSTANT);
+            auto sh = std::make_shared<ov::op::v3::ShapeOf>(x, ov::element::i64);
+            ov::OutputVector parts;
+            if (ax > 0)
+                parts.push_back(slice(sh, {0}, {static_cast<int64_t>(ax)}, {1}, {0}));
+            parts.push_back(const_i64({n * (in + 1)}));
+            if (ax + 1 < rank)
+                parts.push_back(slice(sh, {static_cast<int64_t>(ax) + 1}, {static_cast<int64_t>(rank)}, {1}, {0}));
+            auto target = parts.size() == 1 ? parts[0] : std::make_shared<ov::op::v0::Concat>(parts, 0)->output(0);
+            y = std::make_shared<ov::op::v1::Reshape>(y, target, false);
+        }
         int64_t keep = n + (n - 1) * in;
         x = slice(y, {0}, {keep}, {1}, {static_cast<int64_t>(ax)});
-        shape[ax] = static_cast<size_t>(keep);
     }
     bool any = false;
     for (size_t ax = 0; ax < rank; ++ax)
