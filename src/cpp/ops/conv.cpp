@@ -15,6 +15,9 @@
 #include "openvino/op/add.hpp"
 #include "openvino/op/convolution.hpp"
 #include "openvino/op/group_conv.hpp"
+#include "openvino/op/matmul.hpp"
+#include "openvino/op/unsqueeze.hpp"
+#include "openvino/op/reshape.hpp"
 #include "openvino/op/split.hpp"
 #include "openvino/op/pad.hpp"
 #include "ops/ops.hpp"
@@ -68,6 +71,66 @@ ov::Shape permuted(const ov::Shape& s, const std::vector<int64_t>& perm) {
     return r;
 }
 
+// A convolution with a symbolic group count G (vmap over both operands), which the CPU
+// plugin's GroupConvolution cannot take (its weights' shape must be static): the kernel's
+// K windows as K strided slices of x, stacked, and one batched MatMul over the groups.
+// x [N, G*C, sp...] (padded by pb / pe here), w [G*O, C, k...]; static spatial sizes.
+ov::Output<ov::Node> grouped_conv_by_patches(const NodeContext& ctx, ov::Output<ov::Node> x,
+                                             const ov::Output<ov::Node>& w, int64_t n_word, int64_t g_word,
+                                             const Dims& ws, const std::vector<int64_t>& strides,
+                                             const std::vector<int64_t>& rhs_dil, const ov::CoordinateDiff& pb,
+                                             const ov::CoordinateDiff& pe) {
+    const size_t nsp = ws.size() - 2;
+    const auto ps = x.get_partial_shape();
+    std::vector<int64_t> lo(nsp + 2, 0), hi(nsp + 2, 0), sp(nsp), out(nsp);
+    int64_t P = 1, K = 1;
+    for (size_t i = 0; i < nsp; ++i) {
+        OVJAX_CHECK(ctx, ps[2 + i].is_static(), "a convolution with the symbolic group count ", ctx.dim_text(g_word),
+                    " needs static spatial sizes, got ", ps);
+        lo[2 + i] = pb[i];
+        hi[2 + i] = pe[i];
+        sp[i] = ps[2 + i].get_length() + pb[i] + pe[i];
+        out[i] = strided_dim(sp[i], dilated_dim(ws[2 + i], rhs_dil[i]), strides[i]);
+        P *= out[i];
+        K *= ws[2 + i];
+    }
+    if (P == 0 || K == 0 || ws[1] == 0) {  // no output position, or sums over nothing
+        Dims od{n_word, ws[0]};
+        od.insert(od.end(), out.begin(), out.end());
+        return zeros(ctx, x.get_element_type(), od);
+    }
+    charge_constant(static_cast<uint64_t>(K), 64);  // K slices
+    x = pad(x, const_scalar(x.get_element_type(), 0), lo, hi, std::vector<int64_t>(nsp + 2, 0));
+    // K windows [N, G*C, 1, out...], in the kernel's row-major order
+    ov::OutputVector windows;
+    std::vector<int64_t> axes(nsp), step(strides.begin(), strides.end());
+    std::iota(axes.begin(), axes.end(), 2);
+    for (int64_t k = 0; k < K; ++k) {
+        std::vector<int64_t> start(nsp), stop(nsp);
+        int64_t rem = k;
+        for (size_t i = nsp; i-- > 0;) {
+            const int64_t off = rem % ws[2 + i];
+            rem /= ws[2 + i];
+            start[i] = off * rhs_dil[i];
+            stop[i] = start[i] + (out[i] - 1) * strides[i] + 1;
+        }
+        windows.push_back(make<ov::op::v0::Unsqueeze>(slice(x, start, stop, step, axes), const_i64({2})));
+    }
+    // [N, G*C, K, out...] -> [N, G, C*K, P] -> [G, N, C*K, P]
+    const int64_t ck = ws[1] * K;
+    auto patches = make<ov::op::v1::Reshape>(
+        concat(windows, 2), concat({ctx.dim_of(n_word), ctx.dim_of(g_word), const_i64({ck, P})}, 0), false);
+    patches = transpose(patches, {1, 0, 2, 3});
+    // w [G*O, C, k...] -> [G, 1, O, C*K]; [G, 1, O, CK] x [G, N, CK, P] -> [G, N, O, P]
+    auto wg = make<ov::op::v1::Reshape>(w, concat({ctx.dim_of(g_word), const_i64({1, -1, ck})}, 0), false);
+    auto y = make<ov::op::v0::MatMul>(wg, patches);
+    // -> [N, G, O, P] -> [N, G*O, out...]
+    y = transpose(y, {1, 0, 2, 3});
+    std::vector<int64_t> tail{-1};
+    tail.insert(tail.end(), out.begin(), out.end());
+    return make<ov::op::v1::Reshape>(y, concat({ctx.dim_of(n_word), const_i64(tail)}, 0), false);
+}
+
 }  // namespace
 
 ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
@@ -111,8 +174,19 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
         OVJAX_CHECK(ctx, strides[i] >= 1, "window stride must be positive, got ", strides[i]);
         OVJAX_CHECK(ctx, lhs_dil[i] >= 1 && rhs_dil[i] >= 1, "dilations must be positive");
     }
-    const int64_t fg = ctx.int_param("feature_group_count");
-    const int64_t bg = ctx.has_param("batch_group_count") ? ctx.int_param("batch_group_count") : 1;
+    // feature_group_count may be symbolic: vmap over both operands makes the batch a group.
+    auto group_word = [&](const char* name) -> int64_t {
+        if (!ctx.has_param(name))
+            return 1;
+        const auto v = ctx.param(name);
+        return v.tag() == format::ValueTag::dim ? format::dim_word(v.as_dim_expr()) : v.as_int();
+    };
+    const int64_t fg_word = group_word("feature_group_count");
+    const int64_t bg = group_word("batch_group_count");
+    OVJAX_CHECK(ctx, !format::is_symbolic_dim(bg), "a batch_group_count of the symbolic dimension ", ctx.dim_text(bg),
+                " is not supported yet: make that dimension static");
+    const bool symbolic_groups = format::is_symbolic_dim(fg_word);
+    const int64_t fg = symbolic_groups ? 2 : fg_word;  // only compared with 1 below when symbolic
     OVJAX_CHECK(ctx, fg >= 1 && bg >= 1, "group counts must be positive");
     OVJAX_CHECK(ctx, fg == 1 || bg == 1, "feature_group_count and batch_group_count cannot both exceed 1");
 
@@ -121,23 +195,53 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
                 format::dtype_name(ctx.in_dtype(0)), " and ", format::dtype_name(ctx.in_dtype(1)));
     const ov::element::Type out_t = ctx.type_param("preferred_element_type", ctx.in_type(0));
     OVJAX_CHECK(ctx, out_t.is_real() || out_t.is_integral_number(), "convolution of ", out_t, " is not supported");
-    if (!is_static(xd)) {
-        // Batch and spatial sizes known at run time (Convolution infers them): the plain
-        // forms only. The kernel and the features are static.
-        const ov::Shape ws = permuted(static_shape(ctx, wd), rhs_spec);
-        bool plain = bg == 1 && out_t.is_real();
-        for (size_t i = 0; i < nsp; ++i)
-            plain = plain && lhs_dil[i] == 1 && lo[i] >= 0 && hi[i] >= 0;
+    if (!is_static(xd) || !is_static(wd) || symbolic_groups) {
+        // Batch, spatial and feature sizes known at run time (Convolution infers them): float
+        // convolutions without batch groups. The kernel's spatial sizes are static; a
+        // symbolic feature_group_count (vmap of both operands) is a GroupConvolution whose
+        // group axis is computed.
+        const Dims ws = [&] {
+            Dims r;
+            for (auto a : rhs_spec)
+                r.push_back(wd[static_cast<size_t>(a)]);
+            return r;
+        }();
         const int64_t c = xd[static_cast<size_t>(lhs_spec[1])];
-        OVJAX_CHECK(ctx, plain && !format::is_symbolic_dim(c), "a convolution over the symbolic dimensions ",
-                    ctx.in_pshape(0), " with ",
-                    format::is_symbolic_dim(c) ? "symbolic input features"
-                                               : "input dilation, negative padding, batch groups or an integer type",
-                    " is not supported yet");
-        OVJAX_CHECK(ctx, c % fg == 0 && c / fg == static_cast<int64_t>(ws[1]), "input features ", c,
+        OVJAX_CHECK(ctx, bg == 1 && out_t.is_real(), "a convolution over the symbolic dimensions ", ctx.in_pshape(0),
+                    " and ", ctx.in_pshape(1), " with batch groups or an integer type is not supported yet");
+        for (size_t i = 1; i < ws.size(); ++i)
+            OVJAX_CHECK(ctx, !format::is_symbolic_dim(ws[i]), "a kernel with the symbolic dimension ",
+                        ctx.dim_text(ws[i]), " (", i == 1 ? "input features" : "spatial", ") is not supported yet");
+        OVJAX_CHECK(ctx, symbolic_groups || !format::is_symbolic_dim(c),
+                    "a convolution with the symbolic input features ", ctx.dim_text(c),
+                    " and a static feature_group_count is not supported yet");
+        OVJAX_CHECK(ctx, symbolic_groups || (c % fg == 0 && c / fg == ws[1]), "input features ", c,
                     " != kernel input features ", ws[1], " x feature_group_count ", fg);
         auto x = transpose(convert(ctx.get_input(0), out_t), lhs_spec);
         auto w = transpose_folded(convert(ctx.get_input(1), out_t), rhs_spec);
+        // Input dilation (interior zeros) and negative padding (crop) first, on static spatial axes.
+        bool dilate = false, crop = false;
+        for (size_t i = 0; i < nsp; ++i) {
+            dilate = dilate || lhs_dil[i] > 1;
+            crop = crop || lo[i] < 0 || hi[i] < 0;
+        }
+        if (dilate || crop) {
+            std::vector<int64_t> plo(rank, 0), phi(rank, 0), pin(rank, 0);
+            for (size_t i = 0; i < nsp; ++i) {
+                const int64_t d = xd[static_cast<size_t>(lhs_spec[2 + i])];
+                OVJAX_CHECK(ctx, !format::is_symbolic_dim(d) || (lhs_dil[i] == 1 && lo[i] >= 0 && hi[i] >= 0),
+                            "input dilation or negative padding of the symbolic spatial dimension ", ctx.dim_text(d),
+                            " is not supported yet");
+                plo[2 + i] = std::min<int64_t>(lo[i], 0);
+                phi[2 + i] = std::min<int64_t>(hi[i], 0);
+                pin[2 + i] = lhs_dil[i] - 1;
+                if (!format::is_symbolic_dim(d)) {
+                    const int64_t dilated = d == 0 ? 0 : d + (d - 1) * pin[2 + i];
+                    OVJAX_CHECK(ctx, dilated + plo[2 + i] + phi[2 + i] > 0, "negative padding crops all of the input");
+                }
+            }
+            x = pad(x, const_scalar(out_t, 0), plo, phi, pin);
+        }
         if (symbolic_padding) {  // padded first (sizes at run time), then a convolution without padding
             Dims b{0, 0}, e{0, 0};
             b.insert(b.end(), sym_lo.begin(), sym_lo.end());
@@ -150,18 +254,21 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
         ov::CoordinateDiff pb, pe;
         ov::Strides st, dl;
         for (size_t i = 0; i < nsp; ++i) {
-            pb.push_back(lo[i]);
-            pe.push_back(hi[i]);
+            pb.push_back(std::max<int64_t>(lo[i], 0));
+            pe.push_back(std::max<int64_t>(hi[i], 0));
             st.push_back(static_cast<size_t>(strides[i]));
             dl.push_back(static_cast<size_t>(rhs_dil[i]));
         }
         ov::Output<ov::Node> y;
         if (fg == 1) {
             y = make<ov::op::v1::Convolution>(x, w, st, pb, pe, dl, ov::op::PadType::EXPLICIT);
+        } else if (!symbolic_groups && !format::is_symbolic_dim(ws[0])) {
+            Dims g{fg, ws[0] / fg};
+            g.insert(g.end(), ws.begin() + 1, ws.end());
+            y = make<ov::op::v1::GroupConvolution>(x, reshape(ctx, w, g), st, pb, pe, dl, ov::op::PadType::EXPLICIT);
         } else {
-            ov::Shape gw = {static_cast<size_t>(fg), ws[0] / static_cast<size_t>(fg), ws[1]};
-            gw.insert(gw.end(), ws.begin() + 2, ws.end());
-            y = make<ov::op::v1::GroupConvolution>(x, reshape(w, gw), st, pb, pe, dl, ov::op::PadType::EXPLICIT);
+            y = grouped_conv_by_patches(ctx, x, w, xd[static_cast<size_t>(lhs_spec[0])], fg_word, ws, strides, rhs_dil,
+                                        pb, pe);
         }
         return {transpose(y, inverse(out_spec))};
     }
