@@ -124,6 +124,12 @@ NodeContext::NodeContext(TranslateSession& session, const format::File& file, co
       m_env(env),
       m_prim(file.string(graph.eqns[eqn_index].primitive)) {}
 
+NodeContext::NodeContext(const NodeContext& outer, const ov::OutputVector& inputs, size_t lead)
+    : NodeContext(outer.m_session, outer.m_file, outer.m_graph, outer.m_eqn, outer.m_env) {
+    m_inputs = &inputs;
+    m_lead = lead;
+}
+
 const Options& NodeContext::options() const { return m_session.options(); }
 
 const std::string& NodeContext::get_name() const {
@@ -143,6 +149,8 @@ size_t NodeContext::get_input_size() const { return eqn().n_in; }
 
 ov::Output<ov::Node> NodeContext::get_input(int idx) const {
     const auto& a = atom(static_cast<size_t>(idx));
+    if (m_inputs)
+        return m_inputs->at(static_cast<size_t>(idx));
     if (a.is_literal)
         return m_session.literal(a);
     return m_env[static_cast<size_t>(a.var)];
@@ -167,11 +175,11 @@ ov::Shape NodeContext::in_shape(size_t i) const {
     const auto& a = atom(i);
     if (a.is_literal)
         return is_complex(a.dtype) ? ov::Shape{2} : ov::Shape{};
-    const auto& v = m_graph.vars[static_cast<size_t>(a.var)];
-    for (uint32_t k = 0; k < v.rank; ++k)
-        OVJAX_CHECK(*this, !format::is_symbolic_dim(v.dims[k]), m_prim, " does not support the symbolic dimension ",
-                    m_file.dim_text(v.dims[k]), " (operand ", i, ", axis ", k, ") yet: make that dimension static");
-    return to_shape(v);
+    const Dims d = in_dims(i);
+    for (size_t k = 0; k < d.size(); ++k)
+        OVJAX_CHECK(*this, !format::is_symbolic_dim(d[k]), m_prim, " does not support the symbolic dimension ",
+                    m_file.dim_text(d[k]), " (operand ", i, ", axis ", k, ") yet: make that dimension static");
+    return ov::Shape(d.begin(), d.end());
 }
 
 Dims NodeContext::in_dims(size_t i) const {
@@ -179,7 +187,10 @@ Dims NodeContext::in_dims(size_t i) const {
     if (a.is_literal)
         return is_complex(a.dtype) ? Dims{2} : Dims{};
     const auto& v = m_graph.vars[static_cast<size_t>(a.var)];
-    return Dims(v.dims, v.dims + v.rank);
+    Dims d(v.dims, v.dims + v.rank);
+    for (size_t k = 0; k < m_lead && k < d.size(); ++k)  // a slice view: one element of each leading axis
+        d[k] = 1;
+    return d;
 }
 
 ov::PartialShape NodeContext::in_pshape(size_t i) const { return shapes().partial_shape(in_dims(i)); }
@@ -211,7 +222,7 @@ size_t NodeContext::in_data_rank(size_t i) const {
     const auto t = in_dtype(i);
     if (!is_complex(t) && t != DType::key)
         return 0;
-    OVJAX_CHECK(*this, !in_shape(i).empty(), "operand ", i, " of dtype ", format::dtype_name(t),
+    OVJAX_CHECK(*this, !in_dims(i).empty(), "operand ", i, " of dtype ", format::dtype_name(t),
                 " has no trailing data dimension");
     return 1;
 }

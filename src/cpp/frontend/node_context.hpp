@@ -41,6 +41,9 @@ class NodeContext : public ov::frontend::NodeContext {
 public:
     NodeContext(TranslateSession& session, const format::File& file, const format::Graph& graph, size_t eqn_index,
                 const std::vector<ov::Output<ov::Node>>& env);
+    // The same equation seen on one slice of its operands' leading `lead` axes (batch_map in
+    // ops/utils.hpp): operand i is `inputs[i]`, and its leading `lead` dims read as 1.
+    NodeContext(const NodeContext& outer, const ov::OutputVector& inputs, size_t lead);
 
     // ov::frontend::NodeContext (what ConversionExtension translators see)
     size_t get_input_size() const override;
@@ -119,6 +122,8 @@ private:
     const format::Graph& m_graph;
     size_t m_eqn;
     const std::vector<ov::Output<ov::Node>>& m_env;
+    const ov::OutputVector* m_inputs = nullptr;  // a slice view's operands
+    size_t m_lead = 0;                           // a slice view's leading axes (size 1 in it)
     std::string m_prim;
     mutable std::string m_name;  // built on first use: the equation's description
     // The equation's parameters by name, indexed on first use (lookups stay logarithmic

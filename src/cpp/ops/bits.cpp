@@ -350,6 +350,12 @@ ov::OutputVector translate_bitcast_convert_type(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
     if (from == to)
         return {x};
+    if (!is_static(ctx.in_dims(0))) {  // leading axes pass through (a narrowing drops the trailing one)
+        const Dims d = ctx.in_dims(0);
+        if (from.bitwidth() < to.bitwidth())  // the trailing axis becomes the values
+            require_static_from(ctx, 0, d.size() - 1);
+        return batch_map(ctx, symbolic_lead(d), translate_bitcast_convert_type);
+    }
     OVJAX_CHECK(ctx, bitcastable(from) && bitcastable(to),
                 "bitcast_convert_type is supported between integers and float32/float16/bfloat16 of 8 to 32 "
                 "bits, not ",

@@ -88,9 +88,11 @@ ov::OutputVector as_outputs(const ov::ParameterVector& ps) {
     return r;
 }
 
-// A body model. The session's constants (the sub-graphs' consts) are cached and may
-// also feed the enclosing graph: a node must belong to one model only, so the body
-// gets its own Constant nodes (sharing the data).
+}  // namespace
+
+// (utils.hpp) The session's constants (the sub-graphs' consts) are cached and may also feed
+// the enclosing graph: a node must belong to one model only, so the body gets its own
+// Constant nodes (sharing the data).
 std::shared_ptr<ov::Model> make_body(const ov::OutputVector& outs, const ov::ParameterVector& params) {
     ov::ResultVector results;
     for (auto& o : outs)
@@ -126,6 +128,8 @@ std::shared_ptr<ov::Model> make_body(const ov::OutputVector& outs, const ov::Par
     body->validate_nodes_and_infer_types();
     return body;
 }
+
+namespace {
 
 // Loop back-edges: the CPU plugin copies each body result into its carry's Parameter in
 // turn, so a result that is (after the plugin drops no-op reshapes, converts, ...) another

@@ -181,6 +181,12 @@ Output<Node> logaddexp(const Output<Node>& a, const Output<Node>& b) {
 }
 
 ov::OutputVector cumlogsumexp(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0))) {  // axes before the scanned one pass through
+        const Dims d = ctx.in_dims(0);
+        const int64_t a = ctx.int_param("axis");
+        require_static_from(ctx, 0, static_cast<size_t>(std::max<int64_t>(0, a < 0 ? a + int64_t(d.size()) : a)));
+        return batch_map(ctx, symbolic_lead(d), cumlogsumexp);
+    }
     auto x = ctx.get_input(0);
     ov::Shape shape = ctx.in_shape(0);
     auto t = ctx.in_type(0);
@@ -219,11 +225,11 @@ ov::OutputVector cumulative(const NodeContext& ctx, Kind kind) {
         return {x};
     const bool symbolic = !is_static(dims);
     const bool half = t == ov::element::f16 || t == ov::element::bf16;
-    if (symbolic)
-        OVJAX_CHECK(ctx, (kind == Kind::Sum && !half) || !format::is_symbolic_dim(n), ctx.primitive(),
-                    " along the symbolic dimension ", ctx.dim_text(n), " is not supported yet");
-    OVJAX_CHECK(ctx, !(symbolic && kind == Kind::Sum && half), ctx.primitive(), " of ", t,
-                " over symbolic dimensions is not supported yet");
+    if (symbolic && !((kind == Kind::Sum && !half) || (kind != Kind::Sum && !format::is_symbolic_dim(n)))) {
+        // no dynamic lowering: the static one on each slice of the axes before the scanned one
+        require_static_from(ctx, 0, static_cast<size_t>(axis));
+        return batch_map(ctx, symbolic_lead(dims), [kind](const NodeContext& c) { return cumulative(c, kind); });
+    }
     const ov::Shape shape = symbolic ? ov::Shape{} : static_shape(ctx, dims);
     OVJAX_CHECK(ctx, t.is_real() || t.is_integral_number() || t == ov::element::boolean, ctx.primitive(),
                 " does not support element type ", t);

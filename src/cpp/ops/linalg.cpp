@@ -125,6 +125,12 @@ Output<Node> forward_subst(const Output<Node>& L, const Output<Node>& diag, cons
 }  // namespace
 
 ov::OutputVector translate_triangular_solve(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0)) || !is_static(ctx.in_dims(1))) {  // batch axes pass through
+        for (size_t i = 0; i < 2; ++i)                               // the matrices' sizes are static
+            require_static_from(ctx, i, ctx.in_dims(i).size() < 2 ? 0 : ctx.in_dims(i).size() - 2);
+        return batch_map(ctx, std::max(symbolic_lead(ctx.in_dims(0)), symbolic_lead(ctx.in_dims(1))),
+                         translate_triangular_solve);
+    }
     auto a = ctx.get_input(0);
     auto b = ctx.get_input(1);
     auto t = ctx.in_type(1);
@@ -197,6 +203,10 @@ ov::OutputVector translate_triangular_solve(const NodeContext& ctx) {
 // of the result is A's; a matrix that is not positive definite (some v[j] <= 0) comes
 // out all NaN, as JAX returns it.
 ov::OutputVector translate_cholesky(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0))) {  // batch axes pass through
+        require_static_from(ctx, 0, ctx.in_dims(0).size() < 2 ? 0 : ctx.in_dims(0).size() - 2);  // the matrices
+        return batch_map(ctx, symbolic_lead(ctx.in_dims(0)), translate_cholesky);
+    }
     auto a0 = ctx.get_input(0);
     auto t = ctx.in_type(0);
     OVJAX_CHECK(ctx, t.is_real(), "cholesky needs a floating-point operand, got ", t);

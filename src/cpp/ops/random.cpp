@@ -128,6 +128,8 @@ std::pair<Output<Node>, Output<Node>> threefry_over_iota(const NodeContext& ctx)
 // ---------------------------------------------------------------- keys
 
 ov::OutputVector translate_random_seed(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0)))  // keys of a vmapped batch: each slice on its own
+        return batch_map(ctx, symbolic_lead(ctx.in_dims(0)), translate_random_seed);
     // threefry_seed: the key of a 32-bit seed is (seed >> 32, seed & 0xFFFFFFFF) = (0, seed)
     auto t = ctx.in_type(0);
     OVJAX_CHECK(ctx, t.is_integral_number() && t.bitwidth() <= 32,
@@ -150,6 +152,8 @@ ov::OutputVector translate_random_unwrap(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_random_bits(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0)))  // keys of a vmapped batch: each slice on its own
+        return batch_map(ctx, symbolic_lead(ctx.in_dims(0)), translate_random_bits);
     const int64_t bw = ctx.int_param("bit_width");
     OVJAX_CHECK(ctx, bw == 8 || bw == 16 || bw == 32, "random_bits of ", bw,
                 " bits is not supported (64-bit integers run as 32-bit on the CPU plugin)");
@@ -161,12 +165,16 @@ ov::OutputVector translate_random_bits(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_random_split(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0)))  // keys of a vmapped batch: each slice on its own
+        return batch_map(ctx, symbolic_lead(ctx.in_dims(0)), translate_random_split);
     // _threefry_split_foldlike: the two words are the new keys
     auto b = threefry_over_iota(ctx);
     return {make_key(b.first, b.second)};
 }
 
 ov::OutputVector translate_random_fold_in(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0)))  // keys of a vmapped batch: each slice on its own
+        return batch_map(ctx, symbolic_lead(ctx.in_dims(0)), translate_random_fold_in);
     auto kw = key_words(ctx, ctx.get_input(0));
     // threefry_2x32(key, [0, data]): the counts are x1 = 0, x2 = data
     auto data = as_i32(ctx.get_input(1));
@@ -176,6 +184,8 @@ ov::OutputVector translate_random_fold_in(const NodeContext& ctx) {
 }
 
 ov::OutputVector translate_threefry2x32(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(0)))  // keys of a vmapped batch: each slice on its own
+        return batch_map(ctx, symbolic_lead(ctx.in_dims(0)), translate_threefry2x32);
     OVJAX_CHECK(ctx, ctx.get_input_size() == 4, "threefry2x32 takes 4 operands");
     auto b = threefry(as_i32(ctx.get_input(0)), as_i32(ctx.get_input(1)), as_i32(ctx.get_input(2)),
                       as_i32(ctx.get_input(3)));

@@ -419,6 +419,15 @@ ov::OutputVector reduce(const NodeContext& ctx, Kind kind) {
         const Dims shape = ctx.in_dims(0);
         auto axes = norm_axes(ctx.ints_param("axes"), shape.size());
         reduced_shape(ctx, ov::Shape(shape.size(), 1), axes);  // checks the axes
+        const auto t = ctx.in_type(0);
+        const bool native = t == ov::element::boolean
+                                ? kind != Kind::Xor
+                                : (t.is_real() || t.is_integral_number()) && (kind == Kind::Sum || kind == Kind::Prod ||
+                                                                              kind == Kind::Max || kind == Kind::Min);
+        if (!native && !axes.empty()) {  // bitwise and/or/xor of integers: per slice of the batch in front
+            require_static_from(ctx, 0, static_cast<size_t>(*std::min_element(axes.begin(), axes.end())));
+            return batch_map(ctx, symbolic_lead(shape), [kind](const NodeContext& c) { return reduce(c, kind); });
+        }
         return {reduce_symbolic(ctx, ctx.get_input(0), shape, axes, kind)};
     }
     ov::Shape shape = ctx.in_shape(0);
@@ -518,6 +527,13 @@ ov::OutputVector generic_reduce(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, n_in % 2 == 0 && n_in > 0, "reduce takes operands and as many init values, got ", n_in, " inputs");
     const size_t n = n_in / 2;
     auto kinds = body_monoids(ctx, n);
+    if (!is_static(ctx.in_dims(0))) {
+        // the leading axes up to the last symbolic one pass through when none is reduced
+        const auto reduced = ctx.ints_param("dimensions");
+        const int64_t first = reduced.empty() ? 0 : *std::min_element(reduced.begin(), reduced.end());
+        require_static_from(ctx, 0, static_cast<size_t>(std::max<int64_t>(first, 0)));
+        return batch_map(ctx, symbolic_lead(ctx.in_dims(0)), generic_reduce);
+    }
     ov::OutputVector outs;
     for (size_t i = 0; i < n; ++i) {
         ov::Shape shape = ctx.in_shape(i);

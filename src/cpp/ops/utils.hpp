@@ -2,6 +2,7 @@
 // the one-to-one elementwise primitives.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -56,6 +57,25 @@ ov::Output<ov::Node> slice(const ov::Output<ov::Node>& x, const std::vector<int6
 ov::Output<ov::Node> pad(const ov::Output<ov::Node>& x, const ov::Output<ov::Node>& value,
                          const std::vector<int64_t>& lo, const std::vector<int64_t>& hi,
                          const std::vector<int64_t>& interior);
+
+// A body model for a Loop or If from its results and Parameters (its own copies of the
+// Constants it uses); a clear error when it reads a size from outside.
+std::shared_ptr<ov::Model> make_body(const ov::OutputVector& outs, const ov::ParameterVector& params);
+
+// A translator's static lowering mapped over the leading `lead` axes of its operands: axes
+// that are symbolic (a vmapped batch) and that the primitive passes through (each result
+// has them in front, and slice i of a result depends on slice i of the operands only;
+// the caller vouches for that from the primitive's parameters). A Loop over their product
+// whose body is `lower` on one slice, where every size is static (batch_map.cpp).
+// Operands without the leading axes (scalars: init values, literals) are shared.
+ov::OutputVector batch_map(const NodeContext& ctx, size_t lead,
+                           const std::function<ov::OutputVector(const NodeContext&)>& lower);
+// The leading axes of `dims` up to its last symbolic one (0 when static): what batch_map
+// slices when the primitive passes them through.
+size_t symbolic_lead(const Dims& dims);
+// Operand i's axes from `from` on are static: else ctx.in_shape's error naming the first
+// symbolic one (the axes a lowering computes along, which batch_map cannot slice).
+void require_static_from(const NodeContext& ctx, size_t i, size_t from);
 
 // Operand 0 must be a float of any width (require_float) or of at most 32 bits
 // (require_float32: the translator computes in f32); a clear error names the primitive.

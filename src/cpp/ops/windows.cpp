@@ -231,6 +231,45 @@ Output<Node> window_reduce(Output<Node> x, ov::Shape shape, std::vector<int64_t>
     return transpose(y, inv);
 }
 
+// Whether symbolic_pool serves a window over `dims`: a float max / min / sum pool whose
+// symbolic axes pass through (window 1, stride 1, no padding or dilation), at most three
+// windowed static axes, padded natively by less than the window.
+bool pool_fits(const ov::element::Type& t, Kind kind, const Dims& dims, const Window& w,
+               const std::vector<int64_t>& base, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
+    const size_t rank = dims.size();
+    size_t win = 0;
+    bool ok = t.is_real() && (kind == Kind::Max || kind == Kind::Min || kind == Kind::Sum);
+    for (size_t i = 0; i < rank; ++i) {
+        const bool sym = format::is_symbolic_dim(dims[i]);
+        ok = ok && base[i] == 1;
+        if (sym)
+            ok = ok && w.dims[i] == 1 && w.strides[i] == 1 && w.dilation[i] == 1 && lo[i] == 0 && hi[i] == 0;
+        else if (w.dims[i] > 1)
+            ++win;
+        else
+            ok = ok && w.strides[i] == 1 && lo[i] == 0 && hi[i] == 0;
+        if (w.dims[i] > 1)  // padded natively: by less than the window, on windowed axes
+            ok = ok && lo[i] >= 0 && hi[i] >= 0 && lo[i] < w.dims[i] && hi[i] < w.dims[i] &&
+                 (kind != Kind::Sum || w.dilation[i] == 1);
+    }
+    return ok && win > 0 && win <= 3;
+}
+
+// The leading axes a window passes through (window 1, stride 1, no dilation, no padding):
+// the axes batch_map may slice.
+size_t passthrough_lead(const NodeContext& ctx, bool dilations) {
+    const auto dims = ctx.ints_param("window_dimensions"), strides = ctx.ints_param("window_strides");
+    const auto wdil = dilations ? ctx.ints_param("window_dilation") : std::vector<int64_t>(dims.size(), 1);
+    const auto base = dilations ? ctx.ints_param("base_dilation") : std::vector<int64_t>(dims.size(), 1);
+    const auto padding = ctx.param("padding");
+    size_t lead = 0;
+    while (lead < dims.size() && lead < strides.size() && lead < wdil.size() && lead < base.size() &&
+           lead < padding.size() && dims[lead] == 1 && strides[lead] == 1 && wdil[lead] == 1 && base[lead] == 1 &&
+           padding.item(lead).as_ints() == std::vector<int64_t>{0, 0})
+        ++lead;
+    return lead;
+}
+
 // A float max / min / sum pool whose operand has symbolic dimensions, all of them passed
 // through (window 1, stride 1, no padding or dilation: batch axes, a vmapped axis): the
 // other axes folded into the pool's batch at run time, the windowed ones static.
@@ -239,25 +278,14 @@ Output<Node> symbolic_pool(const NodeContext& ctx, Output<Node> x, const Dims& d
                            const std::vector<int64_t>& hi, Kind kind) {
     const size_t rank = dims.size();
     const auto t = x.get_element_type();
-    std::vector<int64_t> win;
-    bool ok = t.is_real() && (kind == Kind::Max || kind == Kind::Min || kind == Kind::Sum);
-    for (size_t i = 0; i < rank; ++i) {
-        const bool sym = format::is_symbolic_dim(dims[i]);
-        ok = ok && base[i] == 1;
-        if (sym)
-            ok = ok && w.dims[i] == 1 && w.strides[i] == 1 && w.dilation[i] == 1 && lo[i] == 0 && hi[i] == 0;
-        else if (w.dims[i] > 1)
-            win.push_back(static_cast<int64_t>(i));
-        else
-            ok = ok && w.strides[i] == 1 && lo[i] == 0 && hi[i] == 0;
-        if (w.dims[i] > 1)  // padded natively: by less than the window, on windowed axes
-            ok = ok && lo[i] >= 0 && hi[i] >= 0 && lo[i] < w.dims[i] && hi[i] < w.dims[i] &&
-                 (kind != Kind::Sum || w.dilation[i] == 1);
-    }
-    OVJAX_CHECK(ctx, ok && !win.empty() && win.size() <= 3, ctx.primitive(), " over the symbolic dimensions ",
+    OVJAX_CHECK(ctx, pool_fits(t, kind, dims, w, base, lo, hi), ctx.primitive(), " over the symbolic dimensions ",
                 ctx.shapes().partial_shape(dims),
                 " supports float pools whose symbolic axes are passed through (window 1, stride 1, no padding) "
                 "with at most three windowed static axes, padded by less than the window");
+    std::vector<int64_t> win;
+    for (size_t i = 0; i < rank; ++i)
+        if (!format::is_symbolic_dim(dims[i]) && w.dims[i] > 1)
+            win.push_back(static_cast<int64_t>(i));
     const bool negate = kind == Kind::Min;
     if (negate)
         x = make<v0::Negative>(x);
@@ -377,7 +405,42 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
     return convert(y, t);
 }
 
+// Whether a window over symbolic dimensions goes to batch_map (symbolic_pool serves the
+// rest): the window parameters as reduce_window_values reads them.
+bool needs_batch_map(const NodeContext& ctx, Kind kind, bool init) {
+    const Dims dims = ctx.in_dims(0);
+    if (is_static(dims))
+        return false;
+    if (init)
+        return true;
+    Window w;
+    w.dims = ctx.ints_param("window_dimensions");
+    w.strides = ctx.ints_param("window_strides");
+    w.dilation = ctx.ints_param("window_dilation");
+    const auto base = ctx.ints_param("base_dilation");
+    const auto padding = ctx.param("padding");
+    const size_t rank = dims.size();
+    if (w.dims.size() != rank || w.strides.size() != rank || w.dilation.size() != rank || base.size() != rank ||
+        padding.size() != rank)
+        return false;  // reduce_window_values names the mismatch
+    std::vector<int64_t> lo, hi;
+    for (size_t i = 0; i < rank; ++i) {
+        const auto p = padding.item(i).as_ints();
+        if (p.size() != 2)
+            return false;
+        lo.push_back(p[0]);
+        hi.push_back(p[1]);
+    }
+    auto t = ctx.in_type(0);
+    if (t == ov::element::boolean)
+        kind = bool_kind(kind);
+    return !pool_fits(t, kind, dims, w, base, lo, hi);
+}
+
 ov::OutputVector reduce_window(const NodeContext& ctx, Kind kind) {
+    if (needs_batch_map(ctx, kind, false))
+        return batch_map(ctx, passthrough_lead(ctx, true),
+                         [kind](const NodeContext& c) { return reduce_window(c, kind); });
     return {reduce_window_values(ctx, 0, Output<Node>(), kind)};
 }
 
@@ -387,6 +450,8 @@ ov::OutputVector generic_reduce_window(const NodeContext& ctx) {
                 " inputs");
     const size_t n = n_in / 2;
     auto kinds = body_monoids(ctx, n);
+    if (needs_batch_map(ctx, kinds[0], true))
+        return batch_map(ctx, passthrough_lead(ctx, true), generic_reduce_window);
     ov::OutputVector outs;
     for (size_t i = 0; i < n; ++i)
         outs.push_back(reduce_window_values(ctx, i, ctx.get_input(static_cast<int>(n + i)), kinds[i]));
@@ -484,6 +549,8 @@ SelectWindow select_window_params(const NodeContext& ctx, size_t rank, bool dila
 // tangent at the first window position holding the window's extreme, or 0 when that
 // extreme equals the init value (padding included).
 ov::OutputVector select_gather_add(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(1)))
+        return batch_map(ctx, passthrough_lead(ctx, true), select_gather_add);
     auto tangents = ctx.get_input(0);
     auto operand = ctx.get_input(1);
     ov::Shape shape = ctx.in_shape(1);
@@ -555,6 +622,8 @@ Output<Node> nan_aware_selection(const Output<Node>& keys, int64_t axis, bool ge
 // XLA's SelectAndScatter: in each window, the first position (row-major) holding the window's
 // extreme (select(acc, x) keeps the accumulator on ties); the source value is added there.
 ov::OutputVector select_scatter_add(const NodeContext& ctx) {
+    if (!is_static(ctx.in_dims(1)))
+        return batch_map(ctx, passthrough_lead(ctx, false), select_scatter_add);
     auto source = ctx.get_input(0);
     auto operand = ctx.get_input(1);
     ov::Shape shape = ctx.in_shape(1);
