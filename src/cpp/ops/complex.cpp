@@ -25,6 +25,7 @@
 #include "openvino/op/einsum.hpp"
 #include "openvino/op/equal.hpp"
 #include "openvino/op/exp.hpp"
+#include "openvino/op/gather.hpp"
 #include "openvino/op/idft.hpp"
 #include "openvino/op/irdft.hpp"
 #include "openvino/op/is_inf.hpp"
@@ -32,6 +33,7 @@
 #include "openvino/op/minimum.hpp"
 #include "openvino/op/negative.hpp"
 #include "openvino/op/not_equal.hpp"
+#include "openvino/op/range.hpp"
 #include "openvino/op/rdft.hpp"
 #include "openvino/op/reduce_logical_and.hpp"
 #include "openvino/op/reduce_logical_or.hpp"
@@ -39,6 +41,7 @@
 #include "openvino/op/sin.hpp"
 #include "openvino/op/slice.hpp"
 #include "openvino/op/sqrt.hpp"
+#include "openvino/op/unsqueeze.hpp"
 #include "ops/ops.hpp"
 #include "ops/utils.hpp"
 #include "ops/builders.hpp"
@@ -61,8 +64,28 @@ bool any_complex(const NodeContext& ctx) {
 // (dtypes.to_complex_dtype: float64 -> complex128, narrower floats -> complex64).
 ov::element::Type complex_part_type(const ov::element::Type& t) { return t == et::f64 ? et::f64 : et::f32; }
 
+// Symbolic dimensions (docs/architecture.md, "Sizes and symbolic dimensions"): a helper
+// given a tensor of static shape builds what it always built (static models are unchanged);
+// a tensor with a dynamic dimension gets shape-agnostic nodes (Gather along the last axis,
+// Unsqueeze, Concat) or sizes from ctx.shape_of.
+
+// x with a new axis of 1 at `axis` (of the result).
+Output<Node> insert_axis(const Output<Node>& x, size_t axis) {
+    if (x.get_partial_shape().is_static()) {
+        ov::Shape s = x.get_shape();
+        s.insert(s.begin() + static_cast<std::ptrdiff_t>(axis), 1);
+        return reshape(x, s);
+    }
+    return make<v0::Unsqueeze>(x, const_i64({static_cast<int64_t>(axis)}));
+}
+Output<Node> insert_last_axis(const Output<Node>& x) {
+    return insert_axis(x, static_cast<size_t>(x.get_partial_shape().rank().get_length()));  // ranks are static
+}
+
 // Part k (0: real, 1: imag) of complex x: shape S + (2,) -> S.
 Output<Node> part(const Output<Node>& x, int64_t k) {
+    if (!x.get_partial_shape().is_static())  // element k of the last axis, which goes
+        return make<ov::op::v8::Gather>(x, const_scalar(et::i64, static_cast<double>(k)), const_scalar(et::i64, -1));
     ov::Shape s = x.get_shape();
     const auto last = static_cast<int64_t>(s.size()) - 1;
     auto p = slice(x, {k}, {k + 1}, {1}, {last});
@@ -74,24 +97,72 @@ Output<Node> im(const Output<Node>& x) { return part(x, 1); }
 
 // The complex value (r, i) (same shapes): shape S + (2,).
 Output<Node> make_complex(const Output<Node>& r, const Output<Node>& i) {
-    ov::Shape s = r.get_shape();
-    s.push_back(1);
-    return std::make_shared<v0::Concat>(ov::OutputVector{reshape(r, s), reshape(i, s)}, -1)->output(0);
+    if (r.get_partial_shape().is_static() && i.get_partial_shape().is_static()) {
+        ov::Shape s = r.get_shape();
+        s.push_back(1);
+        return std::make_shared<v0::Concat>(ov::OutputVector{reshape(r, s), reshape(i, s)}, -1)->output(0);
+    }
+    return std::make_shared<v0::Concat>(ov::OutputVector{insert_last_axis(r), insert_last_axis(i)}, -1)->output(0);
 }
 
-// x broadcast (numpy rules) to `shape`.
-Output<Node> broadcast_to(const Output<Node>& x, const ov::Shape& shape) {
-    if (x.get_shape() == shape)
+// x, of dims `from`, broadcast (numpy rules) to `to`.
+Output<Node> broadcast_to(const NodeContext& ctx, const Output<Node>& x, const Dims& from, const Dims& to) {
+    if (from == to)
         return x;
-    return make<ov::op::v3::Broadcast>(x, const_i64(std::vector<int64_t>(shape.begin(), shape.end())));
+    if (is_static(to))
+        return make<ov::op::v3::Broadcast>(x, const_i64(to));
+    return broadcast(ctx, x, to);
 }
 
-// The aval shape of operand i (without the trailing 2 of a complex value).
-ov::Shape value_shape(const NodeContext& ctx, size_t i) {
-    ov::Shape s = ctx.in_shape(i);
-    if (ctx.in_is_complex(i))
-        s.pop_back();
-    return s;
+// The aval dims of operand i (without the trailing 2 of a complex value).
+Dims value_dims(const NodeContext& ctx, size_t i) {
+    Dims d = ctx.in_dims(i);
+    if (ctx.in_is_complex(i) && !d.empty())
+        d.pop_back();
+    return d;
+}
+
+Dims with_parts(Dims d) {
+    d.push_back(2);
+    return d;
+}
+
+// Whether a tensor of `dims` has no element (numel's overflow check when static).
+bool no_elements(const NodeContext& ctx, const Dims& dims) {
+    return is_static(dims) ? numel(static_shape(ctx, dims)) == 0 : has_zero(dims);
+}
+
+// "[B,3,2]"
+std::string dims_text(const NodeContext& ctx, const Dims& dims) {
+    std::string s = "[";
+    for (size_t k = 0; k < dims.size(); ++k)
+        s += (k ? "," : "") + ctx.dim_text(dims[k]);
+    return s + "]";
+}
+
+// The numpy broadcast of two operands' dims (a symbolic dimension broadcasts with 1 and
+// with itself only).
+Dims broadcast_dims(const NodeContext& ctx, const Dims& a, const Dims& b) {
+    if (is_static(a) && is_static(b)) {
+        const ov::Shape s = broadcast_shapes(ctx, static_shape(ctx, a), static_shape(ctx, b));
+        return Dims(s.begin(), s.end());
+    }
+    Dims r(std::max(a.size(), b.size()), 1);
+    for (size_t k = 0; k < r.size(); ++k) {
+        const int64_t da = k < a.size() ? a[a.size() - 1 - k] : 1, db = k < b.size() ? b[b.size() - 1 - k] : 1;
+        OVJAX_CHECK(ctx, da == db || da == 1 || db == 1, ctx.primitive(), ": operand shapes ", dims_text(ctx, a),
+                    " and ", dims_text(ctx, b), " do not broadcast");
+        r[r.size() - 1 - k] = da == 1 ? db : da;
+    }
+    return r;
+}
+
+// A static dimension `word` of operand dims, for a computation that needs its size: a clear
+// error naming the primitive and the symbolic dimension otherwise.
+int64_t static_dim(const NodeContext& ctx, int64_t word, size_t axis, const char* what) {
+    OVJAX_CHECK(ctx, !format::is_symbolic_dim(word), ctx.primitive(), " does not support the symbolic dimension ",
+                ctx.dim_text(word), " at axis ", axis, " (", what, "): make that dimension static");
+    return word;
 }
 
 void require_complex_inputs(const NodeContext& ctx) {
@@ -158,8 +229,10 @@ ov::OutputVector translate_complex(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, !ctx.in_is_complex(0) && !ctx.in_is_complex(1) && ctx.in_type(0) == ctx.in_type(1),
                 "complex needs real operands of one type, got ", ctx.in_type(0), " and ", ctx.in_type(1));
     const auto t = complex_part_type(ctx.in_type(0));
-    const auto s = broadcast_shapes(ctx, ctx.in_shape(0), ctx.in_shape(1));
-    return {make_complex(broadcast_to(convert(ctx.get_input(0), t), s), broadcast_to(convert(ctx.get_input(1), t), s))};
+    const Dims a = ctx.in_dims(0), b = ctx.in_dims(1);
+    const Dims s = broadcast_dims(ctx, a, b);
+    return {make_complex(broadcast_to(ctx, convert(ctx.get_input(0), t), a, s),
+                         broadcast_to(ctx, convert(ctx.get_input(1), t), b, s))};
 }
 
 ov::OutputVector translate_conj(const NodeContext& ctx) {
@@ -200,9 +273,8 @@ ov::OutputVector translate_integer_pow_c(const NodeContext& ctx) {
     const int64_t y = ctx.int_param("y");
     int64_t e = y < 0 ? -y : y;
     const auto t = ctx.in_type(0);
-    ov::Shape vs = ctx.in_shape(0);
-    vs.pop_back();
-    Output<Node> acc = make_complex(const_fill(t, vs, 1), const_fill(t, vs, 0));
+    const Dims vs = value_dims(ctx, 0);
+    Output<Node> acc = make_complex(filled(ctx, t, vs, 1), zeros(ctx, t, vs));
     bool first = true;
     Output<Node> p = x;
     while (e > 0) {
@@ -239,9 +311,7 @@ ov::OutputVector translate_sign_c(const NodeContext& ctx) {
     auto m = hypot(re(x), im(x));
     auto zero = make<v1::Equal>(m, scalar_like(m, 0));
     auto safe = select(zero, scalar_like(m, 1), m);
-    ov::Shape s = m.get_shape();
-    s.push_back(1);
-    return {div(x, reshape(safe, s))};
+    return {div(x, insert_last_axis(safe))};
 }
 
 ov::OutputVector translate_exp_c(const NodeContext& ctx) {
@@ -274,7 +344,7 @@ ov::OutputVector translate_convert_element_type_c(const NodeContext& ctx) {
         return {convert(x, t)};
     if (cout) {  // real -> complex: (x, 0)
         Output<Node> r = x.get_element_type() == et::boolean ? convert(convert(x, et::i32), t) : convert(x, t);
-        return {make_complex(r, const_fill(t, r.get_shape(), 0))};
+        return {make_complex(r, zeros(ctx, t, ctx.in_dims(0)))};
     }
     if (t == et::boolean)  // nonzero: either part
         return {make<v1::ReduceLogicalOr>(make<v1::NotEqual>(x, scalar_like(x, 0)), const_i64({-1}), false)};
@@ -292,18 +362,30 @@ ov::OutputVector translate_iota_c(const NodeContext& ctx) {
         return translate_iota(ctx);  // the file declared a complex result the parameter does not make
     // the real iota, imaginary part 0
     const auto t = to_ov_type(dt);
-    const auto s = shape_param(ctx, ctx.ints_param("shape"), "iota's shape");
+    const Dims s = symbolic_param(ctx, "shape") ? dims_param(ctx, "shape") : [&] {
+        const auto sh = shape_param(ctx, ctx.ints_param("shape"), "iota's shape");
+        return Dims(sh.begin(), sh.end());
+    }();
     const int64_t dim = ctx.int_param("dimension");
     OVJAX_CHECK(ctx, dim >= 0 && static_cast<size_t>(dim) < s.size(), "bad iota dimension ", dim);
-    const size_t n = s[static_cast<size_t>(dim)];
-    charge_constant(n, 16);  // the doubles here and the constant
-    std::vector<double> v(n);
-    for (size_t i = 0; i < n; ++i)
-        v[i] = static_cast<double>(i);
-    ov::Shape one(s.size(), 1);
+    const int64_t n = s[static_cast<size_t>(dim)];
+    Dims one(s.size(), 1);
     one[static_cast<size_t>(dim)] = n;
-    auto r = broadcast_to(v0::Constant::create(t, one, v), s);
-    return {make_complex(r, const_fill(t, s, 0))};
+    Output<Node> r;
+    if (!format::is_symbolic_dim(n)) {
+        charge_constant(static_cast<uint64_t>(n), 16);  // the doubles here and the constant
+        std::vector<double> v(static_cast<size_t>(n));
+        for (size_t i = 0; i < v.size(); ++i)
+            v[i] = static_cast<double>(i);
+        r = v0::Constant::create(t, static_shape(ctx, one), v);
+    } else {
+        // 0 .. n-1 at run time: exact in i64 and (below 2^24) in f32, then the part type
+        r = make<ov::op::v4::Range>(const_scalar(et::i64, 0), ctx.dim_scalar(n), const_scalar(et::i64, 1), et::i64);
+        r = convert(convert(r, et::f32), t);
+        r = reshape(ctx, r, one);
+    }
+    r = broadcast_to(ctx, r, one, s);
+    return {make_complex(r, zeros(ctx, t, s))};
 }
 
 ov::OutputVector translate_bitcast_convert_type_c(const NodeContext& ctx) {
@@ -318,26 +400,37 @@ ov::OutputVector translate_bitcast_convert_type_c(const NodeContext& ctx) {
 
 ov::OutputVector translate_reduce_sum_c(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    ov::Shape s = ctx.in_shape(0);
-    auto axes = norm_axes(ctx.ints_param("axes"), s.size() - 1);
-    ov::Shape out = reduced_shape(ctx, value_shape(ctx, 0), axes);
+    const Dims s = ctx.in_dims(0);
+    const Dims vs = value_dims(ctx, 0);
+    auto axes = norm_axes(ctx.ints_param("axes"), vs.size());
+    Dims out;
+    if (is_static(vs)) {
+        const ov::Shape o = reduced_shape(ctx, static_shape(ctx, vs), axes);
+        out.assign(o.begin(), o.end());
+    } else {
+        const std::set<int64_t> drop(axes.begin(), axes.end());
+        OVJAX_CHECK(ctx, drop.size() == axes.size(), "reduce_sum axes repeat an axis");
+        for (size_t k = 0; k < vs.size(); ++k)
+            if (!drop.count(static_cast<int64_t>(k)))
+                out.push_back(vs[k]);
+    }
     out.push_back(2);
     if (axes.empty())
         return {x};
-    if (numel(s) == 0)
-        return {const_fill(ctx.in_type(0), out, 0)};
+    if (no_elements(ctx, s))
+        return {zeros(ctx, ctx.in_type(0), out)};
     return {make<v1::ReduceSum>(x, const_i64(axes), false)};
 }
 
 ov::OutputVector translate_cumsum_c(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
-    ov::Shape s = ctx.in_shape(0);
+    const Dims s = ctx.in_dims(0);
     const auto rank = static_cast<int64_t>(s.size()) - 1;
     int64_t axis = ctx.int_param("axis");
     if (axis < 0)
         axis += rank;
     OVJAX_CHECK(ctx, axis >= 0 && axis < rank, "bad axis ", axis);
-    if (numel(s) == 0)
+    if (no_elements(ctx, s))
         return {x};
     auto ax = v0::Constant::create(et::i64, ov::Shape{}, std::vector<int64_t>{axis});
     return {make<ov::op::v0::CumSum>(x, ax, false, ctx.bool_param("reverse"))};
@@ -347,59 +440,90 @@ ov::OutputVector translate_pad_c(const NodeContext& ctx) {
     require_complex_inputs(ctx);
     const auto [lo, hi, in] = padding_config(ctx);
     const auto t = ctx.in_type(0);
-    const ov::Shape vs = padded_shape(ctx, value_shape(ctx, 0), lo, hi, in);
-    ov::Shape out = vs;
-    out.push_back(2);
-    if (numel(out) == 0)
-        return {const_fill(t, out, 0)};
+    const Dims s = value_dims(ctx, 0);
+    // the result's dims, and the mask's: a symbolic axis (which must not be padded) is 1
+    // there and broadcasts
+    Dims vs, ms;
+    if (is_static(s)) {
+        const ov::Shape p = padded_shape(ctx, static_shape(ctx, s), lo, hi, in);
+        vs.assign(p.begin(), p.end());
+        ms = s;
+    } else {
+        OVJAX_CHECK(ctx, lo.size() == s.size(), "padding_config has ", lo.size(), " entries for rank ", s.size());
+        for (size_t k = 0; k < s.size(); ++k) {
+            if (format::is_symbolic_dim(s[k])) {
+                OVJAX_CHECK(ctx, lo[k] == 0 && hi[k] == 0 && in[k] == 0, "pad does not support padding the symbolic ",
+                            "dimension ", ctx.dim_text(s[k]), " (axis ", k, ") of a complex operand: pad static axes");
+                vs.push_back(s[k]);
+                ms.push_back(1);
+            } else {
+                vs.push_back(padded_dim(ctx, s[k], lo[k], hi[k], in[k]));
+                ms.push_back(s[k]);
+            }
+        }
+    }
+    const Dims out = with_parts(vs);
+    if (no_elements(ctx, out))
+        return {zeros(ctx, t, out)};
     // Pad each part with a constant 0 (OpenVINO's CPU plugin ignores non-constant pad
     // values), then select the pad value where a constant mask says the element is padding.
     auto x = ctx.get_input(0), v = ctx.get_input(1);
-    ov::Shape s = ctx.in_shape(0);
-    s.pop_back();
     const auto zero = const_scalar(t, 0);
-    auto mask = pad(const_fill(et::f32, s, 1), const_scalar(et::f32, 0), lo, hi, in);
+    auto mask = pad(const_fill(et::f32, static_shape(ctx, ms), 1), const_scalar(et::f32, 0), lo, hi, in);
     auto from_x = greater(mask, const_scalar(et::f32, 0.5));
     Output<Node> parts[2];
     for (int k = 0; k < 2; ++k) {
-        auto padded = numel(s) == 0 ? const_fill(t, vs, 0) : pad(part(x, k), zero, lo, hi, in);
+        auto padded = no_elements(ctx, s) ? zeros(ctx, t, vs) : pad(part(x, k), zero, lo, hi, in);
         parts[k] = select(from_x, padded, part(v, k));
     }
     return {make_complex(parts[0], parts[1])};
 }
 
 ov::OutputVector translate_dynamic_slice_c(const NodeContext& ctx) {
-    const ov::Shape in = ctx.in_shape(0);
+    const Dims in = ctx.in_dims(0);
+    OVJAX_CHECK(ctx, !in.empty(), "dynamic_slice of a complex operand without its (real, imag) axis");
     const size_t rank = in.size() - 1;
-    auto sizes = ctx.ints_param("slice_sizes");
+    const bool symbolic = !is_static(in) || symbolic_param(ctx, "slice_sizes");
+    // the static path as always; with symbolic dimensions, sizes and bounds from ctx.shape_of
+    const Dims sizes = symbolic ? dims_param(ctx, "slice_sizes") : [&] {
+        const auto v = ctx.ints_param("slice_sizes");
+        return Dims(v.begin(), v.end());
+    }();
     OVJAX_CHECK(ctx, sizes.size() == rank, "slice_sizes has ", sizes.size(), " entries for rank ", rank);
     OVJAX_CHECK(ctx, ctx.get_input_size() == 1 + rank, "dynamic_slice expects 1 + ", rank, " inputs, got ",
                 ctx.get_input_size());
-    ov::Shape out = shape_param(ctx, sizes, "slice_sizes");
+    Dims out = sizes;
+    if (!symbolic) {
+        const ov::Shape o = shape_param(ctx, sizes, "slice_sizes");
+        out.assign(o.begin(), o.end());
+    }
     out.push_back(2);
-    if (numel(out) == 0)
-        return {const_fill(ctx.in_type(0), out, 0)};
+    if (no_elements(ctx, out))
+        return {zeros(ctx, ctx.in_type(0), out)};
     // starts clamped to [0, in - size] as JAX does; indices are small: exact in any type
     ov::OutputVector starts;
-    std::vector<int64_t> stops;
     for (size_t d = 0; d < rank; ++d) {
-        const int64_t hi = static_cast<int64_t>(in[d]) - sizes[d];
-        OVJAX_CHECK(ctx, sizes[d] >= 0 && hi >= 0, "slice size ", sizes[d], " does not fit dimension ", in[d]);
+        const bool fixed = !format::is_symbolic_dim(in[d]) && !format::is_symbolic_dim(sizes[d]);
+        const int64_t h = fixed ? in[d] - sizes[d] : 0;
+        OVJAX_CHECK(ctx, !fixed || (sizes[d] >= 0 && h >= 0), "slice size ", sizes[d], " does not fit dimension ",
+                    in[d]);
+        auto hi = [&]() -> Output<Node> {
+            if (fixed || in[d] == sizes[d])  // (a symbolic size of the whole axis: 0)
+                return const_scalar(et::i64, static_cast<double>(h));
+            return sub(ctx.dim_scalar(in[d]), ctx.dim_scalar(sizes[d]));
+        };
         auto i = convert(ctx.get_input(static_cast<int>(d + 1)), et::i64);
-        i = make<v1::Minimum>(make<v1::Maximum>(i, const_scalar(et::i64, 0)),
-                              const_scalar(et::i64, static_cast<double>(hi)));
+        i = make<v1::Minimum>(make<v1::Maximum>(i, const_scalar(et::i64, 0)), hi());
         starts.push_back(reshape(i, ov::Shape{1}));
-        stops.push_back(sizes[d]);
     }
     starts.push_back(const_i64({0}));
-    stops.push_back(2);
     auto start = std::make_shared<v0::Concat>(starts, 0)->output(0);
-    auto stop = add(start, const_i64(stops));
+    auto stop = add(start, symbolic ? ctx.shape_of(out) : const_i64(out));
     std::vector<int64_t> steps(rank + 1, 1), axes(rank + 1);
     for (size_t d = 0; d <= rank; ++d)
         axes[d] = static_cast<int64_t>(d);
     auto y = make<ov::op::v8::Slice>(ctx.get_input(0), start, stop, const_i64(steps), const_i64(axes));
-    return {reshape(y, out)};
+    return {reshape(ctx, y, out)};
 }
 
 // ---------------------------------------------------------------- dot_general
@@ -412,11 +536,7 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, dn.size() == 2 && dn.item(0).size() == 2 && dn.item(1).size() == 2,
                 "dimension_numbers must be ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch)), got ",
                 dn.describe());
-    ov::Shape ls = ctx.in_shape(0), rs = ctx.in_shape(1);
-    if (ctx.in_is_complex(0))
-        ls.pop_back();
-    if (ctx.in_is_complex(1))
-        rs.pop_back();
+    const Dims ls = value_dims(ctx, 0), rs = value_dims(ctx, 1);  // symbolic ones pair up when equal
     const size_t lr = ls.size(), rr = rs.size();
     auto lc = norm_axes(dn.item(0).item(0).as_ints(), lr);
     auto rc = norm_axes(dn.item(0).item(1).as_ints(), rr);
@@ -455,7 +575,7 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
                         rc.size() + rb.size(),
                 "dimension_numbers repeat an axis");
     // JAX's result: (batch..., lhs free..., rhs free...) + (real, imag)
-    ov::Shape out;
+    Dims out;
     for (auto a : lb)
         out.push_back(ls[static_cast<size_t>(a)]);
     for (size_t i = 0; i < lr; ++i)
@@ -465,8 +585,8 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
         if (!has(rc, i) && !has(rb, i))
             out.push_back(rs[i]);
     out.push_back(2);
-    if (numel(out) == 0)
-        return {const_fill(t, out, 0)};
+    if (no_elements(ctx, out))
+        return {zeros(ctx, t, out)};
     std::string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX";  // 'Y', 'Z': k, j
     std::string l(lr, '?'), r(rr, '?'), o;
     size_t next = 0;
@@ -493,17 +613,15 @@ ov::OutputVector translate_dot_general_c(const NodeContext& ctx) {
         if (ctx.in_is_complex(i))
             return convert(x, t);
         auto r = x.get_element_type() == et::boolean ? convert(convert(x, et::i32), t) : convert(x, t);
-        return make_complex(r, const_fill(t, r.get_shape(), 0));
+        return make_complex(r, zeros(ctx, t, ctx.in_dims(i)));
     };
     auto a = as_c(0), b = as_c(1);
     auto br = re(b), bi = im(b);
     auto row0 = make_complex(br, bi), row1 = make_complex(make<v0::Negative>(bi), br);  // k = 0, 1
-    ov::Shape rs1 = rs;
-    rs1.push_back(1);
-    rs1.push_back(2);
-    auto b2 =
-        std::make_shared<v0::Concat>(ov::OutputVector{reshape(row0, rs1), reshape(row1, rs1)}, static_cast<int64_t>(rr))
-            ->output(0);
+    // rs + (1, 2) each
+    auto b2 = std::make_shared<v0::Concat>(ov::OutputVector{insert_axis(row0, rr), insert_axis(row1, rr)},
+                                           static_cast<int64_t>(rr))
+                  ->output(0);
     const std::string eq = l + "Y," + r + "YZ->" + o + "Z";
     return {std::make_shared<ov::op::v7::Einsum>(ov::OutputVector{a, b2}, eq)->output(0)};
 }
@@ -533,12 +651,14 @@ ov::OutputVector translate_fft(const NodeContext& ctx) {
     const std::string kind = fft_kind(ctx);
     auto lengths = ctx.ints_param("fft_lengths");
     OVJAX_CHECK(ctx, !lengths.empty() && lengths.size() <= 3, "fft over ", lengths.size(), " axes is not supported");
+    for (auto l : lengths)
+        OVJAX_CHECK(ctx, l >= 0, "fft_lengths has a negative length ", l);
     // OpenVINO's DFT ops take f32 (complex128 / float64 run as f32 on the CPU plugin anyway)
     auto x = convert(ctx.get_input(0), et::f32);
     // the parts of a complex result have the operand's float type (RFFT: float32 ->
     // complex64, IRFFT: complex64 -> float32)
     const auto t = ctx.in_type(0);
-    const ov::Shape vs = value_shape(ctx, 0);
+    const Dims vs = value_dims(ctx, 0);
     const auto rank = static_cast<int64_t>(vs.size());
     const auto n = static_cast<int64_t>(lengths.size());
     OVJAX_CHECK(ctx, rank >= n, "fft over ", n, " axes of a rank-", rank, " operand");
@@ -548,14 +668,17 @@ ov::OutputVector translate_fft(const NodeContext& ctx) {
     // JAX's fft_abstract_eval: the fft axes must be fft_lengths (IRFFT: all but the last);
     // RFFT halves the last one (n // 2 + 1), IRFFT makes them fft_lengths
     const bool inverse_real = kind == "IRFFT";
+    // the fft axes must be static (their sizes are the transform's); leading axes may not
+    for (int64_t i = rank - n; i < rank; ++i)
+        static_dim(ctx, vs[static_cast<size_t>(i)], static_cast<size_t>(i), "an fft axis");
     for (int64_t i = 0; i < n - (inverse_real ? 1 : 0); ++i)
-        OVJAX_CHECK(ctx, static_cast<int64_t>(vs[static_cast<size_t>(rank - n + i)]) == lengths[static_cast<size_t>(i)],
-                    kind, " of shape ", vs, " with fft_lengths that do not match its minor dimensions");
-    ov::Shape out = vs;
+        OVJAX_CHECK(ctx, vs[static_cast<size_t>(rank - n + i)] == lengths[static_cast<size_t>(i)], kind, " of shape ",
+                    dims_text(ctx, vs), " with fft_lengths that do not match its minor dimensions");
+    Dims out = vs;
     if (kind == "RFFT")
-        out.back() = static_cast<size_t>(lengths.back() / 2 + 1);
+        out.back() = lengths.back() / 2 + 1;
     if (inverse_real)
-        out.back() = static_cast<size_t>(lengths.back());
+        out.back() = lengths.back();
     if (!inverse_real)
         out.push_back(2);
     Output<Node> y;
@@ -568,8 +691,8 @@ ov::OutputVector translate_fft(const NodeContext& ctx) {
     } else {
         ctx.fail("unknown fft_type " + kind);
     }
-    if (numel(out) == 0 || numel(ctx.in_shape(0)) == 0)
-        return {const_fill(t, out, 0)};
+    if (no_elements(ctx, out) || no_elements(ctx, ctx.in_dims(0)))
+        return {zeros(ctx, t, out)};
     if (kind == "FFT")
         y = make<ov::op::v7::DFT>(x, const_i64(axes));
     else if (kind == "IFFT")
@@ -578,7 +701,7 @@ ov::OutputVector translate_fft(const NodeContext& ctx) {
         y = make<ov::op::v9::RDFT>(x, const_i64(axes), const_i64(lengths));
     else
         y = make<ov::op::v9::IRDFT>(x, const_i64(axes), const_i64(lengths));
-    return {convert(reshape(y, out), t)};
+    return {convert(reshape(ctx, y, out), t)};
 }
 
 // ---------------------------------------------------------------- result dtypes
