@@ -11,8 +11,12 @@ the result. The script runs sequence lengths 1, 7, 40, 1, 40 on one compiled mod
 Seen with OpenVINO 2026.4.1 on an x86-64 AMD EPYC (AVX512-BF16), through ovjax (flax
 MultiHeadDotProductAttention with dynamic batch and sequence): lengths 1 and 7 right, 40
 after them wrong by ~30; 40 first (or 16, 17, 40 in that order) right. Exits with status 1
-while some length is wrong (the bug reproduces). ovjax does not fuse attention into
-ScaledDotProductAttention on dynamic shapes because of it (frontend/fusions.cpp).
+while some length is wrong (the bug reproduces). Only with a scalar (or no) mask: the same
+model with a mask tensor of shape [1, 1, 1, S] (broadcast from k's shape) or [B, 1, S, S]
+is right at every length in any order, and so is the scalar one with
+CPU_RUNTIME_CACHE_CAPACITY 0 (a stale cached kernel, it seems). ovjax's attention fusion on
+dynamic shapes therefore gives ScaledDotProductAttention a [1, ..., 1, S] mask tensor
+where the attention has none (frontend/fusions.cpp).
 """
 
 from __future__ import annotations

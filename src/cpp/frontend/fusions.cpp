@@ -56,6 +56,9 @@
 #include "openvino/op/reshape.hpp"
 #include "openvino/op/scaled_dot_product_attention.hpp"
 #include "openvino/op/select.hpp"
+#include "openvino/op/shape_of.hpp"
+#include "openvino/op/gather.hpp"
+#include "openvino/op/concat.hpp"
 #include "openvino/op/softmax.hpp"
 #include "openvino/op/softplus.hpp"
 #include "openvino/op/sqrt.hpp"
@@ -635,11 +638,7 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     }
     // identical batch dimensions, q/k depth equal
     const auto &qs = q.get_partial_shape(), &ks = k.get_partial_shape(), &vs = v.get_partial_shape();
-    // Static shapes only: on dynamic ones the CPU plugin's ScaledDotProductAttention computes
-    // a longer sequence wrong after a shorter one (2026.4;
-    // tests/upstream/cpu_sdpa_dynamic_growing_shape.py). The Softmax stays fused.
-    if (qs.is_dynamic() || ks.is_dynamic() || vs.is_dynamic())
-        return false;
+    const bool dynamic = qs.is_dynamic() || ks.is_dynamic() || vs.is_dynamic();
     if (rank_of(v) != static_cast<int64_t>(rank) || !same_dim(qs[rank - 1], ks[rank - 1]) ||
         !same_dim(ks[rank - 2], vs[rank - 2]))
         return false;
@@ -650,11 +649,27 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     Output<Node> m = mask ? *mask : v0::Constant::create(t, {}, {0.0})->output(0);
     if (m.get_element_type() != t)
         return false;
+    if (dynamic && m.get_partial_shape().rank().is_static() && m.get_partial_shape().rank().get_length() == 0) {
+        // On dynamic shapes the CPU plugin's ScaledDotProductAttention with a scalar (or no)
+        // mask computes a sequence longer than 16 wrong after a shorter one; with a mask
+        // tensor it is right (2026.4; tests/upstream/cpu_sdpa_dynamic_growing_shape.py). So
+        // the scalar becomes a [1, ..., 1, S_k] tensor, S_k read from k's shape.
+        auto sk = std::make_shared<v8::Gather>(std::make_shared<v3::ShapeOf>(k, ov::element::i64),
+                                               v0::Constant::create(ov::element::i64, {1}, {int64_t(rank) - 2}),
+                                               v0::Constant::create(ov::element::i64, {}, {0}));
+        auto target = std::make_shared<v0::Concat>(
+            ov::OutputVector{v0::Constant::create(ov::element::i64, {rank - 1}, std::vector<int64_t>(rank - 1, 1)), sk},
+            0);
+        m = std::make_shared<v3::Broadcast>(m, target)->output(0);
+    }
     auto scale = v0::Constant::create(t, {}, {1.0});
     Output<Node> out = std::make_shared<v13::ScaledDotProductAttention>(q, k, v, m, scale, false)->output(0);
     if (transposed_out)
         out = swap_last_two(out);
-    if (!same_shape(out, m2->output(0)))
+    // (on dynamic shapes OpenVINO's shape inference gives the attention's result dimensions
+    // without the inputs' symbols: the dimensions checked above make it the same shape)
+    if (!same_shape(out, m2->output(0)) &&
+        !(dynamic && out.get_partial_shape().compatible(m2->get_output_partial_shape(0))))
         return false;
     replace(m2->output(0), out);
     return true;
