@@ -71,6 +71,29 @@ ov::Shape permuted(const ov::Shape& s, const std::vector<int64_t>& perm) {
     return r;
 }
 
+// Input dilation (interior zeros) and negative padding (crop) of x [N, C, spatial...], as
+// lax.pad on the spatial axes of sizes `sp` (a symbolic one neither dilated nor cropped).
+ov::Output<ov::Node> dilate_and_crop(const NodeContext& ctx, const ov::Output<ov::Node>& x, const Dims& sp,
+                                     const std::vector<int64_t>& lhs_dil, const std::vector<int64_t>& lo,
+                                     const std::vector<int64_t>& hi) {
+    const size_t nsp = sp.size(), rank = nsp + 2;
+    bool any = false;
+    std::vector<int64_t> plo(rank, 0), phi(rank, 0), pin(rank, 0);
+    for (size_t i = 0; i < nsp; ++i) {
+        plo[2 + i] = std::min<int64_t>(lo[i], 0);
+        phi[2 + i] = std::min<int64_t>(hi[i], 0);
+        pin[2 + i] = lhs_dil[i] - 1;
+        if (plo[2 + i] == 0 && phi[2 + i] == 0 && pin[2 + i] == 0)
+            continue;
+        any = true;
+        OVJAX_CHECK(ctx, !format::is_symbolic_dim(sp[i]), "input dilation or negative padding of the symbolic ",
+                    "spatial dimension ", ctx.dim_text(sp[i]), " is not supported yet");
+        const int64_t d = sp[i], dilated = d == 0 ? 0 : d + (d - 1) * pin[2 + i];
+        OVJAX_CHECK(ctx, dilated + plo[2 + i] + phi[2 + i] >= 0, "negative padding crops more than the input");
+    }
+    return any ? pad(x, const_scalar(x.get_element_type(), 0), plo, phi, pin) : x;
+}
+
 // A convolution with a symbolic group count G (vmap over both operands), which the CPU
 // plugin's GroupConvolution cannot take (its weights' shape must be static): the kernel's
 // K windows as K strided slices of x, stacked, and one batched MatMul over the groups.
@@ -217,30 +240,30 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
                     " and a static feature_group_count is not supported yet");
         OVJAX_CHECK(ctx, symbolic_groups || (c % fg == 0 && c / fg == ws[1]), "input features ", c,
                     " != kernel input features ", ws[1], " x feature_group_count ", fg);
-        auto x = transpose(convert(ctx.get_input(0), out_t), lhs_spec);
-        auto w = transpose_folded(convert(ctx.get_input(1), out_t), rhs_spec);
-        // Input dilation (interior zeros) and negative padding (crop) first, on static spatial axes.
-        bool dilate = false, crop = false;
-        for (size_t i = 0; i < nsp; ++i) {
-            dilate = dilate || lhs_dil[i] > 1;
-            crop = crop || lo[i] < 0 || hi[i] < 0;
-        }
-        if (dilate || crop) {
-            std::vector<int64_t> plo(rank, 0), phi(rank, 0), pin(rank, 0);
+        {  // an empty result (a window beyond the padded input, or no input features): zeros
+            Dims od(rank);
+            od[static_cast<size_t>(out_spec[0])] = xd[static_cast<size_t>(lhs_spec[0])];
+            od[static_cast<size_t>(out_spec[1])] = ws[0];
+            bool empty = ws[1] == 0;
             for (size_t i = 0; i < nsp; ++i) {
                 const int64_t d = xd[static_cast<size_t>(lhs_spec[2 + i])];
-                OVJAX_CHECK(ctx, !format::is_symbolic_dim(d) || (lhs_dil[i] == 1 && lo[i] >= 0 && hi[i] >= 0),
-                            "input dilation or negative padding of the symbolic spatial dimension ", ctx.dim_text(d),
-                            " is not supported yet");
-                plo[2 + i] = std::min<int64_t>(lo[i], 0);
-                phi[2 + i] = std::min<int64_t>(hi[i], 0);
-                pin[2 + i] = lhs_dil[i] - 1;
-                if (!format::is_symbolic_dim(d)) {
-                    const int64_t dilated = d == 0 ? 0 : d + (d - 1) * pin[2 + i];
-                    OVJAX_CHECK(ctx, dilated + plo[2 + i] + phi[2 + i] > 0, "negative padding crops all of the input");
-                }
+                int64_t o = d;  // a symbolic spatial size is never empty here: SAME or unpadded
+                if (!format::is_symbolic_dim(d) && !symbolic_padding)
+                    o = strided_dim(dim_add(dim_add(dilated_dim(d, lhs_dil[i]), lo[i]), hi[i]),
+                                    dilated_dim(ws[2 + i], rhs_dil[i]), strides[i]);
+                empty = empty || o == 0;
+                od[static_cast<size_t>(out_spec[2 + i])] = o;
             }
-            x = pad(x, const_scalar(out_t, 0), plo, phi, pin);
+            if (empty)
+                return {zeros(ctx, out_t, od)};
+        }
+        auto x = transpose(convert(ctx.get_input(0), out_t), lhs_spec);
+        auto w = transpose_folded(convert(ctx.get_input(1), out_t), rhs_spec);
+        {  // input dilation and negative padding first, on static spatial axes
+            Dims sp;
+            for (size_t i = 0; i < nsp; ++i)
+                sp.push_back(xd[static_cast<size_t>(lhs_spec[2 + i])]);
+            x = dilate_and_crop(ctx, x, sp, lhs_dil, lo, hi);
         }
         if (symbolic_padding) {  // padded first (sizes at run time), then a convolution without padding
             Dims b{0, 0}, e{0, 0};
@@ -308,26 +331,7 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
     OVJAX_CHECK(ctx, o % fg == 0 && o % bg == 0, "output features ", o, " not divisible by the group count");
     OVJAX_CHECK(ctx, n % bg == 0, "batch ", n, " not divisible by batch_group_count ", bg);
 
-    // Input dilation (interior zeros) and negative padding (crop), on the dilated input.
-    bool dilate = false, crop = false;
-    for (size_t i = 0; i < nsp; ++i) {
-        dilate = dilate || lhs_dil[i] > 1;
-        crop = crop || lo[i] < 0 || hi[i] < 0;
-    }
-    if (dilate || crop) {
-        std::vector<int64_t> plo(rank, 0), phi(rank, 0), pin(rank, 0);
-        for (size_t i = 0; i < nsp; ++i) {
-            plo[2 + i] = std::min<int64_t>(lo[i], 0);
-            phi[2 + i] = std::min<int64_t>(hi[i], 0);
-            pin[2 + i] = lhs_dil[i] - 1;
-        }
-        for (size_t i = 0; i < nsp; ++i) {
-            int64_t d = static_cast<int64_t>(xs[2 + i]);
-            int64_t dilated = d == 0 ? 0 : d + (d - 1) * pin[2 + i];
-            OVJAX_CHECK(ctx, dilated + plo[2 + i] + phi[2 + i] >= 0, "negative padding crops more than the input");
-        }
-        x = pad(x, const_scalar(t, 0), plo, phi, pin);
-    }
+    x = dilate_and_crop(ctx, x, Dims(xs.begin() + 2, xs.end()), lhs_dil, lo, hi);
     ov::CoordinateDiff pads_begin, pads_end;
     ov::Strides ov_strides, ov_dil;
     for (size_t i = 0; i < nsp; ++i) {
