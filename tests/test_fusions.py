@@ -84,15 +84,18 @@ def test_attention_reaches_sdpa(masked):
     assert rt["Softmax"] == 0, f"softmax left unfused in the CPU plugin's graph: {rt}"
 
 
-def test_transformer_block_fusions_and_runtime_graph():
-    class Block(nn.Module):
-        @nn.compact
-        def __call__(self, x):
-            h = nn.LayerNorm()(x)
-            x = x + nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=64)(h, h)
-            h = nn.LayerNorm()(x)
-            return x + nn.Dense(64)(nn.gelu(nn.Dense(128)(h)))
+class Block(nn.Module):
+    """A pre-norm transformer block on [batch, sequence, 64] (also test_symbolic's)."""
 
+    @nn.compact
+    def __call__(self, x):
+        h = nn.LayerNorm()(x)
+        x = x + nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=64)(h, h)
+        h = nn.LayerNorm()(x)
+        return x + nn.Dense(64)(nn.gelu(nn.Dense(128)(h)))
+
+
+def test_transformer_block_fusions_and_runtime_graph():
     x = rand((2, 16, 64))
     blk = Block()
     params = blk.init(jax.random.key(0), x)

@@ -219,15 +219,7 @@ def test_dynamic_slice_window_of_a_symbolic_axis():
 
 
 def test_transformer_block_fusions_on_dynamic_batch_and_sequence():
-    import flax.linen as nn
-
-    class Block(nn.Module):
-        @nn.compact
-        def __call__(self, x):
-            h = nn.LayerNorm()(x)
-            x = x + nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=64)(h, h)
-            h = nn.LayerNorm()(x)
-            return x + nn.Dense(64)(nn.gelu(nn.Dense(128)(h)))
+    from test_fusions import Block
 
     blk = Block()
     x = np.ones((2, 16, 64), np.float32)

@@ -14,7 +14,7 @@ import ovjax
 from harness import MODEL_TOL, compile_cpu
 
 from ._check import compare
-from .test_transformers import _bert, _build, _gpt2, _tokens, _vit
+from .test_transformers import _bert, _build, _gpt2, _gpt2_step, _tokens, _vit
 
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("transformers.models.bert.modeling_flax_bert", reason="this transformers has no Flax models (5.x)")
@@ -84,17 +84,7 @@ def test_gpt2_dynamic_batch_and_sequence():
 
 def test_gpt2_decode_step_on_a_kv_cache_of_dynamic_length():
     model, params = _gpt2()
-
-    def step(input_ids, attention_mask, position_ids, past_key_values):
-        out = model(
-            input_ids,
-            attention_mask=attention_mask,
-            position_ids=position_ids,
-            params=params,
-            past_key_values=past_key_values,
-        )
-        return out.logits, out.past_key_values
-
+    step = _gpt2_step(model, params)
     b, length = export.symbolic_shape("B, L", constraints=["L <= 32"])
     struct = jax.eval_shape(lambda: model.init_cache(2, 12))
 

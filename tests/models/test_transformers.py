@@ -64,6 +64,22 @@ def _gpt2():
     return _build(FlaxGPT2LMHeadModel, cfg, (B, T))
 
 
+def _gpt2_step(model, params):
+    """One generation step with a KV cache: (ids, mask, positions, past) -> (logits, present)."""
+
+    def step(input_ids, attention_mask, position_ids, past_key_values):
+        out = model(
+            input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            params=params,
+            past_key_values=past_key_values,
+        )
+        return out.logits, out.past_key_values
+
+    return step
+
+
 def test_gpt2_lm_head():
     model, params = _gpt2()
 
@@ -81,16 +97,7 @@ def test_gpt2_kv_cache_prefill_and_decode():
         lambda s: np.zeros(s.shape, s.dtype), jax.eval_shape(lambda: model.init_cache(B, max_len))
     )
 
-    def step(input_ids, attention_mask, position_ids, past_key_values):
-        out = model(
-            input_ids,
-            attention_mask=attention_mask,
-            position_ids=position_ids,
-            params=params,
-            past_key_values=past_key_values,
-        )
-        return out.logits, out.past_key_values
-
+    step = _gpt2_step(model, params)
     ids = _tokens(100, (B, prompt))
     mask = np.zeros((B, max_len), np.int32)
     mask[:, :prompt] = 1
