@@ -7,6 +7,7 @@ python docs/gen_primitives.py --check  # exit 1 if it is out of date (tests do t
 from __future__ import annotations
 
 import ast
+import collections
 import re
 import sys
 from pathlib import Path
@@ -604,6 +605,7 @@ def render_harness_results() -> list[str]:
     dtypes = [d for d in DTYPE_ORDER if any(d in g for g in cells.values())]
     dtypes += sorted({d for g in cells.values() for d in g} - set(dtypes))
     sym_lines = []
+    sym_gap = ("", collections.Counter())
     for release, results in records:
         path = ROOT / f"docs/harness_symbolic_jax{release}.json"
         if not path.exists():
@@ -618,6 +620,12 @@ def render_harness_results() -> list[str]:
         sym_lines.append(
             f"| {release} | {n} of {len(sym)} | {sp} of {n} ({100 * sp / n:.1f}%) | {st} of {n} ({100 * st / n:.1f}%) |"
         )
+        gap = collections.Counter(
+            (sym[k]["group"], sym[k]["status"])
+            for k in batched
+            if results[k]["status"] == "pass" and sym[k]["status"] != "pass"
+        )
+        sym_gap = (release, gap)
     out = [
         "",
         "## JAX's harness catalogue",
@@ -643,6 +651,13 @@ def render_harness_results() -> list[str]:
             "| JAX | harnesses JAX batches | symbolic batch passing | static passing (same harnesses) |",
             "|---|---|---|---|",
             *sym_lines,
+            "",
+            f"Passing statically but not with a symbolic batch (JAX {sym_gap[0]}; harness group, outcome, count): "
+            + (
+                ", ".join(f"{g} ({st}) {n}" for (g, st), n in sorted(sym_gap[1].items(), key=lambda x: (-x[1], x[0])))
+                or "none"
+            )
+            + ".",
         ]
     if len(records) > 1:
         old_release, old = records[0]
