@@ -53,9 +53,7 @@ ov::OutputVector batch_map(const NodeContext& ctx, size_t lead,
             lead_dims = head;
         OVJAX_CHECK(ctx, head == lead_dims, ctx.primitive(), ": operand ", i, " has the leading dims ",
                     ctx.shapes().partial_shape(head), ", operand 0 ", ctx.shapes().partial_shape(lead_dims));
-        for (size_t k = lead; k < d.size(); ++k)
-            OVJAX_CHECK(ctx, !format::is_symbolic_dim(d[k]), ctx.primitive(), " does not support the symbolic dimension ",
-                        ctx.dim_text(d[k]), " (operand ", i, ", axis ", k, ") yet: make that dimension static");
+        require_static_from(ctx, i, lead);
         batched[i] = true;
     }
     OVJAX_CHECK(ctx, lead > 0 && !lead_dims.empty() && !is_static(lead_dims), ctx.primitive(),
@@ -86,7 +84,8 @@ ov::OutputVector batch_map(const NodeContext& ctx, size_t lead,
         std::vector<int64_t> folded{-1};
         ov::Shape one(lead, 1);
         for (size_t k = lead; k < ps.size(); ++k) {
-            OVJAX_CHECK(ctx, ps[k].is_static(), ctx.primitive(), ": operand ", i, " axis ", k, " is dynamic (", ps, ")");
+            OVJAX_CHECK(ctx, ps[k].is_static(), ctx.primitive(), ": operand ", i, " axis ", k, " is dynamic (", ps,
+                        ")");
             folded.push_back(ps[k].get_length());
             one.push_back(static_cast<size_t>(ps[k].get_length()));
         }
@@ -121,8 +120,8 @@ ov::OutputVector batch_map(const NodeContext& ctx, size_t lead,
     auto body = make_body(body_outs, params);
 
     auto trip = make<ov::op::v0::Squeeze>(ctx.shapes().product(lead_dims), const_i64({0}));
-    auto loop = std::make_shared<ov::op::v5::Loop>(trip, ov::op::v0::Constant::create(ov::element::boolean,
-                                                                                        ov::Shape{}, {true}));
+    auto loop = std::make_shared<ov::op::v5::Loop>(
+        trip, ov::op::v0::Constant::create(ov::element::boolean, ov::Shape{}, {true}));
     loop->set_function(body);
     loop->set_special_body_ports({-1, static_cast<int64_t>(outs.size())});
     for (auto& [p, outer] : sliced)
