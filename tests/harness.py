@@ -336,8 +336,12 @@ SYMBOLIC_SIZES = (1, 3)
 
 def _batched(a: np.ndarray, n: int) -> np.ndarray:
     """n versions of `a` stacked on a new leading axis: a's values rolled by i (same values,
-    in other places: no new domain errors), so the batch elements differ."""
+    in other places: no new domain errors), so the batch elements differ. An array of rank 3
+    or more (a stack of matrices or images) is rolled along its first axis, so that each
+    matrix keeps its structure (a well-conditioned triangle stays one)."""
     a = np.asarray(a)
+    if a.ndim >= 3:
+        return np.stack([np.roll(a, i, axis=0) for i in range(n)])
     return np.stack([np.roll(a.reshape(-1), i).reshape(a.shape) for i in range(n)])
 
 

@@ -530,7 +530,8 @@ ov::OutputVector generic_reduce(const NodeContext& ctx) {
     if (!is_static(ctx.in_dims(0))) {
         // the leading axes up to the last symbolic one pass through when none is reduced
         const auto reduced = ctx.ints_param("dimensions");
-        const int64_t first = reduced.empty() ? 0 : *std::min_element(reduced.begin(), reduced.end());
+        const int64_t first = reduced.empty() ? static_cast<int64_t>(ctx.in_dims(0).size())  // nothing reduced
+                                              : *std::min_element(reduced.begin(), reduced.end());
         require_static_from(ctx, 0, static_cast<size_t>(std::max<int64_t>(first, 0)));
         return batch_map(ctx, symbolic_lead(ctx.in_dims(0)), generic_reduce);
     }
