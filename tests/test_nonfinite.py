@@ -637,10 +637,13 @@ def test_pooling_gradient_and_approx_top_k(dtype):
         {
             "select_and_gather_add": lambda x: jax.jvp(pool, (x,), (jnp.ones_like(x),))[1],
             "select_and_scatter_add": lambda x: jax.grad(lambda x: pool(x).sum())(x),
-            "approx_top_k": lambda x: lax.approx_max_k(x, 3),
         },
         x,
     )
+    # JAX's vmap of approx_max_k on f16/bf16 rows with NaN is no top-k (measured on jax
+    # 0.10: [1, nan, inf, -inf, 0, -0, 1.5, -2.5] -> [inf, 1, nan], where the unbatched
+    # call gives [nan, inf, 1.5]): no reference for the symbolic variant there
+    check_cases({"approx_top_k": lambda x: lax.approx_max_k(x, 3)}, x, symbolic=dtype == "float32")
     # approx_min_k's comparator is LT, which is no strict weak order with NaN: XLA's sort
     # then leaves NaNs where its merge order happens to put them (measured: the min 3 of
     # [3, 2, 1, nan, -inf, -inf, 0, 0] come out as [-inf, 1, 2]). With infinities only:

@@ -133,8 +133,9 @@ ov::OutputVector batch_map(const NodeContext& ctx, size_t lead,
     for (size_t k = 0; k < outs.size(); ++k)
         r.push_back(loop->get_concatenated_slices(results[k], 0, 1, 1, -1, 0));
     loop->validate_and_infer_types();
-    for (size_t k = 0; k < outs.size(); ++k)  // [N, rest...] -> [lead..., rest...]
-        r[k] = make<ov::op::v1::Reshape>(r[k], concat({ctx.shape_of(lead_dims), const_i64(out_rest[k])}, 0), false);
+    if (lead > 1)  // [N, rest...] -> [lead..., rest...] (one leading axis: already so)
+        for (size_t k = 0; k < outs.size(); ++k)
+            r[k] = make<ov::op::v1::Reshape>(r[k], concat({ctx.shape_of(lead_dims), const_i64(out_rest[k])}, 0), false);
     return r;
 }
 
