@@ -10,6 +10,7 @@ result is the median over rounds of its per-round median, see `interleaved`) of
   jax.jit          XLA on CPU, f32
   ovjax f32        ov.Core().compile_model(ovjax model, CPU, INFERENCE_PRECISION_HINT=f32)
   ovjax default    the CPU plugin's default precision (bf16 on CPUs with AVX512-BF16/AMX, else f32)
+  ovjax dyn f32    the transformers converted with dynamic batch and sequence (DYNAMIC), f32
   builtin f32      `ov.convert_model(jaxpr)` through OpenVINO's own JAX frontend (hook disabled)
   jax2onnx f32     jax2onnx.to_onnx(fn) -> ov.convert_model(onnx) (when jax2onnx is installed)
 and throughput of ovjax f32 (PERFORMANCE_HINT=THROUGHPUT, async queue), the model's FLOPs
@@ -225,6 +226,17 @@ MODELS = {
     "distilbert-base": m_distilbert_base,
 }
 
+# The transformers' dynamic-shape conversions (README "Dynamic shapes"): one model for
+# every batch and sequence length (every batch for the ViT), timed beside the static one
+# at the traced size ("ovjax dyn f32"; target: within 10% of "ovjax f32"). Other sizes
+# against jax.jit: benchmarks/dynamic.py.
+DYNAMIC = {
+    "bert-small": [("B", "S"), ("B", "S")],
+    "gpt2-small": [ov.PartialShape("[?,1..128]")],  # S within the position table (its causal mask's size)
+    "vit-small": [("B", 3, 64, 64)],
+    "distilbert-base": [("B", "S"), ("B", "S")],
+}
+
 # ---------------------------------------------------------------- timing
 
 
@@ -352,6 +364,11 @@ def bench(name, builder, rounds, round_seconds, tput_seconds):
     for label, config in (("ovjax f32", {"INFERENCE_PRECISION_HINT": "f32"}), ("ovjax default", {})):
         runs[label], out = ov_request(model, args, config)
         errors[label] = max_err(out, want)
+    row["ovjax dyn f32"] = None
+    if name in DYNAMIC:
+        dyn = ovjax.convert_model(fn, example_input=args, input=DYNAMIC[name])
+        runs["ovjax dyn f32"], out = ov_request(dyn, args, {"INFERENCE_PRECISION_HINT": "f32"})
+        errors["ovjax dyn f32"] = max_err(out, want)
     for label, make in (
         ("builtin f32", lambda: builtin_model(closed)),
         ("jax2onnx f32", lambda: jax2onnx_model(fn, args)),
@@ -390,7 +407,7 @@ def main():
         + ", ".join(f"{k}: {v:.1f}" for k, v in parts.items())
         + ")"
     )
-    cols = ["ovjax f32", "ovjax default", "builtin f32", "jax2onnx f32"]
+    cols = ["ovjax f32", "ovjax default", "ovjax dyn f32", "builtin f32", "jax2onnx f32"]
     print(
         f"{'model':18} {'jax.jit ms':>10} | "
         + " | ".join(f"{c:>24}" for c in cols)
@@ -413,11 +430,13 @@ def main():
             v = row[c]
             cells.append(f"{'-':>24}" if v is None else f"{v[0] * 1e3:8.2f}ms {row['jit'] / v[0]:5.2f}x e{v[1]:.1e}")
         f32 = row["ovjax f32"][0]
+        dyn = row["ovjax dyn f32"]
         print(
             f"{name:18} {row['jit'] * 1e3:10.2f} | "
             + " | ".join(cells)
             + f" | {row['tput']:16.1f}"
-            + f" | {row['gflop']:7.3f} {100 * row['gflop'] / f32 / roof:9.0f}%",
+            + f" | {row['gflop']:7.3f} {100 * row['gflop'] / f32 / roof:9.0f}%"
+            + (f" | dyn/static f32 {dyn[0] / f32:.2f}" if dyn else ""),
             flush=True,
         )
     if all_notes:
