@@ -1,5 +1,7 @@
 #include "frontend/shapes.hpp"
 
+#include "openvino/core/symbol.hpp"
+
 #include <algorithm>
 
 #include "frontend/node_context.hpp"
@@ -68,6 +70,24 @@ ov::PartialShape Shapes::input_shape(const format::VarInfo& v) {
         s[k].set_symbol(m_ov_symbols[e]);
     }
     return s;
+}
+
+bool Shapes::is_exactly(const ov::PartialShape& got, const Dims& dims) const {
+    if (got.rank().is_dynamic() || got.rank().get_length() != static_cast<int64_t>(dims.size()))
+        return false;
+    for (size_t k = 0; k < dims.size(); ++k) {
+        const auto& d = got[k];
+        if (!format::is_symbolic_dim(dims[k])) {
+            if (!d.is_static() || d.get_length() != dims[k])
+                return false;
+            continue;
+        }
+        const uint64_t e = format::dim_expr_index(dims[k]);
+        if (d.is_static() || !d.has_symbol() || e >= m_ov_symbols.size() || !m_ov_symbols[e] ||
+            !ov::symbol::are_equal(d.get_symbol(), m_ov_symbols[e]))
+            return false;
+    }
+    return true;
 }
 
 bool Shapes::matches(const ov::PartialShape& got, const int64_t* dims, size_t rank) const {

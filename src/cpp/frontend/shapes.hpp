@@ -45,6 +45,10 @@ public:
     // Whether an output shape OpenVINO computed is the one the dims describe: static dims
     // equal; a symbolic one dynamic (or static, when its bounds allow one value only).
     bool matches(const ov::PartialShape& got, const int64_t* dims, size_t rank) const;
+    // Whether `got` is provably the shape `dims` says: static dims equal, each symbolic one
+    // carrying the ov::Symbol of its expression (so equal at run time, whatever the sizes).
+    // A reshape to it is then no-op.
+    bool is_exactly(const ov::PartialShape& got, const Dims& dims) const;
 
     // The size `word` as an i64 tensor of shape [1].
     ov::Output<ov::Node> dim(int64_t word);

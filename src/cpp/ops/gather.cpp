@@ -141,14 +141,13 @@ Output<Node> reshape_rows(const NodeContext& ctx, const Output<Node>& x, const D
     return make<ov::op::v1::Reshape>(x, concat({ctx.shapes().product(rows), ctx.shape_of(tail)}, 0), false);
 }
 
-// The index array (shape B ++ [N]) as i32 [nb, N]. With `saturate`, wide index types
+// Index values as i32 (any shape). With `saturate`, wide index types
 // (whose values the CPU plugin would truncate) saturate to +-2^30 first, decided on an
 // f32 copy; without it they wrap to 32 bits, as JAX's FILL_OR_DROP gather does (it
 // converts the indices to int32 before its bounds check).
-Output<Node> indices_i32(const NodeContext& ctx, size_t input, const Plan& p, bool saturate) {
+Output<Node> as_i32_indices(const NodeContext& ctx, size_t input, const Output<Node>& idx, bool saturate) {
     auto t = ctx.in_type(input);
     OVJAX_CHECK(ctx, t.is_integral_number() && t != ov::element::boolean, ctx.primitive(), " indices have type ", t);
-    auto idx = ctx.get_input(static_cast<int>(input));
     Output<Node> v = convert(idx, ov::element::i32);
     if (saturate && (t == ov::element::i64 || t == ov::element::u64 || t == ov::element::u32)) {
         constexpr double kBig = 1073741824.0;  // 2^30
@@ -158,7 +157,12 @@ Output<Node> indices_i32(const NodeContext& ctx, size_t input, const Plan& p, bo
         auto sat = select(positive, const_scalar(ov::element::i32, kBig), const_scalar(ov::element::i32, -kBig));
         v = select(big, sat, v);
     }
-    return reshape_rows(ctx, v, p.B, {p.n});
+    return v;
+}
+
+// The index array (shape B ++ [N]) as i32 [nb, N].
+Output<Node> indices_i32(const NodeContext& ctx, size_t input, const Plan& p, bool saturate) {
+    return reshape_rows(ctx, as_i32_indices(ctx, input, ctx.get_input(static_cast<int>(input)), saturate), p.B, {p.n});
 }
 
 // Sorts the operand axes into indexed (P) and whole (F) ones. An axis is whole when its
@@ -432,11 +436,17 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
                     ctx.dim_text(slice[static_cast<size_t>(d)]));
     plan_axes(ctx, p);
 
+    // Gather-8 serves one indexed axis addressed by one index column with a size-1 slice
+    // (x[idx], jnp.take, embedding lookups); with sizes at run time and a single index
+    // column it works on the index array without its vector axis (no run-time reshapes).
+    const bool take = !p.augmented && p.P.size() == 1 && p.src[static_cast<size_t>(p.P[0])] >= 0 &&
+                      p.W[static_cast<size_t>(p.P[0])] == 1 && obd.empty();
+    const bool lean = take && p.n == 1 && !(is_static(S) && is_static(p.B));
     Output<Node> idx;
-    if (p.n > 0)
+    if (p.n > 0 && !lean)
         idx = indices_i32(ctx, 1, p, mode != Mode::fill);
     std::optional<Output<Node>> oob;
-    if (mode == Mode::fill && p.n > 0)
+    if (mode == Mode::fill && p.n > 0 && !lean)
         oob = out_of_bounds(ctx, p, idx);
     auto operand = ctx.get_input(0);
     const size_t nbatch = p.B.size();
@@ -460,10 +470,20 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
 
     // Gather-8: one indexed axis a, addressed by one index column, size-1 slice (x[idx],
     // jnp.take, embedding lookups).
-    if (!p.augmented && p.P.size() == 1 && p.src[static_cast<size_t>(p.P[0])] >= 0 &&
-        p.W[static_cast<size_t>(p.P[0])] == 1 && obd.empty()) {
+    if (take) {
         const size_t a = static_cast<size_t>(p.P[0]);
-        auto starts = reshape(ctx, starts_of(ctx, p, idx), p.B);
+        Output<Node> starts;
+        if (lean) {  // [B..., 1] -> [B...]: clamped starts, and the out-of-bounds flags in that shape
+            auto i = as_i32_indices(ctx, 1, make<ov::op::v0::Squeeze>(ctx.get_input(1), const_i64({int64_t(nbatch)})),
+                                    mode != Mode::fill);
+            const auto hi = max_start(ctx, p, a);
+            starts = make<ov::op::v1::Minimum>(make<ov::op::v1::Maximum>(i, const_scalar(ov::element::i32, 0)), hi);
+            if (mode == Mode::fill)
+                oob = make<ov::op::v1::LogicalOr>(make<ov::op::v1::Less>(i, const_scalar(ov::element::i32, 0)),
+                                                  make<ov::op::v1::Greater>(i, hi));
+        } else {
+            starts = reshape(ctx, starts_of(ctx, p, idx), p.B);
+        }
         Output<Node> y = make<ov::op::v8::Gather>(operand, starts, const_i64({static_cast<int64_t>(a)}));
         std::vector<int64_t> have;
         Dims sizes;
@@ -473,7 +493,16 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
             have.push_back(static_cast<int64_t>(j)), sizes.push_back(p.B[j]);
         for (size_t d = a + 1; d < r; ++d)
             have.push_back(-1 - static_cast<int64_t>(d)), sizes.push_back(S[d]);
-        if (oob) {
+        if (oob && lean) {  // the flags' axes where Gather put the batch: size-1 axes around them
+            std::vector<int64_t> around(a);
+            std::iota(around.begin(), around.end(), 0);
+            for (size_t d = a + nbatch; d < r - 1 + nbatch; ++d)
+                around.push_back(static_cast<int64_t>(d));
+            Output<Node> m = *oob;
+            if (!around.empty())
+                m = make<ov::op::v0::Unsqueeze>(m, const_i64(around));
+            y = select(m, gather_fill_value(ctx, type), y);
+        } else if (oob) {
             Dims ms(a, 1);
             ms.insert(ms.end(), p.B.begin(), p.B.end());
             ms.resize(r - 1 + nbatch, 1);

@@ -425,6 +425,8 @@ bool has_zero(const Dims& dims) { return std::find(dims.begin(), dims.end(), 0) 
 ov::Output<ov::Node> reshape(const NodeContext& ctx, const ov::Output<ov::Node>& x, const Dims& dims) {
     if (is_static(dims))
         return reshape(x, static_shape(ctx, dims));
+    if (ctx.shapes().is_exactly(x.get_partial_shape(), dims))  // no node at all: fewer for the plugin to run
+        return x;
     return std::make_shared<ov::op::v1::Reshape>(x, ctx.shape_of(dims), false);
 }
 
