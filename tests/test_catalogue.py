@@ -18,6 +18,10 @@ import catalogue
 RECORDED = json.loads(catalogue.RESULTS.read_text()) if catalogue.RESULTS.exists() else {}
 HARNESSES = catalogue.all_harnesses()
 SAMPLE = {h.fullname for h in catalogue.sample(HARNESSES)}
+# the symbolic-batch run (catalogue.py --symbolic): one harness per group in CI
+SYMBOLIC_FILE = catalogue.symbolic_results_file()
+SYMBOLIC_RECORDED = json.loads(SYMBOLIC_FILE.read_text()) if SYMBOLIC_FILE.exists() else {}
+SYMBOLIC_SAMPLE = {h.fullname for h in catalogue.sample(HARNESSES, per_group=1)}
 
 
 def _param(h):
@@ -31,6 +35,38 @@ def test_harness(h):
     assert want is not None, f"{h.fullname} has no recorded result: run python tests/catalogue.py"
     status, detail = catalogue.run(h)
     assert status == want, f"{h.fullname}: {status} (recorded: {want}) {detail}"
+
+
+@pytest.mark.parametrize(
+    "h",
+    [
+        pytest.param(h, id=h.fullname, marks=[] if h.fullname in SYMBOLIC_SAMPLE else [pytest.mark.slow])
+        for h in HARNESSES
+    ],
+)
+def test_harness_with_a_symbolic_batch(h):
+    """The harness vmapped over a symbolic batch reproduces its recorded outcome in
+    docs/harness_symbolic_jax<release>.json (so that record and docs/primitives.md stay true)."""
+    want = SYMBOLIC_RECORDED.get(h.fullname, {}).get("status")
+    assert want is not None, f"{h.fullname} has no recorded symbolic result: run python tests/catalogue.py --symbolic"
+    status, detail = catalogue.run_symbolic(h)
+    assert status == want, f"{h.fullname} with a symbolic batch: {status} (recorded: {want}) {detail}"
+
+
+@pytest.mark.parametrize("release", catalogue.supported_releases())
+def test_symbolic_record_is_within_two_points_of_static(release):
+    """Issue 14's target, over each tested release's recorded runs: of the harnesses JAX can
+    batch and trace symbolically, the share that passes with a symbolic batch is within 2
+    points of the share that passes statically."""
+    path = catalogue.symbolic_results_file(release)
+    if not path.exists():
+        pytest.fail(f"no {path.name}: run tests/catalogue.py --symbolic under jax {release}")
+    sym = json.loads(path.read_text())
+    static = json.loads(catalogue.results_file(release).read_text())
+    batched = [k for k, r in sym.items() if r["status"] != "jax_error" and k in static]
+    sp = sum(sym[k]["status"] == "pass" for k in batched) / len(batched)
+    st = sum(static[k]["status"] == "pass" for k in batched) / len(batched)
+    assert st - sp <= 0.02, f"jax {release}: {100 * sp:.1f}% pass with a symbolic batch, {100 * st:.1f}% statically"
 
 
 def test_recorded_results_cover_this_release():
