@@ -327,3 +327,26 @@ def test_general_case_uses_static_reshapes():
     types = op_types(m)
     assert "ShapeOf" not in types and "Einsum" not in types
     assert types.count("MatMul") == 1
+
+
+@pytest.mark.parametrize("fusions", ["1", "0"])
+def test_one_constant_weight_in_two_layouts(monkeypatch, fusions):
+    """x @ W and y @ W^T with one constant W (a gradient's pair): the CPU plugin computes the
+    second with the first's layout (tests/upstream/cpu_shared_weight_two_layouts.py), so
+    each layout gets its own Constant (frontend/cpu_workarounds.cpp), with fusions or not."""
+    monkeypatch.setenv("OVJAX_FUSIONS", fusions)
+    w = rand((4, 4), seed=7)
+    for sliced in (False, True):  # W itself, and a slice of a constant (folded first)
+        wc = jnp.asarray(np.concatenate([w, w], axis=1)) if sliced else jnp.asarray(w)
+
+        def fn(x, y, wc=wc):
+            ww = wc[:, :4]
+            return x @ ww, y @ ww.T, (x + y) @ ww
+
+        m = check(fn, rand((3, 4), seed=1), rand((3, 4), seed=2), prims={"dot_general"})
+        weights = {
+            n.input_value(1).get_node().get_friendly_name()
+            for n in m.get_ordered_ops()
+            if n.get_type_name() == "MatMul"
+        }
+        assert len(weights) >= 2, weights

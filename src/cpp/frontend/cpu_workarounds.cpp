@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -43,11 +44,13 @@
 #include "openvino/op/multiply.hpp"
 #include "openvino/op/mvn.hpp"
 #include "openvino/op/negative.hpp"
+#include "openvino/op/parameter.hpp"
 #include "openvino/op/power.hpp"
 #include "openvino/op/reduce_max.hpp"
 #include "openvino/op/reduce_mean.hpp"
 #include "openvino/op/reduce_sum.hpp"
 #include "openvino/op/reshape.hpp"
+#include "openvino/op/result.hpp"
 #include "openvino/op/scaled_dot_product_attention.hpp"
 #include "openvino/op/select.hpp"
 #include "openvino/op/softmax.hpp"
@@ -298,6 +301,97 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
 }
 
 }  // namespace
+
+namespace {
+// `o` folded into a Constant when it is a constant value (a Constant, or a node whose
+// inputs all fold), else null.
+std::shared_ptr<v0::Constant> fold_constant(const Output<Node>& o, int depth = 0) {
+    auto n = o.get_node_shared_ptr();
+    if (auto c = ov::as_type_ptr<v0::Constant>(n))
+        return c;
+    if (depth > 8 || n->get_input_size() == 0 || ov::is_type<ov::op::util::MultiSubGraphOp>(n))
+        return nullptr;
+    ov::OutputVector inputs;
+    for (const auto& in : n->input_values()) {
+        auto c = fold_constant(in, depth + 1);
+        if (!c)
+            return nullptr;
+        inputs.push_back(c);
+    }
+    ov::OutputVector outs(n->get_output_size());
+    if (!n->constant_fold(outs, inputs))
+        return nullptr;
+    return ov::as_type_ptr<v0::Constant>(outs.at(o.get_index()).get_node_shared_ptr());
+}
+
+// Whether `n`, whose inputs are constant but for the one being followed, reaches a MatMul
+// operand through such nodes (the plugin folds the chain into a constant operand).
+bool feeds_matmul_as_constant(const std::shared_ptr<Node>& n, int depth = 0) {
+    if (depth > 4 || n->get_output_size() != 1 || ov::is_type<ov::op::util::MultiSubGraphOp>(n) ||
+        ov::is_type<v0::Result>(n))
+        return false;
+    size_t runtime_inputs = 0;
+    for (const auto& in : n->input_values())
+        runtime_inputs += !ov::is_type<v0::Constant>(in.get_node());
+    if (runtime_inputs > 1)
+        return false;
+    for (const auto& t : n->output(0).get_target_inputs()) {
+        auto user = t.get_node()->shared_from_this();
+        if (ov::is_type<v0::MatMul>(user) || feeds_matmul_as_constant(user, depth + 1))
+            return true;
+    }
+    return false;
+}
+}  // namespace
+
+void separate_shared_matmul_weights(const std::shared_ptr<ov::Model>& model) {
+    for_each_body(model, [](const std::shared_ptr<ov::Model>& body) { separate_shared_matmul_weights(body); });
+    for (const auto& n : model->get_ordered_ops()) {
+        for (const auto& o : n->outputs()) {
+            // The uses of `o` by layout: a MatMul's (input index, its transpose flag), and each
+            // constant-foldable node (a Transpose, a Reshape of it) that feeds a MatMul, which the
+            // plugin folds into that MatMul's weight: a layout of its own.
+            std::vector<std::pair<std::pair<size_t, bool>, ov::Input<Node>>> uses;
+            for (const auto& in : o.get_target_inputs()) {
+                auto* user = in.get_node();
+                if (auto mm = ov::as_type<v0::MatMul>(user)) {
+                    const size_t k = in.get_index();
+                    uses.push_back({{k, k == 0 ? mm->get_transpose_a() : mm->get_transpose_b()}, in});
+                } else if (feeds_matmul_as_constant(user->shared_from_this())) {
+                    uses.push_back({{2 + uses.size(), false}, in});
+                }
+            }
+            if (uses.size() < 2)
+                continue;
+            const auto first = uses[0].first;
+            if (std::all_of(uses.begin(), uses.end(), [&](const auto& u) { return u.first == first; }))
+                continue;
+            // One Constant (the plugin would fold the node into one anyway, and merges equal
+            // nodes), and a copy of its data per further layout: a second Constant node
+            // viewing the same buffer is still prepared once in a full model (measured on the
+            // vmapped RNN gradient; in a two-MatMul model it was not), a copy never.
+            auto folded = fold_constant(o);
+            if (!folded)
+                continue;
+            if (folded.get() != n.get()) {
+                folded->set_friendly_name(n->get_friendly_name());
+                ov::copy_runtime_info(n, folded);
+            }
+            std::map<std::pair<size_t, bool>, Output<Node>> nodes{{first, folded->output(0)}};
+            for (auto& [layout, in] : uses) {
+                auto it = nodes.find(layout);
+                if (it == nodes.end()) {
+                    auto copy = std::make_shared<v0::Constant>(folded->get_element_type(), folded->get_shape(),
+                                                               folded->get_data_ptr());  // copies the data
+                    copy->set_friendly_name(folded->get_friendly_name() + "/layout" + std::to_string(nodes.size()));
+                    ov::copy_runtime_info(folded, copy);
+                    it = nodes.emplace(layout, copy->output(0)).first;
+                }
+                in.replace_source_output(it->second);
+            }
+        }
+    }
+}
 
 void apply_cpu_workarounds(const std::shared_ptr<ov::Model>& model) {
     using Rule = bool (*)(const std::shared_ptr<ov::Node>&);

@@ -297,13 +297,16 @@ void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model, const Options&
     // (fusions.cpp), the CPU plugin's scheduling workarounds (cpu_workarounds.cpp), keeping
     // conv nets in one layout between convolutions (layout.cpp), and naming what those
     // passes built (provenance.cpp).
-    if (!options.fusions)
-        return;
-    apply_fusions(model);
-    if (options.cpu_workarounds)
-        apply_cpu_workarounds(model);
-    apply_transpose_sinking(model);
-    if (options.provenance)
+    // Whatever the options: separate_shared_matmul_weights (cpu_workarounds.hpp), a CPU
+    // plugin correctness workaround, last, so that it also sees what the passes built.
+    if (options.fusions) {
+        apply_fusions(model);
+        if (options.cpu_workarounds)
+            apply_cpu_workarounds(model);
+        apply_transpose_sinking(model);
+    }
+    separate_shared_matmul_weights(model);
+    if (options.fusions && options.provenance)
         complete_provenance(model);  // what the passes built is named too
 }
 
