@@ -303,27 +303,6 @@ bool split_activation_from_matmul(const std::shared_ptr<Node>& node) {
 }  // namespace
 
 namespace {
-// `o` folded into a Constant when it is a constant value (a Constant, or a node whose
-// inputs all fold), else null.
-std::shared_ptr<v0::Constant> fold_constant(const Output<Node>& o, int depth = 0) {
-    auto n = o.get_node_shared_ptr();
-    if (auto c = ov::as_type_ptr<v0::Constant>(n))
-        return c;
-    if (depth > 8 || n->get_input_size() == 0 || ov::is_type<ov::op::util::MultiSubGraphOp>(n))
-        return nullptr;
-    ov::OutputVector inputs;
-    for (const auto& in : n->input_values()) {
-        auto c = fold_constant(in, depth + 1);
-        if (!c)
-            return nullptr;
-        inputs.push_back(c);
-    }
-    ov::OutputVector outs(n->get_output_size());
-    if (!n->constant_fold(outs, inputs))
-        return nullptr;
-    return ov::as_type_ptr<v0::Constant>(outs.at(o.get_index()).get_node_shared_ptr());
-}
-
 // Whether `n`, whose inputs are constant but for the one being followed, reaches a MatMul
 // operand through such nodes (the plugin folds the chain into a constant operand).
 bool feeds_matmul_as_constant(const std::shared_ptr<Node>& n, int depth = 0) {
@@ -370,7 +349,7 @@ void separate_shared_matmul_weights(const std::shared_ptr<ov::Model>& model) {
             // nodes), and a copy of its data per further layout: a second Constant node
             // viewing the same buffer is still prepared once in a full model (measured on the
             // vmapped RNN gradient; in a two-MatMul model it was not), a copy never.
-            auto folded = fold_constant(o);
+            auto folded = fold_constant(o, 9);
             if (!folded)
                 continue;
             if (folded.get() != n.get()) {

@@ -682,6 +682,28 @@ void apply_fusions(const std::shared_ptr<ov::Model>& model) {
     run_rules<Rule>(model, {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa});
 }
 
+std::shared_ptr<v0::Constant> fold_constant(const Output<Node>& o, int max_depth, size_t max_elements) {
+    auto n = o.get_node_shared_ptr();
+    if (auto c = ov::as_type_ptr<v0::Constant>(n))
+        return c;
+    if (max_depth <= 0 || n->get_input_size() == 0 || ov::is_type<ov::op::util::MultiSubGraphOp>(n))
+        return nullptr;
+    if (max_elements != std::numeric_limits<size_t>::max() &&
+        (!o.get_partial_shape().is_static() || ov::shape_size(o.get_shape()) > max_elements))
+        return nullptr;
+    ov::OutputVector ins;
+    for (const auto& in : n->input_values()) {
+        auto c = fold_constant(in, max_depth - 1, max_elements);
+        if (!c)
+            return nullptr;
+        ins.push_back(c);
+    }
+    ov::OutputVector outs(n->get_output_size());
+    if (!n->constant_fold(outs, ins))
+        return nullptr;
+    return ov::as_type_ptr<v0::Constant>(outs.at(o.get_index()).get_node_shared_ptr());
+}
+
 bool same_dim(const ov::Dimension& a, const ov::Dimension& b) {
     if (a.is_static() || b.is_static())
         return a.is_static() && b.is_static() && a.get_length() == b.get_length();

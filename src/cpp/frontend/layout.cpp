@@ -13,6 +13,7 @@
 // Constant, which is re-laid out here once. Results are exact: only the order of memory
 // changes. The option `fusions` (OVJAX_FUSIONS) turns this off along with the fusions.
 #include "frontend/layout.hpp"
+#include "frontend/pattern.hpp"
 #include "frontend/provenance.hpp"
 
 #include "frontend/graph_walk.hpp"
@@ -102,26 +103,7 @@ std::shared_ptr<v0::Constant> relayout(const std::shared_ptr<v0::Constant>& c, c
 // A small value computed from constants only (a batch norm's scale rsqrt(var + eps) * gamma,
 // say), folded to a Constant; nullptr for anything else. Large values are left to the
 // plugin's constant folding, so weights are not copied at conversion.
-std::shared_ptr<v0::Constant> fold_small(const Output<Node>& o, int depth = 0) {
-    auto n = o.get_node_shared_ptr();
-    if (auto c = ov::as_type_ptr<v0::Constant>(n))
-        return c;
-    constexpr size_t kMaxElements = 1 << 16;
-    if (depth > 16 || !o.get_partial_shape().is_static() || ov::shape_size(o.get_shape()) > kMaxElements ||
-        n->get_input_size() == 0 || ov::is_type<ov::op::util::MultiSubGraphOp>(n))
-        return nullptr;
-    ov::OutputVector ins;
-    for (const auto& in : n->input_values()) {
-        auto c = fold_small(in, depth + 1);
-        if (!c)
-            return nullptr;
-        ins.push_back(c);
-    }
-    ov::OutputVector outs(n->get_output_size());
-    if (!n->constant_fold(outs, ins))
-        return nullptr;
-    return ov::as_type_ptr<v0::Constant>(outs[o.get_index()].get_node_shared_ptr());
-}
+std::shared_ptr<v0::Constant> fold_small(const Output<Node>& o) { return fold_constant(o, 17, size_t{1} << 16); }
 
 bool elementwise(const std::shared_ptr<Node>& n) {
     return ov::is_type<ov::op::util::UnaryElementwiseArithmetic>(n) ||

@@ -4,8 +4,12 @@
 
 #include <memory>
 
+#include <cstddef>
+#include <limits>
+
 #include "openvino/core/node.hpp"
 #include "openvino/core/partial_shape.hpp"
+#include "openvino/op/constant.hpp"
 
 namespace ovjax {
 
@@ -29,6 +33,12 @@ inline int64_t rank_of(const ov::Output<ov::Node>& o) {
     const auto r = o.get_partial_shape().rank();
     return r.is_static() ? r.get_length() : -1;
 }
+
+// `o` folded into a Constant when it is computed from Constants only (at most `max_depth`
+// nodes deep, no intermediate value or result over `max_elements` elements when given);
+// nullptr otherwise. A Constant itself is returned as it is.
+std::shared_ptr<ov::op::v0::Constant> fold_constant(const ov::Output<ov::Node>& o, int max_depth,
+                                                    size_t max_elements = std::numeric_limits<size_t>::max());
 
 // The single consumer of a node's output, if it has exactly one.
 std::shared_ptr<ov::Node> only_consumer(const ov::Output<ov::Node>& o);
