@@ -88,6 +88,39 @@ struct Window {
     std::vector<int64_t> dims, strides, dilation;
 };
 
+// The window parameters of reduce_window* and select_and_* (select_and_scatter_add has no
+// dilations: all 1), checked against the operand rank; `nonneg_padding` also refuses
+// negative padding (the select_and_* lowerings do not crop).
+struct WindowParams {
+    Window w;
+    std::vector<int64_t> base, lo, hi, interior;
+};
+
+WindowParams window_params(const NodeContext& ctx, size_t rank, bool dilations, bool nonneg_padding) {
+    WindowParams s;
+    s.w.dims = ctx.ints_param("window_dimensions");
+    s.w.strides = ctx.ints_param("window_strides");
+    s.w.dilation = dilations ? ctx.ints_param("window_dilation") : std::vector<int64_t>(rank, 1);
+    s.base = dilations ? ctx.ints_param("base_dilation") : std::vector<int64_t>(rank, 1);
+    auto padding = ctx.param("padding");
+    OVJAX_CHECK(ctx,
+                s.w.dims.size() == rank && s.w.strides.size() == rank && s.w.dilation.size() == rank &&
+                    s.base.size() == rank && padding.size() == rank,
+                ctx.primitive(), ": window parameters do not match the operand rank ", rank);
+    for (size_t i = 0; i < rank; ++i) {
+        auto p = padding.item(i).as_ints();
+        OVJAX_CHECK(ctx, p.size() == 2, "padding entries are (lo, hi)");
+        OVJAX_CHECK(ctx, s.w.dims[i] >= 1 && s.w.strides[i] >= 1 && s.w.dilation[i] >= 1 && s.base[i] >= 1,
+                    ctx.primitive(), ": window sizes, strides and dilations must be positive");
+        OVJAX_CHECK(ctx, !nonneg_padding || (p[0] >= 0 && p[1] >= 0), ctx.primitive(),
+                    ": negative padding is not supported");
+        s.lo.push_back(p[0]);
+        s.hi.push_back(p[1]);
+        s.interior.push_back(s.base[i] - 1);
+    }
+    return s;
+}
+
 // MaxPool / AvgPool over the windowed axes `win` of a [B, C, windowed...] tensor, padded
 // natively by lo / hi.
 struct Pool {
@@ -257,15 +290,10 @@ bool pool_fits(const ov::element::Type& t, Kind kind, const Dims& dims, const Wi
 
 // The leading axes a window passes through (window 1, stride 1, no dilation, no padding):
 // the axes batch_map may slice.
-size_t passthrough_lead(const NodeContext& ctx, bool dilations) {
-    const auto dims = ctx.ints_param("window_dimensions"), strides = ctx.ints_param("window_strides");
-    const auto wdil = dilations ? ctx.ints_param("window_dilation") : std::vector<int64_t>(dims.size(), 1);
-    const auto base = dilations ? ctx.ints_param("base_dilation") : std::vector<int64_t>(dims.size(), 1);
-    const auto padding = ctx.param("padding");
+size_t passthrough_lead(const WindowParams& p) {
     size_t lead = 0;
-    while (lead < dims.size() && lead < strides.size() && lead < wdil.size() && lead < base.size() &&
-           lead < padding.size() && dims[lead] == 1 && strides[lead] == 1 && wdil[lead] == 1 && base[lead] == 1 &&
-           padding.item(lead).as_ints() == std::vector<int64_t>{0, 0})
+    while (lead < p.w.dims.size() && p.w.dims[lead] == 1 && p.w.strides[lead] == 1 && p.w.dilation[lead] == 1 &&
+           p.base[lead] == 1 && p.lo[lead] == 0 && p.hi[lead] == 0)
         ++lead;
     return lead;
 }
@@ -329,26 +357,7 @@ Output<Node> reduce_window_values(const NodeContext& ctx, size_t i_op, Output<No
     auto t = ctx.in_type(i_op);
     if (t == ov::element::boolean)
         kind = bool_kind(kind);
-    Window w;
-    w.dims = ctx.ints_param("window_dimensions");
-    w.strides = ctx.ints_param("window_strides");
-    w.dilation = ctx.ints_param("window_dilation");
-    auto base = ctx.ints_param("base_dilation");
-    auto padding = ctx.param("padding");
-    OVJAX_CHECK(ctx,
-                w.dims.size() == rank && w.strides.size() == rank && w.dilation.size() == rank && base.size() == rank &&
-                    padding.size() == rank,
-                ctx.primitive(), ": window parameters do not match the operand rank ", rank);
-    std::vector<int64_t> lo, hi, interior;
-    for (size_t i = 0; i < rank; ++i) {
-        auto p = padding.item(i).as_ints();
-        OVJAX_CHECK(ctx, p.size() == 2, "padding entries are (lo, hi)");
-        OVJAX_CHECK(ctx, w.dims[i] >= 1 && w.strides[i] >= 1 && w.dilation[i] >= 1 && base[i] >= 1, ctx.primitive(),
-                    ": window sizes, strides and dilations must be positive");
-        lo.push_back(p[0]);
-        hi.push_back(p[1]);
-        interior.push_back(base[i] - 1);
-    }
+    const auto [w, base, lo, hi, interior] = window_params(ctx, rank, true, false);
     if (!is_static(dims)) {
         OVJAX_CHECK(ctx, !init.get_node(), ctx.primitive(), " with an init value over the symbolic dimensions ",
                     ctx.shapes().partial_shape(dims), " is not supported yet");
@@ -413,33 +422,16 @@ bool needs_batch_map(const NodeContext& ctx, Kind kind, bool init) {
         return false;
     if (init)
         return true;
-    Window w;
-    w.dims = ctx.ints_param("window_dimensions");
-    w.strides = ctx.ints_param("window_strides");
-    w.dilation = ctx.ints_param("window_dilation");
-    const auto base = ctx.ints_param("base_dilation");
-    const auto padding = ctx.param("padding");
-    const size_t rank = dims.size();
-    if (w.dims.size() != rank || w.strides.size() != rank || w.dilation.size() != rank || base.size() != rank ||
-        padding.size() != rank)
-        return false;  // reduce_window_values names the mismatch
-    std::vector<int64_t> lo, hi;
-    for (size_t i = 0; i < rank; ++i) {
-        const auto p = padding.item(i).as_ints();
-        if (p.size() != 2)
-            return false;
-        lo.push_back(p[0]);
-        hi.push_back(p[1]);
-    }
+    const auto p = window_params(ctx, dims.size(), true, false);
     auto t = ctx.in_type(0);
     if (t == ov::element::boolean)
         kind = bool_kind(kind);
-    return !pool_fits(t, kind, dims, w, base, lo, hi);
+    return !pool_fits(t, kind, dims, p.w, p.base, p.lo, p.hi);
 }
 
 ov::OutputVector reduce_window(const NodeContext& ctx, Kind kind) {
     if (needs_batch_map(ctx, kind, false))
-        return batch_map(ctx, passthrough_lead(ctx, true),
+        return batch_map(ctx, passthrough_lead(window_params(ctx, ctx.in_dims(0).size(), true, false)),
                          [kind](const NodeContext& c) { return reduce_window(c, kind); });
     return {reduce_window_values(ctx, 0, Output<Node>(), kind)};
 }
@@ -451,7 +443,8 @@ ov::OutputVector generic_reduce_window(const NodeContext& ctx) {
     const size_t n = n_in / 2;
     auto kinds = body_monoids(ctx, n);
     if (needs_batch_map(ctx, kinds[0], true))
-        return batch_map(ctx, passthrough_lead(ctx, true), generic_reduce_window);
+        return batch_map(ctx, passthrough_lead(window_params(ctx, ctx.in_dims(0).size(), true, false)),
+                         generic_reduce_window);
     ov::OutputVector outs;
     for (size_t i = 0; i < n; ++i)
         outs.push_back(reduce_window_values(ctx, i, ctx.get_input(static_cast<int>(n + i)), kinds[i]));
@@ -509,33 +502,12 @@ Output<Node> order_key(const Output<Node>& x) {
     return convert(x, ov::element::i32);
 }
 
-struct SelectWindow {
-    Window w;
-    std::vector<int64_t> lo, hi, interior;
+struct SelectWindow : WindowParams {
     bool ge;
 };
 
 SelectWindow select_window_params(const NodeContext& ctx, size_t rank, bool dilations) {
-    SelectWindow s;
-    s.w.dims = ctx.ints_param("window_dimensions");
-    s.w.strides = ctx.ints_param("window_strides");
-    s.w.dilation = dilations ? ctx.ints_param("window_dilation") : std::vector<int64_t>(rank, 1);
-    auto base = dilations ? ctx.ints_param("base_dilation") : std::vector<int64_t>(rank, 1);
-    auto padding = ctx.param("padding");
-    OVJAX_CHECK(ctx,
-                s.w.dims.size() == rank && s.w.strides.size() == rank && s.w.dilation.size() == rank &&
-                    base.size() == rank && padding.size() == rank,
-                ctx.primitive(), ": window parameters do not match the operand rank ", rank);
-    for (size_t i = 0; i < rank; ++i) {
-        auto p = padding.item(i).as_ints();
-        OVJAX_CHECK(ctx, p.size() == 2, "padding entries are (lo, hi)");
-        OVJAX_CHECK(ctx, s.w.dims[i] >= 1 && s.w.strides[i] >= 1 && s.w.dilation[i] >= 1 && base[i] >= 1,
-                    ctx.primitive(), ": window sizes, strides and dilations must be positive");
-        OVJAX_CHECK(ctx, p[0] >= 0 && p[1] >= 0, ctx.primitive(), ": negative padding is not supported");
-        s.lo.push_back(p[0]);
-        s.hi.push_back(p[1]);
-        s.interior.push_back(base[i] - 1);
-    }
+    SelectWindow s{window_params(ctx, rank, dilations, true), false};
     auto sel = ctx.param("select_prim");
     const bool is_str = sel.tag() == format::ValueTag::string;
     OVJAX_CHECK(ctx, is_str && (sel.as_string() == "ge" || sel.as_string() == "le"), ctx.primitive(),
@@ -550,7 +522,8 @@ SelectWindow select_window_params(const NodeContext& ctx, size_t rank, bool dila
 // extreme equals the init value (padding included).
 ov::OutputVector select_gather_add(const NodeContext& ctx) {
     if (!is_static(ctx.in_dims(1)))
-        return batch_map(ctx, passthrough_lead(ctx, true), select_gather_add);
+        return batch_map(ctx, passthrough_lead(select_window_params(ctx, ctx.in_dims(1).size(), true)),
+                         select_gather_add);
     auto tangents = ctx.get_input(0);
     auto operand = ctx.get_input(1);
     ov::Shape shape = ctx.in_shape(1);
@@ -623,7 +596,8 @@ Output<Node> nan_aware_selection(const Output<Node>& keys, int64_t axis, bool ge
 // extreme (select(acc, x) keeps the accumulator on ties); the source value is added there.
 ov::OutputVector select_scatter_add(const NodeContext& ctx) {
     if (!is_static(ctx.in_dims(1)))
-        return batch_map(ctx, passthrough_lead(ctx, false), select_scatter_add);
+        return batch_map(ctx, passthrough_lead(select_window_params(ctx, ctx.in_dims(1).size(), false)),
+                         select_scatter_add);
     auto source = ctx.get_input(0);
     auto operand = ctx.get_input(1);
     ov::Shape shape = ctx.in_shape(1);
