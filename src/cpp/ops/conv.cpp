@@ -117,11 +117,8 @@ ov::Output<ov::Node> grouped_conv_by_patches(const NodeContext& ctx, ov::Output<
         P *= out[i];
         K *= ws[2 + i];
     }
-    if (P == 0 || K == 0 || ws[1] == 0) {  // no output position, or sums over nothing
-        Dims od{n_word, ws[0]};
-        od.insert(od.end(), out.begin(), out.end());
-        return zeros(ctx, x.get_element_type(), od);
-    }
+    // (an empty result is zeros before this: translate_conv_general_dilated's symbolic path)
+    OVJAX_CHECK(ctx, P > 0 && K > 0 && ws[1] > 0, "an empty convolution reached the grouped path");
     charge_constant(static_cast<uint64_t>(K), 64);  // K slices
     x = pad(x, const_scalar(x.get_element_type(), 0), lo, hi, std::vector<int64_t>(nsp + 2, 0));
     // K windows [N, G*C, 1, out...], in the kernel's row-major order
@@ -240,12 +237,13 @@ ov::OutputVector translate_conv_general_dilated(const NodeContext& ctx) {
                     " and a static feature_group_count is not supported yet");
         OVJAX_CHECK(ctx, symbolic_groups || (c % fg == 0 && c / fg == ws[1]), "input features ", c,
                     " != kernel input features ", ws[1], " x feature_group_count ", fg);
-        {  // an empty result (a window beyond the padded input, or no input features): zeros
+        {  // an empty result (a window beyond the padded input, no input features, an empty kernel): zeros
             Dims od(rank);
             od[static_cast<size_t>(out_spec[0])] = xd[static_cast<size_t>(lhs_spec[0])];
             od[static_cast<size_t>(out_spec[1])] = ws[0];
-            bool empty = ws[1] == 0;
+            bool empty = ws[1] == 0;  // no input features: sums over nothing
             for (size_t i = 0; i < nsp; ++i) {
+                empty = empty || ws[2 + i] == 0;  // an empty kernel: sums over nothing
                 const int64_t d = xd[static_cast<size_t>(lhs_spec[2 + i])];
                 int64_t o = d;  // a symbolic spatial size is never empty here: SAME or unpadded
                 if (!format::is_symbolic_dim(d) && !symbolic_padding)
