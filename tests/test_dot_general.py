@@ -61,6 +61,8 @@ LAYOUTS = [
     ("batch_vecvec", (2, 4), (2, 4), (((1,), (1,)), ((0,), (0,)))),
     ("batch_no_contract", (2, 3), (2, 4), (((), ()), ((0,), (0,)))),
     ("batch_only", (2, 3), (3, 2), (((), ()), ((0, 1), (1, 0)))),
+    ("head_mask", (2, 3, 4, 5), (3,), (((), ()), ((1,), (0,)))),
+    ("batch_outer_orders", (3, 2, 4), (5, 2, 3), (((), ()), ((0, 1), (2, 1)))),
     ("batch_multi_free", (2, 3, 5, 4), (2, 4, 6, 7), (((3,), (1,)), ((0,), (0,)))),
     ("everything", (3, 4, 6, 5, 2), (5, 6, 2, 4, 7), (((1, 3), (3, 0)), ((2, 4), (1, 2)))),
     ("size_one_dims", (1, 3, 1), (1, 1, 5), (((2,), (1,)), ((0,), (0,)))),
@@ -86,6 +88,7 @@ LOW_PRECISION_LAYOUTS = {
     "batch_not_leading",
     "batch_orders_differ",
     "batch_only",
+    "head_mask",
     "everything",
 }
 
@@ -128,6 +131,7 @@ INT_LAYOUTS = [
         "matvec",
         "vecvec",
         "outer_mat",
+        "batch_outer_orders",
         "multi_contract",
         "bmm_lhs_T",
         "attention_qk",
@@ -320,6 +324,17 @@ def test_flags_instead_of_transposes(ls, rs, dims, flags):
     m = check(dg(dims), rand(ls, seed=1), rand(rs, seed=2), prims={"dot_general"})
     assert compute_ops(m) == ["MatMul"], op_types(m)
     assert matmul_flags(m) == [flags]
+
+
+def test_no_contraction_is_a_multiply():
+    # einsum "...hqk,h->...hqk" (flax BERT's head mask): a broadcasting Multiply in the
+    # operand's own layout and the Transpose to JAX's order, which the einsum's transpose
+    # back cancels (the Unsqueeze lays the mask out against it); no MatMul with K = 1
+    def head_mask(w, h):
+        return jnp.einsum("...hqk,h->...hqk", w, h)
+
+    m = check(head_mask, rand((2, 3, 4, 4), seed=1), rand((3,), seed=2), prims={"dot_general"})
+    assert compute_ops(m) == ["Unsqueeze", "Multiply"], op_types(m)
 
 
 def test_general_case_uses_static_reshapes():

@@ -16,6 +16,8 @@
 #include "openvino/op/concat.hpp"
 #include "openvino/op/reshape.hpp"
 #include "openvino/op/matmul.hpp"
+#include "openvino/op/multiply.hpp"
+#include "openvino/op/unsqueeze.hpp"
 #include "openvino/op/not_equal.hpp"
 #include "ops/ops.hpp"
 #include "ops/builders.hpp"
@@ -152,6 +154,49 @@ ov::OutputVector translate_dot_general(const NodeContext& ctx) {
         }
         return acc;
     };
+
+    // No contracting dimensions: each result element is one product (elementwise over the
+    // batch axes, an outer product over the free ones), as exact as XLA's. A broadcasting
+    // Multiply in the axis order of the operand of higher rank (the other one laid out
+    // against it, its free axes last), then one Transpose to JAX's order, which the jaxpr's
+    // own transpose back often cancels (einsum "...hqk,h->...hqk", a head mask): no MatMul
+    // with K = 1 between transposes.
+    if (lc.empty()) {
+        const bool lhs_base = lr >= rr;
+        const auto& x = lhs_base ? lhs : rhs;
+        const auto& y = lhs_base ? rhs : lhs;
+        const auto &xb = lhs_base ? lb : rb, &yb = lhs_base ? rb : lb, &yf = lhs_base ? rf : lf;
+        const size_t xr = lhs_base ? lr : rr;
+        std::vector<int64_t> yperm, xones, yones;
+        for (int64_t a = 0; a < static_cast<int64_t>(xr); ++a) {
+            auto it = std::find(xb.begin(), xb.end(), a);
+            if (it != xb.end())
+                yperm.push_back(yb[static_cast<size_t>(it - xb.begin())]);
+            else
+                yones.push_back(a);  // a free axis of x: size 1 in y
+        }
+        yperm.insert(yperm.end(), yf.begin(), yf.end());
+        std::vector<int64_t> yfree_at;  // where y's free axes are in the product
+        for (size_t j = 0; j < yf.size(); ++j)
+            yfree_at.push_back(static_cast<int64_t>(xr + j));
+        auto unsqueeze = [](const ov::Output<ov::Node>& v, const std::vector<int64_t>& axes) {
+            if (axes.empty())
+                return v;
+            return make<ov::op::v0::Unsqueeze>(v, const_i64(axes));
+        };
+        auto prod = make<ov::op::v1::Multiply>(unsqueeze(x, yfree_at), unsqueeze(transpose(y, yperm), yones));
+        // JAX's order: batch..., lhs free..., rhs free...
+        const auto& xf = lhs_base ? lf : rf;
+        std::vector<int64_t> to_jax = xb;
+        if (lhs_base) {
+            to_jax.insert(to_jax.end(), xf.begin(), xf.end());
+            to_jax.insert(to_jax.end(), yfree_at.begin(), yfree_at.end());
+        } else {
+            to_jax.insert(to_jax.end(), yfree_at.begin(), yfree_at.end());
+            to_jax.insert(to_jax.end(), xf.begin(), xf.end());
+        }
+        return finish(transpose(prod, to_jax), true);
+    }
 
     // Direct MatMul on the operands as they are (no batch dims, one contracting pair).
     if (lb.empty() && lc.size() == 1) {
