@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import ovjax
-from harness import FUSION_TOL, check_jit, compile_cpu, op_counts, rand
+from harness import FUSION_TOL, check_jit, check_symbolic, compile_cpu, op_counts, rand
 
 
 def runtime_counts(model):
@@ -82,6 +82,40 @@ def test_attention_reaches_sdpa(masked):
         assert ops["ScaledDotProductAttention"] == 1 and ops["Softmax"] == 0, ops
     rt = runtime_counts(m)
     assert rt["Softmax"] == 0, f"softmax left unfused in the CPU plugin's graph: {rt}"
+
+
+@pytest.mark.parametrize("head_mask", ["ones", "one_head_off"])
+def test_head_mask_of_ones_leaves_attention_to_fuse(head_mask):
+    # flax BERT multiplies the attention weights by a head mask, jnp.ones cast and sliced per
+    # layer (einsum "...hqk,h->...hqk"): a product by ones is dropped, and the attention
+    # fuses; a mask with a zero stays a product (and the numbers are JAX's either way)
+    q, k, v = rand((2, 16, 4, 8), seed=1), rand((2, 16, 4, 8), seed=2), rand((2, 16, 4, 8), seed=3)
+
+    def attention(q, k, v):
+        mask = jnp.ones((2, 4)) if head_mask == "ones" else jnp.ones((2, 4)).at[1, 2].set(0.0)
+        per_layer = mask.astype(jnp.int32)[1].astype(jnp.float32)
+        w = jax.nn.softmax(jnp.einsum("bqhd,bkhd->bhqk", q / np.sqrt(8.0), k), axis=-1)
+        w = jnp.einsum("...hqk,h->...hqk", w, per_layer)
+        return jnp.einsum("bhqk,bkhd->bqhd", w, v)
+
+    ops = op_counts(check_jit(attention, q, k, v, tol=(1e-4, 1e-4)))
+    if head_mask == "ones":
+        assert ops["ScaledDotProductAttention"] == 1 and ops["Softmax"] == 0, ops
+    else:
+        assert ops["ScaledDotProductAttention"] == 0 and ops["Softmax"] == 1, ops
+
+
+def test_splat_broadcasts_are_read_as_scalars():
+    # jnp.where(mask, 0, -inf) / jnp.full over a symbolic shape: the Broadcasts of the
+    # literals (run at every inference on dynamic shapes) become scalar operands
+    def bias(x, mask):
+        return x + jnp.where(mask > 0, 0.0, -jnp.inf) + jnp.full(x.shape, 2.0)
+
+    x, mask = rand((5,), seed=1), np.array([1, 0, 1, 1, 0], np.int32)
+    m = check_jit(bias, x, mask)
+    assert op_counts(m)["Broadcast"] == 0, op_counts(m)
+    sym = check_symbolic(bias, x, mask)
+    assert op_counts(sym)["ShapeOf"] == 0, op_counts(sym)  # no shape read at run time
 
 
 class Block(nn.Module):
@@ -156,6 +190,29 @@ def test_parallel_matmuls_join():
 
     ops = op_counts(check_jit(fn, x, tol=FUSION_TOL))
     assert ops["MatMul"] == 2 and ops["VariadicSplit"] == 2, ops
+
+
+@pytest.mark.parametrize("biases", ["all", "one_missing", "one_per_row"])
+def test_parallel_dense_biases_join(biases):
+    """q, k and v projections with their biases: the biases are joined too, one Add before the
+    split; unless one product has no bias of its own along the last axis (then each part
+    keeps its add)."""
+    x = rand((2, 6, 16))
+    w = [rand((16, 8), seed=i) for i in range(3)]
+    b = [rand((8,), seed=5 + i) for i in range(3)]
+    row_bias = rand((6, 8), seed=9)
+
+    def fn(x):
+        q = x @ w[0] + (row_bias if biases == "one_per_row" else b[0])
+        k = x @ w[1] if biases == "one_missing" else x @ w[1] + b[1]
+        return q * 0.5, k, x @ w[2] + b[2]
+
+    m = check_jit(fn, x, tol=FUSION_TOL)
+    ops = op_counts(m)
+    assert ops["MatMul"] == 1 and ops["VariadicSplit"] == 1, ops
+    split = next(o for o in m.get_ops() if o.get_type_name() == "VariadicSplit")
+    joined = split.input_value(0).get_node().get_type_name() == "Add"
+    assert joined == (biases == "all"), ops
 
 
 def test_parallel_matmuls_in_an_lstm_scan(monkeypatch):

@@ -11,7 +11,7 @@ import pytest
 from jax import export
 
 import ovjax
-from harness import MODEL_TOL, compile_cpu
+from harness import MODEL_TOL, compile_cpu, op_counts
 
 from ._check import compare
 from .test_transformers import _bert, _build, _gpt2, _gpt2_step, _tokens, _vit
@@ -54,6 +54,11 @@ def test_bert_dynamic_batch_and_sequence():
 
     m = ovjax.convert_model(fn, example_input=tokens_and_mask(2, 8), input=[("B", "S"), ("B", "S")])
     assert str(m.inputs[0].get_partial_shape()) == "[1..,1..]"
+    # each layer's attention fuses (its head mask of ones is dropped), and the attention
+    # mask's literals are no Broadcasts to the run-time shape
+    ops = op_counts(m)
+    assert ops["ScaledDotProductAttention"] == 2 and ops["Softmax"] == 0, ops
+    assert all(o.get_type_name() != "Broadcast" or o.get_output_element_type(0).is_integral() for o in m.get_ops())
     run_sizes(m, fn, tokens_and_mask, TEXT_SIZES, "FlaxBertModel")
 
 

@@ -89,6 +89,38 @@ bool fuse_parallel_matmuls(const std::shared_ptr<Node>& node) {
     return a || b;
 }
 
+// The constant bias `add` adds to `product`, when it is one along the last axis only
+// ([..., 1, N] or [N], no wider than the product); nullptr otherwise.
+std::shared_ptr<v0::Constant> bias_of(const std::shared_ptr<Node>& add, const Output<Node>& product) {
+    if (!ov::is_type<v1::Add>(add))
+        return nullptr;
+    auto b = as<v0::Constant>(add->input_value(add->input_value(0) == product ? 1 : 0));
+    const auto& ps = product.get_partial_shape();
+    if (!b || b->get_element_type() != product.get_element_type() || ps.rank().is_dynamic() || b->get_shape().empty() ||
+        b->get_shape().size() > static_cast<size_t>(ps.rank().get_length()) ||
+        ps[ps.rank().get_length() - 1].is_dynamic() ||
+        b->get_shape().back() != static_cast<size_t>(ps[ps.rank().get_length() - 1].get_length()))
+        return nullptr;
+    for (size_t i = 0; i + 1 < b->get_shape().size(); ++i)
+        if (b->get_shape()[i] != 1)
+            return nullptr;
+    return b;
+}
+
+// The bias adds of joined MatMuls (each product's only consumer), or none unless all have one.
+std::vector<std::shared_ptr<Node>> joined_bias_adds(const std::vector<std::shared_ptr<v0::MatMul>>& mms,
+                                                    const std::vector<size_t>& ns) {
+    std::vector<std::shared_ptr<Node>> adds;
+    for (size_t i = 0; i < mms.size(); ++i) {
+        auto add = only_consumer(mms[i]->output(0));
+        auto b = add ? bias_of(add, mms[i]->output(0)) : nullptr;
+        if (!b || b->get_shape().back() != ns[i] || b->get_element_type().bitwidth() < 8)
+            return {};
+        adds.push_back(add);
+    }
+    return adds;
+}
+
 // The MatMuls of `o` with weights [K, N] (tb: [N, K]) joined, when there are several.
 bool join_matmuls(const Output<Node>& o, bool tb) {
     constexpr size_t kMaxJoinedElements = 1 << 20;
@@ -139,9 +171,29 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
         col += ns[i];
     }
     auto mm = std::make_shared<v0::MatMul>(o, joined, false, tb);
+    // When every product has its own bias add (a constant along the last axis: q, k and v
+    // projections), the biases are joined too and added before the split: the plugin fuses
+    // that one add into the FullyConnected node instead of running one add per part.
+    auto adds = joined_bias_adds(mms, ns);
+    Output<Node> product = mm;
+    if (!adds.empty()) {
+        auto bias = std::make_shared<v0::Constant>(mm->get_output_element_type(0), ov::Shape{n_total});
+        auto* bdst = static_cast<char*>(const_cast<void*>(bias->get_data_ptr()));
+        const size_t bes = bias->get_element_type().size();
+        size_t at = 0;
+        for (size_t i = 0; i < adds.size(); ++i) {
+            auto b = bias_of(adds[i], mms[i]->output(0));
+            std::memcpy(bdst + at * bes, b->get_data_ptr(), ns[i] * bes);
+            at += ns[i];
+        }
+        auto add = std::make_shared<v1::Add>(mm, bias);
+        take_provenance(*add, *adds[0]);
+        name_after(*bias, *add);
+        product = add;
+    }
     std::vector<int64_t> lengths(ns.begin(), ns.end());
     auto split =
-        std::make_shared<v1::VariadicSplit>(mm, v0::Constant::create(ov::element::i64, ov::Shape{}, {-1}),
+        std::make_shared<v1::VariadicSplit>(product, v0::Constant::create(ov::element::i64, ov::Shape{}, {-1}),
                                             v0::Constant::create(ov::element::i64, ov::Shape{lengths.size()}, lengths));
     // named after the first MatMul, with the sources of all
     take_provenance(*mm, *mms[0]);
@@ -149,7 +201,7 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
     name_built(split->output(0), *mm, "VariadicSplit");
     name_after(*joined, *mm);
     for (size_t i = 0; i < mms.size(); ++i)
-        mms[i]->output(0).replace(split->output(i));
+        (adds.empty() ? mms[i]->output(0) : adds[i]->output(0)).replace(split->output(i));
     return true;
 }
 

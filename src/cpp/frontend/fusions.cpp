@@ -14,6 +14,7 @@
 #include "frontend/fusions.hpp"
 
 #include "frontend/graph_walk.hpp"
+#include "frontend/layout.hpp"
 #include "frontend/pattern.hpp"
 #include "frontend/provenance.hpp"
 #include "ops/utils.hpp"
@@ -40,6 +41,8 @@
 #include "openvino/op/exp.hpp"
 #include "openvino/op/gelu.hpp"
 #include "openvino/op/hswish.hpp"
+#include "openvino/op/is_finite.hpp"
+#include "openvino/op/is_inf.hpp"
 #include "openvino/op/is_nan.hpp"
 #include "openvino/op/less.hpp"
 #include "openvino/op/less_eq.hpp"
@@ -70,6 +73,8 @@
 #include "openvino/op/squeeze.hpp"
 #include "openvino/op/unsqueeze.hpp"
 #include "openvino/op/util/binary_elementwise_arithmetic.hpp"
+#include "openvino/op/util/binary_elementwise_comparison.hpp"
+#include "openvino/op/util/binary_elementwise_logical.hpp"
 #include "openvino/op/util/multi_subgraph_base.hpp"
 #include "openvino/op/util/unary_elementwise_arithmetic.hpp"
 #include "openvino/op/variadic_split.hpp"
@@ -561,6 +566,61 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
     return false;
 }
 
+// ---------------------------------------------------------------- multiply by one
+// x * c, c computed from constants only with every element exactly 1 (flax BERT's head
+// mask: jnp.ones cast and sliced per layer, multiplied into the attention weights) -> x,
+// when the product has x's shape and type. Exact for every x (1 * NaN, inf, -0 are
+// themselves); it leaves the softmax next to the value product for fuse_sdpa.
+bool drop_multiply_by_one(const std::shared_ptr<Node>& node) {
+    auto mul = ov::as_type_ptr<v1::Multiply>(node);
+    if (!mul)
+        return false;
+    for (size_t i = 0; i < 2; ++i) {
+        auto x = mul->input_value(1 - i);
+        if (x.get_element_type() != mul->get_output_element_type(0) || !same_shape(mul->output(0), x))
+            continue;
+        auto c = fold_constant(mul->input_value(i), 16, 4096);
+        if (!c || ov::shape_size(c->get_shape()) == 0)
+            continue;
+        auto v = c->cast_vector<double>();
+        if (std::all_of(v.begin(), v.end(), [](double e) { return e == 1.0; })) {
+            mul->output(0).replace(x);
+            return true;
+        }
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------- broadcasts
+// An elementwise op reading a numpy-style Broadcast -> the same op reading the Broadcast's
+// input, when the op's other operands give the result its shape (its own numpy
+// broadcasting then reads the same elements). broadcast_in_dim of a literal
+// (jnp.where(mask, 0.0, -inf) over a symbolic shape), position and token type embeddings
+// broadcast over the batch: on dynamic shapes each Broadcast, and the shape arithmetic
+// feeding it, would run at every inference, and copy its result.
+bool drop_broadcasts(const std::shared_ptr<Node>& node) {
+    if (!(ov::is_type<ov::op::util::BinaryElementwiseArithmetic>(node) ||
+          ov::is_type<ov::op::util::BinaryElementwiseComparison>(node) ||
+          ov::is_type<ov::op::util::BinaryElementwiseLogical>(node) || ov::is_type<v1::Select>(node)) ||
+        rank_of(node->output(0)) < 0)
+        return false;
+    auto fresh = node;
+    for (size_t i = 0; i < node->get_input_size(); ++i) {
+        auto in = node->input_value(i);
+        if (!numpy_broadcast(in))
+            continue;
+        auto ins = fresh->input_values();
+        ins[i] = in.get_node()->input_value(0);
+        auto candidate = fresh->clone_with_new_inputs(ins);
+        if (same_shape(candidate->output(0), node->output(0)))
+            fresh = candidate;  // else this Broadcast gives the result its shape
+    }
+    if (fresh == node)
+        return false;
+    replace(node->output(0), fresh->output(0));
+    return true;
+}
+
 // ---------------------------------------------------------------- attention
 // MatMul(Softmax(MatMul(q, k^T) [+ mask]), v) -> ScaledDotProductAttention(q, k, v, mask,
 // scale 1), also when the second product is spelled v^T . p^T (flax's einsum order).
@@ -679,8 +739,34 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
 
 void apply_fusions(const std::shared_ptr<ov::Model>& model) {
     using Rule = bool (*)(const std::shared_ptr<ov::Node>&);
-    run_rules<Rule>(model, {fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa});
+    // drop_multiply_by_one and merge_transposes clear what sits between an attention's softmax and its value product
+    run_rules<Rule>(
+        model, {drop_broadcasts, drop_multiply_by_one, merge_transposes, fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa});
 }
+
+namespace {
+// IsNaN, IsInf and IsFinite of a constant: OpenVINO has no evaluate() for them (2026.4),
+// and ovjax's NaN guards put them in front of many conversions of constants.
+std::shared_ptr<v0::Constant> fold_float_class(const Node& n, const v0::Constant& c) {
+    if (!c.get_element_type().is_real())
+        return nullptr;
+    std::function<bool(double)> test;
+    if (ov::is_type<v10::IsNaN>(&n)) {
+        test = [](double v) { return std::isnan(v); };
+    } else if (ov::is_type<v10::IsFinite>(&n)) {
+        test = [](double v) { return std::isfinite(v); };
+    } else if (auto inf = ov::as_type<const v10::IsInf>(&n)) {
+        const auto a = inf->get_attributes();
+        test = [a](double v) { return std::isinf(v) && (v > 0 ? a.detect_positive : a.detect_negative); };
+    } else {
+        return nullptr;
+    }
+    auto v = c.cast_vector<double>();
+    std::vector<char> r(v.size());
+    std::transform(v.begin(), v.end(), r.begin(), [&](double e) { return static_cast<char>(test(e)); });
+    return std::make_shared<v0::Constant>(ov::element::boolean, c.get_shape(), r.data());
+}
+}  // namespace
 
 std::shared_ptr<v0::Constant> fold_constant(const Output<Node>& o, int max_depth, size_t max_elements) {
     auto n = o.get_node_shared_ptr();
@@ -700,7 +786,8 @@ std::shared_ptr<v0::Constant> fold_constant(const Output<Node>& o, int max_depth
     }
     ov::OutputVector outs(n->get_output_size());
     if (!n->constant_fold(outs, ins))
-        return nullptr;
+        return ins.size() == 1 ? fold_float_class(*n, *ov::as_type_ptr<v0::Constant>(ins[0].get_node_shared_ptr()))
+                               : nullptr;
     return ov::as_type_ptr<v0::Constant>(outs.at(o.get_index()).get_node_shared_ptr());
 }
 
@@ -717,6 +804,15 @@ bool same_shape(const ov::PartialShape& a, const ov::PartialShape& b) {
         if (!same_dim(a[k], b[k]))
             return false;
     return true;
+}
+
+bool numpy_broadcast(const Output<Node>& o) {
+    if (auto b3 = as<v3::Broadcast>(o))
+        return b3->get_broadcast_spec().m_type == ov::op::BroadcastType::NUMPY ||
+               b3->get_broadcast_spec().m_type == ov::op::BroadcastType::BIDIRECTIONAL;
+    if (auto b1 = as<v1::Broadcast>(o))
+        return b1->get_broadcast_spec().m_type == ov::op::AutoBroadcastType::NUMPY;
+    return false;
 }
 
 std::shared_ptr<Node> only_consumer(const Output<Node>& o) {

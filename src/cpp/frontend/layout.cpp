@@ -53,16 +53,18 @@ using Perm = std::vector<int64_t>;
 namespace v0 = ov::op::v0;
 namespace v1 = ov::op::v1;
 
-// The permutation of a Transpose with a constant order.
+// The permutation of a Transpose with a constant order (of an input of static rank; its
+// dimensions may be symbolic).
 std::optional<Perm> perm_of(const Output<Node>& o) {
     auto t = ov::as_type_ptr<v1::Transpose>(o.get_node_shared_ptr());
     if (!t)
         return std::nullopt;
     auto c = ov::as_type_ptr<v0::Constant>(t->input_value(1).get_node_shared_ptr());
-    if (!c || !t->get_input_partial_shape(0).is_static())
+    const auto rank = t->get_input_partial_shape(0).rank();
+    if (!c || rank.is_dynamic())
         return std::nullopt;
     auto p = c->cast_vector<int64_t>();
-    if (p.size() != t->get_input_shape(0).size())
+    if (p.size() != static_cast<size_t>(rank.get_length()))
         return std::nullopt;
     return p;
 }
@@ -161,9 +163,10 @@ std::optional<std::pair<Perm, ov::OutputVector>> untransposed_inputs(const std::
 
 // Elementwise op: all inputs Transpose(p) or constants; at least one Transpose.
 bool sink_elementwise(const std::shared_ptr<Node>& n) {
-    if (n->get_output_size() != 1 || !n->get_output_partial_shape(0).is_static())
+    const auto rank = n->get_output_size() == 1 ? n->get_output_partial_shape(0).rank() : ov::Rank::dynamic();
+    if (rank.is_dynamic())
         return false;
-    auto u = untransposed_inputs(n, n->get_output_shape(0).size(), false);
+    auto u = untransposed_inputs(n, static_cast<size_t>(rank.get_length()), false);
     if (!u)
         return false;
     replace_with_transposed(n, n->clone_with_new_inputs(u->second), u->first);
@@ -219,9 +222,9 @@ bool sink_reduction(const std::shared_ptr<Node>& n) {
 // Concat of Transposes with one permutation and constants (padding): concat the sources
 // along the source axis.
 bool sink_concat(const std::shared_ptr<v0::Concat>& n) {
-    if (!n->get_output_partial_shape(0).is_static())
+    if (n->get_output_partial_shape(0).rank().is_dynamic())
         return false;
-    const size_t rank = n->get_output_shape(0).size();
+    const auto rank = static_cast<size_t>(n->get_output_partial_shape(0).rank().get_length());
     auto u = untransposed_inputs(n, rank, true);
     if (!u)
         return false;
@@ -232,7 +235,29 @@ bool sink_concat(const std::shared_ptr<v0::Concat>& n) {
     return true;
 }
 
-// Transpose(Transpose(x, p), q) -> Transpose(x, p[q]) (or x).
+void run(const std::shared_ptr<ov::Model>& model) {
+    for_each_body(model, run);
+    // One pass in topological order: a Transpose sunk past an op lands before that op's
+    // consumers, which are visited later and sink it further.
+    for (const auto& op : model->get_ordered_ops()) {
+        if (op->get_output_size() != 1 || op->output(0).get_target_inputs().empty())
+            continue;  // a Result, a multi-output op, or already replaced
+        if (ov::is_type<v1::Transpose>(op))
+            merge_transposes(op);
+        else if (elementwise(op))
+            sink_elementwise(op);
+        else if (ov::is_type<ov::op::util::ArithmeticReductionKeepDims>(op) ||
+                 ov::is_type<ov::op::util::LogicalReductionKeepDims>(op))
+            sink_reduction(op);
+        else if (auto c = ov::as_type_ptr<v0::Concat>(op))
+            sink_concat(c);
+    }
+}
+
+}  // namespace
+
+void apply_transpose_sinking(const std::shared_ptr<ov::Model>& model) { run(model); }
+
 bool merge_transposes(const std::shared_ptr<Node>& n) {
     auto q = perm_of(n->output(0));
     if (!q)
@@ -259,28 +284,5 @@ bool merge_transposes(const std::shared_ptr<Node>& n) {
     }
     return true;
 }
-
-void run(const std::shared_ptr<ov::Model>& model) {
-    for_each_body(model, run);
-    // One pass in topological order: a Transpose sunk past an op lands before that op's
-    // consumers, which are visited later and sink it further.
-    for (const auto& op : model->get_ordered_ops()) {
-        if (op->get_output_size() != 1 || op->output(0).get_target_inputs().empty())
-            continue;  // a Result, a multi-output op, or already replaced
-        if (ov::is_type<v1::Transpose>(op))
-            merge_transposes(op);
-        else if (elementwise(op))
-            sink_elementwise(op);
-        else if (ov::is_type<ov::op::util::ArithmeticReductionKeepDims>(op) ||
-                 ov::is_type<ov::op::util::LogicalReductionKeepDims>(op))
-            sink_reduction(op);
-        else if (auto c = ov::as_type_ptr<v0::Concat>(op))
-            sink_concat(c);
-    }
-}
-
-}  // namespace
-
-void apply_transpose_sinking(const std::shared_ptr<ov::Model>& model) { run(model); }
 
 }  // namespace ovjax

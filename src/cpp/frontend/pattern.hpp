@@ -40,6 +40,10 @@ inline int64_t rank_of(const ov::Output<ov::Node>& o) {
 std::shared_ptr<ov::op::v0::Constant> fold_constant(const ov::Output<ov::Node>& o, int max_depth,
                                                     size_t max_elements = std::numeric_limits<size_t>::max());
 
+// Whether `o` is a numpy-style (or bidirectional) Broadcast: its input's dims align with the
+// result's trailing ones.
+bool numpy_broadcast(const ov::Output<ov::Node>& o);
+
 // The single consumer of a node's output, if it has exactly one.
 std::shared_ptr<ov::Node> only_consumer(const ov::Output<ov::Node>& o);
 // The Select of the NaN-guarded gelu(x) the gelu fusion builds (fusions.cpp), when it and
