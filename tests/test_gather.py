@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from harness import MOVE_DTYPES, check, rand
+from harness import MOVE_DTYPES, check, check_symbolic, op_counts, rand
 
 
 def idx(*values):
@@ -145,6 +145,36 @@ def test_embedding_lookup():
     ids = np.array([[0, 3, 10], [7, 7, 1]], np.int32)
     params = model.init(jax.random.PRNGKey(0), ids)
     check(lambda p, ids: model.apply(p, ids), params, ids, prims={"gather"})
+
+
+@pytest.mark.parametrize("mode", ["clip", "fill", None])
+def test_symbolic_take_reads_indices_before_jax_normalises_them(mode):
+    # jnp.take normalises negative indices (where(i < 0, i + n, i)) before its gather; on
+    # symbolic sizes the gather reads i itself (Gather-8 takes -n <= i < 0 as n + i), so the
+    # normalisation is not computed at run time. Indices in and out of [-n, n) on each side.
+    table = rand((7, 3))
+    i = idx(0, 6, -1, -7, -8, 7, 100, -100, 3)
+    m = check_symbolic(lambda i: jnp.take(table, i, axis=0, mode=mode), i)
+    ops = op_counts(m)
+    assert ops["Gather"] == 1 and ops["Convert"] == 0 and ops["Multiply"] == 0, ops
+
+
+def test_symbolic_take_of_a_broadcast_index_array():
+    # position ids (arange broadcast over the batch) and a filled index array: on symbolic
+    # sizes the rows are gathered once from the array before its broadcast, then broadcast
+    # (here the batch axis is vmap's symbolic B); negative and out-of-bounds values included
+    table = rand((9, 4))
+
+    def f(x):
+        pos = jnp.broadcast_to(jnp.arange(5) - 2, x.shape)
+        far = jnp.full_like(x, 11)
+        return jnp.take(table, pos, axis=0), jnp.take(table, far, axis=0), jnp.take(table, far, axis=0, mode="clip")
+
+    sym = check_symbolic(f, idx(0, 1, 2, 3, 4))
+    gathers = [o for o in sym.get_ops() if o.get_type_name() == "Gather"]
+    assert gathers and all(o.get_output_partial_shape(0).is_static for o in gathers), [
+        o.get_output_partial_shape(0) for o in gathers
+    ]
 
 
 def test_int64_indices_saturate():

@@ -50,12 +50,15 @@
 #include "openvino/op/logical_or.hpp"
 #include "openvino/op/maximum.hpp"
 #include "openvino/op/minimum.hpp"
+#include "openvino/op/multiply.hpp"
+#include "openvino/op/convert.hpp"
 #include "openvino/op/pad.hpp"
 #include "openvino/op/range.hpp"
 #include "openvino/op/reduce_logical_or.hpp"
 #include "openvino/op/reshape.hpp"
 #include "openvino/op/scatter_nd_update.hpp"
 #include "openvino/op/select.hpp"
+#include "frontend/pattern.hpp"
 #include "ops/ops.hpp"
 #include "ops/builders.hpp"
 #include "ops/utils.hpp"
@@ -197,6 +200,39 @@ void plan_axes(const NodeContext& ctx, Plan& p) {
     p.nsP = 1;
     for (auto d : p.P)
         p.nsP *= p.W[static_cast<size_t>(d)];
+}
+
+// x, when `ind` ([B..., 1], i32) is JAX's index normalisation where(x < 0, x + n, x) with
+// its vector axis added (jnp.take, x[idx]: select_n(lt(x, 0), x, add(x, n)) and
+// broadcast_in_dim, as ovjax translates them: x + ((x + n) - x) * Convert(x < 0), then
+// Unsqueeze); nullopt otherwise. Gather-8 takes x in [-n, n) as it is (-k is row n - k), so
+// a take on dynamic shapes need not compute the normalised index at run time.
+std::optional<Output<Node>> unnormalised(const Output<Node>& ind, size_t vector_axis, int64_t n) {
+    using pattern::as;
+    auto constant_is = [](const Output<Node>& o, int64_t v) {
+        auto c = as<ov::op::v0::Constant>(o);
+        return c && ov::shape_size(c->get_shape()) == 1 && c->cast_vector<int64_t>()[0] == v;
+    };
+    auto un = as<ov::op::v0::Unsqueeze>(ind);
+    if (!un || !constant_is(un->input_value(1), static_cast<int64_t>(vector_axis)))
+        return std::nullopt;
+    auto top = as<ov::op::v1::Add>(un->input_value(0));
+    if (!top)
+        return std::nullopt;
+    const auto x = top->input_value(0);
+    auto mul = as<ov::op::v1::Multiply>(top->input_value(1));
+    auto diff = mul ? as<ov::op::v1::Subtract>(mul->input_value(0)) : nullptr;
+    auto flag = mul ? as<ov::op::v0::Convert>(mul->input_value(1)) : nullptr;
+    auto neg = flag ? as<ov::op::v1::Less>(flag->input_value(0)) : nullptr;
+    if (!diff || !neg || diff->input_value(1) != x || neg->input_value(0) != x || !constant_is(neg->input_value(1), 0))
+        return std::nullopt;
+    auto wrapped = as<ov::op::v1::Add>(diff->input_value(0));
+    if (!wrapped || x.get_element_type() != ov::element::i32)
+        return std::nullopt;
+    for (int k = 0; k < 2; ++k)
+        if (wrapped->input_value(k) == x && constant_is(wrapped->input_value(1 - k), n))
+            return x;
+    return std::nullopt;
 }
 
 // The largest start of operand axis d, S[d] - W[d], as i32: a Constant when static.
@@ -473,14 +509,32 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
     if (take) {
         const size_t a = static_cast<size_t>(p.P[0]);
         Output<Node> starts;
-        if (lean) {  // [B..., 1] -> [B...]: clamped starts, and the out-of-bounds flags in that shape
-            auto i = as_i32_indices(ctx, 1, make<ov::op::v0::Squeeze>(ctx.get_input(1), const_i64({int64_t(nbatch)})),
-                                    mode != Mode::fill);
+        bool spread = false;  // the index array is a numpy Broadcast: gather its input's rows
+        if (lean) {           // [B..., 1] -> [B...]: clamped starts, and the out-of-bounds flags in that shape
             const auto hi = max_start(ctx, p, a);
-            starts = make<ov::op::v1::Minimum>(make<ov::op::v1::Maximum>(i, const_scalar(ov::element::i32, 0)), hi);
+            Output<Node> i, lo = const_scalar(ov::element::i32, 0);  // the lowest index in bounds
+            auto x = format::is_symbolic_dim(S[a]) ? std::nullopt : unnormalised(ctx.get_input(1), nbatch, S[a]);
+            if (x) {  // JAX's where(x < 0, x + n, x) in front: x in [-n, n) is in bounds
+                i = *x;
+                lo = const_scalar(ov::element::i32, -static_cast<double>(S[a]));
+            } else {
+                i = as_i32_indices(ctx, 1, make<ov::op::v0::Squeeze>(ctx.get_input(1), const_i64({int64_t(nbatch)})),
+                                   mode != Mode::fill);
+            }
+            // An index array broadcast from a smaller one (position ids: arange(S) broadcast
+            // over the batch; token type ids: zeros): gather with the smaller one, broadcast
+            // the rows after (below).
+            if (x && numpy_broadcast(i) && rank_of(i.get_node()->input_value(0)) >= 0 &&
+                static_cast<size_t>(rank_of(i.get_node()->input_value(0))) <= nbatch) {
+                auto d = i.get_node()->input_value(0);
+                std::vector<int64_t> lead(nbatch - static_cast<size_t>(rank_of(d)));
+                std::iota(lead.begin(), lead.end(), 0);
+                i = lead.empty() ? d : make<ov::op::v0::Unsqueeze>(d, const_i64(lead));
+                spread = true;
+            }
+            starts = make<ov::op::v1::Minimum>(make<ov::op::v1::Maximum>(i, lo), hi);
             if (mode == Mode::fill)
-                oob = make<ov::op::v1::LogicalOr>(make<ov::op::v1::Less>(i, const_scalar(ov::element::i32, 0)),
-                                                  make<ov::op::v1::Greater>(i, hi));
+                oob = make<ov::op::v1::LogicalOr>(make<ov::op::v1::Less>(i, lo), make<ov::op::v1::Greater>(i, hi));
         } else {
             starts = reshape(ctx, starts_of(ctx, p, idx), p.B);
         }
@@ -508,6 +562,8 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
             ms.resize(r - 1 + nbatch, 1);
             y = select(reshape(ctx, *oob, ms), gather_fill_value(ctx, type), y);
         }
+        if (spread)
+            y = broadcast(ctx, y, sizes);
         if (!contains(want, -1 - static_cast<int64_t>(a))) {
             // the slice axis is collapsed: Gather already dropped it
         } else {
