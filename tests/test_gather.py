@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from jax import lax
 
-from harness import MOVE_DTYPES, check, check_symbolic, op_counts, rand
+import ovjax
+from harness import MOVE_DTYPES, assert_close, check, check_symbolic, compile_cpu, op_counts, rand
 
 
 def idx(*values):
@@ -175,6 +176,28 @@ def test_symbolic_take_of_a_broadcast_index_array():
     assert gathers and all(o.get_output_partial_shape(0).is_static for o in gathers), [
         o.get_output_partial_shape(0) for o in gathers
     ]
+
+
+@pytest.mark.parametrize("limit", [16, 17])
+def test_symbolic_position_ids_need_no_bounds_check(limit):
+    # take(table, broadcast(arange(S))) with S <= 16 rows: every index is in bounds by the
+    # bound of S, so the take is a plain Gather (no clamp, no fill); with S <= 17 the check
+    # stays, and position 16 reads the fill value (NaN), as in JAX
+    table = rand((16, 4))
+
+    def f(ids):
+        return jnp.take(table, jnp.broadcast_to(jnp.arange(ids.shape[1]), ids.shape), axis=0)
+
+    b, s = jax.export.symbolic_shape("B, S", constraints=[f"S <= {limit}"])
+    m = ovjax.convert_model(f, example_input=(jax.ShapeDtypeStruct((b, s), jnp.int32),))
+    ops = op_counts(m)
+    checked = ops["Select"] + ops["Less"] + ops["Greater"] + ops["Minimum"]
+    assert (checked == 0) == (limit == 16), ops
+    req = compile_cpu(m).create_infer_request()
+    for size in [(1, 3), (2, limit)]:
+        ids = np.zeros(size, np.int32)
+        req.infer([ids])
+        assert_close(req.get_output_tensor(0).data, f(ids), where=f"at {size}")
 
 
 def test_int64_indices_saturate():

@@ -58,6 +58,7 @@
 #include "openvino/op/reshape.hpp"
 #include "openvino/op/scatter_nd_update.hpp"
 #include "openvino/op/select.hpp"
+#include "openvino/op/shape_of.hpp"
 #include "frontend/pattern.hpp"
 #include "ops/ops.hpp"
 #include "ops/builders.hpp"
@@ -232,6 +233,78 @@ std::optional<Output<Node>> unnormalised(const Output<Node>& ind, size_t vector_
     for (int k = 0; k < 2; ++k)
         if (wrapped->input_value(k) == x && constant_is(wrapped->input_value(1 - k), n))
             return x;
+    return std::nullopt;
+}
+
+// [lo, hi] holding every value of the integer tensor `v`, when the graph that computes it
+// shows one: small constants, reshapes, value-preserving converts, sums, products, numpy broadcasts,
+// Range(start, stop, 1) and a dimension read by ShapeOf (its bounds). nullopt otherwise.
+// (Position ids, jnp.arange(S) over a sequence S bounded by the position table, need no
+// bounds check then.)
+std::optional<std::pair<int64_t, int64_t>> known_range(const Output<Node>& v, int depth = 8) {
+    using pattern::as;
+    using R = std::optional<std::pair<int64_t, int64_t>>;
+    constexpr int64_t kLimit = int64_t{1} << 31;  // sums of two stay far from overflow
+    auto fits = [&](const R& r) -> R { return r && r->first >= -kLimit && r->second < kLimit ? r : std::nullopt; };
+    if (depth <= 0 || !v.get_element_type().is_integral_number() || v.get_element_type() == ov::element::boolean)
+        return std::nullopt;
+    auto n = v.get_node_shared_ptr();
+    if (auto c = ov::as_type_ptr<ov::op::v0::Constant>(n)) {
+        if (ov::shape_size(c->get_shape()) == 0 || ov::shape_size(c->get_shape()) > 4096)
+            return std::nullopt;
+        auto vals = c->cast_vector<int64_t>();
+        auto [mn, mx] = std::minmax_element(vals.begin(), vals.end());
+        return fits(std::make_pair(*mn, *mx));
+    }
+    if (as<ov::op::v0::Unsqueeze>(v) || as<ov::op::v0::Squeeze>(v) || as<ov::op::v1::Reshape>(v) || numpy_broadcast(v))
+        return known_range(n->input_value(0), depth - 1);
+    if (auto cv = as<ov::op::v0::Convert>(v)) {  // exact when the range fits the narrower type
+        auto r = known_range(cv->input_value(0), depth - 1);
+        const auto t = v.get_element_type();
+        if (r && t.bitwidth() < 64 &&
+            (r->first < (t.is_signed() ? -(int64_t{1} << (t.bitwidth() - 1)) : 0) ||
+             r->second >= (int64_t{1} << (t.bitwidth() - (t.is_signed() ? 1 : 0)))))
+            return std::nullopt;
+        return r;
+    }
+    if (as<ov::op::v1::Add>(v)) {
+        auto a = known_range(n->input_value(0), depth - 1), b = known_range(n->input_value(1), depth - 1);
+        return a && b ? fits(std::make_pair(a->first + b->first, a->second + b->second)) : std::nullopt;
+    }
+    if (as<ov::op::v1::Multiply>(v)) {  // the extremes are products of the operands' extremes
+        auto a = known_range(n->input_value(0), depth - 1), b = known_range(n->input_value(1), depth - 1);
+        if (!a || !b)
+            return std::nullopt;
+        const int64_t p[] = {a->first * b->first, a->first * b->second, a->second * b->first, a->second * b->second};
+        return fits(std::make_pair(*std::min_element(p, p + 4), *std::max_element(p, p + 4)));
+    }
+    if (auto rg = as<ov::op::v4::Range>(v)) {  // start, start + 1, ..., stop - 1
+        auto start = known_range(rg->input_value(0), depth - 1), stop = known_range(rg->input_value(1), depth - 1);
+        auto step = known_range(rg->input_value(2), depth - 1);
+        if (!start || !stop || !step || start->first != start->second || step->first != 1 || step->second != 1)
+            return std::nullopt;
+        return std::make_pair(start->first, std::max(start->first, stop->second - 1));
+    }
+    if (auto g = as<ov::op::v8::Gather>(v)) {  // dims of a shape: their bounds
+        auto so = as<ov::op::v3::ShapeOf>(g->input_value(0));
+        auto axis = known_range(g->input_value(2), depth - 1);
+        auto at = known_range(g->input_value(1), depth - 1);
+        if (!so || !axis || axis->first != 0 || axis->second != 0 || !at ||
+            so->get_input_partial_shape(0).rank().is_dynamic())
+            return std::nullopt;
+        const auto& ps = so->get_input_partial_shape(0);
+        int64_t lo = std::numeric_limits<int64_t>::max(), hi = 0;
+        for (int64_t k = at->first; k <= at->second; ++k) {
+            if (k < 0 || k >= ps.rank().get_length())
+                return std::nullopt;
+            const auto& d = ps[k];
+            if (!d.get_interval().has_upper_bound())
+                return std::nullopt;
+            lo = std::min(lo, d.get_min_length());
+            hi = std::max(hi, d.get_max_length());
+        }
+        return fits(std::make_pair(lo, hi));
+    }
     return std::nullopt;
 }
 
@@ -532,9 +605,14 @@ ov::OutputVector translate_gather(const NodeContext& ctx) {
                 i = lead.empty() ? d : make<ov::op::v0::Unsqueeze>(d, const_i64(lead));
                 spread = true;
             }
-            starts = make<ov::op::v1::Minimum>(make<ov::op::v1::Maximum>(i, lo), hi);
-            if (mode == Mode::fill)
-                oob = make<ov::op::v1::LogicalOr>(make<ov::op::v1::Less>(i, lo), make<ov::op::v1::Greater>(i, hi));
+            const auto range = format::is_symbolic_dim(S[a]) ? std::nullopt : known_range(i);
+            if (range && range->first >= (x ? -S[a] : 0) && range->second < S[a]) {
+                starts = i;  // in bounds by construction: no clamp, nothing to fill
+            } else {
+                starts = make<ov::op::v1::Minimum>(make<ov::op::v1::Maximum>(i, lo), hi);
+                if (mode == Mode::fill)
+                    oob = make<ov::op::v1::LogicalOr>(make<ov::op::v1::Less>(i, lo), make<ov::op::v1::Greater>(i, hi));
+            }
         } else {
             starts = reshape(ctx, starts_of(ctx, p, idx), p.B);
         }
