@@ -57,6 +57,100 @@ def test_keyword_example_input():
     assert [i.get_any_name() for i in m.inputs] == ["x", "y"]
 
 
+# ---------------------------------------------------------------- JAX objects users hold
+
+
+def _jitted_and_stages():
+    w = f32(3, 4)
+
+    def layer(x):
+        return jnp.tanh(x @ w)
+
+    x = f32(2, 3)
+    jitted = jax.jit(layer)
+    return (
+        layer,
+        x,
+        {
+            "jax.jit": (jitted, x),
+            "plain function": (layer, x),
+            "jax.jit(...).trace": (jitted.trace(x), None),
+        },
+    )
+
+
+@pytest.mark.parametrize("kind", ["jax.jit", "plain function", "jax.jit(...).trace"])
+@pytest.mark.parametrize("route", ["ov.convert_model", "ovjax.convert_model"])
+def test_jitted_functions_and_their_traces(kind, route):
+    layer, x, cases = _jitted_and_stages()
+    model, example = cases[kind]
+    convert = ov.convert_model if route == "ov.convert_model" else ovjax.convert_model
+    m = convert(model, example_input=example)
+    (got,) = run_ov(m, (x,))
+    assert_close(got, layer(x))
+
+
+def test_lowered_is_a_clear_error():
+    _, x, cases = _jitted_and_stages()
+    jitted = cases["jax.jit"][0]
+    with pytest.raises(TypeError, match="Lowered holds StableHLO.*trace"):
+        ov.convert_model(jitted.lower(x), example_input=x)
+    with pytest.raises(ValueError, match="traced already"):
+        ovjax.convert_model(jitted.trace(x), example_input=x)
+
+
+def test_plain_callable_without_example_input_stays_openvinos_error():
+    with pytest.raises(Exception, match="Unknown model type"):
+        ov.convert_model(elementwise)
+
+
+def test_dict_example_input_is_keywords_and_says_how_to_pass_one_dict():
+    x, y = f32(3), f32(3)
+
+    def one_dict(d):
+        return d["x"] * d["y"]
+
+    for convert in (ov.convert_model, ovjax.convert_model):
+        with pytest.raises(TypeError, match=r"keyword arguments \(x, y\).*example_input=\(d,\)"):
+            convert(one_dict, example_input={"x": x, "y": y})
+    m = ov.convert_model(one_dict, example_input=({"x": x, "y": y},))
+    assert_close(run_ov(m, (x, y))[0], x * y)
+    m = ov.convert_model(elementwise, example_input={"x": x, "y": y})  # keywords of a two-argument function
+    assert_close(run_ov(m, (x, y))[0], elementwise(x, y))
+
+
+def test_equinox_module_and_filter_jit():
+    eqx = pytest.importorskip("equinox")
+    mlp = eqx.nn.MLP(3, 2, 8, 2, key=jax.random.key(0))
+    x = f32(3)
+    m = ov.convert_model(mlp, example_input=x)
+    assert [i.get_any_name() for i in m.inputs] == ["x"]
+    assert_close(run_ov(m, (x,))[0], mlp(x))
+    batched = eqx.filter_jit(lambda v: jax.vmap(mlp)(v))
+    xs = f32(5, 3)
+    assert_close(run_ov(ov.convert_model(batched, example_input=xs), (xs,))[0], batched(xs))
+
+
+def test_haiku_transformed_with_params():
+    hk = pytest.importorskip("haiku")
+    x = f32(4, 3)
+    tr = hk.transform(lambda v: hk.nets.MLP([8, 2])(v))
+    params = tr.init(jax.random.key(1), x)
+    want = tr.apply(params, None, x)
+    for m in (
+        ov.convert_model(tr, example_input=(params, x)),  # apply's arguments without the rng
+        ovjax.convert_model(tr, example_input=x, params=params),
+    ):
+        assert len(m.inputs) == 1  # the params are the model's constants
+        assert_close(run_ov(m, (x,))[0], want)
+    with pytest.raises(ValueError, match="needs its params"):
+        ovjax.convert_model(tr, example_input=x)
+    st = hk.transform_with_state(lambda v: hk.Linear(2)(v) * hk.get_state("s", [2], init=jnp.ones))
+    p, state = st.init(jax.random.key(1), x)
+    m = ovjax.convert_model(st, example_input=x, params=(p, state))
+    assert_close(run_ov(m, (x,))[0], st.apply(p, state, None, x)[0])
+
+
 def test_closed_jaxpr_and_consts_are_shared_constants():
     w = jnp.asarray(f32(4, 4))
     cj = jax.make_jaxpr(lambda x: jnp.tanh(x * w) + w)(f32(4, 4))

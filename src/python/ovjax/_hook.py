@@ -4,7 +4,9 @@ OpenVINO's ``convert_impl`` looks up ``check_model_object`` and ``FrontEndManage
 as module globals at call time. ovjax wraps both: every manager it creates knows the
 ovjax frontend, and JAX objects (jaxprs, Flax modules) are claimed as framework
 ``ovjax`` and replaced by their serialized in-memory form before OpenVINO's pipeline
-sees them. ``example_input`` (which OpenVINO hands only to its PyTorch frontend) is
+sees them: jaxprs, Flax, Equinox and Haiku modules, jax.jit functions and their traces,
+and a plain callable given with ``example_input`` that no other frontend takes.
+``example_input`` (which OpenVINO hands only to its PyTorch frontend) is
 taken from the call's own arguments. If OpenVINO's internals change, the hook warns
 once and stays off; ``ovjax.convert_model`` keeps working. OVJAX_DISABLE_HOOK=1 turns
 it off.
@@ -43,14 +45,27 @@ def install() -> bool:
         return False
 
     from . import _library
-    from ._jax_compat import ClosedJaxpr, Jaxpr
-    from .convert import is_jax_model, to_frontend_input, trace
+    from .convert import has_fixed_shapes, is_jax_model, to_frontend_input, trace
+
+    def claim(argv) -> bool:
+        """JAX objects always; a plain callable when example_input is given and OpenVINO's
+        own frontends do not take it (a torch module, a tf.function are theirs)."""
+        model = argv["input_model"]
+        if is_jax_model(model):
+            return True
+        if not callable(model) or argv.get("example_input") is None or isinstance(model, (str, bytes, os.PathLike)):
+            return False
+        try:
+            orig_check(argv)
+        except Exception as e:  # OpenVINO's "Unknown model type": nobody else's
+            return "Unknown model type" in str(e)
+        return False
 
     def check_model_object(argv):
         model = argv["input_model"]
-        if is_jax_model(model):
+        if claim(argv):
             spec = argv.get("input")
-            retrace = spec is not None and not isinstance(model, (ClosedJaxpr, Jaxpr))
+            retrace = spec is not None and not has_fixed_shapes(model)
             traced = trace(model, argv.get("example_input"), input=spec if retrace else None)
             argv["input_model"] = to_frontend_input(traced, bool(argv.get("share_weights", True)))
             argv["example_input"] = None

@@ -111,6 +111,23 @@ if DropVar is None:  # pragma: no cover
     from jax._src.core import DropVar  # type: ignore[no-redef]
 
 
+def traced_jaxpr(traced) -> Any:
+    """The ClosedJaxpr of a jax.stages.Traced (jax.jit(f).trace(...)): a ClosedJaxpr in
+    JAX 0.10; from 0.12 an open Jaxpr whose constants the Traced keeps beside it."""
+    j = traced.jaxpr
+    if isinstance(j, ClosedJaxpr):
+        return j
+    consts = getattr(traced, "_consts", None)
+    if consts is None:
+        if j.constvars:
+            raise TypeError(
+                f"ovjax: this JAX {jax.__version__} Traced does not give its jaxpr's {len(j.constvars)} constants; "
+                "convert the jitted function with example_input instead"
+            )
+        consts = []
+    return ClosedJaxpr(j, list(consts))
+
+
 def sub_jaxpr(p) -> tuple[Any, list]:
     """(open jaxpr, consts) of a sub-jaxpr parameter: a ClosedJaxpr's jaxpr and consts
     (JAX 0.10), a Jaxpr and the consts attached to it (0.12), or an open Jaxpr whose

@@ -46,19 +46,53 @@ def _is_nnx(obj) -> bool:
     return isinstance(obj, nnx.Module)
 
 
+def _from_library(obj, *packages: str) -> bool:
+    """Whether obj's class (or a base) is defined in one of `packages` (equinox, haiku):
+    checked by module name, so ovjax does not import libraries the user has not."""
+    return any(c.__module__.split(".")[0] in packages for c in type(obj).__mro__)
+
+
+def _is_haiku(obj) -> bool:
+    """A haiku Transformed / TransformedWithState (hk.transform's result)."""
+    return _from_library(obj, "haiku") and hasattr(obj, "init") and hasattr(obj, "apply")
+
+
+def _jax_stage(obj) -> str | None:
+    """'wrapped' (jax.jit's result), 'traced' (its .trace(...)), 'lowered', or None."""
+    import jax
+
+    stages = jax.stages
+    if isinstance(obj, stages.Traced):
+        return "traced"
+    if isinstance(obj, stages.Lowered):
+        return "lowered"
+    if isinstance(obj, stages.Wrapped):
+        return "wrapped"
+    return None
+
+
+def has_fixed_shapes(model) -> bool:
+    """A model traced already (a jaxpr, a jax.stages.Traced): input= can change its element
+    types only (or narrow a symbolic one), it is not traced again."""
+    return isinstance(model, (ClosedJaxpr, Jaxpr)) or _jax_stage(model) == "traced"
+
+
 def is_jax_model(obj) -> bool:
-    """True for jaxprs and Flax modules: the objects the ov.convert_model hook hands to
-    ovjax. A plain callable is not one of them (ovjax.convert_model still converts it)."""
+    """True for the objects the ov.convert_model hook hands to ovjax whatever the other
+    arguments: jaxprs, Flax modules, jax.jit functions and their Traced/Lowered stages,
+    Equinox modules and filter_jit functions, Haiku Transformed. (A plain callable is
+    claimed only with example_input, when no other frontend takes it: _hook.py.)"""
     if isinstance(obj, (ClosedJaxpr, Jaxpr)):
         return True
-    if _is_linen(obj) or _is_nnx(obj):
+    if _is_linen(obj) or _is_nnx(obj) or _is_haiku(obj) or _from_library(obj, "equinox"):
         return True
-    return False
+    return _jax_stage(obj) is not None
 
 
 _ACCEPTED = (
-    "ovjax converts a jax ClosedJaxpr (jax.make_jaxpr), a flax.linen or flax.nnx Module, any JAX callable "
-    "(with example_input), the path of an .ovjax file, or an .ovjax file's bytes"
+    "ovjax converts a jax ClosedJaxpr (jax.make_jaxpr), a jax.jit function or its .trace(...), a flax.linen or "
+    "flax.nnx Module, an Equinox Module, a Haiku Transformed (with its params), any JAX callable (with "
+    "example_input), the path of an .ovjax file, or an .ovjax file's bytes"
 )
 
 
@@ -569,6 +603,25 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
         if model.constvars:
             raise ValueError("ovjax: an open Jaxpr with constvars needs its consts: pass a ClosedJaxpr")
         return trace(ClosedJaxpr(model, []), None)
+    stage = _jax_stage(model)
+    if stage == "traced":
+        if example_input is not None:
+            raise ValueError("ovjax: a jax.stages.Traced is traced already; example_input does not apply to it")
+        return trace(_jax_compat.traced_jaxpr(model), None)
+    if stage == "lowered":
+        raise TypeError(
+            "ovjax: a jax.stages.Lowered holds StableHLO, not a jaxpr; convert the jitted function "
+            "(with example_input) or its .trace(...) instead"
+        )
+    if _is_haiku(model):
+        if params is None:  # the arguments of apply without its rng: (params, *args)
+            if not isinstance(example_input, (tuple, list)) or len(example_input) < 2:
+                raise ValueError(
+                    "ovjax: a Haiku Transformed needs its params: pass params=... (what init returned), or "
+                    "example_input=(params, *args) as apply takes them, without the rng"
+                )
+            params, example_input = example_input[0], tuple(example_input[1:])
+        return trace(_haiku_fn(model, params), example_input, call_kwargs=call_kwargs, input=input)
 
     if not (_is_linen(model) or _is_nnx(model) or callable(model)):
         raise TypeError(f"ovjax: cannot convert {_describe(model)}; {_ACCEPTED}")
@@ -603,11 +656,20 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
 
     try:
         closed = jax.make_jaxpr(flat_fn)(*args, **kwargs)
-    except (_jax_compat.InconclusiveDimensionOperation, TypeError) as e:
-        # a model that branches on a symbolic dimension's value, or needs it as an int
-        if isinstance(e, TypeError) and not any(w in str(e) for w in ("_DimExpr", "symbolic", "Symbolic")):
-            raise
+    except _jax_compat.InconclusiveDimensionOperation as e:
+        # a model that branches on a symbolic dimension's value
         err = _symbolic_trace_error(e, args, kwargs, flat_names)
+        if err is None:
+            raise
+        raise err from e
+    except TypeError as e:
+        if kwargs and isinstance(example_input, dict) and _keyword_mismatch(e):
+            raise TypeError(
+                f"ovjax: example_input is a dict, which is passed as keyword arguments ({', '.join(kwargs)}), and "
+                f"the call rejected them ({e}); for a function of one dict argument d pass example_input=(d,)"
+            ) from e
+        # a model that needs a symbolic dimension as an int
+        err = _symbolic_trace_error(e, args, kwargs, flat_names) if _mentions_symbolic(e) else None
         if err is None:
             raise
         raise err from e
@@ -619,6 +681,51 @@ def trace(model, example_input=None, *, params=None, call_kwargs=None, input=Non
         out_names = [f"output_{i}" for i in range(len(closed.jaxpr.outvars))]
     keepalive.append(model)
     return Traced(closed, _dedupe(in_names), out_names, keepalive)
+
+
+def _haiku_fn(transformed, params):
+    """apply with the params closed over (constants of the model) and no rng; for a
+    TransformedWithState, params is (params, state) and the result is the output alone."""
+    with_state = "state" in inspect.signature(transformed.apply).parameters or type(transformed).__name__.endswith(
+        "WithState"
+    )
+    if with_state:
+        if not (isinstance(params, tuple) and len(params) == 2):
+            raise ValueError("ovjax: a Haiku TransformedWithState needs params=(params, state), what init returned")
+        p, state = params
+
+        def fn(*a, **k):
+            return transformed.apply(p, state, None, *a, **k)[0]
+
+    else:
+
+        def fn(*a, **k):
+            return transformed.apply(params, None, *a, **k)
+
+    fn.__signature__ = _apply_signature(transformed.apply, drop=3 if with_state else 2)  # type: ignore[attr-defined]
+    return fn
+
+
+def _apply_signature(apply, drop: int):
+    """apply's signature without its first `drop` parameters (params, [state,] rng), for
+    the input names."""
+    try:
+        sig = inspect.signature(apply)
+    except (TypeError, ValueError):
+        return None
+    return sig.replace(parameters=list(sig.parameters.values())[drop:])
+
+
+def _mentions_symbolic(e: Exception) -> bool:
+    """A TypeError from needing a symbolic dimension as an int."""
+    return any(w in str(e) for w in ("_DimExpr", "symbolic", "Symbolic"))
+
+
+def _keyword_mismatch(e: TypeError) -> bool:
+    """A TypeError from calling a function with keywords it does not take (or without the
+    positional arguments it needs)."""
+    msg = str(e)
+    return any(w in msg for w in ("unexpected keyword argument", "required positional argument", "positional argument"))
 
 
 def _linen_fn(module, params, static):
@@ -800,7 +907,7 @@ def convert_model(
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"ovjax: options must be a dict of option names to values, got {_describe(options)}")
     data = _ovjax_file(model)
-    fixed_shapes = data is not None or isinstance(model, (ClosedJaxpr, Jaxpr))
+    fixed_shapes = data is not None or has_fixed_shapes(model)
     if data is None:
         # the serializer's options act here; the rest go to the frontend (for a file,
         # serialized already, all of them: a serializer option is the frontend's error)
