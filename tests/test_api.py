@@ -375,6 +375,18 @@ def test_rt_info_records_versions():
     m = ovjax.convert_model(elementwise, (f32(2), f32(2)))
     assert m.get_rt_info(["ovjax", "version"]).astype(str) == ovjax.__version__
     assert m.get_rt_info(["ovjax", "jax_version"]).astype(str) == jax.__version__
+    # what the file held (ovjax info prints these; they are saved with an IR)
+    assert m.get_rt_info(["ovjax", "writer_version"]).astype(str) == ovjax.__version__
+    assert m.get_rt_info(["ovjax", "format"]).astype(str) == "1.1"
+    prims = dict(kv.split(":") for kv in m.get_rt_info(["ovjax", "primitives"]).astype(str).split(","))
+    want = {p: 0 for p in ("tanh", "mul", "exp", "neg", "abs", "add")}
+    for e in jax.make_jaxpr(elementwise)(f32(2), f32(2)).jaxpr.eqns:
+        want[e.primitive.name] += 1
+    assert {k: int(v) for k, v in prims.items()} == {k: v for k, v in want.items() if v}
+    assert m.get_rt_info(["ovjax", "equations"]).astype(str) == str(sum(want.values()))
+    w = f32(3, 4)
+    m = ovjax.convert_model(lambda x: x @ w, (f32(2, 3),))
+    assert m.get_rt_info(["ovjax", "weight_bytes"]).astype(str) == "48"
 
 
 def _run(code: str, **env) -> subprocess.CompletedProcess:

@@ -1,7 +1,10 @@
 // The ovjax FrontEnd and the plugin entry points that FrontEndManager looks up.
 #include "frontend/frontend.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
+#include <vector>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -204,6 +207,33 @@ ov::frontend::InputModel::Ptr FrontEnd::load_impl(const std::vector<ov::Any>& va
 }
 
 namespace {
+// What the file holds, in the model's rt_info ("ovjax" / key; saved with an IR, and what
+// `ovjax info` prints): the ovjax that wrote it, its equations (each graph's once: a
+// sub-graph called twice is in the file once), how many of each primitive, and the bytes
+// of its buffers (the weights and other constants).
+void record_contents(ov::Model& m, const format::File& file) {
+    std::map<std::string_view, uint64_t> counts;
+    uint64_t equations = 0, weight_bytes = 0;
+    for (size_t g = 0; g < file.num_graphs(); ++g)
+        for (const auto& e : file.graph(g).eqns) {
+            ++counts[file.string(e.primitive)];
+            ++equations;
+        }
+    for (size_t b = 0; b < file.num_buffers(); ++b)
+        weight_bytes += file.buffer(b).size;
+    std::vector<std::pair<std::string_view, uint64_t>> sorted(counts.begin(), counts.end());
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string hist;
+    for (const auto& [name, n] : sorted)
+        hist += (hist.empty() ? "" : ",") + std::string(name) + ":" + std::to_string(n);
+    m.set_rt_info(std::to_string(equations), "ovjax", "equations");
+    m.set_rt_info(hist, "ovjax", "primitives");
+    m.set_rt_info(std::to_string(weight_bytes), "ovjax", "weight_bytes");
+    m.set_rt_info(std::to_string(file.major()) + "." + std::to_string(file.minor()), "ovjax", "format");
+    if (auto v = file.meta("ovjax_version"))
+        m.set_rt_info(*v, "ovjax", "writer_version");
+}
+
 // The options normalize() reads: a partially converted model keeps them in its rt_info
 // ("ovjax" / name) for the normalize() that finishes it.
 constexpr std::pair<const char*, bool Options::*> kNormalizeOptions[] = {
@@ -249,6 +279,7 @@ std::shared_ptr<ov::Model> FrontEnd::convert_impl(const ov::frontend::InputModel
     m->set_rt_info(std::string(OVJAX_VERSION), "ovjax", "version");
     if (auto jv = file->meta("jax_version"))
         m->set_rt_info(*jv, "ovjax", "jax_version");
+    record_contents(*m, *file);
     if (partial)  // what convert(model) or normalize(model) apply later
         for (const auto& [name, option] : kNormalizeOptions)
             m->set_rt_info(im->options().*option, "ovjax", name);
