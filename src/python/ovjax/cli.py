@@ -3,6 +3,8 @@
     ovjax convert m.ovjax -o m.xml [--no-compress-to-fp16]
     ovjax convert pkg.module:fn --example-input 1x128:int32 1x128:int32 -o m.xml
     ovjax info m.ovjax
+    ovjax frontend install            (OpenVINO's own tools then open .ovjax files)
+    ovjax frontend uninstall | status
     ovjax m.ovjax -o m.xml            (the older spelling of `ovjax convert`)
 
 Exit codes: 0 done, 2 bad command line, 3 no such file (or module / attribute), 4 not an
@@ -195,6 +197,23 @@ def info(a) -> int:
     return EXIT_OK
 
 
+def frontend(a) -> int:
+    from . import _frontend_install as fi
+
+    if a.action == "install":
+        target, note = fi.install()
+        print(f"installed the ovjax frontend as {target}")
+        print("OpenVINO's Core.read_model, ovc and benchmark_app now open .ovjax files without `import ovjax`.")
+        print(note)
+    elif a.action == "uninstall":
+        removed = fi.uninstall()
+        print(f"removed {removed}" if removed else "the ovjax frontend was not installed in OpenVINO")
+    else:
+        target = fi.installed()
+        print(f"installed: {target}" if target else f"not installed (would be {fi.target_path()})")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ovjax", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -219,16 +238,24 @@ def _parser() -> argparse.ArgumentParser:
     fp16.add_argument("--no-compress-to-fp16", dest="compress_to_fp16", action="store_false")
     i = sub.add_parser("info", help="what an .ovjax file holds")
     i.add_argument("file")
+    f = sub.add_parser(
+        "frontend",
+        help="make OpenVINO's own tools (Core.read_model, ovc, benchmark_app) open .ovjax files",
+        description="install: a link to ovjax's frontend library in the openvino package's libs directory, "
+        "where OpenVINO discovers frontends (recorded in ovjax's pip RECORD, so `pip uninstall ovjax` removes "
+        "it too); uninstall: remove it; status: say whether it is there.",
+    )
+    f.add_argument("action", choices=("install", "uninstall", "status"))
     return p
 
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in ("convert", "info", "-h", "--help"):
+    if argv and argv[0] not in ("convert", "info", "frontend", "-h", "--help"):
         argv = ["convert", *argv]  # `ovjax m.ovjax -o m.xml`, as before the subcommands
     a = _parser().parse_args(argv)
     try:
-        return convert(a) if a.command == "convert" else info(a)
+        return {"convert": convert, "info": info, "frontend": frontend}[a.command](a)
     except CliError as e:
         print(f"ovjax: {e}", file=sys.stderr)
         return e.code
