@@ -11,6 +11,8 @@ result is the median over rounds of its per-round median, see `interleaved`) of
   ovjax f32        ov.Core().compile_model(ovjax model, CPU, INFERENCE_PRECISION_HINT=f32)
   ovjax default    the CPU plugin's default precision (bf16 on CPUs with AVX512-BF16/AMX, else f32)
   ovjax dyn f32    the transformers converted with dynamic batch and sequence (DYNAMIC), f32
+  ovjax int8       nncf.compress_weights(model, INT8_ASYM) (int8 weights, per channel), at the
+                   CPU plugin's default precision, as OpenVINO users deploy compressed models
   builtin f32      `ov.convert_model(jaxpr)` through OpenVINO's own JAX frontend (hook disabled)
   jax2onnx f32     jax2onnx.to_onnx(fn) -> ov.convert_model(onnx) (when jax2onnx is installed)
 and throughput of ovjax f32 (PERFORMANCE_HINT=THROUGHPUT, async queue), the model's FLOPs
@@ -364,6 +366,15 @@ def bench(name, builder, rounds, round_seconds, tput_seconds):
     for label, config in (("ovjax f32", {"INFERENCE_PRECISION_HINT": "f32"}), ("ovjax default", {})):
         runs[label], out = ov_request(model, args, config)
         errors[label] = max_err(out, want)
+    row["ovjax int8"] = None
+    try:
+        import nncf
+
+        int8 = nncf.compress_weights(model.clone(), mode=nncf.CompressWeightsMode.INT8_ASYM)
+        runs["ovjax int8"], out = ov_request(int8, args, {})
+        errors["ovjax int8"] = max_err(out, want)
+    except Exception as e:  # noqa: BLE001 - nncf missing, or nothing to compress
+        notes.append(f"{name} / ovjax int8: {type(e).__name__}: {str(e).strip().splitlines()[-1][:200]}")
     row["ovjax dyn f32"] = None
     if name in DYNAMIC:
         dyn = ovjax.convert_model(fn, example_input=args, input=DYNAMIC[name])
@@ -407,7 +418,7 @@ def main():
         + ", ".join(f"{k}: {v:.1f}" for k, v in parts.items())
         + ")"
     )
-    cols = ["ovjax f32", "ovjax default", "ovjax dyn f32", "builtin f32", "jax2onnx f32"]
+    cols = ["ovjax f32", "ovjax default", "ovjax int8", "ovjax dyn f32", "builtin f32", "jax2onnx f32"]
     print(
         f"{'model':18} {'jax.jit ms':>10} | "
         + " | ".join(f"{c:>24}" for c in cols)
