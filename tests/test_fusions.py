@@ -118,6 +118,25 @@ def test_splat_broadcasts_are_read_as_scalars():
     assert op_counts(sym)["ShapeOf"] == 0, op_counts(sym)  # no shape read at run time
 
 
+def test_small_constant_subgraphs_are_folded():
+    # values computed from constants only become Constants (IsNaN of a constant too, which
+    # OpenVINO cannot evaluate); large ones and an f16 weight's widening Convert stay
+    small = np.linspace(-2, 2, 8, dtype=np.float32)
+    big = rand((300, 300))
+    w16 = rand((8, 8)).astype(np.float16)
+
+    def fn(x, x16):
+        mask = jnp.ones((2, 8)).astype(jnp.int32)[1].astype(jnp.float32)  # convert's NaN guard on a constant
+        wide = jnp.dot(x16, w16, preferred_element_type=jnp.float32)  # w16 converted in the graph
+        return x * mask + jnp.sin(small), jnp.sin(big).sum() + x, wide
+
+    m = check_jit(fn, rand((8,)), rand((8,), seed=2).astype(np.float16))
+    ops = op_counts(m)
+    assert ops["IsNaN"] == 0 and ops["Sin"] == 1, ops  # sin(big) stays (90,000 elements)
+    converts = [o for o in m.get_ops() if o.get_type_name() == "Convert"]
+    assert any(o.get_input_element_type(0).get_type_name() == "f16" for o in converts), ops
+
+
 class Block(nn.Module):
     """A pre-norm transformer block on [batch, sequence, 64] (also test_symbolic's)."""
 

@@ -331,6 +331,7 @@ void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model, const Options&
     // Whatever the options: separate_shared_matmul_weights (cpu_workarounds.hpp), a CPU
     // plugin correctness workaround, last, so that it also sees what the passes built.
     if (options.fusions) {
+        fold_small_constants(model);
         apply_fusions(model);
         if (options.cpu_workarounds)
             apply_cpu_workarounds(model);

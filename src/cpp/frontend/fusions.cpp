@@ -78,6 +78,7 @@
 #include "openvino/op/util/multi_subgraph_base.hpp"
 #include "openvino/op/util/unary_elementwise_arithmetic.hpp"
 #include "openvino/op/variadic_split.hpp"
+#include "openvino/pass/constant_folding.hpp"
 
 namespace ovjax {
 namespace {
@@ -767,6 +768,33 @@ std::shared_ptr<v0::Constant> fold_float_class(const Node& n, const v0::Constant
     return std::make_shared<v0::Constant>(ov::element::boolean, c.get_shape(), r.data());
 }
 }  // namespace
+
+void fold_small_constants(const std::shared_ptr<ov::Model>& model) {
+    for_each_body(model, fold_small_constants);
+    constexpr size_t kMaxElements = 1 << 16;
+    for (const auto& op : model->get_ordered_ops()) {
+        if (op->get_input_size() == 0 || ov::is_type<v0::Constant>(op) ||
+            ov::is_type<ov::op::util::MultiSubGraphOp>(op) || ov::pass::constant_folding_is_disabled(op) ||
+            op->get_output_size() != 1 || op->output(0).get_target_inputs().empty())
+            continue;
+        // a decompression Convert (f16/bf16 weights to f32) stays: the plugin keeps the weight narrow
+        if (ov::is_type<v0::Convert>(op) && op->get_input_element_type(0).is_real() &&
+            op->get_input_element_type(0).bitwidth() < op->get_output_element_type(0).bitwidth())
+            continue;
+        bool constant_inputs = true;
+        for (const auto& in : op->input_values())
+            constant_inputs = constant_inputs && ov::is_type<v0::Constant>(in.get_node());
+        const auto& ps = op->get_output_partial_shape(0);
+        if (!constant_inputs || !ps.is_static() || ov::shape_size(ps.to_shape()) > kMaxElements)
+            continue;
+        if (auto c = fold_constant(op->output(0), 1, kMaxElements)) {
+            if (c == op)
+                continue;
+            name_after(*c, *op);
+            op->output(0).replace(c->output(0));
+        }
+    }
+}
 
 std::shared_ptr<v0::Constant> fold_constant(const Output<Node>& o, int max_depth, size_t max_elements) {
     auto n = o.get_node_shared_ptr();
