@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,19 +32,15 @@ class Traced:
 
 
 def _is_linen(obj) -> bool:
-    try:
-        import flax.linen as nn
-    except Exception:
-        return False
-    return isinstance(obj, nn.Module)
+    # a linen Module exists only once flax.linen is imported: no import here (importing
+    # flax.nnx alone costs half a second, which every ov.convert_model call would pay)
+    nn = sys.modules.get("flax.linen")
+    return nn is not None and isinstance(obj, nn.Module)
 
 
 def _is_nnx(obj) -> bool:
-    try:
-        from flax import nnx
-    except Exception:
-        return False
-    return isinstance(obj, nnx.Module)
+    nnx = sys.modules.get("flax.nnx")
+    return nnx is not None and isinstance(obj, nnx.Module)
 
 
 def _from_library(obj, *packages: str) -> bool:
