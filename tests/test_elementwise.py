@@ -16,6 +16,9 @@ import pytest
 from jax import lax
 
 import harness
+import openvino as ov
+
+import ovjax
 from harness import FLOATS, arr, check_elementwise, full_range, np_dtype, rand
 
 INTS = ["int8", "int16", "int32", "uint8", "uint32"]
@@ -396,6 +399,36 @@ def test_convert_element_type(src):
         for i, d in enumerate(dsts)
     }
     check_elementwise(cases, *xs, signed_zeros=True)
+
+
+@pytest.mark.parametrize("precision", ["f32", "default"])
+def test_f16_casts_inside_a_graph_round(precision):
+    # x.astype(f16) used in f32 again: on a CPU without f16 arithmetic the plugin runs f16
+    # tensors as f32, so the cast must round by itself; every f16 range: normal, subnormal
+    # (spacing 2^-24, ties to even, signed zeros), overflow to +-inf, NaN and infinities
+    r = np.random.default_rng(3)
+    x = np.concatenate(
+        [
+            r.standard_normal(2000) * 10.0 ** r.integers(-9, 6, 2000),
+            [0.0, -0.0, np.inf, -np.inf, np.nan, 65504, 65519, 65520, -65520, 1e6, 6e-8, -6e-8],
+            [2.0**-25, -(2.0**-25), 3 * 2.0**-25, 2.0**-14, 2.0**-14 * (1 - 2**-12), -1e-12, 0.1],
+        ]
+    ).astype(np.float32)
+
+    def fn(x, b):
+        return (
+            x.astype(jnp.float16).astype(jnp.float32) * 3.0,
+            b.astype(jnp.float16).astype(jnp.float32),  # bf16 -> f16: wider exponent range
+        )
+
+    b = x.astype(jnp.bfloat16)
+    model = ovjax.convert_model(fn, example_input=(x, b))
+    config = {"INFERENCE_PRECISION_HINT": "f32"} if precision == "f32" else {}
+    got = ov.Core().compile_model(model, "CPU", config)([x, b])
+    for g, w in zip(got.values(), fn(x, b)):
+        w = np.asarray(w)
+        same = (g == w) & (np.signbit(g) == np.signbit(w)) | (np.isnan(g) & np.isnan(w))
+        assert same.all(), (x[~same][:5], g[~same][:5], w[~same][:5])
 
 
 # ---------------------------------------------------------------- identities

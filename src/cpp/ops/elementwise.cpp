@@ -834,6 +834,26 @@ Output<Node> float_to_int(const Output<Node>& x0, const et::Type& to) {
 }
 }  // namespace
 
+// f32 x rounded to f16's values, still as f32: on a CPU without f16 arithmetic the CPU plugin
+// runs f16 tensors as f32, so a Convert to f16 inside a graph rounds nothing
+// (x.astype(f16).astype(f32) came back unrounded, measured on OpenVINO 2026.4). Normal
+// range: 11 significant bits, to nearest even; below 2^-14 f16's subnormal spacing 2^-24
+// (the sign of a zero kept); above 65504 +-inf; NaN and infinities as they are. Exact in
+// f32 arithmetic, and a no-op for the final Convert where f16 is native.
+Output<Node> f16_rounded(const Output<Node>& x) {
+    auto normal = round_significand(x, 11);
+    // |x| < 2^-14: (x + m) - m with m = +-0.5 rounds x to a multiple of 2^-24 (the sum's
+    // ulp). m is a Select, not a Constant: OpenVINO's linear-op fusion would fold
+    // (x + c) - c to x.
+    auto m = select(make<v1::Less>(x, f32c(0.0)), f32c(-0.5), f32c(0.5));
+    Output<Node> sub = make<v1::Subtract>(add(x, m), m);
+    sub = select(make<v1::Equal>(sub, f32c(0.0)), mul(x, f32c(0.0)), sub);  // -tiny -> -0
+    auto ax = make<v0::Abs>(x);
+    auto r = select(make<v1::Less>(ax, f32c(std::ldexp(1.0, -14))), sub, normal);
+    auto inf = select(make<v1::Less>(x, f32c(0.0)), f32c(-INFINITY), f32c(INFINITY));
+    return select(make<v1::Less>(f32c(65504.0), make<v0::Abs>(r)), inf, r);
+}
+
 ov::OutputVector translate_convert_element_type(const NodeContext& ctx) {
     auto x = ctx.get_input(0);
     auto to = to_ov_type(ctx.dtype_param("new_dtype"));
@@ -854,6 +874,8 @@ ov::OutputVector translate_convert_element_type(const NodeContext& ctx) {
             }))
             return {float_constant(to, k->get_shape(), values[0])};
     }
+    if (to == et::f16 && (from == et::f32 || from == et::bf16))
+        return {convert(f16_rounded(convert(x, et::f32)), et::f16)};
     return {convert(x, to)};
 }
 
