@@ -14,7 +14,7 @@ import ovjax
 from harness import MODEL_TOL, compile_cpu, op_counts
 
 from ._check import compare
-from .test_transformers import _bert, _build, _gpt2, _gpt2_step, _tokens, _vit
+from .test_transformers import _bert, _build, _gpt2, _gpt2_step, _llama, _tokens, _vit
 
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("transformers.models.bert.modeling_flax_bert", reason="this transformers has no Flax models (5.x)")
@@ -121,18 +121,7 @@ def test_gpt2_decode_step_on_a_kv_cache_of_dynamic_length():
 
 
 def test_llama_dynamic_batch_and_sequence():
-    from transformers import FlaxLlamaForCausalLM, LlamaConfig
-
-    cfg = LlamaConfig(
-        vocab_size=100,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-    )
-    model, params = _build(FlaxLlamaForCausalLM, cfg, (2, 8))
+    model, params = _llama()
 
     def fn(input_ids, attention_mask):
         return model(input_ids, attention_mask=attention_mask, params=params).logits

@@ -115,6 +115,21 @@ def test_gpt2_kv_cache_prefill_and_decode():
     check_model(step, (nxt, mask2, pos2, past), want2, tol=MODEL_TOL, where="FlaxGPT2LMHeadModel decode step")
 
 
+def _llama():
+    from transformers import FlaxLlamaForCausalLM, LlamaConfig
+
+    cfg = LlamaConfig(
+        vocab_size=100,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+    )
+    return _build(FlaxLlamaForCausalLM, cfg, (2, 8))
+
+
 def _vit():
     from transformers import FlaxViTModel, ViTConfig
 

@@ -14,25 +14,10 @@ import pytest
 import ovjax
 from harness import compile_cpu
 
-from .test_transformers import _bert, _build, _gpt2, _mask, _tokens, _vit
+from .test_transformers import _bert, _gpt2, _llama, _mask, _tokens, _vit
 
 nncf = pytest.importorskip("nncf")
 pytest.importorskip("transformers.models.bert.modeling_flax_bert", reason="this transformers has no Flax models (5.x)")
-
-
-def _llama():
-    from transformers import FlaxLlamaForCausalLM, LlamaConfig
-
-    cfg = LlamaConfig(
-        vocab_size=100,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-    )
-    return _build(FlaxLlamaForCausalLM, cfg, (2, 8))
 
 
 def _text(build, out):
