@@ -107,16 +107,17 @@ std::shared_ptr<v0::Constant> bias_of(const std::shared_ptr<Node>& add, const Ou
     return b;
 }
 
-// The bias adds of joined MatMuls (each product's only consumer), or none unless all have one.
-std::vector<std::shared_ptr<Node>> joined_bias_adds(const std::vector<std::shared_ptr<v0::MatMul>>& mms,
-                                                    const std::vector<size_t>& ns) {
-    std::vector<std::shared_ptr<Node>> adds;
+// The bias adds of joined MatMuls (each product's only consumer) with their biases, or
+// none unless all have one.
+std::vector<std::pair<std::shared_ptr<Node>, std::shared_ptr<v0::Constant>>> joined_bias_adds(
+    const std::vector<std::shared_ptr<v0::MatMul>>& mms, const std::vector<size_t>& ns) {
+    std::vector<std::pair<std::shared_ptr<Node>, std::shared_ptr<v0::Constant>>> adds;
     for (size_t i = 0; i < mms.size(); ++i) {
         auto add = only_consumer(mms[i]->output(0));
         auto b = add ? bias_of(add, mms[i]->output(0)) : nullptr;
         if (!b || b->get_shape().back() != ns[i] || b->get_element_type().bitwidth() < 8)
             return {};
-        adds.push_back(add);
+        adds.emplace_back(add, b);
     }
     return adds;
 }
@@ -182,12 +183,11 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
         const size_t bes = bias->get_element_type().size();
         size_t at = 0;
         for (size_t i = 0; i < adds.size(); ++i) {
-            auto b = bias_of(adds[i], mms[i]->output(0));
-            std::memcpy(bdst + at * bes, b->get_data_ptr(), ns[i] * bes);
+            std::memcpy(bdst + at * bes, adds[i].second->get_data_ptr(), ns[i] * bes);
             at += ns[i];
         }
         auto add = std::make_shared<v1::Add>(mm, bias);
-        take_provenance(*add, *adds[0]);
+        take_provenance(*add, *adds[0].first);
         name_after(*bias, *add);
         product = add;
     }
@@ -201,7 +201,7 @@ bool join_matmuls(const Output<Node>& o, bool tb) {
     name_built(split->output(0), *mm, "VariadicSplit");
     name_after(*joined, *mm);
     for (size_t i = 0; i < mms.size(); ++i)
-        (adds.empty() ? mms[i]->output(0) : adds[i]->output(0)).replace(split->output(i));
+        (adds.empty() ? mms[i]->output(0) : adds[i].first->output(0)).replace(split->output(i));
     return true;
 }
 

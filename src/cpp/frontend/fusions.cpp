@@ -781,15 +781,9 @@ void fold_small_constants(const std::shared_ptr<ov::Model>& model) {
         if (ov::is_type<v0::Convert>(op) && op->get_input_element_type(0).is_real() &&
             op->get_input_element_type(0).bitwidth() < op->get_output_element_type(0).bitwidth())
             continue;
-        bool constant_inputs = true;
-        for (const auto& in : op->input_values())
-            constant_inputs = constant_inputs && ov::is_type<v0::Constant>(in.get_node());
-        const auto& ps = op->get_output_partial_shape(0);
-        if (!constant_inputs || !ps.is_static() || ov::shape_size(ps.to_shape()) > kMaxElements)
-            continue;
+        // depth 1: only a node whose inputs are Constants already (in topological order,
+        // those folded just before it); fold_constant checks the result's size
         if (auto c = fold_constant(op->output(0), 1, kMaxElements)) {
-            if (c == op)
-                continue;
             name_after(*c, *op);
             op->output(0).replace(c->output(0));
         }

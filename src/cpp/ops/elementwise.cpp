@@ -845,12 +845,13 @@ Output<Node> f16_rounded(const Output<Node>& x) {
     // |x| < 2^-14: (x + m) - m with m = +-0.5 rounds x to a multiple of 2^-24 (the sum's
     // ulp). m is a Select, not a Constant: OpenVINO's linear-op fusion would fold
     // (x + c) - c to x.
-    auto m = select(make<v1::Less>(x, f32c(0.0)), f32c(-0.5), f32c(0.5));
+    auto negative = make<v1::Less>(x, f32c(0.0));
+    auto m = select(negative, f32c(-0.5), f32c(0.5));
     Output<Node> sub = make<v1::Subtract>(add(x, m), m);
     sub = select(make<v1::Equal>(sub, f32c(0.0)), mul(x, f32c(0.0)), sub);  // -tiny -> -0
     auto ax = make<v0::Abs>(x);
     auto r = select(make<v1::Less>(ax, f32c(std::ldexp(1.0, -14))), sub, normal);
-    auto inf = select(make<v1::Less>(x, f32c(0.0)), f32c(-INFINITY), f32c(INFINITY));
+    auto inf = select(negative, f32c(-INFINITY), f32c(INFINITY));
     return select(make<v1::Less>(f32c(65504.0), make<v0::Abs>(r)), inf, r);
 }
 
