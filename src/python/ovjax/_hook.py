@@ -47,34 +47,39 @@ def install() -> bool:
     from . import _library
     from .convert import has_fixed_shapes, is_jax_model, to_frontend_input, trace
 
-    def claim(argv) -> bool:
-        """JAX objects always; a plain callable when example_input is given and OpenVINO's
-        own frontends do not take it (a torch module, a tf.function are theirs)."""
+    def plain_callable(argv, error: Exception) -> bool:
+        """A callable given with example_input that OpenVINO's own frontends rejected as an
+        unknown model type (a torch module or a tf.function is theirs, and checked first)."""
         model = argv["input_model"]
-        if is_jax_model(model):
-            return True
-        if not callable(model) or argv.get("example_input") is None or isinstance(model, (str, bytes, os.PathLike)):
-            return False
-        try:
-            orig_check(argv)
-        except Exception as e:  # OpenVINO's "Unknown model type": nobody else's
-            return "Unknown model type" in str(e)
-        return False
+        return (
+            callable(model)
+            and argv.get("example_input") is not None
+            and not isinstance(model, (str, bytes, os.PathLike))
+            and "Unknown model type" in str(error)
+        )
+
+    def to_ovjax(argv) -> str:
+        model = argv["input_model"]
+        spec = argv.get("input")
+        retrace = spec is not None and not has_fixed_shapes(model)
+        traced = trace(model, argv.get("example_input"), input=spec if retrace else None)
+        argv["input_model"] = to_frontend_input(traced, bool(argv.get("share_weights", True)))
+        argv["example_input"] = None
+        if retrace:
+            # the trace has the input shapes and types: OpenVINO's own parsing of
+            # input= does not know symbol names ("B") and would set them again
+            argv["input"] = None
+        return "ovjax"
 
     def check_model_object(argv):
-        model = argv["input_model"]
-        if claim(argv):
-            spec = argv.get("input")
-            retrace = spec is not None and not has_fixed_shapes(model)
-            traced = trace(model, argv.get("example_input"), input=spec if retrace else None)
-            argv["input_model"] = to_frontend_input(traced, bool(argv.get("share_weights", True)))
-            argv["example_input"] = None
-            if retrace:
-                # the trace has the input shapes and types: OpenVINO's own parsing of
-                # input= does not know symbol names ("B") and would set them again
-                argv["input"] = None
-            return "ovjax"
-        return orig_check(argv)
+        if is_jax_model(argv["input_model"]):
+            return to_ovjax(argv)
+        try:
+            return orig_check(argv)  # once: its answer, or its error, decides
+        except Exception as e:
+            if plain_callable(argv, e):
+                return to_ovjax(argv)
+            raise
 
     check_model_object._ovjax = True  # type: ignore[attr-defined]
 

@@ -54,6 +54,20 @@ def _check_file(path: str) -> None:
 _SPEC = re.compile(r"^(?P<shape>[^:]*)(?::(?P<dtype>[A-Za-z0-9_]+))?$")
 
 
+def _load(path: str):
+    """(frontend, input model) of an .ovjax file the reader accepts: every field is checked
+    when the file is opened, so a damaged file is exit 4 here and a conversion error later
+    is the model's (exit 5)."""
+    from . import _library
+
+    _check_file(path)
+    fe = _library.frontend()
+    try:
+        return fe, fe.load(path)
+    except Exception as e:
+        raise CliError(EXIT_BAD_FILE, f"{path}: {_message(e)}") from e
+
+
 def parse_example(spec: str):
     """'2x3:float32' (or '2,3', '[]' for a scalar; float32 when no type) -> (zeros array,
     input shape with symbol names kept: 'Bx3' is a dynamic B, traced at size 2)."""
@@ -111,13 +125,12 @@ def convert(a) -> int:
 
     is_file = a.model.endswith(".ovjax") or os.path.exists(a.model) or ":" not in a.model
     if is_file:
-        _check_file(a.model)
+        fe, im = _load(a.model)
         if a.example_input:
             raise CliError(
                 EXIT_USAGE, "--example-input applies to MODULE:OBJECT, not to an .ovjax file (traced already)"
             )
         default_out = os.path.splitext(a.model)[0] + ".xml"
-        source = a.model
     else:
         source = _import_object(a.model)
         if not a.example_input:
@@ -126,7 +139,7 @@ def convert(a) -> int:
     out = a.output or default_out
     try:
         if is_file:
-            m = ovjax.convert_model(source)
+            m = fe.convert(im)
         else:
             parsed = [parse_example(s) for s in a.example_input]
             args = tuple(p[0] for p in parsed)
@@ -135,8 +148,7 @@ def convert(a) -> int:
     except CliError:
         raise
     except Exception as e:  # the reader's and the translators' messages name what was wrong
-        code = EXIT_BAD_FILE if is_file and "ovjax: " in str(e) and "equation" not in str(e) else EXIT_CONVERSION
-        raise CliError(code, f"{a.model}: {_message(e)}") from e
+        raise CliError(EXIT_CONVERSION, f"{a.model}: {_message(e)}") from e
     ov.save_model(m, out, compress_to_fp16=a.compress_to_fp16)
     print(f"{a.model}: {len(m.inputs)} inputs, {len(m.outputs)} outputs, {len(m.get_ops())} operations")
     print(f"wrote {out} (weights {'compressed to f16' if a.compress_to_fp16 else 'as they are'})")
@@ -150,13 +162,8 @@ def _port(p) -> str:
 
 
 def info(a) -> int:
-    from . import _library
-    from .convert import to_frontend_input  # noqa: F401 - import check: the package is whole
-
-    _check_file(a.file)
-    fe = _library.frontend()
+    fe, im = _load(a.file)
     try:
-        im = fe.load(a.file)
         m = fe.convert_partially(im)
     except Exception as e:
         raise CliError(EXIT_BAD_FILE, f"{a.file}: {_message(e)}") from e
