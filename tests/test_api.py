@@ -309,6 +309,89 @@ def test_ov_convert_model_input_names_and_shapes_for_jaxpr():
     assert [i.get_any_name() for i in m.inputs] == ["input_0", "input_1"]
 
 
+def test_ov_convert_model_takes_every_documented_argument(capsys):
+    """ov.convert_model on a JAX object runs ovjax's conversion directly (the hook), with
+    each of its documented arguments doing what it does for other frontends."""
+    from openvino.frontend import ConversionExtension
+    import openvino.opset13 as ops
+
+    def f(x, y):
+        return jnp.tanh(x) + y[:2], x * y[0]
+
+    x, y = f32(2, 3), f32(4, 3)
+    cj = jax.make_jaxpr(f)(x, y)
+    # input= naming its inputs in another order: the model takes them in that order
+    m = ov.convert_model(cj, input=[("input_1", [4, 3], ov.Type.f32), ("input_0", [2, 3])])
+    assert [i.get_any_name() for i in m.inputs] == ["input_1", "input_0"]
+    got = run_ov(m, (y, x))
+    for g, w in zip(got, f(x, y)):
+        assert_close(g, w)
+    # output= keeps the outputs named, in the order given (a list, or comma-separated)
+    for output in (["output_1", "output_0"], "output_1, output_0"):
+        m = ov.convert_model(cj, output=output)
+        assert [o.get_any_name() for o in m.outputs] == ["output_1", "output_0"]
+        got = run_ov(m, (x, y))
+        assert_close(got[0], f(x, y)[1])
+        assert_close(got[1], f(x, y)[0])
+    m = ov.convert_model(cj, output="output_1")
+    assert [o.get_any_name() for o in m.outputs] == ["output_1"]
+    with pytest.raises(ValueError, match=r"output='nope'.*no output of that name; its outputs: 'output_0', 'output_1'"):
+        ov.convert_model(cj, output="nope")
+    with pytest.raises(ValueError, match=r"no input named 'z'; its inputs: 'input_0', 'input_1'"):
+        ov.convert_model(cj, input={"z": [2, 3]})
+    # extension=, verbose=, share_weights=, dynamo= (which warns, as for any non-PyTorch model)
+    with pytest.warns(UserWarning, match="dynamo parameter will be ignored"):
+        m = ov.convert_model(
+            [cj],
+            extension=[ConversionExtension("tanh", lambda ctx: [ops.sigmoid(ctx.get_input(0)).output(0)])],
+            verbose=True,
+            share_weights=False,
+            dynamo=True,
+        )
+    assert_close(run_ov(m, (x, y))[0], jax.nn.sigmoid(x) + y[:2])
+    assert "[ SUCCESS ]" in capsys.readouterr().out
+    # the rt_info OpenVINO's wrapper writes
+    assert m.get_rt_info("Runtime_version").astype(str) == ov.get_version()
+    assert m.get_rt_info(["conversion_parameters", "share_weights"]).astype(str) == "False"
+    assert m.get_rt_info(["conversion_parameters", "verbose"]).astype(str) == "True"
+
+
+def test_ov_convert_model_sends_no_telemetry():
+    """With OpenVINO's telemetry on (no CI variable), ov.convert_model of a JAX object
+    makes no telemetry call and never forks (in a process running JAX, fork() risks a
+    deadlock and costs ~15 ms a call); OpenVINO's own JAX frontend, through the same
+    ov.convert_model, does call telemetry in this very process."""
+    code = (
+        "import os, warnings\n"
+        "import openvino_telemetry\n"
+        "calls = []\n"
+        "def spy(name):\n"
+        "    def f(self, *a, **k): calls.append(name)\n"
+        "    return f\n"
+        "for name in ('send_event', 'send_error', 'send_stack_trace', 'start_session', 'end_session'):\n"
+        "    setattr(openvino_telemetry.Telemetry, name, spy(name))\n"
+        "forks = []\n"
+        "fork = os.fork\n"
+        "os.fork = lambda: forks.append(1) or fork()\n"
+        "import jax, jax.numpy as jnp, numpy as np, openvino as ov, ovjax\n"
+        "del calls[:], forks[:]  # importing openvino sends an event of its own\n"
+        "f = lambda x: jnp.tanh(x) * 2.0\n"
+        "x = np.ones(3, np.float32)\n"
+        "jax.jit(f)(x).block_until_ready()\n"
+        "with warnings.catch_warnings():\n"
+        "    warnings.simplefilter('error')\n"
+        "    for model in (jax.make_jaxpr(f)(x), jax.jit(f)):\n"
+        "        ov.convert_model(model, example_input=None if hasattr(model, 'jaxpr') else x)\n"
+        "print(len(calls), len(forks))\n"
+        "with ovjax._hook.disabled():\n"
+        "    ov.convert_model(jax.make_jaxpr(f)(x))\n"
+        "print(len(calls) > 0)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_BUILD", "JENKINS_URL")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.stdout.split() == ["0", "0", "True"], out.stderr[-3000:]
+
+
 def test_conversion_extension_overrides_a_primitive():
     from openvino.frontend import ConversionExtension
     import openvino.opset13 as ops
@@ -396,11 +479,7 @@ def _run(code: str, **env) -> subprocess.CompletedProcess:
 
 
 def test_disable_hook_env():
-    code = (
-        "import ovjax\n"
-        "from openvino.tools.ovc import convert_impl as ci\n"
-        "print(getattr(ci.check_model_object, '_ovjax', False))\n"
-    )
+    code = "import ovjax\nfrom openvino.tools.ovc import convert as cv\nprint(getattr(cv._convert, '_ovjax', False))\n"
     assert _run(code).stdout.strip() == "True"
     assert _run(code, OVJAX_DISABLE_HOOK="1").stdout.strip() == "False"
 

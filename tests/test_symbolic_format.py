@@ -484,28 +484,26 @@ def test_closed_jaxpr_traced_with_symbolic_shapes_serializes_as_is():
 
 
 def test_ov_convert_model_hook_hands_symbolic_models_over():
-    """ov.convert_model's hook: a ClosedJaxpr as it is, a module retraced with input=
-    (the hook takes input= off OpenVINO's hands: its parser knows no symbol names)."""
+    """ov.convert_model through the hook: a symbolic ClosedJaxpr keeps its symbol, a
+    module is retraced with input= (symbol names OpenVINO's own parser does not know)."""
     import flax.linen as nn
-    from openvino.tools.ovc import convert_impl as ci
+    from openvino.tools.ovc import convert as cv
 
-    if not getattr(ci.check_model_object, "_ovjax", False):
+    if not getattr(cv._convert, "_ovjax", False):
         pytest.fail("the ov.convert_model hook is not installed")
     (B,) = export.symbolic_shape("B")
     cj = jax.make_jaxpr(fn2)(sds((B, 128)), sds((B, 128)))
-    argv = {"input_model": cj, "example_input": None, "input": None}
-    assert ci.check_model_object(argv) == "ovjax"
-    assert symbol_names(argv["input_model"]["ovjax_graph"].data.tobytes()) == ["B"]
+    m = ov.convert_model(cj)
+    assert [str(i.get_partial_shape()) for i in m.inputs] == ["[1..,128]", "[1..,128]"]
+    assert m.input(0).get_partial_shape()[0].get_symbol() is m.input(1).get_partial_shape()[0].get_symbol()
 
     mod = nn.Dense(3)
     variables = mod.init(jax.random.PRNGKey(0), np.ones((2, 4), np.float32))
-    argv = {"input_model": mod.bind(variables), "example_input": np.ones((2, 4), np.float32), "input": [("N", 4)]}
-    assert ci.check_model_object(argv) == "ovjax"
-    assert argv["input"] is None
-    b = argv["input_model"]["ovjax_graph"].data.tobytes()
-    assert symbol_names(b) == ["N"]
-    g = graphs(b)[0]
-    assert g["vars"][g["invars"][-1]][1] == [-2, 4]
+    m = ov.convert_model(mod.bind(variables), example_input=np.ones((2, 4), np.float32), input=[("N", 4)])
+    assert str(m.input(0).get_partial_shape()) == "[1..,4]"
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    got = ov.compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})([x])[0]
+    np.testing.assert_allclose(got, mod.apply(variables, x), rtol=1e-5, atol=1e-5)
 
 
 # ---------------------------------------------------------------- errors

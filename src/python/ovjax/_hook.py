@@ -1,23 +1,33 @@
 """Route ``openvino.convert_model`` through ovjax for JAX objects and .ovjax files.
 
-OpenVINO's ``convert_impl`` looks up ``check_model_object`` and ``FrontEndManager``
-as module globals at call time. ovjax wraps both: every manager it creates knows the
-ovjax frontend, and JAX objects (jaxprs, Flax modules) are claimed as framework
-``ovjax`` and replaced by their serialized in-memory form before OpenVINO's pipeline
-sees them: jaxprs, Flax, Equinox and Haiku modules, jax.jit functions and their traces,
-and a plain callable given with ``example_input`` that no other frontend takes.
-``example_input`` (which OpenVINO hands only to its PyTorch frontend) is
-taken from the call's own arguments. If OpenVINO's internals change, the hook warns
-once and stays off; ``ovjax.convert_model`` keeps working. OVJAX_DISABLE_HOOK=1 turns
-it off.
+``ov.convert_model`` is OpenVINO's wrapper: it parses the arguments, sends telemetry,
+picks a frontend and runs its pipeline. For what ovjax claims (jaxprs, Flax, Equinox and
+Haiku modules, jax.jit functions and their traces, .ovjax files, and a plain callable
+given with ``example_input`` that no other frontend takes) the hook replaces the
+wrapper's ``_convert`` step with ovjax's own conversion (``_convert_directly``), the
+same as ``ovjax.convert_model``, with every documented ``ov.convert_model`` argument
+(input, output, example_input, extension, verbose, share_weights; dynamo warns as it does
+for any non-PyTorch model). Everything else goes to OpenVINO untouched.
+
+Why not through the wrapper (measured in benchmarks/conversion.py, README "Conversion
+time"): with OpenVINO's telemetry on, as users have it by default, the wrapper forks the
+process for each telemetry event, seven times per call. In a process running JAX that
+costs about 100 ms per conversion, more the bigger the process, prints JAX's warning
+that fork() in a multithreaded process "will likely lead to a deadlock", and risks that
+deadlock. So ovjax conversions send no OpenVINO telemetry: the user's telemetry setting
+is not changed, and OpenVINO's own tools and frontends report as before.
+
+OpenVINO's ``FrontEndManager`` is wrapped too, so that a manager OpenVINO creates knows
+the ovjax frontend and sends .ovjax files (recognised by their magic bytes) to it. If
+OpenVINO's internals change, the hook warns once and stays off; ``ovjax.convert_model``
+keeps working. OVJAX_DISABLE_HOOK=1 turns it off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
-
-import contextlib
 
 from . import _options
 
@@ -32,12 +42,13 @@ def install() -> bool:
     if _options.env_flag("OVJAX_DISABLE_HOOK", False):
         return False
     try:
+        from openvino.tools.ovc import convert as cv
         from openvino.tools.ovc import convert_impl as ci
 
-        orig_check = ci.check_model_object
+        orig_convert = cv._convert
         orig_fem = ci.FrontEndManager
-        orig_emit = ci.moc_emit_ir
-        if getattr(orig_check, "_ovjax", False):
+        orig_check = ci.check_model_object
+        if getattr(orig_convert, "_ovjax", False):
             _installed = True
             return True
     except Exception as e:  # pragma: no cover - depends on OpenVINO internals
@@ -45,43 +56,28 @@ def install() -> bool:
         return False
 
     from . import _library
-    from .convert import has_fixed_shapes, is_jax_model, to_frontend_input, trace
+    from .convert import is_jax_model
 
-    def plain_callable(argv, error: Exception) -> bool:
-        """A callable given with example_input that OpenVINO's own frontends rejected as an
-        unknown model type (a torch module or a tf.function is theirs, and checked first)."""
-        model = argv["input_model"]
-        return (
-            callable(model)
-            and argv.get("example_input") is not None
-            and not isinstance(model, (str, bytes, os.PathLike))
-            and "Unknown model type" in str(error)
-        )
-
-    def to_ovjax(argv) -> str:
-        model = argv["input_model"]
-        spec = argv.get("input")
-        retrace = spec is not None and not has_fixed_shapes(model)
-        traced = trace(model, argv.get("example_input"), input=spec if retrace else None)
-        argv["input_model"] = to_frontend_input(traced, bool(argv.get("share_weights", True)))
-        argv["example_input"] = None
-        if retrace:
-            # the trace has the input shapes and types: OpenVINO's own parsing of
-            # input= does not know symbol names ("B") and would set them again
-            argv["input"] = None
-        return "ovjax"
-
-    def check_model_object(argv):
-        if is_jax_model(argv["input_model"]):
-            return to_ovjax(argv)
+    def claims(args) -> bool:
+        model = _single(args.get("input_model"))
+        if is_jax_model(model) or _is_ovjax_file(model):
+            return True
+        # a plain callable given with example_input that OpenVINO's own frontends reject
+        # as an unknown model type (a torch module or a tf.function is theirs)
+        if not callable(model) or args.get("example_input") is None or isinstance(model, (str, bytes, os.PathLike)):
+            return False
         try:
-            return orig_check(argv)  # once: its answer, or its error, decides
+            orig_check(dict(args))
         except Exception as e:
-            if plain_callable(argv, e):
-                return to_ovjax(argv)
-            raise
+            return "Unknown model type" in str(e)
+        return False
 
-    check_model_object._ovjax = True  # type: ignore[attr-defined]
+    def _convert(cli_parser, args, python_api_used):
+        if python_api_used and claims(args):
+            return _convert_directly(args), None
+        return orig_convert(cli_parser, args, python_api_used)
+
+    _convert._ovjax = True  # type: ignore[attr-defined]
 
     class FrontEndManager(orig_fem):  # type: ignore[misc, valid-type]
         """OpenVINO's manager with the ovjax frontend registered; .ovjax files
@@ -99,37 +95,84 @@ def install() -> bool:
                 return self.load_by_framework("ovjax")
             return super().load_by_model(model, *a, **k)
 
-    def moc_emit_ir(model, argv):
-        """OpenVINO's post-conversion step. For ovjax models its generic MOC cleanup
-        pass (apply_moc_transformations) is skipped unless OVJAX_MOC_PASSES=1: ovjax
-        emits static graphs whose shapes and constants are already resolved, the pass
-        would be most of ov.convert_model's time on large jaxprs (benchmarks/README.md
-        has the measurements), and compile_model runs the plugin's own pipeline either
-        way. Preprocessing options and the remaining steps run as usual."""
-        if getattr(argv, "framework", None) != "ovjax" or _options.env_flag("OVJAX_MOC_PASSES", False):
-            return orig_emit(model, argv)
-        from openvino._offline_transformations import compress_quantize_weights_transformation
-        from openvino.tools.ovc.moc_frontend.offline_transformations import apply_fused_names_cleanup
-        from openvino.tools.ovc.moc_frontend.preprocessing import apply_preprocessing
-
-        if getattr(argv, "layout_values", None):  # the only option it acts on; a no-op build otherwise
-            apply_preprocessing(ov_function=model, argv=argv)
-        # ovjax emits no FakeQuantize; a ConversionExtension might.
-        if any(op.get_type_name() == "FakeQuantize" for op in model.get_ops()):
-            compress_quantize_weights_transformation(model)
-        apply_fused_names_cleanup(model)
-        if hasattr(argv, "feManager"):
-            del argv.feManager
-        return model
-
-    _originals["check_model_object"] = orig_check
+    _originals["_convert"] = orig_convert
     _originals["FrontEndManager"] = orig_fem
-    _originals["moc_emit_ir"] = orig_emit
-    ci.check_model_object = check_model_object
+    cv._convert = _convert
     ci.FrontEndManager = FrontEndManager
-    ci.moc_emit_ir = moc_emit_ir
     _installed = True
     return True
+
+
+def _single(model):
+    """ov.convert_model's input_model: a list or tuple of one model is that model."""
+    if isinstance(model, (list, tuple)) and len(model) == 1:
+        return model[0]
+    return model
+
+
+def _convert_directly(args):
+    """``ov.convert_model(**args)`` for a model ovjax claims, without OpenVINO's wrapper:
+    ovjax.convert_model with the documented arguments, then what the wrapper's pipeline
+    does after a frontend (fused-names cleanup, and its MOC passes only when
+    OVJAX_MOC_PASSES=1; see moc_passes) and the rt_info it records."""
+    import time
+
+    from . import convert
+
+    t0 = time.perf_counter()
+    if args.get("dynamo"):
+        warnings.warn(
+            "dynamo=True is only supported for PyTorch models, but the provided model is a JAX model. "
+            "The dynamo parameter will be ignored.",
+            stacklevel=4,
+        )
+    model = convert.convert_model(
+        _single(args["input_model"]),
+        example_input=args.get("example_input"),
+        input=args.get("input"),
+        output=args.get("output"),
+        share_weights=bool(args.get("share_weights", True)),
+        extension=args.get("extension"),
+    )
+    moc_passes(model)
+    _record_conversion(model, args)
+    if args.get("verbose"):
+        print(f"[ SUCCESS ] ovjax: converted in {time.perf_counter() - t0:.2f} seconds.")
+    return model
+
+
+def moc_passes(model) -> None:
+    """What OpenVINO's pipeline applies to a frontend's model. Its generic MOC cleanup
+    pass (apply_moc_transformations) runs only with OVJAX_MOC_PASSES=1: ovjax emits
+    graphs whose static shapes and constants are already resolved, the pass would be
+    most of the conversion time on large jaxprs (benchmarks/README.md), and
+    compile_model runs the plugin's own pipeline either way (README, "Saved IR")."""
+    from openvino._offline_transformations import apply_moc_transformations, compress_quantize_weights_transformation
+    from openvino.tools.ovc.moc_frontend.offline_transformations import apply_fused_names_cleanup
+
+    if _options.env_flag("OVJAX_MOC_PASSES", False):
+        apply_moc_transformations(model, cf=False, smart_reshape=True)
+    # ovjax emits no FakeQuantize; a ConversionExtension might
+    if any(op.get_type_name() == "FakeQuantize" for op in model.get_ops()):
+        compress_quantize_weights_transformation(model)
+    apply_fused_names_cleanup(model)
+
+
+def _record_conversion(model, args) -> None:
+    """The rt_info OpenVINO's wrapper writes: the runtime version, and the arguments
+    given that are not their defaults, when they are plain values."""
+    import numbers
+
+    import openvino as ov
+
+    model.set_rt_info(ov.get_version(), "Runtime_version")
+    defaults = {"verbose": False, "share_weights": True, "dynamo": False}
+    for key in ("input", "output", "verbose", "share_weights", "dynamo"):
+        value = args.get(key)
+        if value is None or (key in defaults and value == defaults[key]):
+            continue
+        if isinstance(value, (str, bool, numbers.Number)):
+            model.set_rt_info(str(value), ["conversion_parameters", key])
 
 
 def _is_ovjax_file(model) -> bool:
@@ -152,9 +195,10 @@ def uninstall() -> None:
         return
     from openvino.tools.ovc import convert_impl as ci
 
-    ci.check_model_object = _originals["check_model_object"]
+    from openvino.tools.ovc import convert as cv
+
+    cv._convert = _originals["_convert"]
     ci.FrontEndManager = _originals["FrontEndManager"]
-    ci.moc_emit_ir = _originals["moc_emit_ir"]
     _installed = False
 
 

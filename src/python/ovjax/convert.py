@@ -878,6 +878,7 @@ def convert_model(
     call_kwargs=None,
     extension=None,
     options=None,
+    output=None,
 ):
     """Convert a JAX model to an openvino.Model through the ovjax frontend.
 
@@ -895,8 +896,13 @@ def convert_model(
         its own), ov.Dimension(1, 64) (bounded), or an ov.PartialShape ("[?,128]",
         "[1..64,128]"); example_input may also hold jax.ShapeDtypeStructs of
         jax.export.symbolic_shape(...) shapes. The model is traced once, for every size.
+        An entry may name the input it describes (("x", [2, 3]), or a dict by name);
+        when every entry names one, the model's inputs take that order.
+    output: the outputs to keep, by name, in this order: a name, a comma-separated
+        string of names, or a list of names (as ov.convert_model's output=).
     call_kwargs: static keyword arguments for the call (e.g. {"training": False}).
-    extension: a ConversionExtension (or list) adding or overriding translators.
+    extension: a ConversionExtension (or list), or the path of an extension library,
+        adding or overriding translators.
     options: conversion options, e.g. {"scan_unroll": 0, "max_expanded_size": 10**8}:
         the serializer's (scan_hoist) and the frontend's in one dict; an option not
         given takes its environment variable, else its default (the README lists them).
@@ -922,33 +928,72 @@ def convert_model(
     fe = _library.frontend()
     if extension is not None:
         for ext in extension if isinstance(extension, (list, tuple)) else [extension]:
-            fe.add_extension(ext)
+            fe.add_extension(os.fspath(ext) if isinstance(ext, os.PathLike) else ext)
     if options:
         data["ovjax_options"] = dict(options)
     im = fe.load(data, True)
     if input is not None and fixed_shapes:
         _apply_input_to_places(im, input)
+    if output is not None:
+        _keep_outputs(im, output)
     ov_model = fe.convert(im)
     return ov_model
+
+
+def _place_names(places) -> str:
+    return ", ".join(repr(p.get_names()[0]) for p in places)
+
+
+def _input_place(im, name: str):
+    p = im.get_place_by_tensor_name(name)
+    if p is None or not p.is_input():
+        raise ValueError(f"ovjax: the model has no input named {name!r}; its inputs: {_place_names(im.get_inputs())}")
+    return p
+
+
+def _entry_name(item) -> str | None:
+    """The input name an `input=` list entry gives: a bare str, or a str inside a tuple
+    that is not a shape of symbol names."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, tuple) and item and not all(_is_dim_item(d) for d in item):
+        names = [p for p in item if isinstance(p, str)]
+        return names[0] if names else None
+    return None
 
 
 def _apply_input_to_places(im, spec) -> None:
     import openvino as ov
 
     places = im.get_inputs()
-    items = spec if isinstance(spec, dict) else None
-    if items is None:
-        specs = _parse_input_spec(spec, len(places))
-        pairs = list(zip(places, specs))
+    if isinstance(spec, dict):
+        pairs = [(_input_place(im, name), _parse_input_spec([s], 1)[0]) for name, s in spec.items()]
     else:
-        pairs = []
-        for name, s in items.items():
-            p = im.get_place_by_tensor_name(name)
-            if p is None:
-                raise ValueError(f"ovjax: the model has no input named {name!r}")
-            pairs.append((p, _parse_input_spec([s], 1)[0]))
+        entries = spec if isinstance(spec, list) else None
+        names = [_entry_name(e) for e in entries] if entries else []
+        if names and all(names):
+            named = [_input_place(im, n) for n in names]
+            pairs = list(zip(named, _parse_input_spec(entries, len(entries))))
+            if [p.get_names() for p in named] != [p.get_names() for p in places]:
+                im.override_all_inputs(named)  # the inputs in the order given
+        else:
+            pairs = list(zip(places, _parse_input_spec(spec, len(places))))
     for place, (shape, dtype) in pairs:
         if shape is not None:
             im.set_partial_shape(place, shape if isinstance(shape, ov.PartialShape) else ov.PartialShape(list(shape)))
         if dtype is not None:
             im.set_element_type(place, ov.Type(dtype))
+
+
+def _keep_outputs(im, output) -> None:
+    names = [n.strip() for n in output.split(",")] if isinstance(output, str) else list(output)
+    places = []
+    for name in names:
+        p = im.get_place_by_tensor_name(name) if isinstance(name, str) else None
+        if p is None or not p.is_output():
+            raise ValueError(
+                f"ovjax: output={name!r}: the model has no output of that name; its outputs: "
+                f"{_place_names(im.get_outputs())}"
+            )
+        places.append(p)
+    im.override_all_outputs(places)
