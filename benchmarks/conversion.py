@@ -26,6 +26,19 @@ Where the time goes is reported from the same steps run one by one:
            normalize - MOC.
   builtin: decoder (JaxprPythonDecoder), load, convert (FrontEnd.convert), MOC passes.
 Each time is the best of up to --repeats runs (fewer when one run exceeds --repeat-budget).
+
+OpenVINO's telemetry (section "telemetry", on by default, --telemetry-rounds 0 leaves it
+out): a chain of --telemetry-layers tanh(x @ W + 1) layers (3 equations each; 3,000 by
+default), converted from the same ClosedJaxpr by
+  make_jaxpr           jax.make_jaxpr of the function (the yardstick: ovjax should cost at most half)
+  ovjax.convert_model  ovjax's own path
+  ov.convert_model     through the hook, which runs ovjax's path directly
+  via OpenVINO wrapper the same ovjax conversion inside OpenVINO's convert_model wrapper (argument
+                       parsing, telemetry, its pipeline with the MOC pass left out): what the hook
+                       did before it bypassed the wrapper
+each with telemetry off (CI=true) and on (as users have it by default), all routes taking
+turns, --telemetry-rounds rounds; medians. The rest of the benchmark runs with telemetry
+off unless --with-telemetry.
 """
 
 from __future__ import annotations
@@ -433,6 +446,138 @@ def report(rows: list[Row]) -> None:
             print(f"  {name} [{m}]: {e}")
 
 
+def tanh_chain(layers: int, width: int = 16, seed: int = 0):
+    import jax.numpy as jnp
+
+    r = np.random.default_rng(seed)
+    ws = [jnp.asarray((r.standard_normal((width, width)) / 4).astype(np.float32)) for _ in range(layers)]
+
+    def fn(x):
+        for w in ws:
+            x = jnp.tanh(x @ w + 1.0)
+        return x
+
+    return fn, (np.ones((1, width), np.float32),)
+
+
+@contextlib.contextmanager
+def through_openvinos_wrapper(frontend_input):
+    """ov.convert_model as it ran before the hook bypassed OpenVINO's wrapper: OpenVINO's
+    own _convert (arguments, telemetry, frontend pipeline), with the model claimed as
+    framework ovjax (already serialized: `frontend_input`) and the MOC pass left out, as
+    the hook did then."""
+    from openvino.tools.ovc import convert as cv
+    from openvino.tools.ovc import convert_impl as ci
+
+    from ovjax import _hook
+
+    saved = cv._convert, ci.check_model_object, ci.moc_emit_ir
+
+    def check_model_object(argv):
+        argv["input_model"] = frontend_input()
+        return "ovjax"
+
+    def moc_emit_ir(model, argv):
+        _hook.moc_passes(model, False)
+        del argv.feManager
+        return model
+
+    cv._convert, ci.check_model_object, ci.moc_emit_ir = _hook._originals["_convert"], check_model_object, moc_emit_ir
+    try:
+        yield
+    finally:
+        cv._convert, ci.check_model_object, ci.moc_emit_ir = saved
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+TELEMETRY_ROUTES = ("make_jaxpr", "ovjax.convert_model", "ov.convert_model", "via OpenVINO wrapper")
+
+
+def telemetry_child(layers: int, inner: int) -> None:
+    """One process's share of the telemetry section: OpenVINO decides telemetry once per
+    process (its Telemetry object is a singleton, made at the first conversion), so each
+    setting gets processes of its own. Prints the routes' times as JSON."""
+    import json
+
+    import jax
+    import openvino as ov
+
+    import ovjax
+    from ovjax.convert import to_frontend_input, trace
+
+    fn, example = tanh_chain(layers)
+    closed = jax.make_jaxpr(fn)(*example)
+    traced = trace(closed)
+    jax.jit(fn)(*example)  # as a user who ran the model in JAX first: JAX's threads exist
+
+    def via_wrapper():
+        with through_openvinos_wrapper(lambda: to_frontend_input(traced, True)):
+            return ov.convert_model(closed)
+
+    routes = {
+        "make_jaxpr": lambda: jax.make_jaxpr(lambda *a: fn(*a))(*example),
+        "ovjax.convert_model": lambda: ovjax.convert_model(closed),
+        "ov.convert_model": lambda: ov.convert_model(closed),
+        "via OpenVINO wrapper": via_wrapper,
+    }
+    for f in routes.values():
+        f()  # warm up
+    times: dict = {name: [] for name in routes}
+    for _ in range(inner):
+        for name, f in routes.items():
+            t = CLOCK()
+            f()
+            times[name].append(CLOCK() - t)
+    print(json.dumps({"times": times, "eqns": count_eqns(closed.jaxpr), "rss_mb": rss_mb()}))
+
+
+def telemetry_section(layers: int, rounds: int, inner: int, clock: str) -> None:
+    import json
+    import statistics
+    import subprocess
+
+    times: dict = {(r, t): [] for r in TELEMETRY_ROUTES for t in ("off", "on")}
+    info: dict = {}
+    for _ in range(rounds):
+        for telemetry in ("off", "on"):
+            env = {k: v for k, v in os.environ.items() if k != "CI"}
+            if telemetry == "off":
+                env["CI"] = "true"
+            cmd = [sys.executable, __file__, "--telemetry-child", str(inner), "--telemetry-layers", str(layers)]
+            out = subprocess.run(cmd + ["--clock", clock], env=env, capture_output=True, text=True, timeout=600)
+            if out.returncode != 0:
+                print(f"\n== OpenVINO's telemetry: a child process failed:\n{out.stderr[-2000:]}")
+                return
+            info = json.loads(out.stdout.strip().splitlines()[-1])
+            for name, ts in info["times"].items():
+                times[(name, telemetry)] += ts
+    med = {k: statistics.median(v) for k, v in times.items()}
+    n = len(times[(TELEMETRY_ROUTES[0], "off")])
+    print(
+        f"\n== OpenVINO's telemetry: a {info['eqns']}-equation chain ({layers} x tanh(x @ W + 1), width 16), "
+        f"after a jax.jit call; medians of {n} runs per cell ({rounds} processes per setting, taking turns, "
+        f"{inner} rounds of the routes in each); process RSS {info['rss_mb']:.0f} MB"
+    )
+    out = []
+    for name in TELEMETRY_ROUTES:
+        cells = [name]
+        for telemetry in ("off", "on"):
+            m = med[(name, telemetry)]
+            cells += [fmt_s(m), f"{m / med[('make_jaxpr', telemetry)]:.2f}x"]
+        out.append(cells)
+    print(table(["route", "telemetry off", "/ make_jaxpr", "telemetry on", "/ make_jaxpr"], out))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
@@ -489,6 +634,15 @@ def main(argv=None) -> int:
         action="store_true",
         help="also run the converted models on CPU and print their largest difference from JAX",
     )
+    p.add_argument(
+        "--telemetry-rounds",
+        type=int,
+        default=3,
+        help="processes per telemetry setting in the telemetry section (default 3; 0 leaves it out)",
+    )
+    p.add_argument("--telemetry-inner", type=int, default=5, help="rounds of the routes in each (default 5)")
+    p.add_argument("--telemetry-child", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--telemetry-layers", type=int, default=1000, help="layers of its chain (default 1000)")
     p.add_argument("--no-transformer", action="store_true")
     p.add_argument("--no-dense", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failed conversions")
@@ -497,6 +651,9 @@ def main(argv=None) -> int:
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
 
+    if args.telemetry_child:
+        telemetry_child(args.telemetry_layers, args.telemetry_child)
+        return 0
     t_start = time.perf_counter()
     if not args.with_telemetry:
         os.environ["CI"] = "true"  # openvino_telemetry sends nothing in CI (ovc uses disable_in_ci=True)
@@ -560,6 +717,8 @@ def main(argv=None) -> int:
         f"mlp {4 * args.d_model}, seq {args.seq}, batch 1; {args.clock} clock, best of up to {args.repeats}"
     )
     report(rows)
+    if args.telemetry_rounds > 0:
+        telemetry_section(args.telemetry_layers, args.telemetry_rounds, args.telemetry_inner, args.clock)
     print(f"\ntotal {time.perf_counter() - t_start:.1f}s")
     return 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import inspect
 import os
 import re
@@ -909,6 +911,28 @@ def convert_model(
     """
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"ovjax: options must be a dict of option names to values, got {_describe(options)}")
+    with _gc_paused():
+        return _convert_model(
+            model, example_input, input, share_weights, params, call_kwargs, extension, options, output
+        )
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Python's cyclic collector paused while a model is converted: serializing makes
+    many short-lived acyclic objects, and each collection they trigger walks the whole
+    heap, JAX's included (about 12% of a 3,000-equation conversion, benchmarks/conversion.py).
+    Reference counting frees them as usual; the collector resumes after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _convert_model(model, example_input, input, share_weights, params, call_kwargs, extension, options, output):
     data = _ovjax_file(model)
     fixed_shapes = data is not None or has_fixed_shapes(model)
     if data is None:
