@@ -14,7 +14,7 @@ import ovjax
 from harness import MODEL_TOL, compile_cpu, op_counts
 
 from ._check import compare
-from .test_transformers import _bert, _build, _gpt2, _gpt2_step, _llama, _tokens, _vit
+from .test_transformers import _bert, _build, _distilbert, _gpt2, _gpt2_step, _llama, _tokens, _vit
 
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("transformers.models.bert.modeling_flax_bert", reason="this transformers has no Flax models (5.x)")
@@ -63,14 +63,7 @@ def test_bert_dynamic_batch_and_sequence():
 
 
 def test_distilbert_dynamic_batch_and_sequence():
-    from transformers import DistilBertConfig, FlaxDistilBertModel
-
-    cfg = DistilBertConfig(vocab_size=100, dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=32)
-    model, params = _build(FlaxDistilBertModel, cfg, (2, 8))
-
-    def fn(input_ids, attention_mask):
-        return model(input_ids, attention_mask=attention_mask, params=params).last_hidden_state
-
+    fn, _ = _distilbert((2, 8))
     m = ovjax.convert_model(fn, example_input=token_specs())  # symbolic_shape in example_input
     run_sizes(m, fn, tokens_and_mask, TEXT_SIZES, "FlaxDistilBertModel")
 

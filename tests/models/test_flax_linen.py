@@ -98,8 +98,7 @@ def test_scanned_layers():
     check_model(m.bind(v), x, jax.jit(m.apply)(v, x), where="linen nn.scan")
 
 
-@pytest.mark.parametrize("cell", ["LSTMCell", "GRUCell"])
-def test_rnn(cell):
+def _rnn(cell):
     class Seq(nn.Module):
         @nn.compact
         def __call__(self, x):
@@ -107,7 +106,12 @@ def test_rnn(cell):
 
     x = rand((2, 7, 8), low=-1, high=1)
     m = Seq()
-    v = _init(m, x)
+    return m, _init(m, x), x
+
+
+@pytest.mark.parametrize("cell", ["LSTMCell", "GRUCell"])
+def test_rnn(cell):
+    m, v, x = _rnn(cell)
     check_model(m.bind(v), x, jax.jit(m.apply)(v, x), where=f"linen RNN {cell}")
 
 

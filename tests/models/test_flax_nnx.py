@@ -101,8 +101,7 @@ def test_scanned_layers_and_remat():
     check_model(m, x, call_nnx(m, x), where="nnx scan+remat")
 
 
-@pytest.mark.parametrize("cell", ["LSTMCell", "GRUCell"])
-def test_rnn(cell):
+def _rnn(cell):
     class Seq(nnx.Module):
         def __init__(self, rngs):
             self.rnn = nnx.RNN(getattr(nnx, cell)(8, 16, rngs=rngs))
@@ -110,6 +109,10 @@ def test_rnn(cell):
         def __call__(self, x):
             return self.rnn(x)
 
-    m = init_nnx(lambda: Seq(nnx.Rngs(0)))
-    x = rand((2, 7, 8), low=-1, high=1)
+    return init_nnx(lambda: Seq(nnx.Rngs(0))), rand((2, 7, 8), low=-1, high=1)
+
+
+@pytest.mark.parametrize("cell", ["LSTMCell", "GRUCell"])
+def test_rnn(cell):
+    m, x = _rnn(cell)
     check_model(m, x, call_nnx(m, x), where=f"nnx RNN {cell}")

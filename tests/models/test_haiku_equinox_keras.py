@@ -133,7 +133,7 @@ def _stateless(model):
     return fn
 
 
-def test_keras_functional_model():
+def _keras_cnn():
     keras = _keras()
     # zero initialisers and random weights from numpy: Keras's random initialisers run
     # eagerly, one XLA compilation per weight shape (seconds on a busy machine)
@@ -152,7 +152,11 @@ def test_keras_functional_model():
     shapes = {f"{i:03d}{w.path}": jax.ShapeDtypeStruct(w.shape, w.dtype) for i, w in enumerate(model.weights)}
     weights = random_like(shapes)
     model.set_weights([weights[k] for k in shapes])
-    check_function(_stateless(model), (rand((2, 16, 16, 3), low=-1, high=1),), "keras functional CNN")
+    return _stateless(model), (rand((2, 16, 16, 3), low=-1, high=1),)
+
+
+def test_keras_functional_model():
+    check_function(*_keras_cnn(), "keras functional CNN")
 
 
 @pytest.mark.slow  # keras-hub's import and the layers' eager random init take ~20 s

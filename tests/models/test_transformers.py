@@ -1,5 +1,7 @@
 """transformers 4.x Flax models from small configs with random weights (no downloads)."""
 
+from unittest import mock
+
 import jax
 import numpy as np
 import pytest
@@ -162,8 +164,8 @@ def test_resnet():
     check_function(fn, (rand((B, 3, 32, 32), low=-1, high=1),), "FlaxResNetModel")
 
 
-def test_clip_text_and_vision():
-    from transformers import CLIPTextConfig, CLIPVisionConfig, FlaxCLIPTextModel, FlaxCLIPVisionModel
+def _clip_text():
+    from transformers import CLIPTextConfig, FlaxCLIPTextModel
 
     tcfg = CLIPTextConfig(
         vocab_size=100,
@@ -179,7 +181,11 @@ def test_clip_text_and_vision():
         out = text(input_ids, attention_mask=attention_mask, params=tparams)
         return out.last_hidden_state, out.pooler_output
 
-    check_function(ftext, (_tokens(100), _mask()), "FlaxCLIPTextModel")
+    return ftext, (_tokens(100), _mask())
+
+
+def _clip_vision():
+    from transformers import CLIPVisionConfig, FlaxCLIPVisionModel
 
     vcfg = CLIPVisionConfig(
         image_size=32, patch_size=8, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4
@@ -190,31 +196,40 @@ def test_clip_text_and_vision():
         out = vision(pixel_values, params=vparams)
         return out.last_hidden_state, out.pooler_output
 
-    check_function(fvision, (rand((B, 3, 32, 32), low=-1, high=1),), "FlaxCLIPVisionModel")
+    return fvision, (rand((B, 3, 32, 32), low=-1, high=1),)
 
 
-def test_t5_encoder(monkeypatch):
+def test_clip_text_and_vision():
+    check_function(*_clip_text(), "FlaxCLIPTextModel")
+    check_function(*_clip_vision(), "FlaxCLIPVisionModel")
+
+
+def _t5_encoder():
     from transformers import FlaxT5EncoderModel, T5Config
 
     # transformers 4.x's T5 calls jnp.clip(x, a_max=...), keywords JAX 0.10 removed
-    # (a library incompatibility, not a conversion one): map them to min/max.
+    # (a library incompatibility, not a conversion one): map them to min/max while it runs.
     clip = jax.numpy.clip
 
     def clip_compat(x, min=None, max=None, *, a_min=None, a_max=None, **kw):
         return clip(x, min if a_min is None else a_min, max if a_max is None else a_max, **kw)
 
-    monkeypatch.setattr(jax.numpy, "clip", clip_compat)
-
     cfg = T5Config(vocab_size=100, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4)
-    model, params = _build(FlaxT5EncoderModel, cfg, (B, T))
+    with mock.patch.object(jax.numpy, "clip", clip_compat):
+        model, params = _build(FlaxT5EncoderModel, cfg, (B, T))
 
     def fn(input_ids, attention_mask):
-        return model(input_ids, attention_mask=attention_mask, params=params).last_hidden_state
+        with mock.patch.object(jax.numpy, "clip", clip_compat):
+            return model(input_ids, attention_mask=attention_mask, params=params).last_hidden_state
 
-    check_function(fn, (_tokens(100), _mask()), "FlaxT5EncoderModel")
+    return fn, (_tokens(100), _mask())
 
 
-def test_whisper_encoder():
+def test_t5_encoder():
+    check_function(*_t5_encoder(), "FlaxT5EncoderModel")
+
+
+def _whisper_encoder():
     from transformers import FlaxWhisperModel, WhisperConfig
 
     cfg = WhisperConfig(
@@ -238,7 +253,23 @@ def test_whisper_encoder():
     def fn(input_features):
         return model.encode(input_features, params=params).last_hidden_state
 
-    check_function(fn, (feats,), "FlaxWhisperModel encoder")
+    return fn, (feats,)
+
+
+def test_whisper_encoder():
+    check_function(*_whisper_encoder(), "FlaxWhisperModel encoder")
+
+
+def _distilbert(shape=(B, T)):
+    from transformers import DistilBertConfig, FlaxDistilBertModel
+
+    cfg = DistilBertConfig(vocab_size=100, dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=32)
+    model, params = _build(FlaxDistilBertModel, cfg, shape)
+
+    def fn(input_ids, attention_mask):
+        return model(input_ids, attention_mask=attention_mask, params=params).last_hidden_state
+
+    return fn, (_tokens(100, shape), _mask(shape))
 
 
 @pytest.mark.slow
