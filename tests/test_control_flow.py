@@ -305,6 +305,35 @@ def test_scan_lstm_gates_from_precomputed_inputs(reverse):
     check(lstm, rand((T, B, D), seed=60), prims={"scan", "dot_general"})
 
 
+def test_gradient_of_a_scan_as_loops(monkeypatch):
+    """jax.grad of a scan converted as Loops: the reverse scan reads a broadcast of ones,
+    which normalize folds into a Constant; that constant goes inside the Loop's body (the
+    CPU plugin fails to compile a Loop with a Constant invariant input that also reads the
+    iteration, tests/upstream/cpu_loop_constant_invariant.py). Static, and vmapped over a
+    symbolic batch (check's symbolic leg), compared with JAX."""
+    monkeypatch.setenv("OVJAX_SCAN_UNROLL", "0")
+
+    def f(c, xs):
+        def body(c, x):
+            c = jnp.tanh(c * x + 1.0)
+            return c, c * 2.0
+
+        c, ys = lax.scan(body, c, xs)
+        return c.sum() + ys.sum()
+
+    model = check(jax.grad(f), rand((3,), seed=80), rand((5, 3), seed=81), prims={"scan"})
+    loops = [op for op in model.get_ordered_ops() if op.get_type_name() == "Loop"]
+    assert len(loops) == 2, op_types(model)
+    for loop in loops:
+        for d in loop.get_input_descriptions():
+            if type(d).__name__ == "InvariantInputDescription":
+                assert loop.input_value(d.input_index).get_node().get_type_name() != "Constant", loop
+    assert any(
+        op.get_type_name() == "Constant" and list(op.get_output_shape(0)) == [5, 3]
+        for op in loops[1].get_function().get_ops()
+    ), "the ones read by the reverse scan are a Constant inside its body"
+
+
 @pytest.mark.parametrize("reverse", [False, True])
 def test_scan_input_work_is_hoisted(monkeypatch, reverse):
     """The carry-independent work of a scan body on its xs (here x_t @ W, an output that only

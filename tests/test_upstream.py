@@ -44,3 +44,18 @@ def test_cpu_shared_weight_two_layouts():
             "cpu_workarounds.cpp separate_shared_matmul_weights may no longer be needed\n" + p.stdout
         )
     assert p.returncode == 1, p.stdout + p.stderr
+
+
+def test_cpu_loop_constant_invariant():
+    script = os.path.join(UPSTREAM, "cpu_loop_constant_invariant.py")
+    p = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=900)
+    print(p.stdout)
+    # the forms ovjax emits (the constant inside the body, or a non-constant input) compile and compute right
+    for variant in ("xs Parameter, xs[i]", "xs Parameter, xs[0]", "xs Constant, xs[0]"):
+        assert f"{variant}: compiled, max error 0\n" in p.stdout, p.stdout + p.stderr
+    if p.returncode == 0:
+        pytest.skip(
+            "OpenVINO compiles a Loop with a Constant invariant input now: "
+            "cpu_workarounds.cpp constant_loop_inputs_inside may no longer be needed\n" + p.stdout
+        )
+    assert p.returncode == 1, p.stdout + p.stderr

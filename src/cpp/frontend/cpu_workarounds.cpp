@@ -38,6 +38,7 @@
 #include "openvino/op/is_nan.hpp"
 #include "openvino/op/less.hpp"
 #include "openvino/op/less_eq.hpp"
+#include "openvino/op/loop.hpp"
 #include "openvino/op/matmul.hpp"
 #include "openvino/op/maximum.hpp"
 #include "openvino/op/mish.hpp"
@@ -421,6 +422,78 @@ void separate_shared_matmul_weights(const std::shared_ptr<ov::Model>& model) {
                 in.replace_source_output(it->second);
             }
         }
+    }
+}
+
+namespace {
+using SubGraphOp = ov::op::util::SubGraphOp;
+
+// `loop` rebuilt with the invariant inputs in `inside` (body Parameters already unused)
+// left out; the same body, trip count, condition, other inputs and outputs.
+std::shared_ptr<ov::op::v5::Loop> loop_without(const ov::op::v5::Loop& loop,
+                                               const std::vector<std::shared_ptr<v0::Parameter>>& inside) {
+    auto body = loop.get_function();
+    const auto params = body->get_parameters();  // before removal: the descriptions' indices
+    const auto& results = body->get_results();
+    const auto ports = loop.get_special_body_ports();
+    auto iteration = ports.current_iteration_input_idx >= 0 ? params.at(ports.current_iteration_input_idx) : nullptr;
+    for (const auto& p : inside)
+        body->remove_parameter(p);
+    auto fresh = std::make_shared<ov::op::v5::Loop>(loop.input_value(0), loop.input_value(1));
+    fresh->set_function(body);
+    fresh->set_special_body_ports(
+        {iteration ? body->get_parameter_index(iteration) : -1, ports.body_condition_output_idx});
+    for (const auto& d : loop.get_input_descriptions()) {
+        const auto& p = params.at(d->m_body_parameter_index);
+        if (std::find(inside.begin(), inside.end(), p) != inside.end())
+            continue;
+        const auto outer = loop.input_value(d->m_input_index);
+        if (auto m = ov::as_type_ptr<SubGraphOp::MergedInputDescription>(d))
+            fresh->set_merged_input(p, outer, results.at(m->m_body_value_index));
+        else if (auto sl = ov::as_type_ptr<SubGraphOp::SliceInputDescription>(d))
+            fresh->set_sliced_input(p, outer, sl->m_start, sl->m_stride, sl->m_part_size, sl->m_end, sl->m_axis);
+        else
+            fresh->set_invariant_input(p, outer);
+    }
+    auto outs = loop.get_output_descriptions();
+    std::sort(outs.begin(), outs.end(),
+              [](const auto& a, const auto& b) { return a->m_output_index < b->m_output_index; });
+    for (const auto& d : outs) {
+        const auto& r = results.at(d->m_body_value_index);
+        if (auto c = ov::as_type_ptr<SubGraphOp::ConcatOutputDescription>(d))
+            fresh->get_concatenated_slices(r, c->m_start, c->m_stride, c->m_part_size, c->m_end, c->m_axis);
+        else
+            fresh->get_iter_value(r, ov::as_type_ptr<SubGraphOp::BodyOutputDescription>(d)->m_iteration);
+    }
+    fresh->validate_and_infer_types();
+    return fresh;
+}
+}  // namespace
+
+void constant_loop_inputs_inside(const std::shared_ptr<ov::Model>& model) {
+    for_each_body(model, [](const std::shared_ptr<ov::Model>& body) { constant_loop_inputs_inside(body); });
+    for (const auto& op : model->get_ordered_ops()) {
+        auto loop = ov::as_type_ptr<ov::op::v5::Loop>(op);
+        if (!loop)
+            continue;
+        std::vector<std::shared_ptr<v0::Parameter>> inside;
+        const auto params = loop->get_function()->get_parameters();
+        for (const auto& d : loop->get_input_descriptions()) {
+            auto c = ov::as_type_ptr<v0::Constant>(loop->input_value(d->m_input_index).get_node_shared_ptr());
+            if (!c || !ov::as_type_ptr<SubGraphOp::InvariantInputDescription>(d))
+                continue;
+            const auto& p = params.at(d->m_body_parameter_index);
+            auto copy = std::make_shared<v0::Constant>(*c);  // shares c's data
+            take_provenance(*copy, *c);
+            p->output(0).replace(copy->output(0));
+            inside.push_back(p);
+        }
+        if (inside.empty())
+            continue;
+        auto fresh = loop_without(*loop, inside);
+        take_provenance(*fresh, *loop);
+        for (size_t i = 0; i < loop->get_output_size(); ++i)
+            loop->output(i).replace(fresh->output(i));
     }
 }
 

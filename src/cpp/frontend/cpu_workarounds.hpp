@@ -16,4 +16,13 @@ void apply_cpu_workarounds(const std::shared_ptr<ov::Model>& model);
 // own Constant, a copy of the data (so that weight is held once more: only where one
 // constant feeds MatMuls in two layouts).
 void separate_shared_matmul_weights(const std::shared_ptr<ov::Model>& model);
+
+// A correctness workaround, applied whatever the options: the CPU plugin (2026.4) fails to
+// compile a Loop that takes a Constant as an invariant input while its body reads the
+// current iteration ("vector::_M_range_check", tests/upstream/cpu_loop_constant_invariant.py).
+// Translators keep constants inside bodies already (control_flow.cpp loop_invariant); a
+// constant folded after translation (fold_small_constants: the gradient of a scan reads a
+// broadcast of ones) moves into the body here, sharing its data, and the Loop is rebuilt
+// without that input.
+void constant_loop_inputs_inside(const std::shared_ptr<ov::Model>& model);
 }  // namespace ovjax

@@ -328,8 +328,9 @@ void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model, const Options&
     // (fusions.cpp), the CPU plugin's scheduling workarounds (cpu_workarounds.cpp), keeping
     // conv nets in one layout between convolutions (layout.cpp), and naming what those
     // passes built (provenance.cpp).
-    // Whatever the options: separate_shared_matmul_weights (cpu_workarounds.hpp), a CPU
-    // plugin correctness workaround, last, so that it also sees what the passes built.
+    // Whatever the options: separate_shared_matmul_weights and constant_loop_inputs_inside
+    // (cpu_workarounds.hpp), CPU plugin correctness workarounds, last, so that they also see
+    // what the passes built.
     if (options.fusions) {
         fold_small_constants(model);
         apply_fusions(model);
@@ -338,6 +339,7 @@ void FrontEnd::normalize(const std::shared_ptr<ov::Model>& model, const Options&
         apply_transpose_sinking(model);
     }
     separate_shared_matmul_weights(model);
+    constant_loop_inputs_inside(model);
     if (options.fusions && options.provenance)
         complete_provenance(model);  // what the passes built is named too
 }
