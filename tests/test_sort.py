@@ -143,7 +143,21 @@ def test_top_k_float_order():
     for dt in ("float16", "bfloat16"):
         with np.errstate(over="ignore"):
             xd = x.astype(np_dtype(dt))
+        if not _top_k_orders_subnormals(np_dtype(dt)):
+            # JAX 0.10.2's XLA, on an Intel Xeon with AVX512-BF16 and AMX, ties bf16
+            # subnormals with the zeros in top_k (measured: [0.0, 5e-39, 1e-38] keeps index
+            # order); JAX 0.12, and 0.10.2 on an AMD EPYC, order them as its total order
+            # says, as ovjax does. Where JAX does not, subnormals are left out of the input.
+            tiny = np.finfo(np_dtype(dt)).tiny
+            xd = np.where(np.abs(xd.astype(np.float32)) < tiny, np.zeros_like(xd), xd)
         check_cases({"top_k": lambda a: lax.top_k(a, 15)}, xd)
+
+
+def _top_k_orders_subnormals(dtype) -> bool:
+    """Whether this JAX, on this CPU, orders subnormals of `dtype` above zero in top_k."""
+    tiny = float(np.finfo(dtype).tiny)
+    _, i = lax.top_k(jnp.array([0.0, tiny / 4], dtype), 2)
+    return i.tolist() == [1, 0]
 
 
 def test_sort_multiple_operands():
