@@ -33,6 +33,8 @@ from . import _options
 
 _installed = False
 _originals: dict = {}
+# the top-level modules of the frameworks whose objects OpenVINO's own frontends take
+_OTHER_FRAMEWORKS = frozenset({"torch", "tensorflow", "tf_keras", "paddle"})
 
 
 def install() -> bool:
@@ -63,8 +65,11 @@ def install() -> bool:
         if is_jax_model(model) or _is_ovjax_file(model):
             return True
         # a plain callable given with example_input that OpenVINO's own frontends reject
-        # as an unknown model type (a torch module or a tf.function is theirs)
+        # as an unknown model type (a torch module or a tf.function is theirs: not asked
+        # here, so that OpenVINO examines those once)
         if not callable(model) or args.get("example_input") is None or isinstance(model, (str, bytes, os.PathLike)):
+            return False
+        if type(model).__module__.split(".")[0] in _OTHER_FRAMEWORKS:
             return False
         try:
             orig_check(dict(args))
