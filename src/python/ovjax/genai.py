@@ -1,0 +1,307 @@
+"""JAX language models to OpenVINO GenAI: a directory ``openvino_genai.LLMPipeline`` loads.
+
+    import ovjax.genai
+    ovjax.genai.export(step, params, "out", tokenizer=tok, config=cfg)
+    openvino_genai.LLMPipeline("out", "CPU").generate("Hello")
+
+``step(params, input_ids, attention_mask, position_ids, past) -> (logits, present)`` is one
+forward pass of a decoder with a key/value cache: ``input_ids`` and ``position_ids`` are
+[B, S], ``attention_mask`` is [B, P + S] (1 for a token to attend to), ``past`` is a
+sequence of per-layer ``(key, value)`` arrays [B, H, P, D] holding the P tokens seen so
+far, and ``present`` the same arrays grown by the step's S tokens along axis 2 (the usual
+``jnp.concatenate([past_k, k], axis=2)``). ``logits`` is [B, S, vocabulary].
+
+``export`` traces ``step`` once with B, S and P symbolic, converts it with ovjax and
+writes what GenAI's stateful pipeline reads (openvino.genai's contract, as optimum-intel
+writes it for PyTorch models):
+
+- ``openvino_model.xml/.bin``: inputs ``input_ids``, ``attention_mask``, ``position_ids``
+  (i64) and ``beam_idx`` (i32, [B]); output ``logits``; the cache as OpenVINO state
+  (ReadValue/Assign pairs named ``past_key_values.<layer>.key|value``), each read gathered
+  by ``beam_idx`` along the batch, starting empty ([B, H, 0, D]);
+- ``openvino_tokenizer.xml`` / ``openvino_detokenizer.xml`` from the transformers
+  tokenizer (``openvino_tokenizers.convert_tokenizer``) and the tokenizer's own files;
+- ``config.json`` and ``generation_config.json`` (bos/eos/pad ids).
+
+JAX's symbolic dimensions are at least 1, so the trace sees P >= 1; GenAI's first step
+has P = 0. The exported model is checked at P = 0 against ``step`` itself before it is
+written (an empty cache must give the logits JAX gives).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["export", "Config"]
+
+INPUTS = ("input_ids", "attention_mask", "position_ids")
+
+
+@dataclass(frozen=True)
+class Config:
+    """What ``export`` needs to know of the model beyond the step function."""
+
+    num_layers: int
+    num_kv_heads: int
+    head_dim: int
+    eos_token_id: int
+    bos_token_id: int | None = None
+    pad_token_id: int | None = None
+    max_length: int = 2048  # the largest P + S: the bound of the symbolic sizes
+    cache_dtype: str = "float32"
+    model_type: str = "ovjax"  # written to config.json
+
+    @classmethod
+    def of(cls, config) -> Config:
+        """A Config from a Config, a dict, or an object with these attributes (a
+        transformers config: num_hidden_layers, num_key_value_heads, ...)."""
+        if isinstance(config, Config):
+            return config
+        get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
+
+        def first(*names, default=None):
+            for n in names:
+                v = get(n)
+                if v is not None:
+                    return v
+            return default
+
+        layers = first("num_layers", "num_hidden_layers", "n_layer")
+        heads = first("num_kv_heads", "num_key_value_heads", "num_attention_heads", "n_head")
+        head_dim = first("head_dim")
+        if head_dim is None and first("hidden_size", "n_embd") is not None and first("num_attention_heads", "n_head"):
+            head_dim = first("hidden_size", "n_embd") // first("num_attention_heads", "n_head")
+        eos = first("eos_token_id")
+        missing = [
+            n
+            for n, v in (("num_layers", layers), ("num_kv_heads", heads), ("head_dim", head_dim), ("eos_token_id", eos))
+            if v is None
+        ]
+        if missing:
+            raise ValueError(f"ovjax.genai: the config does not give {', '.join(missing)}")
+        return cls(
+            num_layers=int(layers),
+            num_kv_heads=int(heads),
+            head_dim=int(head_dim),
+            eos_token_id=int(eos),
+            bos_token_id=first("bos_token_id"),
+            pad_token_id=first("pad_token_id"),
+            max_length=int(first("max_length", "max_position_embeddings", "n_positions", default=2048)),
+            cache_dtype=str(first("cache_dtype", default="float32")),
+            model_type=str(first("model_type", default="ovjax")),
+        )
+
+
+def export(step, params, out_dir, *, tokenizer, config, weights: str | None = None):
+    """Trace ``step`` with ``params``, convert it, and write an LLMPipeline directory to
+    ``out_dir``; returns the stateful ``openvino.Model``. ``weights``: None (as they are),
+    "int8" or "int4" (NNCF weight compression, as GenAI's compressed LLMs are made)."""
+    import openvino as ov
+
+    cfg = Config.of(config)
+    if weights not in (None, "int8", "int4"):
+        raise ValueError(f"ovjax.genai: weights= takes None, 'int8' or 'int4', got {weights!r}")
+    model = _stateless(step, params, cfg)
+    _make_stateful(model, cfg)
+    _check_first_step(model, step, params, cfg)
+    if weights is not None:
+        model = _compress(model, weights)
+    os.makedirs(out_dir, exist_ok=True)
+    ov.save_model(model, os.path.join(out_dir, "openvino_model.xml"), compress_to_fp16=False)
+    _write_tokenizer(tokenizer, out_dir)
+    _write_configs(cfg, out_dir)
+    return model
+
+
+# ---------------------------------------------------------------- tracing
+
+
+def _stateless(step, params, cfg: Config):
+    import jax
+    import jax.numpy as jnp
+    from jax import export as jexport
+
+    from .convert import convert_model
+
+    limit = cfg.max_length
+    b, s, p = jexport.symbolic_shape("B, S, P", constraints=[f"S <= {limit}", f"P <= {limit}", f"P + S <= {limit}"])
+    ids = jax.ShapeDtypeStruct((b, s), jnp.int32)
+    mask = jax.ShapeDtypeStruct((b, p + s), jnp.int32)
+    kv = jax.ShapeDtypeStruct((b, cfg.num_kv_heads, p, cfg.head_dim), jnp.dtype(cfg.cache_dtype))
+    past = tuple((kv, kv) for _ in range(cfg.num_layers))
+
+    def fn(input_ids, attention_mask, position_ids, past):
+        out = step(params, input_ids, attention_mask, position_ids, past)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise ValueError(
+                f"ovjax.genai: the step function must return (logits, present); it returned {type(out).__name__}"
+            )
+        logits, present = out
+        present = tuple(tuple(kv) for kv in present)
+        _check_present(logits, present, cfg, b, p + s)
+        return (logits,) + tuple(x for kv in present for x in kv)
+
+    return convert_model(fn, example_input=(ids, mask, ids, past))
+
+
+def _check_present(logits, present, cfg: Config, batch, grown) -> None:
+    """``present`` as the contract has it: per layer a (key, value) pair of
+    [batch, heads, P + S, head_dim] arrays (``grown`` is P + S)."""
+    if len(logits.shape) != 3 or logits.shape[0] != batch:
+        raise ValueError(f"ovjax.genai: logits must be [B, S, vocabulary], got shape {logits.shape}")
+    if len(present) != cfg.num_layers or any(len(kv) != 2 for kv in present):
+        raise ValueError(
+            f"ovjax.genai: present must be {cfg.num_layers} (key, value) pairs, as past is; got "
+            f"{[len(kv) for kv in present]}"
+        )
+    for layer, kv in enumerate(present):
+        for x in kv:
+            if len(x.shape) != 4 or (x.shape[0], x.shape[1], x.shape[3]) != (batch, cfg.num_kv_heads, cfg.head_dim):
+                raise ValueError(
+                    f"ovjax.genai: present[{layer}] has shape {x.shape}; the cache must stay "
+                    f"[B, {cfg.num_kv_heads}, P + S, {cfg.head_dim}]"
+                )
+            if x.shape[2] != grown:
+                raise ValueError(
+                    f"ovjax.genai: present[{layer}] has {x.shape[2]} positions where the cache must grow "
+                    "by the step's tokens along axis 2 to P + S (jnp.concatenate([past, new], axis=2))"
+                )
+
+
+# ---------------------------------------------------------------- the stateful model
+
+
+def _make_stateful(model, cfg: Config) -> None:
+    import openvino as ov
+    import openvino.opset13 as ops
+    from openvino._offline_transformations import apply_make_stateful_transformation
+
+    params = model.get_parameters()
+    n_kv = 2 * cfg.num_layers
+    if len(params) != 3 + n_kv or len(model.outputs) != 1 + n_kv:
+        raise ValueError(
+            f"ovjax.genai: the converted step has {len(params)} inputs and {len(model.outputs)} outputs; "
+            f"expected 3 + {n_kv} and 1 + {n_kv}"
+        )
+    # token inputs as GenAI feeds them (i64), converted to what the step was traced with
+    for i, name in enumerate(INPUTS):
+        old = params[i]
+        new = ops.parameter(ov.PartialShape([-1, -1]), ov.Type.i64, name=name)
+        new.output(0).get_tensor().set_names({name})
+        cast = ops.convert(new, old.get_element_type())
+        for target in list(old.output(0).get_target_inputs()):
+            target.replace_source_output(cast.output(0))
+        model.replace_parameter(i, new)
+        new.output(0).get_tensor().set_names({name})
+    beam = ops.parameter(ov.PartialShape([-1]), ov.Type.i32, name="beam_idx")
+    beam.output(0).get_tensor().set_names({"beam_idx"})
+    pairs = {}
+    for k in range(n_kv):
+        p = params[3 + k]
+        which = f"{k // 2}.{'key' if k % 2 == 0 else 'value'}"
+        past, present = f"past_key_values.{which}", f"present.{which}"
+        # P is 0 at the first step: the cache's length takes any size from 0
+        p.set_partial_shape(ov.PartialShape([-1, cfg.num_kv_heads, -1, cfg.head_dim]))
+        p.set_friendly_name(past)
+        users = list(p.output(0).get_target_inputs())
+        reordered = ops.gather(p, beam, ops.constant(np.int64(0)), name=f"{past}/beam_idx")
+        for target in users:
+            target.replace_source_output(reordered.output(0))
+        p.output(0).get_tensor().set_names({past})
+        model.outputs[1 + k].get_tensor().set_names({present})
+        pairs[past] = present
+    model.outputs[0].get_tensor().set_names({"logits"})
+    model.add_parameters([beam])
+    model.validate_nodes_and_infer_types()
+    apply_make_stateful_transformation(model, pairs)
+
+
+def _check_first_step(model, step, params, cfg: Config) -> None:
+    """The exported model at P = 0 and P > 0 (two steps of two prompts) against ``step``."""
+    import jax.numpy as jnp
+    import openvino as ov
+
+    compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    req = compiled.create_infer_request()
+    rng = np.random.default_rng(0)
+    vocab = model.outputs[0].get_partial_shape()[2]
+    high = vocab.get_length() if vocab.is_static else 2
+    ids = rng.integers(0, high, (2, 3)).astype(np.int64)
+    past = tuple(
+        (jnp.zeros((2, cfg.num_kv_heads, 0, cfg.head_dim), cfg.cache_dtype),) * 2 for _ in range(cfg.num_layers)
+    )
+    total = 0
+    req.reset_state()
+    for s in (3, 1):
+        tok = ids if s == 3 else rng.integers(0, high, (2, 1)).astype(np.int64)
+        total += s
+        mask = np.ones((2, total), np.int64)
+        pos = np.broadcast_to(np.arange(total - s, total, dtype=np.int64), (2, s))
+        want, present = step(
+            params, jnp.asarray(tok, jnp.int32), jnp.asarray(mask, jnp.int32), jnp.asarray(pos, jnp.int32), past
+        )
+        past = tuple(tuple(kv) for kv in present)
+        got = req.infer(
+            {
+                "input_ids": tok,
+                "attention_mask": mask,
+                "position_ids": np.ascontiguousarray(pos),
+                "beam_idx": np.arange(2, dtype=np.int32),
+            }
+        )[0]
+        err = float(np.abs(got - np.asarray(want, np.float32)).max())
+        scale = max(float(np.abs(np.asarray(want)).max()), 1.0)
+        if not err <= 1e-3 * scale:
+            raise ValueError(
+                f"ovjax.genai: the exported model's logits differ from the step function's by {err:.3g} "
+                f"(largest {scale:.3g}) at the step with {total - s} cached tokens"
+            )
+
+
+def _compress(model, weights: str):
+    import nncf
+
+    mode = nncf.CompressWeightsMode.INT8_ASYM if weights == "int8" else nncf.CompressWeightsMode.INT4_ASYM
+    return nncf.compress_weights(model, mode=mode)
+
+
+# ---------------------------------------------------------------- tokenizer and configs
+
+
+def _write_tokenizer(tokenizer, out_dir: str) -> None:
+    import openvino as ov
+    from openvino_tokenizers import convert_tokenizer
+
+    tok, detok = convert_tokenizer(tokenizer, with_detokenizer=True)
+    ov.save_model(tok, os.path.join(out_dir, "openvino_tokenizer.xml"))
+    ov.save_model(detok, os.path.join(out_dir, "openvino_detokenizer.xml"))
+    if hasattr(tokenizer, "save_pretrained"):
+        tokenizer.save_pretrained(out_dir)  # special tokens and chat template, which GenAI reads
+
+
+def _write_configs(cfg: Config, out_dir: str) -> None:
+    ids = {
+        k: v
+        for k, v in (
+            ("bos_token_id", cfg.bos_token_id),
+            ("eos_token_id", cfg.eos_token_id),
+            ("pad_token_id", cfg.pad_token_id),
+        )
+        if v is not None
+    }
+    config = {
+        "model_type": cfg.model_type,
+        "num_hidden_layers": cfg.num_layers,
+        "num_key_value_heads": cfg.num_kv_heads,
+        "head_dim": cfg.head_dim,
+        "max_position_embeddings": cfg.max_length,
+        **ids,
+    }
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    with open(os.path.join(out_dir, "generation_config.json"), "w") as f:
+        json.dump(ids, f, indent=2)

@@ -1,0 +1,191 @@
+"""ovjax.genai.export: a JAX decoder's step function to a directory OpenVINO GenAI's
+LLMPipeline runs (stateful backend). A two-layer decoder with random weights and a BPE
+tokenizer trained here (no downloads); greedy tokens compared with JAX's own decoding."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import openvino as ov
+import pytest
+
+import openvino_genai as og  # ovjax[genai], part of the test extras
+import ovjax.genai
+
+V, D, H, L = 96, 32, 4, 2
+DH = D // H
+CONFIG = {"num_layers": L, "num_kv_heads": H, "head_dim": DH, "eos_token_id": 2, "bos_token_id": 1, "max_length": 128}
+TEXT = ["hello world", "the quick brown fox", "jumps over the lazy dog", "a stitch in time saves nine"]
+
+
+def _params(seed=0):
+    r = np.random.default_rng(seed)
+    w = lambda *s: jnp.asarray((r.standard_normal(s) / np.sqrt(s[0]) * 2).astype(np.float32))  # noqa: E731
+    return {
+        "embed": jnp.asarray(r.standard_normal((V, D)).astype(np.float32)),
+        "pos": jnp.asarray(r.standard_normal((128, D)).astype(np.float32) * 0.5),
+        "layers": [{k: w(D, D) for k in ("q", "k", "v", "o")} for _ in range(L)],
+    }
+
+
+def step(params, input_ids, attention_mask, position_ids, past):
+    """A decoder step: token and position embeddings, L layers of causal attention over
+    the cache and the new tokens, tied output embedding."""
+    x = params["embed"][input_ids] + params["pos"][position_ids]
+    b, s = input_ids.shape
+    present = []
+    for lp, (pk, pv) in zip(params["layers"], past):
+        split = lambda t: t.reshape(b, s, H, DH).transpose(0, 2, 1, 3)  # noqa: E731
+        q, k, v = split(x @ lp["q"]), split(x @ lp["k"]), split(x @ lp["v"])
+        k, v = jnp.concatenate([pk, k], axis=2), jnp.concatenate([pv, v], axis=2)
+        present.append((k, v))
+        t = k.shape[2]
+        scores = jnp.einsum("bhqd,bhkd->bhqk", q, k) / np.sqrt(DH)
+        causal = jnp.arange(t)[None, :] <= jnp.arange(s)[:, None] + (t - s)
+        allowed = causal[None, None] & (attention_mask[:, None, None, :] > 0)
+        att = jax.nn.softmax(jnp.where(allowed, scores, -1e9), axis=-1)
+        x = x + jnp.einsum("bhqk,bhkd->bhqd", att, v).transpose(0, 2, 1, 3).reshape(b, s, D) @ lp["o"]
+    x = x / jnp.sqrt(jnp.mean(x * x, axis=-1, keepdims=True) + 1e-6)
+    return x @ params["embed"].T, present
+
+
+def _tokenizer():
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=V,
+        special_tokens=["<unk>", "<s>", "</s>"],
+        initial_alphabet=sorted(set("".join(TEXT))),
+        min_frequency=1,
+    )
+    tok.train_from_iterator(TEXT * 20, trainer)
+    assert tok.get_vocab_size() <= V
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("genai"))
+    params = _params()
+    model = ovjax.genai.export(step, params, out, tokenizer=_tokenizer(), config=CONFIG)
+    return out, params, model
+
+
+def jax_greedy(params, prompt: list[int], n: int) -> list[int]:
+    past = tuple((jnp.zeros((1, H, 0, DH)),) * 2 for _ in range(L))
+    cur, total, out = np.array([prompt], np.int32), len(prompt), []
+    for _ in range(n):
+        s = cur.shape[1]
+        pos = jnp.arange(total - s, total, dtype=jnp.int32)[None]
+        logits, present = step(params, jnp.asarray(cur), jnp.ones((1, total), jnp.int32), pos, past)
+        past = tuple(tuple(kv) for kv in present)
+        out.append(int(jnp.argmax(logits[0, -1])))
+        cur, total = np.array([[out[-1]]], np.int32), total + 1
+    return out
+
+
+def test_export_writes_genais_contract(exported):
+    out, _, model = exported
+    for f in (
+        "openvino_model.xml",
+        "openvino_model.bin",
+        "openvino_tokenizer.xml",
+        "openvino_detokenizer.xml",
+        "config.json",
+        "generation_config.json",
+        "tokenizer.json",
+    ):
+        assert os.path.exists(os.path.join(out, f)), f
+    m = ov.Core().read_model(os.path.join(out, "openvino_model.xml"))
+    assert [(i.get_any_name(), i.get_element_type()) for i in m.inputs] == [
+        ("input_ids", ov.Type.i64),
+        ("attention_mask", ov.Type.i64),
+        ("position_ids", ov.Type.i64),
+        ("beam_idx", ov.Type.i32),
+    ]
+    assert [o.get_any_name() for o in m.outputs] == ["logits"]
+    assert str(m.output(0).get_partial_shape()) == f"[?,?,{V}]"
+    reads = sorted(op.get_friendly_name() for op in m.get_ops() if op.get_type_name() == "ReadValue")
+    assert len(reads) == 2 * L and len(m.get_sinks()) == 2 * L, reads
+    gathers = [
+        op
+        for op in m.get_ops()
+        if op.get_type_name() == "Gather" and op.input_value(0).get_node().get_type_name() == "ReadValue"
+    ]
+    assert len(gathers) == 2 * L, "each cache read is reordered by beam_idx"
+    with open(os.path.join(out, "generation_config.json")) as f:
+        assert json.load(f) == {"bos_token_id": 1, "eos_token_id": 2}
+
+
+def test_llm_pipeline_greedy_is_jaxs(exported):
+    out, params, _ = exported
+    pipe = og.LLMPipeline(
+        out, "CPU", ATTENTION_BACKEND="SDPA", INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32"
+    )
+    cfg = og.GenerationConfig()
+    cfg.max_new_tokens, cfg.ignore_eos = 12, True
+    for text in ("hello world", "the lazy dog jumps"):
+        ids = pipe.get_tokenizer().encode(text)
+        prompt = [int(t) for t in np.asarray(ids.input_ids.data)[0]]
+        got = [int(t) for t in pipe.generate(ids, cfg).tokens[0]]
+        want = jax_greedy(params, prompt, 12)
+        assert len(set(want)) > 3, f"a degenerate test model: {want}"
+        assert got == want, (text, prompt)
+    # text in, text out
+    assert isinstance(pipe.generate("hello", max_new_tokens=4), str)
+
+
+def test_step_function_errors(tmp_path):
+    params = _params()
+    tok = _tokenizer()
+
+    def logits_only(params, ids, mask, pos, past):
+        return step(params, ids, mask, pos, past)[0]
+
+    with pytest.raises(ValueError, match=r"must return \(logits, present\)"):
+        ovjax.genai.export(logits_only, params, str(tmp_path), tokenizer=tok, config=CONFIG)
+
+    def cache_not_grown(params, ids, mask, pos, past):
+        logits, _ = step(params, ids, mask, pos, past)
+        return logits, past
+
+    with pytest.raises(ValueError, match=r"present\[0\] has P positions where the cache must grow"):
+        ovjax.genai.export(cache_not_grown, params, str(tmp_path), tokenizer=tok, config=CONFIG)
+    with pytest.raises(ValueError, match=r"present must be 3 \(key, value\) pairs"):
+        ovjax.genai.export(step, params, str(tmp_path), tokenizer=tok, config={**CONFIG, "num_layers": 3})
+    with pytest.raises(ValueError, match=r"does not give num_kv_heads, head_dim"):
+        ovjax.genai.export(step, params, str(tmp_path), tokenizer=tok, config={"num_layers": L, "eos_token_id": 2})
+    with pytest.raises(ValueError, match=r"weights= takes None, 'int8' or 'int4'"):
+        ovjax.genai.export(step, params, str(tmp_path), tokenizer=tok, config=CONFIG, weights="int3")
+
+
+def test_int8_weights(tmp_path):
+    """weights="int8": NNCF compresses the MatMul and embedding weights; the model still
+    loads in LLMPipeline and generates (how many greedy tokens stay JAX's is printed)."""
+    params = _params()
+    model = ovjax.genai.export(step, params, str(tmp_path), tokenizer=_tokenizer(), config=CONFIG, weights="int8")
+    narrow = [
+        op
+        for op in model.get_ops()
+        if op.get_type_name() == "Constant" and op.get_output_element_type(0) in (ov.Type.u8, ov.Type.i8)
+    ]
+    assert len(narrow) >= 4 * L, f"{len(narrow)} int8 constants"
+    pipe = og.LLMPipeline(
+        str(tmp_path), "CPU", ATTENTION_BACKEND="SDPA", INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32"
+    )
+    cfg = og.GenerationConfig()
+    cfg.max_new_tokens, cfg.ignore_eos = 12, True
+    ids = pipe.get_tokenizer().encode("hello world")
+    got = [int(t) for t in pipe.generate(ids, cfg).tokens[0]]
+    want = jax_greedy(params, [int(t) for t in np.asarray(ids.input_ids.data)[0]], 12)
+    same = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), len(want))
+    print(f"int8: the first {same} of {len(want)} greedy tokens are JAX's f32 ones")
+    assert len(got) == 12
