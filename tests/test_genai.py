@@ -189,3 +189,88 @@ def test_int8_weights(tmp_path):
     same = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), len(want))
     print(f"int8: the first {same} of {len(want)} greedy tokens are JAX's f32 ones")
     assert len(got) == 12
+
+
+# ---------------------------------------------------------------- transformers models
+
+
+def _hf_model(name):
+    from transformers import FlaxGPT2LMHeadModel, FlaxLlamaForCausalLM, GPT2Config
+
+    from models.test_transformers import _llama_config
+
+    if name == "gpt2":
+        model = FlaxGPT2LMHeadModel(
+            GPT2Config(vocab_size=100, n_embd=32, n_layer=2, n_head=4, n_positions=64), input_shape=(1, 8)
+        )
+    else:  # grouped-query attention
+        model = FlaxLlamaForCausalLM(_llama_config(bos_token_id=1, eos_token_id=2), input_shape=(1, 8))
+    shapes = model.params  # a model holding its params, as users have it
+    r = np.random.default_rng(3)
+    # random weights of a size that makes greedy decoding vary; norms' scales near 1, biases near 0
+
+    def init(path, a):
+        is_scale = str(path[-1].key) in ("scale", "weight")
+        x = r.standard_normal(a.shape) * (0.3 if len(a.shape) > 1 else 0.1) + (1.0 if is_scale else 0.0)
+        return jnp.asarray(x.astype(np.float32))
+
+    model.params = jax.tree_util.tree_map_with_path(init, shapes)
+    return model
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama"])
+def test_adapter_is_the_transformers_model(name):
+    """The adapter's step, with an empty cache and with a cache of five tokens, gives the
+    logits of the transformers model's own forward pass over the whole sequence."""
+    model = _hf_model(name)
+    step_fn, params, cfg = ovjax.genai.adapt(model)
+    ids = np.random.default_rng(1).integers(0, 100, (2, 7)).astype(np.int32)
+    mask = np.ones((2, 7), np.int32)
+    want = np.asarray(model(ids, attention_mask=mask, params=params).logits)
+    empty = tuple((jnp.zeros((2, cfg.num_kv_heads, 0, cfg.head_dim)),) * 2 for _ in range(cfg.num_layers))
+    pos = jnp.broadcast_to(jnp.arange(7, dtype=jnp.int32), (2, 7))
+    got, _ = step_fn(params, ids, mask, pos, empty)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    _, cache = step_fn(params, ids[:, :5], mask[:, :5], pos[:, :5], empty)
+    got, _ = step_fn(params, ids[:, 5:], mask, pos[:, 5:], tuple(tuple(kv) for kv in cache))
+    np.testing.assert_allclose(got, want[:, 5:], rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama"])
+def test_export_of_a_transformers_model(name, tmp_path):
+    """ovjax.genai.export(model, out_dir, tokenizer=tok): LLMPipeline's stateful backend
+    gives the greedy tokens of JAX decoding with the same model."""
+    model = _hf_model(name)
+    ovjax.genai.export(model, str(tmp_path), tokenizer=_tokenizer())
+    with open(os.path.join(tmp_path, "config.json")) as f:
+        assert json.load(f)["model_type"] == name
+    step_fn, params, cfg = ovjax.genai.adapt(model)
+    pipe = og.LLMPipeline(
+        str(tmp_path), "CPU", ATTENTION_BACKEND="SDPA", INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32"
+    )
+    gen = og.GenerationConfig()
+    gen.max_new_tokens, gen.ignore_eos = 12, True
+    ids = pipe.get_tokenizer().encode("the quick brown fox")
+    prompt = [int(t) for t in np.asarray(ids.input_ids.data)[0]]
+    got = [int(t) for t in pipe.generate(ids, gen).tokens[0]]
+    past = tuple((jnp.zeros((1, cfg.num_kv_heads, 0, cfg.head_dim)),) * 2 for _ in range(cfg.num_layers))
+    cur, total, want = np.array([prompt], np.int32), len(prompt), []
+    for _ in range(12):
+        pos = jnp.arange(total - cur.shape[1], total, dtype=jnp.int32)[None]
+        logits, cache = step_fn(params, jnp.asarray(cur), jnp.ones((1, total), jnp.int32), pos, past)
+        past = tuple(tuple(kv) for kv in cache)
+        want.append(int(jnp.argmax(logits[0, -1])))
+        cur, total = np.array([[want[-1]]], np.int32), total + 1
+    assert len(set(want)) > 3, f"a degenerate test model: {want}"
+    assert got == want
+
+
+def test_no_adapter_is_a_clear_error(tmp_path):
+    class FlaxSomethingElse:
+        pass
+
+    with pytest.raises(
+        ValueError,
+        match=r"no adapter for FlaxSomethingElse; adapters exist for FlaxGPT2LMHeadModel, FlaxLlamaForCausalLM",
+    ):
+        ovjax.genai.export(FlaxSomethingElse(), str(tmp_path), tokenizer=_tokenizer())

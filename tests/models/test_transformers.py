@@ -117,10 +117,11 @@ def test_gpt2_kv_cache_prefill_and_decode():
     check_model(step, (nxt, mask2, pos2, past), want2, tol=MODEL_TOL, where="FlaxGPT2LMHeadModel decode step")
 
 
-def _llama():
-    from transformers import FlaxLlamaForCausalLM, LlamaConfig
+def _llama_config(**kw):
+    """A two-layer Llama with grouped-query attention (4 heads, 2 key/value heads)."""
+    from transformers import LlamaConfig
 
-    cfg = LlamaConfig(
+    return LlamaConfig(
         vocab_size=100,
         hidden_size=32,
         intermediate_size=64,
@@ -128,8 +129,14 @@ def _llama():
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=64,
+        **kw,
     )
-    return _build(FlaxLlamaForCausalLM, cfg, (2, 8))
+
+
+def _llama():
+    from transformers import FlaxLlamaForCausalLM
+
+    return _build(FlaxLlamaForCausalLM, _llama_config(), (2, 8))
 
 
 def _vit():

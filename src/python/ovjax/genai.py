@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["export", "Config"]
+__all__ = ["export", "adapt", "Config"]
 
 INPUTS = ("input_ids", "attention_mask", "position_ids")
 
@@ -96,12 +96,28 @@ class Config:
         )
 
 
-def export(step, params, out_dir, *, tokenizer, config, weights: str | None = None):
-    """Trace ``step`` with ``params``, convert it, and write an LLMPipeline directory to
-    ``out_dir``; returns the stateful ``openvino.Model``. ``weights``: None (as they are),
-    "int8" or "int4" (NNCF weight compression, as GenAI's compressed LLMs are made)."""
+def export(model, params=None, out_dir=None, *, tokenizer, config=None, weights: str | None = None):
+    """Write an LLMPipeline directory; returns the stateful ``openvino.Model``.
+
+    ``export(step, params, out_dir, tokenizer=..., config=...)``: a step function (module
+    docstring) with its parameters. ``export(model, out_dir, tokenizer=...)``: a
+    transformers Flax causal LM holding its params (``FlaxGPT2LMHeadModel``,
+    ``FlaxLlamaForCausalLM``); its step comes from this module's adapters and its config
+    from the model. ``weights``: None (as they are), "int8" or "int4" (NNCF weight
+    compression, as GenAI's compressed LLMs are made)."""
     import openvino as ov
 
+    if out_dir is None and isinstance(params, (str, os.PathLike)):
+        if config is not None:
+            raise ValueError("ovjax.genai: a transformers model brings its own config; config= is for step functions")
+        out_dir = os.fspath(params)
+        step, params, config = adapt(model)
+    else:
+        step = model
+        if out_dir is None or config is None:
+            raise TypeError(
+                "ovjax.genai.export(step, params, out_dir, *, tokenizer, config): out_dir and config are needed"
+            )
     cfg = Config.of(config)
     if weights not in (None, "int8", "int4"):
         raise ValueError(f"ovjax.genai: weights= takes None, 'int8' or 'int4', got {weights!r}")
@@ -115,6 +131,163 @@ def export(step, params, out_dir, *, tokenizer, config, weights: str | None = No
     _write_tokenizer(tokenizer, out_dir)
     _write_configs(cfg, out_dir)
     return model
+
+
+# ---------------------------------------------------------------- transformers adapters
+
+
+def adapt(model):
+    """(step, params, Config) for a transformers Flax causal LM. Their own cache is
+    preallocated to the longest length and written with dynamic_update_slice; these steps
+    compute the same layers on a cache that grows by concatenation, GenAI's contract."""
+    name = type(model).__name__
+    adapters = {"FlaxGPT2LMHeadModel": _gpt2, "FlaxLlamaForCausalLM": _llama}
+    if name not in adapters:
+        raise ValueError(
+            f"ovjax.genai: no adapter for {name}; adapters exist for {', '.join(sorted(adapters))}. "
+            "Pass a step function instead: export(step, params, out_dir, tokenizer=..., config=...)"
+        )
+    step, cfg = adapters[name](model.config)
+    gen = getattr(model, "generation_config", None)
+    ids = {
+        k: getattr(gen, k, None) if getattr(gen, k, None) is not None else getattr(model.config, k, None)
+        for k in ("bos_token_id", "eos_token_id", "pad_token_id")
+    }
+    if isinstance(ids["eos_token_id"], (list, tuple)):
+        ids["eos_token_id"] = ids["eos_token_id"][0]
+    return step, model.params, Config.of({**cfg, **{k: v for k, v in ids.items() if v is not None}})
+
+
+def _layer_norm(x, p, eps):
+    import jax.numpy as jnp
+
+    mean = x.mean(-1, keepdims=True)
+    var = jnp.square(x - mean).mean(-1, keepdims=True)
+    return (x - mean) / jnp.sqrt(var + eps) * p["scale"] + p["bias"]
+
+
+def _rms_norm(x, weight, eps):
+    import jax.numpy as jnp
+
+    return weight * (x / jnp.sqrt(jnp.square(x).mean(-1, keepdims=True) + eps))
+
+
+def _attend(q, k, v, attention_mask):
+    """Causal attention of q [B, S, H, D] over the cache k, v [B, Hkv, T, D] (the last S
+    positions the step's own) and attention_mask [B, T]: [B, S, H, D]. Masked scores are
+    float32's lowest value, as transformers' Flax models have them (ovjax then fuses this
+    into ScaledDotProductAttention)."""
+    import jax
+    import jax.numpy as jnp
+
+    s, heads, depth = q.shape[1], q.shape[2], q.shape[3]
+    t = k.shape[2]
+    groups = heads // k.shape[1]
+    if groups > 1:
+        k, v = jnp.repeat(k, groups, axis=1), jnp.repeat(v, groups, axis=1)
+    scores = jnp.einsum("bqhd,bhkd->bhqk", q / jnp.sqrt(depth).astype(q.dtype), k)
+    causal = jnp.arange(t)[None, :] <= jnp.arange(s)[:, None] + (t - s)
+    allowed = causal[None, None] & (attention_mask[:, None, None, :] > 0)
+    scores = jnp.where(allowed, scores, jnp.finfo(scores.dtype).min)
+    return jnp.einsum("bhqk,bhkd->bqhd", jax.nn.softmax(scores, axis=-1), v)
+
+
+def _gpt2(c):
+    import jax
+    import jax.numpy as jnp
+
+    heads, width = c.n_head, c.n_embd
+    depth = width // heads
+
+    def dense(x, p):  # transformers' FlaxConv1D: kernel [out, in]
+        return x @ p["kernel"].T + p["bias"]
+
+    def step(params, input_ids, attention_mask, position_ids, past):
+        p = params["transformer"]
+        x = p["wte"]["embedding"][input_ids] + p["wpe"]["embedding"][position_ids]
+        b, s = input_ids.shape
+        present = []
+        for i, (pk, pv) in enumerate(past):
+            lp = p["h"][str(i)]
+            h = _layer_norm(x, lp["ln_1"], c.layer_norm_epsilon)
+            q, k, v = jnp.split(dense(h, lp["attn"]["c_attn"]), 3, axis=-1)
+            q = q.reshape(b, s, heads, depth)
+            k = jnp.concatenate([pk, k.reshape(b, s, heads, depth).transpose(0, 2, 1, 3)], axis=2)
+            v = jnp.concatenate([pv, v.reshape(b, s, heads, depth).transpose(0, 2, 1, 3)], axis=2)
+            present.append((k, v))
+            a = _attend(q, k, v, attention_mask).reshape(b, s, width)
+            x = x + dense(a, lp["attn"]["c_proj"])
+            h = _layer_norm(x, lp["ln_2"], c.layer_norm_epsilon)
+            x = x + dense(jax.nn.gelu(dense(h, lp["mlp"]["c_fc"]), approximate=True), lp["mlp"]["c_proj"])
+        x = _layer_norm(x, p["ln_f"], c.layer_norm_epsilon)
+        return x @ p["wte"]["embedding"].T, present
+
+    if c.activation_function != "gelu_new" or getattr(c, "scale_attn_by_inverse_layer_idx", False):
+        raise ValueError("ovjax.genai: the GPT-2 adapter takes gelu_new and unscaled-by-layer attention")
+    cfg = {
+        "num_layers": c.n_layer,
+        "num_kv_heads": heads,
+        "head_dim": depth,
+        "max_length": c.n_positions,
+        "model_type": "gpt2",
+        "eos_token_id": c.eos_token_id,
+    }
+    return step, cfg
+
+
+def _llama(c):
+    import jax
+    import jax.numpy as jnp
+    from transformers.models.llama.modeling_flax_llama import create_sinusoidal_positions
+
+    heads, kv_heads, width = c.num_attention_heads, c.num_key_value_heads, c.hidden_size
+    depth = width // heads
+    sincos = np.asarray(create_sinusoidal_positions(c.max_position_embeddings, depth))  # [positions, 1, 2 * depth]
+    bias = getattr(c, "attention_bias", False)
+    if getattr(c, "rope_scaling", None) or c.hidden_act != "silu":
+        raise ValueError("ovjax.genai: the Llama adapter takes silu and unscaled rotary embeddings")
+
+    def dense(x, p):  # flax Dense: kernel [in, out]
+        return x @ p["kernel"] + (p["bias"] if bias and "bias" in p else 0)
+
+    def rotate(x, sin, cos):
+        half = x.shape[-1] // 2
+        return x * cos + jnp.concatenate([-x[..., half:], x[..., :half]], axis=-1) * sin
+
+    def step(params, input_ids, attention_mask, position_ids, past):
+        p = params["model"]
+        x = p["embed_tokens"]["embedding"][input_ids]
+        b, s = input_ids.shape
+        sin, cos = jnp.split(jnp.asarray(sincos)[position_ids], 2, axis=-1)  # [B, S, 1, depth] each
+        present = []
+        for i, (pk, pv) in enumerate(past):
+            lp = p["layers"][str(i)]
+            att = lp["self_attn"]
+            h = _rms_norm(x, lp["input_layernorm"]["weight"], c.rms_norm_eps)
+            q = rotate(dense(h, att["q_proj"]).reshape(b, s, heads, depth), sin, cos)
+            k = rotate(dense(h, att["k_proj"]).reshape(b, s, kv_heads, depth), sin, cos)
+            v = dense(h, att["v_proj"]).reshape(b, s, kv_heads, depth)
+            k = jnp.concatenate([pk, k.transpose(0, 2, 1, 3)], axis=2)
+            v = jnp.concatenate([pv, v.transpose(0, 2, 1, 3)], axis=2)
+            present.append((k, v))
+            x = x + dense(_attend(q, k, v, attention_mask).reshape(b, s, width), att["o_proj"])
+            h = _rms_norm(x, lp["post_attention_layernorm"]["weight"], c.rms_norm_eps)
+            mlp = lp["mlp"]
+            x = x + dense(jax.nn.silu(dense(h, mlp["gate_proj"])) * dense(h, mlp["up_proj"]), mlp["down_proj"])
+        x = _rms_norm(x, p["norm"]["weight"], c.rms_norm_eps)
+        if "lm_head" in params:
+            return x @ params["lm_head"]["kernel"], present
+        return x @ p["embed_tokens"]["embedding"].T, present
+
+    cfg = {
+        "num_layers": c.num_hidden_layers,
+        "num_kv_heads": kv_heads,
+        "head_dim": depth,
+        "max_length": c.max_position_embeddings,
+        "model_type": "llama",
+        "eos_token_id": c.eos_token_id,
+    }
+    return step, cfg
 
 
 # ---------------------------------------------------------------- tracing
