@@ -449,11 +449,21 @@ def _write_tokenizer(tokenizer, out_dir: str) -> None:
     import openvino as ov
     from openvino_tokenizers import convert_tokenizer
 
-    tok, detok = convert_tokenizer(tokenizer, with_detokenizer=True)
-    ov.save_model(tok, os.path.join(out_dir, "openvino_tokenizer.xml"))
-    ov.save_model(detok, os.path.join(out_dir, "openvino_detokenizer.xml"))
-    if hasattr(tokenizer, "save_pretrained"):
-        tokenizer.save_pretrained(out_dir)  # special tokens and chat template, which GenAI reads
+    # a decoder-only model generates after the prompt's last token: a batch of prompts is
+    # padded on the left (as transformers generates), whatever side the tokenizer pads
+    # for training; the user's tokenizer is left as it was
+    side = getattr(tokenizer, "padding_side", None)
+    if side is not None:
+        tokenizer.padding_side = "left"
+    try:
+        tok, detok = convert_tokenizer(tokenizer, with_detokenizer=True)
+        ov.save_model(tok, os.path.join(out_dir, "openvino_tokenizer.xml"))
+        ov.save_model(detok, os.path.join(out_dir, "openvino_detokenizer.xml"))
+        if hasattr(tokenizer, "save_pretrained"):
+            tokenizer.save_pretrained(out_dir)  # special tokens and chat template, which GenAI reads
+    finally:
+        if side is not None:
+            tokenizer.padding_side = side
 
 
 def _write_configs(cfg: Config, out_dir: str) -> None:
