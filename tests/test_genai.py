@@ -123,6 +123,9 @@ def test_export_writes_genais_contract(exported):
     assert len(gathers) == 2 * L, "each cache read is reordered by beam_idx"
     with open(os.path.join(out, "generation_config.json")) as f:
         assert json.load(f) == {"bos_token_id": 1, "eos_token_id": 2}
+    with open(os.path.join(out, "config.json")) as f:
+        written = json.load(f)
+    assert (written["vocab_size"], written["num_hidden_layers"], written["num_key_value_heads"]) == (V, L, H)
 
 
 def test_llm_pipeline_greedy_is_jaxs(exported):

@@ -129,7 +129,7 @@ def export(model, params=None, out_dir=None, *, tokenizer, config=None, weights:
     os.makedirs(out_dir, exist_ok=True)
     ov.save_model(model, os.path.join(out_dir, "openvino_model.xml"), compress_to_fp16=False)
     _write_tokenizer(tokenizer, out_dir)
-    _write_configs(cfg, out_dir)
+    _write_configs(cfg, model.outputs[0].get_partial_shape()[2].get_length(), out_dir)
     return model
 
 
@@ -466,7 +466,7 @@ def _write_tokenizer(tokenizer, out_dir: str) -> None:
             tokenizer.padding_side = side
 
 
-def _write_configs(cfg: Config, out_dir: str) -> None:
+def _write_configs(cfg: Config, vocab_size: int, out_dir: str) -> None:
     ids = {
         k: v
         for k, v in (
@@ -482,6 +482,7 @@ def _write_configs(cfg: Config, out_dir: str) -> None:
         "num_key_value_heads": cfg.num_kv_heads,
         "head_dim": cfg.head_dim,
         "max_position_embeddings": cfg.max_length,
+        "vocab_size": vocab_size,
         **ids,
     }
     with open(os.path.join(out_dir, "config.json"), "w") as f:
