@@ -285,6 +285,27 @@ def test_rank2_dense_chain_runs_as_fully_connected(batch):
     assert rt["FullyConnected"] == 3, rt
 
 
+def test_transposed_weights_are_matmul_flags():
+    """x @ W.T and W.T @ y with W a constant too big to fold (300 x 260): each MatMul reads
+    a Constant, no Transpose node (what NNCF and the plugin's FullyConnected conversion
+    need); x @ W.T reads W itself with transpose_b set. Numbers as JAX's, static and
+    symbolic."""
+    w1, w2, w3 = (jnp.asarray(rand((300, 260), seed=s) * 0.1) for s in (11, 14, 15))  # W.T a JAX transpose
+    x, y = rand((4, 260), seed=12), rand((300, 5), seed=13)
+
+    def fn(x, y):  # (one weight in two layouts is copied per layout: cpu_workarounds.hpp)
+        return x @ w1.T, w2.T @ y, jnp.tanh(x) @ jnp.swapaxes(w3, 0, 1)
+
+    model = check_jit(fn, x, y, tol=(1e-4, 1e-4))
+    mms = [op for op in model.get_ops() if op.get_type_name() == "MatMul"]
+    assert len(mms) == 3 and op_counts(model)["Transpose"] == 0, op_counts(model)
+    for mm in mms:
+        weight = [v for v in mm.input_values() if v.get_node().get_type_name() == "Constant"]
+        assert len(weight) == 1, mm
+        if list(mm.get_output_shape(0)) == [4, 300]:  # x @ W.T: W itself, transpose_b
+            assert list(weight[0].get_shape()) == [300, 260] and mm.get_transpose_b(), mm
+
+
 @pytest.mark.parametrize("shape", [(8, 64), (2, 16, 64)])
 def test_dense_activation_stays_out_of_the_fully_connected_node(shape):
     """Dense + bias + activation: a Reshape between the MatMul and the bias add keeps the CPU

@@ -59,10 +59,10 @@ def test_bert():
     check_function(fn, (_tokens(100), _mask(), np.zeros((B, T), np.int32)), "FlaxBertModel")
 
 
-def _gpt2():
+def _gpt2(width=32):
     from transformers import FlaxGPT2LMHeadModel, GPT2Config
 
-    cfg = GPT2Config(vocab_size=100, n_embd=32, n_layer=2, n_head=4, n_positions=32)
+    cfg = GPT2Config(vocab_size=100, n_embd=width, n_layer=2, n_head=4, n_positions=32)
     return _build(FlaxGPT2LMHeadModel, cfg, (B, T))
 
 

@@ -34,6 +34,9 @@ def _image():
 MODELS = {
     "bert": lambda: _text(_bert, "last_hidden_state"),
     "gpt2": lambda: _text(_gpt2, "logits"),
+    # weights above the size normalize folds (2^16 elements), as real models have them
+    # (GPT-2's FlaxConv1D uses its kernel transposed)
+    "gpt2-256": lambda: _text(lambda: _gpt2(256), "logits"),
     "llama": lambda: _text(_llama, "logits"),
     "vit": _image,
 }

@@ -567,6 +567,45 @@ bool fuse_mvn(const std::shared_ptr<Node>& node) {
     return false;
 }
 
+// ---------------------------------------------------------------- weight transposes
+// MatMul(x, Transpose(W)) with W a Constant and the Transpose swapping the last two axes
+// (a Dense weight used as W.T: transformers' FlaxConv1D in GPT-2, a tied embedding as the
+// output layer) -> MatMul(x, W) with transpose_b flipped, likewise for the first operand:
+// the weight reaches its MatMul as the Constant itself, which NNCF's weight compression
+// and the CPU plugin's FullyConnected conversion look for, with no copy. (A small W is
+// folded already, fold_small_constants.)
+bool matmul_weight_transposes(const std::shared_ptr<Node>& node) {
+    auto mm = ov::as_type_ptr<v0::MatMul>(node);
+    if (!mm)
+        return false;
+    auto untranspose = [](Output<Node>& x, bool& flag) {
+        auto tr = as<v1::Transpose>(x);
+        auto perm = tr ? as<v0::Constant>(tr->input_value(1)) : nullptr;
+        if (!perm || !as<v0::Constant>(tr->input_value(0)))
+            return false;
+        const auto p = perm->cast_vector<int64_t>();
+        const auto r = p.size();
+        if (r < 2 || p[r - 2] != static_cast<int64_t>(r - 1) || p[r - 1] != static_cast<int64_t>(r - 2))
+            return false;
+        for (size_t i = 0; i + 2 < r; ++i)
+            if (p[i] != static_cast<int64_t>(i))
+                return false;
+        x = tr->input_value(0);
+        flag = !flag;
+        return true;
+    };
+    Output<Node> a = mm->input_value(0), b = mm->input_value(1);
+    bool ta = mm->get_transpose_a(), tb = mm->get_transpose_b();
+    const bool changed_a = untranspose(a, ta);
+    const bool changed_b = untranspose(b, tb);
+    if (!changed_a && !changed_b)
+        return false;
+    auto fresh = std::make_shared<v0::MatMul>(a, b, ta, tb);
+    take_provenance(*fresh, *mm);
+    mm->output(0).replace(fresh->output(0));
+    return true;
+}
+
 // ---------------------------------------------------------------- multiply by one
 // x * c, c computed from constants only with every element exactly 1 (flax BERT's head
 // mask: jnp.ones cast and sliced per layer, multiplied into the attention weights) -> x,
@@ -741,8 +780,8 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
 void apply_fusions(const std::shared_ptr<ov::Model>& model) {
     using Rule = bool (*)(const std::shared_ptr<ov::Node>&);
     // drop_multiply_by_one and merge_transposes clear what sits between an attention's softmax and its value product
-    run_rules<Rule>(
-        model, {drop_broadcasts, drop_multiply_by_one, merge_transposes, fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa});
+    run_rules<Rule>(model, {matmul_weight_transposes, drop_broadcasts, drop_multiply_by_one, merge_transposes,
+                            fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa});
 }
 
 namespace {
