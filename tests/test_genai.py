@@ -259,17 +259,20 @@ def test_step_function_errors(tmp_path):
         ovjax.genai.export(step, params, str(tmp_path), tokenizer=tok, config=CONFIG, weights="int3")
 
 
-def test_int8_weights(tmp_path):
-    """weights="int8": NNCF compresses the MatMul and embedding weights; the model still
-    loads in LLMPipeline and generates (how many greedy tokens stay JAX's is printed)."""
+@pytest.mark.parametrize("weights", ["int8", "int4"])
+def test_compressed_weights(weights, tmp_path):
+    """weights="int8" / "int4": NNCF compresses the MatMul and embedding weights; the model
+    still loads in LLMPipeline and generates (how many greedy tokens stay JAX's f32 ones is
+    printed)."""
     params = _params()
-    model = ovjax.genai.export(step, params, str(tmp_path), tokenizer=_tokenizer(), config=CONFIG, weights="int8")
+    model = ovjax.genai.export(step, params, str(tmp_path), tokenizer=_tokenizer(), config=CONFIG, weights=weights)
     narrow = [
         op
         for op in model.get_ops()
-        if op.get_type_name() == "Constant" and op.get_output_element_type(0) in (ov.Type.u8, ov.Type.i8)
+        if op.get_type_name() == "Constant"
+        and op.get_output_element_type(0) in (ov.Type.u8, ov.Type.i8, ov.Type.u4, ov.Type.i4)
     ]
-    assert len(narrow) >= 4 * L, f"{len(narrow)} int8 constants"
+    assert len(narrow) >= 4 * L, f"{len(narrow)} compressed constants"
     pipe = og.LLMPipeline(
         str(tmp_path), "CPU", ATTENTION_BACKEND="SDPA", INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32"
     )
@@ -279,7 +282,7 @@ def test_int8_weights(tmp_path):
     got = [int(t) for t in pipe.generate(ids, cfg).tokens[0]]
     want = jax_greedy(params, [int(t) for t in np.asarray(ids.input_ids.data)[0]], 12)
     same = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), len(want))
-    print(f"int8: the first {same} of {len(want)} greedy tokens are JAX's f32 ones")
+    print(f"{weights}: the first {same} of {len(want)} greedy tokens are JAX's f32 ones")
     assert len(got) == 12
 
 

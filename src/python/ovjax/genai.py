@@ -437,9 +437,14 @@ def _check_first_step(model, step, params, cfg: Config) -> None:
 
 def _compress(model, weights: str):
     import nncf
+    from nncf.quantization.advanced_parameters import AdvancedCompressionParameters
 
-    mode = nncf.CompressWeightsMode.INT8_ASYM if weights == "int8" else nncf.CompressWeightsMode.INT4_ASYM
-    return nncf.compress_weights(model, mode=mode)
+    if weights == "int8":
+        return nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT8_ASYM)
+    # int4 in groups of 128 (NNCF's default); a layer whose channels do not divide into
+    # them gets a smaller group (at least 32), or else NNCF's backup precision, instead of failing
+    adjust = AdvancedCompressionParameters(group_size_fallback_mode=nncf.GroupSizeFallbackMode.ADJUST)
+    return nncf.compress_weights(model, mode=nncf.CompressWeightsMode.INT4_ASYM, advanced_parameters=adjust)
 
 
 # ---------------------------------------------------------------- tokenizer and configs
