@@ -1,6 +1,6 @@
 """A JAX GPT-2 served by OpenVINO GenAI: export with ovjax, generate with LLMPipeline.
 
-    pip install ".[genai]" && python examples/genai_gpt2.py
+    pip install ".[genai,models]" && python examples/genai_gpt2.py   # models: transformers 4.57 and flax
 
 Builds a small GPT-2 (transformers' FlaxGPT2LMHeadModel, 4 layers of width 128) with
 random weights and a byte-level BPE tokenizer trained here on a few sentences (no model
