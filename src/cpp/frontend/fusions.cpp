@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -579,18 +580,15 @@ bool matmul_weight_transposes(const std::shared_ptr<Node>& node) {
     if (!mm)
         return false;
     auto untranspose = [](Output<Node>& x, bool& flag) {
-        auto tr = as<v1::Transpose>(x);
-        auto perm = tr ? as<v0::Constant>(tr->input_value(1)) : nullptr;
-        if (!perm || !as<v0::Constant>(tr->input_value(0)))
+        const auto p = perm_of(x);
+        if (!p || p->size() < 2 || !as<v0::Constant>(x.get_node()->input_value(0)))
             return false;
-        const auto p = perm->cast_vector<int64_t>();
-        const auto r = p.size();
-        if (r < 2 || p[r - 2] != static_cast<int64_t>(r - 1) || p[r - 1] != static_cast<int64_t>(r - 2))
+        std::vector<int64_t> swapped(p->size());  // the identity with the last two axes swapped
+        std::iota(swapped.begin(), swapped.end(), 0);
+        std::swap(swapped[p->size() - 2], swapped[p->size() - 1]);
+        if (*p != swapped)
             return false;
-        for (size_t i = 0; i + 2 < r; ++i)
-            if (p[i] != static_cast<int64_t>(i))
-                return false;
-        x = tr->input_value(0);
+        x = x.get_node()->input_value(0);
         flag = !flag;
         return true;
     };

@@ -53,6 +53,8 @@ using Perm = std::vector<int64_t>;
 namespace v0 = ov::op::v0;
 namespace v1 = ov::op::v1;
 
+}  // namespace
+
 // The permutation of a Transpose with a constant order (of an input of static rank; its
 // dimensions may be symbolic).
 std::optional<Perm> perm_of(const Output<Node>& o) {
@@ -68,6 +70,8 @@ std::optional<Perm> perm_of(const Output<Node>& o) {
         return std::nullopt;
     return p;
 }
+
+namespace {
 
 Perm inverse(const Perm& p) {
     Perm inv(p.size());
