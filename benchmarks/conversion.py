@@ -124,16 +124,11 @@ def transformer(blocks: int, d_model: int, heads: int, mlp: int, seq: int, batch
 CLOCK = time.perf_counter  # --clock cpu: time.process_time (robust on a loaded machine)
 
 
-@contextlib.contextmanager
 def _no_gc():
     """The cyclic GC off while timing (as timeit does); collected between models instead."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    from ovjax.convert import _gc_paused
+
+    return _gc_paused()
 
 
 def best_of(fn, repeats: int, budget: float):

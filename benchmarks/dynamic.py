@@ -38,21 +38,10 @@ import ovjax
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
+from ab import cpu_flags  # noqa: E402
 from inference import _hf, interleaved  # noqa: E402
 
 F32 = {"INFERENCE_PRECISION_HINT": "f32"}
-
-
-def cpu_flags() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return " ".join(sorted(f for f in flags if f.startswith(("avx", "amx"))))
-    except OSError:
-        pass
-    return "?"
 
 
 def bert(seq_limit=512):

@@ -33,21 +33,11 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from ab import cpu_flags  # noqa: E402
+
 PROMPT, NEW = 128, 64
 ROUTES = ("jax", "genai f32", "genai default", "genai int8")
-
-
-def cpu_flags() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return " ".join(sorted(f for f in flags if f.startswith(("avx", "amx"))))
-    except OSError:
-        pass
-    return "?"
 
 
 def build(name: str):

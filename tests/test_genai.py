@@ -79,13 +79,14 @@ def exported(tmp_path_factory):
     return out, params, model
 
 
-def jax_greedy(params, prompt: list[int], n: int) -> list[int]:
-    past = tuple((jnp.zeros((1, H, 0, DH)),) * 2 for _ in range(L))
+def jax_greedy(params, prompt: list[int], n: int, step_fn=step, cfg=ovjax.genai.Config.of(CONFIG)) -> list[int]:
+    """JAX's own greedy decoding with `step_fn`, one token a step on a growing cache."""
+    past = tuple((jnp.zeros((1, cfg.num_kv_heads, 0, cfg.head_dim)),) * 2 for _ in range(cfg.num_layers))
     cur, total, out = np.array([prompt], np.int32), len(prompt), []
     for _ in range(n):
         s = cur.shape[1]
         pos = jnp.arange(total - s, total, dtype=jnp.int32)[None]
-        logits, present = step(params, jnp.asarray(cur), jnp.ones((1, total), jnp.int32), pos, past)
+        logits, present = step_fn(params, jnp.asarray(cur), jnp.ones((1, total), jnp.int32), pos, past)
         past = tuple(tuple(kv) for kv in present)
         out.append(int(jnp.argmax(logits[0, -1])))
         cur, total = np.array([[out[-1]]], np.int32), total + 1
@@ -348,14 +349,7 @@ def test_export_of_a_transformers_model(name, tmp_path):
     ids = pipe.get_tokenizer().encode("the quick brown fox")
     prompt = [int(t) for t in np.asarray(ids.input_ids.data)[0]]
     got = [int(t) for t in pipe.generate(ids, gen).tokens[0]]
-    past = tuple((jnp.zeros((1, cfg.num_kv_heads, 0, cfg.head_dim)),) * 2 for _ in range(cfg.num_layers))
-    cur, total, want = np.array([prompt], np.int32), len(prompt), []
-    for _ in range(12):
-        pos = jnp.arange(total - cur.shape[1], total, dtype=jnp.int32)[None]
-        logits, cache = step_fn(params, jnp.asarray(cur), jnp.ones((1, total), jnp.int32), pos, past)
-        past = tuple(tuple(kv) for kv in cache)
-        want.append(int(jnp.argmax(logits[0, -1])))
-        cur, total = np.array([[want[-1]]], np.int32), total + 1
+    want = jax_greedy(params, prompt, 12, step_fn, cfg)
     assert len(set(want)) > 3, f"a degenerate test model: {want}"
     assert got == want
 

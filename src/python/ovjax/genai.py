@@ -175,8 +175,9 @@ def _rms_norm(x, weight, eps):
 def _attend(q, k, v, attention_mask):
     """Causal attention of q [B, S, H, D] over the cache k, v [B, Hkv, T, D] (the last S
     positions the step's own) and attention_mask [B, T]: [B, S, H, D]. Masked scores are
-    float32's lowest value, as transformers' Flax models have them (ovjax then fuses this
-    into ScaledDotProductAttention)."""
+    float32's lowest value, as transformers' Flax models have them: the form ovjax fuses
+    into ScaledDotProductAttention, though not yet on a cache of symbolic length P + S
+    (README, "Language models for OpenVINO GenAI")."""
     import jax
     import jax.numpy as jnp
 
@@ -190,6 +191,13 @@ def _attend(q, k, v, attention_mask):
     allowed = causal[None, None] & (attention_mask[:, None, None, :] > 0)
     scores = jnp.where(allowed, scores, jnp.finfo(scores.dtype).min)
     return jnp.einsum("bhqk,bhkd->bqhd", jax.nn.softmax(scores, axis=-1), v)
+
+
+def _grow(past, new):
+    """The cache [B, H, P, D] grown by the step's keys or values [B, S, H, D]."""
+    import jax.numpy as jnp
+
+    return jnp.concatenate([past, new.transpose(0, 2, 1, 3)], axis=2)
 
 
 def _gpt2(c):
@@ -212,8 +220,7 @@ def _gpt2(c):
             h = _layer_norm(x, lp["ln_1"], c.layer_norm_epsilon)
             q, k, v = jnp.split(dense(h, lp["attn"]["c_attn"]), 3, axis=-1)
             q = q.reshape(b, s, heads, depth)
-            k = jnp.concatenate([pk, k.reshape(b, s, heads, depth).transpose(0, 2, 1, 3)], axis=2)
-            v = jnp.concatenate([pv, v.reshape(b, s, heads, depth).transpose(0, 2, 1, 3)], axis=2)
+            k, v = _grow(pk, k.reshape(b, s, heads, depth)), _grow(pv, v.reshape(b, s, heads, depth))
             present.append((k, v))
             a = _attend(q, k, v, attention_mask).reshape(b, s, width)
             x = x + dense(a, lp["attn"]["c_proj"])
@@ -267,8 +274,7 @@ def _llama(c):
             q = rotate(dense(h, att["q_proj"]).reshape(b, s, heads, depth), sin, cos)
             k = rotate(dense(h, att["k_proj"]).reshape(b, s, kv_heads, depth), sin, cos)
             v = dense(h, att["v_proj"]).reshape(b, s, kv_heads, depth)
-            k = jnp.concatenate([pk, k.transpose(0, 2, 1, 3)], axis=2)
-            v = jnp.concatenate([pv, v.transpose(0, 2, 1, 3)], axis=2)
+            k, v = _grow(pk, k), _grow(pv, v)
             present.append((k, v))
             x = x + dense(_attend(q, k, v, attention_mask).reshape(b, s, width), att["o_proj"])
             h = _rms_norm(x, lp["post_attention_layernorm"]["weight"], c.rms_norm_eps)
