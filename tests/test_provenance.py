@@ -215,13 +215,14 @@ def test_ir_holds_names_and_sources(plain, tmp_path):
 
 def test_fused_nodes_keep_name_and_source(plain):
     fn, images, model = plain
-    # the fusion passes replaced softmax, layer norm and gelu by OpenVINO's ops
+    # the fusion passes replaced softmax (here with its attention), layer norm and gelu by OpenVINO's ops
     kinds = {op.get_type_name(): op for op in own_ops(model)}
-    for t in ("SoftMax", "Softmax", "MVN", "Gelu"):
+    for t in ("SoftMax", "Softmax", "ScaledDotProductAttention", "MVN", "Gelu"):
         if t in kinds:
             assert primitive_of(kinds[t].get_friendly_name()) is not None
             assert SOURCE.search(source_of(kinds[t])), t
-    assert {"MVN", "Gelu"} <= set(kinds) and ({"Softmax", "SoftMax"} & set(kinds)), sorted(kinds)
+    assert {"MVN", "Gelu"} <= set(kinds), sorted(kinds)
+    assert {"Softmax", "SoftMax", "ScaledDotProductAttention"} & set(kinds), sorted(kinds)
 
 
 def test_placeholders_of_a_partial_conversion_are_named():

@@ -83,13 +83,53 @@ def test_attention_block_with_batch_and_sequence_dynamic():
     m = ovjax.convert_model(jax.make_jaxpr(attention_block)(*spec))
     assert str(m.inputs[0].get_partial_shape()) == "[1..,1..,16]"
     ops = op_counts(m)
-    assert ops["Softmax"] == 1 and ops["Gelu"] == 1, ops  # the fusions work on dynamic shapes
+    # the fusions work on dynamic shapes (the softmax of scores scaled after their product with its attention)
+    assert ops["ScaledDotProductAttention"] == 1 and ops["Softmax"] == 0 and ops["Gelu"] == 1, ops
     run_sizes(
         m,
         attention_block,
         lambda nb, ns: (RNG.standard_normal((nb, ns, d)).astype(np.float32), *ws, g),
         [(1, 1), (2, 7), (3, 33)],
     )
+
+
+def cached_attention(q, k_new, v_new, past_k, past_v, mask, big_neg):
+    """A decoder's attention over a key/value cache grown by the step's S tokens: the
+    scores are q . k^T / sqrt(depth) masked causally and by `mask` [B, P + S] (0 for a
+    left-padded position) with `big_neg`."""
+    k = jnp.concatenate([past_k, k_new], axis=2)
+    v = jnp.concatenate([past_v, v_new], axis=2)
+    s, t = q.shape[2], k.shape[2]
+    scores = jnp.einsum("bhqd,bhkd->bhqk", q, k) / np.sqrt(q.shape[-1])
+    causal = jnp.arange(t)[None, :] <= jnp.arange(s)[:, None] + (t - s)
+    allowed = causal[None, None] & (mask[:, None, None, :] > 0)
+    w = jax.nn.softmax(jnp.where(allowed, scores, big_neg), axis=-1)
+    return jnp.einsum("bhqk,bhkd->bhqd", w, v), k
+
+
+@pytest.mark.parametrize("big_neg", [-1e9, float(jnp.finfo(jnp.float32).min)])
+def test_attention_over_a_grown_cache_is_sdpa(big_neg):
+    """The cache's length P + S is a Concat's sum, which OpenVINO gives no symbol: the
+    frontend proves it the expression P + S of the mask's length (shapes.hpp, label_sum),
+    so the masked attention fuses into ScaledDotProductAttention on symbolic shapes. Rows
+    whose every key is masked (a left-padded prompt's pads) stay JAX's uniform average."""
+    h, d = 2, 8
+    b, s, p = export.symbolic_shape("B, S, P")
+    qkv = jax.ShapeDtypeStruct((b, h, s, d), jnp.float32)
+    cache = jax.ShapeDtypeStruct((b, h, p, d), jnp.float32)
+    spec = (qkv, qkv, qkv, cache, cache, jax.ShapeDtypeStruct((b, p + s), jnp.int32))
+    fn = lambda *a: cached_attention(*a, big_neg)  # noqa: E731
+    m = ovjax.convert_model(jax.make_jaxpr(fn)(*spec))
+    ops = op_counts(m)
+    assert ops["ScaledDotProductAttention"] == 1 and ops["Softmax"] == 0, ops
+
+    def args(nb, ns, npast):
+        r = lambda *shape: RNG.standard_normal(shape).astype(np.float32) * 2  # noqa: E731
+        mask = np.ones((nb, npast + ns), np.int32)
+        mask[-1, : min(npast + ns - 1, 3)] = 0  # the last row left-padded: its first queries see no key
+        return (r(nb, h, ns, d), r(nb, h, ns, d), r(nb, h, ns, d), r(nb, h, npast, d), r(nb, h, npast, d), mask)
+
+    run_sizes(m, fn, args, [(1, 1, 1), (2, 3, 1), (2, 1, 6), (3, 5, 4)])
 
 
 def test_conv_net_with_dynamic_batch_height_and_width():

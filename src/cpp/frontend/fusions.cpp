@@ -671,6 +671,30 @@ Output<Node> swap_last_two(const Output<Node>& x) {
     return std::make_shared<v1::Transpose>(x, v0::Constant::create(ov::element::i64, {r}, perm))->output(0);
 }
 
+// The scores of an attention: q . k^T, or that times (or over) a scalar constant (the
+// 1/sqrt(depth) a step applies after the product): the product, its scale, and the scaled
+// value the softmax reads.
+struct Scores {
+    Output<Node> product;
+    double scale = 1.0;
+};
+std::optional<Scores> scores_of(const Output<Node>& x) {
+    if (as<v0::MatMul>(x))
+        return Scores{x, 1.0};
+    const auto n = x.get_node_shared_ptr();
+    if (!ov::is_type<v1::Multiply>(n) && !ov::is_type<v1::Divide>(n))
+        return std::nullopt;
+    for (int i = 0; i < (ov::is_type<v1::Multiply>(n) ? 2 : 1); ++i) {
+        auto mm = n->input_value(i);
+        auto c = splat(n->input_value(1 - i));
+        if (!as<v0::MatMul>(mm) || !c || !std::isfinite(*c) || *c == 0.0 || !same_shape(mm, x) ||
+            mm.get_target_inputs().size() != 1)
+            continue;
+        return Scores{mm, ov::is_type<v1::Divide>(n) ? 1.0 / *c : *c};
+    }
+    return std::nullopt;
+}
+
 bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     auto sm = ov::as_type_ptr<v8::Softmax>(node);
     if (!sm || rank_of(sm->output(0)) < 0)
@@ -683,15 +707,18 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
     std::optional<Output<Node>> mask;
     if (auto sel = as<v1::Select>(w)) {
         // where(mask, w, big_neg): the same softmax as w + where(mask, 0, big_neg) for a
-        // big_neg below -1e30 (w + big_neg rounds to big_neg)
+        // big_neg of -1e30 or below (w + big_neg rounds to big_neg: a row of nothing but
+        // masked scores stays uniform). A big_neg from -1e30 to -1e9 (the -1e9 hand-written
+        // attention uses) becomes -1e30 in the mask: the same softmax wherever a row's largest
+        // unmasked score is above big_neg + 104 (exp(big_neg - max) is 0 in float32 either
+        // way), and rows of masked scores only stay uniform.
         for (int i = 1; i <= 2 && !mask; ++i) {
             auto c = splat(sel->input_value(3 - i));
-            if (!c || *c > -1e30 || !as<v0::MatMul>(sel->input_value(i)) ||
-                !same_shape(sel->output(0), sel->input_value(i)))
+            if (!c || *c > -1e9 || !scores_of(sel->input_value(i)) || !same_shape(sel->output(0), sel->input_value(i)))
                 continue;
             auto t = sel->get_output_element_type(0);
             auto zero = op::const_scalar(t, 0.0);
-            auto neg = op::const_scalar(t, *c);  // -inf too (Constant::create rejects it)
+            auto neg = op::const_scalar(t, std::min(*c, -1e30));  // -inf too (Constant::create rejects it)
             mask = i == 1 ? std::make_shared<v1::Select>(sel->input_value(0), zero, neg)->output(0)
                           : std::make_shared<v1::Select>(sel->input_value(0), neg, zero)->output(0);
             w = sel->input_value(i);
@@ -700,13 +727,17 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
             return false;
     } else if (auto a = as<v1::Add>(w)) {
         for (int i = 0; i < 2 && !mask; ++i)
-            if (as<v0::MatMul>(a->input_value(i)) && same_shape(a->output(0), a->input_value(i))) {
+            if (scores_of(a->input_value(i)) && same_shape(a->output(0), a->input_value(i))) {
                 mask = a->input_value(1 - i);
                 w = a->input_value(i);
             }
         if (!mask)
             return false;
     }
+    const auto scores = scores_of(w);
+    if (!scores || w.get_target_inputs().size() != 1)
+        return false;
+    w = scores->product;
     auto qk = as<v0::MatMul>(w);
     if (!qk || qk->get_transpose_a() || w.get_target_inputs().size() != 1)
         return false;
@@ -760,7 +791,7 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
             0);
         m = std::make_shared<v3::Broadcast>(m, target)->output(0);
     }
-    auto scale = v0::Constant::create(t, {}, {1.0});
+    auto scale = v0::Constant::create(t, {}, {scores->scale});
     Output<Node> out = std::make_shared<v13::ScaledDotProductAttention>(q, k, v, m, scale, false)->output(0);
     if (transposed_out)
         out = swap_last_two(out);

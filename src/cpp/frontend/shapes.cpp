@@ -3,6 +3,7 @@
 #include "openvino/core/symbol.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "frontend/node_context.hpp"
 #include "openvino/op/add.hpp"
@@ -57,19 +58,154 @@ ov::PartialShape Shapes::partial_shape(const int64_t* dims, size_t rank) const {
     return ov::PartialShape(ds);
 }
 
-ov::PartialShape Shapes::input_shape(const format::VarInfo& v) {
-    ov::PartialShape s = partial_shape(v.dims, v.rank);
-    for (size_t k = 0; k < v.rank; ++k) {
-        if (!format::is_symbolic_dim(v.dims[k]) || s[k].is_static())
-            continue;
-        const uint64_t e = format::dim_expr_index(v.dims[k]);
-        if (m_ov_symbols.size() <= e)
-            m_ov_symbols.resize(m_file.dim_exprs().size());
-        if (!m_ov_symbols[e])
-            m_ov_symbols[e] = std::make_shared<ov::Symbol>();
-        s[k].set_symbol(m_ov_symbols[e]);
+Shapes::~Shapes() = default;
+
+std::shared_ptr<ov::Symbol> Shapes::ov_symbol(uint64_t e) {
+    if (m_ov_symbols.size() <= e)
+        m_ov_symbols.resize(m_file.dim_exprs().size());
+    auto& s = m_ov_symbols.at(e);
+    if (!s) {
+        s = std::make_shared<ov::Symbol>();
+        m_symbol_exprs.emplace(s.get(), e);
     }
     return s;
+}
+
+ov::PartialShape Shapes::input_shape(const format::VarInfo& v) {
+    ov::PartialShape s = partial_shape(v.dims, v.rank);
+    for (size_t k = 0; k < v.rank; ++k)
+        if (format::is_symbolic_dim(v.dims[k]) && s[k].is_dynamic())
+            s[k].set_symbol(ov_symbol(format::dim_expr_index(v.dims[k])));
+    return s;
+}
+
+void Shapes::label(const ov::Output<ov::Node>& out, const Dims& dims) {
+    ov::PartialShape s = out.get_partial_shape();
+    if (s.rank().is_dynamic() || s.size() != dims.size())
+        return;
+    bool changed = false;
+    for (size_t k = 0; k < dims.size(); ++k)
+        if (format::is_symbolic_dim(dims[k]) && s[k].is_dynamic() && !s[k].has_symbol()) {
+            s[k].set_symbol(ov_symbol(format::dim_expr_index(dims[k])));
+            changed = true;
+        }
+    if (changed)
+        out.get_node()->set_output_type(out.get_index(), out.get_element_type(), s);
+}
+
+// ---------------------------------------------------------------- expressions as polynomials
+// An expression of const, symbol, add and mul records as a polynomial in the symbols
+// (monomial: the sorted symbol numbers, with repeats; coefficient), so that sums written
+// differently compare equal. Small ones only: at most kTerms terms of degree kDegree, in a
+// file of at most kExprs expressions (a file may hold millions; none is needed for a
+// conversion, only for giving dimensions symbols); floordiv, mod, max and min are none.
+namespace {
+using Monomial = std::vector<uint64_t>;
+using Polynomial = std::map<Monomial, int64_t>;
+constexpr size_t kTerms = 16, kDegree = 4, kExprs = size_t(1) << 16;
+
+std::optional<Polynomial> constant(int64_t c) {
+    Polynomial p;
+    if (c != 0)
+        p[{}] = c;
+    return p;
+}
+
+bool add_into(Polynomial& r, const Monomial& m, int64_t c) {
+    int64_t& v = r[m];
+    if (__builtin_add_overflow(v, c, &v))
+        return false;
+    if (v == 0)
+        r.erase(m);
+    return r.size() <= kTerms;
+}
+
+std::optional<Polynomial> sum(const Polynomial& a, const Polynomial& b) {
+    Polynomial r = a;
+    for (const auto& [m, c] : b)
+        if (!add_into(r, m, c))
+            return std::nullopt;
+    return r;
+}
+
+std::optional<Polynomial> times(const Polynomial& a, const Polynomial& b) {
+    Polynomial r;
+    for (const auto& [ma, ca] : a)
+        for (const auto& [mb, cb] : b) {
+            int64_t c;
+            if (ma.size() + mb.size() > kDegree || __builtin_mul_overflow(ca, cb, &c))
+                return std::nullopt;
+            Monomial m = ma;
+            m.insert(m.end(), mb.begin(), mb.end());
+            std::sort(m.begin(), m.end());
+            if (!add_into(r, m, c))
+                return std::nullopt;
+        }
+    return r;
+}
+}  // namespace
+
+struct Shapes::Polynomials {
+    std::vector<std::optional<Polynomial>> of;  // by expression
+    std::map<Polynomial, uint64_t> expr;        // the first expression of each polynomial
+};
+
+Shapes::Polynomials& Shapes::polynomials() {
+    if (m_polynomials)
+        return *m_polynomials;
+    m_polynomials = std::make_unique<Polynomials>();
+    auto& P = *m_polynomials;
+    const auto& exprs = m_file.dim_exprs();
+    if (exprs.size() > kExprs)
+        return P;
+    P.of.resize(exprs.size());
+    for (size_t k = 0; k < exprs.size(); ++k) {
+        const auto& x = exprs[k];
+        const auto& b = bounds(k);
+        std::optional<Polynomial> p;
+        if (x.op == DimOp::constant || b.lo == b.hi) {
+            p = constant(x.op == DimOp::constant ? x.a : b.lo);
+        } else if (x.op == DimOp::symbol) {
+            p = Polynomial{{Monomial{static_cast<uint64_t>(x.a)}, 1}};
+        } else if (x.op == DimOp::add || x.op == DimOp::mul) {
+            const auto &pa = P.of[static_cast<size_t>(x.a)], &pb = P.of[static_cast<size_t>(x.b)];
+            if (pa && pb)
+                p = x.op == DimOp::add ? sum(*pa, *pb) : times(*pa, *pb);
+        }
+        if (p)
+            P.expr.emplace(*p, k);
+        P.of[k] = std::move(p);
+    }
+    return P;
+}
+
+void Shapes::label_sum(const ov::Output<ov::Node>& out, size_t axis, const std::vector<ov::Dimension>& parts) {
+    ov::PartialShape s = out.get_partial_shape();
+    if (s.rank().is_dynamic() || axis >= s.size() || s[axis].is_static() || s[axis].has_symbol() || !m_file.symbolic())
+        return;
+    auto& P = polynomials();
+    Polynomial total;
+    for (const auto& d : parts) {
+        std::optional<Polynomial> p;
+        if (d.is_static()) {
+            p = constant(d.get_length());
+        } else if (d.has_symbol()) {
+            const auto it = m_symbol_exprs.find(d.get_symbol().get());
+            if (it != m_symbol_exprs.end() && it->second < P.of.size())
+                p = P.of[it->second];
+        }
+        if (!p)
+            return;
+        auto t = sum(total, *p);
+        if (!t)
+            return;
+        total = std::move(*t);
+    }
+    const auto it = P.expr.find(total);
+    if (it == P.expr.end())
+        return;
+    s[axis].set_symbol(ov_symbol(it->second));
+    out.get_node()->set_output_type(out.get_index(), out.get_element_type(), s);
 }
 
 bool Shapes::is_exactly(const ov::PartialShape& got, const Dims& dims) const {

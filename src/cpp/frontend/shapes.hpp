@@ -8,7 +8,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -28,6 +30,7 @@ public:
     // `symbols`: the symbols' bounds when the user narrowed them (InputModel::set_partial_shape:
     // a symbol fixed to one value is a constant), else the file's.
     explicit Shapes(const format::File& file, std::vector<format::DimSymbol> symbols = {});
+    ~Shapes();
     const format::DimBounds& bounds(uint64_t expr) const { return m_bounds.at(expr); }
 
     // The shape of graph 0's input variable `v` for its Parameter: static dims, symbolic
@@ -57,6 +60,19 @@ public:
     // The product of `dims` as an i64 tensor of shape [1] (1 for none).
     ov::Output<ov::Node> product(const Dims& dims);
     std::string text(int64_t word) const { return m_file.dim_text(word); }
+
+    // Symbols by construction. OpenVINO's shape inference gives a dimension a symbol only
+    // by copying one (an input's, an operand's); a size computed at run time (a Reshape or
+    // Broadcast to shape(dims), a Range, a Concat's sum) gets none, and the fusions, which
+    // need equal dimensions to be provably equal, then see two unrelated unknowns.
+    // label(): `out` is `dims` by construction (a Reshape or Broadcast to shape(dims)): its
+    // dynamic dimensions without a symbol get their expression's.
+    void label(const ov::Output<ov::Node>& out, const Dims& dims);
+    // label_sum(): `out`'s `axis` is the sum of `parts` (a concatenation): it gets the
+    // symbol of the file's expression equal to that sum as a polynomial in the symbols, when
+    // each part is static or carries an expression's symbol and the file has such an
+    // expression. Nothing the file declares for `out` is read.
+    void label_sum(const ov::Output<ov::Node>& out, size_t axis, const std::vector<ov::Dimension>& parts);
 
     // A graph's inputs as they are bound (TranslateSession::bind_inputs): inside a body, a
     // symbol that is an input's dimension is read from that input (so OpenVINO's shape
@@ -98,13 +114,18 @@ private:
         std::vector<std::pair<ov::Output<ov::Node>, uint64_t>> sources;                   // by symbol: (input, axis)
     };
     ov::Output<ov::Node> symbol(size_t frame, uint64_t s);
+    std::shared_ptr<ov::Symbol> ov_symbol(uint64_t e);  // expression e's, made when first needed
+    struct Polynomials;                                 // shapes.cpp: expressions as polynomials
+    Polynomials& polynomials();
     ov::Output<ov::Node> expr(size_t frame, uint64_t e);
 
     const format::File& m_file;
     std::vector<format::DimBounds> m_bounds;  // by expression
     ov::OutputVector m_inputs;
     std::vector<Frame> m_frames;
-    std::vector<std::shared_ptr<ov::Symbol>> m_ov_symbols;  // by expression index, made when first needed
+    std::vector<std::shared_ptr<ov::Symbol>> m_ov_symbols;           // by expression index, made when first needed
+    std::unordered_map<const ov::Symbol*, uint64_t> m_symbol_exprs;  // m_ov_symbols' indices
+    std::unique_ptr<Polynomials> m_polynomials;
 };
 
 }  // namespace ovjax

@@ -311,7 +311,14 @@ ov::OutputVector translate_concatenate(const NodeContext& ctx) {
     }
     if (ins.size() == 1)
         return {ins[0]};
-    return {std::make_shared<ov::op::v0::Concat>(ins, dim)->output(0)};
+    ov::Output<ov::Node> r = std::make_shared<ov::op::v0::Concat>(ins, dim)->output(0);
+    if (!axis_static) {  // a KV cache grown by the step's tokens: P + S, as the attention mask's length
+        std::vector<ov::Dimension> parts;
+        for (const auto& x : ins)
+            parts.push_back(x.get_partial_shape()[axis]);
+        ctx.shapes().label_sum(r, axis, parts);
+    }
+    return {r};
 }
 
 ov::OutputVector translate_slice(const NodeContext& ctx) {

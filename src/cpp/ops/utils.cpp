@@ -427,11 +427,16 @@ ov::Output<ov::Node> reshape(const NodeContext& ctx, const ov::Output<ov::Node>&
         return reshape(x, static_shape(ctx, dims));
     if (ctx.shapes().is_exactly(x.get_partial_shape(), dims))  // no node at all: fewer for the plugin to run
         return x;
-    return std::make_shared<ov::op::v1::Reshape>(x, ctx.shape_of(dims), false);
+    ov::Output<ov::Node> r = std::make_shared<ov::op::v1::Reshape>(x, ctx.shape_of(dims), false);
+    ctx.shapes().label(r, dims);
+    return r;
 }
 
 ov::Output<ov::Node> broadcast(const NodeContext& ctx, const ov::Output<ov::Node>& x, const Dims& dims) {
-    return std::make_shared<ov::op::v3::Broadcast>(x, ctx.shape_of(dims));
+    // (numpy mode: the result is the target shape, or the inference fails)
+    ov::Output<ov::Node> r = std::make_shared<ov::op::v3::Broadcast>(x, ctx.shape_of(dims));
+    ctx.shapes().label(r, dims);
+    return r;
 }
 
 ov::Output<ov::Node> filled(const NodeContext& ctx, const ov::element::Type& t, const Dims& dims, double value) {
