@@ -1,9 +1,11 @@
 """ovjax.genai.export: a JAX decoder's step function to a directory OpenVINO GenAI's
-LLMPipeline runs (stateful backend). A two-layer decoder with random weights and a BPE
-tokenizer trained here (no downloads); greedy tokens compared with JAX's own decoding."""
+LLMPipeline runs, with its stateful backend and with paged attention (continuous
+batching). A two-layer decoder with random weights and a BPE tokenizer trained here (no
+downloads); greedy tokens compared with JAX's own decoding."""
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 
@@ -93,6 +95,20 @@ def jax_greedy(params, prompt: list[int], n: int, step_fn=step, cfg=ovjax.genai.
     return out
 
 
+BACKENDS = ["stateful", "paged"]
+F32 = {"INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "f32"}
+
+
+def pipeline(out, backend):
+    """LLMPipeline with one backend, explicitly (on x86 its default is paged attention, with a
+    silent fall back to the stateful model when the conversion fails)."""
+    if backend == "stateful":
+        return og.LLMPipeline(out, "CPU", ATTENTION_BACKEND="SDPA", **F32)
+    scheduler = og.SchedulerConfig()
+    scheduler.cache_size = 1  # GB
+    return og.LLMPipeline(out, "CPU", scheduler_config=scheduler, ATTENTION_BACKEND="PA", **F32)
+
+
 def test_export_writes_genais_contract(exported):
     out, _, model = exported
     for f in (
@@ -122,6 +138,8 @@ def test_export_writes_genais_contract(exported):
         if op.get_type_name() == "Gather" and op.input_value(0).get_node().get_type_name() == "ReadValue"
     ]
     assert len(gathers) == 2 * L, "each cache read is reordered by beam_idx"
+    sdpa = [op for op in m.get_ops() if op.get_type_name() == "ScaledDotProductAttention"]
+    assert len(sdpa) == L, "each layer's attention is ScaledDotProductAttention"
     with open(os.path.join(out, "generation_config.json")) as f:
         assert json.load(f) == {"bos_token_id": 1, "eos_token_id": 2}
     with open(os.path.join(out, "config.json")) as f:
@@ -129,11 +147,10 @@ def test_export_writes_genais_contract(exported):
     assert (written["vocab_size"], written["num_hidden_layers"], written["num_key_value_heads"]) == (V, L, H)
 
 
-def test_llm_pipeline_greedy_is_jaxs(exported):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_llm_pipeline_greedy_is_jaxs(exported, backend):
     out, params, _ = exported
-    pipe = og.LLMPipeline(
-        out, "CPU", ATTENTION_BACKEND="SDPA", INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32"
-    )
+    pipe = pipeline(out, backend)
     cfg = og.GenerationConfig()
     cfg.max_new_tokens, cfg.ignore_eos = 12, True
     for text in ("hello world", "the lazy dog jumps"):
@@ -147,13 +164,13 @@ def test_llm_pipeline_greedy_is_jaxs(exported):
     assert isinstance(pipe.generate("hello", max_new_tokens=4), str)
 
 
-def test_two_prompts_of_different_lengths_in_one_call(exported):
-    """A batch of two prompts (GenAI pads the shorter one and masks it): each gets the
-    greedy tokens JAX gives it alone."""
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_prompts_of_different_lengths_in_one_call(exported, backend):
+    """A batch of two prompts (the stateful backend pads the shorter one and masks it; paged
+    attention schedules them as two sequences): each gets the greedy tokens JAX gives it
+    alone."""
     out, params, _ = exported
-    pipe = og.LLMPipeline(
-        out, "CPU", ATTENTION_BACKEND="SDPA", INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32"
-    )
+    pipe = pipeline(out, backend)
     cfg = og.GenerationConfig()
     cfg.max_new_tokens, cfg.ignore_eos = 8, True
     texts = ["hello world", "the quick brown fox jumps over"]
@@ -165,11 +182,10 @@ def test_two_prompts_of_different_lengths_in_one_call(exported):
         assert answer == want, (text, answer, want)
 
 
-def test_beam_search_and_sampling(exported):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_beam_search_and_sampling(exported, backend):
     out, _, _ = exported
-    pipe = og.LLMPipeline(
-        out, "CPU", ATTENTION_BACKEND="SDPA", INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32"
-    )
+    pipe = pipeline(out, backend)
     beams = og.GenerationConfig()
     beams.max_new_tokens, beams.num_beams, beams.num_return_sequences, beams.ignore_eos = 6, 4, 4, True
     beams.num_beam_groups = 1
@@ -181,6 +197,31 @@ def test_beam_search_and_sampling(exported):
     first = pipe.generate(["the quick brown fox"], sampling).texts
     assert len(first) == 2
     assert pipe.generate(["the quick brown fox"], sampling).texts == first, "a fixed seed samples the same"
+
+
+def test_paged_attention_is_what_runs(exported):
+    """The paged backend really is paged: GenAI's conversion (SDPAToPagedAttention) turns
+    each layer's attention into PagedAttentionExtension, and ContinuousBatchingPipeline,
+    which has no stateful fall back, gives JAX's greedy tokens."""
+    from openvino._offline_transformations import paged_attention_transformation
+
+    out, params, _ = exported
+    m = ov.Core().read_model(os.path.join(out, "openvino_model.xml"))
+    paged_attention_transformation(m, False, False)
+    ops = collections.Counter(op.get_type_name() for op in m.get_ops())
+    assert ops["PagedAttentionExtension"] == L and ops["ScaledDotProductAttention"] == 0, ops
+    assert ops["ReadValue"] == 0, "the cache is the pipeline's blocks, not state"
+    scheduler = og.SchedulerConfig()
+    scheduler.cache_size = 1
+    cb = og.ContinuousBatchingPipeline(out, scheduler, "CPU", F32)
+    tok = cb.get_tokenizer()
+    cfg = og.GenerationConfig()
+    cfg.max_new_tokens, cfg.ignore_eos = 12, True
+    prompts = ["hello world", "jumps over the lazy dog"]
+    results = cb.generate([tok.encode(t).input_ids for t in prompts], [cfg, cfg])
+    for text, r in zip(prompts, results):
+        prompt = [int(t) for t in np.asarray(tok.encode(text).input_ids.data)[0]]
+        assert [int(t) for t in r.m_generation_ids[0]] == jax_greedy(params, prompt, 12), text
 
 
 def test_reset_state_gives_a_fresh_models_logits(exported):
@@ -274,9 +315,7 @@ def test_compressed_weights(weights, tmp_path):
         and op.get_output_element_type(0) in (ov.Type.u8, ov.Type.i8, ov.Type.u4, ov.Type.i4)
     ]
     assert len(narrow) >= 4 * L, f"{len(narrow)} compressed constants"
-    pipe = og.LLMPipeline(
-        str(tmp_path), "CPU", ATTENTION_BACKEND="SDPA", INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32"
-    )
+    pipe = pipeline(str(tmp_path), "stateful")
     cfg = og.GenerationConfig()
     cfg.max_new_tokens, cfg.ignore_eos = 12, True
     ids = pipe.get_tokenizer().encode("hello world")
@@ -334,24 +373,28 @@ def test_adapter_is_the_transformers_model(name):
 
 @pytest.mark.parametrize("name", ["gpt2", "llama"])
 def test_export_of_a_transformers_model(name, tmp_path):
-    """ovjax.genai.export(model, out_dir, tokenizer=tok): LLMPipeline's stateful backend
+    """ovjax.genai.export(model, out_dir, tokenizer=tok): LLMPipeline, stateful and paged,
     gives the greedy tokens of JAX decoding with the same model."""
     model = _hf_model(name)
     ovjax.genai.export(model, str(tmp_path), tokenizer=_tokenizer())
     with open(os.path.join(tmp_path, "config.json")) as f:
         assert json.load(f)["model_type"] == name
     step_fn, params, cfg = ovjax.genai.adapt(model)
-    pipe = og.LLMPipeline(
-        str(tmp_path), "CPU", ATTENTION_BACKEND="SDPA", INFERENCE_PRECISION_HINT="f32", KV_CACHE_PRECISION="f32"
-    )
     gen = og.GenerationConfig()
     gen.max_new_tokens, gen.ignore_eos = 12, True
-    ids = pipe.get_tokenizer().encode("the quick brown fox")
-    prompt = [int(t) for t in np.asarray(ids.input_ids.data)[0]]
-    got = [int(t) for t in pipe.generate(ids, gen).tokens[0]]
-    want = jax_greedy(params, prompt, 12, step_fn, cfg)
-    assert len(set(want)) > 3, f"a degenerate test model: {want}"
-    assert got == want
+    for backend in BACKENDS:
+        pipe = pipeline(str(tmp_path), backend)
+        ids = pipe.get_tokenizer().encode("the quick brown fox")
+        prompt = [int(t) for t in np.asarray(ids.input_ids.data)[0]]
+        got = [int(t) for t in pipe.generate(ids, gen).tokens[0]]
+        want = jax_greedy(params, prompt, 12, step_fn, cfg)
+        assert len(set(want)) > 3, f"a degenerate test model: {want}"
+        assert got == want, backend
+        two = pipe.generate(["the quick brown fox", "hello"], gen).texts
+        tok = pipe.get_tokenizer()
+        for text, answer in zip(["the quick brown fox", "hello"], two):
+            prompt = [int(t) for t in np.asarray(tok.encode(text).input_ids.data)[0]]
+            assert answer == tok.decode(jax_greedy(params, prompt, 12, step_fn, cfg)), (backend, text)
 
 
 def test_no_adapter_is_a_clear_error(tmp_path):

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["export", "adapt", "Config"]
+__all__ = ["export", "adapt", "attend", "Config"]
 
 INPUTS = ("input_ids", "attention_mask", "position_ids")
 
@@ -176,8 +176,8 @@ def _attend(q, k, v, attention_mask):
     """Causal attention of q [B, S, H, D] over the cache k, v [B, Hkv, T, D] (the last S
     positions the step's own) and attention_mask [B, T]: [B, S, H, D]. Masked scores are
     float32's lowest value, as transformers' Flax models have them: the form ovjax fuses
-    into ScaledDotProductAttention, though not yet on a cache of symbolic length P + S
-    (README, "Language models for OpenVINO GenAI")."""
+    into ScaledDotProductAttention (which GenAI's paged attention and the CPU plugin's
+    stateful attention take over)."""
     import jax
     import jax.numpy as jnp
 
@@ -198,6 +198,55 @@ def _grow(past, new):
     import jax.numpy as jnp
 
     return jnp.concatenate([past, new.transpose(0, 2, 1, 3)], axis=2)
+
+
+def attend(mha, x, past, attention_mask, *, rotary=None):
+    """A ``flax.nnx.MultiHeadAttention`` as causal self-attention over GenAI's growing
+    cache, for nnx decoders' step functions: ``(out [B, S, out_features], (k, v))``.
+
+    ``x`` is [B, S, in_features], ``past`` the layer's ``(k, v)``, each [B, num_kv_heads,
+    P, head_dim], ``attention_mask`` [B, P + S]; the returned k, v are ``past`` grown by
+    the step's S tokens to P + S. The module's own ``query``, ``key``, ``value`` and
+    ``out`` projections are run (its bias, dtype and grouped-query heads included, and
+    its query/key LayerNorms if it was built with ``normalize_qk``); the attention is its
+    default ``dot_product_attention`` (queries scaled by 1/sqrt(head_dim)) with the
+    causal mask and ``attention_mask``. ``rotary``: a callable applied to the queries and
+    keys [B, S, heads, head_dim] before the keys are cached (rotary position embeddings,
+    closed over the step's ``position_ids``). What the module would do differently on its
+    own is an error: ``decode=True`` (its preallocated cache), an ``attention_fn`` other
+    than the default (pass RoPE as ``rotary``), dropout that is not switched off
+    (``deterministic=True``, ``model.eval()``), keys and values from other features."""
+    from flax import nnx
+
+    if not isinstance(mha, nnx.MultiHeadAttention):
+        raise ValueError(f"ovjax.genai.attend: mha must be a flax.nnx.MultiHeadAttention, got {type(mha).__name__}")
+    why = []
+    if mha.decode:
+        why.append("decode=True (its own preallocated cache; attend keeps the cache in past)")
+    if mha.attention_fn is not nnx.dot_product_attention:
+        name = getattr(mha.attention_fn, "__name__", type(mha.attention_fn).__name__)
+        why.append(f"attention_fn={name} (attend runs dot_product_attention; pass rotary embeddings as rotary=)")
+    if mha.dropout_rate > 0 and mha.deterministic is not True:
+        why.append(f"dropout_rate={mha.dropout_rate} without deterministic=True (set it, or call model.eval())")
+    if mha.in_kv_features != mha.in_features:
+        why.append(f"in_kv_features={mha.in_kv_features} != in_features={mha.in_features} (not self-attention)")
+    if why:
+        raise ValueError(f"ovjax.genai.attend: the MultiHeadAttention has {'; '.join(why)}")
+    past_k, past_v = past
+    want = (mha.num_kv_heads, mha.head_dim)
+    for name, a in (("past key", past_k), ("past value", past_v)):
+        if len(a.shape) != 4 or (a.shape[1], a.shape[3]) != want:
+            raise ValueError(
+                f"ovjax.genai.attend: the {name} has shape {a.shape}; the module's cache is "
+                f"[B, {want[0]}, P, {want[1]}] (num_kv_heads, head_dim)"
+            )
+    q, k, v = mha.query(x), mha.key(x), mha.value(x)  # [B, S, heads, head_dim]
+    if mha.normalize_qk:
+        q, k = mha.query_ln(q), mha.key_ln(k)
+    if rotary is not None:
+        q, k = rotary(q), rotary(k)
+    k, v = _grow(past_k, k.astype(past_k.dtype)), _grow(past_v, v.astype(past_v.dtype))
+    return mha.out(_attend(q, k.astype(q.dtype), v.astype(q.dtype), attention_mask)), (k, v)
 
 
 def _gpt2(c):
@@ -397,6 +446,15 @@ def _make_stateful(model, cfg: Config) -> None:
     model.add_parameters([beam])
     model.validate_nodes_and_infer_types()
     apply_make_stateful_transformation(model, pairs)
+    # each state starts as an empty [B, H, 0, D] (B that of input_ids): the CPU plugin's
+    # stateful attention and GenAI's paged-attention conversion read the initial value
+    ids = next(p for p in model.get_parameters() if p.output(0).get_names() == {"input_ids"})
+    batch = ops.gather(ops.shape_of(ids, output_type="i64"), ops.constant(np.array([0], np.int64)), np.int64(0))
+    for op in model.get_ops():
+        if op.get_type_name() == "ReadValue":
+            shape = ops.concat([batch, ops.constant(np.array([cfg.num_kv_heads, 0, cfg.head_dim], np.int64))], 0)
+            op.set_arguments([ops.broadcast(ops.constant(0, op.get_output_element_type(0)), shape)])
+    model.validate_nodes_and_infer_types()
 
 
 def _check_first_step(model, step, params, cfg: Config) -> None:
@@ -404,7 +462,7 @@ def _check_first_step(model, step, params, cfg: Config) -> None:
     import jax.numpy as jnp
     import openvino as ov
 
-    compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "f32"})
     req = compiled.create_infer_request()
     rng = np.random.default_rng(0)
     vocab = model.outputs[0].get_partial_shape()[2]
