@@ -199,6 +199,28 @@ def test_beam_search_and_sampling(exported, backend):
     assert pipe.generate(["the quick brown fox"], sampling).texts == first, "a fixed seed samples the same"
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_default_precision_generates(exported, backend, capsys):
+    """At the CPU plugin's defaults (bf16 compute on CPUs with AVX512-BF16, a u8 KV cache)
+    the model generates; how many greedy tokens stay JAX's f32 ones is printed (this tiny
+    random model's logits are close together, so rounding moves them early)."""
+    out, params, _ = exported
+    if backend == "stateful":
+        pipe = og.LLMPipeline(out, "CPU", ATTENTION_BACKEND="SDPA")
+    else:
+        pipe = og.LLMPipeline(out, "CPU", scheduler_config=og.SchedulerConfig(), ATTENTION_BACKEND="PA")
+    cfg = og.GenerationConfig()
+    cfg.max_new_tokens, cfg.ignore_eos = 12, True
+    ids = pipe.get_tokenizer().encode("the quick brown fox")
+    got = [int(t) for t in pipe.generate(ids, cfg).tokens[0]]
+    want = jax_greedy(params, [int(t) for t in np.asarray(ids.input_ids.data)[0]], 12)
+    same = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), len(want))
+    precision = ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
+    with capsys.disabled():
+        print(f"\n{backend}, default precision ({precision}): the first {same} of 12 greedy tokens are JAX's f32 ones")
+    assert len(got) == 12 and all(0 <= t < V for t in got)
+
+
 def test_paged_attention_is_what_runs(exported):
     """The paged backend really is paged: GenAI's conversion (SDPAToPagedAttention) turns
     each layer's attention into PagedAttentionExtension, and ContinuousBatchingPipeline,
