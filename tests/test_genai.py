@@ -315,6 +315,19 @@ def test_step_function_errors(tmp_path):
 
     with pytest.raises(ValueError, match=r"present\[0\] has P positions where the cache must grow"):
         ovjax.genai.export(cache_not_grown, params, str(tmp_path), tokenizer=tok, config=CONFIG)
+
+    def written_for_four_tokens(params, ids, mask, pos, past):
+        return step(params, ids.reshape(ids.shape[0], 4), mask, pos, past)
+
+    with pytest.raises(ValueError, match=r"does not trace with a symbolic batch B, sequence length S.*\(B, 4, 32\)"):
+        ovjax.genai.export(written_for_four_tokens, params, str(tmp_path), tokenizer=tok, config=CONFIG)
+
+    def four_rows_of_logits(params, ids, mask, pos, past):
+        logits, present = step(params, ids, mask, pos, past)
+        return logits[:, :4], present  # right for prompts of up to 4 tokens only
+
+    with pytest.raises(ValueError, match=r"logits must be \[B, S, vocabulary\].*\(B, min\(S, 4\), 96\)"):
+        ovjax.genai.export(four_rows_of_logits, params, str(tmp_path), tokenizer=tok, config=CONFIG)
     with pytest.raises(ValueError, match=r"present must be 3 \(key, value\) pairs"):
         ovjax.genai.export(step, params, str(tmp_path), tokenizer=tok, config={**CONFIG, "num_layers": 3})
     with pytest.raises(ValueError, match=r"does not give num_kv_heads, head_dim"):

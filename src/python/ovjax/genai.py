@@ -370,17 +370,30 @@ def _stateless(step, params, cfg: Config):
             )
         logits, present = out
         present = tuple(tuple(kv) for kv in present)
-        _check_present(logits, present, cfg, b, p + s)
+        _check_present(logits, present, cfg, b, s, p + s)
         return (logits,) + tuple(x for kv in present for x in kv)
 
-    return convert_model(fn, example_input=(ids, mask, ids, past))
+    try:
+        closed = jax.make_jaxpr(fn)(ids, mask, ids, past)
+    except Exception as e:
+        if isinstance(e, ValueError) and str(e).startswith("ovjax.genai:"):
+            raise
+        raise ValueError(
+            "ovjax.genai: the step function does not trace with a symbolic batch B, sequence length S "
+            "and cache length P; it must take any of them (a size written for one sequence length is "
+            f"the usual cause). JAX said: {type(e).__name__}: {e}"
+        ) from e
+    return convert_model(closed)
 
 
-def _check_present(logits, present, cfg: Config, batch, grown) -> None:
-    """``present`` as the contract has it: per layer a (key, value) pair of
-    [batch, heads, P + S, head_dim] arrays (``grown`` is P + S)."""
-    if len(logits.shape) != 3 or logits.shape[0] != batch:
-        raise ValueError(f"ovjax.genai: logits must be [B, S, vocabulary], got shape {logits.shape}")
+def _check_present(logits, present, cfg: Config, batch, seq, grown) -> None:
+    """``logits`` [batch, seq, vocabulary] and ``present`` as the contract has it: per layer a
+    (key, value) pair of [batch, heads, P + S, head_dim] arrays (``grown`` is P + S)."""
+    if len(logits.shape) != 3 or logits.shape[0] != batch or logits.shape[1] != seq:
+        raise ValueError(
+            f"ovjax.genai: logits must be [B, S, vocabulary] (one row per input token, GenAI reads the "
+            f"last), got shape {logits.shape}"
+        )
     if len(present) != cfg.num_layers or any(len(kv) != 2 for kv in present):
         raise ValueError(
             f"ovjax.genai: present must be {cfg.num_layers} (key, value) pairs, as past is; got "
