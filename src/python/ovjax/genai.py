@@ -54,6 +54,10 @@ class Config:
     max_length: int = 2048  # the largest P + S: the bound of the symbolic sizes
     cache_dtype: str = "float32"
     model_type: str = "ovjax"  # written to config.json
+    # per layer, the sliding window the step applies to its attention (the number of
+    # positions a query sees, its own included, as _attend's window=), None for full
+    # attention: export marks it on the layer's attention for GenAI's paged attention
+    sliding_windows: tuple[int | None, ...] | None = None
 
     @classmethod
     def of(cls, config) -> Config:
@@ -83,6 +87,14 @@ class Config:
         ]
         if missing:
             raise ValueError(f"ovjax.genai: the config does not give {', '.join(missing)}")
+        windows = first("sliding_windows")
+        if windows is not None:
+            windows = tuple(None if w is None else int(w) for w in windows)
+            if len(windows) != int(layers) or any(w is not None and w < 1 for w in windows):
+                raise ValueError(
+                    f"ovjax.genai: sliding_windows must give each of the {int(layers)} layers a window of "
+                    f"at least 1 or None; got {windows}"
+                )
         return cls(
             num_layers=int(layers),
             num_kv_heads=int(heads),
@@ -93,6 +105,7 @@ class Config:
             max_length=int(first("max_length", "max_position_embeddings", "n_positions", default=2048)),
             cache_dtype=str(first("cache_dtype", default="float32")),
             model_type=str(first("model_type", default="ovjax")),
+            sliding_windows=windows,
         )
 
 
@@ -103,8 +116,15 @@ def export(model, params=None, out_dir=None, *, tokenizer, config=None, weights:
     docstring) with its parameters. ``export(model, out_dir, tokenizer=...)``: a
     transformers Flax causal LM holding its params (``FlaxGPT2LMHeadModel``,
     ``FlaxLlamaForCausalLM``); its step comes from this module's adapters and its config
-    from the model. ``weights``: None (as they are), "int8" or "int4" (NNCF weight
-    compression, as GenAI's compressed LLMs are made)."""
+    from the model. ``export(model, params, out_dir, tokenizer=...)``: a Gemma 3 model of
+    Google DeepMind's ``gemma`` library (``gm.nn.Gemma3_1B()``, a ``gm.nn.Transformer``)
+    and its params as gemma holds them apart from the model (``gm.ckpts.load_params``,
+    ``model.init(...)["params"]``): the same arguments as a step function's, the step
+    and config coming from the model (its local layers' sliding windows included; bos,
+    eos and pad ids gemma's). It is exported in float32; the tokenizer is a transformers
+    tokenizer of the model's vocabulary (GenAI converts those, not SentencePiece files).
+    ``weights``: None (as they are), "int8" or "int4" (NNCF weight compression, as GenAI's
+    compressed LLMs are made)."""
     import openvino as ov
 
     if out_dir is None and isinstance(params, (str, os.PathLike)):
@@ -112,6 +132,12 @@ def export(model, params=None, out_dir=None, *, tokenizer, config=None, weights:
             raise ValueError("ovjax.genai: a transformers model brings its own config; config= is for step functions")
         out_dir = os.fspath(params)
         step, params, config = adapt(model)
+    elif _is_gemma(model):
+        if config is not None:
+            raise ValueError("ovjax.genai: a gemma model brings its own config; config= is for step functions")
+        if out_dir is None:
+            raise TypeError("ovjax.genai.export(model, params, out_dir, *, tokenizer): a gemma model needs its params")
+        step, params, config = adapt(model, params)
     else:
         step = model
         if out_dir is None or config is None:
@@ -123,6 +149,7 @@ def export(model, params=None, out_dir=None, *, tokenizer, config=None, weights:
         raise ValueError(f"ovjax.genai: weights= takes None, 'int8' or 'int4', got {weights!r}")
     model = _stateless(step, params, cfg)
     _make_stateful(model, cfg)
+    _mark_sliding_windows(model, cfg)
     _check_first_step(model, step, params, cfg)
     if weights is not None:
         model = _compress(model, weights)
@@ -136,15 +163,49 @@ def export(model, params=None, out_dir=None, *, tokenizer, config=None, weights:
 # ---------------------------------------------------------------- transformers adapters
 
 
-def adapt(model):
-    """(step, params, Config) for a transformers Flax causal LM. Their own cache is
-    preallocated to the longest length and written with dynamic_update_slice; these steps
-    compute the same layers on a cache that grows by concatenation, GenAI's contract."""
+def _is_gemma(model) -> bool:
+    """A model of Google DeepMind's gemma library (a class of the gemma package, or a
+    subclass of one), told apart without importing it."""
+    return any(k.__module__.split(".")[0] == "gemma" for k in type(model).__mro__)
+
+
+def adapt(model, params=None):
+    """(step, params, Config) for a transformers Flax causal LM, ``adapt(model)``, or a
+    Gemma 3 model of the ``gemma`` library with its params, ``adapt(model, params)``.
+    Their own cache is preallocated to the longest length and written with
+    dynamic_update_slice; these steps compute the same layers on a cache that grows by
+    concatenation, GenAI's contract."""
+    if _is_gemma(model):
+        from gemma.gm.nn import _config, _transformer
+
+        # Gemma 3n's Transformer subclasses gemma's, with a config (and layers) of its own
+        if not isinstance(model, _transformer.Transformer) or type(model.config) is not _config.TransformerConfig:
+            raise ValueError(
+                f"ovjax.genai: no adapter for gemma's {type(model).__name__}; the gemma adapter takes Gemma 3 "
+                "text models (gm.nn.Gemma3_1B, ..., a gm.nn.Transformer with a gm.nn.config.TransformerConfig)"
+            )
+        if params is None or isinstance(params, (str, os.PathLike)):
+            raise ValueError(
+                f"ovjax.genai: a gemma {type(model).__name__} holds no params: pass them, "
+                "export(model, params, out_dir, tokenizer=...) (the params gemma's Sampler takes)"
+            )
+        import jax
+        import jax.numpy as jnp
+
+        if set(params) == {"params"}:  # the variables model.init returns
+            params = params["params"]
+        step, cfg = _gemma3(model.config)
+        # the step computes in float32 (checkpoints restore as bfloat16), the cache's type
+        params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), params)
+        return step, params, Config.of(cfg)
+    if params is not None:
+        raise ValueError("ovjax.genai: a transformers model holds its params; adapt(model) takes no params")
     name = type(model).__name__
     adapters = {"FlaxGPT2LMHeadModel": _gpt2, "FlaxLlamaForCausalLM": _llama}
     if name not in adapters:
         raise ValueError(
-            f"ovjax.genai: no adapter for {name}; adapters exist for {', '.join(sorted(adapters))}. "
+            f"ovjax.genai: no adapter for {name}; adapters exist for {', '.join(sorted(adapters))} "
+            "and gemma.gm.nn's Gemma 3 models (export(model, params, out_dir, tokenizer=...)). "
             "Pass a step function instead: export(step, params, out_dir, tokenizer=..., config=...)"
         )
     step, cfg = adapters[name](model.config)
@@ -172,12 +233,17 @@ def _rms_norm(x, weight, eps):
     return weight * (x / jnp.sqrt(jnp.square(x).mean(-1, keepdims=True) + eps))
 
 
-def _attend(q, k, v, attention_mask):
+def _attend(q, k, v, attention_mask, *, scale=None, window=None):
     """Causal attention of q [B, S, H, D] over the cache k, v [B, Hkv, T, D] (the last S
     positions the step's own) and attention_mask [B, T]: [B, S, H, D]. Masked scores are
     float32's lowest value, as transformers' Flax models have them: the form ovjax fuses
     into ScaledDotProductAttention (which GenAI's paged attention and the CPU plugin's
-    stateful attention take over)."""
+    stateful attention take over).
+
+    ``scale``: what the queries are multiplied by (1/sqrt(D) when None). ``window``: a
+    sliding window (Gemma's local layers): a query sees the keys less than ``window``
+    positions before its own, its own included, positions counted in attended tokens
+    (the cumulative sum of ``attention_mask``, as GenAI and gemma number them)."""
     import jax
     import jax.numpy as jnp
 
@@ -186,9 +252,14 @@ def _attend(q, k, v, attention_mask):
     groups = heads // k.shape[1]
     if groups > 1:
         k, v = jnp.repeat(k, groups, axis=1), jnp.repeat(v, groups, axis=1)
-    scores = jnp.einsum("bqhd,bhkd->bhqk", q / jnp.sqrt(depth).astype(q.dtype), k)
+    q = q / jnp.sqrt(depth).astype(q.dtype) if scale is None else q * jnp.asarray(scale, q.dtype)
+    scores = jnp.einsum("bqhd,bhkd->bhqk", q, k)
     causal = jnp.arange(t)[None, :] <= jnp.arange(s)[:, None] + (t - s)
     allowed = causal[None, None] & (attention_mask[:, None, None, :] > 0)
+    if window is not None:
+        pos = jnp.cumsum((attention_mask > 0).astype(jnp.int32), axis=-1) - 1  # [B, T]
+        near = pos[:, None, :] > pos[:, t - s :, None] - window  # [B, S, T]
+        allowed = allowed & near[:, None]
     scores = jnp.where(allowed, scores, jnp.finfo(scores.dtype).min)
     return jnp.einsum("bhqk,bhkd->bqhd", jax.nn.softmax(scores, axis=-1), v)
 
@@ -345,6 +416,105 @@ def _llama(c):
     return step, cfg
 
 
+def _gemma3(c):
+    """Gemma 3 text models of Google DeepMind's ``gemma`` library (``gemma.gm.nn.Gemma3_1B``,
+    a ``gm.nn.Transformer`` with a ``TransformerConfig``) from the config: the layers of
+    gemma's ``Transformer.__call__`` (gemma 4.0.1, gemma/gm/nn/_transformer.py and
+    _modules.py) on GenAI's growing cache. Its own cache is preallocated [B, cache_size,
+    K, H], written with dynamic_update_slice at end_index % cache_size, with the tokens'
+    positions kept beside it for the sliding window."""
+    import jax
+    import jax.numpy as jnp
+    from gemma.gm.nn import _modules
+
+    why = []
+    if c.attn_logits_soft_cap is not None:
+        why.append(f"attn_logits_soft_cap={c.attn_logits_soft_cap} (Gemma 2's soft-capped attention scores)")
+    kinds = set(c.attention_types) - {_modules.AttentionType.GLOBAL, _modules.AttentionType.LOCAL_SLIDING}
+    if kinds:
+        why.append(f"attention types {sorted(map(str, kinds))}")
+    if _modules.AttentionType.LOCAL_SLIDING in c.attention_types and not c.sliding_window_size:
+        why.append("local sliding attention without sliding_window_size")
+    if min(c.local_scale_factor, c.global_scale_factor) < 1.0:
+        why.append("a rotary scale factor below 1")
+    if why:
+        raise ValueError(f"ovjax.genai: the Gemma 3 adapter does not take {'; '.join(why)}")
+    kv_heads, depth, width = c.num_kv_heads, c.head_dim, c.embed_dim
+    local = [t == _modules.AttentionType.LOCAL_SLIDING for t in c.attention_types]
+    scalar = c.query_pre_attn_scalar()
+
+    def norm(x, p):  # gemma's RMSNorm: rsqrt, eps 1e-6, scale 1 + w
+        return x * jax.lax.rsqrt(jnp.mean(jnp.square(x), axis=-1, keepdims=True) + 1e-6) * (1 + p["scale"])
+
+    def rope(x, positions, base, scale):  # gemma.gm.math.apply_rope, [B, S, N, H] by [B, S]
+        timescale = base ** (2.0 / depth * jnp.arange(0, depth // 2, dtype=jnp.float32))
+        angles = positions[..., None] / timescale[None, None, :]
+        angles = angles[..., None, :] / scale
+        sin, cos = jnp.sin(angles), jnp.cos(angles)
+        first, second = jnp.split(x, 2, axis=-1)
+        return jnp.concatenate([first * cos - second * sin, second * cos + first * sin], axis=-1).astype(x.dtype)
+
+    def step(params, input_ids, attention_mask, position_ids, past):
+        table = params["embedder"]["input_embedding"]
+        x = table[input_ids]
+        x = x * jnp.sqrt(width).astype(x.dtype)
+        present = []
+        for i, (pk, pv) in enumerate(past):
+            lp = params[f"layer_{i}"]
+            att = lp["attn"]
+            h = norm(x, lp["pre_attention_norm"])
+            if "qkv_einsum" in att:  # num_kv_heads == num_heads
+                q, k, v = jnp.einsum("BTD,SNDH->SBTNH", h, att["qkv_einsum"]["w"])
+            else:
+                q = jnp.einsum("BTD,NDH->BTNH", h, att["q_einsum"]["w"])
+                k, v = jnp.einsum("BSD,CKDH->CBSKH", h, att["kv_einsum"]["w"])
+            if c.use_qk_norm:
+                q, k = norm(q, att["_query_norm"]), norm(k, att["_key_norm"])
+            base, scale = (
+                (c.local_base_frequency, c.local_scale_factor)
+                if local[i]
+                else (c.global_base_frequency, c.global_scale_factor)
+            )
+            q, k = rope(q, position_ids, base, scale), rope(k, position_ids, base, scale)
+            k, v = _grow(pk, k), _grow(pv, v)
+            present.append((k, v))
+            window = c.sliding_window_size if local[i] else None
+            a = _attend(q, k, v, attention_mask, scale=scalar, window=window)
+            a = jnp.einsum("BTNH,NHD->BTD", a, att["attn_vec_einsum"]["w"])
+            if c.use_post_attn_norm:
+                a = norm(a, lp["post_attention_norm"])
+            x = x + a
+            h = norm(x, lp["pre_ffw_norm"])
+            mlp = lp["mlp"]
+            eq = "...F,NHF->...NH" if c.transpose_gating_einsum else "...F,NFH->...NH"
+            gate = jnp.einsum(eq, h, mlp["gating_einsum"])
+            h = jnp.einsum("...H,HF->...F", jax.nn.gelu(gate[..., 0, :]) * gate[..., 1, :], mlp["linear"])
+            if c.use_post_ffw_norm:
+                h = norm(h, lp["post_ffw_norm"])
+            x = x + h
+        x = norm(x, params["final_norm"])
+        logits = x @ table.T
+        if c.final_logit_softcap is not None:
+            logits = jnp.tanh(logits / c.final_logit_softcap) * c.final_logit_softcap
+        return logits, present
+
+    special = c.input_config.special_tokens
+    cfg = {
+        "num_layers": c.num_layers,
+        "num_kv_heads": kv_heads,
+        "head_dim": depth,
+        # Gemma 3's context: 32K tokens for 270M and 1B, 128K for the larger models (those
+        # with global rotary embeddings scaled by 8)
+        "max_length": 131072 if c.global_scale_factor != 1.0 else 32768,
+        "model_type": "gemma3",
+        "eos_token_id": int(special.EOS),
+        "bos_token_id": int(special.BOS),
+        "pad_token_id": int(special.PAD),
+        "sliding_windows": tuple(c.sliding_window_size if w else None for w in local),
+    }
+    return step, cfg
+
+
 # ---------------------------------------------------------------- tracing
 
 
@@ -467,6 +637,53 @@ def _make_stateful(model, cfg: Config) -> None:
         if op.get_type_name() == "ReadValue":
             shape = ops.concat([batch, ops.constant(np.array([cfg.num_kv_heads, 0, cfg.head_dim], np.int64))], 0)
             op.set_arguments([ops.broadcast(ops.constant(0, op.get_output_element_type(0)), shape)])
+    model.validate_nodes_and_infer_types()
+
+
+def _mark_sliding_windows(model, cfg: Config) -> None:
+    """Each sliding-window layer's attention mask in the form GenAI's paged attention
+    conversion (SDPAToPagedAttention) reads a window from, gpt-oss's as optimum-intel
+    exports it: Slice(Select(Broadcast(BitwiseAnd(BitwiseAnd(_, BitwiseAnd(BitwiseAnd(_,
+    Greater(key position, query position + -window)), _)), _)), mask, lowest)); the paged
+    attention kernel then applies the window itself (the mask is dropped there). The
+    condition is the one the step's own mask already has (_attend's window: positions the
+    cumulative sum of attention_mask), so the stateful model computes what it did."""
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    windows = cfg.sliding_windows
+    if not windows or all(w is None for w in windows):
+        return
+    sdpa = [op for op in model.get_ordered_ops() if op.get_type_name() == "ScaledDotProductAttention"]
+    if len(sdpa) != cfg.num_layers:
+        raise ValueError(
+            f"ovjax.genai: the converted step has {len(sdpa)} ScaledDotProductAttention operations for "
+            f"{cfg.num_layers} layers; sliding windows need each layer's attention fused into one"
+        )
+    inputs = {p.output(0).get_any_name(): p for p in model.get_parameters()}
+    i64 = lambda v: ops.constant(np.array(v, np.int64))  # noqa: E731
+    # positions of the cache's tokens and of the step's own (the last S), as _attend counts them
+    mask = ops.convert(inputs["attention_mask"], ov.Type.i64)
+    pos = ops.subtract(ops.cumsum(mask, i64(1)), i64(1))  # [B, T]
+    s = ops.gather(ops.shape_of(inputs["input_ids"], output_type="i64"), i64([1]), i64(0))
+    t = ops.gather(ops.shape_of(mask, output_type="i64"), i64([1]), i64(0))
+    key_pos = ops.unsqueeze(pos, i64([1, 2]))  # [B, 1, 1, T]
+    query_pos = ops.unsqueeze(ops.slice(pos, ops.subtract(t, s), t, i64([1]), i64([1])), i64([1, 3]))  # [B, 1, S, 1]
+    yes = ops.constant(np.array(True))
+    for layer, (node, window) in enumerate(zip(sdpa, windows)):
+        if window is None:
+            continue
+        old = node.input_value(3)
+        if not old.get_element_type().is_real():
+            raise ValueError(f"ovjax.genai: layer {layer}'s attention mask is not a float mask")
+        offset = ops.constant(np.array(-window, np.int64), name=f"sliding_window.{layer}")
+        near = ops.greater(key_pos, ops.add(query_pos, offset))
+        cond = ops.bitwise_and(ops.bitwise_and(yes, ops.bitwise_and(ops.bitwise_and(yes, near), yes)), yes)
+        cond = ops.broadcast(cond, ops.shape_of(old, output_type="i64"), broadcast_spec="BIDIRECTIONAL")
+        lowest = ops.convert(ops.constant(np.float32(np.finfo(np.float32).min)), old.get_element_type())
+        chosen = ops.select(cond, old, lowest)
+        whole = ops.slice(chosen, i64([0]), i64([np.iinfo(np.int64).max]), i64([1]), i64([-1]))
+        node.input(3).replace_source_output(whole.output(0))
     model.validate_nodes_and_infer_types()
 
 
