@@ -365,7 +365,13 @@ def test_compressed_weights(weights, tmp_path):
 
 
 def _hf_model(name):
-    from transformers import FlaxGPT2LMHeadModel, FlaxLlamaForCausalLM, GPT2Config
+    from transformers import (
+        FlaxGPT2LMHeadModel,
+        FlaxLlamaForCausalLM,
+        FlaxMistralForCausalLM,
+        GPT2Config,
+        MistralConfig,
+    )
 
     from models.test_transformers import _llama_config
 
@@ -373,6 +379,10 @@ def _hf_model(name):
         model = FlaxGPT2LMHeadModel(
             GPT2Config(vocab_size=100, n_embd=32, n_layer=2, n_head=4, n_positions=64), input_shape=(1, 8)
         )
+    elif name == "mistral":  # Llama's layers with a sliding window of 3 (plus each query's own position)
+        llama = {k: v for k, v in _llama_config(bos_token_id=1, eos_token_id=2).to_dict().items() if k != "model_type"}
+        config = MistralConfig(**llama, sliding_window=3)
+        model = FlaxMistralForCausalLM(config, input_shape=(1, 8))
     else:  # grouped-query attention
         model = FlaxLlamaForCausalLM(_llama_config(bos_token_id=1, eos_token_id=2), input_shape=(1, 8))
     shapes = model.params  # a model holding its params, as users have it
@@ -388,7 +398,7 @@ def _hf_model(name):
     return model
 
 
-@pytest.mark.parametrize("name", ["gpt2", "llama"])
+@pytest.mark.parametrize("name", ["gpt2", "llama", "mistral"])
 def test_adapter_is_the_transformers_model(name):
     """The adapter's step, with an empty cache and with a cache of five tokens, gives the
     logits of the transformers model's own forward pass over the whole sequence."""
@@ -406,7 +416,7 @@ def test_adapter_is_the_transformers_model(name):
     np.testing.assert_allclose(got, want[:, 5:], rtol=1e-4, atol=1e-4 * np.abs(want).max())
 
 
-@pytest.mark.parametrize("name", ["gpt2", "llama"])
+@pytest.mark.parametrize("name", ["gpt2", "llama", "mistral"])
 def test_export_of_a_transformers_model(name, tmp_path):
     """ovjax.genai.export(model, out_dir, tokenizer=tok): LLMPipeline, stateful and paged,
     gives the greedy tokens of JAX decoding with the same model."""
@@ -438,6 +448,7 @@ def test_no_adapter_is_a_clear_error(tmp_path):
 
     with pytest.raises(
         ValueError,
-        match=r"no adapter for FlaxSomethingElse; adapters exist for FlaxGPT2LMHeadModel, FlaxLlamaForCausalLM",
+        match=r"no adapter for FlaxSomethingElse; adapters exist for FlaxGPT2LMHeadModel, FlaxLlamaForCausalLM, "
+        r"FlaxMistralForCausalLM",
     ):
         ovjax.genai.export(FlaxSomethingElse(), str(tmp_path), tokenizer=_tokenizer())

@@ -201,7 +201,7 @@ def adapt(model, params=None):
     if params is not None:
         raise ValueError("ovjax.genai: a transformers model holds its params; adapt(model) takes no params")
     name = type(model).__name__
-    adapters = {"FlaxGPT2LMHeadModel": _gpt2, "FlaxLlamaForCausalLM": _llama}
+    adapters = {"FlaxGPT2LMHeadModel": _gpt2, "FlaxLlamaForCausalLM": _llama, "FlaxMistralForCausalLM": _llama}
     if name not in adapters:
         raise ValueError(
             f"ovjax.genai: no adapter for {name}; adapters exist for {', '.join(sorted(adapters))} "
@@ -373,6 +373,10 @@ def _llama(c):
     bias = getattr(c, "attention_bias", False)
     if getattr(c, "rope_scaling", None) or c.hidden_act != "silu":
         raise ValueError("ovjax.genai: the Llama adapter takes silu and unscaled rotary embeddings")
+    # Mistral's sliding window: a query sees the keys at most sliding_window positions before
+    # its own (FlaxMistral's triu(causal, -sliding_window)), sliding_window + 1 with its own
+    window = getattr(c, "sliding_window", None)
+    window = window + 1 if window and window + 1 < c.max_position_embeddings else None
 
     def dense(x, p):  # flax Dense: kernel [in, out]
         return x @ p["kernel"] + (p["bias"] if bias and "bias" in p else 0)
@@ -396,7 +400,7 @@ def _llama(c):
             v = dense(h, att["v_proj"]).reshape(b, s, kv_heads, depth)
             k, v = _grow(pk, k), _grow(pv, v)
             present.append((k, v))
-            x = x + dense(_attend(q, k, v, attention_mask).reshape(b, s, width), att["o_proj"])
+            x = x + dense(_attend(q, k, v, attention_mask, window=window).reshape(b, s, width), att["o_proj"])
             h = _rms_norm(x, lp["post_attention_layernorm"]["weight"], c.rms_norm_eps)
             mlp = lp["mlp"]
             x = x + dense(jax.nn.silu(dense(h, mlp["gate_proj"])) * dense(h, mlp["up_proj"]), mlp["down_proj"])
@@ -410,8 +414,9 @@ def _llama(c):
         "num_kv_heads": kv_heads,
         "head_dim": depth,
         "max_length": c.max_position_embeddings,
-        "model_type": "llama",
+        "model_type": c.model_type,  # llama, mistral
         "eos_token_id": c.eos_token_id,
+        "sliding_windows": (window,) * c.num_hidden_layers if window else None,
     }
     return step, cfg
 
