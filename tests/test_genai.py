@@ -99,14 +99,47 @@ BACKENDS = ["stateful", "paged"]
 F32 = {"INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "f32"}
 
 
-def pipeline(out, backend):
-    """LLMPipeline with one backend, explicitly (on x86 its default is paged attention, with a
-    silent fall back to the stateful model when the conversion fails)."""
-    if backend == "stateful":
-        return og.LLMPipeline(out, "CPU", ATTENTION_BACKEND="SDPA", **F32)
+def scheduler_config():
+    """Paged attention's scheduler with a 1 GB cache (its default takes far more)."""
     scheduler = og.SchedulerConfig()
     scheduler.cache_size = 1  # GB
-    return og.LLMPipeline(out, "CPU", scheduler_config=scheduler, ATTENTION_BACKEND="PA", **F32)
+    return scheduler
+
+
+def pipeline(out, backend, precision=F32):
+    """LLMPipeline with one backend, explicitly (on x86 its default is paged attention, with a
+    silent fall back to the stateful model when the conversion fails); `precision` {} for
+    the CPU plugin's defaults."""
+    if backend == "stateful":
+        return og.LLMPipeline(out, "CPU", ATTENTION_BACKEND="SDPA", **precision)
+    return og.LLMPipeline(out, "CPU", scheduler_config=scheduler_config(), ATTENTION_BACKEND="PA", **precision)
+
+
+def greedy_against_jax(pipe, params, text: str, n: int = 12) -> tuple[list[int], int]:
+    """The pipeline's n greedy tokens for `text`, and how many of them, from the first, are
+    JAX's own greedy tokens with `params`."""
+    cfg = og.GenerationConfig()
+    cfg.max_new_tokens, cfg.ignore_eos = n, True
+    ids = pipe.get_tokenizer().encode(text)
+    got = [int(t) for t in pipe.generate(ids, cfg).tokens[0]]
+    want = jax_greedy(params, [int(t) for t in np.asarray(ids.input_ids.data)[0]], n)
+    return got, next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), len(want))
+
+
+def run_example(name: str) -> None:
+    """examples/<name> as a user runs it: it exits 0 and says its greedy tokens are JAX's."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.run(
+        [sys.executable, os.path.join(root, "examples", name)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "CI": "true"},
+    )
+    assert p.returncode == 0 and "greedy tokens are JAX's" in p.stdout, p.stdout[-2000:] + p.stderr[-3000:]
 
 
 def test_export_writes_genais_contract(exported):
@@ -205,16 +238,7 @@ def test_default_precision_generates(exported, backend, capsys):
     the model generates; how many greedy tokens stay JAX's f32 ones is printed (this tiny
     random model's logits are close together, so rounding moves them early)."""
     out, params, _ = exported
-    if backend == "stateful":
-        pipe = og.LLMPipeline(out, "CPU", ATTENTION_BACKEND="SDPA")
-    else:
-        pipe = og.LLMPipeline(out, "CPU", scheduler_config=og.SchedulerConfig(), ATTENTION_BACKEND="PA")
-    cfg = og.GenerationConfig()
-    cfg.max_new_tokens, cfg.ignore_eos = 12, True
-    ids = pipe.get_tokenizer().encode("the quick brown fox")
-    got = [int(t) for t in pipe.generate(ids, cfg).tokens[0]]
-    want = jax_greedy(params, [int(t) for t in np.asarray(ids.input_ids.data)[0]], 12)
-    same = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), len(want))
+    got, same = greedy_against_jax(pipeline(out, backend, precision={}), params, "the quick brown fox")
     precision = ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
     with capsys.disabled():
         print(f"\n{backend}, default precision ({precision}): the first {same} of 12 greedy tokens are JAX's f32 ones")
@@ -233,9 +257,7 @@ def test_paged_attention_is_what_runs(exported):
     ops = collections.Counter(op.get_type_name() for op in m.get_ops())
     assert ops["PagedAttentionExtension"] == L and ops["ScaledDotProductAttention"] == 0, ops
     assert ops["ReadValue"] == 0, "the cache is the pipeline's blocks, not state"
-    scheduler = og.SchedulerConfig()
-    scheduler.cache_size = 1
-    cb = og.ContinuousBatchingPipeline(out, scheduler, "CPU", F32)
+    cb = og.ContinuousBatchingPipeline(out, scheduler_config(), "CPU", F32)
     tok = cb.get_tokenizer()
     cfg = og.GenerationConfig()
     cfg.max_new_tokens, cfg.ignore_eos = 12, True
@@ -285,18 +307,7 @@ def test_reset_state_gives_a_fresh_models_logits(exported):
 
 def test_genai_example_runs():
     """examples/genai_gpt2.py: export, streamed generation, tokens checked against JAX."""
-    import subprocess
-    import sys
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    p = subprocess.run(
-        [sys.executable, os.path.join(root, "examples", "genai_gpt2.py")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "CI": "true"},
-    )
-    assert p.returncode == 0 and "greedy tokens are JAX's" in p.stdout, p.stdout[-2000:] + p.stderr[-3000:]
+    run_example("genai_gpt2.py")
 
 
 def test_step_function_errors(tmp_path):
@@ -350,14 +361,8 @@ def test_compressed_weights(weights, tmp_path):
         and op.get_output_element_type(0) in (ov.Type.u8, ov.Type.i8, ov.Type.u4, ov.Type.i4)
     ]
     assert len(narrow) >= 4 * L, f"{len(narrow)} compressed constants"
-    pipe = pipeline(str(tmp_path), "stateful")
-    cfg = og.GenerationConfig()
-    cfg.max_new_tokens, cfg.ignore_eos = 12, True
-    ids = pipe.get_tokenizer().encode("hello world")
-    got = [int(t) for t in pipe.generate(ids, cfg).tokens[0]]
-    want = jax_greedy(params, [int(t) for t in np.asarray(ids.input_ids.data)[0]], 12)
-    same = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), len(want))
-    print(f"{weights}: the first {same} of {len(want)} greedy tokens are JAX's f32 ones")
+    got, same = greedy_against_jax(pipeline(str(tmp_path), "stateful"), params, "hello world")
+    print(f"{weights}: the first {same} of 12 greedy tokens are JAX's f32 ones")
     assert len(got) == 12
 
 

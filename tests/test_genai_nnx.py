@@ -17,13 +17,13 @@ from flax import nnx
 
 import openvino_genai as og  # ovjax[genai], part of the test extras
 import ovjax.genai
+from test_genai import F32, pipeline, run_example, scheduler_config
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _spec = importlib.util.spec_from_file_location("genai_nnx", os.path.join(_ROOT, "examples", "genai_nnx.py"))
 example = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(example)
 
-F32 = {"INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "f32"}
 TEXTS = ["the quick brown fox", "a language model predicts the next"]  # of different lengths
 N = 12
 
@@ -153,12 +153,6 @@ def _generation_config():
     return cfg
 
 
-def _scheduler_config():
-    sc = og.SchedulerConfig()
-    sc.cache_size = 1  # GB
-    return sc
-
-
 def test_one_sdpa_per_layer(exported):
     """The attention of every layer is one ScaledDotProductAttention: what GenAI's
     paged-attention backend replaces with PagedAttention."""
@@ -167,13 +161,12 @@ def test_one_sdpa_per_layer(exported):
         assert sum(op.get_type_name() == "ScaledDotProductAttention" for op in m.get_ops()) == len(model.blocks)
 
 
-@pytest.mark.parametrize("backend", ["SDPA", "PA"])
+@pytest.mark.parametrize("backend", ["stateful", "paged"])
 def test_llm_pipeline_greedy_is_jaxs(exported, backend):
     """One prompt, then two prompts of different lengths in one call (GenAI pads the
     shorter one on the left and masks it): each gets the greedy tokens JAX gives it alone."""
     out, model, _ = exported
-    extra = {"scheduler_config": _scheduler_config()} if backend == "PA" else {}
-    pipe = og.LLMPipeline(out, "CPU", ATTENTION_BACKEND=backend, **extra, **F32)
+    pipe = pipeline(out, backend)
     tok = pipe.get_tokenizer()
     got = [int(t) for t in pipe.generate(tok.encode(TEXTS[0]), _generation_config()).tokens[0]]
     assert got == _greedy(model, _prompt(tok, TEXTS[0]))
@@ -188,7 +181,7 @@ def test_continuous_batching_is_paged_and_jaxs(exported):
     stateful one silently where the paged one cannot be made): JAX's greedy tokens for
     each of two prompts scheduled together."""
     out, model, _ = exported
-    cb = og.ContinuousBatchingPipeline(out, _scheduler_config(), "CPU", F32)
+    cb = og.ContinuousBatchingPipeline(out, scheduler_config(), "CPU", F32)
     tok = og.Tokenizer(out)
     ids = [tok.encode(t).input_ids for t in TEXTS]
     results = cb.generate(ids, [_generation_config()] * len(ids))
@@ -198,14 +191,4 @@ def test_continuous_batching_is_paged_and_jaxs(exported):
 
 def test_genai_nnx_example_runs():
     """examples/genai_nnx.py: export, streamed generation, tokens checked against JAX."""
-    import subprocess
-    import sys
-
-    p = subprocess.run(
-        [sys.executable, os.path.join(_ROOT, "examples", "genai_nnx.py")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "CI": "true"},
-    )
-    assert p.returncode == 0 and "greedy tokens are JAX's" in p.stdout, p.stdout[-2000:] + p.stderr[-3000:]
+    run_example("genai_nnx.py")
