@@ -807,10 +807,20 @@ bool fuse_sdpa(const std::shared_ptr<Node>& node) {
 }  // namespace
 
 void apply_fusions(const std::shared_ptr<ov::Model>& model) {
-    using Rule = bool (*)(const std::shared_ptr<ov::Node>&);
+    using ov::op::util::BinaryElementwiseArithmetic, ov::op::util::BinaryElementwiseComparison,
+        ov::op::util::BinaryElementwiseLogical;
     // drop_multiply_by_one and merge_transposes clear what sits between an attention's softmax and its value product
-    run_rules<Rule>(model, {matmul_weight_transposes, drop_broadcasts, drop_multiply_by_one, merge_transposes,
-                            fuse_softmax, fuse_gelu, fuse_mvn, fuse_sdpa});
+    run_rules(
+        model,
+        {{matmul_weight_transposes, is_any_of<v0::MatMul>},
+         {drop_broadcasts,
+          is_any_of<BinaryElementwiseArithmetic, BinaryElementwiseComparison, BinaryElementwiseLogical, v1::Select>},
+         {drop_multiply_by_one, is_any_of<v1::Multiply>},
+         {merge_transposes, is_any_of<v1::Transpose>},
+         {fuse_softmax, is_any_of<v1::Divide>},
+         {fuse_gelu, is_any_of<v0::Tanh, v0::Erf>},
+         {fuse_mvn, is_any_of<v0::Sqrt>},
+         {fuse_sdpa, is_any_of<v8::Softmax>}});
 }
 
 namespace {
@@ -843,14 +853,20 @@ void fold_small_constants(const std::shared_ptr<ov::Model>& model) {
     for (const auto& op : model->get_ordered_ops()) {
         if (op->get_input_size() == 0 || ov::is_type<v0::Constant>(op) ||
             ov::is_type<ov::op::util::MultiSubGraphOp>(op) || ov::pass::constant_folding_is_disabled(op) ||
-            op->get_output_size() != 1 || op->output(0).get_target_inputs().empty())
+            op->get_output_size() != 1)
+            continue;
+        // depth 1 (below): only a node whose inputs are Constants already (in topological
+        // order, those folded just before it), and still used
+        bool constant_inputs = true;
+        for (size_t i = 0; i < op->get_input_size() && constant_inputs; ++i)
+            constant_inputs = ov::is_type<v0::Constant>(op->get_input_node_ptr(i));
+        if (!constant_inputs || op->output(0).get_target_inputs().empty())
             continue;
         // a decompression Convert (f16/bf16 weights to f32) stays: the plugin keeps the weight narrow
         if (ov::is_type<v0::Convert>(op) && op->get_input_element_type(0).is_real() &&
             op->get_input_element_type(0).bitwidth() < op->get_output_element_type(0).bitwidth())
             continue;
-        // depth 1: only a node whose inputs are Constants already (in topological order,
-        // those folded just before it); fold_constant checks the result's size
+        // fold_constant checks the result's size
         if (auto c = fold_constant(op->output(0), 1, kMaxElements)) {
             name_after(*c, *op);
             op->output(0).replace(c->output(0));

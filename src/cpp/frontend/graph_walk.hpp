@@ -18,16 +18,29 @@ void for_each_body(const std::shared_ptr<ov::Model>& model, F&& fn) {
                 fn(sg->get_function(static_cast<int>(i)));
 }
 
+// A rewrite rule: `fn` returns whether it rewrote the node; `applies`, a test of the node's
+// type alone, keeps the walk from looking at the consumers of nodes `fn` cannot match
+// (nullptr: every node).
+struct Rule {
+    bool (*fn)(const std::shared_ptr<ov::Node>&);
+    bool (*applies)(const ov::Node&) = nullptr;
+};
+
+template <typename... Ops>
+bool is_any_of(const ov::Node& n) {
+    return (ov::is_type<Ops>(&n) || ...);
+}
+
 // Runs each rule in turn over the nodes of `model` in topological order (the bodies of its
-// Loop / If / TensorIterator first): a rule sees each single-output node that is still
-// used once, and returns whether it rewrote it.
-template <typename Rule>
-void run_rules(const std::shared_ptr<ov::Model>& model, std::initializer_list<Rule> rules) {
+// Loop / If / TensorIterator first): a rule sees each single-output node of its types that
+// is still used (not replaced by an earlier rewrite), and returns whether it rewrote it.
+inline void run_rules(const std::shared_ptr<ov::Model>& model, std::initializer_list<Rule> rules) {
     for_each_body(model, [&](const std::shared_ptr<ov::Model>& body) { run_rules(body, rules); });
-    for (auto rule : rules)
+    for (const auto& rule : rules)
         for (const auto& op : model->get_ordered_ops())
-            if (op->get_output_size() == 1 && !op->get_output_target_inputs(0).empty())  // not replaced already
-                rule(op);
+            if ((!rule.applies || rule.applies(*op)) && op->get_output_size() == 1 &&
+                !op->get_output_target_inputs(0).empty())
+                rule.fn(op);
 }
 
 }  // namespace ovjax

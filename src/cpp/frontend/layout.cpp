@@ -244,7 +244,11 @@ void run(const std::shared_ptr<ov::Model>& model) {
     // One pass in topological order: a Transpose sunk past an op lands before that op's
     // consumers, which are visited later and sink it further.
     for (const auto& op : model->get_ordered_ops()) {
-        if (op->get_output_size() != 1 || op->output(0).get_target_inputs().empty())
+        // each rewrite below merges a Transpose or sinks one of the op's inputs
+        bool transposes = ov::is_type<v1::Transpose>(op);
+        for (size_t i = 0; i < op->get_input_size() && !transposes; ++i)
+            transposes = ov::is_type<v1::Transpose>(op->get_input_node_ptr(i));
+        if (!transposes || op->get_output_size() != 1 || op->output(0).get_target_inputs().empty())
             continue;  // a Result, a multi-output op, or already replaced
         if (ov::is_type<v1::Transpose>(op))
             merge_transposes(op);
