@@ -2,6 +2,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <vector>
 
 #include "openvino/core/model.hpp"
 #include "openvino/op/util/multi_subgraph_base.hpp"
@@ -34,13 +35,20 @@ bool is_any_of(const ov::Node& n) {
 // Runs each rule in turn over the nodes of `model` in topological order (the bodies of its
 // Loop / If / TensorIterator first): a rule sees each single-output node of its types that
 // is still used (not replaced by an earlier rewrite), and returns whether it rewrote it.
+// The order is taken again only after a rewrite.
 inline void run_rules(const std::shared_ptr<ov::Model>& model, std::initializer_list<Rule> rules) {
     for_each_body(model, [&](const std::shared_ptr<ov::Model>& body) { run_rules(body, rules); });
-    for (const auto& rule : rules)
-        for (const auto& op : model->get_ordered_ops())
+    std::vector<std::shared_ptr<ov::Node>> ops;
+    bool rewritten = true;
+    for (const auto& rule : rules) {
+        if (rewritten)
+            ops = model->get_ordered_ops();
+        rewritten = false;
+        for (const auto& op : ops)
             if ((!rule.applies || rule.applies(*op)) && op->get_output_size() == 1 &&
                 !op->get_output_target_inputs(0).empty())
-                rule.fn(op);
+                rewritten = rule.fn(op) || rewritten;
+    }
 }
 
 }  // namespace ovjax
