@@ -76,16 +76,20 @@ def test_fusions_per_conversion():
     assert op_counts(ovjax.convert_model(SOFTMAX, options={"fusions": 0}))["Softmax"] == 0
 
 
+# Dense layers with weights big enough for the CPU workarounds (cpu_workarounds.cpp)
+W_DENSE, U_DENSE = rand((256, 256), seed=6, low=-0.1, high=0.1), rand((256, 256), seed=7, low=-0.1, high=0.1)
+
+
 def dense_mlp(x):
-    h = jax.nn.gelu(x @ W + 0.1, approximate=True)
-    return jnp.tanh(h @ U - 0.2)
+    h = jax.nn.gelu(x @ W_DENSE + 0.1, approximate=True)
+    return jnp.tanh(h @ U_DENSE - 0.2)
 
 
 def test_cpu_workarounds_per_conversion():
     """cpu_workarounds: the Dense layers run at rank 3 with their activation kept out of
     the product (Reshapes around each MatMul), or as translated; both compute the same, and
     the fusions stay on either way."""
-    x = rand((4, 5), seed=8)
+    x = rand((4, 256), seed=8)
     jaxpr = jax.make_jaxpr(dense_mlp)(x)
     on = ovjax.convert_model(jaxpr)
     off = ovjax.convert_model(jaxpr, options={"cpu_workarounds": False})
@@ -187,7 +191,7 @@ def test_partial_conversion_keeps_its_pass_options():
     """The same for cpu_workarounds and provenance: a partial conversion loaded with them
     off is finished without the workarounds' Reshapes and without node sources."""
     fe = ovjax._library.frontend()
-    x = rand((4, 5), seed=8)
+    x = rand((4, 256), seed=8)
     data = ovjax.serialize(jax.make_jaxpr(dense_mlp)(x))
     for on in (False, True):
         options = {"cpu_workarounds": on, "provenance": on}

@@ -296,11 +296,14 @@ bool lift_dense_chain(const std::shared_ptr<Node>& node) {
 // keep the plugin from fusing either: the product runs on MLAS, bias and activation then
 // run as one elementwise kernel. (The plugin moves unary ops up through Reshapes, but not an
 // add of a per-channel constant.) Measured 1.0-1.17x faster for 8 to 256 rows.
-// Products with smaller weights than kMinSplitWeight are left as they are: on an AVX-512 Xeon
-// (2026-12-05, 4-layer gelu MLPs, f32, 3 interleaved rounds) the rewrite measured 0.89x to
-// 1.08x at widths 16 to 256 and 1 to 64 rows, no gain either way, while it builds six nodes
-// a layer at conversion (a 1000-layer chain of width 16 converted 1.3x slower with it).
-constexpr size_t kMinSplitWeight = size_t{1} << 18;  // 512 x 512
+// Products with weights of fewer than kMinSplitWeight elements are left as they are. On an
+// AVX-512 Xeon (2026-12-05, f32, gelu MLPs of 4 and 200 layers, 3 interleaved rounds, against
+// splitting every Dense) leaving them measured 1.1-2.3x faster at 8 rows for widths 16 and 64
+// (the plugin's MLP snippet then takes the rank-2 chain), and 0.67-1.05x at 1 row (a
+// 200-layer chain of width 16 the worst case); at width 128 the split stays (a 1000-layer tanh
+// chain of width 128 at 1 row ran 1.27x faster split). Each split also builds six nodes at
+// conversion (a 1000-layer chain of width 16 converted in 72 ms with them, 33 ms without).
+constexpr size_t kMinSplitWeight = size_t{1} << 14;  // 128 x 128
 bool is_activation(const std::shared_ptr<Node>& n) {
     return ov::is_type<ov::op::util::UnaryElementwiseArithmetic>(n) || ov::is_type<v4::Swish>(n) ||
            ov::is_type<v4::HSwish>(n) || ov::is_type<v4::Mish>(n) || ov::is_type<v4::SoftPlus>(n);
