@@ -29,6 +29,7 @@
 #include "openvino/op/idft.hpp"
 #include "openvino/op/irdft.hpp"
 #include "openvino/op/is_inf.hpp"
+#include "openvino/op/less.hpp"
 #include "openvino/op/maximum.hpp"
 #include "openvino/op/minimum.hpp"
 #include "openvino/op/negative.hpp"
@@ -320,6 +321,22 @@ ov::OutputVector translate_exp_c(const NodeContext& ctx) {
     auto y = im(x);
     return {make_complex(mul(m, make<v0::Cos>(y)), mul(m, make<v0::Sin>(y)))};
 }
+
+// max / min: lexicographic on (re, im), as JAX lowers them (mlir._minmax_hlo): x where
+// re(x) > re(y), or where they are equal and im(x) > im(y) (< for min), else y; a NaN in
+// either compared part picks y. (x > y is built as y < x: builders.hpp's greater().)
+Output<Node> lexicographic_pick(const NodeContext& ctx, bool max) {
+    require_complex_inputs(ctx);
+    auto x = ctx.get_input(0), y = ctx.get_input(1);
+    auto rx = re(x), ry = re(y), ix = im(x), iy = im(y);
+    auto pick_x = max ? select(make<v1::Equal>(rx, ry), greater(ix, iy), greater(rx, ry))
+                      : select(make<v1::Equal>(rx, ry), make<v1::Less>(ix, iy), make<v1::Less>(rx, ry));
+    return select(insert_last_axis(pick_x), x, y);
+}
+
+ov::OutputVector translate_max_c(const NodeContext& ctx) { return {lexicographic_pick(ctx, true)}; }
+
+ov::OutputVector translate_min_c(const NodeContext& ctx) { return {lexicographic_pick(ctx, false)}; }
 
 ov::OutputVector translate_eq_c(const NodeContext& ctx) {
     require_complex_inputs(ctx);
