@@ -328,9 +328,11 @@ ov::OutputVector translate_exp_c(const NodeContext& ctx) {
 Output<Node> lexicographic_pick(const NodeContext& ctx, bool max) {
     require_complex_inputs(ctx);
     auto x = ctx.get_input(0), y = ctx.get_input(1);
-    auto rx = re(x), ry = re(y), ix = im(x), iy = im(y);
-    auto pick_x = max ? select(make<v1::Equal>(rx, ry), greater(ix, iy), greater(rx, ry))
-                      : select(make<v1::Equal>(rx, ry), make<v1::Less>(ix, iy), make<v1::Less>(rx, ry));
+    auto cmp = [max](const Output<Node>& a, const Output<Node>& b) {
+        return max ? greater(a, b) : make<v1::Less>(a, b);
+    };
+    auto rx = re(x), ry = re(y);
+    auto pick_x = select(make<v1::Equal>(rx, ry), cmp(im(x), im(y)), cmp(rx, ry));
     return select(insert_last_axis(pick_x), x, y);
 }
 
