@@ -226,6 +226,49 @@ def test_swapped_and_forwarded_carries():
     check(fn, a, b, np.int32(3), np.bool_(True), prims={"while", "scan", "cond"})
 
 
+def test_nested_loop_closing_over_folded_constants():
+    """A fori_loop (a Loop) inside a while_loop closing over iota masks: folded to Constants,
+    they are the inner Loop's invariant inputs once the outer Loop's constants move into its
+    body, which the CPU plugin fails to compile ("vector::_M_range_check",
+    tests/upstream/cpu_loop_constant_invariant.py) unless they move into the inner body too."""
+    n = 20
+
+    def fn(t):
+        rows = lax.broadcasted_iota(np.int32, (n, n), 0)
+        cols = lax.broadcasted_iota(np.int32, (n, n), 1)
+        idx = lax.broadcasted_iota(np.int32, (n,), 0)
+
+        def inner(k, c):
+            t, m = c
+            return jnp.where((cols == k) & (rows > k), t * 0.5, t) + (idx[:, None] == m), m
+
+        def body(c):
+            t, m = c
+            return lax.fori_loop(0, n - 1, inner, (t, m))[0], m - 1
+
+        return lax.while_loop(lambda c: c[1] > 0, body, (t, jnp.int32(3)))[0]
+
+    check(fn, rand((n, n), seed=52), prims={"while", "scan"})
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_while_carry_the_body_never_reads(n):
+    """A carry the body writes but never reads (JAX's QDWH subspace iteration has one):
+    after zero iterations it is its initial value. The CPU plugin's Loop returned stale
+    memory for it (tests/upstream/cpu_loop_unread_carry.py); with n a run-time value the
+    same compiled model runs 0, 1 and 3 iterations."""
+
+    def body(c):
+        a, _, j = c
+        return a * 2.0, a + 1.0, j + 1
+
+    a, y = rand((2, 3), seed=50), rand((2, 3), seed=51)
+    check(lambda a, y, n: lax.while_loop(lambda c: c[2] < n, body, (a, y, 0))[:2], a, y, np.int32(n), prims={"while"})
+    # the same with a condition that is constant: false before the first iteration (the loop
+    # never runs; OpenVINO's Loop does not validate with a constant-false condition) or not
+    check(lambda a, y: lax.while_loop(lambda c: c[2] < n, body, (a, y, 0))[:2], a, y, prims={"while"})
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_while_low_precision_carry(dtype):
     def fn(x):

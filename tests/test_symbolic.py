@@ -244,6 +244,53 @@ def test_symbolic_sizes_inside_cond_and_while_bodies():
         run_sizes(m, g, lambda n, p=p: (np.float32(p), RNG.standard_normal(n).astype(np.float32)), [1, 4, 9])
 
 
+def test_loop_body_reshapes_to_a_size_no_body_input_has():
+    """A loop body reshaping to (B, 2, 3) while its carries are (B*2, 3): no body input has
+    B as a dimension, so B comes in as a body input of shape [B] (its ShapeOf the size),
+    and OpenVINO's shape inference keeps the reshape's static dims; nested loops too."""
+    (b,) = export.symbolic_shape("B")
+
+    def g(x):
+        def body(c):
+            v, i = c
+            return (v.reshape(x.shape) * 2).reshape(-1, 3) + jnp.sum(v, axis=0), i + 1
+
+        def outer(c):
+            v, i = c
+            w = jax.lax.fori_loop(0, 20, lambda k, u: (u.reshape(x.shape) + k).reshape(-1, 3), v)
+            return jax.lax.while_loop(lambda d: d[1] < 2, body, (w, 0))[0], i + 1
+
+        return jax.lax.while_loop(lambda c: c[1] < 2, outer, (x.reshape(-1, 3), 0))[0]
+
+    closed = jax.make_jaxpr(g)(jax.ShapeDtypeStruct((b, 2, 3), jnp.float32))
+    assert_prims(closed, prims={"while", "scan", "reshape"})
+    m = ovjax.convert_model(closed)
+    run_sizes(m, g, lambda n: (RNG.standard_normal((n, 2, 3)).astype(np.float32),), [1, 4, 9])
+
+
+def test_select_of_empty_int_tensors_over_a_symbolic_batch():
+    """A negative pad leaves an empty (B, 2, 0) int32 result that select_n picks from (JAX's
+    pad harness, vmapped): the CPU plugin failed to compile the selection; empty cases
+    select case 0."""
+    (b,) = export.symbolic_shape("B")
+
+    def g(x, v):
+        c = jax.lax.pad(x, 0, ((0, 0, 0), (-2, -3, 1)))
+        m = jax.lax.pad(jnp.ones(x.shape, bool), False, ((0, 0, 0), (-2, -3, 1)))
+        return jax.lax.select_n(m, jnp.broadcast_to(v, c.shape), c)
+
+    g2 = jax.vmap(g)
+    closed = jax.make_jaxpr(g2)(jax.ShapeDtypeStruct((b, 2, 3), jnp.int32), jax.ShapeDtypeStruct((b,), jnp.int32))
+    assert_prims(closed, prims={"select_n", "pad"})
+    m = ovjax.convert_model(closed)
+    run_sizes(
+        m,
+        g2,
+        lambda n: (RNG.integers(-9, 9, (n, 2, 3)).astype(np.int32), RNG.integers(-9, 9, (n,)).astype(np.int32)),
+        [1, 3, 7],
+    )
+
+
 def test_dynamic_slice_window_of_a_symbolic_axis():
     (s,) = export.symbolic_shape("S", constraints=["S >= 4"])
 

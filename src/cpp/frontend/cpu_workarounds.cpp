@@ -513,7 +513,9 @@ std::shared_ptr<ov::op::v5::Loop> loop_without(const ov::op::v5::Loop& loop,
 }  // namespace
 
 void constant_loop_inputs_inside(const std::shared_ptr<ov::Model>& model) {
-    for_each_body(model, [](const std::shared_ptr<ov::Model>& body) { constant_loop_inputs_inside(body); });
+    // this level's Loops first, then their bodies: a constant moved into a body can be a
+    // nested Loop's invariant input there (a fori_loop in a while_loop closing over a folded
+    // iota), which the body's pass then moves further in
     for (const auto& op : model->get_ordered_ops()) {
         auto loop = ov::as_type_ptr<ov::op::v5::Loop>(op);
         if (!loop)
@@ -537,6 +539,7 @@ void constant_loop_inputs_inside(const std::shared_ptr<ov::Model>& model) {
         for (size_t i = 0; i < loop->get_output_size(); ++i)
             loop->output(i).replace(fresh->output(i));
     }
+    for_each_body(model, [](const std::shared_ptr<ov::Model>& body) { constant_loop_inputs_inside(body); });
 }
 
 void apply_cpu_workarounds(const std::shared_ptr<ov::Model>& model) {

@@ -23,6 +23,7 @@ void separate_shared_matmul_weights(const std::shared_ptr<ov::Model>& model);
 // Translators keep constants inside bodies already (control_flow.cpp loop_invariant); a
 // constant folded after translation (fold_small_constants: the gradient of a scan reads a
 // broadcast of ones) moves into the body here, sharing its data, and the Loop is rebuilt
-// without that input.
+// without that input; then into the bodies of Loops nested in that body, where it may be
+// an invariant input again.
 void constant_loop_inputs_inside(const std::shared_ptr<ov::Model>& model);
 }  // namespace ovjax

@@ -323,11 +323,10 @@ ov::OutputVector NodeContext::inline_graph(uint64_t graph, const ov::OutputVecto
     // What this equation built for the sub-graph's inputs is its own: named before the
     // sub-graph's equations name theirs (their walks stop at the inputs).
     m_session.mark_new(inputs);
-    if (complex_inputs.empty()) {
-        const std::vector<bool> real(inputs.size(), false);
-        return m_session.translate_graph(graph, inputs, &real);
-    }
-    return m_session.translate_graph(graph, inputs, &complex_inputs);
+    // Without flags (control flow bodies, whose inputs are built from the equation's
+    // operands, carries and slices), an input is complex where the sub-graph declares it:
+    // its type and shape (with the trailing 2 of a complex value) are checked all the same.
+    return m_session.translate_graph(graph, inputs, complex_inputs.empty() ? nullptr : &complex_inputs);
 }
 
 }  // namespace ovjax

@@ -7,6 +7,7 @@
 
 #include "frontend/node_context.hpp"
 #include "openvino/op/add.hpp"
+#include "openvino/op/broadcast.hpp"
 #include "openvino/op/concat.hpp"
 #include "openvino/op/constant.hpp"
 #include "openvino/op/divide.hpp"
@@ -258,10 +259,19 @@ ov::Output<ov::Node> Shapes::symbol(size_t frame, uint64_t s) {
                    ov::op::v0::Constant::create(ov::element::i64, ov::Shape{}, {0}));
     }
     if (frame > 0) {
-        auto p = std::make_shared<ov::op::v0::Parameter>(ov::element::i64, ov::PartialShape{1});
+        // A body Parameter of shape [size] (u8 zeros, bound by end_body()) whose ShapeOf is
+        // the size: OpenVINO's shape inference in the body then knows it as a dimension, its
+        // bounds and symbol included (a Reshape to shape(dims) keeps its static dims, which
+        // it cannot through a Concat with a size Parameter), as ShapeOf of an input outside.
+        ov::Dimension d = ov::Dimension::dynamic();
+        if (const uint64_t e = symbol_expr(s); e != kNone) {
+            d = dimension(format::dim_word(e));
+            d.set_symbol(ov_symbol(e));
+        }
+        auto p = std::make_shared<ov::op::v0::Parameter>(ov::element::u8, ov::PartialShape{d});
         p->set_friendly_name(std::string(m_file.symbols()[s].name));
         f.params.emplace_back(p, s);
-        return cached = p;
+        return cached = std::make_shared<ov::op::v3::ShapeOf>(p, ov::element::i64);
     }
     const auto& sym = m_file.symbols()[s];
     if (sym.input >= m_inputs.size() || !m_inputs[sym.input].get_node())
@@ -275,6 +285,21 @@ ov::Output<ov::Node> Shapes::symbol(size_t frame, uint64_t s) {
     if (sym.scale != 1)  // (exact for the sizes the origin admits, dim - c a multiple of k)
         d = std::make_shared<ov::op::v1::Divide>(d, i64(sym.scale));
     return cached = d;
+}
+
+uint64_t Shapes::symbol_expr(uint64_t s) {
+    if (m_symbol_exprs_by_symbol.empty()) {
+        m_symbol_exprs_by_symbol.assign(m_file.symbols().size(), kNone);
+        const auto& exprs = m_file.dim_exprs();
+        for (size_t e = 0; e < exprs.size(); ++e) {
+            if (exprs[e].op != DimOp::symbol)
+                continue;
+            const auto a = static_cast<uint64_t>(exprs[e].a);  // (the reader checked a < the symbols)
+            if (a < m_symbol_exprs_by_symbol.size() && m_symbol_exprs_by_symbol[a] == kNone)
+                m_symbol_exprs_by_symbol[a] = e;
+        }
+    }
+    return s < m_symbol_exprs_by_symbol.size() ? m_symbol_exprs_by_symbol[s] : kNone;
 }
 
 ov::Output<ov::Node> Shapes::expr(size_t frame, uint64_t e) {
@@ -419,8 +444,9 @@ std::vector<std::pair<std::shared_ptr<ov::op::v0::Parameter>, ov::Output<ov::Nod
     Frame f = std::move(m_frames.back());
     m_frames.pop_back();
     std::vector<std::pair<std::shared_ptr<ov::op::v0::Parameter>, ov::Output<ov::Node>>> r;
-    for (auto& [p, s] : f.params)
-        r.emplace_back(p, symbol(m_frames.size() - 1, s));
+    for (auto& [p, s] : f.params)  // [size] zeros (see symbol())
+        r.emplace_back(p, std::make_shared<ov::op::v3::Broadcast>(
+                              ov::op::v0::Constant::create(ov::element::u8, {}, {0}), symbol(m_frames.size() - 1, s)));
     return r;
 }
 

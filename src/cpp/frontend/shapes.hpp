@@ -114,6 +114,10 @@ private:
         std::vector<std::pair<ov::Output<ov::Node>, uint64_t>> sources;                   // by symbol: (input, axis)
     };
     ov::Output<ov::Node> symbol(size_t frame, uint64_t s);
+    // The first expression that is symbol s (kNone if none), from one pass over the file's
+    // expressions made when first needed.
+    static constexpr uint64_t kNone = ~uint64_t(0);
+    uint64_t symbol_expr(uint64_t s);
     std::shared_ptr<ov::Symbol> ov_symbol(uint64_t e);  // expression e's, made when first needed
     struct Polynomials;                                 // shapes.cpp: expressions as polynomials
     Polynomials& polynomials();
@@ -124,6 +128,7 @@ private:
     ov::OutputVector m_inputs;
     std::vector<Frame> m_frames;
     std::vector<std::shared_ptr<ov::Symbol>> m_ov_symbols;           // by expression index, made when first needed
+    std::vector<uint64_t> m_symbol_exprs_by_symbol;                  // symbol_expr()'s
     std::unordered_map<const ov::Symbol*, uint64_t> m_symbol_exprs;  // m_ov_symbols' indices
     std::unique_ptr<Polynomials> m_polynomials;
 };

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "format/format.hpp"
+#include "frontend/pattern.hpp"
 #include "frontend/translate_session.hpp"
 #include "openvino/core/model.hpp"
 #include "openvino/op/broadcast.hpp"
@@ -416,6 +417,12 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
         return std::make_shared<ov::op::v1::ReduceLogicalOr>(p, const_i64(axes), false)->output(0);
     };
 
+    // A condition that folds to false before the first iteration: the loop never runs (and
+    // OpenVINO's Loop fails to validate with a constant-false execution condition).
+    const Output<ov::Node> start = any(first[0]);
+    if (auto c = fold_constant(start, 8, 1); c && !c->cast_vector<char>().at(0))
+        return carries;
+
     // body: new carries = body(bconsts, carries); go on = cond(cconsts, new carries)
     Invariants invariants;
     ov::OutputVector cc_in, bc_in;
@@ -473,7 +480,7 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
     all.insert(all.end(), carry_ps.begin(), carry_ps.end());
     auto body = make_body(body_outs, all);
 
-    auto loop = std::make_shared<ov::op::v5::Loop>(const_scalar(ov::element::i64, -1), any(first[0]));
+    auto loop = std::make_shared<ov::op::v5::Loop>(const_scalar(ov::element::i64, -1), start);
     loop->set_function(body);
     loop->set_special_body_ports({-1, static_cast<int64_t>(m)});
     for (auto& [p, outer] : invariants)
@@ -485,6 +492,12 @@ ov::OutputVector translate_while(const NodeContext& ctx) {
     for (size_t i = 0; i < m; ++i)
         outs.push_back(loop->get_iter_value(results[i], -1));
     loop->validate_and_infer_types();
+    // A carry the body never reads (it only writes it): after zero iterations the CPU
+    // plugin's Loop returns uninitialised memory for it instead of the initial value
+    // (tests/upstream/cpu_loop_unread_carry.py), so zero iterations select the initial value.
+    for (size_t i = 0; i < m; ++i)
+        if (carry_ps[i]->output(0).get_target_inputs().empty())
+            outs[i] = std::make_shared<ov::op::v1::Select>(start, outs[i], carries[i])->output(0);
     return outs;
 }
 
