@@ -41,12 +41,14 @@ const char* const kNames[] = {
 #define OVJAX_OP_REAL_COMPLEX(prim, translator, complex_translator) #prim,
 #define OVJAX_UNSUPPORTED(prim, reason) #prim,
 #define OVJAX_EXPANDED(prim, how) #prim,
+#define OVJAX_OP_COMPLEX_EXPANDED(prim, translator, how) #prim,
 #include "ops/primitives.def"
 #undef OVJAX_OP
 #undef OVJAX_OP_COMPLEX
 #undef OVJAX_OP_REAL_COMPLEX
 #undef OVJAX_UNSUPPORTED
 #undef OVJAX_EXPANDED
+#undef OVJAX_OP_COMPLEX_EXPANDED
     // parameter keys, record fields and enum members the translators look up
     "axes",
     "axis",

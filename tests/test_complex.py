@@ -9,7 +9,7 @@ from jax import lax
 
 import harness
 import ovjax
-from harness import check_cases, rand, run_ov
+from harness import assert_prims, check, check_cases, rand, run_ov
 
 
 def crand(shape, seed=0):
@@ -117,12 +117,14 @@ def test_complex_io_layout():
 def test_complex_operand_of_a_non_complex_primitive_is_an_error():
     """A translator that does not handle complex values never sees them: a clear error
     naming the primitive, reported with the other failures."""
-    closed = jax.make_jaxpr(lambda x: (jnp.sin(x), jnp.cumprod(x)))(crand((4,)))
+    # argmax of complex values: XLA orders them, JAX's CPU cannot run it (its comparison
+    # rejects complex operands), so there is nothing to agree with
+    closed = jax.make_jaxpr(lambda x: (jnp.argmax(x), jnp.argmax(x * 2)))(crand((4,)))
     with pytest.raises(Exception) as e:
         ovjax.convert_model(closed)
     msg = str(e.value)
-    assert "sin: complex operands are not supported for this primitive" in msg
-    assert "cumprod: complex operands are not supported for this primitive" in msg
+    assert "2 equations failed" in msg
+    assert "argmax: complex operands are not supported for this primitive" in msg
 
 
 def test_complex128_runs_as_float_pairs():
@@ -211,6 +213,12 @@ SYMBOLIC_CASES = [
         [c64(B, 2, 3), c64(B, 3, 4)],
         lambda n: (crand((n, 2, 3)), crand((n, 3, 4), 3)),
     ),
+    (  # three batch axes beside the symbolic one: the plugin's Einsum of that was garbage
+        "dot_general:three_batch_axes",
+        jax.vmap(lambda a: a @ a),
+        [c64(B, 2, 3, 4, 4)],
+        lambda n: (crand((n, 2, 3, 4, 4)),),
+    ),
     (
         "dot_general:mixed",
         lambda r: lax.dot_general(r, W, (((1,), (0,)), ((), ()))),
@@ -219,6 +227,7 @@ SYMBOLIC_CASES = [
     ),
     ("fft", lambda x: jnp.fft.fft(x), [c64(B, 8)], lambda n: (crand((n, 8)),)),
     ("fft:fft2", lambda x: jnp.fft.ifft2(x), [c64(B, 5, 6)], lambda n: (crand((n, 5, 6)),)),
+    ("fft:bluestein", lambda x: jnp.fft.fftn(x, axes=(1, 2)), [c64(B, 15, 100)], lambda n: (crand((n, 15, 100)),)),
     ("fft:rfft", lambda r: jnp.fft.rfft(r), [f32(B, 10)], lambda n: (rand((n, 10), "float32"),)),
     ("fft:irfft", lambda x: jnp.fft.irfft(x, n=9), [c64(B, 5)], lambda n: (crand((n, 5)),)),
     (
@@ -315,3 +324,36 @@ def test_complex128_max_min():
         for prim in (lax.max, lax.min):
             (got,) = run_ov(ovjax.convert_model(jax.make_jaxpr(prim)(x, y)), [x, y])
             same_bits(got, prim(x, y))
+
+
+def test_complex_values_in_control_flow():
+    """ "scan", "while" and "cond" carry complex values (f32 pairs) through their bodies: a
+    complex carry and stacked complex outputs, a complex while carry, complex branches."""
+    z = crand((2, 3), 4)
+
+    def fn(z):
+        c, ys = lax.scan(lambda c, x: (c * x + 1j, (c.real + x, c)), z[0], z)
+        w = lax.while_loop(lambda s: s[1] < 3, lambda s: (s[0] * (1 + 1j), s[1] + 1), (z, 0))[0]
+        k = lax.cond(z[0, 0].real > 0, lambda v: v * 2j, lambda v: -v, z)
+        return c, ys, w, k
+
+    check(fn, z, prims=["scan", "while", "cond"], tol=(1e-6, 1e-6))
+
+
+@pytest.mark.parametrize(
+    "shape,axes", [((64, 15), (1,)), ((4, 1000), (1,)), ((3, 12, 100), (1, 2)), ((2, 14, 15, 17), (1, 2, 3))]
+)
+def test_fft_of_lengths_other_than_powers_of_two_is_accurate(shape, axes):
+    """ "fft" over lengths that are not powers of two goes through Bluestein's algorithm (the
+    CPU plugin's own DFT of such lengths is off by up to 1.5e-4 of the largest value at
+    1000): forward and inverse within 5e-7 of the float64 transform, as JAX's."""
+    x = crand(shape, 3)
+    fn = lambda v: (jnp.fft.fftn(v, axes=axes), jnp.fft.ifftn(v, axes=axes))  # noqa: E731
+    closed = jax.make_jaxpr(fn)(x)
+    assert_prims(closed, prims=["fft"])
+    got = run_ov(ovjax.convert_model(closed), [x])
+    for g, exact in zip(
+        got, (np.fft.fftn(x.astype(np.complex128), axes=axes), np.fft.ifftn(x.astype(np.complex128), axes=axes))
+    ):
+        g = g[..., 0] + 1j * g[..., 1].astype(np.float64)
+        assert np.abs(g - exact).max() <= 5e-7 * np.abs(exact).max()

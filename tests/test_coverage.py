@@ -70,6 +70,18 @@ def test_expanded_primitives_match_the_serializer():
     assert table == set(_expand.EXPANSIONS)
 
 
+def test_complex_expanded_primitives_match_the_serializer():
+    """OVJAX_OP_COMPLEX_EXPANDED rows are exactly the primitives whose complex operands
+    src/python/ovjax/_expand.py expands, each named by tests/test_complex_math.py or
+    tests/test_complex_ops.py."""
+    from ovjax import _expand
+
+    table = gen_primitives.complex_expanded()
+    assert set(table) == set(_expand.COMPLEX_EXPANSIONS)
+    text = (ROOT / "tests/test_complex_math.py").read_text() + (ROOT / "tests/test_complex_ops.py").read_text()
+    assert not [p for p in table if f'"{p}"' not in text]
+
+
 def test_every_jax_primitive_is_in_the_table():
     """Each primitive of jax.lax (and the call-like, control-flow, PRNG and effect
     primitives) is translated or listed as unsupported with a reason."""

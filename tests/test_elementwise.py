@@ -690,3 +690,13 @@ def test_jax_0_12_integer_functions(dtype):
         "polynomial:scan": lambda a, s: lax.polynomial(a, list(range(1, 11))),
     }
     check_elementwise(cases, x, small)
+
+
+def test_exp_reaches_the_float32_range():
+    """exp is finite up to x = 88.7228 (3.4e38) as in JAX: the CPU plugin's Exp overflows to
+    inf from 88.38 on, where the translator computes e^(x - 1) * e; expm1 and complex exp
+    build on it. Beyond, inf as JAX."""
+    top = np.nextafter(np.float32(88.72284), np.float32(0))
+    x = np.concatenate([np.linspace(87.5, 89.0, 31), [88.0, np.nextafter(np.float32(88), np.float32(89)), top]])
+    x = x.astype(np.float32)
+    harness.check(lambda x: (jnp.exp(x), jnp.expm1(x), jnp.exp(x + 0j)), x, prims=["exp", "expm1"], tol=(5e-7, 0))

@@ -120,6 +120,29 @@ Output<Node> unguard(const Output<Node>& o) {
     return o;
 }
 
+// The argument of an exp as op::exp_ builds it: Exp(a), Select(IsNaN(a), a, Exp(a)), or with
+// its range extension Select(IsNaN(a), a, Select(c, Exp(Select(c, a - 1, a)) * e, Exp(..))).
+// An empty Output otherwise.
+Output<Node> exp_argument(const Output<Node>& o) {
+    if (auto e = as<v0::Exp>(o))
+        return e->input_value(0);
+    auto s = as<v1::Select>(o);
+    auto isnan = s ? as<v10::IsNaN>(s->input_value(0)) : nullptr;
+    if (!isnan || isnan->input_value(0) != s->input_value(1))
+        return {};
+    auto a = s->input_value(1);
+    auto inner = s->input_value(2);
+    if (auto e = as<v0::Exp>(inner))
+        return e->input_value(0) == a ? a : Output<Node>{};
+    auto range = as<v1::Select>(inner);
+    auto r = range ? as<v0::Exp>(range->input_value(2)) : nullptr;
+    auto shifted = r ? as<v1::Select>(r->input_value(0)) : nullptr;
+    auto minus_one = shifted ? as<v1::Subtract>(shifted->input_value(1)) : nullptr;
+    if (!minus_one || minus_one->input_value(0) != a || shifted->input_value(2) != a)
+        return {};
+    return a;
+}
+
 // A broadcast_in_dim/expand_dims that only inserts size-1 axes (or any other reshape, which
 // op::reshape() may build as a Squeeze) -> its input.
 Output<Node> unreshape(const Output<Node>& o) {
@@ -331,10 +354,10 @@ bool fuse_softmax(const std::shared_ptr<Node>& node) {
     auto sum = as<v1::ReduceSum>(unreshape(div->input_value(1)));
     if (!sum || sum->input_value(0) != e)
         return false;
-    auto exp = as<v0::Exp>(unguard(e));
-    if (!exp)
+    auto arg = exp_argument(e);
+    if (!arg.get_node())
         return false;
-    auto sub = as<v1::Subtract>(exp->input_value(0));
+    auto sub = as<v1::Subtract>(arg);
     if (!sub)
         return false;
     auto x = sub->input_value(0);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "openvino/op/abs.hpp"
 #include "openvino/op/add.hpp"
 #include "openvino/op/bitwise_and.hpp"
 #include "openvino/op/bitwise_left_shift.hpp"
@@ -16,6 +17,8 @@
 #include "openvino/op/concat.hpp"
 #include "openvino/op/constant.hpp"
 #include "openvino/op/divide.hpp"
+#include "openvino/op/equal.hpp"
+#include "openvino/op/exp.hpp"
 #include "openvino/op/is_nan.hpp"
 #include "openvino/op/less.hpp"
 #include "openvino/op/less_eq.hpp"
@@ -23,6 +26,7 @@
 #include "openvino/op/logical_not.hpp"
 #include "openvino/op/logical_or.hpp"
 #include "openvino/op/multiply.hpp"
+#include "openvino/op/negative.hpp"
 #include "openvino/op/select.hpp"
 #include "openvino/op/subtract.hpp"
 #include "ops/utils.hpp"
@@ -108,6 +112,34 @@ inline Output<Node> i32c(int64_t v) {
 inline Output<Node> f32c(double v) { return const_scalar(et::f32, v); }
 // A scalar of `like`'s element type.
 inline Output<Node> scalar_like(const Output<Node>& like, double v) { return const_scalar(like.get_element_type(), v); }
+
+// The sign bit of a float value, zeros included (1 / -0 is -inf); false for NaN.
+inline Output<Node> signbit(const Output<Node>& x) {
+    auto zero = scalar_like(x, 0);
+    auto neg_zero = land(make<v1::Equal>(x, zero), make<v1::Less>(div(scalar_like(x, 1), x), zero));
+    return lor(make<v1::Less>(x, zero), neg_zero);
+}
+
+// exp that keeps NaN (the CPU plugin's Exp maps NaN to +inf) and reaches float32's range:
+// the plugin's Exp overflows to inf from x = 88.38 on, where e^x is still finite up to
+// 88.72 (3.4e38), so there it computes e^(x - 1) * e (x - 1 is exact for x in [88, 89]; one
+// more rounding). f32 and f64 (which the plugin computes in f32); other types as Exp.
+inline Output<Node> exp_(const Output<Node>& x) {
+    const auto t = x.get_element_type();
+    Output<Node> e = make<v0::Exp>(x);
+    if (t == ov::element::f32 || t == ov::element::f64) {
+        auto big = make<v1::Less>(scalar_like(x, 88.0), x);
+        auto r = make<v0::Exp>(select(big, make<v1::Subtract>(x, scalar_like(x, 1.0)), x));
+        e = select(big, make<v1::Multiply>(r, scalar_like(x, 2.718281828459045)), r);
+    }
+    return select(is_nan(x), x, e);
+}
+
+// |mag| with the sign bit of `sign` (XLA's copysign; a NaN sign counts as positive).
+inline Output<Node> copysign(const Output<Node>& mag, const Output<Node>& sign) {
+    auto a = make<v0::Abs>(mag);
+    return select(signbit(sign), make<v0::Negative>(a), a);
+}
 
 }  // namespace op
 }  // namespace ovjax

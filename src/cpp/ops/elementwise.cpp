@@ -98,8 +98,6 @@ bool constant_all(const Output<Node>& v, P&& pred) {
             return false;
     return true;
 }
-// exp that keeps NaN (the CPU plugin's Exp maps NaN to +inf).
-Output<Node> exp_(const Output<Node>& x) { return select(is_nan(x), x, make<v0::Exp>(x)); }
 // sign that keeps signed zeros (Sign(-0) is +0 in OpenVINO).
 Output<Node> float_sign(const Output<Node>& x) {
     return select(make<v1::Equal>(x, scalar_like(x, 0)), x, make<v0::Sign>(x));
@@ -615,10 +613,13 @@ ov::OutputVector translate_select_n(const NodeContext& ctx) {
     auto pred = ctx.get_input(0);
     size_t n = ctx.get_input_size() - 1;
     OVJAX_CHECK(ctx, n >= 1, "select_n needs at least one case");
-    if (n == 1)
-        return {ctx.get_input(1)};
     // PRNG key cases carry trailing key data dimensions that the predicate lacks
     auto ps = ctx.in_dims(0), cs = ctx.in_dims(1);
+    // One case, or empty cases (a static 0 among their dims): the result is case 0 (the
+    // CPU plugin's BroadcastTransition pass failed to compile the selection of empty
+    // int32 tensors with a symbolic batch: [B, 2, 0] against a [B, 2, 1] broadcast)
+    if (n == 1 || std::find(cs.begin(), cs.end(), int64_t{0}) != cs.end())
+        return {ctx.get_input(1)};
     if (!ps.empty() && ps.size() < cs.size()) {
         ps.resize(cs.size(), 1);
         pred = reshape(ctx, pred, ps);
@@ -804,7 +805,6 @@ ov::OutputVector translate_ge(const NodeContext& ctx) { return {compare(Cmp::ge,
 
 // ---------------------------------------------------------------- types and identities
 
-namespace {
 // float -> integer as XLA converts: truncate toward zero, saturate out-of-range values
 // (infinities included) to the type's limits, NaN -> 0.
 Output<Node> float_to_int(const Output<Node>& x0, const et::Type& to) {
@@ -832,7 +832,6 @@ Output<Node> float_to_int(const Output<Node>& x0, const et::Type& to) {
         r = select_data(too_big, const_highest(to), r);
     return r;
 }
-}  // namespace
 
 // f32 x rounded to f16's values, still as f32: on a CPU without f16 arithmetic the CPU plugin
 // runs f16 tensors as f32, so a Convert to f16 inside a graph rounds nothing

@@ -60,13 +60,6 @@ ov::OutputVector float_fn(const NodeContext& ctx, F&& fn) {
     return {in_f32(ctx.inputs(), fn)};
 }
 
-// signbit of an f32 value, zeros included (1 / -0 is -inf).
-Output<Node> signbit(const Output<Node>& x) {
-    auto zero = scalar_like(x, 0);
-    auto neg_zero = land(make<v1::Equal>(x, zero), make<v1::Less>(div(scalar_like(x, 1), x), zero));
-    return lor(make<v1::Less>(x, zero), neg_zero);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- float functions

@@ -15,6 +15,7 @@ const TranslatorMap& builtin_translators() {
 #define OVJAX_OP_REAL_COMPLEX(prim, fn, complex_fn) \
     OVJAX_OP_COMPLEX(prim, fn)                      \
     m[#prim].complex_builtin = &op::complex_fn;
+#define OVJAX_OP_COMPLEX_EXPANDED(prim, fn, how) OVJAX_OP(prim, fn)
 #define OVJAX_UNSUPPORTED(prim, reason) m[#prim].unsupported_reason = reason;
 #define OVJAX_EXPANDED(prim, how) \
     m[#prim].unsupported_reason = "expanded by ovjax's Python serializer into " how "; not expected in a graph";
@@ -22,6 +23,7 @@ const TranslatorMap& builtin_translators() {
 #undef OVJAX_OP
 #undef OVJAX_OP_COMPLEX
 #undef OVJAX_OP_REAL_COMPLEX
+#undef OVJAX_OP_COMPLEX_EXPANDED
 #undef OVJAX_UNSUPPORTED
 #undef OVJAX_EXPANDED
         return m;

@@ -12,12 +12,14 @@ namespace op {
 #define OVJAX_OP_REAL_COMPLEX(prim, fn, complex_fn) \
     ov::OutputVector fn(const NodeContext& ctx);    \
     ov::OutputVector complex_fn(const NodeContext& ctx);
+#define OVJAX_OP_COMPLEX_EXPANDED(prim, fn, how) ov::OutputVector fn(const NodeContext& ctx);
 #define OVJAX_UNSUPPORTED(prim, reason)
 #define OVJAX_EXPANDED(prim, how)
 #include "ops/primitives.def"
 #undef OVJAX_OP
 #undef OVJAX_OP_COMPLEX
 #undef OVJAX_OP_REAL_COMPLEX
+#undef OVJAX_OP_COMPLEX_EXPANDED
 #undef OVJAX_UNSUPPORTED
 #undef OVJAX_EXPANDED
 

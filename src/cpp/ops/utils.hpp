@@ -42,6 +42,9 @@ ov::Output<ov::Node> convert(const ov::Output<ov::Node>& x, const ov::element::T
 // them: those elements are gathered from a table of the 256 signed subnormals instead (a
 // Gather copies bits; no conversion).
 ov::Output<ov::Node> convert_bf16_exact(const ov::Output<ov::Node>& v);
+// float -> integer type `to` as XLA converts (elementwise.cpp): truncated toward zero,
+// saturated to the type's limits (infinities included), NaN -> 0.
+ov::Output<ov::Node> float_to_int(const ov::Output<ov::Node>& x, const ov::element::Type& to);
 // f32 `x` rounded to `bits` significant bits, to nearest even (Veltkamp's split: exact f32
 // steps the CPU plugin keeps, unlike a Convert pair to bf16 and back, which it removes).
 // Values beyond 2^100 are left alone; no overflow to inf nor subnormal rounding.
@@ -77,25 +80,30 @@ size_t symbolic_lead(const Dims& dims);
 // symbolic one (the axes a lowering computes along, which batch_map cannot slice).
 void require_static_from(const NodeContext& ctx, size_t i, size_t from);
 
-// Operand 0 must be a float of any width (require_float) or of at most 32 bits
-// (require_float32: the translator computes in f32); a clear error names the primitive.
+// Operand 0 must be a float (require_float); require_float32 says the translator computes
+// in f32 (in_f32: f64 operands too, which the CPU plugin computes in f32 anyway); a clear
+// error names the primitive.
 void require_float(const NodeContext& ctx);
 void require_float32(const NodeContext& ctx);
 
 // fn computed in f32 for f16/bf16 operands and rounded back once (the constants and
-// intermediate results of a composite function would lose precision in the narrow type);
-// other types as they are. One operand, or all of `xs` (of one type).
+// intermediate results of a composite function would lose precision in the narrow type),
+// and for f64 ones (OpenVINO's f32-only operations: Asin, Atan, ...; the CPU plugin runs
+// f64 in f32); f32 as it is. One operand, or all of `xs` (of one type).
+inline bool computed_in_f32(const ov::element::Type& t) {
+    return t == ov::element::f16 || t == ov::element::bf16 || t == ov::element::f64;
+}
 template <typename F>
 ov::Output<ov::Node> in_f32(const ov::Output<ov::Node>& x, F&& fn) {
     const auto t = x.get_element_type();
-    if (t == ov::element::f16 || t == ov::element::bf16)
+    if (computed_in_f32(t))
         return convert(fn(convert(x, ov::element::f32)), t);
     return fn(x);
 }
 template <typename F>
 ov::Output<ov::Node> in_f32(const ov::OutputVector& xs, F&& fn) {
     const auto t = xs.at(0).get_element_type();
-    if (t != ov::element::f16 && t != ov::element::bf16)
+    if (!computed_in_f32(t))
         return fn(xs);
     ov::OutputVector wide;
     for (const auto& x : xs)

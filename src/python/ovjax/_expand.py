@@ -72,6 +72,88 @@ def _tridiagonal_solve(params):
     return functools.partial(la._tridiagonal_solve_jax, perturb_singular=False)
 
 
+def _qr(params):
+    from . import _linalg
+
+    if params["pivoting"]:
+        raise NotImplementedError("qr with pivoting=True (column-pivoted QR, LAPACK geqp3) is not implemented")
+    # use_magma only chooses a GPU kernel
+    return functools.partial(_linalg.qr, full_matrices=bool(params["full_matrices"]))
+
+
+def _lapack_like(name: str):
+    """geqrf, householder_product, hessenberg: LAPACK's packed forms, from _linalg's
+    Householder code (no parameters)."""
+
+    def impl(params):
+        from . import _linalg
+
+        fn = getattr(_linalg, name)
+        return (lambda *a: list(fn(*a))) if name != "householder_product" else fn
+
+    return impl
+
+
+def _schur(params):
+    from . import _eig as eig_impl
+
+    if params.get("sort_eig_vals") or params.get("select_callable") is not None:
+        raise NotImplementedError("schur with sort_eig_vals / select_callable (a Python callback) is not supported")
+    return functools.partial(eig_impl.schur, compute_schur_vectors=bool(params["compute_schur_vectors"]))
+
+
+def _tridiagonal(params):
+    from . import _linalg
+
+    lower = bool(params["lower"])
+    return lambda a: list(_linalg.tridiagonal(a, lower=lower))
+
+
+def _full_subset(prim: str, params, a) -> None:
+    """subset_by_index: only None or the whole range is implemented, as on JAX's CPU."""
+    sub = params["subset_by_index"]
+    if sub is not None and tuple(sub) != (0, min(a.shape[-2:])):
+        raise NotImplementedError(f"{prim} with subset_by_index={tuple(sub)} is not implemented (only the full range)")
+
+
+def _eigh(params):
+    from . import _linalg
+
+    # algorithm (QR / Jacobi / QDWH) is a hint to the backend; the result is the same
+    lower, sort = bool(params["lower"]), bool(params["sort_eigenvalues"])
+
+    def fn(a):
+        _full_subset("eigh", params, a)
+        return list(_linalg.eigh(a, lower=lower, sort_eigenvalues=sort))
+
+    return fn
+
+
+def _svd(params):
+    from . import _linalg
+
+    # algorithm (QR / Jacobi / polar) is a hint to the backend; the result is the same
+    full, uv = bool(params["full_matrices"]), bool(params["compute_uv"])
+
+    def fn(a):
+        _full_subset("svd", params, a)
+        return _linalg.svd(a, full_matrices=full, compute_uv=uv)
+
+    return fn
+
+
+def _eig(params):
+    from . import _eig as eig_impl
+
+    # use_magma / implementation only choose a backend kernel; enable_eigvec_derivs only
+    # affects differentiation
+    return functools.partial(
+        eig_impl.eig,
+        compute_left_eigenvectors=bool(params["compute_left_eigenvectors"]),
+        compute_right_eigenvectors=bool(params["compute_right_eigenvectors"]),
+    )
+
+
 def _custom_linear_solve(params):
     from jax._src.lax.control_flow import solves
 
@@ -88,7 +170,46 @@ def _hi_primitive(params):
     return functools.partial(hijax.call_hi_primitive_p.to_lojax, _prim=params["_prim"])
 
 
+def _equinox(name: str):
+    """Equinox's own primitives for its transforms (``equinox.internal``): JAX lowers each
+    with ``mlir.lower_fun`` of the primitive's impl (identities outside vmap for
+    nonbatchable, nondifferentiable_backward and nontraceable; any/all/max over the whole
+    array for unvmap_*; a select for select_if_vmap; a conditional update for maybe_set),
+    which the expansion traces the same way."""
+
+    def impl(params):
+        import equinox.internal as eqxi
+
+        return functools.partial(getattr(eqxi, f"{name}_p").impl, **params)
+
+    return impl
+
+
+EQUINOX_PRIMITIVES = (
+    "nonbatchable",
+    "nondifferentiable_backward",
+    "nontraceable",
+    "unvmap_any",
+    "unvmap_all",
+    "unvmap_max",
+    "select_if_vmap",
+    "maybe_set",
+)
+
+
+def _zeta(name: str):
+    def impl(params):
+        from . import _zeta as z
+
+        return getattr(z, name)
+
+    return impl
+
+
 EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
+    **{name: _equinox(name) for name in EQUINOX_PRIMITIVES},
+    "zeta": _zeta("zeta"),
+    "polygamma": _zeta("polygamma"),
     "igamma": _special("igamma_impl"),
     "igammac": _special("igammac_impl"),
     "igamma_grad_a": _special("igamma_grad_a_impl"),
@@ -102,7 +223,124 @@ EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
     "cholesky_update": _linalg("_cholesky_update_jax_fn"),
     "symmetric_product": _linalg("_symmetric_product_jax_fn"),
     "call_hi_primitive": _hi_primitive,
+    "qr": _qr,
+    "geqrf": _lapack_like("geqrf"),
+    "householder_product": _lapack_like("householder_product"),
+    "hessenberg": _lapack_like("hessenberg"),
+    "tridiagonal": _tridiagonal,
+    "eigh": _eigh,
+    "svd": _svd,
+    "eig": _eig,
+    "schur": _schur,
 }
+
+
+# Complex operands of elementwise primitives translated natively for real ones: the
+# serializer writes the complex case as JAX functions of the (real, imag) parts. sin, cos
+# and logistic are JAX's own complex lowerings (mlir.lower_fun of the functions below);
+# the others follow the expansions XLA computes them with (src/python/ovjax/_complex_math.py);
+# indexing, reductions, sorts and convolutions are in src/python/ovjax/_complex_ops.py.
+# ``COMPLEX_EXPANSIONS`` maps a primitive name to ``params -> callable``, used when an
+# operand is complex (``expands_complex``).
+
+
+def _lax_complex(name: str):
+    def impl(params):
+        from jax._src.lax import lax
+
+        fn = getattr(lax, name)
+        return functools.partial(fn, accuracy=params.get("accuracy")) if name == "logistic_impl" else fn
+
+    return impl
+
+
+def _complex_math(name: str):
+    def impl(params):
+        from . import _complex_math
+
+        return getattr(_complex_math, name)
+
+    return impl
+
+
+COMPLEX_EXPANSIONS: dict[str, Callable[[dict], Callable]] = {
+    "sin": _lax_complex("_sin_complex"),
+    "cos": _lax_complex("_cos_complex"),
+    "logistic": _lax_complex("logistic_impl"),
+    **{
+        name: _complex_math(name)
+        for name in (
+            "tan",
+            "tanh",
+            "sinh",
+            "cosh",
+            "asin",
+            "acos",
+            "atan",
+            "asinh",
+            "acosh",
+            "atanh",
+            "log",
+            "log1p",
+            "expm1",
+            "sqrt",
+            "rsqrt",
+            "pow",
+            "exp2",
+            "log2",
+        )
+    },
+}
+
+
+def _complex_ops(name: str):
+    def impl(params):
+        from . import _complex_ops
+
+        return getattr(_complex_ops, name)(params)
+
+    return impl
+
+
+COMPLEX_EXPANSIONS.update(
+    {
+        name: _complex_ops(name.replace("-", "_"))
+        for name in (
+            "gather",
+            "scatter",
+            "scatter-add",
+            "scatter-sub",
+            "scatter-mul",
+            "scatter-max",
+            "scatter-min",
+            "dynamic_update_slice",
+            "reduce_prod",
+            "reduce_max",
+            "reduce_min",
+            "cumprod",
+            "cummax",
+            "cummin",
+            "cumlogsumexp",
+            "clamp",
+            "reduce_window",
+            "reduce_window_sum",
+            "reduce_window_max",
+            "reduce_window_min",
+            "reduce",
+            "sort",
+            "conv_general_dilated",
+            "triangular_solve",
+            "cholesky",
+        )
+    }
+)
+
+
+def expands_complex(eqn) -> bool:
+    """Whether ``eqn`` (of a ``COMPLEX_EXPANSIONS`` primitive) has a complex operand."""
+    import numpy as np
+
+    return any(np.issubdtype(getattr(v.aval, "dtype", np.float32), np.complexfloating) for v in eqn.invars)
 
 
 # PRNG primitives on keys of an implementation other than threefry2x32 (rbg, unsafe_rbg,
@@ -191,7 +429,8 @@ def _params_key(params: dict) -> Any:
 
 class Expander:
     """Expands equations of the primitives in ``EXPANSIONS`` (and those of
-    ``KEY_EXPANSIONS`` for which ``expands_key_impl`` holds); caches one trace per
+    ``COMPLEX_EXPANSIONS`` with a complex operand and of ``KEY_EXPANSIONS`` for which
+    ``expands_key_impl`` holds); caches one trace per
     (primitive, operand avals, parameters) for the lifetime of one serialization."""
 
     def __init__(self) -> None:
@@ -214,6 +453,8 @@ class Expander:
         try:
             if name in EXPANSIONS:
                 impl = EXPANSIONS[name](params)
+            elif name in COMPLEX_EXPANSIONS and expands_complex(eqn):
+                impl = COMPLEX_EXPANSIONS[name](params)
             else:
                 impl = KEY_EXPANSIONS[name](key_impl(eqn), params)
             if eqn.primitive.multiple_results:

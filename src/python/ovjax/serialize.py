@@ -215,10 +215,15 @@ class GraphWriter:
         drop_t = DropVar
         expandable = _expand.EXPANSIONS
         key_expandable = _expand.KEY_EXPANSIONS
+        complex_expandable = _expand.COMPLEX_EXPANSIONS
         eqns = _without_effects(jaxpr, self.dropped_effects)
         for eqn in eqns:
             name = eqn.primitive.name
-            if name in expandable or (name in key_expandable and _expand.expands_key_impl(eqn)):
+            if (
+                name in expandable
+                or (name in complex_expandable and _expand.expands_complex(eqn))
+                or (name in key_expandable and _expand.expands_key_impl(eqn))
+            ):
                 # JAX lowers it from a Python implementation: write that as a call
                 eqn_params = {"call_jaxpr": self._expander(eqn), _expand.EXPANDED_FROM: name}
                 name = _expand.CALL
