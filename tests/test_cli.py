@@ -18,6 +18,7 @@ from harness import assert_close
 
 MODULE = textwrap.dedent(
     """
+    import jax
     import jax.numpy as jnp
     import numpy as np
 
@@ -28,8 +29,8 @@ MODULE = textwrap.dedent(
         return jnp.tanh(x @ W)
 
 
-    def uses_eigh(x):
-        return jnp.linalg.eigh(x)[0] + forward(x[:, :3]).sum()
+    def uses_geqp3(x):  # column-pivoted QR: LAPACK-only, unsupported
+        return jax._src.lax.linalg.geqp3(x, np.zeros(3, np.int32))[2] + forward(x[:, :3]).sum()
     """
 )
 
@@ -60,21 +61,21 @@ def run_ir(path, *args):
 
 def test_info(work):
     tmp, mod = work
-    ovjax.save(mod.uses_eigh, tmp / "e.ovjax", example_input=np.ones((3, 3), np.float32))
+    ovjax.save(mod.uses_geqp3, tmp / "e.ovjax", example_input=np.ones((3, 3), np.float32))
     r = ovjax_cli("info", "e.ovjax", cwd=tmp)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert f"written by:  ovjax {ovjax.__version__}" in out and "format 1.1" in out
     assert "  x f32[3,3]" in out and "  output_0 f32[3]" in out
-    assert "equations:   9 (8 primitives)" in out
+    assert "equations:   5 (5 primitives)" in out
     hist = [
         ln.split()
         for ln in out.splitlines()
         if ln.startswith("  ") and len(ln.split()) == 2 and ln.split()[1].isdigit()
     ]
-    assert ["add", "2"] in hist and ["eigh", "1"] in hist and len(hist) == 8, hist
-    assert "unsupported: 1 equations" in out and "eigh x1:" in out and "mymodel.py:13 (uses_eigh)" in out
-    assert "weights:     48 bytes" in out  # W, 3 x 4 float32
+    assert ["add", "1"] in hist and ["geqp3", "1"] in hist and len(hist) == 5, hist
+    assert "unsupported: 1 equations" in out and "geqp3 x1:" in out and "mymodel.py:14 (uses_geqp3)" in out
+    assert "weights:     60 bytes" in out  # W, 3 x 4 float32, and geqp3's 3 int32 pivots
 
 
 def test_convert_file_and_compress_to_fp16(work):
@@ -109,7 +110,7 @@ def test_convert_by_import_path_with_a_dynamic_dimension(work):
         (["convert", "nope.ovjax"], 3, "no file"),
         (["info", "garbage.ovjax"], 4, "is not an .ovjax file"),
         (["info", "short.ovjax"], 4, "format error at byte offset"),
-        (["convert", "e.ovjax"], 5, "eigh x1"),
+        (["convert", "e.ovjax"], 5, "geqp3 x1"),
         (["convert", "mymodel:nothere", "--example-input", "2x3"], 3, "has no 'nothere'"),
         (["convert", "nomodule:f", "--example-input", "2x3"], 3, "cannot import 'nomodule'"),
         (["convert", "mymodel:forward"], 2, "needs --example-input"),
@@ -122,7 +123,7 @@ def test_convert_by_import_path_with_a_dynamic_dimension(work):
 def test_exit_codes(work, args, code, message):
     tmp, mod = work
     ovjax.save(mod.forward, tmp / "f.ovjax", example_input=np.ones((2, 3), np.float32))
-    ovjax.save(mod.uses_eigh, tmp / "e.ovjax", example_input=np.ones((3, 3), np.float32))
+    ovjax.save(mod.uses_geqp3, tmp / "e.ovjax", example_input=np.ones((3, 3), np.float32))
     (tmp / "garbage.ovjax").write_bytes(b"not a model\n")
     (tmp / "short.ovjax").write_bytes((tmp / "f.ovjax").read_bytes()[:200])
     r = ovjax_cli(*args, cwd=tmp)
