@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-import ovjax
-from harness import FLOATS, assert_close, assert_prims, check, check_cases, np_dtype, rand
+from harness import FLOATS, assert_close, check, check_cases, np_dtype, rand
 
 INF, NAN = np.inf, np.nan
 
@@ -121,10 +120,36 @@ def test_while_with_batched_predicate():
     check(f, x, prims={"while"})
 
 
-@pytest.mark.parametrize("prim", ["polygamma", "zeta"])
-def test_unsupported_special(prim):
-    x = np.full((3,), 2.5, np.float32)
-    fn = {"polygamma": lambda x: lax.polygamma(jnp.ones_like(x), x), "zeta": lambda x: lax.zeta(x, x)}[prim]
-    assert_prims(jax.make_jaxpr(fn)(x), prims={prim})
-    with pytest.raises(Exception, match=prim):
-        ovjax.convert_model(fn, example_input=(x,))
+def _grid(a, b, dtype):
+    x, y = np.meshgrid(np.asarray(a, np.float64), np.asarray(b, np.float64), indexing="ij")
+    return x.reshape(-1).astype(dtype), y.reshape(-1).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_zeta_and_polygamma(dtype):
+    """lax.zeta and lax.polygamma (jax.scipy.special.zeta / polygamma), expanded into XLA's
+    decomposition (ovjax._zeta: series and Euler-Maclaurin terms in loops): against JAX over
+    the domain, the poles (x = 1, integer q <= 0) and the NaN cases (x < 1, non-integer x
+    with q <= 0, non-natural n); float16 computed in float32 as XLA does."""
+    x, q = _grid(
+        [1.0, 1.01, 1.5, 2.0, 3.0, 4.5, 10.0, 30.0, 0.5, -2.0, np.inf, np.nan],
+        [-2.0, -1.5, 0.0, 1e-3, 0.3, 1.0, 2.0, 10.0, 1e3, np.nan],
+        dtype,
+    )
+    n, z = _grid([0, 1, 2, 3, 5, 1.5, -1], [-1.5, -0.5, 1e-3, 0.25, 1.0, 2.0, 7.5, 30.0], dtype)
+    tol = (2e-5, 1e-6) if dtype == "float32" else (2e-3, 1e-3)
+    check(lambda x, q: lax.zeta(x, q), x, q, prims=["zeta"], tol=tol)
+    check(lambda n, z: lax.polygamma(n, z), n, z, prims=["polygamma"], tol=tol)
+
+
+def test_polygamma_as_users_call_it():
+    """jax.scipy.special.polygamma with an integer order and zeta with two arrays."""
+    from jax.scipy import special as sp
+
+    z = rand((4, 5), "float32", seed=3, low=0.2, high=6.0)
+    check(
+        lambda z: (sp.polygamma(2, z), sp.polygamma(0, z), sp.zeta(z + 1.5, z)),
+        z,
+        prims=["polygamma", "zeta"],
+        tol=(2e-5, 1e-6),
+    )
