@@ -63,7 +63,17 @@ CATALOGUE_GROUP_TOL = {
     "pow": (1e-4, 1e-5),
     "conv_general_dilated": (1e-4, 1e-4),
     "dot_general": (1e-4, 1e-4),
+    # R of a 200x100 complex QR (entries up to 60): Householder sums of 200 terms round
+    # differently from LAPACK's blocked ones, 1.3e-5 at worst (symbolic run, B=7)
+    "qr": (5e-5, 5e-5),
 }
+
+# Eigen- and singular vectors (tests/catalogue.py's eigh/svd groups, tests/test_decompositions.py),
+# which are unique only up to phases, checked by invariants: |A V - V diag(w)| and
+# |U S V^H - A| relative to |A| (Frobenius), and max |X^H X - I| of the vectors. Per real
+# part type; float64 runs as float32 on OpenVINO's CPU plugin. Measured on the catalogue's
+# shapes (up to 50x50): 2e-6 and 8e-7 (LAPACK's own: ~1e-6).
+DECOMPOSITION_TOL = {"float32": 1e-5, "float64": 1e-5}
 
 # Linear algebra (tests/test_linalg.py): substitutions and factorizations, per dtype.
 LINALG_TOL = {"float32": (1e-4, 1e-4), "float16": (1e-2, 1e-2), "bfloat16": (3e-2, 3e-2)}
@@ -113,6 +123,14 @@ def rand(shape, dtype="float32", seed: int = 0, low=None, high=None) -> np.ndarr
     lo = -3.0 if low is None else low
     hi = 3.0 if high is None else high
     return (r.random(shape) * (hi - lo) + lo).astype(np.float32).astype(dt)
+
+
+def crand(shape, dtype, seed=0, low=-3.0, high=3.0) -> np.ndarray:
+    """rand() of a real or complex dtype (complex64: independent real and imaginary parts)."""
+    re = rand(shape, "float32", seed=seed, low=low, high=high)
+    if dtype == "complex64":
+        return (re + 1j * rand(shape, "float32", seed=seed + 100, low=low, high=high)).astype(np.complex64)
+    return re.astype(np.dtype(dtype))
 
 
 def np_dtype(name: str) -> np.dtype:
@@ -317,6 +335,140 @@ def assert_close(got: np.ndarray, want, where: str = "", tol=None) -> None:
         np.testing.assert_array_equal(got_c, want, err_msg=where)
 
 
+# ---------------------------------------------------------------- decompositions
+
+
+def _adjoint(x):
+    return np.conj(np.swapaxes(x, -1, -2))
+
+
+def _within(value, bound, what, where):
+    worst = np.max(value, initial=0.0)
+    assert np.all(np.isfinite(value)) and worst <= bound, f"{where}: {what} {worst} > {bound}"
+
+
+def assert_unitary(x, tol, where="", what="vectors"):
+    """max |X^H X - I| <= tol: X's columns orthonormal."""
+    x = np.asarray(x, np.complex128)
+    _within(np.abs(_adjoint(x) @ x - np.eye(x.shape[-1])), tol, f"{what} not orthonormal: max |X^H X - I|", where)
+
+
+def assert_reconstructs(got, want, tol, where="", what="reconstruction"):
+    """||got - want||_F <= tol * ||want||_F per matrix of the (batched) products."""
+    got, want = np.asarray(got, np.complex128), np.asarray(want, np.complex128)
+    err = np.linalg.norm(got - want, axis=(-2, -1))
+    nrm = np.linalg.norm(want, axis=(-2, -1))
+    _within(err / np.maximum(nrm, np.finfo(np.float64).tiny), tol, f"relative {what} error", where)
+
+
+def assert_eigh(got, want, where="", tol=None, value_tol=None):
+    """eigh's outputs (V, w), or (w, V), against JAX's: eigenvectors are unique only up to a phase each
+    (and a basis of a repeated eigenvalue's space), so they are checked as JAX's own tests
+    check them: w equals JAX's (assert_close at value_tol), A V = V diag(w) relative to
+    |A| and V^H V = I within tol (DECOMPOSITION_TOL of the dtype), A = V0 diag(w0) V0^H
+    rebuilt from JAX's own factors."""
+    want = [np.asarray(w) for w in want]
+    iv = 0 if want[0].ndim > want[1].ndim else 1  # (V, w) of eigh_p, (w, V) of jnp.linalg.eigh
+    (v0, w0) = want[iv], want[1 - iv]
+    v, w = as_complex(np.asarray(got[iv]), v0), np.asarray(got[1 - iv])
+    assert v.shape == v0.shape and w.shape == w0.shape, (
+        f"{where}: shapes {v.shape}, {w.shape} != JAX {v0.shape}, {w0.shape}"
+    )
+    tol = tol or DECOMPOSITION_TOL[np.finfo(v0.dtype).dtype.name]
+    assert_close(w, w0, where=f"{where}: eigenvalues", tol=value_tol)
+    c = lambda x: np.asarray(x, np.complex128)  # noqa: E731
+    a = (c(v0) * w0[..., None, :]) @ _adjoint(c(v0))
+    assert_reconstructs(a @ c(v), c(v) * w[..., None, :], tol, where, "|A V - V diag(w)| / |A|")
+    assert_unitary(v, tol, where, "eigenvectors")
+
+
+def assert_svd(got, want, where="", tol=None, value_tol=None):
+    """svd's outputs (s, U, V^H), or (U, s, V^H), against JAX's, as assert_eigh: s equals JAX's, U S V^H
+    equals JAX's U0 S0 V0^H relative to its norm, U and V orthonormal."""
+    want = [np.asarray(w) for w in want]
+    i = [w.ndim for w in want].index(min(w.ndim for w in want))  # (s, U, V^H) of svd_p, (U, s, V^H) of the APIs
+    iu, iv = [j for j in range(3) if j != i]
+    (s0, u0, vt0) = want[i], want[iu], want[iv]
+    s = np.asarray(got[i])
+    u, vt = as_complex(np.asarray(got[iu]), u0), as_complex(np.asarray(got[iv]), vt0)
+    assert (s.shape, u.shape, vt.shape) == (s0.shape, u0.shape, vt0.shape), (
+        f"{where}: shapes {s.shape}, {u.shape}, {vt.shape} != JAX {s0.shape}, {u0.shape}, {vt0.shape}"
+    )
+    tol = tol or DECOMPOSITION_TOL[np.finfo(u0.dtype).dtype.name]
+    assert_close(s, s0, where=f"{where}: singular values", tol=value_tol)
+    k = s0.shape[-1]
+    c = lambda x: np.asarray(x, np.complex128)  # noqa: E731
+    a = (c(u0[..., :k]) * s0[..., None, :]) @ c(vt0[..., :k, :])
+    assert_reconstructs((c(u[..., :k]) * s[..., None, :]) @ c(vt[..., :k, :]), a, tol, where, "|U S V^H - A| / |A|")
+    assert_unitary(u, tol, where, "U")
+    assert_unitary(_adjoint(vt), tol, where, "V")
+
+
+# eig's eigenvalues against JAX's (as multisets), |difference| / |A|_F per dtype: measured
+# at most 5e-7 on random float32 / complex64 matrices up to 20x20 (OpenVINO computes
+# float64 in float32, so float64 shares float32's bound).
+EIG_VALUE_TOL = {"float32": 1e-5, "float64": 1e-5}
+
+
+def _match_eigenvalues(w, w0):
+    """max over ours of |w_i - nearest unused of JAX's w0| (one matrix): the greatest
+    distance when each of ours is paired with the nearest of JAX's not yet paired."""
+    free = list(range(len(w0)))
+    worst = 0.0
+    for x in w:
+        d = [abs(complex(x) - complex(w0[j])) for j in free]
+        j = int(np.argmin(d))
+        worst = max(worst, d[j])
+        free.pop(j)
+    return worst
+
+
+def assert_eig(a, got, want, *, left, right, where="", tol=None, value_tol=None):
+    """eig's outputs [w, vl if left, vr if right] for the (batched) matrices `a`, against
+    JAX's: the eigenvalues' order (and so the vectors') is unspecified, so the eigenvalues
+    must equal JAX's as multisets (each of ours paired with the nearest unpaired of JAX's,
+    within value_tol * |A|_F, EIG_VALUE_TOL of the dtype) and the vectors must satisfy
+    their equations for OUR eigenvalues in our order: |A vr - vr diag(w)| / |A| and
+    |vl^H A - diag(w) vl^H| / |A| per matrix within tol (DECOMPOSITION_TOL), every column of
+    unit 2-norm with a largest-magnitude component real (LAPACK geev's normalization)."""
+    want = [np.asarray(x) for x in want]
+    assert len(got) == len(want) == 1 + int(left) + int(right), f"{where}: {len(got)} outputs, JAX {len(want)}"
+    got = [as_complex(np.asarray(g), w) for g, w in zip(got, want)]
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g.shape == w.shape, f"{where}: output {i} shape {g.shape} != JAX {w.shape}"
+    a = np.asarray(a)
+    name = np.finfo(want[0].dtype).dtype.name
+    tol = tol or DECOMPOSITION_TOL[name]
+    value_tol = value_tol or EIG_VALUE_TOL[name]
+    c = lambda x: np.asarray(x, np.complex128)  # noqa: E731
+    a, w, w0 = c(a), c(got[0]), c(want[0])
+    n = a.shape[-1]
+    anorm = np.maximum(np.linalg.norm(a.reshape(a.shape[:-2] + (-1,)), axis=-1), np.finfo(np.float64).tiny)
+    assert np.all(np.isfinite(w)), f"{where}: eigenvalues not finite"
+    for b in np.ndindex(*a.shape[:-2]):
+        err = _match_eigenvalues(w[b], w0[b]) / anorm[b]
+        assert err <= value_tol, f"{where}: eigenvalues differ from JAX's (as multisets) by {err} * |A| > {value_tol}"
+    vecs = []
+    if left:
+        vl = c(got[1])
+        vecs.append(("left", vl))
+        r = np.linalg.norm(_adjoint(vl) @ a - w[..., :, None] * _adjoint(vl), axis=(-2, -1)) / anorm
+        _within(r, tol, "relative |vl^H A - diag(w) vl^H| / |A|", where)
+    if right:
+        vr = c(got[-1])
+        vecs.append(("right", vr))
+        r = np.linalg.norm(a @ vr - vr * w[..., None, :], axis=(-2, -1)) / anorm
+        _within(r, tol, "relative |A vr - vr diag(w)| / |A|", where)
+    for what, v in vecs:
+        if n == 0:
+            continue
+        _within(np.abs(np.linalg.norm(v, axis=-2) - 1), tol, f"{what} eigenvector norms: max |norm - 1|", where)
+        mag = np.abs(v)
+        top = mag >= mag.max(axis=-2, keepdims=True) - tol
+        real = top & (np.abs(v.imag) <= tol)
+        assert real.any(axis=-2).all(), f"{where}: a {what} eigenvector's largest component is not real"
+
+
 # ---------------------------------------------------------------- symbolic dimensions
 
 # Primitives whose translators do not handle symbolic dimensions yet. A symbolic check of a
@@ -345,10 +497,11 @@ def _batched(a: np.ndarray, n: int) -> np.ndarray:
     return np.stack([np.roll(a.reshape(-1), i).reshape(a.shape) for i in range(n)])
 
 
-def check_symbolic(fn, *args, sizes=SYMBOLIC_SIZES, tol=None, prims=()):
+def check_symbolic(fn, *args, sizes=SYMBOLIC_SIZES, tol=None, prims=(), compare=None):
     """fn vmapped over a new leading axis of symbolic size B: traced once, converted once,
     compiled once, then run at each batch size in `sizes` and compared with JAX's jitted
-    vmap at that size. (What JAX's shape-polymorphism tests do for its exporters.)"""
+    vmap at that size. (What JAX's shape-polymorphism tests do for its exporters.)
+    compare(got, want, where) compares all outputs at once instead of assert_close."""
     leaves, tree = jax.tree_util.tree_flatten(args)
     (b,) = jax.export.symbolic_shape("B")
     specs = [jax.ShapeDtypeStruct((b,) + np.shape(a), np.asarray(a).dtype) for a in leaves]
@@ -386,6 +539,9 @@ def check_symbolic(fn, *args, sizes=SYMBOLIC_SIZES, tol=None, prims=()):
             req.set_input_tensor(i, to_tensor(a))
         req.infer()
         assert len(req.model_outputs) == len(want), f"{len(req.model_outputs)} outputs, JAX has {len(want)}"
+        if compare is not None:
+            compare([from_tensor(req.get_output_tensor(i)) for i in range(len(want))], want, f"symbolic B={n}")
+            continue
         for i, w in enumerate(want):
             assert_close(from_tensor(req.get_output_tensor(i)), w, where=f"symbolic B={n}: output {i}", tol=tol)
     return model
@@ -409,6 +565,23 @@ def check(fn, *args, prims=(), tol=None, jit_reference=False, symbolic=True):
         assert_close(g, w, where=f"output {i}", tol=tol)
     if symbolic:
         check_symbolic(fn, *args, tol=tol)
+    return model
+
+
+def check_invariants(fn, *args, compare, prims=(), symbolic=True):
+    """check() for functions whose results JAX does not define uniquely (eigenvectors,
+    singular vectors): compare(got, want, where) gets all outputs of OpenVINO and of JAX's
+    jitted fn at once (assert_eigh, assert_svd), for the static conversion and for the
+    symbolic one (check_symbolic)."""
+    closed = jax.make_jaxpr(fn)(*args)
+    assert_prims(closed, prims=prims)
+    model = ovjax.convert_model(closed)
+    want = [np.asarray(w) for w in jax.tree_util.tree_leaves(jax.jit(fn)(*args))]
+    got = run_ov(model, args)
+    assert len(got) == len(want), f"{len(got)} outputs, JAX has {len(want)}"
+    compare(got, want, "static")
+    if symbolic:
+        check_symbolic(fn, *args, compare=compare)
     return model
 
 
