@@ -1,8 +1,8 @@
 """Complex operands of indexing, reduction, sorting and convolution primitives, for
 serialization-time expansion (``_expand.COMPLEX_EXPANSIONS``).
 
-- Linear structure (gather, scatter, scatter-add, scatter-sub, dynamic_update_slice): the
-  same primitive on the real and on the imaginary part.
+- Linear structure (gather, scatter-add, scatter-sub, dynamic_update_slice): the same
+  primitive on the real and on the imaginary part; plain scatter on (re, im) pairs at once.
 - Products and orderings (reduce_prod, reduce_max, reduce_min, the generic reduce,
   cumprod, cummax, cummin, reduce_window with any body): combinations of complex values with
   the complex ``mul``/``max``/``min``/``add`` the C++ side translates (max and min
@@ -86,11 +86,10 @@ def scatter(params):
     dn = params["dimension_numbers"]
 
     def fn(x, idx, upd):
-        (xr, xi), (ur, ui) = _parts(x), _parts(upd)  # (scatter's operand and updates share a dtype)
-        pairs = lambda re, im: lax.concatenate(  # noqa: E731
-            [lax.expand_dims(re, (re.ndim,)), lax.expand_dims(im, (im.ndim,))], re.ndim
-        )
-        xs, us = pairs(xr, xi), pairs(ur, ui)
+        import jax.numpy as jnp
+
+        # (scatter's operand and updates share a dtype: both complex)
+        xs, us = (jnp.stack([lax.real(z), lax.imag(z)], -1) for z in (x, upd))
         # the new last axis is a window axis of both: window axes map to the operand's
         # non-inserted, non-batching axes in order, and it is last in each
         sdn = dn._replace(update_window_dims=tuple(dn.update_window_dims) + (upd.ndim,))

@@ -61,6 +61,7 @@ from ._linalg import (
     _hessenberg_single,
     _householder,
     _is_complex,
+    _jnp,
     _loop,
     _over_batch,
     _pick,
@@ -70,12 +71,6 @@ from ._linalg import (
 
 # iterations without deflation after which one exceptional shift is taken
 EXCEPTIONAL = 10
-
-
-def _jnp():
-    import jax.numpy as jnp
-
-    return jnp
 
 
 def _complex_dtype(dtype):
@@ -195,7 +190,8 @@ def _right_vectors(t, w, smin):
 
 
 def _left_vectors(t, w, smin):
-    """U (row k: u with u^T T = w_k u^T, u_k = 1, u_j = 0 for j < k), lower... as rows."""
+    """U with (row k) u^T (T - w_k I) = 0, u_k = 1, u_j = 0 for j < k: the left vectors of
+    the upper triangular T, as rows (the transposed twin of _right_vectors)."""
     from jax import lax
 
     jnp = _jnp()
